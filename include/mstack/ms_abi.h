@@ -1,0 +1,121 @@
+/* ms_abi.h - the shared-memory region between mstackd and one application (the ring ABI). */
+#ifndef MSTACK_MS_ABI_H
+#define MSTACK_MS_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * One region per application: a memfd created by mstackd, passed over the
+ * control socket with SCM_RIGHTS, mapped MAP_SHARED by both sides. All
+ * positions are offsets from the start of the region, never pointers.
+ *
+ *   offset 0                      hdr.rings_off            hdr.bufs_off
+ *   +--------------------------+ +-----------------------+ +------------------------------+
+ *   | struct ms_region_hdr     | | ring 0: rx of queue 0 | | buffers of ring 0 (ring_size |
+ *   | magic, ABI, geometry     | | ring 1: tx of queue 0 | |   x buf_size bytes)          |
+ *   | (d) written once, before | | ring 2: rx of queue 1 | | buffers of ring 1            |
+ *   |     the fd is passed     | | ...  (ring_stride     | | ...                          |
+ *   +--------------------------+ |       bytes each)     | +------------------------------+
+ *                                +-----------------------+
+ *
+ * Ring r (0 <= r < 2 * nqueues) is the rx ring of queue r/2 when r is even
+ * and the tx ring of queue r/2 when r is odd. Slot i of ring r always owns
+ * buffer r * ring_size + i: an application can never name a buffer that is
+ * not its slot's, so the daemon reads no buffer index from shared memory.
+ *
+ * Ownership tags: (d) written by the daemon, (a) written by the application.
+ *
+ * Indices are free-running 32-bit counters; slot = index & (ring_size - 1).
+ * A ring holds head - tail slots (unsigned arithmetic), 0..ring_size.
+ *
+ * rx ring: the daemon is the producer. It fills slots [head, head + n),
+ *   then publishes head + n with a release store. The application reads
+ *   head with an acquire load, consumes slots [tail, head), then publishes
+ *   its new tail with a release store, giving the slots back.
+ * tx ring: the application is the producer. It fills slots [head, head + n)
+ *   (buffer bytes, then len), then publishes head + n with a release store.
+ *   The daemon reads head (acquire), copies each frame out of the region,
+ *   validates the copy, and publishes tail (release) to give slots back.
+ *
+ * Trust rule: the application can write the whole region at any time. The
+ * daemon treats it as hostile: it keeps its own copy of the indices it
+ * produces (rx head, tx tail) and never reads them back, reads every
+ * application-written index and length exactly once, bounds-checks it, and
+ * copies a frame out before validating it. A bad value costs the
+ * application its own packets (counted) and nothing else.
+ *
+ * Waiting: an application that wants to sleep sets MS_RING_NEED_WAKEUP in
+ * its rx ring's flags, re-checks the ring, then polls the wakeup fd (an
+ * eventfd). The daemon signals it after publishing into a ring that was
+ * empty while the flag was set.
+ */
+
+#define MS_REGION_MAGIC 0x4d53524eu /* "MSRN" */
+#define MS_ABI_MAJOR 1		    /* incompatible layout changes */
+#define MS_ABI_MINOR 0		    /* compatible additions */
+
+#define MS_CACHELINE 64
+#define MS_BUF_SIZE 2048 /* bytes per packet buffer; frames up to this length */
+#define MS_FRAME_MIN 14	 /* an Ethernet header */
+
+/* ms_ring.flags */
+#define MS_RING_NEED_WAKEUP 0x1u /* (a) rx ring: signal the wakeup fd when it fills */
+
+struct ms_region_hdr {
+	uint32_t magic;	      /* (d) MS_REGION_MAGIC */
+	uint16_t abi_major;   /* (d) MS_ABI_MAJOR */
+	uint16_t abi_minor;   /* (d) MS_ABI_MINOR */
+	uint64_t region_size; /* (d) bytes, the memfd's size */
+	uint32_t nqueues;     /* (d) rx/tx ring pairs */
+	uint32_t ring_size;   /* (d) slots per ring, a power of two */
+	uint32_t buf_size;    /* (d) bytes per buffer (MS_BUF_SIZE) */
+	uint32_t ring_stride; /* (d) bytes from one ring to the next */
+	uint64_t rings_off;   /* (d) offset of ring 0 */
+	uint64_t bufs_off;    /* (d) offset of buffer 0 */
+	uint32_t app_id;      /* (d) this application's id in mstackd */
+	uint32_t reserved[7];
+};
+
+struct ms_slot {
+	uint32_t len;	/* frame length in bytes: (d) on rx, (a) on tx */
+	uint32_t flags; /* reserved, 0 */
+};
+
+struct ms_ring {
+	/* producer's line */
+	uint32_t head; /* rx: (d), tx: (a) */
+	uint8_t pad0[MS_CACHELINE - sizeof(uint32_t)];
+	/* consumer's line */
+	uint32_t tail;	/* rx: (a), tx: (d) */
+	uint32_t flags; /* (a) MS_RING_* */
+	uint8_t pad1[MS_CACHELINE - 2 * sizeof(uint32_t)];
+	struct ms_slot slot[]; /* ring_size slots */
+};
+
+_Static_assert(sizeof(struct ms_region_hdr) == 80, "region header layout is ABI");
+_Static_assert(sizeof(struct ms_slot) == 8, "slot layout is ABI");
+_Static_assert(offsetof(struct ms_ring, tail) == MS_CACHELINE, "head and tail on their own lines");
+_Static_assert(sizeof(struct ms_ring) == 2 * MS_CACHELINE, "ring header layout is ABI");
+
+/* Bytes of one ring with n slots, rounded to a cache line. */
+static inline uint64_t ms_ring_bytes(uint32_t n)
+{
+	uint64_t b = sizeof(struct ms_ring) + (uint64_t)n * sizeof(struct ms_slot);
+	return (b + MS_CACHELINE - 1) & ~(uint64_t)(MS_CACHELINE - 1);
+}
+
+/* Ring r of a region mapped at base. */
+static inline struct ms_ring *ms_region_ring(void *base, const struct ms_region_hdr *h, uint32_t r)
+{
+	return (struct ms_ring *)((uint8_t *)base + h->rings_off + (uint64_t)r * h->ring_stride);
+}
+
+/* Buffer of slot i of ring r. */
+static inline uint8_t *ms_region_buf(void *base, const struct ms_region_hdr *h, uint32_t r, uint32_t i)
+{
+	return (uint8_t *)base + h->bufs_off +
+	       ((uint64_t)r * h->ring_size + (i & (h->ring_size - 1))) * h->buf_size;
+}
+
+#endif

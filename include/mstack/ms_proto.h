@@ -1,0 +1,206 @@
+/* ms_proto.h - the control protocol between mstackd and its clients (library, mstackctl). */
+#ifndef MSTACK_MS_PROTO_H
+#define MSTACK_MS_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/*
+ * Transport: a Unix SOCK_SEQPACKET socket; one message per packet.
+ * Every message is a struct ms_msg_hdr followed by exactly hdr.len bytes of
+ * body whose layout is fixed by hdr.type. Integers are in host byte order
+ * (both ends are on one host). A request carries a client-chosen req_id;
+ * the daemon answers every request with exactly one reply of type
+ * (request type | MS_MSG_REPLY), the same req_id, and status 0 or -errno.
+ * A reply with status != 0 has an empty body.
+ *
+ * File descriptors travel as SCM_RIGHTS with the message:
+ *   BIND request   1 fd: a kernel socket bound to the tuple (the reservation)
+ *   HELLO reply    2 fds: the region memfd, then the wakeup eventfd
+ *
+ * A malformed message (wrong version, unknown type, wrong length, bad field)
+ * is answered with -EPROTO or -EINVAL when its header could be read, and the
+ * daemon closes the connection.
+ */
+
+#define MS_PROTO_VERSION 1
+#define MS_MSG_MAX 65536 /* bytes, header included: no message is larger */
+#define MS_NAME_MAX 32	 /* application names, NUL-terminated within */
+#define MS_MSG_FDS_MAX 4 /* fds one message may carry */
+#define MS_TUPLE_STRLEN 64 /* ms_tuple_format's longest output, NUL included */
+
+#define MS_MSG_REPLY 0x8000
+
+enum ms_msg_type {
+	MS_MSG_HELLO = 1,     /* attach: ms_hello -> ms_hello_reply + 2 fds */
+	MS_MSG_BIND = 2,      /* ms_tuple + fd -> ms_tuple (the port actually bound) */
+	MS_MSG_UNBIND = 3,    /* ms_tuple -> empty */
+	MS_MSG_RESOLVE = 4,   /* ms_resolve -> ms_resolve_reply */
+	MS_MSG_STATUS = 5,    /* empty -> ms_status */
+	MS_MSG_APPS = 6,      /* ms_list_req -> ms_list_hdr + ms_app_info[n] */
+	MS_MSG_BINDINGS = 7,  /* ms_list_req -> ms_list_hdr + ms_binding_info[n] */
+	MS_MSG_STATS = 8,     /* ms_list_req -> ms_list_hdr + ms_counter[n] */
+	MS_MSG_ADMIN_BIND = 9,	 /* ms_tuple -> empty: static reservation by the administrator */
+	MS_MSG_ADMIN_UNBIND = 10, /* ms_tuple -> empty: remove a reservation or revoke an app's binding */
+	MS_MSG_TYPE_MAX = 10
+};
+
+struct ms_msg_hdr {
+	uint16_t version; /* MS_PROTO_VERSION */
+	uint16_t type;	  /* enum ms_msg_type, | MS_MSG_REPLY on replies */
+	uint32_t len;	  /* body bytes after this header */
+	uint32_t req_id;  /* echoed in the reply */
+	int32_t status;	  /* replies: 0 or -errno; requests: 0 */
+};
+
+/* HELLO: protocol and ABI versions, and what the application wants. */
+#define MS_HELLO_F_BCAST 0x1 /* also deliver broadcast/multicast frames */
+struct ms_hello {
+	uint16_t abi_major; /* must equal the daemon's MS_ABI_MAJOR */
+	uint16_t abi_minor;
+	uint16_t nqueues;   /* 1..limit */
+	uint16_t flags;	    /* MS_HELLO_F_* */
+	uint32_t ring_size; /* slots per ring: power of two, 64..limit */
+	char name[MS_NAME_MAX];
+};
+
+struct ms_hello_reply {
+	uint32_t app_id;
+	uint32_t nqueues;
+	uint32_t ring_size;
+	uint32_t mtu;
+	uint64_t region_size;
+	uint8_t mac[6]; /* the NIC's MAC: the source of every frame the app sends */
+	uint8_t pad[2];
+};
+
+/* A 3-tuple. addr all zero means "any address" (the wildcard). */
+struct ms_tuple {
+	uint8_t proto;	 /* IPPROTO_TCP or IPPROTO_UDP */
+	uint8_t family;	 /* AF_INET or AF_INET6 */
+	uint16_t port;	 /* host order; 0 in BIND asks for an ephemeral port */
+	uint8_t addr[16]; /* network order; IPv4 in addr[0..3], addr[4..15] zero */
+};
+
+struct ms_resolve {
+	uint8_t family; /* AF_INET or AF_INET6 */
+	uint8_t pad[3];
+	uint8_t addr[16]; /* next-hop address */
+};
+
+struct ms_resolve_reply {
+	uint8_t mac[6];
+	uint8_t pad[2];
+};
+
+struct ms_port_info {
+	char name[MS_NAME_MAX]; /* "nic" or "tap" */
+	char devargs[64];	/* truncated */
+	uint8_t link_up;
+	uint8_t mac[6];
+	uint8_t pad;
+	uint32_t speed_mbps;
+};
+
+struct ms_status {
+	char version[16];
+	uint64_t uptime_ms;
+	uint32_t napps;
+	uint32_t nbindings;
+	uint32_t nworkers; /* datapath lcores */
+	uint32_t nports;   /* entries used in ports[] */
+	struct ms_port_info ports[2];
+};
+
+/* Paged lists: ask from `offset`; the reply says how many exist in all. */
+struct ms_list_req {
+	uint32_t offset;
+	uint32_t pad;
+};
+
+struct ms_list_hdr {
+	uint32_t total; /* entries in all */
+	uint32_t count; /* entries in this reply, after this header */
+};
+
+struct ms_app_info {
+	uint32_t app_id;
+	uint32_t pid;
+	uint32_t uid;
+	uint32_t nqueues;
+	uint32_t ring_size;
+	uint32_t nbindings;
+	uint64_t rx_packets;
+	uint64_t tx_packets;
+	uint64_t drops; /* every drop charged to this app, all reasons */
+	char name[MS_NAME_MAX];
+};
+
+struct ms_binding_info {
+	struct ms_tuple tuple;
+	uint32_t app_id; /* 0: an administrator's static reservation */
+	uint32_t pid;
+	char name[MS_NAME_MAX];
+};
+
+struct ms_counter {
+	char name[56]; /* "nic.rx_packets", "app.3.rx_ring_full", "dp.busy_cycles" ... */
+	uint64_t value;
+};
+
+/* The most list entries one reply can hold. */
+#define MS_LIST_MAX(entry) ((MS_MSG_MAX - sizeof(struct ms_msg_hdr) - sizeof(struct ms_list_hdr)) / sizeof(entry))
+
+/*
+ * Codec, shared by mstackd, libmstack-client and mstackctl.
+ * All return 0 / a length on success, -errno on failure.
+ */
+
+/*
+ * Write header + body into buf. Returns the message length, -EMSGSIZE (cap
+ * too small or body_len over MS_MSG_MAX) or -EINVAL (body NULL, body_len > 0).
+ */
+ssize_t ms_msg_pack(void *buf, size_t cap, uint16_t type, uint32_t req_id, int32_t status,
+		    const void *body, uint32_t body_len);
+
+/*
+ * Check a received message: length >= header, version, known type, hdr.len
+ * matching the bytes received and the exact body size for its type (lists:
+ * header + count entries, count <= total; error replies: empty). On success
+ * copies the header to *hdr and points *body at the body inside buf.
+ * Returns 0, -EPROTO (bad version, type or framing) or -EMSGSIZE (too long).
+ */
+int ms_msg_unpack(const void *buf, size_t len, struct ms_msg_hdr *hdr, const void **body);
+
+/* sendmsg one message with up to MS_MSG_FDS_MAX fds. Returns 0 or -errno. */
+int ms_msg_send(int sock, const void *msg, size_t len, const int *fds, int nfds);
+
+/*
+ * recvmsg one message into buf (cap >= MS_MSG_MAX) with up to *nfds fds.
+ * Returns the message length, 0 on orderly close, or -errno; -EMSGSIZE if
+ * truncated. Received fds beyond *nfds are closed; *nfds is set to the count
+ * kept. Fds are received with MSG_CMSG_CLOEXEC.
+ */
+ssize_t ms_msg_recv(int sock, void *buf, size_t cap, int *fds, int *nfds);
+
+/* 0 if t is a well-formed tuple (proto, family, zero tail for IPv4), else -EINVAL. */
+int ms_tuple_check(const struct ms_tuple *t);
+
+/*
+ * "udp 10.0.0.1:7000", "tcp [2001:db8::1]:80", "udp *:53", "udp [::]:53".
+ * Returns snprintf's value, or -EINVAL if ms_tuple_check(t) fails.
+ */
+int ms_tuple_format(const struct ms_tuple *t, char *buf, size_t len);
+
+/*
+ * Parse proto ("udp"/"tcp") and "ADDR:PORT" ("10.0.0.1:7000", "[::1]:80",
+ * "*:53" or "0.0.0.0:53" for any IPv4, "[::]:53" for any IPv6) into *t.
+ * Returns 0 or -EINVAL.
+ */
+int ms_tuple_parse(const char *proto, const char *addr_port, struct ms_tuple *t);
+
+/* Body size of a fixed-size message type, or -1 for lists / unknown. */
+long ms_msg_body_size(uint16_t type);
+
+#endif

@@ -1,0 +1,432 @@
+/* mstack.c - libmstack-client: attach, bind through a kernel socket, rings, wakeups. */
+#include <mstack/mstack.h>
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+struct ms_queue {
+	struct ms_ring *rx, *tx;
+	uint8_t *rx_bufs, *tx_bufs;
+};
+
+struct ms_session {
+	int ctl_fd;
+	int wakeup_fd;
+	uint32_t req_id;
+	void *region;
+	uint64_t region_size;
+	struct ms_hello_reply info;
+	uint32_t mask;
+	struct ms_queue q[];
+};
+
+int ms_ctl_connect(const char *socket_path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	const char *path = socket_path ? socket_path : MS_DEFAULT_SOCKET;
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int err = errno;
+
+		close(fd);
+		return -err;
+	}
+	return fd;
+}
+
+/* One request, one reply; fds ride along both ways. */
+static int ms_call(int fd, uint32_t req_id, uint16_t type, const void *req, uint32_t req_len, const int *fds_out,
+		   int nfds_out, void *buf, size_t cap, const void **body, int *fds_in, int *nfds_in)
+{
+	uint8_t msg[sizeof(struct ms_msg_hdr) + 256];
+	struct ms_msg_hdr h;
+	int nfds = nfds_in ? *nfds_in : 0;
+	ssize_t n = ms_msg_pack(msg, sizeof(msg), type, req_id, 0, req, req_len);
+	int rc, i;
+
+	if (n < 0)
+		return (int)n;
+	rc = ms_msg_send(fd, msg, (size_t)n, fds_out, nfds_out);
+	if (rc < 0)
+		return rc;
+	n = ms_msg_recv(fd, buf, cap, fds_in, &nfds);
+	if (n == 0)
+		return -ECONNRESET;
+	if (n < 0)
+		return (int)n;
+	rc = ms_msg_unpack(buf, (size_t)n, &h, body);
+	if (rc == 0 && (h.type != (type | MS_MSG_REPLY) || h.req_id != req_id))
+		rc = -EPROTO;
+	if (rc == 0 && h.status != 0)
+		rc = h.status;
+	if (rc < 0) {
+		for (i = 0; i < nfds; i++)
+			close(fds_in[i]);
+		nfds = 0;
+	}
+	if (nfds_in)
+		*nfds_in = nfds;
+	return rc < 0 ? rc : (int)h.len;
+}
+
+int ms_ctl_request(int fd, uint16_t type, const void *req, uint32_t req_len, void *buf, size_t cap,
+		   const void **body)
+{
+	static uint32_t req_id;
+
+	return ms_call(fd, ++req_id, type, req, req_len, NULL, 0, buf, cap, body, NULL, NULL);
+}
+
+/* Check what the daemon mapped against what it said, before trusting any offset. */
+static int ms_map(struct ms_session *s, int memfd)
+{
+	const struct ms_region_hdr *h;
+	uint32_t q;
+
+	s->region = mmap(NULL, s->info.region_size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	if (s->region == MAP_FAILED) {
+		s->region = NULL;
+		return -errno;
+	}
+	s->region_size = s->info.region_size;
+	h = s->region;
+	if (h->magic != MS_REGION_MAGIC || h->abi_major != MS_ABI_MAJOR || h->nqueues != s->info.nqueues ||
+	    h->ring_size != s->info.ring_size || h->buf_size != MS_BUF_SIZE ||
+	    h->bufs_off + (uint64_t)2 * h->nqueues * h->ring_size * h->buf_size > s->region_size ||
+	    h->rings_off + (uint64_t)2 * h->nqueues * h->ring_stride > h->bufs_off)
+		return -EPROTO;
+	for (q = 0; q < h->nqueues; q++) {
+		s->q[q].rx = ms_region_ring(s->region, h, 2 * q);
+		s->q[q].tx = ms_region_ring(s->region, h, 2 * q + 1);
+		s->q[q].rx_bufs = ms_region_buf(s->region, h, 2 * q, 0);
+		s->q[q].tx_bufs = ms_region_buf(s->region, h, 2 * q + 1, 0);
+	}
+	return 0;
+}
+
+int ms_attach(const char *socket_path, const struct ms_attach_opts *opts, struct ms_session **out)
+{
+	static uint8_t buf[MS_MSG_MAX];
+	struct ms_hello hello;
+	struct ms_session *s;
+	const void *body;
+	int fd, fds[2], nfds = 2, rc;
+
+	memset(&hello, 0, sizeof(hello));
+	hello.abi_major = MS_ABI_MAJOR;
+	hello.abi_minor = MS_ABI_MINOR;
+	hello.nqueues = opts && opts->nqueues ? opts->nqueues : 1;
+	hello.ring_size = opts && opts->ring_size ? opts->ring_size : 1024;
+	hello.flags = opts ? (uint16_t)opts->flags : 0;
+	if (opts && opts->name)
+		strncpy(hello.name, opts->name, sizeof(hello.name) - 1);
+	fd = ms_ctl_connect(socket_path);
+	if (fd < 0)
+		return fd;
+	rc = ms_call(fd, 1, MS_MSG_HELLO, &hello, sizeof(hello), NULL, 0, buf, sizeof(buf), &body, fds, &nfds);
+	if (rc >= 0 && nfds != 2) {
+		for (int i = 0; i < nfds; i++)
+			close(fds[i]);
+		rc = -EPROTO;
+	}
+	if (rc < 0) {
+		close(fd);
+		return rc;
+	}
+	s = calloc(1, sizeof(*s) + hello.nqueues * sizeof(struct ms_queue));
+	if (!s) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	memcpy(&s->info, body, sizeof(s->info));
+	s->ctl_fd = fd;
+	s->wakeup_fd = fds[1];
+	s->req_id = 1;
+	s->mask = s->info.ring_size - 1;
+	if (s->info.nqueues != hello.nqueues) {
+		rc = -EPROTO;
+		goto fail;
+	}
+	rc = ms_map(s, fds[0]);
+	if (rc < 0)
+		goto fail;
+	close(fds[0]); /* the mapping keeps the region */
+	*out = s;
+	return 0;
+fail:
+	if (s && s->region)
+		munmap(s->region, s->region_size);
+	free(s);
+	close(fds[0]);
+	close(fds[1]);
+	close(fd);
+	return rc;
+}
+
+void ms_detach(struct ms_session *s)
+{
+	if (!s)
+		return;
+	close(s->ctl_fd);
+	close(s->wakeup_fd);
+	if (s->region)
+		munmap(s->region, s->region_size);
+	free(s);
+}
+
+static socklen_t ms_sockaddr(const struct ms_tuple *t, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (t->family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(t->port);
+		memcpy(&sin->sin_addr, t->addr, 4);
+		return sizeof(*sin);
+	}
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons(t->port);
+	memcpy(&sin6->sin6_addr, t->addr, 16);
+	return sizeof(*sin6);
+}
+
+/* A kernel socket bound to t: the kernel decides whether t is ours to take. */
+static int ms_reserve(struct ms_tuple *t)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = ms_sockaddr(t, &ss);
+	int type = t->proto == IPPROTO_UDP ? SOCK_DGRAM : SOCK_STREAM;
+	int fd = socket(t->family, type | SOCK_CLOEXEC, t->proto), one = 1, err;
+
+	if (fd < 0)
+		return -errno;
+	/* An IPv6 tuple claims IPv6 only; IPv4 is a tuple of its own. */
+	if (t->family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
+		goto fail;
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0)
+		goto fail;
+	len = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		goto fail;
+	t->port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+						: ((struct sockaddr_in6 *)&ss)->sin6_port);
+	return fd;
+fail:
+	err = errno;
+	close(fd);
+	return -err;
+}
+
+int ms_bind(struct ms_session *s, struct ms_tuple *t)
+{
+	uint8_t buf[256];
+	const void *body;
+	struct ms_tuple want;
+	int fd, rc;
+
+	rc = ms_tuple_check(t);
+	if (rc < 0)
+		return rc;
+	want = *t;
+	fd = ms_reserve(&want);
+	if (fd < 0)
+		return fd;
+	rc = ms_call(s->ctl_fd, ++s->req_id, MS_MSG_BIND, &want, sizeof(want), &fd, 1, buf, sizeof(buf), &body,
+		     NULL, NULL);
+	close(fd); /* mstackd holds its own copy now */
+	if (rc < 0)
+		return rc;
+	memcpy(t, body, sizeof(*t));
+	return 0;
+}
+
+int ms_unbind(struct ms_session *s, const struct ms_tuple *t)
+{
+	uint8_t buf[256];
+	const void *body;
+	int rc = ms_call(s->ctl_fd, ++s->req_id, MS_MSG_UNBIND, t, sizeof(*t), NULL, 0, buf, sizeof(buf), &body,
+			 NULL, NULL);
+
+	return rc < 0 ? rc : 0;
+}
+
+int ms_resolve(struct ms_session *s, int family, const void *addr, uint8_t mac[6])
+{
+	struct ms_resolve req;
+	struct ms_resolve_reply rep;
+	uint8_t buf[256];
+	const void *body;
+	int rc;
+
+	memset(&req, 0, sizeof(req));
+	req.family = (uint8_t)family;
+	if (family != AF_INET && family != AF_INET6)
+		return -EAFNOSUPPORT;
+	memcpy(req.addr, addr, family == AF_INET ? 4 : 16);
+	rc = ms_call(s->ctl_fd, ++s->req_id, MS_MSG_RESOLVE, &req, sizeof(req), NULL, 0, buf, sizeof(buf), &body,
+		     NULL, NULL);
+	if (rc < 0)
+		return rc;
+	memcpy(&rep, body, sizeof(rep));
+	memcpy(mac, rep.mac, 6);
+	return 0;
+}
+
+const uint8_t *ms_mac(const struct ms_session *s) { return s->info.mac; }
+uint32_t ms_mtu(const struct ms_session *s) { return s->info.mtu; }
+uint32_t ms_nqueues(const struct ms_session *s) { return s->info.nqueues; }
+uint32_t ms_app_id(const struct ms_session *s) { return s->info.app_id; }
+int ms_wait_fd(const struct ms_session *s) { return s->wakeup_fd; }
+int ms_ctl_fd(const struct ms_session *s) { return s->ctl_fd; }
+
+unsigned ms_rx_burst(struct ms_session *s, uint32_t q, struct ms_pkt *pkts, unsigned n)
+{
+	struct ms_queue *mq = &s->q[q];
+	uint32_t tail = __atomic_load_n(&mq->rx->tail, __ATOMIC_RELAXED);
+	uint32_t avail = __atomic_load_n(&mq->rx->head, __ATOMIC_ACQUIRE) - tail;
+	unsigned i;
+
+	if (n > avail)
+		n = avail;
+	for (i = 0; i < n; i++) {
+		uint32_t slot = (tail + i) & s->mask;
+		uint32_t len = mq->rx->slot[slot].len;
+
+		pkts[i].data = mq->rx_bufs + (size_t)slot * MS_BUF_SIZE;
+		pkts[i].len = len <= MS_BUF_SIZE ? len : MS_BUF_SIZE;
+	}
+	return n;
+}
+
+void ms_rx_release(struct ms_session *s, uint32_t q, unsigned k)
+{
+	struct ms_ring *r = s->q[q].rx;
+
+	__atomic_store_n(&r->tail, r->tail + k, __ATOMIC_RELEASE);
+}
+
+unsigned ms_tx_alloc(struct ms_session *s, uint32_t q, struct ms_pkt *pkts, unsigned n)
+{
+	struct ms_queue *mq = &s->q[q];
+	uint32_t head = mq->tx->head;
+	uint32_t room = s->info.ring_size - (head - __atomic_load_n(&mq->tx->tail, __ATOMIC_ACQUIRE));
+	unsigned i;
+
+	if (n > room)
+		n = room;
+	for (i = 0; i < n; i++) {
+		pkts[i].data = mq->tx_bufs + (size_t)((head + i) & s->mask) * MS_BUF_SIZE;
+		pkts[i].len = MS_BUF_SIZE;
+	}
+	return n;
+}
+
+void ms_tx_send(struct ms_session *s, uint32_t q, const struct ms_pkt *pkts, unsigned k)
+{
+	struct ms_ring *r = s->q[q].tx;
+	uint32_t head = r->head;
+	unsigned i;
+
+	for (i = 0; i < k; i++) {
+		r->slot[(head + i) & s->mask].len = pkts[i].len;
+		r->slot[(head + i) & s->mask].flags = 0;
+	}
+	__atomic_store_n(&r->head, head + k, __ATOMIC_RELEASE);
+}
+
+int ms_tx_copy(struct ms_session *s, uint32_t q, const void *frame, uint32_t len)
+{
+	struct ms_pkt p;
+
+	if (len > MS_BUF_SIZE)
+		return -EMSGSIZE;
+	if (ms_tx_alloc(s, q, &p, 1) != 1)
+		return -EAGAIN;
+	memcpy(p.data, frame, len);
+	p.len = len;
+	ms_tx_send(s, q, &p, 1);
+	return 0;
+}
+
+static int ms_rx_ready(const struct ms_session *s)
+{
+	uint32_t q;
+
+	for (q = 0; q < s->info.nqueues; q++)
+		if (__atomic_load_n(&s->q[q].rx->head, __ATOMIC_ACQUIRE) != s->q[q].rx->tail)
+			return 1;
+	return 0;
+}
+
+int ms_wait_prepare(struct ms_session *s)
+{
+	uint32_t q;
+
+	for (q = 0; q < s->info.nqueues; q++)
+		__atomic_fetch_or(&s->q[q].rx->flags, MS_RING_NEED_WAKEUP, __ATOMIC_RELAXED);
+	/* Pairs with the daemon's fence between publishing head and reading flags. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return ms_rx_ready(s);
+}
+
+void ms_wait_done(struct ms_session *s)
+{
+	uint64_t v;
+	uint32_t q;
+
+	for (q = 0; q < s->info.nqueues; q++)
+		__atomic_fetch_and(&s->q[q].rx->flags, ~MS_RING_NEED_WAKEUP, __ATOMIC_RELAXED);
+	while (read(s->wakeup_fd, &v, sizeof(v)) == sizeof(v))
+		;
+}
+
+int ms_wait(struct ms_session *s, int timeout_ms)
+{
+	struct pollfd p[2] = {{.fd = s->wakeup_fd, .events = POLLIN}, {.fd = s->ctl_fd, .events = POLLIN}};
+	int rc = ms_wait_prepare(s);
+
+	if (rc == 0) {
+		rc = poll(p, 2, timeout_ms);
+		if (rc < 0)
+			rc = -errno;
+		else if (p[1].revents & (POLLHUP | POLLERR))
+			rc = -ECONNRESET;
+		else
+			rc = ms_rx_ready(s);
+	}
+	ms_wait_done(s);
+	return rc;
+}
+
+const char *ms_strerror(int err)
+{
+	switch (-err) {
+	case EADDRINUSE: return "address and port already in use (by the kernel or another application)";
+	case ENOENT: return "no such binding, or mstackd is not running (no control socket)";
+	case ECONNREFUSED: return "mstackd is not running (connection refused)";
+	case ECONNRESET: return "mstackd closed the session";
+	case EACCES: return "permission denied";
+	case EPERM: return "operation not permitted (administrator only)";
+	case ENOSPC: return "a limit of mstackd was reached (applications or bindings)";
+	case EPROTO: return "protocol error between the library and mstackd (version mismatch?)";
+	case EHOSTUNREACH: return "next hop did not answer address resolution";
+	default: return strerror(-err);
+	}
+}

@@ -1,0 +1,205 @@
+/* app.c - an attached application's region (memfd, rings, buffers), wakeup fd and bindings. */
+#include "app.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static void app_layout(struct ms_region_hdr *h, uint32_t nqueues, uint32_t ring_size)
+{
+	memset(h, 0, sizeof(*h));
+	h->magic = MS_REGION_MAGIC;
+	h->abi_major = MS_ABI_MAJOR;
+	h->abi_minor = MS_ABI_MINOR;
+	h->nqueues = nqueues;
+	h->ring_size = ring_size;
+	h->buf_size = MS_BUF_SIZE;
+	h->ring_stride = (uint32_t)ms_ring_bytes(ring_size);
+	h->rings_off = MS_CACHELINE * 2; /* after the header, on its own lines */
+	/* Buffers start on a page so that a frame never straddles more pages than needed. */
+	h->bufs_off = (h->rings_off + (uint64_t)h->ring_stride * 2 * nqueues + 4095) & ~4095ULL;
+	h->region_size = h->bufs_off + (uint64_t)2 * nqueues * ring_size * MS_BUF_SIZE;
+}
+
+static int app_map_region(struct app *a, const struct ms_hello *hello, uint32_t ring_size)
+{
+	struct ms_region_hdr h;
+	uint32_t q;
+
+	app_layout(&h, hello->nqueues, ring_size);
+	a->memfd = memfd_create("mstack-app", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (a->memfd < 0)
+		return -errno;
+	if (ftruncate(a->memfd, (off_t)h.region_size) < 0)
+		return -errno;
+	/*
+	 * The application gets this fd. Sealing its size means it can never
+	 * shrink the file under the daemon's mapping (which would SIGBUS us).
+	 */
+	if (fcntl(a->memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+		return -errno;
+	a->region = mmap(NULL, h.region_size, PROT_READ | PROT_WRITE, MAP_SHARED, a->memfd, 0);
+	if (a->region == MAP_FAILED) {
+		a->region = NULL;
+		return -errno;
+	}
+	a->region_size = h.region_size;
+	h.app_id = a->id;
+	memcpy(a->region, &h, sizeof(h));
+	for (q = 0; q < hello->nqueues; q++) {
+		struct app_queue *aq = &a->q[q];
+
+		/* Pointers come from the daemon's own geometry, never from the region. */
+		aq->rx = ms_region_ring(a->region, &h, 2 * q);
+		aq->tx = ms_region_ring(a->region, &h, 2 * q + 1);
+		aq->rx_bufs = ms_region_buf(a->region, &h, 2 * q, 0);
+		aq->tx_bufs = ms_region_buf(a->region, &h, 2 * q + 1, 0);
+	}
+	return 0;
+}
+
+struct app *app_create(uint32_t id, const struct ms_hello *h, uint32_t ring_size)
+{
+	struct app *a = calloc(1, sizeof(*a) + h->nqueues * sizeof(struct app_queue));
+	int rc;
+
+	if (!a)
+		return NULL;
+	a->id = id;
+	a->nqueues = h->nqueues;
+	a->ring_size = ring_size;
+	a->mask = ring_size - 1;
+	a->want_bcast = (h->flags & MS_HELLO_F_BCAST) != 0;
+	a->memfd = -1;
+	a->conn_fd = -1;
+	memcpy(a->name, h->name, sizeof(a->name));
+	a->name[sizeof(a->name) - 1] = '\0';
+	a->wakeup_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (a->wakeup_fd < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	a->addrs = calloc(1, sizeof(*a->addrs));
+	if (!a->addrs) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	rc = app_map_region(a, h, ring_size);
+	if (rc < 0)
+		goto fail;
+	return a;
+fail:
+	app_destroy(a);
+	errno = -rc;
+	return NULL;
+}
+
+void app_destroy(struct app *a)
+{
+	uint32_t i;
+
+	if (!a)
+		return;
+	for (i = 0; i < a->nbindings; i++)
+		close(a->bindings[i].fd);
+	free(a->bindings);
+	free(a->addrs);
+	if (a->region)
+		munmap(a->region, a->region_size);
+	if (a->memfd >= 0)
+		close(a->memfd);
+	if (a->wakeup_fd >= 0)
+		close(a->wakeup_fd);
+	if (a->conn_fd >= 0)
+		close(a->conn_fd);
+	free(a);
+}
+
+int app_binding_add(struct app *a, const struct ms_tuple *t, int fd, uint32_t limit)
+{
+	if (a->nbindings >= limit)
+		return -ENOSPC;
+	if (a->nbindings == a->cap_bindings) {
+		uint32_t cap = a->cap_bindings ? a->cap_bindings * 2 : 4;
+		struct app_binding *b = realloc(a->bindings, cap * sizeof(*b));
+
+		if (!b)
+			return -ENOMEM;
+		a->bindings = b;
+		a->cap_bindings = cap;
+	}
+	a->bindings[a->nbindings].tuple = *t;
+	a->bindings[a->nbindings].fd = fd;
+	a->nbindings++;
+	return 0;
+}
+
+bool app_binding_remove(struct app *a, const struct ms_tuple *t)
+{
+	uint32_t i;
+
+	for (i = 0; i < a->nbindings; i++) {
+		if (memcmp(&a->bindings[i].tuple, t, sizeof(*t)) == 0) {
+			close(a->bindings[i].fd);
+			a->bindings[i] = a->bindings[--a->nbindings];
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool app_addr_is_any(const struct ms_tuple *t)
+{
+	static const uint8_t zero[16];
+
+	return memcmp(t->addr, zero, sizeof(zero)) == 0;
+}
+
+struct app_addrs *app_addrs_rebuild(struct app *a)
+{
+	struct app_addrs *s = calloc(1, sizeof(*s) + a->nbindings * sizeof(s->a[0]));
+	struct app_addrs *old;
+	uint32_t i, j;
+
+	if (!s)
+		return NULL; /* keep the old set: it is a superset or equal after a removal */
+	for (i = 0; i < a->nbindings; i++) {
+		const struct ms_tuple *t = &a->bindings[i].tuple;
+
+		if (app_addr_is_any(t)) {
+			if (t->family == AF_INET)
+				s->any_v4 = true;
+			else
+				s->any_v6 = true;
+			continue;
+		}
+		for (j = 0; j < s->n; j++)
+			if (s->a[j].family == t->family && memcmp(s->a[j].addr, t->addr, 16) == 0)
+				break;
+		if (j == s->n) {
+			s->a[j].family = t->family;
+			memcpy(s->a[j].addr, t->addr, 16);
+			s->n++;
+		}
+	}
+	old = a->addrs;
+	__atomic_store_n(&a->addrs, s, __ATOMIC_RELEASE);
+	return old;
+}
+
+bool app_addrs_allow(const struct app_addrs *s, uint8_t family, const uint8_t *addr, bool local_ok)
+{
+	uint32_t i;
+
+	if (local_ok && ((family == AF_INET && s->any_v4) || (family == AF_INET6 && s->any_v6)))
+		return true;
+	for (i = 0; i < s->n; i++)
+		if (s->a[i].family == family && memcmp(s->a[i].addr, addr, 16) == 0)
+			return true;
+	return false;
+}

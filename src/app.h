@@ -1,0 +1,92 @@
+/* app.h - an attached application: its session, its shared region and rings, its bindings. */
+#ifndef MSTACK_APP_H
+#define MSTACK_APP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <mstack/ms_abi.h>
+#include <mstack/ms_proto.h>
+
+#include "stats.h"
+
+/* The daemon's view of one rx/tx ring pair; indices it produces are private. */
+struct app_queue {
+	struct ms_ring *rx;
+	struct ms_ring *tx;
+	uint8_t *rx_bufs; /* buffer of rx slot i: rx_bufs + (i & mask) * MS_BUF_SIZE */
+	uint8_t *tx_bufs;
+	uint32_t rx_head; /* (d) private copy, only ever stored to the region */
+	uint32_t tx_tail; /* (d) private copy */
+};
+
+/* Addresses an application may use as a source (and in ARP/ND). */
+struct app_addrs {
+	uint32_t n;
+	bool any_v4; /* holds an IPv4 wildcard binding */
+	bool any_v6;
+	struct {
+		uint8_t family;
+		uint8_t addr[16];
+	} a[];
+};
+
+struct app_binding {
+	struct ms_tuple tuple;
+	int fd; /* the kernel socket that reserves the tuple */
+};
+
+struct app {
+	/* read by the datapath */
+	uint32_t id;
+	uint32_t nqueues;
+	uint32_t ring_size; /* power of two */
+	uint32_t mask;
+	bool want_bcast;
+	int wakeup_fd; /* eventfd the daemon writes */
+	struct app_addrs *addrs; /* RCU-published, see app_addrs_publish */
+	struct app_stats stats;	 /* written by the datapath only */
+	uint64_t dp_burst_seq;	 /* datapath only: last burst that delivered here */
+
+	/* control thread only */
+	int conn_fd;
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+	char name[MS_NAME_MAX];
+	int memfd;
+	void *region;
+	uint64_t region_size;
+	uint32_t nbindings;
+	uint32_t cap_bindings;
+	struct app_binding *bindings;
+	struct app *next; /* the control thread's list of all apps */
+
+	struct app_queue q[]; /* nqueues */
+};
+
+/*
+ * Create an app with its region (memfd, sealed against resizing so that the
+ * application cannot make the daemon fault) and its wakeup eventfd.
+ * Returns NULL with errno set.
+ */
+struct app *app_create(uint32_t id, const struct ms_hello *h, uint32_t ring_size);
+
+/* Free everything; the app must no longer be reachable from the datapath. Accepts NULL. */
+void app_destroy(struct app *a);
+
+/* Add/remove a binding in the app's own list (control thread). */
+int app_binding_add(struct app *a, const struct ms_tuple *t, int fd, uint32_t limit);
+bool app_binding_remove(struct app *a, const struct ms_tuple *t); /* closes its fd */
+
+/*
+ * Build the app's address set from its bindings and publish it; returns the
+ * old set, to be freed after an RCU grace period.
+ */
+struct app_addrs *app_addrs_rebuild(struct app *a);
+
+/* Does the set allow `addr` of `family` as a source? local_ok: addr is the host's. */
+bool app_addrs_allow(const struct app_addrs *s, uint8_t family, const uint8_t *addr, bool local_ok);
+
+#endif

@@ -1,0 +1,115 @@
+/* btable.c - the 3-tuple binding table on DPDK's rte_hash in lock-free read/write mode. */
+#include "btable.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_jhash.h>
+#include <rte_lcore.h>
+
+_Static_assert(sizeof(struct ms_tuple) == 20, "the tuple is the hash key, without padding");
+
+int btable_init(struct btable *t, const char *name, uint32_t capacity)
+{
+	struct rte_hash_parameters p = {
+		.name = name,
+		.entries = capacity < 8 ? 8 : capacity,
+		.key_len = sizeof(struct ms_tuple),
+		.hash_func = rte_jhash,
+		.hash_func_init_val = 0,
+		.socket_id = (int)rte_socket_id(),
+		/*
+		 * Readers (datapath lcores) never take a lock; the single writer
+		 * (the control thread) frees key slots only after an RCU grace
+		 * period, see btable_release.
+		 */
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
+	};
+
+	memset(t, 0, sizeof(*t));
+	t->h = rte_hash_create(&p);
+	if (!t->h)
+		return -(rte_errno ? rte_errno : ENOMEM);
+	t->capacity = capacity;
+	return 0;
+}
+
+void btable_free(struct btable *t)
+{
+	if (t->h)
+		rte_hash_free(t->h);
+	t->h = NULL;
+}
+
+int btable_add(struct btable *t, const struct ms_tuple *k, struct app *a)
+{
+	int rc;
+
+	if (rte_hash_lookup(t->h, k) >= 0)
+		return -EADDRINUSE;
+	if (t->count >= t->capacity)
+		return -ENOSPC;
+	rc = rte_hash_add_key_data(t->h, k, a);
+	if (rc < 0)
+		return rc == -ENOSPC ? -ENOSPC : rc;
+	t->count++;
+	return 0;
+}
+
+int btable_del(struct btable *t, const struct ms_tuple *k)
+{
+	int32_t slot = rte_hash_del_key(t->h, k);
+
+	if (slot < 0)
+		return -ENOENT;
+	t->count--;
+	return slot;
+}
+
+void btable_release(struct btable *t, int slot)
+{
+	rte_hash_free_key_with_position(t->h, slot);
+}
+
+struct app *btable_lookup(const struct btable *t, const struct ms_tuple *k)
+{
+	void *data;
+
+	if (rte_hash_lookup_data(t->h, k, &data) < 0)
+		return NULL;
+	return data;
+}
+
+void btable_lookup_burst(const struct btable *t, struct ms_tuple *keys, uint32_t n, struct app **owners)
+{
+	const void *kp[RTE_HASH_LOOKUP_BULK_MAX];
+	void *data[RTE_HASH_LOOKUP_BULK_MAX];
+	uint64_t hits = 0;
+	uint32_t i, nmiss = 0, miss_idx[RTE_HASH_LOOKUP_BULK_MAX];
+
+	if (n == 0)
+		return;
+	for (i = 0; i < n; i++)
+		kp[i] = &keys[i];
+	rte_hash_lookup_bulk_data(t->h, kp, n, &hits, data);
+	for (i = 0; i < n; i++) {
+		if (hits & (1ULL << i)) {
+			owners[i] = data[i];
+		} else {
+			owners[i] = NULL;
+			memset(keys[i].addr, 0, sizeof(keys[i].addr));
+			kp[nmiss] = &keys[i];
+			miss_idx[nmiss++] = i;
+		}
+	}
+	if (nmiss == 0)
+		return;
+	/* Second pass for the wildcard (proto, family, any, port). */
+	hits = 0;
+	rte_hash_lookup_bulk_data(t->h, kp, nmiss, &hits, data);
+	for (i = 0; i < nmiss; i++)
+		if (hits & (1ULL << i))
+			owners[miss_idx[i]] = data[i];
+}

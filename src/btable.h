@@ -1,0 +1,43 @@
+/* btable.h - the 3-tuple binding table: lock-free lookups on the datapath, updates from control. */
+#ifndef MSTACK_BTABLE_H
+#define MSTACK_BTABLE_H
+
+#include <stdint.h>
+
+#include <mstack/ms_proto.h>
+
+struct rte_hash;
+struct app;
+
+/* The hash key is the tuple itself: 20 bytes, wildcard = all-zero addr. */
+struct btable {
+	struct rte_hash *h;
+	uint32_t count;
+	uint32_t capacity;
+};
+
+/* Create a table of `capacity` entries. Returns 0 or -errno. */
+int btable_init(struct btable *t, const char *name, uint32_t capacity);
+void btable_free(struct btable *t);
+
+/* Insert tuple -> app. -EADDRINUSE if present, -ENOSPC if full. */
+int btable_add(struct btable *t, const struct ms_tuple *k, struct app *a);
+
+/*
+ * Delete a tuple. Returns the key slot (>= 0) that must be released with
+ * btable_release after an RCU grace period, or -ENOENT.
+ */
+int btable_del(struct btable *t, const struct ms_tuple *k);
+void btable_release(struct btable *t, int slot);
+
+/* Owner of exactly this key, or NULL. Safe on the datapath. */
+struct app *btable_lookup(const struct btable *t, const struct ms_tuple *k);
+
+/*
+ * Datapath: for n keys, owners[i] = the app bound to keys[i] exactly, else to
+ * its wildcard (same proto and family, any address), else NULL.
+ * keys[] is modified (addresses cleared for the wildcard pass). n <= 64.
+ */
+void btable_lookup_burst(const struct btable *t, struct ms_tuple *keys, uint32_t n, struct app **owners);
+
+#endif

@@ -1,0 +1,450 @@
+/* conf.c - parse the mstackd configuration file (INI) into struct conf, with file:line errors. */
+#include "conf.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+/* Longest line accepted, without its newline: a longer one is refused, not split in two. */
+#define CONF_LINE_MAX 4095
+
+#define CONF_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+struct conf_key;
+
+/* Check one value and store it; 0, -EINVAL (bad value) or -E2BIG (too long for its buffer). */
+typedef int conf_parse_fn(const struct conf_key *k, const char *val, struct conf *c);
+
+/* One key of the file: where it is written, how its value is checked, where it is stored. */
+struct conf_key {
+	const char *section;
+	const char *name;
+	conf_parse_fn *parse;
+	size_t off;		/* offset of the field in struct conf */
+	size_t size;		/* size of that field: buffer length or integer width */
+	unsigned long min, max; /* range of integer values */
+	bool required;
+	const char *expect; /* completes "<key> must be ..." when the value is bad */
+};
+
+static void *conf_field(struct conf *c, const struct conf_key *k)
+{
+	return (char *)c + k->off;
+}
+
+/*
+ * Digits only, in `base`: strtoul on its own would also take leading blanks,
+ * a sign (and negate "-1" into a huge value) and a "0x" prefix.
+ */
+static bool conf_ulong(const char *s, int base, unsigned long min, unsigned long max,
+		       unsigned long *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (!isdigit((unsigned char)s[0]))
+		return false;
+	errno = 0;
+	v = strtoul(s, &end, base);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static void conf_store_uint(struct conf *c, const struct conf_key *k, unsigned long v)
+{
+	if (k->size == sizeof(uint16_t))
+		*(uint16_t *)conf_field(c, k) = (uint16_t)v;
+	else
+		*(uint32_t *)conf_field(c, k) = (uint32_t)v;
+}
+
+static int conf_parse_uint(const struct conf_key *k, const char *val, struct conf *c)
+{
+	unsigned long v;
+
+	if (!conf_ulong(val, 10, k->min, k->max, &v))
+		return -EINVAL;
+	conf_store_uint(c, k, v);
+	return 0;
+}
+
+/*
+ * Rings index by masking free-running counters, and PMDs want descriptor
+ * counts that are a multiple of their alignment: a power of two serves both.
+ */
+static int conf_parse_pow2(const struct conf_key *k, const char *val, struct conf *c)
+{
+	unsigned long v;
+
+	if (!conf_ulong(val, 10, k->min, k->max, &v) || (v & (v - 1)) != 0)
+		return -EINVAL;
+	conf_store_uint(c, k, v);
+	return 0;
+}
+
+static int conf_parse_mode(const struct conf_key *k, const char *val, struct conf *c)
+{
+	unsigned long v;
+
+	if (!conf_ulong(val, 8, k->min, k->max, &v))
+		return -EINVAL;
+	*(mode_t *)conf_field(c, k) = (mode_t)v;
+	return 0;
+}
+
+/* Free text (EAL arguments, devargs): we check the length, EAL and the PMD judge the rest. */
+static int conf_parse_string(const struct conf_key *k, const char *val, struct conf *c)
+{
+	size_t len = strlen(val);
+
+	if (len >= k->size)
+		return -E2BIG;
+	memcpy(conf_field(c, k), val, len + 1);
+	return 0;
+}
+
+/* The kernel's dev_valid_name() rules, so a bad name fails here and not at TAP creation. */
+static int conf_parse_ifname(const struct conf_key *k, const char *val, struct conf *c)
+{
+	if (strlen(val) >= k->size)
+		return -E2BIG;
+	if (strcmp(val, ".") == 0 || strcmp(val, "..") == 0)
+		return -EINVAL;
+	for (const char *s = val; *s != '\0'; s++)
+		if (*s == '/' || *s == ':' || isspace((unsigned char)*s))
+			return -EINVAL;
+	return conf_parse_string(k, val, c);
+}
+
+/* The daemon may chdir; a relative socket path would then name another file. */
+static int conf_parse_path(const struct conf_key *k, const char *val, struct conf *c)
+{
+	if (strlen(val) >= k->size)
+		return -E2BIG;
+	if (val[0] != '/')
+		return -EINVAL;
+	return conf_parse_string(k, val, c);
+}
+
+/* Characters only: the group is looked up when the socket is created, not at parse time. */
+static int conf_parse_group(const struct conf_key *k, const char *val, struct conf *c)
+{
+	if (strlen(val) >= k->size)
+		return -E2BIG;
+	if (val[strspn(val, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")] != '\0')
+		return -EINVAL;
+	return conf_parse_string(k, val, c);
+}
+
+/* "a.b.c.d/N" or "x::y/N"; the prefix is required so that the TAP gets the route it needs. */
+static int conf_parse_address(const struct conf_key *k, const char *val, struct conf *c)
+{
+	char buf[INET6_ADDRSTRLEN + sizeof("/128")];
+	uint8_t addr[16] = {0};
+	unsigned long prefix;
+	char *slash;
+	int family;
+
+	(void)k;
+	if (strlen(val) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, val);
+	slash = strchr(buf, '/');
+	if (slash == NULL)
+		return -EINVAL;
+	*slash = '\0';
+	if (inet_pton(AF_INET, buf, addr) == 1)
+		family = AF_INET;
+	else if (inet_pton(AF_INET6, buf, addr) == 1)
+		family = AF_INET6;
+	else
+		return -EINVAL;
+	if (!conf_ulong(slash + 1, 10, 0, family == AF_INET ? 32 : 128, &prefix))
+		return -EINVAL;
+	/* Stored only once wholly valid: a bad value leaves the struct as it was. */
+	memcpy(c->addr, addr, sizeof(c->addr));
+	c->has_address = true;
+	c->addr_family = family;
+	c->prefix_len = (uint8_t)prefix;
+	return 0;
+}
+
+#define CONF_FIELD(m) offsetof(struct conf, m), sizeof(((struct conf *)0)->m)
+
+/* Every key the file may hold; ranges must match conf.h and config/mstackd.conf. */
+static const struct conf_key conf_keys[] = {
+	/* section, key, parser, field, min, max, required, what a good value is */
+	{"eal", "args", conf_parse_string, CONF_FIELD(eal_args), 0, 0, false, NULL},
+	{"nic", "devargs", conf_parse_string, CONF_FIELD(nic_devargs), 0, 0, true, NULL},
+	{"nic", "rx_desc", conf_parse_pow2, CONF_FIELD(nic_rx_desc), 64, 4096, false,
+	 "a power of two between 64 and 4096"},
+	{"nic", "tx_desc", conf_parse_pow2, CONF_FIELD(nic_tx_desc), 64, 4096, false,
+	 "a power of two between 64 and 4096"},
+	{"host", "tap", conf_parse_ifname, CONF_FIELD(tap_name), 0, 0, true,
+	 "an interface name without '/', ':' or blanks, and not '.' or '..'"},
+	{"host", "address", conf_parse_address, CONF_FIELD(addr), 0, 0, false,
+	 "an IPv4 or IPv6 address with a prefix length, like 10.0.0.1/24 or fd00::1/64"},
+	{"control", "socket", conf_parse_path, CONF_FIELD(ctl_socket), 0, 0, false, "an absolute path"},
+	{"control", "mode", conf_parse_mode, CONF_FIELD(ctl_mode), 0, 0777, false,
+	 "an octal mode between 0 and 0777"},
+	{"control", "group", conf_parse_group, CONF_FIELD(ctl_group), 0, 0, false,
+	 "a group name made of letters, digits, '_', '.' and '-'"},
+	{"control", "admin_group", conf_parse_group, CONF_FIELD(admin_group), 0, 0, false,
+	 "a group name made of letters, digits, '_', '.' and '-'"},
+	{"limits", "apps", conf_parse_uint, CONF_FIELD(max_apps), 1, 65536, false,
+	 "an integer between 1 and 65536"},
+	{"limits", "queues_per_app", conf_parse_uint, CONF_FIELD(max_queues), 1, 64, false,
+	 "an integer between 1 and 64"},
+	{"limits", "ring_size", conf_parse_pow2, CONF_FIELD(max_ring_size), 64, 32768, false,
+	 "a power of two between 64 and 32768"},
+	{"limits", "bindings_per_app", conf_parse_uint, CONF_FIELD(max_bindings), 1, 65536, false,
+	 "an integer between 1 and 65536"},
+	{"limits", "bindings", conf_parse_uint, CONF_FIELD(max_bindings_all), 1, 1048576, false,
+	 "an integer between 1 and 1048576"},
+	{"datapath", "mbufs", conf_parse_uint, CONF_FIELD(mbufs), 1023, 1048575, false,
+	 "an integer between 1023 and 1048575"},
+	{"datapath", "burst", conf_parse_uint, CONF_FIELD(burst), 1, 256, false,
+	 "an integer between 1 and 256"},
+};
+
+/* State of one conf_parse() run. */
+struct conf_parser {
+	const char *name;
+	FILE *errs;
+	unsigned long line;  /* 0 once the file is read: the error is not tied to a line */
+	int errors;
+	const char *section; /* current section (a string of conf_keys), NULL before any */
+	bool ignore;	     /* under an unknown or malformed header: its keys were already reported */
+	unsigned long seen[CONF_ARRAY_SIZE(conf_keys)]; /* line where each key was set, 0 = not yet */
+};
+
+__attribute__((format(printf, 2, 3)))
+static void conf_err(struct conf_parser *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	p->errors++;
+	if (p->errs == NULL)
+		return;
+	if (p->line > 0)
+		fprintf(p->errs, "%s:%lu: ", p->name, p->line);
+	else
+		fprintf(p->errs, "%s: ", p->name);
+	va_start(ap, fmt);
+	vfprintf(p->errs, fmt, ap);
+	va_end(ap);
+	fputc('\n', p->errs);
+}
+
+void conf_defaults(struct conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->nic_rx_desc = 1024;
+	c->nic_tx_desc = 1024;
+	c->addr_family = AF_UNSPEC;
+	strcpy(c->ctl_socket, "/run/mstack/mstackd.sock");
+	c->ctl_mode = 0660;
+	c->max_apps = 1024;
+	c->max_queues = 4;
+	c->max_ring_size = 4096;
+	c->max_bindings = 1024;
+	c->max_bindings_all = 65536;
+	c->mbufs = 8191;
+	c->burst = 32;
+}
+
+enum conf_line_status { CONF_LINE_OK, CONF_LINE_EOF, CONF_LINE_LONG, CONF_LINE_NUL };
+
+/*
+ * Read one line without its newline. A line that does not fit is still
+ * consumed whole, so that the next one is read from its start and line
+ * numbers stay right. A NUL would silently cut the value short, so it is refused.
+ */
+static enum conf_line_status conf_getline(FILE *in, char *buf, size_t size)
+{
+	enum conf_line_status st = CONF_LINE_OK;
+	size_t n = 0;
+	int ch;
+
+	while ((ch = getc(in)) != EOF && ch != '\n') {
+		if (ch == '\0')
+			st = CONF_LINE_NUL;
+		else if (n + 1 < size)
+			buf[n++] = (char)ch;
+		else if (st == CONF_LINE_OK)
+			st = CONF_LINE_LONG;
+	}
+	buf[n] = '\0';
+	if (ch == EOF && n == 0 && st == CONF_LINE_OK)
+		return CONF_LINE_EOF;
+	return st;
+}
+
+static char *conf_trim(char *s)
+{
+	size_t len;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	len = strlen(s);
+	while (len > 0 && isspace((unsigned char)s[len - 1]))
+		s[--len] = '\0';
+	return s;
+}
+
+/* A comment starts a line or follows a blank, so '#' and ';' can still appear inside a value. */
+static void conf_strip_comment(char *s)
+{
+	for (size_t i = 0; s[i] != '\0'; i++) {
+		if ((s[i] == '#' || s[i] == ';') && (i == 0 || isblank((unsigned char)s[i - 1]))) {
+			s[i] = '\0';
+			return;
+		}
+	}
+}
+
+static void conf_section(struct conf_parser *p, char *s)
+{
+	size_t len = strlen(s);
+	char *name;
+
+	/* Until a good header, keys are ignored: one error per mistake, not one per line below it. */
+	p->section = NULL;
+	p->ignore = true;
+	if (len < 2 || s[len - 1] != ']' || strcspn(s + 1, "[]") != len - 2) {
+		conf_err(p, "malformed section header, expected [name]");
+		return;
+	}
+	s[len - 1] = '\0';
+	name = conf_trim(s + 1);
+	if (*name == '\0') {
+		conf_err(p, "malformed section header, expected [name]");
+		return;
+	}
+	for (size_t i = 0; i < CONF_ARRAY_SIZE(conf_keys); i++) {
+		if (strcmp(conf_keys[i].section, name) == 0) {
+			p->section = conf_keys[i].section;
+			p->ignore = false;
+			return;
+		}
+	}
+	conf_err(p, "unknown section [%s]", name);
+}
+
+static void conf_set(struct conf_parser *p, const char *key, const char *val, struct conf *c)
+{
+	const struct conf_key *k = NULL;
+	size_t i;
+
+	if (p->section == NULL) {
+		if (!p->ignore)
+			conf_err(p, "key '%s' before any section", key);
+		return;
+	}
+	for (i = 0; i < CONF_ARRAY_SIZE(conf_keys); i++) {
+		if (strcmp(conf_keys[i].section, p->section) == 0 && strcmp(conf_keys[i].name, key) == 0) {
+			k = &conf_keys[i];
+			break;
+		}
+	}
+	if (k == NULL) {
+		conf_err(p, "unknown key '%s' in section [%s]", key, p->section);
+		return;
+	}
+	if (p->seen[i] != 0) {
+		conf_err(p, "duplicate key '%s' in section [%s], first set on line %lu", key, p->section,
+			 p->seen[i]);
+		return;
+	}
+	/* Marked seen even if the value is bad: it was reported, "missing" would say it twice. */
+	p->seen[i] = p->line;
+	if (*val == '\0') {
+		conf_err(p, "empty value for key '%s'", key);
+		return;
+	}
+	switch (k->parse(k, val, c)) {
+	case 0:
+		break;
+	case -E2BIG:
+		conf_err(p, "value of %s too long (at most %zu characters)", key, k->size - 1);
+		break;
+	default:
+		conf_err(p, "%s must be %s, got '%s'", key, k->expect, val);
+		break;
+	}
+}
+
+static void conf_line(struct conf_parser *p, char *s, struct conf *c)
+{
+	char *eq;
+
+	conf_strip_comment(s);
+	s = conf_trim(s);
+	if (*s == '\0')
+		return;
+	if (*s == '[') {
+		conf_section(p, s);
+		return;
+	}
+	eq = strchr(s, '=');
+	if (eq == NULL) {
+		conf_err(p, "expected 'key = value' or '[section]'");
+		return;
+	}
+	*eq = '\0';
+	s = conf_trim(s);
+	if (*s == '\0') {
+		conf_err(p, "missing key before '='");
+		return;
+	}
+	conf_set(p, s, conf_trim(eq + 1), c);
+}
+
+/* Starts from the defaults: a reload parses into a fresh struct, keeping the old one on error. */
+int conf_parse(FILE *in, const char *name, struct conf *c, FILE *errs)
+{
+	struct conf_parser p = {.name = name, .errs = errs};
+	char buf[CONF_LINE_MAX + 1];
+	enum conf_line_status st;
+
+	conf_defaults(c);
+	while ((st = conf_getline(in, buf, sizeof(buf))) != CONF_LINE_EOF) {
+		p.line++;
+		if (st == CONF_LINE_LONG)
+			conf_err(&p, "line too long (more than %d characters)", CONF_LINE_MAX);
+		else if (st == CONF_LINE_NUL)
+			conf_err(&p, "line contains a NUL byte");
+		else
+			conf_line(&p, buf, c);
+	}
+	p.line = 0;
+	if (ferror(in))
+		conf_err(&p, "read error");
+	for (size_t i = 0; i < CONF_ARRAY_SIZE(conf_keys); i++)
+		if (conf_keys[i].required && p.seen[i] == 0)
+			conf_err(&p, "missing required key [%s] %s", conf_keys[i].section, conf_keys[i].name);
+	return p.errors;
+}
+
+int conf_load(const char *path, struct conf *c, FILE *errs)
+{
+	FILE *f = fopen(path, "r");
+	int n, err;
+
+	if (f == NULL) {
+		err = errno;
+		if (errs != NULL)
+			fprintf(errs, "%s: %s\n", path, strerror(err));
+		return -err;
+	}
+	n = conf_parse(f, path, c, errs);
+	fclose(f);
+	return n;
+}

@@ -1,0 +1,63 @@
+/* conf.h - the per-host configuration file of mstackd (INI, with file:line errors). */
+#ifndef MSTACK_CONF_H
+#define MSTACK_CONF_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#define CONF_EAL_ARGS_MAX 1024
+#define CONF_DEVARGS_MAX 512
+#define CONF_PATH_MAX 108 /* sun_path */
+#define CONF_GROUP_MAX 64
+
+struct conf {
+	/* [eal] */
+	char eal_args[CONF_EAL_ARGS_MAX]; /* args: split on blanks, passed to rte_eal_init */
+	/* [nic] */
+	char nic_devargs[CONF_DEVARGS_MAX]; /* devargs (required): PCI address or vdev string */
+	uint16_t nic_rx_desc;		    /* rx_desc, default 1024 */
+	uint16_t nic_tx_desc;		    /* tx_desc, default 1024 */
+	/* [host] */
+	char tap_name[IF_NAMESIZE]; /* tap (required): kernel-facing TAP interface name */
+	bool has_address;	    /* address given? */
+	int addr_family;	    /* AF_INET or AF_INET6 */
+	uint8_t addr[16];	    /* network byte order, IPv4 in the first 4 bytes */
+	uint8_t prefix_len;	    /* /N, 0..32 or 0..128 */
+	/* [control] */
+	char ctl_socket[CONF_PATH_MAX]; /* socket, default /run/mstack/mstackd.sock */
+	mode_t ctl_mode;		/* mode (octal), default 0660 */
+	char ctl_group[CONF_GROUP_MAX]; /* group: who may attach; empty = root's group */
+	char admin_group[CONF_GROUP_MAX]; /* admin_group: who may run admin commands besides root */
+	/* [limits] */
+	uint32_t max_apps;	   /* apps, default 1024, 1..65536 */
+	uint32_t max_queues;	   /* queues_per_app, default 4, 1..64 */
+	uint32_t max_ring_size;	   /* ring_size, default 4096, power of two 64..32768 */
+	uint32_t max_bindings;	   /* bindings_per_app, default 1024, 1..65536 */
+	uint32_t max_bindings_all; /* bindings, default 65536, 1..1048576 */
+	/* [datapath] */
+	uint32_t mbufs;	   /* mbufs, default 8191, 1023..1048575 */
+	uint16_t burst;	   /* burst, default 32, 1..256 */
+};
+
+/* Fill c with the defaults above (required strings empty). */
+void conf_defaults(struct conf *c);
+
+/*
+ * Parse the configuration text from `in`, naming it `name` in messages.
+ * Every error is written to `errs` as "name:line: message\n" and parsing
+ * goes on, so that one run reports them all. Missing required keys are
+ * reported as "name: missing required key [section] key".
+ * Returns the number of errors (0: c is valid and complete).
+ */
+int conf_parse(FILE *in, const char *name, struct conf *c, FILE *errs);
+
+/*
+ * Open `path` and conf_parse it. Returns the number of errors, or -errno
+ * if the file cannot be read (reported to errs as "path: strerror").
+ */
+int conf_load(const char *path, struct conf *c, FILE *errs);
+
+#endif

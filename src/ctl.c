@@ -1,0 +1,379 @@
+/* ctl.c - the control socket: accept sessions, decode requests, answer each with one reply. */
+#include "ctl.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <rte_ethdev.h>
+
+#include "kern.h"
+#include "log.h"
+#include "session.h"
+
+#define CTL_RESOLVE_TIMEOUT_MS 3000
+
+struct ctl_conn {
+	int fd;
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+	bool admin;
+	struct app *app; /* after HELLO */
+	/* one outstanding RESOLVE */
+	bool resolving;
+	uint32_t resolve_req_id;
+	uint64_t resolve_deadline_ms;
+	struct ms_resolve resolve;
+	struct ctl_conn *next;
+};
+
+static struct log_ratelimit ctl_log_rl = LOG_RATELIMIT_INIT(10, 5);
+
+static void ctl_reply(struct ctl_conn *c, uint16_t type, uint32_t req_id, int status, const void *body,
+		      uint32_t len, const int *fds, int nfds)
+{
+	static uint8_t buf[MS_MSG_MAX];
+	ssize_t n = ms_msg_pack(buf, sizeof(buf), type | MS_MSG_REPLY, req_id, status, status ? NULL : body,
+				status ? 0 : len);
+
+	if (n < 0 || ms_msg_send(c->fd, buf, (size_t)n, fds, nfds) < 0)
+		if (log_ratelimit_ok(&ctl_log_rl))
+			log_warn("control: cannot reply to pid %d", (int)c->pid);
+}
+
+static bool ctl_peer_is_admin(struct mstackd *d, int fd, uid_t uid)
+{
+	gid_t groups[256];
+	socklen_t len = sizeof(groups);
+	struct group *g;
+	unsigned i;
+
+	if (uid == 0)
+		return true;
+	if (!d->conf.admin_group[0] || !(g = getgrnam(d->conf.admin_group)))
+		return false;
+	/* SO_PEERGROUPS: the peer's supplementary groups at connect time. */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+		return false;
+	for (i = 0; i < len / sizeof(gid_t); i++)
+		if (groups[i] == g->gr_gid)
+			return true;
+	return false;
+}
+
+int ctl_open(struct mstackd *d)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+	const char *path = d->conf.ctl_socket;
+	int fd;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(path); /* a stale socket of a previous run; a live daemon holds the EAL lock */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 128) < 0)
+		goto fail;
+	if (chmod(path, d->conf.ctl_mode) < 0)
+		goto fail;
+	if (d->conf.ctl_group[0]) {
+		struct group *g = getgrnam(d->conf.ctl_group);
+
+		if (!g) {
+			log_err("[control] group '%s' does not exist", d->conf.ctl_group);
+			errno = ENOENT;
+			goto fail;
+		}
+		if (chown(path, (uid_t)-1, g->gr_gid) < 0)
+			goto fail;
+	}
+	if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		goto fail;
+	d->listen_fd = fd;
+	return 0;
+fail:
+	log_err("control socket %s: %s", path, strerror(errno));
+	close(fd);
+	return -errno;
+}
+
+static void ctl_accept(struct mstackd *d)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct ctl_conn *c;
+	struct epoll_event ev = {.events = EPOLLIN};
+	int fd = accept4(d->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	c = calloc(1, sizeof(*c));
+	if (!c || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+		free(c);
+		close(fd);
+		return;
+	}
+	c->fd = fd;
+	c->pid = cred.pid;
+	c->uid = cred.uid;
+	c->gid = cred.gid;
+	c->admin = ctl_peer_is_admin(d, fd, cred.uid);
+	ev.data.ptr = c;
+	if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		close(fd);
+		free(c);
+		return;
+	}
+	c->next = d->conns;
+	d->conns = c;
+}
+
+static void ctl_drop(struct mstackd *d, struct ctl_conn *c)
+{
+	struct ctl_conn **pp;
+
+	for (pp = &d->conns; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+	if (c->app)
+		session_detach(d, c->app);
+	close(c->fd);
+	free(c);
+}
+
+void ctl_close(struct mstackd *d)
+{
+	while (d->conns)
+		ctl_drop(d, d->conns);
+	if (d->listen_fd >= 0) {
+		close(d->listen_fd);
+		unlink(d->conf.ctl_socket);
+	}
+	d->listen_fd = -1;
+}
+
+static void ctl_close_fds(int *fds, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+}
+
+static void ctl_hello(struct mstackd *d, struct ctl_conn *c, const struct ms_msg_hdr *h, const void *body)
+{
+	struct ms_hello hello;
+	struct ms_hello_reply rep;
+	struct app *a;
+	int fds[2];
+
+	memcpy(&hello, body, sizeof(hello));
+	if (c->app) {
+		ctl_reply(c, h->type, h->req_id, -EBUSY, NULL, 0, NULL, 0);
+		return;
+	}
+	a = session_attach(d, &hello, c->pid, c->uid, c->gid);
+	if (!a) {
+		int err = errno;
+
+		if (log_ratelimit_ok(&ctl_log_rl))
+			log_notice("attach refused to pid %d uid %u (%.*s): %s", (int)c->pid, (unsigned)c->uid,
+				   MS_NAME_MAX, hello.name, strerror(err));
+		ctl_reply(c, h->type, h->req_id, -err, NULL, 0, NULL, 0);
+		return;
+	}
+	a->conn_fd = -1; /* the session owns the fd, not the app */
+	c->app = a;
+	memset(&rep, 0, sizeof(rep));
+	rep.app_id = a->id;
+	rep.nqueues = a->nqueues;
+	rep.ring_size = a->ring_size;
+	rep.mtu = d->ports.mtu;
+	rep.region_size = a->region_size;
+	memcpy(rep.mac, d->ports.nic_mac, 6);
+	fds[0] = a->memfd;
+	fds[1] = a->wakeup_fd;
+	ctl_reply(c, h->type, h->req_id, 0, &rep, sizeof(rep), fds, 2);
+}
+
+static void ctl_bind(struct mstackd *d, struct ctl_conn *c, const struct ms_msg_hdr *h, const void *body,
+		     int *fds, int nfds)
+{
+	struct ms_tuple t;
+	int rc;
+
+	memcpy(&t, body, sizeof(t));
+	if (!c->app)
+		rc = -ENOTCONN;
+	else if (nfds != 1)
+		rc = -EBADF;
+	else
+		rc = session_bind(d, c->app, &t, fds[0]);
+	if (rc == 0)
+		nfds = 0; /* the reservation keeps the fd */
+	ctl_close_fds(fds, nfds);
+	ctl_reply(c, h->type, h->req_id, rc, &t, sizeof(t), NULL, 0);
+}
+
+static void ctl_unbind(struct mstackd *d, struct ctl_conn *c, const struct ms_msg_hdr *h, const void *body)
+{
+	struct ms_tuple t;
+	int rc;
+
+	memcpy(&t, body, sizeof(t));
+	rc = c->app ? session_unbind(d, c->app, &t) : -ENOTCONN;
+	ctl_reply(c, h->type, h->req_id, rc, NULL, 0, NULL, 0);
+}
+
+/* Answer a RESOLVE now if the kernel knows, else keep it pending until ctl_tick. */
+static bool ctl_resolve_try(struct mstackd *d, struct ctl_conn *c)
+{
+	struct ms_resolve_reply rep;
+	int rc;
+
+	memset(&rep, 0, sizeof(rep));
+	rc = kern_neigh_resolve(d->conf.tap_name, c->resolve.family, c->resolve.addr, rep.mac);
+	if (rc == -EAGAIN && mstackd_now_ms() < c->resolve_deadline_ms)
+		return false;
+	if (rc == -EAGAIN)
+		rc = -EHOSTUNREACH;
+	c->resolving = false;
+	ctl_reply(c, MS_MSG_RESOLVE, c->resolve_req_id, rc, &rep, sizeof(rep), NULL, 0);
+	return true;
+}
+
+static void ctl_resolve(struct mstackd *d, struct ctl_conn *c, const struct ms_msg_hdr *h, const void *body)
+{
+	if (c->resolving) {
+		ctl_reply(c, h->type, h->req_id, -EBUSY, NULL, 0, NULL, 0);
+		return;
+	}
+	memcpy(&c->resolve, body, sizeof(c->resolve));
+	if ((c->resolve.family != AF_INET && c->resolve.family != AF_INET6) ||
+	    (c->resolve.family == AF_INET && memcmp(c->resolve.addr + 4, (uint8_t[12]){0}, 12) != 0)) {
+		ctl_reply(c, h->type, h->req_id, -EINVAL, NULL, 0, NULL, 0);
+		return;
+	}
+	c->resolving = true;
+	c->resolve_req_id = h->req_id;
+	c->resolve_deadline_ms = mstackd_now_ms() + CTL_RESOLVE_TIMEOUT_MS;
+	ctl_resolve_try(d, c);
+}
+
+void ctl_tick(struct mstackd *d)
+{
+	struct ctl_conn *c;
+
+	for (c = d->conns; c; c = c->next)
+		if (c->resolving)
+			ctl_resolve_try(d, c);
+}
+
+static void ctl_admin(struct mstackd *d, struct ctl_conn *c, const struct ms_msg_hdr *h, const void *body)
+{
+	struct ms_tuple t;
+	int rc;
+
+	memcpy(&t, body, sizeof(t));
+	if (!c->admin) {
+		d->ctl_refused++;
+		if (log_ratelimit_ok(&ctl_log_rl))
+			log_notice("admin command refused to pid %d uid %u", (int)c->pid, (unsigned)c->uid);
+		rc = -EPERM;
+	} else if (h->type == MS_MSG_ADMIN_BIND) {
+		rc = session_reserve(d, &t);
+	} else {
+		rc = session_revoke(d, &t);
+	}
+	ctl_reply(c, h->type, h->req_id, rc, NULL, 0, NULL, 0);
+}
+
+static void ctl_query(struct mstackd *d, struct ctl_conn *c, const struct ms_msg_hdr *h, const void *body)
+{
+	static uint8_t out[MS_MSG_MAX];
+	struct ms_list_req req = {0};
+	int len;
+
+	if (h->len == sizeof(req))
+		memcpy(&req, body, sizeof(req));
+	len = session_query(d, h->type, req.offset, out, sizeof(out) - sizeof(struct ms_msg_hdr));
+	ctl_reply(c, h->type, h->req_id, len < 0 ? len : 0, out, len < 0 ? 0 : (uint32_t)len, NULL, 0);
+}
+
+/* Read one message; returns false when the session must end. */
+static bool ctl_dispatch(struct mstackd *d, struct ctl_conn *c)
+{
+	static uint8_t buf[MS_MSG_MAX];
+	struct ms_msg_hdr h;
+	const void *body;
+	int fds[4], nfds = 4, rc;
+	ssize_t n = ms_msg_recv(c->fd, buf, sizeof(buf), fds, &nfds);
+
+	if (n == -EAGAIN || n == -EINTR)
+		return true;
+	if (n <= 0)
+		return false;
+	rc = ms_msg_unpack(buf, (size_t)n, &h, &body);
+	if (rc < 0 || (h.type & MS_MSG_REPLY)) {
+		if (log_ratelimit_ok(&ctl_log_rl))
+			log_notice("control: malformed message from pid %d, closing", (int)c->pid);
+		if ((size_t)n >= sizeof(h)) {
+			memcpy(&h, buf, sizeof(h));
+			ctl_reply(c, h.type & ~MS_MSG_REPLY, h.req_id, rc < 0 ? rc : -EPROTO, NULL, 0, NULL, 0);
+		}
+		ctl_close_fds(fds, nfds);
+		return false;
+	}
+	if (h.type != MS_MSG_BIND) {
+		ctl_close_fds(fds, nfds);
+		nfds = 0;
+	}
+	switch (h.type) {
+	case MS_MSG_HELLO: ctl_hello(d, c, &h, body); break;
+	case MS_MSG_BIND: ctl_bind(d, c, &h, body, fds, nfds); break;
+	case MS_MSG_UNBIND: ctl_unbind(d, c, &h, body); break;
+	case MS_MSG_RESOLVE: ctl_resolve(d, c, &h, body); break;
+	case MS_MSG_ADMIN_BIND:
+	case MS_MSG_ADMIN_UNBIND: ctl_admin(d, c, &h, body); break;
+	default: ctl_query(d, c, &h, body); break;
+	}
+	return true;
+}
+
+void ctl_event(struct mstackd *d, void *ptr, uint32_t events)
+{
+	struct ctl_conn *c = ptr;
+
+	if (!c) {
+		ctl_accept(d);
+		return;
+	}
+	if (events & EPOLLIN) {
+		if (!ctl_dispatch(d, c))
+			ctl_drop(d, c);
+	} else if (events & (EPOLLHUP | EPOLLERR)) {
+		ctl_drop(d, c);
+	}
+}
+
+void ctl_refresh_local(struct mstackd *d)
+{
+	struct app_addrs *s = kern_local_addrs(d->conf.tap_name);
+
+	if (s)
+		free(dp_publish(&d->dp, (void **)&d->dp.local, s));
+}

@@ -1,0 +1,24 @@
+/* ctl.h - the control socket: sessions, attach, bind/unbind, resolve and the admin commands. */
+#ifndef MSTACK_CTL_H
+#define MSTACK_CTL_H
+
+#include <stdint.h>
+
+#include "mstackd.h"
+
+/* Create the listening socket ([control] socket, mode, group). Returns 0 or -errno. */
+int ctl_open(struct mstackd *d);
+
+/* Close every session (releasing its app) and remove the socket file. */
+void ctl_close(struct mstackd *d);
+
+/* epoll events: the listening socket (data.ptr == NULL) or a session. */
+void ctl_event(struct mstackd *d, void *ptr, uint32_t events);
+
+/* Called about every 50 ms: retries pending neighbour resolutions. */
+void ctl_tick(struct mstackd *d);
+
+/* Refresh the host address set the datapath uses for wildcard bindings. */
+void ctl_refresh_local(struct mstackd *d);
+
+#endif

@@ -1,0 +1,394 @@
+/* dp.c - the datapath: NIC rx demux to apps or the kernel, TAP rx to the NIC, app tx validated to the NIC. */
+#include "dp.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_memcpy.h>
+#include <rte_prefetch.h>
+#include <rte_rcu_qsbr.h>
+
+#include "classify.h"
+#include "txval.h"
+
+#define DP_BURST_MAX 64 /* rte_hash bulk lookups take at most 64 keys */
+#define DP_WORKER_TID 0
+
+/* Per-burst scratch of the NIC receive path. */
+struct dp_rx_burst {
+	struct rte_mbuf *to_tap[DP_BURST_MAX];
+	struct rte_mbuf *to_free[DP_BURST_MAX];
+	struct ms_tuple keys[DP_BURST_MAX];
+	struct rte_mbuf *key_pkt[DP_BURST_MAX];
+	uint32_t key_flow[DP_BURST_MAX]; /* flow hash: picks the app's rx queue */
+	struct app *owners[DP_BURST_MAX];
+	struct app *touched[DP_BURST_MAX];
+	uint32_t nto_tap, nto_free, nkeys, ntouched;
+	uint64_t seq; /* this burst's number, stamped on the apps it touches */
+};
+
+int dp_init(struct dp *dp, struct ports *ports, struct btable *bt, uint16_t burst)
+{
+	size_t sz = rte_rcu_qsbr_get_memsize(1);
+
+	memset(dp, 0, sizeof(*dp));
+	dp->ports = ports;
+	dp->bt = bt;
+	dp->burst = burst > DP_BURST_MAX ? DP_BURST_MAX : burst;
+	dp->qsv = rte_zmalloc("mstack_qsbr", sz, RTE_CACHE_LINE_SIZE);
+	if (!dp->qsv)
+		return -ENOMEM;
+	if (rte_rcu_qsbr_init(dp->qsv, 1) != 0)
+		return -EINVAL;
+	return 0;
+}
+
+void dp_fini(struct dp *dp)
+{
+	rte_free(dp->qsv);
+	dp->qsv = NULL;
+}
+
+void *dp_publish(struct dp *dp, void **slot, void *new_value)
+{
+	void *old = __atomic_exchange_n(slot, new_value, __ATOMIC_ACQ_REL);
+
+	dp_synchronize(dp);
+	return old;
+}
+
+void dp_synchronize(struct dp *dp)
+{
+	rte_rcu_qsbr_synchronize(dp->qsv, RTE_QSBR_THRID_INVALID);
+}
+
+/* Copy one frame into ring q of app a; the producer index is published later, once per burst. */
+static void dp_app_deliver(struct app *a, uint32_t q, const struct rte_mbuf *m)
+{
+	struct app_queue *aq = &a->q[q];
+	uint32_t tail = __atomic_load_n(&aq->rx->tail, __ATOMIC_ACQUIRE); /* hostile: read once */
+	uint32_t used = aq->rx_head - tail;
+	uint32_t len = m->data_len;
+	uint32_t slot;
+
+	if (unlikely(used > a->ring_size)) {
+		a->stats.rx_bad_index++;
+		return;
+	}
+	if (used == a->ring_size) {
+		a->stats.rx_ring_full++;
+		return;
+	}
+	slot = aq->rx_head & a->mask;
+	rte_memcpy(aq->rx_bufs + (size_t)slot * MS_BUF_SIZE, rte_pktmbuf_mtod(m, const void *), len);
+	aq->rx->slot[slot].len = len;
+	aq->rx->slot[slot].flags = 0;
+	aq->rx_head++;
+	a->stats.rx_packets++;
+	a->stats.rx_bytes += len;
+}
+
+/* Publish every ring of a that got frames in this burst, and wake the app if it asked. */
+static void dp_app_publish(struct app *a)
+{
+	uint32_t q;
+
+	for (q = 0; q < a->nqueues; q++) {
+		struct app_queue *aq = &a->q[q];
+		uint32_t old_head = __atomic_load_n(&aq->rx->head, __ATOMIC_RELAXED);
+		uint64_t one = 1;
+
+		/* old_head may have been scribbled on by the app: compare, never trust. */
+		if (old_head == aq->rx_head)
+			continue;
+		__atomic_store_n(&aq->rx->head, aq->rx_head, __ATOMIC_RELEASE);
+		/* Pairs with the app's fence between setting NEED_WAKEUP and re-reading head. */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (!(__atomic_load_n(&aq->rx->flags, __ATOMIC_RELAXED) & MS_RING_NEED_WAKEUP))
+			continue;
+		if (__atomic_load_n(&aq->rx->tail, __ATOMIC_ACQUIRE) != old_head)
+			continue; /* it was not empty: the app is not asleep on it */
+		if (write(a->wakeup_fd, &one, sizeof(one)) == sizeof(one))
+			a->stats.rx_wakeups++;
+	}
+}
+
+/* Remember a for publishing at the end of the burst, once: O(1) with the burst stamp. */
+static void dp_touch(struct dp_rx_burst *b, struct app *a)
+{
+	if (a->dp_burst_seq == b->seq)
+		return;
+	a->dp_burst_seq = b->seq;
+	b->touched[b->ntouched++] = a;
+}
+
+static uint32_t dp_flow_hash(const struct cls_result *r)
+{
+	uint32_t h;
+
+	memcpy(&h, r->src_addr, sizeof(h));
+	return h ^ ((uint32_t)r->src_port << 16) ^ r->src_port;
+}
+
+/* Broadcast and multicast: a copy for every app that asked, the frame itself to the kernel. */
+static void dp_deliver_bcast(struct dp *dp, const struct rte_mbuf *m,
+			     const struct cls_result *r)
+{
+	const struct app_list *l = __atomic_load_n(&dp->bcast, __ATOMIC_ACQUIRE);
+	uint32_t i;
+
+	dp->nic_stats.rx_bcast++;
+	if (!l)
+		return;
+	for (i = 0; i < l->n; i++) {
+		struct app *a = l->a[i];
+
+		/* Rare enough to publish at once, which keeps the burst's touched list bounded. */
+		dp_app_deliver(a, dp_flow_hash(r) % a->nqueues, m);
+		dp_app_publish(a);
+	}
+}
+
+static void dp_classify_one(struct dp *dp, struct dp_rx_burst *b, struct rte_mbuf *m)
+{
+	struct port_stats *st = &dp->nic_stats;
+	struct cls_result r;
+	enum cls_status cs;
+	bool hw_csum_ok;
+
+	st->rx_packets++;
+	st->rx_bytes += m->pkt_len;
+	if (unlikely(m->nb_segs > 1)) {
+		/* Jumbo chains are the kernel's business; apps get single buffers. */
+		st->rx_multiseg++;
+		b->to_tap[b->nto_tap++] = m;
+		return;
+	}
+	hw_csum_ok = (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+	cs = cls_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, !hw_csum_ok, &r);
+	if (unlikely(cs != CLS_OK)) {
+		(*stats_port_cls(st, cs))++;
+		/* Not even Ethernet: nobody can use it. Anything else: the kernel decides. */
+		if (cs == CLS_RUNT)
+			b->to_free[b->nto_free++] = m;
+		else
+			b->to_tap[b->nto_tap++] = m;
+		return;
+	}
+	if (r.flags & (CLS_F_BCAST | CLS_F_MCAST)) {
+		dp_deliver_bcast(dp, m, &r);
+		b->to_tap[b->nto_tap++] = m;
+		return;
+	}
+	if (r.flags & CLS_F_FRAG) {
+		/* The kernel reassembles; see docs/architecture.md on fragments. */
+		st->rx_fragment++;
+		b->to_tap[b->nto_tap++] = m;
+		return;
+	}
+	if (!(r.flags & CLS_F_L4)) {
+		b->to_tap[b->nto_tap++] = m;
+		return;
+	}
+	memset(&b->keys[b->nkeys], 0, sizeof(b->keys[0]));
+	b->keys[b->nkeys].proto = r.proto;
+	b->keys[b->nkeys].family = r.l3 == CLS_L3_IPV4 ? AF_INET : AF_INET6;
+	b->keys[b->nkeys].port = r.dst_port;
+	memcpy(b->keys[b->nkeys].addr, r.dst_addr, 16);
+	b->key_flow[b->nkeys] = dp_flow_hash(&r);
+	b->key_pkt[b->nkeys++] = m;
+}
+
+static void dp_tx_or_drop(uint16_t port, struct rte_mbuf **pkts, uint32_t n, struct port_stats *st)
+{
+	uint16_t sent = n ? rte_eth_tx_burst(port, 0, pkts, (uint16_t)n) : 0;
+	uint32_t i;
+
+	for (i = 0; i < sent; i++)
+		st->tx_bytes += pkts[i]->pkt_len;
+	st->tx_packets += sent;
+	if (sent < n) {
+		st->tx_full += n - sent;
+		rte_pktmbuf_free_bulk(&pkts[sent], n - sent);
+	}
+}
+
+static uint32_t dp_rx_nic(struct dp *dp)
+{
+	struct rte_mbuf *pkts[DP_BURST_MAX];
+	struct dp_rx_burst b;
+	uint16_t n = rte_eth_rx_burst(dp->ports->nic, 0, pkts, dp->burst);
+	uint32_t i;
+
+	if (n == 0)
+		return 0;
+	b.nto_tap = b.nto_free = b.nkeys = b.ntouched = 0;
+	b.seq = ++dp->burst_seq;
+	for (i = 0; i < n; i++) {
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		dp_classify_one(dp, &b, pkts[i]);
+	}
+	btable_lookup_burst(dp->bt, b.keys, b.nkeys, b.owners);
+	for (i = 0; i < b.nkeys; i++) {
+		struct app *a = b.owners[i];
+
+		if (a) {
+			dp_app_deliver(a, b.key_flow[i] % a->nqueues, b.key_pkt[i]);
+			dp_touch(&b, a);
+			dp->nic_stats.rx_to_app++;
+			b.to_free[b.nto_free++] = b.key_pkt[i];
+		} else {
+			b.to_tap[b.nto_tap++] = b.key_pkt[i];
+		}
+	}
+	for (i = 0; i < b.ntouched; i++)
+		dp_app_publish(b.touched[i]);
+	dp->nic_stats.rx_to_kernel += b.nto_tap;
+	dp_tx_or_drop(dp->ports->tap, b.to_tap, b.nto_tap, &dp->tap_stats);
+	if (b.nto_free)
+		rte_pktmbuf_free_bulk(b.to_free, b.nto_free);
+	return n;
+}
+
+/* The kernel's frames go out unchanged: it is the host's own stack. */
+static uint32_t dp_rx_tap(struct dp *dp)
+{
+	struct rte_mbuf *pkts[DP_BURST_MAX];
+	uint16_t n = rte_eth_rx_burst(dp->ports->tap, 0, pkts, dp->burst);
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
+		dp->tap_stats.rx_packets++;
+		dp->tap_stats.rx_bytes += pkts[i]->pkt_len;
+	}
+	dp_tx_or_drop(dp->ports->nic, pkts, n, &dp->nic_stats);
+	return n;
+}
+
+static const struct app *dp_owner(const void *table, const struct ms_tuple *t)
+{
+	return btable_lookup(table, t);
+}
+
+static void dp_count_verdict(struct app_stats *s, enum txval_verdict v)
+{
+	switch (v) {
+	case TXV_BAD_SRC_MAC: s->tx_bad_src_mac++; break;
+	case TXV_MALFORMED: s->tx_malformed++; break;
+	case TXV_SPOOFED: s->tx_spoofed++; break;
+	default: s->tx_proto_denied++; break;
+	}
+}
+
+/* Copy up to a burst out of one tx ring, validate the copies, send the good ones. */
+static uint32_t dp_app_tx_queue(struct dp *dp, const struct txval_env *env, struct app *a, struct app_queue *aq)
+{
+	struct rte_mbuf *m[DP_BURST_MAX], *out[DP_BURST_MAX];
+	uint32_t head = __atomic_load_n(&aq->tx->head, __ATOMIC_ACQUIRE); /* hostile: read once */
+	uint32_t avail = head - aq->tx_tail;
+	uint32_t n, k, nout = 0;
+	uint16_t sent;
+
+	if (avail == 0)
+		return 0;
+	if (unlikely(avail > a->ring_size)) {
+		a->stats.tx_bad_index++;
+		return 0;
+	}
+	n = avail < dp->burst ? avail : dp->burst;
+	if (unlikely(rte_pktmbuf_alloc_bulk(dp->ports->pool, m, n) != 0)) {
+		a->stats.tx_nombuf++;
+		return 0; /* the frames stay in the ring for the next loop */
+	}
+	for (k = 0; k < n; k++) {
+		uint32_t slot = (aq->tx_tail + k) & a->mask;
+		uint32_t len = __atomic_load_n(&aq->tx->slot[slot].len, __ATOMIC_RELAXED);
+		uint8_t *dst;
+		enum txval_verdict v;
+
+		if (unlikely(len < MS_FRAME_MIN || len > MS_BUF_SIZE || len > rte_pktmbuf_tailroom(m[k]))) {
+			a->stats.tx_invalid_desc++;
+			rte_pktmbuf_free(m[k]);
+			continue;
+		}
+		/* Validate the daemon's private copy: the app may rewrite its buffer at any time. */
+		dst = rte_pktmbuf_mtod(m[k], uint8_t *);
+		rte_memcpy(dst, aq->tx_bufs + (size_t)slot * MS_BUF_SIZE, len);
+		m[k]->data_len = (uint16_t)len;
+		m[k]->pkt_len = len;
+		v = txval_check(env, a, dst, len);
+		if (unlikely(v != TXV_OK)) {
+			dp_count_verdict(&a->stats, v);
+			rte_pktmbuf_free(m[k]);
+			continue;
+		}
+		a->stats.tx_bytes += len;
+		out[nout++] = m[k];
+	}
+	aq->tx_tail += n;
+	__atomic_store_n(&aq->tx->tail, aq->tx_tail, __ATOMIC_RELEASE);
+	sent = nout ? rte_eth_tx_burst(dp->ports->nic, 0, out, (uint16_t)nout) : 0;
+	a->stats.tx_packets += sent;
+	dp->nic_stats.tx_packets += sent;
+	if (sent < nout) {
+		a->stats.tx_nic_full += nout - sent;
+		rte_pktmbuf_free_bulk(&out[sent], nout - sent);
+	}
+	return n;
+}
+
+static uint32_t dp_apps_tx(struct dp *dp)
+{
+	const struct app_list *l = __atomic_load_n(&dp->apps, __ATOMIC_ACQUIRE);
+	struct txval_env env;
+	uint32_t i, q, done = 0;
+
+	if (!l || l->n == 0)
+		return 0;
+	memcpy(env.nic_mac, dp->ports->nic_mac, 6);
+	env.table = dp->bt;
+	env.owner = dp_owner;
+	env.local = __atomic_load_n(&dp->local, __ATOMIC_ACQUIRE);
+	for (i = 0; i < l->n; i++)
+		for (q = 0; q < l->a[i]->nqueues; q++)
+			done += dp_app_tx_queue(dp, &env, l->a[i], &l->a[i]->q[q]);
+	return done;
+}
+
+int dp_worker(void *arg)
+{
+	struct dp *dp = arg;
+	uint64_t t0, t1;
+	uint32_t work;
+
+	rte_rcu_qsbr_thread_register(dp->qsv, DP_WORKER_TID);
+	rte_rcu_qsbr_thread_online(dp->qsv, DP_WORKER_TID);
+	t0 = rte_rdtsc();
+	while (!__atomic_load_n(&dp->stop, __ATOMIC_RELAXED)) {
+		work = dp_rx_nic(dp);
+		work += dp_rx_tap(dp);
+		work += dp_apps_tx(dp);
+		/* Every pointer read above is dropped here: the control thread may retire them. */
+		rte_rcu_qsbr_quiescent(dp->qsv, DP_WORKER_TID);
+		t1 = rte_rdtsc();
+		dp->stats.loops++;
+		dp->stats.total_cycles += t1 - t0;
+		if (work) {
+			dp->stats.busy_loops++;
+			dp->stats.busy_cycles += t1 - t0;
+			dp->stats.packets += work;
+		}
+		__atomic_store_n(&dp->heartbeat, dp->heartbeat + 1, __ATOMIC_RELEASE);
+		t0 = t1;
+	}
+	rte_rcu_qsbr_thread_offline(dp->qsv, DP_WORKER_TID);
+	rte_rcu_qsbr_thread_unregister(dp->qsv, DP_WORKER_TID);
+	return 0;
+}

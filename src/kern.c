@@ -1,0 +1,224 @@
+/* kern.c - rtnetlink requests (libmnl) for the TAP's address and link and the neighbour table. */
+#include "kern.h"
+
+#include <errno.h>
+#include <ifaddrs.h>
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libmnl/libmnl.h>
+
+struct kern_neigh {
+	int family;
+	const uint8_t *addr;
+	int ifindex;
+	uint16_t state;
+	uint8_t mac[6];
+	bool found;
+	bool has_mac;
+};
+
+static int kern_addr_len(int family)
+{
+	return family == AF_INET ? 4 : 16;
+}
+
+/* Send one request and run the callback over the answers until the ACK or DONE. */
+static int kern_talk(struct nlmsghdr *nlh, mnl_cb_t cb, void *arg)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
+	unsigned portid;
+	uint32_t seq = (uint32_t)time(NULL);
+	ssize_t n;
+	int rc = 0;
+
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	portid = mnl_socket_get_portid(nl);
+	nlh->nlmsg_seq = seq;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	for (;;) {
+		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		if (n < 0) {
+			rc = -errno;
+			break;
+		}
+		rc = mnl_cb_run(buf, (size_t)n, seq, portid, cb, arg);
+		if (rc <= MNL_CB_STOP) {
+			rc = rc < 0 ? -errno : 0;
+			break;
+		}
+	}
+out:
+	mnl_socket_close(nl);
+	return rc;
+}
+
+int kern_addr_add(const char *ifname, int family, const uint8_t *addr, uint8_t prefix_len)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifaddrmsg *ifa;
+	unsigned ifindex = if_nametoindex(ifname);
+	int rc;
+
+	if (!ifindex)
+		return -errno;
+	nlh->nlmsg_type = RTM_NEWADDR;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE | NLM_F_ACK;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = (uint8_t)family;
+	ifa->ifa_prefixlen = prefix_len;
+	ifa->ifa_index = ifindex;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	mnl_attr_put(nlh, IFA_LOCAL, (size_t)kern_addr_len(family), addr);
+	mnl_attr_put(nlh, IFA_ADDRESS, (size_t)kern_addr_len(family), addr);
+	rc = kern_talk(nlh, NULL, NULL);
+	return rc == -EEXIST ? 0 : rc;
+}
+
+int kern_link_up(const char *ifname)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifi;
+	unsigned ifindex = if_nametoindex(ifname);
+
+	if (!ifindex)
+		return -errno;
+	nlh->nlmsg_type = RTM_NEWLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = (int)ifindex;
+	ifi->ifi_flags = IFF_UP;
+	ifi->ifi_change = IFF_UP;
+	return kern_talk(nlh, NULL, NULL);
+}
+
+static int kern_neigh_attr(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(attr);
+
+	if (mnl_attr_type_valid(attr, NDA_MAX) < 0)
+		return MNL_CB_OK;
+	tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static int kern_neigh_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct kern_neigh *q = arg;
+	const struct ndmsg *nd = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[NDA_MAX + 1] = {0};
+	int alen = kern_addr_len(q->family);
+
+	if (nd->ndm_family != q->family || nd->ndm_ifindex != q->ifindex)
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(*nd), kern_neigh_attr, tb);
+	if (!tb[NDA_DST] || mnl_attr_get_payload_len(tb[NDA_DST]) != (uint16_t)alen ||
+	    memcmp(mnl_attr_get_payload(tb[NDA_DST]), q->addr, (size_t)alen) != 0)
+		return MNL_CB_OK;
+	q->found = true;
+	q->state = nd->ndm_state;
+	if (tb[NDA_LLADDR] && mnl_attr_get_payload_len(tb[NDA_LLADDR]) == 6) {
+		memcpy(q->mac, mnl_attr_get_payload(tb[NDA_LLADDR]), 6);
+		q->has_mac = true;
+	}
+	return MNL_CB_OK;
+}
+
+/* Ask the kernel to resolve addr (as `ip neigh add ... use` does). */
+static int kern_neigh_probe(int ifindex, int family, const uint8_t *addr)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ndmsg *nd;
+
+	nlh->nlmsg_type = RTM_NEWNEIGH;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_ACK;
+	nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
+	nd->ndm_family = (uint8_t)family;
+	nd->ndm_ifindex = ifindex;
+	nd->ndm_state = NUD_NONE;
+	nd->ndm_flags = NTF_USE;
+	mnl_attr_put(nlh, NDA_DST, (size_t)kern_addr_len(family), addr);
+	return kern_talk(nlh, NULL, NULL);
+}
+
+int kern_neigh_resolve(const char *ifname, int family, const uint8_t *addr, uint8_t mac[6])
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ndmsg *nd;
+	struct kern_neigh q = {.family = family, .addr = addr};
+	int rc;
+
+	q.ifindex = (int)if_nametoindex(ifname);
+	if (!q.ifindex)
+		return -errno;
+	nlh->nlmsg_type = RTM_GETNEIGH;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
+	nd->ndm_family = (uint8_t)family;
+	rc = kern_talk(nlh, kern_neigh_cb, &q);
+	if (rc < 0)
+		return rc;
+	if (q.found && q.has_mac && (q.state & (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE |
+						 NUD_PERMANENT | NUD_NOARP))) {
+		memcpy(mac, q.mac, 6);
+		return 0;
+	}
+	if (q.found && (q.state & NUD_INCOMPLETE))
+		return -EAGAIN;
+	if (q.found && (q.state & NUD_FAILED)) {
+		/* Try again: a failed entry may be stale news. */
+		rc = kern_neigh_probe(q.ifindex, family, addr);
+		return rc < 0 ? rc : -EAGAIN;
+	}
+	rc = kern_neigh_probe(q.ifindex, family, addr);
+	return rc < 0 ? rc : -EAGAIN;
+}
+
+struct app_addrs *kern_local_addrs(const char *ifname)
+{
+	struct ifaddrs *ifs, *i;
+	struct app_addrs *s;
+	uint32_t n = 0;
+
+	if (getifaddrs(&ifs) < 0)
+		return NULL;
+	for (i = ifs; i; i = i->ifa_next)
+		n++;
+	s = calloc(1, sizeof(*s) + n * sizeof(s->a[0]));
+	if (!s)
+		goto out;
+	for (i = ifs; i; i = i->ifa_next) {
+		if (!i->ifa_addr || strcmp(i->ifa_name, ifname) != 0)
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET) {
+			s->a[s->n].family = AF_INET;
+			memcpy(s->a[s->n++].addr, &((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr, 4);
+		} else if (i->ifa_addr->sa_family == AF_INET6) {
+			s->a[s->n].family = AF_INET6;
+			memcpy(s->a[s->n++].addr, &((struct sockaddr_in6 *)(void *)i->ifa_addr)->sin6_addr, 16);
+		}
+	}
+out:
+	freeifaddrs(ifs);
+	return s;
+}

@@ -1,0 +1,269 @@
+/* main.c - mstackd: start-up, the control thread's event loop, reload and clean shutdown. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_lcore.h>
+#include <systemd/sd-daemon.h>
+
+#include "ctl.h"
+#include "log.h"
+#include "mstackd.h"
+
+#define MAIN_TICK_MS 50
+#define MAIN_SIGFD ((void *)1)
+#define MAIN_TIMERFD ((void *)2)
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: mstackd -c FILE [-n] [-d]\n"
+		   "  -c FILE  configuration file (default /etc/mstack/mstackd.conf)\n"
+		   "  -n       check the configuration and exit\n"
+		   "  -d       log debug messages\n"
+		   "  -V       print the version and exit\n");
+}
+
+static int main_log_counter(void *arg, const char *name, uint64_t value)
+{
+	(void)arg;
+	if (value)
+		log_info("  %s %llu", name, (unsigned long long)value);
+	return 1;
+}
+
+static void main_log_stats(struct mstackd *d)
+{
+	log_info("counters (non-zero):");
+	stats_visit_port("nic", &d->dp.nic_stats, main_log_counter, NULL);
+	stats_visit_port("tap", &d->dp.tap_stats, main_log_counter, NULL);
+	stats_visit_dp("dp", &d->dp.stats, main_log_counter, NULL);
+}
+
+/* SIGHUP: re-read the file; keep the running config on errors; say what needs a restart. */
+static void main_reload(struct mstackd *d)
+{
+	struct conf *nc = malloc(sizeof(*nc));
+	const struct conf *oc = &d->conf;
+
+	if (!nc)
+		return;
+	if (conf_load(d->conf_path, nc, stderr) != 0) {
+		log_err("reload: %s has errors, keeping the running configuration", d->conf_path);
+		sd_notify(0, "STATUS=reload refused: configuration has errors");
+		free(nc);
+		return;
+	}
+#define MAIN_FIXED(field, what)                                                          \
+	if (memcmp(&nc->field, &oc->field, sizeof(oc->field)) != 0)                      \
+		log_warn("reload: %s cannot change at run time, restart mstackd to apply", what);
+	MAIN_FIXED(eal_args, "[eal] args")
+	MAIN_FIXED(nic_devargs, "[nic] devargs")
+	MAIN_FIXED(nic_rx_desc, "[nic] rx_desc")
+	MAIN_FIXED(nic_tx_desc, "[nic] tx_desc")
+	MAIN_FIXED(tap_name, "[host] tap")
+	MAIN_FIXED(addr, "[host] address")
+	MAIN_FIXED(prefix_len, "[host] address")
+	MAIN_FIXED(ctl_socket, "[control] socket")
+	MAIN_FIXED(ctl_mode, "[control] mode")
+	MAIN_FIXED(ctl_group, "[control] group")
+	MAIN_FIXED(max_bindings_all, "[limits] bindings")
+	MAIN_FIXED(mbufs, "[datapath] mbufs")
+	MAIN_FIXED(burst, "[datapath] burst")
+#undef MAIN_FIXED
+	/* Limits apply to new requests; what is attached stays. */
+	d->conf.max_apps = nc->max_apps;
+	d->conf.max_queues = nc->max_queues;
+	d->conf.max_ring_size = nc->max_ring_size;
+	d->conf.max_bindings = nc->max_bindings;
+	memcpy(d->conf.admin_group, nc->admin_group, sizeof(nc->admin_group));
+	log_notice("reload: configuration re-read from %s", d->conf_path);
+	sd_notify(0, "STATUS=running, configuration reloaded");
+	free(nc);
+}
+
+/* The signals the control thread takes through its signalfd. */
+static void main_signal_set(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGUSR1);
+}
+
+/* Block them (and SIGPIPE) before the EAL starts threads, so that every thread inherits the mask. */
+static void main_block_signals(void)
+{
+	sigset_t set;
+
+	main_signal_set(&set);
+	sigaddset(&set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+static int main_setup_fds(struct mstackd *d, int *sigfd, int *timerfd)
+{
+	struct itimerspec its = {.it_interval = {0, MAIN_TICK_MS * 1000000L}, .it_value = {0, MAIN_TICK_MS * 1000000L}};
+	struct epoll_event ev = {.events = EPOLLIN};
+	sigset_t set;
+
+	main_signal_set(&set);
+	d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	*sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	*timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (d->epoll_fd < 0 || *sigfd < 0 || *timerfd < 0 || timerfd_settime(*timerfd, 0, &its, NULL) < 0)
+		return -errno;
+	ev.data.ptr = MAIN_SIGFD;
+	if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, *sigfd, &ev) < 0)
+		return -errno;
+	ev.data.ptr = MAIN_TIMERFD;
+	if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, *timerfd, &ev) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Every second: watchdog only while the worker makes progress; refresh host addresses. */
+static void main_second(struct mstackd *d, uint64_t *last_beat)
+{
+	uint64_t beat = __atomic_load_n(&d->dp.heartbeat, __ATOMIC_ACQUIRE);
+
+	if (beat != *last_beat)
+		sd_notify(0, "WATCHDOG=1");
+	else
+		log_err("datapath lcore %u made no progress for a second", d->worker_lcore);
+	*last_beat = beat;
+	ctl_refresh_local(d);
+}
+
+static void main_loop(struct mstackd *d, int sigfd, int timerfd)
+{
+	struct epoll_event ev[32];
+	uint64_t ticks = 0, last_beat = (uint64_t)-1;
+	bool running = true;
+	int i, n;
+
+	while (running) {
+		n = epoll_wait(d->epoll_fd, ev, 32, -1);
+		for (i = 0; i < n; i++) {
+			if (ev[i].data.ptr == MAIN_SIGFD) {
+				struct signalfd_siginfo si;
+
+				while (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
+					if (si.ssi_signo == SIGHUP)
+						main_reload(d);
+					else if (si.ssi_signo == SIGUSR1)
+						main_log_stats(d);
+					else
+						running = false;
+				}
+			} else if (ev[i].data.ptr == MAIN_TIMERFD) {
+				uint64_t exp;
+
+				if (read(timerfd, &exp, sizeof(exp)) != sizeof(exp))
+					continue;
+				ctl_tick(d);
+				if ((ticks += exp) >= 1000 / MAIN_TICK_MS) {
+					ticks = 0;
+					main_second(d, &last_beat);
+				}
+			} else {
+				ctl_event(d, ev[i].data.ptr, ev[i].events);
+			}
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static struct mstackd d;
+	const char *path = "/etc/mstack/mstackd.conf";
+	bool check_only = false;
+	int opt, rc, sigfd = -1, timerfd = -1;
+
+	while ((opt = getopt(argc, argv, "c:ndVh")) != -1) {
+		switch (opt) {
+		case 'c': path = optarg; break;
+		case 'n': check_only = true; break;
+		case 'd': log_set_level(LOG_DEBUG); break;
+		case 'V': printf("mstackd %s\n", MSTACK_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	d.conf_path = path;
+	d.listen_fd = -1;
+	rc = conf_load(path, &d.conf, stderr);
+	if (rc != 0) {
+		if (rc > 0)
+			fprintf(stderr, "%s: %d error(s)\n", path, rc);
+		return 1;
+	}
+	if (check_only) {
+		printf("configuration OK\n");
+		return 0;
+	}
+	main_block_signals();
+	sd_notify(0, "STATUS=starting DPDK");
+	if (port_eal_init(&d.conf, argv[0]) < 0)
+		return 1;
+	d.start_ms = mstackd_now_ms();
+	d.worker_lcore = rte_get_next_lcore(-1, 1, 0);
+	if (d.worker_lcore >= RTE_MAX_LCORE) {
+		log_err("no worker lcore: give the EAL at least two lcores ([eal] args = -l 0-1 ...)");
+		goto fail;
+	}
+	if (port_setup(&d.ports, &d.conf) < 0)
+		goto fail;
+	if ((rc = btable_init(&d.bt, "mstack_bindings", d.conf.max_bindings_all)) < 0 ||
+	    (rc = dp_init(&d.dp, &d.ports, &d.bt, d.conf.burst)) < 0) {
+		log_err("cannot create the binding table: %s", strerror(-rc));
+		goto fail;
+	}
+	if (main_setup_fds(&d, &sigfd, &timerfd) < 0 || ctl_open(&d) < 0)
+		goto fail;
+	ctl_refresh_local(&d);
+	rc = rte_eal_remote_launch(dp_worker, &d.dp, d.worker_lcore);
+	if (rc < 0) {
+		log_err("cannot launch the worker on lcore %u", d.worker_lcore);
+		goto fail;
+	}
+	log_notice("mstackd %s ready: NIC %s (port %u), TAP %s (port %u), worker lcore %u, socket %s",
+		   MSTACK_VERSION, d.conf.nic_devargs, d.ports.nic, d.conf.tap_name, d.ports.tap, d.worker_lcore,
+		   d.conf.ctl_socket);
+	sd_notifyf(0, "READY=1\nSTATUS=running: NIC %s, TAP %s\nMAINPID=%d", d.conf.nic_devargs, d.conf.tap_name,
+		   (int)getpid());
+	main_loop(&d, sigfd, timerfd);
+
+	sd_notify(0, "STOPPING=1\nSTATUS=stopping");
+	log_notice("stopping");
+	ctl_close(&d);
+	__atomic_store_n(&d.dp.stop, true, __ATOMIC_RELEASE);
+	rte_eal_wait_lcore(d.worker_lcore);
+	main_log_stats(&d);
+	port_teardown(&d.ports);
+	btable_free(&d.bt);
+	free(d.dp.apps);
+	free(d.dp.bcast);
+	free(d.dp.local);
+	dp_fini(&d.dp);
+	rte_eal_cleanup();
+	log_notice("stopped");
+	return 0;
+fail:
+	ctl_close(&d);
+	port_teardown(&d.ports);
+	rte_eal_cleanup();
+	return 1;
+}

@@ -1,0 +1,47 @@
+/* mstackd.h - the daemon's state, owned by the control thread (main lcore). */
+#ifndef MSTACK_MSTACKD_H
+#define MSTACK_MSTACKD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "app.h"
+#include "btable.h"
+#include "conf.h"
+#include "dp.h"
+#include "port.h"
+
+#define MSTACK_VERSION "0.1.0"
+
+/* An administrator's static reservation: the daemon holds the kernel socket itself. */
+struct reservation {
+	struct ms_tuple tuple;
+	int fd;
+};
+
+struct ctl_conn;
+
+struct mstackd {
+	const char *conf_path;
+	struct conf conf;
+	struct ports ports;
+	struct btable bt;
+	struct dp dp;
+	unsigned worker_lcore;
+	uint64_t start_ms;
+
+	struct app *apps; /* every attached app */
+	uint32_t napps;
+	uint32_t next_app_id;
+	struct reservation *res;
+	uint32_t nres;
+
+	struct ctl_conn *conns;
+	int listen_fd;
+	int epoll_fd;
+	uint64_t ctl_refused; /* connections or requests refused by the access policy */
+};
+
+uint64_t mstackd_now_ms(void);
+
+#endif

@@ -1,0 +1,199 @@
+/* port.c - EAL start-up and the NIC and TAP ports: probe, configure, start, stop. */
+#include "port.h"
+
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <rte_bus.h>
+#include <rte_dev.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include "kern.h"
+#include "log.h"
+
+#define PORT_EAL_ARGV_MAX 64
+#define PORT_MBUF_CACHE 256
+
+int port_eal_init(const struct conf *c, const char *argv0)
+{
+	static char args[CONF_EAL_ARGS_MAX]; /* EAL may keep pointers into argv */
+	static char *argv[PORT_EAL_ARGV_MAX + 2];
+	int argc = 0, rc;
+	char *tok, *save = NULL;
+
+	snprintf(args, sizeof(args), "%s", c->eal_args);
+	argv[argc++] = (char *)argv0;
+	for (tok = strtok_r(args, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+		if (argc > PORT_EAL_ARGV_MAX) {
+			log_err("[eal] args: more than %d arguments", PORT_EAL_ARGV_MAX);
+			return -E2BIG;
+		}
+		argv[argc++] = tok;
+	}
+	argv[argc] = NULL;
+	rc = rte_eal_init(argc, argv);
+	if (rc < 0) {
+		log_err("rte_eal_init failed: %s", rte_strerror(rte_errno));
+		return -rte_errno;
+	}
+	return 0;
+}
+
+/* Probe devargs and find the ethdev it created. */
+static int port_probe(const char *devargs, uint16_t *port)
+{
+	struct rte_dev_iterator it;
+	uint16_t id;
+	int rc;
+
+	/* A PCI device may already be probed by the EAL's bus scan: look first. */
+	RTE_ETH_FOREACH_MATCHING_DEV(id, devargs, &it)
+	{
+		*port = id;
+		rte_eth_iterator_cleanup(&it);
+		return 0;
+	}
+	rc = rte_dev_probe(devargs);
+	if (rc < 0) {
+		log_err("cannot probe device '%s': %s", devargs, rte_strerror(-rc));
+		return rc;
+	}
+	RTE_ETH_FOREACH_MATCHING_DEV(id, devargs, &it)
+	{
+		*port = id;
+		rte_eth_iterator_cleanup(&it);
+		return 0;
+	}
+	log_err("device '%s' probed but has no ethdev port", devargs);
+	return -ENODEV;
+}
+
+static int port_start(uint16_t port, const char *what, const struct conf *c, struct rte_mempool *pool)
+{
+	struct rte_eth_conf ec;
+	struct rte_eth_dev_info info;
+	uint16_t rxd = c->nic_rx_desc, txd = c->nic_tx_desc;
+	int rc;
+
+	memset(&ec, 0, sizeof(ec));
+	rc = rte_eth_dev_info_get(port, &info);
+	if (rc < 0)
+		goto fail;
+	/* Let a NIC that can verify IPv4 header checksums do so; the classifier trusts the flag. */
+	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM)
+		ec.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
+	rc = rte_eth_dev_configure(port, 1, 1, &ec);
+	if (rc < 0)
+		goto fail;
+	rc = rte_eth_dev_adjust_nb_rx_tx_desc(port, &rxd, &txd);
+	if (rc < 0)
+		goto fail;
+	rc = rte_eth_rx_queue_setup(port, 0, rxd, rte_eth_dev_socket_id(port), NULL, pool);
+	if (rc < 0)
+		goto fail;
+	rc = rte_eth_tx_queue_setup(port, 0, txd, rte_eth_dev_socket_id(port), NULL);
+	if (rc < 0)
+		goto fail;
+	rc = rte_eth_dev_start(port);
+	if (rc < 0)
+		goto fail;
+	return 0;
+fail:
+	log_err("cannot start %s port %u: %s", what, port, rte_strerror(-rc));
+	return rc;
+}
+
+int port_setup(struct ports *p, const struct conf *c)
+{
+	struct rte_ether_addr mac;
+	char tap_args[128];
+	unsigned nbufs = c->mbufs;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	p->pool = rte_pktmbuf_pool_create("mstack_mbufs", nbufs, PORT_MBUF_CACHE, 0,
+					  RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (!p->pool) {
+		log_err("cannot create a pool of %u mbufs: %s", nbufs, rte_strerror(rte_errno));
+		return -rte_errno;
+	}
+	rc = port_probe(c->nic_devargs, &p->nic);
+	if (rc < 0)
+		return rc;
+	p->nic_probed = true;
+	rc = rte_eth_macaddr_get(p->nic, &mac);
+	if (rc < 0)
+		return rc;
+	memcpy(p->nic_mac, mac.addr_bytes, 6);
+	rc = port_start(p->nic, "NIC", c, p->pool);
+	if (rc < 0)
+		return rc;
+	p->started = true;
+	/* Multicast (IPv6 neighbour discovery, mDNS...) must reach the kernel. */
+	rte_eth_allmulticast_enable(p->nic);
+	if (rte_eth_dev_get_mtu(p->nic, &p->mtu) < 0)
+		p->mtu = 1500;
+
+	/*
+	 * The TAP carries the NIC's MAC so that the kernel's ARP/ND answers
+	 * name the NIC: frames pass between the two ports unchanged.
+	 */
+	snprintf(p->tap_devname, sizeof(p->tap_devname), "net_tap_mstack");
+	snprintf(tap_args, sizeof(tap_args), "%s,iface=%s,mac=" RTE_ETHER_ADDR_PRT_FMT, p->tap_devname,
+		 c->tap_name, RTE_ETHER_ADDR_BYTES(&mac));
+	rc = port_probe(tap_args, &p->tap);
+	if (rc < 0)
+		return rc;
+	p->tap_probed = true;
+	rc = port_start(p->tap, "TAP", c, p->pool);
+	if (rc < 0)
+		return rc;
+	if (c->has_address) {
+		rc = kern_addr_add(c->tap_name, c->addr_family, c->addr, c->prefix_len);
+		if (rc < 0) {
+			log_err("cannot set the host address on %s: %s", c->tap_name, strerror(-rc));
+			return rc;
+		}
+	}
+	rc = kern_link_up(c->tap_name);
+	if (rc < 0) {
+		log_err("cannot bring %s up: %s", c->tap_name, strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+static void port_close(uint16_t port)
+{
+	rte_eth_dev_stop(port);
+	rte_eth_dev_close(port);
+}
+
+void port_teardown(struct ports *p)
+{
+	if (p->tap_probed)
+		port_close(p->tap);
+	if (p->nic_probed)
+		port_close(p->nic);
+	p->tap_probed = p->nic_probed = false;
+}
+
+bool port_link_up(uint16_t port, uint32_t *speed_mbps)
+{
+	struct rte_eth_link link;
+
+	memset(&link, 0, sizeof(link));
+	if (rte_eth_link_get_nowait(port, &link) < 0)
+		return false;
+	if (speed_mbps)
+		*speed_mbps = link.link_speed;
+	return link.link_status == RTE_ETH_LINK_UP;
+}

@@ -1,0 +1,31 @@
+/* txval.h - validation of frames an application sends: it may only speak for what it holds. */
+#ifndef MSTACK_TXVAL_H
+#define MSTACK_TXVAL_H
+
+#include <stdint.h>
+
+#include <mstack/ms_proto.h>
+
+#include "app.h"
+
+enum txval_verdict {
+	TXV_OK = 0,
+	TXV_BAD_SRC_MAC,  /* source MAC is not the NIC's */
+	TXV_MALFORMED,	  /* fails the classifier's checks (headers, IPv4 checksum) */
+	TXV_SPOOFED,	  /* source tuple / ARP / ND address not held by this app */
+	TXV_PROTO_DENIED, /* not TCP, UDP, ARP or IPv6 neighbour discovery */
+};
+
+struct txval_env {
+	uint8_t nic_mac[6];
+	const void *table; /* passed to owner() */
+	/* The app bound to exactly this tuple, or NULL. */
+	const struct app *(*owner)(const void *table, const struct ms_tuple *t);
+	const struct app_addrs *local; /* the host's own addresses */
+};
+
+/* Check one frame (already copied out of the app's region) sent by app a. */
+enum txval_verdict txval_check(const struct txval_env *env, const struct app *a, const uint8_t *frame,
+			       uint32_t len);
+
+#endif

@@ -1,0 +1,953 @@
+/* check_classify.c - unit tests for the frame classifier (src/classify.c). */
+#include "classify.h"
+
+#include <check.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BUF_MAX 4096
+
+enum {
+	ETH_IPV4 = 0x0800,
+	ETH_ARP = 0x0806,
+	ETH_VLAN = 0x8100,
+	ETH_QINQ = 0x88a8,
+	ETH_IPV6 = 0x86dd,
+	ETH_LLDP = 0x88cc,
+	SPORT = 40000,
+	DPORT = 8080,
+};
+
+static const uint8_t MAC_SRC[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 };
+static const uint8_t MAC_UNICAST[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
+static const uint8_t MAC_BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+static const uint8_t MAC_MCAST4[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 };
+static const uint8_t MAC_MCAST6[6] = { 0x33, 0x33, 0x00, 0x00, 0x00, 0x01 };
+static const uint8_t SRC4[4] = { 192, 0, 2, 1 };
+static const uint8_t DST4[4] = { 198, 51, 100, 7 };
+static const uint8_t SRC6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+static const uint8_t DST6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
+
+/* What build() puts in a frame. Zero fields mean "plain": unicast, no tag, no options, ... */
+struct fspec {
+	uint16_t ethertype;   /* after the tag, if any */
+	const uint8_t *dmac;  /* NULL: unicast */
+	bool vlan;
+	uint16_t tci;
+	uint8_t proto;	      /* IPv4 protocol / last IPv6 next header */
+	uint8_t ip4_opt_len;  /* IPv4 option bytes (NOPs), multiple of 4 */
+	uint16_t ip4_frag;    /* IPv4 flags + fragment offset field */
+	uint8_t v6_ext[10];   /* IPv6 extension header types, in order */
+	int v6_next;	      /* how many of them */
+	uint8_t v6_ext_units; /* hdr ext len of non-fragment ext headers: (n+1)*8 bytes */
+	uint16_t v6_frag;     /* IPv6 fragment header offset|M field */
+	uint32_t l4_cut;      /* bytes of the L4 header left outside the IP length */
+	uint32_t payload;     /* bytes after the L4 header (or the body of a non-IP frame) */
+	uint32_t pad;	      /* Ethernet padding after the IP packet */
+};
+
+static uint8_t buf[BUF_MAX];
+
+static void put16(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static uint32_t l4_hdr_len(uint8_t proto)
+{
+	return proto == IPPROTO_TCP ? 20 : 8; /* UDP, ICMP, ... */
+}
+
+static uint32_t eth_hdr_len(const struct fspec *s)
+{
+	return s->vlan ? 18 : 14;
+}
+
+static void ip4_fix_csum(uint8_t *f, uint32_t l3)
+{
+	uint32_t hlen = (f[l3] & 0x0fu) * 4;
+
+	put16(f + l3 + 10, 0);
+	put16(f + l3 + 10, (uint16_t)~cls_csum_fold(cls_csum_partial(f + l3, hlen, 0)));
+}
+
+/* Writes the L4 header at f + l4 and returns how many L4 bytes the IP length covers. */
+static uint32_t build_l4(const struct fspec *s, uint8_t *f, uint32_t l4)
+{
+	uint32_t covered = l4_hdr_len(s->proto) - s->l4_cut + s->payload;
+
+	put16(f + l4, SPORT);
+	put16(f + l4 + 2, DPORT);
+	if (s->proto == IPPROTO_UDP)
+		put16(f + l4 + 4, covered);
+	if (s->proto == IPPROTO_TCP)
+		f[l4 + 12] = 0x50; /* data offset 5 */
+	memset(f + l4 + l4_hdr_len(s->proto), 0xab, s->payload);
+	return covered;
+}
+
+static uint32_t build_ipv4(const struct fspec *s, uint8_t *f, uint32_t l3)
+{
+	uint32_t hlen = 20u + s->ip4_opt_len;
+	uint32_t iplen = hlen + build_l4(s, f, l3 + hlen);
+
+	f[l3] = (uint8_t)(0x40 | hlen / 4);
+	put16(f + l3 + 2, iplen);
+	put16(f + l3 + 4, 0x1234);
+	put16(f + l3 + 6, s->ip4_frag);
+	f[l3 + 8] = 64;
+	f[l3 + 9] = s->proto;
+	memcpy(f + l3 + 12, SRC4, 4);
+	memcpy(f + l3 + 16, DST4, 4);
+	memset(f + l3 + 20, 0x01, s->ip4_opt_len); /* NOP options */
+	ip4_fix_csum(f, l3);
+	return iplen;
+}
+
+static uint32_t build_ipv6(const struct fspec *s, uint8_t *f, uint32_t l3)
+{
+	uint32_t p = l3 + 40, plen;
+	int i;
+
+	for (i = 0; i < s->v6_next; i++) {
+		f[p] = i + 1 < s->v6_next ? s->v6_ext[i + 1] : s->proto;
+		if (s->v6_ext[i] == IPPROTO_FRAGMENT) {
+			put16(f + p + 2, s->v6_frag);
+			p += 8;
+		} else {
+			f[p + 1] = s->v6_ext_units; /* the rest stays zero: Pad1 options */
+			p += (s->v6_ext_units + 1u) * 8;
+		}
+	}
+	plen = p - l3 - 40 + build_l4(s, f, p);
+	f[l3] = 0x60;
+	put16(f + l3 + 4, plen);
+	f[l3 + 6] = s->v6_next ? s->v6_ext[0] : s->proto;
+	f[l3 + 7] = 64;
+	memcpy(f + l3 + 8, SRC6, 16);
+	memcpy(f + l3 + 24, DST6, 16);
+	return 40 + plen;
+}
+
+/* Builds the frame described by *s into f (BUF_MAX bytes) and returns its length. */
+static uint32_t build(const struct fspec *s, uint8_t *f)
+{
+	uint32_t l3 = eth_hdr_len(s), l3_len;
+
+	memset(f, 0, BUF_MAX);
+	memcpy(f, s->dmac ? s->dmac : MAC_UNICAST, 6);
+	memcpy(f + 6, MAC_SRC, 6);
+	if (s->vlan) {
+		put16(f + 12, ETH_VLAN);
+		put16(f + 14, s->tci);
+	}
+	put16(f + l3 - 2, s->ethertype);
+	if (s->ethertype == ETH_IPV4)
+		l3_len = build_ipv4(s, f, l3);
+	else if (s->ethertype == ETH_IPV6)
+		l3_len = build_ipv6(s, f, l3);
+	else
+		memset(f + l3, 0xcd, l3_len = s->payload);
+	ck_assert_uint_le(l3 + l3_len + s->pad, BUF_MAX);
+	return l3 + l3_len + s->pad;
+}
+
+static enum cls_status parse(uint32_t len, struct cls_result *r)
+{
+	return cls_parse(buf, len, true, r);
+}
+
+/* A frame parsed OK with ports: check the tuple build() writes and the layout. */
+static void expect_tuple(const struct cls_result *r, const struct fspec *s, uint16_t ip_hdr_len,
+			 uint32_t l3_len)
+{
+	static const uint8_t zero[12];
+	uint16_t l3_off = (uint16_t)eth_hdr_len(s);
+
+	ck_assert(r->flags & CLS_F_L4);
+	ck_assert_uint_eq(r->proto, s->proto);
+	ck_assert_uint_eq(r->ethertype, s->ethertype);
+	ck_assert_uint_eq(r->src_port, SPORT);
+	ck_assert_uint_eq(r->dst_port, DPORT);
+	ck_assert_uint_eq(r->l3_off, l3_off);
+	ck_assert_uint_eq(r->ip_hdr_len, ip_hdr_len);
+	ck_assert_uint_eq(r->l4_off, l3_off + ip_hdr_len);
+	ck_assert_uint_eq(r->l3_len, l3_len);
+	if (s->ethertype == ETH_IPV4) {
+		ck_assert_uint_eq(r->l3, CLS_L3_IPV4);
+		ck_assert_mem_eq(r->src_addr, SRC4, 4);
+		ck_assert_mem_eq(r->dst_addr, DST4, 4);
+		ck_assert_mem_eq(r->src_addr + 4, zero, 12);
+		ck_assert_mem_eq(r->dst_addr + 4, zero, 12);
+	} else {
+		ck_assert_uint_eq(r->l3, CLS_L3_IPV6);
+		ck_assert_mem_eq(r->src_addr, SRC6, 16);
+		ck_assert_mem_eq(r->dst_addr, DST6, 16);
+	}
+}
+
+/* ---- well-formed frames ---- */
+
+START_TEST(test_udp_ipv4_gives_ports_addrs_and_offsets)
+{
+	struct fspec s = { .ethertype = ETH_IPV4, .proto = IPPROTO_UDP, .payload = 10 };
+	struct cls_result r;
+	uint32_t len = build(&s, buf);
+
+	ck_assert_int_eq(parse(len, &r), CLS_OK);
+	ck_assert_uint_eq(r.flags, CLS_F_L4);
+	expect_tuple(&r, &s, 20, 20 + 8 + 10);
+}
+END_TEST
+
+START_TEST(test_tcp_ipv4_gives_ports_addrs_and_offsets)
+{
+	struct fspec s = { .ethertype = ETH_IPV4, .proto = IPPROTO_TCP, .payload = 100 };
+	struct cls_result r;
+	uint32_t len = build(&s, buf);
+
+	ck_assert_int_eq(parse(len, &r), CLS_OK);
+	ck_assert_uint_eq(r.flags, CLS_F_L4);
+	expect_tuple(&r, &s, 20, 20 + 20 + 100);
+}
+END_TEST
+
+START_TEST(test_udp_ipv6_gives_ports_addrs_and_offsets)
+{
+	struct fspec s = { .ethertype = ETH_IPV6, .proto = IPPROTO_UDP, .payload = 3 };
+	struct cls_result r;
+	uint32_t len = build(&s, buf);
+
+	ck_assert_int_eq(parse(len, &r), CLS_OK);
+	ck_assert_uint_eq(r.flags, CLS_F_L4);
+	expect_tuple(&r, &s, 40, 40 + 8 + 3);
+}
+END_TEST
+
+START_TEST(test_tcp_ipv6_gives_ports_addrs_and_offsets)
+{
+	struct fspec s = { .ethertype = ETH_IPV6, .proto = IPPROTO_TCP };
+	struct cls_result r;
+	uint32_t len = build(&s, buf);
+
+	ck_assert_int_eq(parse(len, &r), CLS_OK);
+	ck_assert_uint_eq(r.flags, CLS_F_L4);
+	expect_tuple(&r, &s, 40, 40 + 20);
+}
+END_TEST
+
+START_TEST(test_icmp_ipv4_is_ok_without_ports)
+{
+	struct fspec s = { .ethertype = ETH_IPV4, .proto = IPPROTO_ICMP, .payload = 56 };
+	struct cls_result r;
+	uint32_t len = build(&s, buf);
+
+	ck_assert_int_eq(parse(len, &r), CLS_OK);
+	ck_assert_uint_eq(r.l3, CLS_L3_IPV4);
+	ck_assert_uint_eq(r.proto, IPPROTO_ICMP);
+	ck_assert_uint_eq(r.flags, 0);
+}
+END_TEST
+
+START_TEST(test_arp_is_ok_without_further_checks)
+{
+	struct fspec s = { .ethertype = ETH_ARP, .payload = 28 };
+	struct cls_result r;
+	uint32_t len = build(&s, buf);
+
+	ck_assert_int_eq(parse(len, &r), CLS_OK);
+	ck_assert_uint_eq(r.l3, CLS_L3_ARP);
+	ck_assert_uint_eq(r.l3_off, 14);
+	ck_assert_uint_eq(r.flags, 0);
+	/* Even with no ARP body at all: the kernel validates ARP. */
+	ck_assert_int_eq(parse(14, &r), CLS_OK);
+	ck_assert_uint_eq(r.l3, CLS_L3_ARP);
+}
+END_TEST
+
+START_TEST(test_unknown_ethertype_is_l3_other)
+{
+	struct fspec s = { .ethertype = ETH_LLDP, .payload = 40 };
+	struct cls_result r;
+	uint32_t len = build(&s, buf);
+
+	ck_assert_int_eq(parse(len, &r), CLS_OK);
+	ck_assert_uint_eq(r.l3, CLS_L3_OTHER);
+	ck_assert_uint_eq(r.ethertype, ETH_LLDP);
+}
+END_TEST
+
+START_TEST(test_broadcast_mac_sets_bcast_not_mcast)
+{
+	struct fspec s = { .ethertype = ETH_ARP, .dmac = MAC_BCAST, .payload = 28 };
+	struct cls_result r;
+	uint32_t len = build(&s, buf);
+
+	ck_assert_int_eq(parse(len, &r), CLS_OK);
+	ck_assert_uint_eq(r.flags, CLS_F_BCAST);
+}
+END_TEST
+
+START_TEST(test_multicast_mac_sets_mcast_not_bcast)
+{
+	const uint8_t *macs[] = { MAC_MCAST4, MAC_MCAST6 };
+	struct cls_result r;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		struct fspec s = { .ethertype = ETH_IPV4, .dmac = macs[i], .proto = IPPROTO_UDP };
+		uint32_t len = build(&s, buf);
+
+		ck_assert_int_eq(parse(len, &r), CLS_OK);
+		ck_assert_uint_eq(r.flags, CLS_F_MCAST | CLS_F_L4);
+	}
+}
+END_TEST
+
+START_TEST(test_vlan_tagged_udp_ipv4_gives_tci_and_inner_ethertype)
+{
+	struct fspec s = { .ethertype = ETH_IPV4, .vlan = true, .tci = 0x2064,
+			   .proto = IPPROTO_UDP, .payload = 4 };
+	struct cls_result r;
+	uint32_t len = build(&s, buf);
+
+	ck_assert_int_eq(parse(len, &r), CLS_OK);
+	ck_assert_uint_eq(r.flags, CLS_F_VLAN | CLS_F_L4);
+	ck_assert_uint_eq(r.vlan_tci, 0x2064);
+	expect_tuple(&r, &s, 20, 20 + 8 + 4); /* l3_off 18, ethertype 0x0800 */
+}
+END_TEST
+
+START_TEST(test_second_vlan_tag_is_l3_other)
+{
+	const uint16_t inner[] = { ETH_VLAN, ETH_QINQ };
+	struct cls_result r;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		struct fspec s = { .ethertype = inner[i], .vlan = true, .tci = 7, .payload = 50 };
+		uint32_t len = build(&s, buf);
+
+		ck_assert_int_eq(parse(len, &r), CLS_OK);
+		ck_assert_uint_eq(r.l3, CLS_L3_OTHER);
+		ck_assert_uint_eq(r.flags, CLS_F_VLAN);
+		ck_assert_uint_eq(r.vlan_tci, 7);
+	}
+}
+END_TEST
+
+START_TEST(test_ipv6_hop_by_hop_is_skipped_to_udp)
+{
+	struct fspec s = { .ethertype = ETH_IPV6, .proto = IPPROTO_UDP,
+			   .v6_ext = { IPPROTO_HOPOPTS }, .v6_next = 1 };
+	struct cls_result r;
+	uint32_t len = build(&s, buf);
+
+	ck_assert_int_eq(parse(len, &r), CLS_OK);
+	ck_assert_uint_eq(r.flags, CLS_F_L4);
+	expect_tuple(&r, &s, 48, 48 + 8);
+}
+END_TEST
+
+START_TEST(test_ipv6_routing_and_dest_options_are_skipped_to_tcp)
+{
+	struct fspec s = { .ethertype = ETH_IPV6, .proto = IPPROTO_TCP, .v6_ext_units = 1,
+			   .v6_ext = { IPPROTO_HOPOPTS, IPPROTO_ROUTING, IPPROTO_DSTOPTS },
+			   .v6_next = 3 };
+	struct cls_result r;
+	uint32_t len = build(&s, buf);
+
+	ck_assert_int_eq(parse(len, &r), CLS_OK);
+	expect_tuple(&r, &s, 40 + 3 * 16, 40 + 3 * 16 + 20);
+}
+END_TEST
+
+/* A 328-byte destination-options header: ip_hdr_len must not wrap at 255. */
+START_TEST(test_ipv6_long_ext_header_gives_full_ip_hdr_len)
+{
+	struct fspec s = { .ethertype = ETH_IPV6, .proto = IPPROTO_UDP, .v6_ext_units = 40,
+			   .v6_ext = { IPPROTO_DSTOPTS }, .v6_next = 1 };
+	struct cls_result r;
+	uint32_t len = build(&s, buf);
+
+	ck_assert_int_eq(parse(len, &r), CLS_OK);
+	expect_tuple(&r, &s, 40 + 328, 40 + 328 + 8);
+}
+END_TEST
+
+START_TEST(test_ipv6_ext_chain_of_eight_reaches_udp_but_nine_stops_without_ports)
+{
+	struct fspec s = { .ethertype = ETH_IPV6, .proto = IPPROTO_UDP, .v6_next = 8 };
+	struct cls_result r;
+	uint32_t len;
+
+	memset(s.v6_ext, IPPROTO_DSTOPTS, sizeof(s.v6_ext));
+	len = build(&s, buf);
+	ck_assert_int_eq(parse(len, &r), CLS_OK);
+	expect_tuple(&r, &s, 40 + 8 * 8, 40 + 8 * 8 + 8);
+
+	s.v6_next = 9;
+	len = build(&s, buf);
+	ck_assert_int_eq(parse(len, &r), CLS_OK);
+	ck_assert_uint_eq(r.l3, CLS_L3_IPV6);
+	ck_assert_uint_eq(r.proto, IPPROTO_DSTOPTS);
+	ck_assert_uint_eq(r.flags, 0);
+}
+END_TEST
+
+START_TEST(test_ethernet_padding_after_short_ipv4_is_accepted)
+{
+	struct fspec s = { .ethertype = ETH_IPV4, .proto = IPPROTO_UDP, .payload = 2, .pad = 16 };
+	struct cls_result r;
+	uint32_t len = build(&s, buf);
+
+	ck_assert_uint_eq(len, 60);
+	ck_assert_int_eq(parse(len, &r), CLS_OK);
+	expect_tuple(&r, &s, 20, 20 + 8 + 2);
+}
+END_TEST
+
+START_TEST(test_ethernet_padding_after_short_ipv6_is_accepted)
+{
+	struct fspec s = { .ethertype = ETH_IPV6, .proto = IPPROTO_UDP, .pad = 6 };
+	struct cls_result r;
+	uint32_t len = build(&s, buf);
+
+	ck_assert_int_eq(parse(len, &r), CLS_OK);
+	expect_tuple(&r, &s, 40, 40 + 8);
+}
+END_TEST
+
+/* ---- Ethernet and IPv4 failures ---- */
+
+START_TEST(test_frames_shorter_than_ethernet_header_are_runts)
+{
+	struct fspec s = { .ethertype = ETH_IPV4, .proto = IPPROTO_UDP };
+	struct cls_result r;
+
+	build(&s, buf);
+	ck_assert_int_eq(cls_parse(NULL, 0, true, &r), CLS_RUNT);
+	ck_assert_int_eq(parse(0, &r), CLS_RUNT);
+	ck_assert_int_eq(parse(13, &r), CLS_RUNT);
+}
+END_TEST
+
+START_TEST(test_vlan_frame_shorter_than_tag_is_runt)
+{
+	struct fspec s = { .ethertype = ETH_IPV4, .vlan = true, .proto = IPPROTO_UDP };
+	struct cls_result r;
+
+	build(&s, buf);
+	ck_assert_int_eq(parse(16, &r), CLS_RUNT);
+	ck_assert_int_eq(parse(17, &r), CLS_RUNT);
+	ck_assert_int_eq(parse(18, &r), CLS_TRUNCATED); /* tag complete, IPv4 header missing */
+}
+END_TEST
+
+START_TEST(test_ipv4_header_cut_short_is_truncated)
+{
+	struct fspec s = { .ethertype = ETH_IPV4, .proto = IPPROTO_UDP };
+	struct cls_result r;
+
+	build(&s, buf);
+	ck_assert_int_eq(parse(14 + 19, &r), CLS_TRUNCATED);
+	ck_assert_uint_eq(r.l3, CLS_L3_IPV4);
+}
+END_TEST
+
+START_TEST(test_ip_version_not_matching_ethertype_is_bad_version)
+{
+	struct fspec s4 = { .ethertype = ETH_IPV4, .proto = IPPROTO_UDP };
+	struct fspec s6 = { .ethertype = ETH_IPV6, .proto = IPPROTO_UDP };
+	struct cls_result r;
+	uint32_t len;
+
+	len = build(&s4, buf);
+	buf[14] = 0x65;
+	ck_assert_int_eq(parse(len, &r), CLS_BAD_VERSION);
+	len = build(&s6, buf);
+	buf[14] = 0x45;
+	ck_assert_int_eq(parse(len, &r), CLS_BAD_VERSION);
+}
+END_TEST
+
+START_TEST(test_ipv4_ihl_below_5_is_bad_ihl)
+{
+	struct fspec s = { .ethertype = ETH_IPV4, .proto = IPPROTO_UDP };
+	struct cls_result r;
+	uint32_t len = build(&s, buf);
+
+	buf[14] = 0x44;
+	ck_assert_int_eq(parse(len, &r), CLS_BAD_IHL);
+	buf[14] = 0x40;
+	ck_assert_int_eq(parse(len, &r), CLS_BAD_IHL);
+}
+END_TEST
+
+START_TEST(test_ipv4_ihl_past_frame_is_truncated)
+{
+	struct fspec s = { .ethertype = ETH_IPV4, .proto = IPPROTO_UDP }; /* 28 bytes of IP */
+	struct cls_result r;
+	uint32_t len = build(&s, buf);
+
+	buf[14] = 0x4f; /* 60-byte header */
+	ck_assert_int_eq(parse(len, &r), CLS_TRUNCATED);
+}
+END_TEST
+
+START_TEST(test_ipv4_total_length_past_frame_is_bad_totlen)
+{
+	struct fspec s = { .ethertype = ETH_IPV4, .proto = IPPROTO_UDP, .payload = 10 };
+	struct cls_result r;
+	uint32_t len = build(&s, buf);
+
+	ck_assert_int_eq(parse(len - 1, &r), CLS_BAD_TOTLEN);
+}
+END_TEST
+
+START_TEST(test_ipv4_total_length_below_header_is_bad_totlen)
+{
+	struct fspec s = { .ethertype = ETH_IPV4, .proto = IPPROTO_UDP, .ip4_opt_len = 8 };
+	struct cls_result r;
+	uint32_t len = build(&s, buf);
+
+	put16(buf + 14 + 2, 27); /* header alone is 28 */
+	ip4_fix_csum(buf, 14);
+	ck_assert_int_eq(parse(len, &r), CLS_BAD_TOTLEN);
+}
+END_TEST
+
+START_TEST(test_ipv4_bad_checksum_is_refused_when_verifying)
+{
+	struct fspec s = { .ethertype = ETH_IPV4, .proto = IPPROTO_UDP };
+	struct cls_result r;
+	uint32_t len = build(&s, buf);
+
+	buf[14 + 10] ^= 0x01;
+	ck_assert_int_eq(parse(len, &r), CLS_BAD_CSUM);
+}
+END_TEST
+
+START_TEST(test_ipv4_bad_checksum_is_accepted_without_verify)
+{
+	struct fspec s = { .ethertype = ETH_IPV4, .proto = IPPROTO_UDP };
+	struct cls_result r;
+	uint32_t len = build(&s, buf);
+
+	buf[14 + 10] ^= 0x01;
+	ck_assert_int_eq(cls_parse(buf, len, false, &r), CLS_OK);
+	expect_tuple(&r, &s, 20, 28);
+}
+END_TEST
+
+START_TEST(test_ipv4_options_are_skipped_to_ports_and_checksummed)
+{
+	struct fspec s = { .ethertype = ETH_IPV4, .proto = IPPROTO_TCP, .ip4_opt_len = 12 };
+	struct cls_result r;
+	uint32_t len = build(&s, buf);
+
+	ck_assert_int_eq(parse(len, &r), CLS_OK);
+	expect_tuple(&r, &s, 32, 32 + 20);
+	buf[14 + 20 + 11] ^= 0x02; /* last option byte is covered by the checksum */
+	ck_assert_int_eq(parse(len, &r), CLS_BAD_CSUM);
+}
+END_TEST
+
+START_TEST(test_ipv4_dont_fragment_alone_is_not_a_fragment)
+{
+	struct fspec s = { .ethertype = ETH_IPV4, .proto = IPPROTO_UDP, .ip4_frag = 0x4000 };
+	struct cls_result r;
+	uint32_t len = build(&s, buf);
+
+	ck_assert_int_eq(parse(len, &r), CLS_OK);
+	ck_assert_uint_eq(r.flags, CLS_F_L4);
+}
+END_TEST
+
+START_TEST(test_ipv4_first_fragment_has_ports_and_frag_first)
+{
+	struct fspec s = { .ethertype = ETH_IPV4, .proto = IPPROTO_UDP, .ip4_frag = 0x2000,
+			   .payload = 1472 };
+	struct cls_result r;
+	uint32_t len = build(&s, buf);
+
+	ck_assert_int_eq(parse(len, &r), CLS_OK);
+	ck_assert_uint_eq(r.flags, CLS_F_FRAG | CLS_F_FRAG_FIRST | CLS_F_L4);
+	expect_tuple(&r, &s, 20, 1500);
+}
+END_TEST
+
+START_TEST(test_ipv4_later_fragments_have_no_ports)
+{
+	/* middle fragments (MF + offset), last fragments (offset only), smallest and largest */
+	const uint16_t frag[] = { 0x2000 | 1, 0x2000 | 185, 185, 0x1fff };
+	struct cls_result r;
+	size_t i;
+
+	for (i = 0; i < sizeof(frag) / sizeof(frag[0]); i++) {
+		/* shorter than a UDP header: a later fragment needs none */
+		struct fspec s = { .ethertype = ETH_IPV4, .proto = IPPROTO_UDP,
+				   .ip4_frag = frag[i], .l4_cut = 5 };
+		uint32_t len = build(&s, buf);
+
+		ck_assert_int_eq(parse(len, &r), CLS_OK);
+		ck_assert_uint_eq(r.flags, CLS_F_FRAG);
+		ck_assert_uint_eq(r.proto, IPPROTO_UDP);
+		ck_assert_uint_eq(r.l3_len, 23);
+		ck_assert_mem_eq(r.dst_addr, DST4, 4);
+	}
+}
+END_TEST
+
+START_TEST(test_l4_header_cut_by_ip_length_is_truncated)
+{
+	const uint16_t ethertypes[] = { ETH_IPV4, ETH_IPV6 };
+	const uint8_t protos[] = { IPPROTO_UDP, IPPROTO_TCP };
+	struct cls_result r;
+	size_t i, j;
+
+	for (i = 0; i < 2; i++) {
+		for (j = 0; j < 2; j++) {
+			/* padding after the IP packet must not count as L4 bytes */
+			struct fspec s = { .ethertype = ethertypes[i], .proto = protos[j],
+					   .l4_cut = 1, .pad = 30 };
+			uint32_t len = build(&s, buf);
+
+			ck_assert_int_eq(parse(len, &r), CLS_TRUNCATED);
+			ck_assert_uint_eq(r.flags & CLS_F_L4, 0);
+		}
+	}
+}
+END_TEST
+
+START_TEST(test_first_fragment_too_short_for_l4_header_is_truncated)
+{
+	struct fspec s = { .ethertype = ETH_IPV4, .proto = IPPROTO_TCP, .ip4_frag = 0x2000,
+			   .l4_cut = 12 };
+	struct cls_result r;
+	uint32_t len = build(&s, buf);
+
+	ck_assert_int_eq(parse(len, &r), CLS_TRUNCATED);
+}
+END_TEST
+
+/* ---- IPv6 failures and fragments ---- */
+
+START_TEST(test_ipv6_fixed_header_cut_short_is_truncated)
+{
+	struct fspec s = { .ethertype = ETH_IPV6, .proto = IPPROTO_UDP };
+	struct cls_result r;
+
+	build(&s, buf);
+	ck_assert_int_eq(parse(14 + 39, &r), CLS_TRUNCATED);
+	ck_assert_uint_eq(r.l3, CLS_L3_IPV6);
+}
+END_TEST
+
+START_TEST(test_ipv6_payload_length_past_frame_is_bad_totlen)
+{
+	struct fspec s = { .ethertype = ETH_IPV6, .proto = IPPROTO_UDP, .payload = 8 };
+	struct cls_result r;
+	uint32_t len = build(&s, buf);
+
+	ck_assert_int_eq(parse(len - 1, &r), CLS_BAD_TOTLEN);
+}
+END_TEST
+
+START_TEST(test_ipv6_ext_header_past_payload_is_truncated)
+{
+	struct fspec s = { .ethertype = ETH_IPV6, .proto = IPPROTO_UDP, .payload = 16,
+			   .v6_ext = { IPPROTO_HOPOPTS }, .v6_next = 1 };
+	struct cls_result r;
+	uint32_t len = build(&s, buf);
+
+	buf[14 + 40 + 1] = 4; /* claims 40 bytes; 32 are left in the payload */
+	ck_assert_int_eq(parse(len, &r), CLS_TRUNCATED);
+	put16(buf + 14 + 4, 4); /* payload shorter than an extension header's 8 bytes */
+	ck_assert_int_eq(parse(len, &r), CLS_TRUNCATED);
+}
+END_TEST
+
+START_TEST(test_ipv6_first_fragment_has_ports_and_frag_first)
+{
+	struct fspec s = { .ethertype = ETH_IPV6, .proto = IPPROTO_UDP, .v6_frag = 0x0001,
+			   .v6_ext = { IPPROTO_FRAGMENT }, .v6_next = 1, .payload = 100 };
+	struct cls_result r;
+	uint32_t len = build(&s, buf);
+
+	ck_assert_int_eq(parse(len, &r), CLS_OK);
+	ck_assert_uint_eq(r.flags, CLS_F_FRAG | CLS_F_FRAG_FIRST | CLS_F_L4);
+	expect_tuple(&r, &s, 48, 48 + 8 + 100);
+}
+END_TEST
+
+START_TEST(test_ipv6_later_fragments_have_no_ports)
+{
+	/* offset (in 8-byte units) << 3 | M: smallest, typical with M, largest */
+	const uint16_t frag[] = { 1 << 3, 185 << 3 | 1, 0xfff8 };
+	struct cls_result r;
+	size_t i;
+
+	for (i = 0; i < sizeof(frag) / sizeof(frag[0]); i++) {
+		/* shorter than a UDP header: a later fragment needs none */
+		struct fspec s = { .ethertype = ETH_IPV6, .proto = IPPROTO_UDP, .v6_frag = frag[i],
+				   .v6_ext = { IPPROTO_HOPOPTS, IPPROTO_FRAGMENT }, .v6_next = 2,
+				   .l4_cut = 6 };
+		uint32_t len = build(&s, buf);
+
+		ck_assert_int_eq(parse(len, &r), CLS_OK);
+		ck_assert_uint_eq(r.flags, CLS_F_FRAG);
+		ck_assert_uint_eq(r.proto, IPPROTO_UDP);
+		ck_assert_uint_eq(r.ip_hdr_len, 56);
+	}
+}
+END_TEST
+
+/* RFC 6946: offset 0 without M is a whole datagram, so not flagged as a fragment. */
+START_TEST(test_ipv6_atomic_fragment_is_not_flagged_as_fragment)
+{
+	struct fspec s = { .ethertype = ETH_IPV6, .proto = IPPROTO_TCP, .v6_frag = 0,
+			   .v6_ext = { IPPROTO_FRAGMENT }, .v6_next = 1 };
+	struct cls_result r;
+	uint32_t len = build(&s, buf);
+
+	ck_assert_int_eq(parse(len, &r), CLS_OK);
+	ck_assert_uint_eq(r.flags, CLS_F_L4);
+	expect_tuple(&r, &s, 48, 48 + 20);
+}
+END_TEST
+
+/* ---- status names and checksum ---- */
+
+START_TEST(test_status_names_are_the_counter_suffixes)
+{
+	ck_assert_str_eq(cls_status_name(CLS_OK), "ok");
+	ck_assert_str_eq(cls_status_name(CLS_RUNT), "runt");
+	ck_assert_str_eq(cls_status_name(CLS_TRUNCATED), "truncated");
+	ck_assert_str_eq(cls_status_name(CLS_BAD_VERSION), "bad_version");
+	ck_assert_str_eq(cls_status_name(CLS_BAD_IHL), "bad_ihl");
+	ck_assert_str_eq(cls_status_name(CLS_BAD_TOTLEN), "bad_totlen");
+	ck_assert_str_eq(cls_status_name(CLS_BAD_CSUM), "bad_csum");
+	ck_assert_str_eq(cls_status_name(CLS_STATUS_COUNT), "unknown");
+	ck_assert_str_eq(cls_status_name((enum cls_status)-1), "unknown");
+}
+END_TEST
+
+START_TEST(test_csum_matches_rfc1071_and_handles_odd_and_unaligned_data)
+{
+	/* RFC 1071 section 3 example: the sum is 0xddf2 */
+	const uint8_t rfc[8] = { 0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7 };
+	/* a real IPv4 header whose checksum field holds 0xb861 */
+	uint8_t ip[20] = { 0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11,
+			   0xb8, 0x61, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7 };
+	uint8_t odd[9];
+
+	ck_assert_uint_eq(cls_csum_fold(cls_csum_partial(rfc, 8, 0)), 0xddf2);
+	ck_assert_uint_eq(cls_csum_partial(rfc + 4, 4, cls_csum_partial(rfc, 4, 0)),
+			  cls_csum_partial(rfc, 8, 0));
+	odd[0] = 0x99;
+	memcpy(odd + 1, rfc, 8); /* same bytes at an odd address */
+	ck_assert_uint_eq(cls_csum_partial(odd + 1, 8, 0), cls_csum_partial(rfc, 8, 0));
+	ck_assert_uint_eq(cls_csum_partial(odd, 3, 0), 0x9900 + 0x0100); /* 99 00 | 01 (00) */
+	ck_assert_uint_eq(cls_csum_fold(0x0001ffff), 0x0001);
+	ck_assert_uint_eq(cls_csum_fold(0xffffffff), 0xffff);
+	ck_assert_uint_eq(cls_csum_fold(cls_csum_partial(ip, 20, 0)), 0xffff);
+	ip[10] = ip[11] = 0;
+	ck_assert_uint_eq((uint16_t)~cls_csum_fold(cls_csum_partial(ip, 20, 0)), 0xb861);
+}
+END_TEST
+
+/* ---- robustness: every read stays in [frame, frame+len) (run under ASan/valgrind) ---- */
+
+/* Parses a private heap copy of exactly len bytes, at an odd address when misalign. */
+static enum cls_status parse_exact(const uint8_t *f, uint32_t len, bool verify, bool misalign,
+				   struct cls_result *r)
+{
+	uint8_t *mem = malloc(len + misalign + 1u);
+	enum cls_status st;
+
+	ck_assert_ptr_nonnull(mem);
+	memcpy(mem + misalign, f, len);
+	st = cls_parse(mem + misalign, len, verify, r);
+	free(mem);
+	ck_assert_uint_lt((unsigned)st, CLS_STATUS_COUNT);
+	ck_assert_uint_le(r->l3, CLS_L3_ARP);
+	if (st == CLS_OK && (r->flags & CLS_F_L4))
+		ck_assert_uint_le(r->l4_off + l4_hdr_len(r->proto), len);
+	return st;
+}
+
+/* The payload ends 0..7 bytes into an announced extension header, at the very end of the frame. */
+START_TEST(test_ipv6_payload_ending_inside_ext_header_is_truncated)
+{
+	const uint8_t ext[] = { IPPROTO_HOPOPTS, IPPROTO_ROUTING, IPPROTO_DSTOPTS,
+				IPPROTO_FRAGMENT };
+	struct cls_result r;
+	uint32_t plen;
+	size_t i;
+
+	for (i = 0; i < sizeof(ext); i++) {
+		struct fspec s = { .ethertype = ETH_IPV6, .proto = IPPROTO_UDP, .v6_frag = 1,
+				   .v6_ext = { ext[i] }, .v6_next = 1 };
+
+		for (plen = 0; plen < 8; plen++) {
+			build(&s, buf);
+			put16(buf + 14 + 4, plen);
+			ck_assert_int_eq(parse_exact(buf, 14 + 40 + plen, true, false, &r),
+					 CLS_TRUNCATED);
+		}
+	}
+}
+END_TEST
+
+static const struct fspec valid_frames[] = {
+	{ .ethertype = ETH_IPV4, .vlan = true, .proto = IPPROTO_UDP, .ip4_opt_len = 8,
+	  .payload = 5, .pad = 3 },
+	{ .ethertype = ETH_IPV4, .proto = IPPROTO_TCP, .ip4_frag = 0x2000, .payload = 7 },
+	{ .ethertype = ETH_IPV4, .proto = IPPROTO_UDP, .ip4_frag = 100 },
+	{ .ethertype = ETH_IPV6, .proto = IPPROTO_TCP, .v6_ext_units = 1,
+	  .v6_ext = { IPPROTO_HOPOPTS, IPPROTO_ROUTING, IPPROTO_FRAGMENT }, .v6_next = 3,
+	  .v6_frag = 1, .payload = 9 },
+	{ .ethertype = ETH_IPV6, .vlan = true, .proto = IPPROTO_UDP, .v6_frag = 8,
+	  .v6_ext = { IPPROTO_FRAGMENT }, .v6_next = 1 },
+	{ .ethertype = ETH_ARP, .dmac = MAC_BCAST, .payload = 28 },
+};
+#define N_VALID (sizeof(valid_frames) / sizeof(valid_frames[0]))
+
+START_TEST(test_every_prefix_of_valid_frames_stays_in_bounds)
+{
+	struct cls_result r;
+	uint32_t n, len;
+	size_t i;
+
+	for (i = 0; i < N_VALID; i++) {
+		len = build(&valid_frames[i], buf);
+		for (n = 0; n <= len; n++)
+			parse_exact(buf, n, true, n & 1, &r);
+		ck_assert_int_eq(parse_exact(buf, len, true, false, &r), CLS_OK);
+	}
+}
+END_TEST
+
+static uint32_t rng_state = 0x2545f491u;
+
+static uint32_t rng(void) /* xorshift32: the same sequence on every libc */
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 17;
+	rng_state ^= rng_state << 5;
+	return rng_state;
+}
+
+START_TEST(test_random_and_mutated_frames_stay_in_bounds)
+{
+	static const uint16_t ethertypes[] = { ETH_IPV4, ETH_IPV6, ETH_VLAN, ETH_ARP, ETH_QINQ };
+	unsigned n_l4 = 0;
+	struct cls_result r;
+	uint32_t len, i, k;
+	int iter;
+
+	for (iter = 0; iter < 5000; iter++) {
+		if (iter & 1) {
+			/* A valid frame with a few bytes flipped and a random cut. */
+			len = build(&valid_frames[rng() % N_VALID], buf);
+			for (k = rng() % 4; k > 0; k--)
+				buf[rng() % len] ^= (uint8_t)(1u << (rng() % 8));
+			len -= rng() % 4 == 0 ? rng() % (len + 1) : 0;
+		} else {
+			/* Random bytes behind a plausible L2/L3 start, to get past the first checks. */
+			len = rng() % 200;
+			for (i = 0; i < len; i++)
+				buf[i] = (uint8_t)rng();
+			put16(buf + 12, ethertypes[rng() % 5]);
+			put16(buf + 16, ethertypes[rng() % 5]);
+			buf[14] = (uint8_t)((rng() & 1 ? 0x40 : 0x60) | (rng() % 16));
+			buf[18] = (uint8_t)((rng() & 1 ? 0x40 : 0x60) | (rng() % 16));
+		}
+		if (parse_exact(buf, len, rng() & 1, rng() & 1, &r) == CLS_OK &&
+		    (r.flags & CLS_F_L4))
+			n_l4++;
+	}
+	ck_assert_uint_gt(n_l4, 100); /* the inputs reached the port reader, not only L2 */
+}
+END_TEST
+
+static Suite *classify_suite(void)
+{
+	Suite *s = suite_create("classify");
+	TCase *tc;
+
+	tc = tcase_create("well_formed");
+	tcase_add_test(tc, test_udp_ipv4_gives_ports_addrs_and_offsets);
+	tcase_add_test(tc, test_tcp_ipv4_gives_ports_addrs_and_offsets);
+	tcase_add_test(tc, test_udp_ipv6_gives_ports_addrs_and_offsets);
+	tcase_add_test(tc, test_tcp_ipv6_gives_ports_addrs_and_offsets);
+	tcase_add_test(tc, test_icmp_ipv4_is_ok_without_ports);
+	tcase_add_test(tc, test_arp_is_ok_without_further_checks);
+	tcase_add_test(tc, test_unknown_ethertype_is_l3_other);
+	tcase_add_test(tc, test_broadcast_mac_sets_bcast_not_mcast);
+	tcase_add_test(tc, test_multicast_mac_sets_mcast_not_bcast);
+	tcase_add_test(tc, test_vlan_tagged_udp_ipv4_gives_tci_and_inner_ethertype);
+	tcase_add_test(tc, test_second_vlan_tag_is_l3_other);
+	tcase_add_test(tc, test_ipv6_hop_by_hop_is_skipped_to_udp);
+	tcase_add_test(tc, test_ipv6_routing_and_dest_options_are_skipped_to_tcp);
+	tcase_add_test(tc, test_ipv6_long_ext_header_gives_full_ip_hdr_len);
+	tcase_add_test(tc, test_ipv6_ext_chain_of_eight_reaches_udp_but_nine_stops_without_ports);
+	tcase_add_test(tc, test_ethernet_padding_after_short_ipv4_is_accepted);
+	tcase_add_test(tc, test_ethernet_padding_after_short_ipv6_is_accepted);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("malformed");
+	tcase_add_test(tc, test_frames_shorter_than_ethernet_header_are_runts);
+	tcase_add_test(tc, test_vlan_frame_shorter_than_tag_is_runt);
+	tcase_add_test(tc, test_ipv4_header_cut_short_is_truncated);
+	tcase_add_test(tc, test_ip_version_not_matching_ethertype_is_bad_version);
+	tcase_add_test(tc, test_ipv4_ihl_below_5_is_bad_ihl);
+	tcase_add_test(tc, test_ipv4_ihl_past_frame_is_truncated);
+	tcase_add_test(tc, test_ipv4_total_length_past_frame_is_bad_totlen);
+	tcase_add_test(tc, test_ipv4_total_length_below_header_is_bad_totlen);
+	tcase_add_test(tc, test_ipv4_bad_checksum_is_refused_when_verifying);
+	tcase_add_test(tc, test_ipv4_bad_checksum_is_accepted_without_verify);
+	tcase_add_test(tc, test_ipv4_options_are_skipped_to_ports_and_checksummed);
+	tcase_add_test(tc, test_l4_header_cut_by_ip_length_is_truncated);
+	tcase_add_test(tc, test_first_fragment_too_short_for_l4_header_is_truncated);
+	tcase_add_test(tc, test_ipv6_fixed_header_cut_short_is_truncated);
+	tcase_add_test(tc, test_ipv6_payload_length_past_frame_is_bad_totlen);
+	tcase_add_test(tc, test_ipv6_ext_header_past_payload_is_truncated);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("fragments");
+	tcase_add_test(tc, test_ipv4_dont_fragment_alone_is_not_a_fragment);
+	tcase_add_test(tc, test_ipv4_first_fragment_has_ports_and_frag_first);
+	tcase_add_test(tc, test_ipv4_later_fragments_have_no_ports);
+	tcase_add_test(tc, test_ipv6_first_fragment_has_ports_and_frag_first);
+	tcase_add_test(tc, test_ipv6_later_fragments_have_no_ports);
+	tcase_add_test(tc, test_ipv6_atomic_fragment_is_not_flagged_as_fragment);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("helpers");
+	tcase_add_test(tc, test_status_names_are_the_counter_suffixes);
+	tcase_add_test(tc, test_csum_matches_rfc1071_and_handles_odd_and_unaligned_data);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("robustness");
+	tcase_add_test(tc, test_ipv6_payload_ending_inside_ext_header_is_truncated);
+	tcase_add_test(tc, test_every_prefix_of_valid_frames_stays_in_bounds);
+	tcase_add_test(tc, test_random_and_mutated_frames_stay_in_bounds);
+	suite_add_tcase(s, tc);
+
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(classify_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
