@@ -295,6 +295,7 @@ uint32_t ms_nqueues(const struct ms_session *s) { return s->info.nqueues; }
 uint32_t ms_app_id(const struct ms_session *s) { return s->info.app_id; }
 int ms_wait_fd(const struct ms_session *s) { return s->wakeup_fd; }
 int ms_ctl_fd(const struct ms_session *s) { return s->ctl_fd; }
+void *ms_region(const struct ms_session *s) { return s->region; }
 
 unsigned ms_rx_burst(struct ms_session *s, uint32_t q, struct ms_pkt *pkts, unsigned n)
 {

@@ -18,6 +18,7 @@ struct app_queue {
 	uint8_t *rx_bufs; /* buffer of rx slot i: rx_bufs + (i & mask) * MS_BUF_SIZE */
 	uint8_t *tx_bufs;
 	uint32_t rx_head; /* (d) private copy, only ever stored to the region */
+	uint32_t rx_published; /* rx_head as last published */
 	uint32_t tx_tail; /* (d) private copy */
 };
 

@@ -14,6 +14,7 @@
 #include <rte_prefetch.h>
 #include <rte_rcu_qsbr.h>
 
+#include "appring.h"
 #include "classify.h"
 #include "txval.h"
 
@@ -68,58 +69,6 @@ void dp_synchronize(struct dp *dp)
 	rte_rcu_qsbr_synchronize(dp->qsv, RTE_QSBR_THRID_INVALID);
 }
 
-/* Copy one frame into ring q of app a; the producer index is published later, once per burst. */
-static void dp_app_deliver(struct app *a, uint32_t q, const struct rte_mbuf *m)
-{
-	struct app_queue *aq = &a->q[q];
-	uint32_t tail = __atomic_load_n(&aq->rx->tail, __ATOMIC_ACQUIRE); /* hostile: read once */
-	uint32_t used = aq->rx_head - tail;
-	uint32_t len = m->data_len;
-	uint32_t slot;
-
-	if (unlikely(used > a->ring_size)) {
-		a->stats.rx_bad_index++;
-		return;
-	}
-	if (used == a->ring_size) {
-		a->stats.rx_ring_full++;
-		return;
-	}
-	slot = aq->rx_head & a->mask;
-	rte_memcpy(aq->rx_bufs + (size_t)slot * MS_BUF_SIZE, rte_pktmbuf_mtod(m, const void *), len);
-	aq->rx->slot[slot].len = len;
-	aq->rx->slot[slot].flags = 0;
-	aq->rx_head++;
-	a->stats.rx_packets++;
-	a->stats.rx_bytes += len;
-}
-
-/* Publish every ring of a that got frames in this burst, and wake the app if it asked. */
-static void dp_app_publish(struct app *a)
-{
-	uint32_t q;
-
-	for (q = 0; q < a->nqueues; q++) {
-		struct app_queue *aq = &a->q[q];
-		uint32_t old_head = __atomic_load_n(&aq->rx->head, __ATOMIC_RELAXED);
-		uint64_t one = 1;
-
-		/* old_head may have been scribbled on by the app: compare, never trust. */
-		if (old_head == aq->rx_head)
-			continue;
-		__atomic_store_n(&aq->rx->head, aq->rx_head, __ATOMIC_RELEASE);
-		/* Pairs with the app's fence between setting NEED_WAKEUP and re-reading head. */
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		if (!(__atomic_load_n(&aq->rx->flags, __ATOMIC_RELAXED) & MS_RING_NEED_WAKEUP))
-			continue;
-		if (__atomic_load_n(&aq->rx->tail, __ATOMIC_ACQUIRE) != old_head)
-			continue; /* it was not empty: the app is not asleep on it */
-		if (write(a->wakeup_fd, &one, sizeof(one)) == sizeof(one))
-			a->stats.rx_wakeups++;
-	}
-}
-
-/* Remember a for publishing at the end of the burst, once: O(1) with the burst stamp. */
 static void dp_touch(struct dp_rx_burst *b, struct app *a)
 {
 	if (a->dp_burst_seq == b->seq)
@@ -150,8 +99,8 @@ static void dp_deliver_bcast(struct dp *dp, const struct rte_mbuf *m,
 		struct app *a = l->a[i];
 
 		/* Rare enough to publish at once, which keeps the burst's touched list bounded. */
-		dp_app_deliver(a, dp_flow_hash(r) % a->nqueues, m);
-		dp_app_publish(a);
+		appring_rx_put(a, dp_flow_hash(r) % a->nqueues, rte_pktmbuf_mtod(m, const void *), m->data_len);
+		appring_rx_publish(a);
 	}
 }
 
@@ -240,7 +189,8 @@ static uint32_t dp_rx_nic(struct dp *dp)
 		struct app *a = b.owners[i];
 
 		if (a) {
-			dp_app_deliver(a, b.key_flow[i] % a->nqueues, b.key_pkt[i]);
+			appring_rx_put(a, b.key_flow[i] % a->nqueues, rte_pktmbuf_mtod(b.key_pkt[i], const void *),
+				       b.key_pkt[i]->data_len);
 			dp_touch(&b, a);
 			dp->nic_stats.rx_to_app++;
 			b.to_free[b.nto_free++] = b.key_pkt[i];
@@ -249,7 +199,7 @@ static uint32_t dp_rx_nic(struct dp *dp)
 		}
 	}
 	for (i = 0; i < b.ntouched; i++)
-		dp_app_publish(b.touched[i]);
+		appring_rx_publish(b.touched[i]);
 	dp->nic_stats.rx_to_kernel += b.nto_tap;
 	dp_tx_or_drop(dp->ports->tap, b.to_tap, b.nto_tap, &dp->tap_stats);
 	if (b.nto_free)
@@ -288,39 +238,31 @@ static void dp_count_verdict(struct app_stats *s, enum txval_verdict v)
 }
 
 /* Copy up to a burst out of one tx ring, validate the copies, send the good ones. */
-static uint32_t dp_app_tx_queue(struct dp *dp, const struct txval_env *env, struct app *a, struct app_queue *aq)
+static uint32_t dp_app_tx_queue(struct dp *dp, const struct txval_env *env, struct app *a, uint32_t q)
 {
 	struct rte_mbuf *m[DP_BURST_MAX], *out[DP_BURST_MAX];
-	uint32_t head = __atomic_load_n(&aq->tx->head, __ATOMIC_ACQUIRE); /* hostile: read once */
-	uint32_t avail = head - aq->tx_tail;
-	uint32_t n, k, nout = 0;
+	int n = appring_tx_avail(a, q, dp->burst);
+	uint32_t k, nout = 0;
 	uint16_t sent;
 
-	if (avail == 0)
+	if (n <= 0)
 		return 0;
-	if (unlikely(avail > a->ring_size)) {
-		a->stats.tx_bad_index++;
-		return 0;
-	}
-	n = avail < dp->burst ? avail : dp->burst;
-	if (unlikely(rte_pktmbuf_alloc_bulk(dp->ports->pool, m, n) != 0)) {
+	if (unlikely(rte_pktmbuf_alloc_bulk(dp->ports->pool, m, (unsigned)n) != 0)) {
 		a->stats.tx_nombuf++;
 		return 0; /* the frames stay in the ring for the next loop */
 	}
-	for (k = 0; k < n; k++) {
-		uint32_t slot = (aq->tx_tail + k) & a->mask;
-		uint32_t len = __atomic_load_n(&aq->tx->slot[slot].len, __ATOMIC_RELAXED);
-		uint8_t *dst;
+	for (k = 0; k < (uint32_t)n; k++) {
+		const uint8_t *src;
+		uint32_t len = appring_tx_frame(a, q, k, &src);
+		uint8_t *dst = rte_pktmbuf_mtod(m[k], uint8_t *);
 		enum txval_verdict v;
 
-		if (unlikely(len < MS_FRAME_MIN || len > MS_BUF_SIZE || len > rte_pktmbuf_tailroom(m[k]))) {
-			a->stats.tx_invalid_desc++;
+		if (unlikely(len == 0 || len > rte_pktmbuf_tailroom(m[k]))) {
 			rte_pktmbuf_free(m[k]);
 			continue;
 		}
 		/* Validate the daemon's private copy: the app may rewrite its buffer at any time. */
-		dst = rte_pktmbuf_mtod(m[k], uint8_t *);
-		rte_memcpy(dst, aq->tx_bufs + (size_t)slot * MS_BUF_SIZE, len);
+		rte_memcpy(dst, src, len);
 		m[k]->data_len = (uint16_t)len;
 		m[k]->pkt_len = len;
 		v = txval_check(env, a, dst, len);
@@ -332,8 +274,7 @@ static uint32_t dp_app_tx_queue(struct dp *dp, const struct txval_env *env, stru
 		a->stats.tx_bytes += len;
 		out[nout++] = m[k];
 	}
-	aq->tx_tail += n;
-	__atomic_store_n(&aq->tx->tail, aq->tx_tail, __ATOMIC_RELEASE);
+	appring_tx_release(a, q, (uint32_t)n);
 	sent = nout ? rte_eth_tx_burst(dp->ports->nic, 0, out, (uint16_t)nout) : 0;
 	a->stats.tx_packets += sent;
 	dp->nic_stats.tx_packets += sent;
@@ -341,7 +282,7 @@ static uint32_t dp_app_tx_queue(struct dp *dp, const struct txval_env *env, stru
 		a->stats.tx_nic_full += nout - sent;
 		rte_pktmbuf_free_bulk(&out[sent], nout - sent);
 	}
-	return n;
+	return (uint32_t)n;
 }
 
 static uint32_t dp_apps_tx(struct dp *dp)
@@ -358,7 +299,7 @@ static uint32_t dp_apps_tx(struct dp *dp)
 	env.local = __atomic_load_n(&dp->local, __ATOMIC_ACQUIRE);
 	for (i = 0; i < l->n; i++)
 		for (q = 0; q < l->a[i]->nqueues; q++)
-			done += dp_app_tx_queue(dp, &env, l->a[i], &l->a[i]->q[q]);
+			done += dp_app_tx_queue(dp, &env, l->a[i], q);
 	return done;
 }
 

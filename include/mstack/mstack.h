@@ -105,6 +105,12 @@ int ms_wait_prepare(struct ms_session *s);
 void ms_wait_done(struct ms_session *s);
 int ms_wait(struct ms_session *s, int timeout_ms);
 
+/*
+ * The mapped region, for code that works on the rings directly through
+ * ms_abi.h (ms_region_ring, ms_region_buf). Everything in it is the app's.
+ */
+void *ms_region(const struct ms_session *s);
+
 /* The control connection's fd: readable (POLLHUP) when mstackd goes away. */
 int ms_ctl_fd(const struct ms_session *s);
 

@@ -1,0 +1,51 @@
+/* mstackctl.h - what the parts of mstackctl share: fetching from mstackd and the output modules. */
+#ifndef MSTACKCTL_H
+#define MSTACKCTL_H
+
+#include <stdint.h>
+
+#include <mstack/mstack.h>
+
+/* One STATS reply, all pages, and when it was taken. */
+struct sample {
+	struct ms_counter *c;
+	uint32_t n;
+	double when; /* seconds, CLOCK_MONOTONIC */
+};
+
+/* fetch.c: requests to mstackd. All return 0 or -errno (ms_strerror explains it). */
+int fetch_status(int fd, struct ms_status *st);
+/* A whole paged list (MS_MSG_APPS, _BINDINGS, _STATS): *out is malloc'd, free it. */
+int fetch_list(int fd, uint16_t type, void **out, uint32_t *n);
+int fetch_sample(int fd, struct sample *s);
+void sample_free(struct sample *s);
+/* Counter name's value in *v: 0, or -1 if s lacks it. hint: the index to try first. */
+int sample_find(const struct sample *s, const char *name, uint32_t hint, uint64_t *v);
+
+/* Derived figures of a sample (and of the interval since prev, if not NULL). */
+struct derived {
+	double cycles_per_packet; /* dp.busy_cycles / dp.packets; < 0 if no packets */
+	double interval;	  /* seconds since prev; 0 without prev */
+};
+void sample_derive(const struct sample *cur, const struct sample *prev, struct derived *d);
+/* Per second change of cur->c[i] since prev, or -1 if prev lacks it or went backwards. */
+double sample_rate(const struct sample *cur, const struct sample *prev, uint32_t i);
+
+/* A string field of the wire, bounded by its array: "%.*s", FIELD_STR(a). */
+#define FIELD_STR(a) (int)strnlen((a), sizeof(a)), (a)
+
+/* output.c (text) and output_json.c: one function per kind of reply. */
+struct output {
+	void (*status)(const struct ms_status *st);
+	void (*apps)(const struct ms_app_info *a, uint32_t n);
+	void (*bindings)(const struct ms_binding_info *b, uint32_t n);
+	/* prev is NULL except when watching; all: show zero counters too */
+	void (*stats)(const struct sample *cur, const struct sample *prev, int all);
+	/* verb is "reserved" or "released" */
+	void (*result)(const char *verb, const struct ms_tuple *t);
+};
+
+extern const struct output output_text;
+extern const struct output output_json;
+
+#endif

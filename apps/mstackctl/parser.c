@@ -1,0 +1,153 @@
+/* parser.c - the command table of mstackctl and the parsing of each command's arguments. */
+#include "parser.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WATCH_DEFAULT 1
+#define WATCH_MAX 86400
+
+static const struct command parser_table[] = {
+	{"status", "", ARGS_NONE, 1, cmd_status, "version, uptime, ports, workers, apps and bindings"},
+	{"apps", "", ARGS_NONE, 1, cmd_apps, "attached applications with their traffic"},
+	{"bindings", "", ARGS_NONE, 1, cmd_bindings, "claimed 3-tuples and who holds them"},
+	{"stats", "[-a|--all] [--watch [SECONDS]]", ARGS_STATS, 1, cmd_stats,
+	 "counters (non-zero only unless --all); --watch adds rates, every SECONDS (1)"},
+	{"bind", "PROTO ADDR:PORT", ARGS_TUPLE, 1, cmd_bind,
+	 "reserve a 3-tuple so no application can claim it (administrator)"},
+	{"unbind", "PROTO ADDR:PORT", ARGS_TUPLE, 1, cmd_unbind,
+	 "remove a reservation or revoke an application's binding (administrator)"},
+	{"help", "", ARGS_NONE, 0, cmd_help, "this text"},
+};
+
+void parser_usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: mstackctl [-s SOCKET] [--json] COMMAND [ARGS]\n"
+		   "  -s, --socket SOCKET  mstackd's control socket (default $MSTACK_SOCKET or %s)\n"
+		   "  -j, --json           print one JSON object per command\n"
+		   "  -h, --help           this text\n"
+		   "commands:\n",
+		MS_DEFAULT_SOCKET);
+	for (i = 0; i < sizeof(parser_table) / sizeof(parser_table[0]); i++) {
+		const struct command *c = &parser_table[i];
+
+		fprintf(f, "  %s%s%s\n", c->name, *c->args ? " " : "", c->args);
+		fprintf(f, "      %s\n", c->help);
+	}
+	fprintf(f, "PROTO is udp or tcp; ADDR:PORT is 10.0.0.1:53, *:53 (any IPv4) or [2001:db8::1]:53.\n");
+}
+
+static const struct command *parser_lookup(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(parser_table) / sizeof(parser_table[0]); i++)
+		if (!strcmp(parser_table[i].name, name))
+			return &parser_table[i];
+	return NULL;
+}
+
+/* A whole number of seconds, 1..WATCH_MAX, digits only. */
+static int parser_seconds(const char *s, unsigned *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < 1 || v > WATCH_MAX)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int parser_stats(int argc, char *argv[], struct parse_result *res)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-a") || !strcmp(argv[i], "--all")) {
+			res->all = 1;
+		} else if (!strcmp(argv[i], "-w") || !strcmp(argv[i], "--watch")) {
+			res->watch = WATCH_DEFAULT;
+			if (i + 1 < argc && isdigit((unsigned char)argv[i + 1][0]) &&
+			    parser_seconds(argv[++i], &res->watch) < 0) {
+				fprintf(stderr, "mstackctl: stats: bad interval '%s' (1..%d seconds)\n",
+					argv[i], WATCH_MAX);
+				return -1;
+			}
+		} else {
+			fprintf(stderr, "mstackctl: stats: unknown argument '%s'\n", argv[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int parser_tuple(int argc, char *argv[], struct parse_result *res)
+{
+	const char *cmd = argv[0];
+
+	if (argc != 3) {
+		fprintf(stderr, "mstackctl: %s: expected PROTO ADDR:PORT, e.g. %s udp 10.0.0.1:53\n", cmd, cmd);
+		return -1;
+	}
+	if (strcmp(argv[1], "udp") && strcmp(argv[1], "tcp")) {
+		fprintf(stderr, "mstackctl: %s: unknown protocol '%s' (udp or tcp)\n", cmd, argv[1]);
+		return -1;
+	}
+	if (ms_tuple_parse(argv[1], argv[2], &res->tuple) < 0) {
+		fprintf(stderr, "mstackctl: %s: bad address '%s' (10.0.0.1:53, *:53 or [::1]:53)\n", cmd,
+			argv[2]);
+		return -1;
+	}
+	if (res->tuple.port == 0) {
+		fprintf(stderr, "mstackctl: %s: port 0 cannot be reserved\n", cmd);
+		return -1;
+	}
+	return 0;
+}
+
+int parser_parse(int argc, char *argv[], struct parse_result *res)
+{
+	const struct command *c;
+	int i, n = 1;
+
+	if (argc < 1) {
+		fprintf(stderr, "mstackctl: no command given\n");
+		return -1;
+	}
+	c = parser_lookup(argv[0]);
+	if (!c) {
+		fprintf(stderr, "mstackctl: unknown command '%s'\n", argv[0]);
+		return -1;
+	}
+	res->cmd = c;
+	/* --json after the command is accepted too: take it out before the command's parser. */
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j"))
+			res->json = 1;
+		else
+			argv[n++] = argv[i];
+	}
+	argc = n;
+	switch (c->kind) {
+	case ARGS_NONE:
+		if (argc > 1) {
+			fprintf(stderr, "mstackctl: %s: unexpected argument '%s'\n", c->name, argv[1]);
+			return -1;
+		}
+		return 0;
+	case ARGS_TUPLE:
+		return parser_tuple(argc, argv, res);
+	case ARGS_STATS:
+		return parser_stats(argc, argv, res);
+	}
+	return -1;
+}

@@ -1,0 +1,55 @@
+/* parser.h - the command table of mstackctl and the parsing of each command's arguments. */
+#ifndef MSTACKCTL_PARSER_H
+#define MSTACKCTL_PARSER_H
+
+#include <stdio.h>
+
+#include <mstack/ms_proto.h>
+
+struct output;
+struct parse_result;
+
+enum args_kind {
+	ARGS_NONE,  /* no arguments */
+	ARGS_TUPLE, /* PROTO ADDR:PORT */
+	ARGS_STATS, /* [-a|--all] [--watch [SECONDS]] */
+};
+
+struct command {
+	const char *name;
+	const char *args; /* as shown in the usage */
+	enum args_kind kind;
+	int need_daemon; /* connect before calling the handler */
+	/* Returns the exit status: 0, or 1 after printing an error. fd is -1 if !need_daemon. */
+	int (*handler)(int fd, const struct parse_result *res);
+	const char *help;
+};
+
+struct parse_result {
+	const struct command *cmd;
+	const struct output *out;
+	int json;
+	int all;	   /* stats: zero counters too */
+	unsigned watch;	   /* stats: interval in seconds, 0 = once */
+	struct ms_tuple tuple; /* bind, unbind */
+};
+
+/*
+ * Look argv[0] up in the command table and parse its arguments into *res.
+ * Returns 0, or -1 after printing what is wrong (a usage error: exit 2).
+ */
+int parser_parse(int argc, char *argv[], struct parse_result *res);
+
+/* The usage text with every command. */
+void parser_usage(FILE *f);
+
+/* Handlers, in commands.c. */
+int cmd_status(int fd, const struct parse_result *res);
+int cmd_apps(int fd, const struct parse_result *res);
+int cmd_bindings(int fd, const struct parse_result *res);
+int cmd_stats(int fd, const struct parse_result *res);
+int cmd_bind(int fd, const struct parse_result *res);
+int cmd_unbind(int fd, const struct parse_result *res);
+int cmd_help(int fd, const struct parse_result *res);
+
+#endif

@@ -1,0 +1,9 @@
+#!/bin/bash
+# test.sh - install dependencies, build, and run the whole test suite (unit, then integration).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+scripts/build.sh
+cd build
+ctest --output-on-failure -L unit
+ctest --output-on-failure -L integ

@@ -1,0 +1,119 @@
+/* appring.h - the daemon's side of an application's rings: hostile-safe produce and consume. */
+#ifndef MSTACK_APPRING_H
+#define MSTACK_APPRING_H
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app.h"
+
+/*
+ * These read each application-written index once, check it against the
+ * daemon's private copy, and never address memory outside the app's region.
+ * DPDK-free so that the unit tests drive them against the real library.
+ */
+
+/*
+ * Copy a frame into rx ring q (not yet visible: see appring_rx_publish).
+ * Returns 0, -ENOBUFS (ring full) or -EBADMSG (the app's tail is impossible).
+ */
+static inline int appring_rx_put(struct app *a, uint32_t q, const void *frame, uint32_t len)
+{
+	struct app_queue *aq = &a->q[q];
+	uint32_t tail = __atomic_load_n(&aq->rx->tail, __ATOMIC_ACQUIRE);
+	uint32_t used = aq->rx_head - tail;
+	uint32_t slot;
+
+	if (used > a->ring_size) {
+		a->stats.rx_bad_index++;
+		return -EBADMSG;
+	}
+	if (used == a->ring_size || len > MS_BUF_SIZE) {
+		a->stats.rx_ring_full++;
+		return -ENOBUFS;
+	}
+	slot = aq->rx_head & a->mask;
+	memcpy(aq->rx_bufs + (size_t)slot * MS_BUF_SIZE, frame, len);
+	aq->rx->slot[slot].len = len;
+	aq->rx->slot[slot].flags = 0;
+	aq->rx_head++;
+	a->stats.rx_packets++;
+	a->stats.rx_bytes += len;
+	return 0;
+}
+
+/*
+ * Make every frame put since the last publish visible with one release
+ * store per ring, and signal the wakeup fd where the app sleeps on an empty
+ * ring. Returns the number of wakeups sent.
+ */
+static inline unsigned appring_rx_publish(struct app *a)
+{
+	unsigned woken = 0;
+	uint32_t q;
+
+	for (q = 0; q < a->nqueues; q++) {
+		struct app_queue *aq = &a->q[q];
+		uint64_t one = 1;
+
+		if (aq->rx_published == aq->rx_head)
+			continue;
+		__atomic_store_n(&aq->rx->head, aq->rx_head, __ATOMIC_RELEASE);
+		/* Pairs with the app's fence between setting NEED_WAKEUP and re-reading head. */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if ((__atomic_load_n(&aq->rx->flags, __ATOMIC_RELAXED) & MS_RING_NEED_WAKEUP) &&
+		    __atomic_load_n(&aq->rx->tail, __ATOMIC_ACQUIRE) == aq->rx_published &&
+		    write(a->wakeup_fd, &one, sizeof(one)) == sizeof(one)) {
+			a->stats.rx_wakeups++;
+			woken++;
+		}
+		aq->rx_published = aq->rx_head;
+	}
+	return woken;
+}
+
+/*
+ * Frames waiting in tx ring q, at most max. Returns the count, or
+ * -EBADMSG when the app's head is impossible (nothing is consumed then).
+ */
+static inline int appring_tx_avail(struct app *a, uint32_t q, uint32_t max)
+{
+	struct app_queue *aq = &a->q[q];
+	uint32_t avail = __atomic_load_n(&aq->tx->head, __ATOMIC_ACQUIRE) - aq->tx_tail;
+
+	if (avail > a->ring_size) {
+		a->stats.tx_bad_index++;
+		return -EBADMSG;
+	}
+	return (int)(avail < max ? avail : max);
+}
+
+/*
+ * The k-th waiting frame of tx ring q: its length, read once and checked
+ * (0 if out of bounds: count it and skip), and where it is.
+ */
+static inline uint32_t appring_tx_frame(struct app *a, uint32_t q, uint32_t k, const uint8_t **data)
+{
+	struct app_queue *aq = &a->q[q];
+	uint32_t slot = (aq->tx_tail + k) & a->mask;
+	uint32_t len = __atomic_load_n(&aq->tx->slot[slot].len, __ATOMIC_RELAXED);
+
+	*data = aq->tx_bufs + (size_t)slot * MS_BUF_SIZE;
+	if (len < MS_FRAME_MIN || len > MS_BUF_SIZE) {
+		a->stats.tx_invalid_desc++;
+		return 0;
+	}
+	return len;
+}
+
+/* Give n consumed tx slots back to the app. */
+static inline void appring_tx_release(struct app *a, uint32_t q, uint32_t n)
+{
+	struct app_queue *aq = &a->q[q];
+
+	aq->tx_tail += n;
+	__atomic_store_n(&aq->tx->tail, aq->tx_tail, __ATOMIC_RELEASE);
+}
+
+#endif

@@ -1,0 +1,105 @@
+/* hostile_app.c - a misbehaving application for the integration tests: garbage indices, bad
+ * lengths and spoofed frames in its own region ("garbage"), or one that never reads ("stall"). */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <mstack/mstack.h>
+
+/* A UDP/IPv4 frame from src:sport, with a correct IPv4 header checksum. */
+static uint32_t hostile_udp(uint8_t *f, const uint8_t smac[6], const uint8_t src[4], uint16_t sport)
+{
+	static const uint8_t dmac[6] = {0x02, 0, 0, 0, 0, 0x99};
+	uint8_t *ip = f + 14, *udp = ip + 20;
+	uint32_t sum = 0;
+	int i;
+
+	memcpy(f, dmac, 6);
+	memcpy(f + 6, smac, 6);
+	f[12] = 0x08;
+	f[13] = 0x00;
+	memset(ip, 0, 28);
+	ip[0] = 0x45;
+	ip[3] = 28;
+	ip[8] = 64;
+	ip[9] = 17;
+	memcpy(ip + 12, src, 4);
+	memcpy(ip + 16, src, 4);
+	for (i = 0; i < 20; i += 2)
+		sum += (uint32_t)(ip[i] << 8 | ip[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	ip[10] = (uint8_t)(~sum >> 8);
+	ip[11] = (uint8_t)~sum;
+	udp[0] = (uint8_t)(sport >> 8);
+	udp[1] = (uint8_t)sport;
+	udp[2] = 0;
+	udp[3] = 9;
+	udp[5] = 8;
+	return 14 + 28;
+}
+
+static void hostile_garbage(struct ms_session *s, const struct ms_tuple *mine, uint16_t victim_port)
+{
+	const struct ms_region_hdr *h = ms_region(s);
+	void *base = ms_region(s);
+	struct ms_ring *rx = ms_region_ring(base, h, 0), *tx = ms_region_ring(base, h, 1);
+	uint8_t frame[64], bad_mac[6] = {0x02, 0xba, 0xd0, 0, 0, 1};
+	unsigned round;
+
+	for (round = 0;; round++) {
+		uint32_t i, head = tx->head;
+
+		/* Spoofed frames: someone else's port, and a MAC that is not the NIC's. */
+		for (i = 0; i < 8; i++) {
+			uint32_t slot = (head + i) & (h->ring_size - 1);
+			uint8_t *buf = ms_region_buf(base, h, 1, slot);
+
+			tx->slot[slot].len = hostile_udp(buf, i & 1 ? bad_mac : ms_mac(s), mine->addr,
+							 victim_port);
+		}
+		/* Lengths that point past the buffer or are too short to be a frame. */
+		tx->slot[(head + 8) & (h->ring_size - 1)].len = 0xffffffffu;
+		tx->slot[(head + 9) & (h->ring_size - 1)].len = 3;
+		__atomic_store_n(&tx->head, head + 10, __ATOMIC_RELEASE);
+		usleep(20000);
+		/* Impossible indices: the daemon must refuse them, never follow them. */
+		rx->tail = (uint32_t)rand();
+		__atomic_store_n(&tx->head, tx->head + 0x80000000u, __ATOMIC_RELEASE);
+		usleep(20000);
+		__atomic_store_n(&tx->head, tx->tail, __ATOMIC_RELEASE); /* back to sane, to go again */
+		rx->tail = rx->head;
+		(void)frame;
+		if (round == 0) {
+			printf("hostile: garbage written\n");
+			fflush(stdout);
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct ms_attach_opts o = {.name = "hostile", .nqueues = 1, .ring_size = 256};
+	struct ms_session *s;
+	struct ms_tuple t;
+	int rc;
+
+	if (argc != 5 || ms_tuple_parse("udp", argv[3], &t) < 0) {
+		fprintf(stderr, "usage: hostile_app SOCKET garbage|stall ADDR:PORT VICTIM_PORT\n");
+		return 2;
+	}
+	if ((rc = ms_attach(argv[1], &o, &s)) < 0 || (rc = ms_bind(s, &t)) < 0) {
+		fprintf(stderr, "hostile_app: %s\n", ms_strerror(rc));
+		return 1;
+	}
+	printf("hostile: app %u\n", ms_app_id(s));
+	fflush(stdout);
+	if (strcmp(argv[2], "garbage") == 0)
+		hostile_garbage(s, &t, (uint16_t)atoi(argv[4]));
+	printf("hostile: stalled, never reading\n");
+	fflush(stdout);
+	for (;;)
+		pause();
+}
