@@ -23,9 +23,10 @@ int btable_init(struct btable *t, const char *name, uint32_t capacity)
 		/*
 		 * Readers (datapath lcores) never take a lock; the single writer
 		 * (the control thread) frees key slots only after an RCU grace
-		 * period, see btable_release.
+		 * period, see btable_release. The extendable bucket table lets
+		 * the cuckoo hash hold its full stated capacity.
 		 */
-		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
 	};
 
 	memset(t, 0, sizeof(*t));

@@ -12,6 +12,13 @@
 #define TXV_ICMP6_ND_FIRST 133 /* router solicitation */
 #define TXV_ICMP6_ND_LAST 137  /* redirect */
 
+static bool txval_is_zero(const uint8_t addr[16])
+{
+	static const uint8_t zero[16];
+
+	return memcmp(addr, zero, sizeof(zero)) == 0;
+}
+
 static bool txval_is_local(const struct txval_env *env, uint8_t family, const uint8_t *addr)
 {
 	return env->local && app_addrs_allow(env->local, family, addr, false);
@@ -58,7 +65,8 @@ static enum txval_verdict txval_l4(const struct txval_env *env, const struct app
 	t.family = family;
 	t.port = r->src_port;
 	memcpy(t.addr, r->src_addr, 16);
-	if (env->owner(env->table, &t) == a)
+	/* An all-zero source would be the wildcard key itself: it must pass the local-address rule. */
+	if (!txval_is_zero(r->src_addr) && env->owner(env->table, &t) == a)
 		return TXV_OK;
 	memset(t.addr, 0, sizeof(t.addr));
 	if (env->owner(env->table, &t) == a && txval_is_local(env, family, r->src_addr))
@@ -71,7 +79,9 @@ enum txval_verdict txval_check(const struct txval_env *env, const struct app *a,
 {
 	struct cls_result r;
 
-	if (len < MS_FRAME_MIN || memcmp(frame + 6, env->nic_mac, 6) != 0)
+	if (len < MS_FRAME_MIN)
+		return TXV_MALFORMED;
+	if (memcmp(frame + 6, env->nic_mac, 6) != 0)
 		return TXV_BAD_SRC_MAC;
 	if (cls_parse(frame, len, true, &r) != CLS_OK)
 		return TXV_MALFORMED;
@@ -84,7 +94,7 @@ enum txval_verdict txval_check(const struct txval_env *env, const struct app *a,
 	if (r.l3 == CLS_L3_IPV6 && r.proto == IPPROTO_ICMPV6 && !(r.flags & CLS_F_FRAG)) {
 		uint32_t icmp_off = (uint32_t)r.l3_off + r.ip_hdr_len;
 
-		if (icmp_off >= len)
+		if (icmp_off >= (uint32_t)r.l3_off + r.l3_len) /* the type must be payload, not padding */
 			return TXV_MALFORMED;
 		if (frame[icmp_off] >= TXV_ICMP6_ND_FIRST && frame[icmp_off] <= TXV_ICMP6_ND_LAST)
 			return txval_addr_held(env, a, AF_INET6, r.src_addr) ? TXV_OK : TXV_SPOOFED;

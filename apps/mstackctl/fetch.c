@@ -1,4 +1,4 @@
-/* fetch.c - mstackctl's requests to mstackd: status, paged lists, counter samples. */
+/* fetch.c - mstackctl's requests to mstackd: status, paged lists, counter samples, admin. */
 #include "mstackctl.h"
 
 #include <errno.h>
@@ -20,6 +20,14 @@ int fetch_status(int fd, struct ms_status *st)
 	if (st->nports > 2)
 		st->nports = 2;
 	return 0;
+}
+
+int fetch_admin(int fd, uint16_t type, const struct ms_tuple *t)
+{
+	const void *body;
+	int rc = ms_ctl_request(fd, type, t, sizeof(*t), fetch_buf, sizeof(fetch_buf), &body);
+
+	return rc < 0 ? rc : 0;
 }
 
 static size_t fetch_entry_size(uint16_t type)
@@ -102,7 +110,8 @@ void sample_free(struct sample *s)
 	s->n = 0;
 }
 
-int sample_find(const struct sample *s, const char *name, uint32_t hint, uint64_t *v)
+/* Counter name's value in *v: 0, or -1 if s lacks it. hint: the index to try first. */
+static int sample_find(const struct sample *s, const char *name, uint32_t hint, uint64_t *v)
 {
 	size_t len = sizeof(s->c[0].name);
 	uint32_t i;

@@ -17,10 +17,11 @@ struct sample {
 int fetch_status(int fd, struct ms_status *st);
 /* A whole paged list (MS_MSG_APPS, _BINDINGS, _STATS): *out is malloc'd, free it. */
 int fetch_list(int fd, uint16_t type, void **out, uint32_t *n);
+/* MS_MSG_ADMIN_BIND or MS_MSG_ADMIN_UNBIND of *t. */
+int fetch_admin(int fd, uint16_t type, const struct ms_tuple *t);
+/* All counters, timed; sample_free releases them (accepts an empty sample). */
 int fetch_sample(int fd, struct sample *s);
 void sample_free(struct sample *s);
-/* Counter name's value in *v: 0, or -1 if s lacks it. hint: the index to try first. */
-int sample_find(const struct sample *s, const char *name, uint32_t hint, uint64_t *v);
 
 /* Derived figures of a sample (and of the interval since prev, if not NULL). */
 struct derived {
@@ -30,9 +31,6 @@ struct derived {
 void sample_derive(const struct sample *cur, const struct sample *prev, struct derived *d);
 /* Per second change of cur->c[i] since prev, or -1 if prev lacks it or went backwards. */
 double sample_rate(const struct sample *cur, const struct sample *prev, uint32_t i);
-
-/* A string field of the wire, bounded by its array: "%.*s", FIELD_STR(a). */
-#define FIELD_STR(a) (int)strnlen((a), sizeof(a)), (a)
 
 /* output.c (text) and output_json.c: one function per kind of reply. */
 struct output {

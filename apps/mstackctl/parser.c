@@ -114,40 +114,44 @@ static int parser_tuple(int argc, char *argv[], struct parse_result *res)
 	return 0;
 }
 
-int parser_parse(int argc, char *argv[], struct parse_result *res)
+/* The command's own arguments; prints what is wrong and returns -1 on error. */
+static int parser_args(int argc, char *argv[], struct parse_result *res)
 {
-	const struct command *c;
-	int i, n = 1;
-
-	if (argc < 1) {
-		fprintf(stderr, "mstackctl: no command given\n");
-		return -1;
-	}
-	c = parser_lookup(argv[0]);
-	if (!c) {
-		fprintf(stderr, "mstackctl: unknown command '%s'\n", argv[0]);
-		return -1;
-	}
-	res->cmd = c;
-	/* --json after the command is accepted too: take it out before the command's parser. */
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j"))
-			res->json = 1;
-		else
-			argv[n++] = argv[i];
-	}
-	argc = n;
-	switch (c->kind) {
+	switch (res->cmd->kind) {
 	case ARGS_NONE:
-		if (argc > 1) {
-			fprintf(stderr, "mstackctl: %s: unexpected argument '%s'\n", c->name, argv[1]);
-			return -1;
-		}
-		return 0;
+		if (argc == 1)
+			return 0;
+		fprintf(stderr, "mstackctl: %s: unexpected argument '%s'\n", argv[0], argv[1]);
+		return -1;
 	case ARGS_TUPLE:
 		return parser_tuple(argc, argv, res);
 	case ARGS_STATS:
 		return parser_stats(argc, argv, res);
 	}
 	return -1;
+}
+
+int parser_parse(int argc, char *argv[], struct parse_result *res)
+{
+	const struct command *c = parser_lookup(argv[0]);
+	int i, n = 1;
+
+	if (!c) {
+		fprintf(stderr, "mstackctl: unknown command '%s'; 'mstackctl help' lists them\n", argv[0]);
+		return -1;
+	}
+	res->cmd = c;
+	/* --json after the command is taken too, before the command's own arguments. */
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j"))
+			res->json = 1;
+		else
+			argv[n++] = argv[i];
+	}
+	if (parser_args(n, argv, res) < 0) {
+		fprintf(stderr, "usage: mstackctl [-s SOCKET] [--json] %s%s%s\n", c->name, *c->args ? " " : "",
+			c->args);
+		return -1;
+	}
+	return 0;
 }

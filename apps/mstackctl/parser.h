@@ -4,7 +4,7 @@
 
 #include <stdio.h>
 
-#include <mstack/ms_proto.h>
+#include <mstack/mstack.h>
 
 struct output;
 struct parse_result;
@@ -35,8 +35,9 @@ struct parse_result {
 };
 
 /*
- * Look argv[0] up in the command table and parse its arguments into *res.
- * Returns 0, or -1 after printing what is wrong (a usage error: exit 2).
+ * Look argv[0] (argc >= 1) up in the command table and parse its arguments
+ * into *res; may reorder argv. Returns 0, or -1 after printing what is wrong
+ * (a usage error: exit 2).
  */
 int parser_parse(int argc, char *argv[], struct parse_result *res);
 

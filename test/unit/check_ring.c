@@ -1,1 +1,877 @@
-int main(void){return 0;}
+/* check_ring.c - unit tests for the app rings: the daemon side (src/appring.h) against the real client library. */
+#include <mstack/mstack.h>
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "appring.h"
+
+/*
+ * Each test attaches the real client library (lib/mstack.c) to a fake
+ * control server running in a thread: it answers HELLO the way mstackd does
+ * (app_create, then the reply with the memfd and the wakeup eventfd). The
+ * test then holds both sides of one region: the daemon's `struct app` and
+ * the client's `struct ms_session`.
+ */
+
+#define RING 64u /* default slots per ring in these tests */
+
+static struct app *g_app;	  /* the daemon's side */
+static struct ms_session *g_s; /* the client's side */
+
+struct fake_srv {
+	int lfd;
+	struct app *app; /* made on HELLO, handed to the test */
+};
+
+/* Serve exactly one HELLO like mstackd: app_create, reply, pass memfd and wakeup fd. */
+static void *fake_srv_run(void *arg)
+{
+	static uint8_t buf[MS_MSG_MAX];
+	struct fake_srv *srv = arg;
+	struct ms_hello hello;
+	struct ms_hello_reply rep;
+	struct ms_msg_hdr h;
+	const void *body;
+	uint8_t out[sizeof(struct ms_msg_hdr) + sizeof(rep)];
+	int cfd, nfds = 0, fds[2];
+	ssize_t n;
+	struct app *a;
+
+	cfd = accept4(srv->lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (cfd < 0)
+		return NULL;
+	n = ms_msg_recv(cfd, buf, sizeof(buf), NULL, &nfds);
+	if (n <= 0 || ms_msg_unpack(buf, (size_t)n, &h, &body) < 0 || h.type != MS_MSG_HELLO) {
+		close(cfd);
+		return NULL;
+	}
+	memcpy(&hello, body, sizeof(hello));
+	a = app_create(1, &hello, hello.ring_size);
+	if (!a) {
+		close(cfd);
+		return NULL;
+	}
+	a->conn_fd = cfd; /* app_destroy closes it: the session is the connection */
+	memset(&rep, 0, sizeof(rep));
+	rep.app_id = a->id;
+	rep.nqueues = a->nqueues;
+	rep.ring_size = a->ring_size;
+	rep.mtu = 1500;
+	rep.region_size = a->region_size;
+	memcpy(rep.mac, "\x02\x00\x00\x00\x00\x01", 6);
+	n = ms_msg_pack(out, sizeof(out), MS_MSG_HELLO | MS_MSG_REPLY, h.req_id, 0, &rep, sizeof(rep));
+	fds[0] = a->memfd;
+	fds[1] = a->wakeup_fd;
+	if (n < 0 || ms_msg_send(cfd, out, (size_t)n, fds, 2) < 0) {
+		app_destroy(a);
+		return NULL;
+	}
+	srv->app = a;
+	return NULL;
+}
+
+/* Attach a client with nqueues rings of ring_size slots; sets g_app and g_s. */
+static void ring_attach(uint32_t ring_size, uint16_t nqueues)
+{
+	static unsigned seq;
+	struct ms_attach_opts opts = {.name = "check_ring", .nqueues = nqueues, .ring_size = ring_size};
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct fake_srv srv = {.lfd = -1};
+	pthread_t th;
+	int rc;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/tmp/check_ring.%d.%u.sock", (int)getpid(), seq++);
+	unlink(sa.sun_path);
+	srv.lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(srv.lfd, 0);
+	ck_assert_int_eq(bind(srv.lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(srv.lfd, 1), 0);
+	ck_assert_int_eq(pthread_create(&th, NULL, fake_srv_run, &srv), 0);
+	rc = ms_attach(sa.sun_path, &opts, &g_s);
+	pthread_join(th, NULL);
+	unlink(sa.sun_path);
+	close(srv.lfd);
+	g_app = srv.app;
+	ck_assert_int_eq(rc, 0);
+	ck_assert_ptr_nonnull(g_app);
+	ck_assert_uint_eq(ms_nqueues(g_s), nqueues);
+	ck_assert_uint_eq(g_app->ring_size, ring_size);
+}
+
+static void ring_setup(void)
+{
+	g_app = NULL;
+	g_s = NULL;
+}
+
+static void ring_teardown(void)
+{
+	ms_detach(g_s);
+	app_destroy(g_app);
+	g_s = NULL;
+	g_app = NULL;
+}
+
+/* Byte i of test frame `seq`: every frame and every offset differs. */
+static uint8_t pat(uint32_t seq, uint32_t i)
+{
+	return (uint8_t)(seq * 131u + i * 7u + (i >> 8) + 1u);
+}
+
+static void frame_fill(uint8_t *f, uint32_t len, uint32_t seq)
+{
+	for (uint32_t i = 0; i < len; i++)
+		f[i] = pat(seq, i);
+}
+
+static int frame_is(const uint8_t *f, uint32_t len, uint32_t seq)
+{
+	for (uint32_t i = 0; i < len; i++)
+		if (f[i] != pat(seq, i))
+			return 0;
+	return 1;
+}
+
+/* A length from 14 to MS_BUF_SIZE that depends on seq. */
+static uint32_t len_of(uint32_t seq)
+{
+	static const uint32_t lens[] = {14, 60, 64, 1514, MS_BUF_SIZE, 15, 128, 999};
+
+	return lens[seq % (sizeof(lens) / sizeof(lens[0]))];
+}
+
+static int rx_put(uint32_t q, uint32_t seq, uint32_t len)
+{
+	uint8_t f[MS_BUF_SIZE + 1];
+
+	frame_fill(f, len, seq);
+	return appring_rx_put(g_app, q, f, len);
+}
+
+/* Take up to max frames from rx queue q: exactly n must come, seq, seq+1, ... with their lengths and bytes. */
+static void rx_take(uint32_t q, uint32_t seq, unsigned n, unsigned max)
+{
+	struct ms_pkt p[1025];
+
+	ck_assert_uint_le(max, 1025);
+	ck_assert_uint_eq(ms_rx_burst(g_s, q, p, max), n);
+	for (unsigned i = 0; i < n; i++) {
+		ck_assert_uint_eq(p[i].len, len_of(seq + i));
+		ck_assert_msg(frame_is(p[i].data, p[i].len, seq + i), "frame %u has the wrong bytes", seq + i);
+	}
+	ms_rx_release(g_s, q, n);
+}
+
+/* Rx queue q holds exactly the n frames seq, seq+1, ...: take them all. */
+static void rx_expect(uint32_t q, uint32_t seq, unsigned n)
+{
+	rx_take(q, seq, n, n + 1);
+}
+
+/* Start every index of queue 0, on both sides, at v, before any traffic. */
+static void set_indices(uint32_t v)
+{
+	struct app_queue *aq = &g_app->q[0];
+
+	aq->rx_head = aq->rx_published = aq->tx_tail = v;
+	aq->rx->head = aq->rx->tail = v;
+	aq->tx->head = aq->tx->tail = v;
+}
+
+static uint64_t evfd_read(int fd)
+{
+	uint64_t v = 0;
+
+	if (read(fd, &v, sizeof(v)) != sizeof(v))
+		return 0; /* EAGAIN: the counter is zero */
+	return v;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* ------------------------------------------------------------------ rx */
+
+START_TEST(test_rx_burst_on_empty_ring_returns_nothing)
+{
+	struct ms_pkt p[4];
+
+	ring_attach(RING, 1);
+	ck_assert_uint_eq(ms_rx_burst(g_s, 0, p, 4), 0);
+	ck_assert_uint_eq(appring_rx_publish(g_app), 0);
+	ck_assert_uint_eq(ms_rx_burst(g_s, 0, p, 4), 0);
+}
+END_TEST
+
+START_TEST(test_rx_frames_arrive_in_order_with_their_lengths_and_bytes)
+{
+	uint64_t bytes = 0;
+
+	ring_attach(RING, 1);
+	for (uint32_t i = 0; i < 8; i++) {
+		ck_assert_int_eq(rx_put(0, i, len_of(i)), 0);
+		bytes += len_of(i);
+	}
+	appring_rx_publish(g_app);
+	rx_expect(0, 0, 8);
+	ck_assert_uint_eq(g_app->stats.rx_packets, 8);
+	ck_assert_uint_eq(g_app->stats.rx_bytes, bytes);
+	/* The release reached the daemon: the whole ring is free again. */
+	ck_assert_uint_eq(g_app->q[0].rx->tail, 8);
+	for (uint32_t i = 0; i < RING; i++)
+		ck_assert_int_eq(rx_put(0, 100 + i, len_of(100 + i)), 0);
+}
+END_TEST
+
+START_TEST(test_rx_burst_takes_at_most_n_and_release_of_part_keeps_the_rest)
+{
+	struct ms_pkt p[4];
+
+	ring_attach(RING, 1);
+	for (uint32_t i = 0; i < 10; i++)
+		ck_assert_int_eq(rx_put(0, i, len_of(i)), 0);
+	appring_rx_publish(g_app);
+	ck_assert_uint_eq(ms_rx_burst(g_s, 0, p, 4), 4);
+	ck_assert(frame_is(p[3].data, p[3].len, 3));
+	ms_rx_release(g_s, 0, 2);
+	/* Frames 2 and 3 were not released: they come again, first. */
+	rx_expect(0, 2, 8);
+}
+END_TEST
+
+START_TEST(test_rx_frames_are_invisible_until_publish)
+{
+	struct ms_pkt p[4];
+
+	ring_attach(RING, 1);
+	for (uint32_t i = 0; i < 3; i++)
+		ck_assert_int_eq(rx_put(0, i, len_of(i)), 0);
+	ck_assert_uint_eq(ms_rx_burst(g_s, 0, p, 4), 0);
+	ck_assert_uint_eq(g_app->q[0].rx->head, 0);
+	appring_rx_publish(g_app);
+	ck_assert_uint_eq(g_app->q[0].rx->head, 3);
+	rx_expect(0, 0, 3);
+}
+END_TEST
+
+START_TEST(test_rx_full_ring_refuses_with_enobufs_and_counts_rx_ring_full)
+{
+	ring_attach(RING, 1);
+	for (uint32_t i = 0; i < RING; i++)
+		ck_assert_int_eq(rx_put(0, i, len_of(i)), 0);
+	ck_assert_int_eq(rx_put(0, 999, 60), -ENOBUFS);
+	ck_assert_uint_eq(g_app->stats.rx_ring_full, 1);
+	ck_assert_uint_eq(g_app->stats.rx_packets, RING);
+	/* Published, still full: the oldest frame was not overwritten. */
+	appring_rx_publish(g_app);
+	ck_assert_int_eq(rx_put(0, 999, 60), -ENOBUFS);
+	ck_assert_uint_eq(g_app->stats.rx_ring_full, 2);
+	rx_expect(0, 0, RING);
+	ck_assert_int_eq(rx_put(0, RING, len_of(RING)), 0);
+}
+END_TEST
+
+START_TEST(test_rx_frame_over_buffer_size_is_refused_and_not_written)
+{
+	ring_attach(RING, 1);
+	ck_assert_int_eq(rx_put(0, 1, MS_BUF_SIZE + 1), -ENOBUFS);
+	ck_assert_uint_eq(g_app->q[0].rx_head, 0);
+	ck_assert_uint_eq(g_app->stats.rx_packets, 0);
+	ck_assert_uint_eq(g_app->q[0].rx->slot[0].len, 0);
+	ck_assert_uint_eq(g_app->q[0].rx_bufs[0], 0);
+	ck_assert_int_eq(rx_put(0, 1, MS_BUF_SIZE), 0);
+}
+END_TEST
+
+/* Start values for the wrap-around tests: 0, and just before the 32-bit counters overflow. */
+static const uint32_t wrap_starts[] = {0, UINT32_MAX - 37, UINT32_MAX, 0x80000000u - 5};
+
+START_TEST(test_rx_indices_wrap_with_varying_batch_and_burst_sizes)
+{
+	const uint32_t start = wrap_starts[_i];
+	static const unsigned batches[] = {1, 7, RING, 3, RING - 1, 16, 2, 33, 5};
+	uint32_t produced = 0, consumed = 0;
+	struct ms_pkt p[RING];
+
+	ring_attach(RING, 1);
+	set_indices(start);
+	for (unsigned round = 0; round < 300; round++) {
+		unsigned batch = batches[round % (sizeof(batches) / sizeof(batches[0]))];
+		unsigned room = RING - (produced - consumed);
+
+		for (unsigned i = 0; i < batch; i++) {
+			int rc = rx_put(0, produced, len_of(produced));
+
+			if (i < room) {
+				ck_assert_int_eq(rc, 0);
+				produced++;
+			} else {
+				ck_assert_int_eq(rc, -ENOBUFS);
+			}
+		}
+		appring_rx_publish(g_app);
+		ck_assert_uint_eq(g_app->q[0].rx->head, start + produced);
+		/* Consume in bursts of another rhythm, sometimes leaving frames behind. */
+		unsigned want = (round * 5) % 23 + 1;
+		while (want > 0) {
+			unsigned n = ms_rx_burst(g_s, 0, p, want < RING ? want : RING);
+
+			if (n == 0)
+				break;
+			for (unsigned i = 0; i < n; i++) {
+				ck_assert_uint_eq(p[i].len, len_of(consumed + i));
+				ck_assert_msg(frame_is(p[i].data, p[i].len, consumed + i), "frame %u corrupted",
+					      consumed + i);
+			}
+			ms_rx_release(g_s, 0, n);
+			consumed += n;
+			want -= n;
+		}
+	}
+	rx_expect(0, consumed, produced - consumed);
+	/* Passed the ring size many times, and (for the high starts) wrapped the 32-bit counter. */
+	ck_assert_uint_gt(produced, 20 * RING);
+	if (start > UINT32_MAX - produced)
+		ck_assert_uint_lt(g_app->q[0].rx->head, start);
+	ck_assert_uint_eq(g_app->q[0].rx->tail, start + produced);
+	ck_assert_uint_eq(g_app->stats.rx_bad_index, 0);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ tx */
+
+/* The daemon takes up to max frames of tx queue q, checks them against seq.., and releases them. */
+static unsigned tx_drain_expect(uint32_t q, uint32_t seq, uint32_t max)
+{
+	int n = appring_tx_avail(g_app, q, max);
+
+	ck_assert_int_ge(n, 0);
+	for (int k = 0; k < n; k++) {
+		const uint8_t *data;
+		uint32_t len = appring_tx_frame(g_app, q, (uint32_t)k, &data);
+
+		ck_assert_uint_eq(len, len_of(seq + (uint32_t)k));
+		ck_assert_msg(frame_is(data, len, seq + (uint32_t)k), "tx frame %u corrupted", seq + (uint32_t)k);
+	}
+	appring_tx_release(g_app, q, (uint32_t)n);
+	return (unsigned)n;
+}
+
+START_TEST(test_tx_frames_roundtrip_from_client_to_daemon)
+{
+	struct ms_pkt p[5];
+	uint8_t f[MS_BUF_SIZE];
+
+	ring_attach(RING, 1);
+	ck_assert_int_eq(appring_tx_avail(g_app, 0, RING), 0);
+	ck_assert_uint_eq(ms_tx_alloc(g_s, 0, p, 5), 5);
+	for (uint32_t i = 0; i < 5; i++) {
+		ck_assert_uint_eq(p[i].len, MS_BUF_SIZE);
+		frame_fill(p[i].data, len_of(i), i);
+		p[i].len = len_of(i);
+	}
+	/* Nothing is visible before ms_tx_send. */
+	ck_assert_int_eq(appring_tx_avail(g_app, 0, RING), 0);
+	ms_tx_send(g_s, 0, p, 5);
+	ck_assert_int_eq(appring_tx_avail(g_app, 0, 3), 3);
+	ck_assert_uint_eq(tx_drain_expect(0, 0, 3), 3);
+	ck_assert_uint_eq(g_app->q[0].tx->tail, 3);
+	frame_fill(f, len_of(5), 5);
+	ck_assert_int_eq(ms_tx_copy(g_s, 0, f, len_of(5)), 0);
+	ck_assert_uint_eq(tx_drain_expect(0, 3, RING), 3);
+	ck_assert_int_eq(appring_tx_avail(g_app, 0, RING), 0);
+	ck_assert_uint_eq(g_app->stats.tx_invalid_desc + g_app->stats.tx_bad_index, 0);
+}
+END_TEST
+
+START_TEST(test_tx_full_ring_gives_the_client_no_buffers_until_the_daemon_releases)
+{
+	uint8_t f[MS_BUF_SIZE + 1];
+	struct ms_pkt p[RING];
+
+	ring_attach(RING, 1);
+	for (uint32_t i = 0; i < RING; i++) {
+		frame_fill(f, len_of(i), i);
+		ck_assert_int_eq(ms_tx_copy(g_s, 0, f, len_of(i)), 0);
+	}
+	ck_assert_int_eq(ms_tx_copy(g_s, 0, f, 60), -EAGAIN);
+	ck_assert_uint_eq(ms_tx_alloc(g_s, 0, p, RING), 0);
+	ck_assert_int_eq(ms_tx_copy(g_s, 0, f, MS_BUF_SIZE + 1), -EMSGSIZE);
+	ck_assert_int_eq(appring_tx_avail(g_app, 0, 2 * RING), RING);
+	ck_assert_uint_eq(tx_drain_expect(0, 0, 2), 2);
+	ck_assert_uint_eq(ms_tx_alloc(g_s, 0, p, RING), 2);
+	ck_assert_uint_eq(tx_drain_expect(0, 2, 2 * RING), RING - 2);
+	ck_assert_uint_eq(ms_tx_alloc(g_s, 0, p, RING), RING);
+}
+END_TEST
+
+START_TEST(test_tx_indices_wrap_with_varying_batch_sizes)
+{
+	const uint32_t start = wrap_starts[_i];
+	static const unsigned batches[] = {1, RING, 9, 2, RING - 3, 17, 4};
+	uint32_t sent = 0, taken = 0;
+	struct ms_pkt p[RING];
+
+	ring_attach(RING, 1);
+	set_indices(start);
+	for (unsigned round = 0; round < 300; round++) {
+		unsigned batch = batches[round % (sizeof(batches) / sizeof(batches[0]))];
+		unsigned n = ms_tx_alloc(g_s, 0, p, batch);
+
+		ck_assert_uint_eq(n, batch < RING - (sent - taken) ? batch : RING - (sent - taken));
+		for (unsigned i = 0; i < n; i++) {
+			frame_fill(p[i].data, len_of(sent + i), sent + i);
+			p[i].len = len_of(sent + i);
+		}
+		ms_tx_send(g_s, 0, p, n);
+		sent += n;
+		taken += tx_drain_expect(0, taken, (round * 3) % 29 + 1);
+	}
+	while (taken != sent)
+		taken += tx_drain_expect(0, taken, RING);
+	ck_assert_uint_gt(sent, 20 * RING);
+	if (start > UINT32_MAX - sent)
+		ck_assert_uint_lt(g_app->q[0].tx->tail, start);
+	ck_assert_uint_eq(g_app->q[0].tx->tail, start + sent);
+	ck_assert_uint_eq(g_app->stats.tx_invalid_desc + g_app->stats.tx_bad_index, 0);
+}
+END_TEST
+
+/* ------------------------------------------------------------ hostile */
+
+/* Tails an rx ring can never have, relative to the daemon's head: they claim more than a ring or a future. */
+static const int64_t bad_rx_tails[] = {5, 1, -(int64_t)RING - 1, 0x80000000, -0x7fffffff};
+
+START_TEST(test_rx_put_refuses_an_impossible_tail_without_writing)
+{
+	struct app_queue *aq;
+	uint32_t head, tail;
+
+	ring_attach(RING, 1);
+	aq = &g_app->q[0];
+	for (uint32_t i = 0; i < 10; i++)
+		ck_assert_int_eq(rx_put(0, i, len_of(i)), 0);
+	appring_rx_publish(g_app);
+	rx_take(0, 0, 4, 4); /* tail 4, head 10 */
+	head = aq->rx_head;
+	memset(aq->rx_bufs + (size_t)(head & g_app->mask) * MS_BUF_SIZE, 0xa5, MS_BUF_SIZE);
+	aq->rx->slot[head & g_app->mask].len = 0x5a5a5a5a;
+
+	/* The library has no call that corrupts its tail: write it as a hostile app would. */
+	tail = head + (uint32_t)bad_rx_tails[_i];
+	__atomic_store_n(&aq->rx->tail, tail, __ATOMIC_RELEASE);
+	ck_assert_int_eq(rx_put(0, 10, 60), -EBADMSG);
+	ck_assert_uint_eq(g_app->stats.rx_bad_index, 1);
+	ck_assert_uint_eq(g_app->stats.rx_ring_full, 0);
+	ck_assert_uint_eq(g_app->stats.rx_packets, 10);
+	ck_assert_uint_eq(aq->rx_head, head);
+	ck_assert_uint_eq(aq->rx->slot[head & g_app->mask].len, 0x5a5a5a5a);
+	for (uint32_t i = 0; i < MS_BUF_SIZE; i++)
+		ck_assert_uint_eq(aq->rx_bufs[(size_t)(head & g_app->mask) * MS_BUF_SIZE + i], 0xa5);
+	ck_assert_uint_eq(appring_rx_publish(g_app), 0);
+	ck_assert_uint_eq(aq->rx->head, head);
+	ck_assert_uint_eq(aq->rx->tail, tail); /* the daemon never writes the app's index */
+
+	/* The app repairs its tail: delivery resumes where it stopped. */
+	__atomic_store_n(&aq->rx->tail, 4, __ATOMIC_RELEASE);
+	ck_assert_int_eq(rx_put(0, 10, len_of(10)), 0);
+	appring_rx_publish(g_app);
+	rx_expect(0, 4, 7);
+}
+END_TEST
+
+START_TEST(test_rx_put_treats_a_tail_exactly_one_ring_behind_as_full_not_bad)
+{
+	struct app_queue *aq;
+
+	ring_attach(RING, 1);
+	aq = &g_app->q[0];
+	set_indices(1000);
+	aq->rx_head = aq->rx_published = aq->rx->head = 1000 + RING;
+	ck_assert_int_eq(rx_put(0, 1, 60), -ENOBUFS);
+	ck_assert_uint_eq(g_app->stats.rx_ring_full, 1);
+	ck_assert_uint_eq(g_app->stats.rx_bad_index, 0);
+	aq->rx->tail = 1000 + RING;
+	ck_assert_int_eq(rx_put(0, 1, 60), 0);
+}
+END_TEST
+
+/* Heads a tx ring can never have, relative to the daemon's tail. */
+static const int64_t bad_tx_heads[] = {RING + 1, -1, 0x80000000, -(int64_t)RING, 0xffffff};
+
+START_TEST(test_tx_avail_refuses_an_impossible_head_and_consumes_nothing)
+{
+	struct app_queue *aq;
+	uint8_t f[64];
+	uint32_t head;
+
+	ring_attach(RING, 1);
+	aq = &g_app->q[0];
+	set_indices(UINT32_MAX - 2);
+	frame_fill(f, 60, 0);
+	ck_assert_int_eq(ms_tx_copy(g_s, 0, f, 60), 0);
+	head = aq->tx->head;
+	__atomic_store_n(&aq->tx->head, aq->tx_tail + (uint32_t)bad_tx_heads[_i], __ATOMIC_RELEASE);
+	ck_assert_int_eq(appring_tx_avail(g_app, 0, RING), -EBADMSG);
+	ck_assert_uint_eq(g_app->stats.tx_bad_index, 1);
+	ck_assert_uint_eq(aq->tx_tail, UINT32_MAX - 2);
+	ck_assert_uint_eq(aq->tx->tail, UINT32_MAX - 2);
+
+	/* Exactly a full ring is possible; a repaired head works again. */
+	__atomic_store_n(&aq->tx->head, aq->tx_tail + RING, __ATOMIC_RELEASE);
+	ck_assert_int_eq(appring_tx_avail(g_app, 0, 2 * RING), RING);
+	__atomic_store_n(&aq->tx->head, head, __ATOMIC_RELEASE);
+	ck_assert_int_eq(appring_tx_avail(g_app, 0, RING), 1);
+	ck_assert_uint_eq(g_app->stats.tx_bad_index, 1);
+}
+END_TEST
+
+static const uint32_t bad_tx_lens[] = {0, 13, MS_BUF_SIZE + 1, 0xffffffffu, 0x80000000u};
+
+START_TEST(test_tx_frame_refuses_a_length_out_of_bounds_and_counts_it)
+{
+	const uint8_t *data = NULL;
+	const uint8_t *lo, *hi;
+	struct ms_pkt p[3];
+
+	ring_attach(RING, 1);
+	ck_assert_uint_eq(ms_tx_alloc(g_s, 0, p, 3), 3);
+	p[0].len = MS_FRAME_MIN; /* the smallest and largest lengths are fine */
+	p[1].len = bad_tx_lens[_i];
+	p[2].len = MS_BUF_SIZE;
+	ms_tx_send(g_s, 0, p, 3);
+	ck_assert_int_eq(appring_tx_avail(g_app, 0, RING), 3);
+	ck_assert_uint_eq(appring_tx_frame(g_app, 0, 0, &data), MS_FRAME_MIN);
+	ck_assert_uint_eq(appring_tx_frame(g_app, 0, 1, &data), 0);
+	ck_assert_uint_eq(g_app->stats.tx_invalid_desc, 1);
+	/* Even for a bad slot the buffer pointer is the slot's own, inside the region. */
+	lo = (const uint8_t *)g_app->region;
+	hi = lo + g_app->region_size;
+	ck_assert(data >= lo && data + MS_BUF_SIZE <= hi);
+	ck_assert_ptr_eq(data, g_app->q[0].tx_bufs + MS_BUF_SIZE);
+	ck_assert_uint_eq(appring_tx_frame(g_app, 0, 2, &data), MS_BUF_SIZE);
+	ck_assert_uint_eq(g_app->stats.tx_invalid_desc, 1);
+	appring_tx_release(g_app, 0, 3);
+	ck_assert_uint_eq(ms_tx_alloc(g_s, 0, p, 3), 3);
+}
+END_TEST
+
+/* ------------------------------------------------------------ wakeups */
+
+START_TEST(test_publish_without_need_wakeup_signals_nothing)
+{
+	ring_attach(RING, 1);
+	ck_assert_int_eq(rx_put(0, 0, 60), 0);
+	ck_assert_uint_eq(appring_rx_publish(g_app), 0);
+	ck_assert_uint_eq(evfd_read(ms_wait_fd(g_s)), 0);
+	ck_assert_uint_eq(g_app->stats.rx_wakeups, 0);
+}
+END_TEST
+
+START_TEST(test_publish_into_empty_ring_after_wait_prepare_signals_exactly_once)
+{
+	ring_attach(RING, 1);
+	ck_assert_int_eq(ms_wait_prepare(g_s), 0);
+	ck_assert(g_app->q[0].rx->flags & MS_RING_NEED_WAKEUP);
+	for (uint32_t i = 0; i < 3; i++)
+		ck_assert_int_eq(rx_put(0, i, len_of(i)), 0);
+	ck_assert_uint_eq(appring_rx_publish(g_app), 1);
+	ck_assert_uint_eq(evfd_read(ms_wait_fd(g_s)), 1);
+	ck_assert_uint_eq(g_app->stats.rx_wakeups, 1);
+	/* The ring is not empty any more: a second publish does not signal. */
+	ck_assert_int_eq(rx_put(0, 3, len_of(3)), 0);
+	ck_assert_uint_eq(appring_rx_publish(g_app), 0);
+	ck_assert_uint_eq(evfd_read(ms_wait_fd(g_s)), 0);
+	ck_assert_uint_eq(g_app->stats.rx_wakeups, 1);
+	/* Drained while the flag is still up: the next publish signals again. */
+	rx_expect(0, 0, 4);
+	ck_assert_int_eq(rx_put(0, 4, len_of(4)), 0);
+	ck_assert_uint_eq(appring_rx_publish(g_app), 1);
+	ck_assert_uint_eq(evfd_read(ms_wait_fd(g_s)), 1);
+	/* ms_wait_done withdraws the request. */
+	ms_wait_done(g_s);
+	ck_assert(!(g_app->q[0].rx->flags & MS_RING_NEED_WAKEUP));
+	rx_expect(0, 4, 1);
+	ck_assert_int_eq(rx_put(0, 5, len_of(5)), 0);
+	ck_assert_uint_eq(appring_rx_publish(g_app), 0);
+	ck_assert_uint_eq(evfd_read(ms_wait_fd(g_s)), 0);
+	ck_assert_uint_eq(g_app->stats.rx_wakeups, 2);
+}
+END_TEST
+
+START_TEST(test_wait_prepare_returns_1_when_frames_are_already_there)
+{
+	ring_attach(RING, 1);
+	ck_assert_int_eq(rx_put(0, 0, 60), 0);
+	appring_rx_publish(g_app);
+	ck_assert_int_eq(ms_wait_prepare(g_s), 1);
+	ms_wait_done(g_s);
+}
+END_TEST
+
+START_TEST(test_wait_done_drains_a_pending_signal)
+{
+	ring_attach(RING, 1);
+	ck_assert_int_eq(ms_wait_prepare(g_s), 0);
+	ck_assert_int_eq(rx_put(0, 0, 60), 0);
+	ck_assert_uint_eq(appring_rx_publish(g_app), 1);
+	ms_wait_done(g_s);
+	ck_assert_uint_eq(evfd_read(ms_wait_fd(g_s)), 0);
+}
+END_TEST
+
+START_TEST(test_wait_returns_0_on_timeout)
+{
+	double t0;
+
+	ring_attach(RING, 1);
+	t0 = now_ms();
+	ck_assert_int_eq(ms_wait(g_s, 50), 0);
+	ck_assert_double_ge(now_ms() - t0, 40);
+	ck_assert(!(g_app->q[0].rx->flags & MS_RING_NEED_WAKEUP));
+}
+END_TEST
+
+static void *late_publisher(void *arg)
+{
+	(void)arg;
+	usleep(50 * 1000);
+	rx_put(0, 0, len_of(0));
+	appring_rx_publish(g_app);
+	return NULL;
+}
+
+START_TEST(test_wait_returns_1_when_frames_are_ready)
+{
+	pthread_t th;
+	double t0;
+
+	ring_attach(RING, 1);
+	/* Frames published while the client sleeps in poll wake it. */
+	ck_assert_int_eq(pthread_create(&th, NULL, late_publisher, NULL), 0);
+	t0 = now_ms();
+	ck_assert_int_eq(ms_wait(g_s, 10000), 1);
+	ck_assert_double_lt(now_ms() - t0, 5000);
+	pthread_join(th, NULL);
+	ck_assert_uint_eq(g_app->stats.rx_wakeups, 1);
+	ck_assert(!(g_app->q[0].rx->flags & MS_RING_NEED_WAKEUP));
+	/* Frames already there: no sleep at all. */
+	t0 = now_ms();
+	ck_assert_int_eq(ms_wait(g_s, 10000), 1);
+	ck_assert_double_lt(now_ms() - t0, 5000);
+	rx_expect(0, 0, 1);
+}
+END_TEST
+
+START_TEST(test_wait_reports_a_closed_control_connection)
+{
+	ring_attach(RING, 1);
+	close(g_app->conn_fd);
+	g_app->conn_fd = -1;
+	ck_assert_int_eq(ms_wait(g_s, 5000), -ECONNRESET);
+}
+END_TEST
+
+START_TEST(test_wakeup_request_covers_every_queue)
+{
+	ring_attach(RING, 2);
+	ck_assert_int_eq(ms_wait_prepare(g_s), 0);
+	ck_assert(g_app->q[0].rx->flags & MS_RING_NEED_WAKEUP);
+	ck_assert(g_app->q[1].rx->flags & MS_RING_NEED_WAKEUP);
+	ck_assert_int_eq(rx_put(1, 0, len_of(0)), 0);
+	ck_assert_uint_eq(appring_rx_publish(g_app), 1);
+	ck_assert_uint_eq(evfd_read(ms_wait_fd(g_s)), 1);
+	ms_wait_done(g_s);
+	ck_assert_int_eq(ms_wait_prepare(g_s), 1);
+	ms_wait_done(g_s);
+}
+END_TEST
+
+/* ------------------------------------------------------------ region */
+
+START_TEST(test_region_is_sealed_against_resizing)
+{
+	int fd, seals;
+
+	ring_attach(RING, 1);
+	/* The fd the client received is this open file (SCM_RIGHTS passes the same file). */
+	fd = dup(g_app->memfd);
+	ck_assert_int_ge(fd, 0);
+	errno = 0;
+	ck_assert_int_eq(ftruncate(fd, 4096), -1);
+	ck_assert_int_eq(errno, EPERM);
+	ck_assert_int_eq(ftruncate(fd, 0), -1);
+	ck_assert_int_eq(ftruncate(fd, (off_t)g_app->region_size * 2), -1);
+	ck_assert_int_eq(errno, EPERM);
+	seals = fcntl(fd, F_GET_SEALS);
+	ck_assert_int_eq(seals & (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL),
+			 F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+	/* And the seals cannot be changed any more. */
+	ck_assert_int_eq(fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE), -1);
+	close(fd);
+	/* The region is still whole and shared: a frame crosses it. */
+	ck_assert_uint_eq(len_of(4), MS_BUF_SIZE);
+	ck_assert_int_eq(rx_put(0, 4, len_of(4)), 0);
+	appring_rx_publish(g_app);
+	rx_expect(0, 4, 1);
+}
+END_TEST
+
+START_TEST(test_queues_are_separate_rings_and_buffers)
+{
+	ring_attach(RING, 2);
+	for (uint32_t i = 0; i < RING; i++) {
+		ck_assert_int_eq(rx_put(0, i, len_of(i)), 0);
+		ck_assert_int_eq(rx_put(1, 1000 + i, len_of(1000 + i)), 0);
+	}
+	appring_rx_publish(g_app);
+	rx_expect(1, 1000, RING);
+	rx_expect(0, 0, RING);
+	for (uint32_t i = 0; i < 4; i++) {
+		uint8_t f[MS_BUF_SIZE];
+
+		frame_fill(f, len_of(i), i);
+		ck_assert_int_eq(ms_tx_copy(g_s, 1, f, len_of(i)), 0);
+	}
+	ck_assert_int_eq(appring_tx_avail(g_app, 0, RING), 0);
+	ck_assert_uint_eq(tx_drain_expect(1, 0, RING), 4);
+}
+END_TEST
+
+/* ------------------------------------------------------------ concurrency */
+
+#define STRESS_FRAMES 20000u
+
+static void *stress_producer(void *arg)
+{
+	uint32_t seq = 0;
+
+	(void)arg;
+	while (seq < STRESS_FRAMES) {
+		unsigned batch = seq % 13 + 1;
+
+		while (batch-- > 0 && seq < STRESS_FRAMES && rx_put(0, seq, len_of(seq) % 256 + 14) == 0)
+			seq++;
+		appring_rx_publish(g_app);
+		sched_yield();
+	}
+	return NULL;
+}
+
+START_TEST(test_rx_with_producer_and_consumer_on_two_threads_delivers_every_frame_in_order)
+{
+	struct ms_pkt p[32];
+	uint32_t seq = 0;
+	pthread_t th;
+	int bad = 0;
+
+	ring_attach(RING, 1);
+	set_indices(UINT32_MAX - 1000);
+	ck_assert_int_eq(pthread_create(&th, NULL, stress_producer, NULL), 0);
+	while (seq < STRESS_FRAMES) {
+		unsigned n = ms_rx_burst(g_s, 0, p, seq % 31 + 1);
+
+		for (unsigned i = 0; i < n; i++)
+			if (p[i].len != len_of(seq + i) % 256 + 14 || !frame_is(p[i].data, p[i].len, seq + i))
+				bad++;
+		ms_rx_release(g_s, 0, n);
+		seq += n;
+		if (n == 0)
+			sched_yield();
+	}
+	pthread_join(th, NULL);
+	ck_assert_int_eq(bad, 0);
+	ck_assert_uint_eq(g_app->stats.rx_packets, STRESS_FRAMES);
+	ck_assert_uint_eq(g_app->stats.rx_bad_index, 0);
+}
+END_TEST
+
+static Suite *ring_suite(void)
+{
+	Suite *s = suite_create("ring");
+	const int nwrap = (int)(sizeof(wrap_starts) / sizeof(wrap_starts[0]));
+	TCase *tc;
+
+	tc = tcase_create("rx");
+	tcase_add_checked_fixture(tc, ring_setup, ring_teardown);
+	tcase_add_test(tc, test_rx_burst_on_empty_ring_returns_nothing);
+	tcase_add_test(tc, test_rx_frames_arrive_in_order_with_their_lengths_and_bytes);
+	tcase_add_test(tc, test_rx_burst_takes_at_most_n_and_release_of_part_keeps_the_rest);
+	tcase_add_test(tc, test_rx_frames_are_invisible_until_publish);
+	tcase_add_test(tc, test_rx_full_ring_refuses_with_enobufs_and_counts_rx_ring_full);
+	tcase_add_test(tc, test_rx_frame_over_buffer_size_is_refused_and_not_written);
+	tcase_add_loop_test(tc, test_rx_indices_wrap_with_varying_batch_and_burst_sizes, 0, nwrap);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("tx");
+	tcase_add_checked_fixture(tc, ring_setup, ring_teardown);
+	tcase_add_test(tc, test_tx_frames_roundtrip_from_client_to_daemon);
+	tcase_add_test(tc, test_tx_full_ring_gives_the_client_no_buffers_until_the_daemon_releases);
+	tcase_add_loop_test(tc, test_tx_indices_wrap_with_varying_batch_sizes, 0, nwrap);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("hostile");
+	tcase_add_checked_fixture(tc, ring_setup, ring_teardown);
+	tcase_add_loop_test(tc, test_rx_put_refuses_an_impossible_tail_without_writing, 0,
+			    (int)(sizeof(bad_rx_tails) / sizeof(bad_rx_tails[0])));
+	tcase_add_test(tc, test_rx_put_treats_a_tail_exactly_one_ring_behind_as_full_not_bad);
+	tcase_add_loop_test(tc, test_tx_avail_refuses_an_impossible_head_and_consumes_nothing, 0,
+			    (int)(sizeof(bad_tx_heads) / sizeof(bad_tx_heads[0])));
+	tcase_add_loop_test(tc, test_tx_frame_refuses_a_length_out_of_bounds_and_counts_it, 0,
+			    (int)(sizeof(bad_tx_lens) / sizeof(bad_tx_lens[0])));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("wakeup");
+	tcase_add_checked_fixture(tc, ring_setup, ring_teardown);
+	tcase_add_test(tc, test_publish_without_need_wakeup_signals_nothing);
+	tcase_add_test(tc, test_publish_into_empty_ring_after_wait_prepare_signals_exactly_once);
+	tcase_add_test(tc, test_wait_prepare_returns_1_when_frames_are_already_there);
+	tcase_add_test(tc, test_wait_done_drains_a_pending_signal);
+	tcase_add_test(tc, test_wait_returns_0_on_timeout);
+	tcase_add_test(tc, test_wait_returns_1_when_frames_are_ready);
+	tcase_add_test(tc, test_wait_reports_a_closed_control_connection);
+	tcase_add_test(tc, test_wakeup_request_covers_every_queue);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("region");
+	tcase_add_checked_fixture(tc, ring_setup, ring_teardown);
+	tcase_add_test(tc, test_region_is_sealed_against_resizing);
+	tcase_add_test(tc, test_queues_are_separate_rings_and_buffers);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("concurrency");
+	tcase_add_checked_fixture(tc, ring_setup, ring_teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_rx_with_producer_and_consumer_on_two_threads_delivers_every_frame_in_order);
+	suite_add_tcase(s, tc);
+
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(ring_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

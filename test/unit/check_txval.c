@@ -1,1 +1,730 @@
-int main(void){return 0;}
+/* check_txval.c - unit tests for the validation of frames an application sends (src/txval.c). */
+#include <arpa/inet.h>
+#include <check.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "classify.h"
+#include "txval.h"
+
+/*
+ * The world of these tests:
+ *   host addresses   10.0.0.1 10.0.0.2 10.0.0.3 2001:db8::1 2001:db8::2 2001:db8::3
+ *   app A            udp 10.0.0.1:7000, tcp *:80 (IPv4 wildcard), udp [2001:db8::1]:5353
+ *   app B            udp 10.0.0.2:9000, udp [::]:53 (IPv6 wildcard)
+ * The binding table is a small array searched by the env's owner() callback.
+ */
+
+static const uint8_t nic_mac[6] = {0x02, 0x00, 0x5e, 0x10, 0x20, 0x30};
+static const uint8_t peer_mac[6] = {0x02, 0x99, 0x88, 0x77, 0x66, 0x55};
+
+static struct {
+	struct ms_tuple t;
+	const struct app *a;
+} tbl[16];
+static unsigned ntbl;
+
+static struct app *app_a, *app_b;
+static struct app_addrs *local;
+static struct txval_env env;
+
+static const struct app *tbl_owner(const void *table, const struct ms_tuple *t)
+{
+	(void)table;
+	for (unsigned i = 0; i < ntbl; i++)
+		if (memcmp(&tbl[i].t, t, sizeof(*t)) == 0)
+			return tbl[i].a;
+	return NULL;
+}
+
+static void addr_of(uint8_t family, const char *s, uint8_t out[16])
+{
+	memset(out, 0, 16);
+	ck_assert_int_eq(inet_pton(family, s, out), 1);
+}
+
+/* Write exactly the 4 or 16 bytes of an address, as in a header. */
+static void put_addr(uint8_t family, const char *s, uint8_t *p)
+{
+	ck_assert_int_eq(inet_pton(family, s, p), 1);
+}
+
+static struct ms_tuple tup(uint8_t proto, uint8_t family, const char *addr, uint16_t port)
+{
+	struct ms_tuple t;
+
+	memset(&t, 0, sizeof(t));
+	t.proto = proto;
+	t.family = family;
+	t.port = port;
+	addr_of(family, addr, t.addr);
+	return t;
+}
+
+/* Bind t to a as mstackd does: the app's own list (with a reservation fd), its address set, the table. */
+static void bind_to(struct app *a, uint8_t proto, uint8_t family, const char *addr, uint16_t port)
+{
+	struct ms_tuple t = tup(proto, family, addr, port);
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(app_binding_add(a, &t, fd, 64), 0);
+	free(app_addrs_rebuild(a));
+	ck_assert_uint_lt(ntbl, sizeof(tbl) / sizeof(tbl[0]));
+	tbl[ntbl].t = t;
+	tbl[ntbl++].a = a;
+}
+
+static struct app *new_app(uint32_t id)
+{
+	struct ms_hello h;
+	struct app *a;
+
+	memset(&h, 0, sizeof(h));
+	h.abi_major = MS_ABI_MAJOR;
+	h.nqueues = 1;
+	h.ring_size = 64;
+	a = app_create(id, &h, 64);
+	ck_assert_ptr_nonnull(a);
+	return a;
+}
+
+static void txval_setup(void)
+{
+	static const struct {
+		uint8_t family;
+		const char *s;
+	} host[] = {{AF_INET, "10.0.0.1"},     {AF_INET, "10.0.0.2"},	  {AF_INET, "10.0.0.3"},
+		    {AF_INET6, "2001:db8::1"}, {AF_INET6, "2001:db8::2"}, {AF_INET6, "2001:db8::3"}};
+	const unsigned nhost = sizeof(host) / sizeof(host[0]);
+
+	ntbl = 0;
+	app_a = new_app(1);
+	app_b = new_app(2);
+	bind_to(app_a, IPPROTO_UDP, AF_INET, "10.0.0.1", 7000);
+	bind_to(app_a, IPPROTO_TCP, AF_INET, "0.0.0.0", 80);
+	bind_to(app_a, IPPROTO_UDP, AF_INET6, "2001:db8::1", 5353);
+	bind_to(app_b, IPPROTO_UDP, AF_INET, "10.0.0.2", 9000);
+	bind_to(app_b, IPPROTO_UDP, AF_INET6, "::", 53);
+
+	local = calloc(1, sizeof(*local) + nhost * sizeof(local->a[0]));
+	ck_assert_ptr_nonnull(local);
+	for (unsigned i = 0; i < nhost; i++) {
+		local->a[i].family = host[i].family;
+		addr_of(host[i].family, host[i].s, local->a[i].addr);
+	}
+	local->n = nhost;
+
+	memset(&env, 0, sizeof(env));
+	memcpy(env.nic_mac, nic_mac, 6);
+	env.table = tbl;
+	env.owner = tbl_owner;
+	env.local = local;
+}
+
+static void txval_teardown(void)
+{
+	app_destroy(app_a);
+	app_destroy(app_b);
+	free(local);
+	app_a = app_b = NULL;
+	local = NULL;
+}
+
+/* ------------------------------------------------------------ frames */
+
+enum l4kind { L4_UDP, L4_TCP, L4_ICMP4_ECHO, L4_ICMP6_NS, L4_ICMP6_ECHO, L4_OTHER };
+
+struct fspec {
+	uint8_t family; /* AF_INET or AF_INET6 */
+	enum l4kind l4;
+	const char *src;
+	uint16_t sport;
+	uint16_t frag;	    /* IPv4 flags + fragment offset field, host order */
+	bool bad_csum;	    /* spoil the IPv4 header checksum */
+	bool vlan;	    /* one 802.1Q tag */
+	const uint8_t *smac; /* NULL: the NIC's */
+};
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static uint32_t eth(uint8_t *f, const uint8_t *smac, bool vlan, uint16_t ethertype)
+{
+	memcpy(f, peer_mac, 6);
+	memcpy(f + 6, smac ? smac : nic_mac, 6);
+	if (vlan) {
+		put16(f + 12, 0x8100);
+		put16(f + 14, 42);
+		put16(f + 16, ethertype);
+		return 18;
+	}
+	put16(f + 12, ethertype);
+	return 14;
+}
+
+/* Build an IPv4/IPv6 frame from spec into f; returns its length. */
+static uint32_t build(uint8_t *f, const struct fspec *sp)
+{
+	uint32_t off = eth(f, sp->smac, sp->vlan, sp->family == AF_INET ? 0x0800 : 0x86dd);
+	uint8_t *ip = f + off, *l4, src[16], proto;
+	uint32_t l4len, iphl = sp->family == AF_INET ? 20 : 40;
+	static const uint8_t payload[18] = "mstack test frame";
+
+	l4 = ip + iphl;
+	switch (sp->l4) {
+	case L4_UDP:
+		proto = IPPROTO_UDP;
+		put16(l4, sp->sport);
+		put16(l4 + 2, 4242);
+		put16(l4 + 4, 8 + sizeof(payload));
+		put16(l4 + 6, 0);
+		memcpy(l4 + 8, payload, sizeof(payload));
+		l4len = 8 + sizeof(payload);
+		break;
+	case L4_TCP:
+		proto = IPPROTO_TCP;
+		memset(l4, 0, 20);
+		put16(l4, sp->sport);
+		put16(l4 + 2, 4242);
+		l4[12] = 5 << 4;
+		l4[13] = 0x02; /* SYN */
+		put16(l4 + 14, 65535);
+		l4len = 20;
+		break;
+	case L4_ICMP4_ECHO:
+	case L4_ICMP6_ECHO:
+		proto = sp->l4 == L4_ICMP4_ECHO ? IPPROTO_ICMP : IPPROTO_ICMPV6;
+		memset(l4, 0, 8);
+		l4[0] = sp->l4 == L4_ICMP4_ECHO ? 8 : 128;
+		put16(l4 + 4, 1);
+		put16(l4 + 6, 1);
+		memcpy(l4 + 8, payload, sizeof(payload));
+		l4len = 8 + sizeof(payload);
+		break;
+	case L4_ICMP6_NS:
+		proto = IPPROTO_ICMPV6;
+		memset(l4, 0, 32);
+		l4[0] = 135;
+		put_addr(AF_INET6, "2001:db8::99", l4 + 8); /* target */
+		l4[24] = 1;				     /* option: source link-layer address */
+		l4[25] = 1;
+		memcpy(l4 + 26, nic_mac, 6);
+		l4len = 32;
+		break;
+	default:
+		proto = 132; /* SCTP */
+		memset(l4, 0, 12);
+		l4len = 12;
+		break;
+	}
+
+	put_addr(sp->family, sp->src, src);
+	if (sp->family == AF_INET) {
+		memset(ip, 0, 20);
+		ip[0] = 0x45;
+		put16(ip + 2, (uint16_t)(20 + l4len));
+		put16(ip + 4, 0x1234);
+		put16(ip + 6, sp->frag);
+		ip[8] = 64;
+		ip[9] = proto;
+		memcpy(ip + 12, src, 4);
+		put_addr(AF_INET, "192.0.2.200", ip + 16);
+		put16(ip + 10, (uint16_t)~cls_csum_fold(cls_csum_partial(ip, 20, 0)));
+		if (sp->bad_csum)
+			ip[10] ^= 0x10;
+	} else {
+		memset(ip, 0, 40);
+		ip[0] = 0x60;
+		put16(ip + 4, (uint16_t)l4len);
+		ip[6] = proto;
+		ip[7] = sp->l4 == L4_ICMP6_NS ? 255 : 64;
+		memcpy(ip + 8, src, 16);
+		put_addr(AF_INET6, "2001:db8:ffff::200", ip + 24);
+	}
+	return off + iphl + l4len;
+}
+
+/* An ARP request: sender (sha, spa), asking for 10.0.0.254. */
+static uint32_t build_arp(uint8_t *f, const uint8_t *smac, const uint8_t *sha, const char *spa)
+{
+	uint32_t off = eth(f, smac, false, 0x0806);
+	uint8_t *a = f + off;
+
+	put16(a, 1);
+	put16(a + 2, 0x0800);
+	a[4] = 6;
+	a[5] = 4;
+	put16(a + 6, 1);
+	memcpy(a + 8, sha, 6);
+	put_addr(AF_INET, spa, a + 14);
+	memset(a + 18, 0, 6);
+	put_addr(AF_INET, "10.0.0.254", a + 24);
+	return off + 28;
+}
+
+/* txval_check on an exact-size heap copy, so that any read past the frame is caught by ASan/valgrind. */
+static enum txval_verdict check_len(const struct app *a, const uint8_t *f, uint32_t len)
+{
+	uint8_t *copy = malloc(len ? len : 1);
+	enum txval_verdict v;
+
+	ck_assert_ptr_nonnull(copy);
+	memcpy(copy, f, len);
+	v = txval_check(&env, a, copy, len);
+	free(copy);
+	return v;
+}
+
+static enum txval_verdict check(const struct app *a, const struct fspec *sp)
+{
+	uint8_t f[256];
+
+	return check_len(a, f, build(f, sp));
+}
+
+#define UDP4(a_, p_) (&(struct fspec){.family = AF_INET, .l4 = L4_UDP, .src = (a_), .sport = (p_)})
+#define TCP4(a_, p_) (&(struct fspec){.family = AF_INET, .l4 = L4_TCP, .src = (a_), .sport = (p_)})
+#define UDP6(a_, p_) (&(struct fspec){.family = AF_INET6, .l4 = L4_UDP, .src = (a_), .sport = (p_)})
+#define TCP6(a_, p_) (&(struct fspec){.family = AF_INET6, .l4 = L4_TCP, .src = (a_), .sport = (p_)})
+
+/* ------------------------------------------------------------ the source 3-tuple */
+
+START_TEST(test_exact_binding_is_ok)
+{
+	ck_assert_int_eq(check(app_a, UDP4("10.0.0.1", 7000)), TXV_OK);
+	ck_assert_int_eq(check(app_b, UDP4("10.0.0.2", 9000)), TXV_OK);
+}
+END_TEST
+
+START_TEST(test_wildcard_binding_with_a_local_source_is_ok)
+{
+	ck_assert_int_eq(check(app_a, TCP4("10.0.0.3", 80)), TXV_OK);
+	ck_assert_int_eq(check(app_a, TCP4("10.0.0.1", 80)), TXV_OK);
+	ck_assert_int_eq(check(app_b, UDP6("2001:db8::3", 53)), TXV_OK);
+}
+END_TEST
+
+START_TEST(test_wildcard_binding_with_a_non_local_source_is_spoofed)
+{
+	ck_assert_int_eq(check(app_a, TCP4("192.0.2.9", 80)), TXV_SPOOFED);
+	ck_assert_int_eq(check(app_b, UDP6("2001:db8:ffff::9", 53)), TXV_SPOOFED);
+}
+END_TEST
+
+START_TEST(test_unspecified_source_address_does_not_pass_as_the_wildcard_tuple)
+{
+	/* 0.0.0.0 / :: is not a local address: the wildcard tuple's all-zero key must not match it exactly. */
+	ck_assert_int_eq(check(app_a, TCP4("0.0.0.0", 80)), TXV_SPOOFED);
+	ck_assert_int_eq(check(app_b, UDP6("::", 53)), TXV_SPOOFED);
+}
+END_TEST
+
+START_TEST(test_another_apps_tuple_is_spoofed)
+{
+	ck_assert_int_eq(check(app_a, UDP4("10.0.0.2", 9000)), TXV_SPOOFED);
+	ck_assert_int_eq(check(app_b, UDP4("10.0.0.1", 7000)), TXV_SPOOFED);
+	ck_assert_int_eq(check(app_b, TCP4("10.0.0.3", 80)), TXV_SPOOFED);
+	ck_assert_int_eq(check(app_a, UDP6("2001:db8::3", 53)), TXV_SPOOFED);
+}
+END_TEST
+
+START_TEST(test_wrong_source_port_is_spoofed)
+{
+	ck_assert_int_eq(check(app_a, UDP4("10.0.0.1", 7001)), TXV_SPOOFED);
+	ck_assert_int_eq(check(app_a, TCP4("10.0.0.3", 81)), TXV_SPOOFED);
+	ck_assert_int_eq(check(app_a, UDP6("2001:db8::1", 5354)), TXV_SPOOFED);
+}
+END_TEST
+
+START_TEST(test_wrong_source_address_is_spoofed)
+{
+	/* Local, but A holds udp 7000 on 10.0.0.1 only. */
+	ck_assert_int_eq(check(app_a, UDP4("10.0.0.3", 7000)), TXV_SPOOFED);
+	ck_assert_int_eq(check(app_a, UDP4("192.0.2.1", 7000)), TXV_SPOOFED);
+	ck_assert_int_eq(check(app_a, UDP6("2001:db8::2", 5353)), TXV_SPOOFED);
+}
+END_TEST
+
+START_TEST(test_udp_tuple_used_for_tcp_is_spoofed)
+{
+	ck_assert_int_eq(check(app_a, TCP4("10.0.0.1", 7000)), TXV_SPOOFED);
+	ck_assert_int_eq(check(app_a, UDP4("10.0.0.3", 80)), TXV_SPOOFED);
+	ck_assert_int_eq(check(app_a, TCP6("2001:db8::1", 5353)), TXV_SPOOFED);
+}
+END_TEST
+
+START_TEST(test_ipv4_address_in_an_ipv6_frame_does_not_match_the_ipv4_tuple)
+{
+	/* 10.0.0.1 as the first 4 bytes of an IPv6 source: a different family, a different tuple. */
+	ck_assert_int_eq(check(app_a, UDP6("a00:1::", 7000)), TXV_SPOOFED);
+}
+END_TEST
+
+START_TEST(test_ipv6_udp_exact_binding_is_ok)
+{
+	ck_assert_int_eq(check(app_a, UDP6("2001:db8::1", 5353)), TXV_OK);
+}
+END_TEST
+
+START_TEST(test_vlan_tagged_frame_is_checked_like_an_untagged_one)
+{
+	struct fspec ok = {.family = AF_INET, .l4 = L4_UDP, .src = "10.0.0.1", .sport = 7000, .vlan = true};
+	struct fspec bad = ok;
+
+	bad.sport = 7001;
+	ck_assert_int_eq(check(app_a, &ok), TXV_OK);
+	ck_assert_int_eq(check(app_a, &bad), TXV_SPOOFED);
+}
+END_TEST
+
+START_TEST(test_verdict_follows_the_bindings_when_they_change)
+{
+	struct ms_tuple t = tup(IPPROTO_UDP, AF_INET, "10.0.0.1", 7000);
+
+	ck_assert_int_eq(check(app_a, UDP4("10.0.0.1", 7000)), TXV_OK);
+	/* The table moves the tuple to B (as after A's unbind and B's bind). */
+	tbl[0].a = app_b;
+	ck_assert(app_binding_remove(app_a, &t));
+	free(app_addrs_rebuild(app_a));
+	ck_assert_int_eq(check(app_a, UDP4("10.0.0.1", 7000)), TXV_SPOOFED);
+	ck_assert_int_eq(check(app_b, UDP4("10.0.0.1", 7000)), TXV_OK);
+}
+END_TEST
+
+/* ------------------------------------------------------------ L2 and malformed */
+
+START_TEST(test_foreign_source_mac_is_bad_src_mac)
+{
+	struct fspec sp = {.family = AF_INET, .l4 = L4_UDP, .src = "10.0.0.1", .sport = 7000, .smac = peer_mac};
+	uint8_t mac[6];
+
+	ck_assert_int_eq(check(app_a, &sp), TXV_BAD_SRC_MAC);
+	for (int i = 0; i < 6; i++) {
+		memcpy(mac, nic_mac, 6);
+		mac[i] ^= 0x01;
+		sp.smac = mac;
+		ck_assert_int_eq(check(app_a, &sp), TXV_BAD_SRC_MAC);
+	}
+}
+END_TEST
+
+START_TEST(test_bad_ipv4_header_checksum_is_malformed)
+{
+	struct fspec sp = {.family = AF_INET, .l4 = L4_UDP, .src = "10.0.0.1", .sport = 7000, .bad_csum = true};
+
+	ck_assert_int_eq(check(app_a, &sp), TXV_MALFORMED);
+}
+END_TEST
+
+START_TEST(test_truncated_frames_are_malformed)
+{
+	uint8_t f[256];
+	uint32_t len = build(f, UDP4("10.0.0.1", 7000));
+
+	/* The IPv4 total length runs past the frame, or the header itself is cut. */
+	ck_assert_int_eq(check_len(app_a, f, len - 1), TXV_MALFORMED);
+	ck_assert_int_eq(check_len(app_a, f, 14 + 19), TXV_MALFORMED);
+	ck_assert_int_eq(check_len(app_a, f, 14), TXV_MALFORMED);
+	len = build(f, UDP6("2001:db8::1", 5353));
+	ck_assert_int_eq(check_len(app_a, f, len - 1), TXV_MALFORMED);
+	ck_assert_int_eq(check_len(app_a, f, 14 + 39), TXV_MALFORMED);
+}
+END_TEST
+
+START_TEST(test_udp_header_cut_by_the_ip_length_is_malformed)
+{
+	uint8_t f[256];
+	uint32_t len = build(f, UDP4("10.0.0.1", 7000));
+	uint8_t *ip = f + 14;
+
+	(void)len;
+	/* Total length 20 + 4: the IP header is valid, the UDP header is not all there. */
+	put16(ip + 2, 24);
+	put16(ip + 10, 0);
+	put16(ip + 10, (uint16_t)~cls_csum_fold(cls_csum_partial(ip, 20, 0)));
+	ck_assert_int_eq(check_len(app_a, f, 14 + 24), TXV_MALFORMED);
+}
+END_TEST
+
+START_TEST(test_runt_frames_are_malformed)
+{
+	uint8_t f[256];
+
+	/* 13 bytes holding the NIC's own source MAC: a runt, not a foreign MAC. */
+	build(f, UDP4("10.0.0.1", 7000));
+	ck_assert_int_eq(check_len(app_a, f, 13), TXV_MALFORMED);
+	ck_assert_int_eq(check_len(app_a, f, 5), TXV_MALFORMED);
+	ck_assert_int_eq(check_len(app_a, f, 0), TXV_MALFORMED);
+}
+END_TEST
+
+/* ------------------------------------------------------------ protocols */
+
+START_TEST(test_icmpv4_echo_is_proto_denied)
+{
+	struct fspec sp = {.family = AF_INET, .l4 = L4_ICMP4_ECHO, .src = "10.0.0.1"};
+
+	ck_assert_int_eq(check(app_a, &sp), TXV_PROTO_DENIED);
+}
+END_TEST
+
+START_TEST(test_other_ip_protocols_are_proto_denied)
+{
+	struct fspec sctp = {.family = AF_INET, .l4 = L4_OTHER, .src = "10.0.0.1"};
+	struct fspec echo6 = {.family = AF_INET6, .l4 = L4_ICMP6_ECHO, .src = "2001:db8::1"};
+
+	ck_assert_int_eq(check(app_a, &sctp), TXV_PROTO_DENIED);
+	ck_assert_int_eq(check(app_a, &echo6), TXV_PROTO_DENIED);
+}
+END_TEST
+
+START_TEST(test_unknown_ethertype_is_proto_denied)
+{
+	uint8_t f[64];
+	uint32_t len = eth(f, NULL, false, 0x88cc); /* LLDP */
+
+	memset(f + len, 0, 46);
+	ck_assert_int_eq(check_len(app_a, f, len + 46), TXV_PROTO_DENIED);
+	len = eth(f, NULL, false, 0x9000);
+	ck_assert_int_eq(check_len(app_a, f, len + 46), TXV_PROTO_DENIED);
+}
+END_TEST
+
+/* ------------------------------------------------------------ ARP */
+
+START_TEST(test_arp_from_a_held_address_with_the_nic_mac_is_ok)
+{
+	uint8_t f[64];
+
+	ck_assert_int_eq(check_len(app_a, f, build_arp(f, NULL, nic_mac, "10.0.0.1")), TXV_OK);
+	ck_assert_int_eq(check_len(app_b, f, build_arp(f, NULL, nic_mac, "10.0.0.2")), TXV_OK);
+	/* A's IPv4 wildcard lets it use every local IPv4 address, in ARP too. */
+	ck_assert_int_eq(check_len(app_a, f, build_arp(f, NULL, nic_mac, "10.0.0.3")), TXV_OK);
+}
+END_TEST
+
+START_TEST(test_arp_with_a_foreign_sender_mac_is_spoofed)
+{
+	uint8_t f[64];
+
+	ck_assert_int_eq(check_len(app_a, f, build_arp(f, NULL, peer_mac, "10.0.0.1")), TXV_SPOOFED);
+}
+END_TEST
+
+START_TEST(test_arp_from_an_address_not_held_is_spoofed)
+{
+	uint8_t f[64];
+
+	ck_assert_int_eq(check_len(app_a, f, build_arp(f, NULL, nic_mac, "192.0.2.9")), TXV_SPOOFED);
+	/* B has no IPv4 wildcard: another local address is not its own. */
+	ck_assert_int_eq(check_len(app_b, f, build_arp(f, NULL, nic_mac, "10.0.0.1")), TXV_SPOOFED);
+	ck_assert_int_eq(check_len(app_b, f, build_arp(f, NULL, nic_mac, "10.0.0.3")), TXV_SPOOFED);
+}
+END_TEST
+
+START_TEST(test_arp_with_a_foreign_ethernet_source_is_bad_src_mac)
+{
+	uint8_t f[64];
+
+	ck_assert_int_eq(check_len(app_a, f, build_arp(f, peer_mac, nic_mac, "10.0.0.1")), TXV_BAD_SRC_MAC);
+}
+END_TEST
+
+START_TEST(test_truncated_or_non_ethernet_ipv4_arp_is_malformed)
+{
+	uint8_t f[64];
+	uint32_t len = build_arp(f, NULL, nic_mac, "10.0.0.1");
+
+	ck_assert_int_eq(check_len(app_a, f, len - 1), TXV_MALFORMED);
+	ck_assert_int_eq(check_len(app_a, f, 14), TXV_MALFORMED);
+	f[14 + 5] = 16; /* plen 16 */
+	ck_assert_int_eq(check_len(app_a, f, len), TXV_MALFORMED);
+}
+END_TEST
+
+/* ------------------------------------------------------------ IPv6 ND */
+
+START_TEST(test_neighbour_solicitation_from_a_held_ipv6_address_is_ok)
+{
+	struct fspec sp = {.family = AF_INET6, .l4 = L4_ICMP6_NS, .src = "2001:db8::1"};
+
+	ck_assert_int_eq(check(app_a, &sp), TXV_OK);
+	/* B's IPv6 wildcard covers the host's IPv6 addresses. */
+	sp.src = "2001:db8::3";
+	ck_assert_int_eq(check(app_b, &sp), TXV_OK);
+}
+END_TEST
+
+START_TEST(test_neighbour_solicitation_from_another_address_is_spoofed)
+{
+	struct fspec sp = {.family = AF_INET6, .l4 = L4_ICMP6_NS, .src = "2001:db8::3"};
+
+	ck_assert_int_eq(check(app_a, &sp), TXV_SPOOFED); /* local, but A has no IPv6 wildcard */
+	sp.src = "fe80::1";
+	ck_assert_int_eq(check(app_a, &sp), TXV_SPOOFED);
+	sp.src = "::";
+	ck_assert_int_eq(check(app_a, &sp), TXV_SPOOFED);
+	sp.src = "2001:db8:ffff::9";
+	ck_assert_int_eq(check(app_b, &sp), TXV_SPOOFED);
+}
+END_TEST
+
+START_TEST(test_icmpv6_other_than_neighbour_discovery_is_proto_denied)
+{
+	/* ND is types 133..137; MLD (130..132, 143) and the rest belong to the kernel. */
+	static const uint8_t types[] = {1, 128, 129, 130, 132, 138, 143, 255};
+	struct fspec sp = {.family = AF_INET6, .l4 = L4_ICMP6_NS, .src = "2001:db8::1"};
+	uint8_t f[256];
+	uint32_t len = build(f, &sp);
+
+	for (unsigned i = 0; i < sizeof(types); i++) {
+		f[14 + 40] = types[i];
+		ck_assert_msg(check_len(app_a, f, len) == TXV_PROTO_DENIED, "ICMPv6 type %u", types[i]);
+	}
+	for (uint8_t t = 133; t <= 137; t++) {
+		f[14 + 40] = t;
+		ck_assert_msg(check_len(app_a, f, len) == TXV_OK, "ICMPv6 type %u", t);
+	}
+}
+END_TEST
+
+START_TEST(test_icmpv6_header_missing_is_malformed)
+{
+	uint8_t f[256];
+	struct fspec sp = {.family = AF_INET6, .l4 = L4_ICMP6_NS, .src = "2001:db8::1"};
+
+	build(f, &sp);
+	put16(f + 14 + 4, 0); /* payload length 0: no ICMPv6 type byte */
+	ck_assert_int_eq(check_len(app_a, f, 14 + 40), TXV_MALFORMED);
+}
+END_TEST
+
+START_TEST(test_icmpv6_type_in_ethernet_padding_past_the_payload_is_malformed)
+{
+	uint8_t f[256];
+	struct fspec sp = {.family = AF_INET6, .l4 = L4_ICMP6_NS, .src = "2001:db8::1"};
+	uint32_t len = build(f, &sp);
+
+	/* Payload length 0, but the frame goes on (padding) with what looks like an NS. */
+	put16(f + 14 + 4, 0);
+	ck_assert_uint_gt(len, 14 + 40);
+	ck_assert_int_eq(f[14 + 40], 135);
+	ck_assert_int_eq(check_len(app_a, f, len), TXV_MALFORMED);
+}
+END_TEST
+
+/* ------------------------------------------------------------ fragments */
+
+START_TEST(test_ipv4_later_fragment_from_a_held_address_is_ok)
+{
+	struct fspec sp = {.family = AF_INET, .l4 = L4_UDP, .src = "10.0.0.1", .sport = 1, .frag = 185};
+
+	/* Offset 185 * 8: the "ports" in the payload are data and are not checked. */
+	ck_assert_int_eq(check(app_a, &sp), TXV_OK);
+	sp.frag = 0x2000 | 185; /* more fragments follow */
+	ck_assert_int_eq(check(app_a, &sp), TXV_OK);
+	sp.src = "10.0.0.2";
+	ck_assert_int_eq(check(app_b, &sp), TXV_OK);
+}
+END_TEST
+
+START_TEST(test_ipv4_later_fragment_from_another_address_is_spoofed)
+{
+	struct fspec sp = {.family = AF_INET, .l4 = L4_UDP, .src = "10.0.0.2", .sport = 9000, .frag = 185};
+
+	ck_assert_int_eq(check(app_a, &sp), TXV_OK); /* A's wildcard: 10.0.0.2 is local */
+	ck_assert_int_eq(check(app_b, &sp), TXV_OK);
+	sp.src = "10.0.0.1";
+	ck_assert_int_eq(check(app_b, &sp), TXV_SPOOFED);
+	sp.src = "192.0.2.9";
+	ck_assert_int_eq(check(app_a, &sp), TXV_SPOOFED);
+}
+END_TEST
+
+START_TEST(test_ipv4_first_fragment_is_checked_on_its_ports)
+{
+	struct fspec sp = {.family = AF_INET, .l4 = L4_UDP, .src = "10.0.0.1", .sport = 7000, .frag = 0x2000};
+
+	ck_assert_int_eq(check(app_a, &sp), TXV_OK);
+	sp.sport = 7001;
+	ck_assert_int_eq(check(app_a, &sp), TXV_SPOOFED);
+}
+END_TEST
+
+static Suite *txval_suite(void)
+{
+	Suite *s = suite_create("txval");
+	TCase *tc;
+
+	tc = tcase_create("tuple");
+	tcase_add_checked_fixture(tc, txval_setup, txval_teardown);
+	tcase_add_test(tc, test_exact_binding_is_ok);
+	tcase_add_test(tc, test_wildcard_binding_with_a_local_source_is_ok);
+	tcase_add_test(tc, test_wildcard_binding_with_a_non_local_source_is_spoofed);
+	tcase_add_test(tc, test_unspecified_source_address_does_not_pass_as_the_wildcard_tuple);
+	tcase_add_test(tc, test_another_apps_tuple_is_spoofed);
+	tcase_add_test(tc, test_wrong_source_port_is_spoofed);
+	tcase_add_test(tc, test_wrong_source_address_is_spoofed);
+	tcase_add_test(tc, test_udp_tuple_used_for_tcp_is_spoofed);
+	tcase_add_test(tc, test_ipv4_address_in_an_ipv6_frame_does_not_match_the_ipv4_tuple);
+	tcase_add_test(tc, test_ipv6_udp_exact_binding_is_ok);
+	tcase_add_test(tc, test_vlan_tagged_frame_is_checked_like_an_untagged_one);
+	tcase_add_test(tc, test_verdict_follows_the_bindings_when_they_change);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("malformed");
+	tcase_add_checked_fixture(tc, txval_setup, txval_teardown);
+	tcase_add_test(tc, test_foreign_source_mac_is_bad_src_mac);
+	tcase_add_test(tc, test_bad_ipv4_header_checksum_is_malformed);
+	tcase_add_test(tc, test_truncated_frames_are_malformed);
+	tcase_add_test(tc, test_udp_header_cut_by_the_ip_length_is_malformed);
+	tcase_add_test(tc, test_runt_frames_are_malformed);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("protocols");
+	tcase_add_checked_fixture(tc, txval_setup, txval_teardown);
+	tcase_add_test(tc, test_icmpv4_echo_is_proto_denied);
+	tcase_add_test(tc, test_other_ip_protocols_are_proto_denied);
+	tcase_add_test(tc, test_unknown_ethertype_is_proto_denied);
+	tcase_add_test(tc, test_arp_from_a_held_address_with_the_nic_mac_is_ok);
+	tcase_add_test(tc, test_arp_with_a_foreign_sender_mac_is_spoofed);
+	tcase_add_test(tc, test_arp_from_an_address_not_held_is_spoofed);
+	tcase_add_test(tc, test_arp_with_a_foreign_ethernet_source_is_bad_src_mac);
+	tcase_add_test(tc, test_truncated_or_non_ethernet_ipv4_arp_is_malformed);
+	tcase_add_test(tc, test_neighbour_solicitation_from_a_held_ipv6_address_is_ok);
+	tcase_add_test(tc, test_neighbour_solicitation_from_another_address_is_spoofed);
+	tcase_add_test(tc, test_icmpv6_other_than_neighbour_discovery_is_proto_denied);
+	tcase_add_test(tc, test_icmpv6_header_missing_is_malformed);
+	tcase_add_test(tc, test_icmpv6_type_in_ethernet_padding_past_the_payload_is_malformed);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("fragments");
+	tcase_add_checked_fixture(tc, txval_setup, txval_teardown);
+	tcase_add_test(tc, test_ipv4_later_fragment_from_a_held_address_is_ok);
+	tcase_add_test(tc, test_ipv4_later_fragment_from_another_address_is_spoofed);
+	tcase_add_test(tc, test_ipv4_first_fragment_is_checked_on_its_ports);
+	suite_add_tcase(s, tc);
+
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(txval_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
