@@ -1,6 +1,7 @@
 /* ctl.c - the control socket: accept sessions, decode requests, answer each with one reply. */
 #include "ctl.h"
 
+#include <bsd/string.h>
 #include <errno.h>
 #include <grp.h>
 #include <linux/sockios.h>
@@ -78,7 +79,7 @@ int ctl_open(struct mstackd *d)
 	const char *path = d->conf.ctl_socket;
 	int fd;
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;

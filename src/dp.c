@@ -20,6 +20,7 @@
 
 #define DP_BURST_MAX 64 /* rte_hash bulk lookups take at most 64 keys */
 #define DP_WORKER_TID 0
+#define DP_TX_APPS_PER_LOOP 32
 
 /* Per-burst scratch of the NIC receive path. */
 struct dp_rx_burst {
@@ -285,11 +286,16 @@ static uint32_t dp_app_tx_queue(struct dp *dp, const struct txval_env *env, stru
 	return (uint32_t)n;
 }
 
+/*
+ * Poll the tx rings of at most DP_TX_APPS_PER_LOOP apps per loop, round
+ * robin, so that the cost of a loop (and of each received packet) does not
+ * grow with the number of attached apps.
+ */
 static uint32_t dp_apps_tx(struct dp *dp)
 {
 	const struct app_list *l = __atomic_load_n(&dp->apps, __ATOMIC_ACQUIRE);
 	struct txval_env env;
-	uint32_t i, q, done = 0;
+	uint32_t i, k, q, budget, done = 0;
 
 	if (!l || l->n == 0)
 		return 0;
@@ -297,9 +303,15 @@ static uint32_t dp_apps_tx(struct dp *dp)
 	env.table = dp->bt;
 	env.owner = dp_owner;
 	env.local = __atomic_load_n(&dp->local, __ATOMIC_ACQUIRE);
-	for (i = 0; i < l->n; i++)
+	budget = l->n < DP_TX_APPS_PER_LOOP ? l->n : DP_TX_APPS_PER_LOOP;
+	i = dp->tx_cursor < l->n ? dp->tx_cursor : 0;
+	for (k = 0; k < budget; k++) {
 		for (q = 0; q < l->a[i]->nqueues; q++)
 			done += dp_app_tx_queue(dp, &env, l->a[i], q);
+		if (++i == l->n)
+			i = 0;
+	}
+	dp->tx_cursor = i;
 	return done;
 }
 

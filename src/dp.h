@@ -37,6 +37,7 @@ struct dp {
 	struct dp_stats stats;
 	uint64_t heartbeat; /* incremented by the worker every loop */
 	uint64_t burst_seq; /* the worker's count of NIC bursts */
+	uint32_t tx_cursor; /* next app whose tx rings the worker polls */
 	bool stop;
 };
 

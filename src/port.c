@@ -1,6 +1,7 @@
 /* port.c - EAL start-up and the NIC and TAP ports: probe, configure, start, stop. */
 #include "port.h"
 
+#include <bsd/string.h>
 #include <errno.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -29,7 +30,7 @@ int port_eal_init(const struct conf *c, const char *argv0)
 	int argc = 0, rc;
 	char *tok, *save = NULL;
 
-	snprintf(args, sizeof(args), "%s", c->eal_args);
+	strlcpy(args, c->eal_args, sizeof(args));
 	argv[argc++] = (char *)argv0;
 	for (tok = strtok_r(args, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
 		if (argc > PORT_EAL_ARGV_MAX) {

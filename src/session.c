@@ -1,6 +1,7 @@
 /* session.c - attach, detach, bind, unbind, reservations and queries, with the kernel as tuple authority. */
 #include "session.h"
 
+#include <bsd/string.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -338,7 +339,7 @@ static int session_counter(void *arg, const char *name, uint64_t value)
 	struct ms_counter *c = session_list_slot(arg);
 
 	if (c) {
-		snprintf(c->name, sizeof(c->name), "%s", name);
+		strlcpy(c->name, name, sizeof(c->name));
 		c->value = value;
 	}
 	return 1;
@@ -352,15 +353,15 @@ static void session_query_status(struct mstackd *d, struct ms_status *s)
 	int i;
 
 	memset(s, 0, sizeof(*s));
-	snprintf(s->version, sizeof(s->version), "%s", MSTACK_VERSION);
+	strlcpy(s->version, MSTACK_VERSION, sizeof(s->version));
 	s->uptime_ms = mstackd_now_ms() - d->start_ms;
 	s->napps = d->napps;
 	s->nbindings = d->bt.count + d->nres;
 	s->nworkers = 1;
 	s->nports = 2;
 	for (i = 0; i < 2; i++) {
-		snprintf(s->ports[i].name, sizeof(s->ports[i].name), "%s", names[i]);
-		snprintf(s->ports[i].devargs, sizeof(s->ports[i].devargs), "%s", devargs[i]);
+		strlcpy(s->ports[i].name, names[i], sizeof(s->ports[i].name));
+		strlcpy(s->ports[i].devargs, devargs[i], sizeof(s->ports[i].devargs));
 		s->ports[i].link_up = port_link_up(ids[i], &s->ports[i].speed_mbps);
 		memcpy(s->ports[i].mac, d->ports.nic_mac, 6);
 	}
