@@ -29,6 +29,7 @@ struct ctl_conn {
 	uid_t uid;
 	gid_t gid;
 	bool admin;
+	bool refusal_logged; /* log a peer's refusals once, not per request */
 	struct app *app; /* after HELLO */
 	/* one outstanding RESOLVE */
 	bool resolving;
@@ -50,6 +51,16 @@ static void ctl_reply(struct ctl_conn *c, uint16_t type, uint32_t req_id, int st
 	if (n < 0 || ms_msg_send(c->fd, buf, (size_t)n, fds, nfds) < 0)
 		if (log_ratelimit_ok(&ctl_log_rl))
 			log_warn("control: cannot reply to pid %d", (int)c->pid);
+}
+
+/* Count a refusal by the access policy or a limit; log it once per peer, rate-limited. */
+static void ctl_refuse(struct mstackd *d, struct ctl_conn *c, const char *what, int err)
+{
+	d->ctl_refused++;
+	if (c->refusal_logged || !log_ratelimit_ok(&ctl_log_rl))
+		return;
+	c->refusal_logged = true;
+	log_notice("%s refused to pid %d uid %u: %s", what, (int)c->pid, (unsigned)c->uid, strerror(-err));
 }
 
 static bool ctl_peer_is_admin(struct mstackd *d, int fd, uid_t uid)
@@ -191,9 +202,7 @@ static void ctl_hello(struct mstackd *d, struct ctl_conn *c, const struct ms_msg
 	if (!a) {
 		int err = errno;
 
-		if (log_ratelimit_ok(&ctl_log_rl))
-			log_notice("attach refused to pid %d uid %u (%.*s): %s", (int)c->pid, (unsigned)c->uid,
-				   MS_NAME_MAX, hello.name, strerror(err));
+		ctl_refuse(d, c, "attach", -err);
 		ctl_reply(c, h->type, h->req_id, -err, NULL, 0, NULL, 0);
 		return;
 	}
@@ -224,6 +233,8 @@ static void ctl_bind(struct mstackd *d, struct ctl_conn *c, const struct ms_msg_
 		rc = -EBADF;
 	else
 		rc = session_bind(d, c->app, &t, fds[0]);
+	if (rc == -ENOSPC)
+		ctl_refuse(d, c, "bind beyond the limits", rc);
 	if (rc == 0)
 		nfds = 0; /* the reservation keeps the fd */
 	ctl_close_fds(fds, nfds);
@@ -291,10 +302,8 @@ static void ctl_admin(struct mstackd *d, struct ctl_conn *c, const struct ms_msg
 
 	memcpy(&t, body, sizeof(t));
 	if (!c->admin) {
-		d->ctl_refused++;
-		if (log_ratelimit_ok(&ctl_log_rl))
-			log_notice("admin command refused to pid %d uid %u", (int)c->pid, (unsigned)c->uid);
 		rc = -EPERM;
+		ctl_refuse(d, c, "admin command", rc);
 	} else if (h->type == MS_MSG_ADMIN_BIND) {
 		rc = session_reserve(d, &t);
 	} else {

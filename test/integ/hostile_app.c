@@ -46,37 +46,27 @@ static void hostile_garbage(struct ms_session *s, const struct ms_tuple *mine, u
 	const struct ms_region_hdr *h = ms_region(s);
 	void *base = ms_region(s);
 	struct ms_ring *rx = ms_region_ring(base, h, 0), *tx = ms_region_ring(base, h, 1);
-	uint8_t frame[64], bad_mac[6] = {0x02, 0xba, 0xd0, 0, 0, 1};
-	unsigned round;
+	uint8_t bad_mac[6] = {0x02, 0xba, 0xd0, 0, 0, 1};
+	uint32_t i, head = tx->head;
 
-	for (round = 0;; round++) {
-		uint32_t i, head = tx->head;
+	/* Spoofed frames: someone else's port, and a MAC that is not the NIC's. */
+	for (i = 0; i < 8; i++) {
+		uint32_t slot = (head + i) & (h->ring_size - 1);
 
-		/* Spoofed frames: someone else's port, and a MAC that is not the NIC's. */
-		for (i = 0; i < 8; i++) {
-			uint32_t slot = (head + i) & (h->ring_size - 1);
-			uint8_t *buf = ms_region_buf(base, h, 1, slot);
-
-			tx->slot[slot].len = hostile_udp(buf, i & 1 ? bad_mac : ms_mac(s), mine->addr,
-							 victim_port);
-		}
-		/* Lengths that point past the buffer or are too short to be a frame. */
-		tx->slot[(head + 8) & (h->ring_size - 1)].len = 0xffffffffu;
-		tx->slot[(head + 9) & (h->ring_size - 1)].len = 3;
-		__atomic_store_n(&tx->head, head + 10, __ATOMIC_RELEASE);
-		usleep(20000);
-		/* Impossible indices: the daemon must refuse them, never follow them. */
-		rx->tail = (uint32_t)rand();
-		__atomic_store_n(&tx->head, tx->head + 0x80000000u, __ATOMIC_RELEASE);
-		usleep(20000);
-		__atomic_store_n(&tx->head, tx->tail, __ATOMIC_RELEASE); /* back to sane, to go again */
-		rx->tail = rx->head;
-		(void)frame;
-		if (round == 0) {
-			printf("hostile: garbage written\n");
-			fflush(stdout);
-		}
+		tx->slot[slot].len = hostile_udp(ms_region_buf(base, h, 1, slot), i & 1 ? bad_mac : ms_mac(s),
+						 mine->addr, victim_port);
 	}
+	/* Lengths that point past the buffer or are too short to be a frame. */
+	tx->slot[(head + 8) & (h->ring_size - 1)].len = 0xffffffffu;
+	tx->slot[(head + 9) & (h->ring_size - 1)].len = 3;
+	__atomic_store_n(&tx->head, head + 10, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&tx->tail, __ATOMIC_ACQUIRE) != head + 10)
+		usleep(1000);
+	/* Impossible indices, left in place: the daemon must refuse them, never follow them. */
+	rx->tail = rx->head + 0x40000000u;
+	__atomic_store_n(&tx->head, tx->tail + 0x80000000u, __ATOMIC_RELEASE);
+	printf("hostile: garbage written\n");
+	fflush(stdout);
 }
 
 int main(int argc, char **argv)
@@ -98,7 +88,8 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	if (strcmp(argv[2], "garbage") == 0)
 		hostile_garbage(s, &t, (uint16_t)atoi(argv[4]));
-	printf("hostile: stalled, never reading\n");
+	else
+		printf("hostile: stalled, never reading\n");
 	fflush(stdout);
 	for (;;)
 		pause();

@@ -17,6 +17,7 @@ NET=10.213.$(( 0x$ID % 250 + 1 ))
 HOST_IP=$NET.1
 PEER_IP=$NET.2
 WORK=$(mktemp -d /tmp/mstack-integ.XXXXXX)
+chmod 755 "$WORK" # other uids (the access-policy tests) must reach the socket
 SOCK=$WORK/mstackd.sock
 CONF=$WORK/mstackd.conf
 DLOG=$WORK/mstackd.log
