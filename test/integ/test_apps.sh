@@ -66,4 +66,31 @@ wait_for 5 test "$(counter "app.$STALL.rx_ring_full")" -gt 0 || fail "stalled ap
 ok "stalled app: rx_ring_full = $(counter "app.$STALL.rx_ring_full"), echo app drops unchanged"
 [ "$(counter "app.$APP1.rx_ring_full")" -eq "$drops1" ] || fail "echo app dropped because of the stalled one"
 kill -0 "$ECHO1" || fail "echo app died"
+
+# IPv6: ND from the peer reaches the kernel (multicast), the echo answers over IPv6.
+ip addr add "fd00:$ID::1/64" dev "$TAP" nodad
+peer ip addr add "fd00:$ID::2/64" dev "$VETH_PEER" nodad
+start_bg "$BIN/mstack-echo" -s "$SOCK" udp "[fd00:$ID::1]:7000" > "$WORK/echo6" 2>&1
+wait_for 10 grep -q echoing "$WORK/echo6" || fail "IPv6 echo: $(cat "$WORK/echo6")"
+r=$(udp_roundtrip "fd00:$ID::1" 7000 "six-$ID") || fail "no IPv6 echo"
+[ "$r" = "six-$ID" ] || fail "IPv6 echo answered '$r'"
+peer ping -6 -c 1 -W 2 "fd00:$ID::1" > /dev/null || fail "kernel IPv6 ping beside the app"
+ok "IPv6: ND and ping to the kernel, UDP to an app holding [fd00:$ID::1]:7000"
+
+# Port 0, next-hop resolution from the kernel's table, and broadcast for an app that asked.
+peer ip neigh flush all
+ip neigh flush dev "$TAP"
+start_bg "$BIN/test/probe_app" "$SOCK" "$HOST_IP:0" "$PEER_IP" > "$WORK/probe" 2>&1
+PROBE=$LAST_PID
+wait_for 10 grep -q "^resolved\|^resolve failed" "$WORK/probe" || fail "probe app: $(cat "$WORK/probe")"
+port=$(sed -n 's/^bound .* port \([0-9]*\)$/\1/p' "$WORK/probe")
+[ -n "$port" ] && [ "$port" -gt 0 ] || fail "port 0 got no ephemeral port: $(cat "$WORK/probe")"
+grep -q "^resolved $PEER_IP $(peer cat /sys/class/net/$VETH_PEER/address)" "$WORK/probe" ||
+	fail "resolve: $(cat "$WORK/probe")"
+ok "port 0 got ephemeral port $port; $PEER_IP resolved through the kernel's neighbour table"
+for i in 1 2 3 4 5; do peer arping -c 1 -w 1 -I "$VETH_PEER" "$HOST_IP" > /dev/null 2>&1 ||
+	peer python3 "$INTEG_DIR/frames.py" "$VETH_PEER" ff:ff:ff:ff:ff:ff "$PEER_IP" "$HOST_IP" good-udp:9; done
+wait_for 10 grep -q "^broadcast frames" "$WORK/probe" || fail "probe app got no broadcast"
+grep -q "^broadcast frames [3-9]" "$WORK/probe" || fail "$(tail -1 "$WORK/probe")"
+ok "an app that asked for broadcast gets it: $(tail -1 "$WORK/probe")"
 integ_pass
