@@ -44,16 +44,16 @@ struct proto_desc {
 };
 
 static const struct proto_desc proto_table[MS_MSG_TYPE_MAX + 1] = {
-	[MS_MSG_HELLO] = {sizeof(struct ms_hello), sizeof(struct ms_hello_reply), 0},
-	[MS_MSG_BIND] = {sizeof(struct ms_tuple), sizeof(struct ms_tuple), 0},
-	[MS_MSG_UNBIND] = {sizeof(struct ms_tuple), 0, 0},
-	[MS_MSG_RESOLVE] = {sizeof(struct ms_resolve), sizeof(struct ms_resolve_reply), 0},
-	[MS_MSG_STATUS] = {0, sizeof(struct ms_status), 0},
-	[MS_MSG_APPS] = {sizeof(struct ms_list_req), 0, sizeof(struct ms_app_info)},
-	[MS_MSG_BINDINGS] = {sizeof(struct ms_list_req), 0, sizeof(struct ms_binding_info)},
-	[MS_MSG_STATS] = {sizeof(struct ms_list_req), 0, sizeof(struct ms_counter)},
-	[MS_MSG_ADMIN_BIND] = {sizeof(struct ms_tuple), 0, 0},
-	[MS_MSG_ADMIN_UNBIND] = {sizeof(struct ms_tuple), 0, 0},
+	[MS_MSG_HELLO] = { sizeof(struct ms_hello), sizeof(struct ms_hello_reply), 0 },
+	[MS_MSG_BIND] = { sizeof(struct ms_tuple), sizeof(struct ms_tuple), 0 },
+	[MS_MSG_UNBIND] = { sizeof(struct ms_tuple), 0, 0 },
+	[MS_MSG_RESOLVE] = { sizeof(struct ms_resolve), sizeof(struct ms_resolve_reply), 0 },
+	[MS_MSG_STATUS] = { 0, sizeof(struct ms_status), 0 },
+	[MS_MSG_APPS] = { sizeof(struct ms_list_req), 0, sizeof(struct ms_app_info) },
+	[MS_MSG_BINDINGS] = { sizeof(struct ms_list_req), 0, sizeof(struct ms_binding_info) },
+	[MS_MSG_STATS] = { sizeof(struct ms_list_req), 0, sizeof(struct ms_counter) },
+	[MS_MSG_ADMIN_BIND] = { sizeof(struct ms_tuple), 0, 0 },
+	[MS_MSG_ADMIN_UNBIND] = { sizeof(struct ms_tuple), 0, 0 },
 };
 
 /* The table entry for a type with or without the reply bit, or NULL if unknown. */
@@ -79,8 +79,8 @@ long ms_msg_body_size(uint16_t type)
 	return d->rep_size;
 }
 
-ssize_t ms_msg_pack(void *buf, size_t cap, uint16_t type, uint32_t req_id, int32_t status,
-		    const void *body, uint32_t body_len)
+ssize_t ms_msg_pack(void *buf, size_t cap, uint16_t type, uint32_t req_id, int32_t status, const void *body,
+		    uint32_t body_len)
 {
 	struct ms_msg_hdr hdr = {
 		.version = MS_PROTO_VERSION,
@@ -171,8 +171,8 @@ int ms_msg_send(int sock, const void *msg, size_t len, const int *fds, int nfds)
 		char buf[CMSG_SPACE(sizeof(int) * MS_MSG_FDS_MAX)];
 		struct cmsghdr align;
 	} ctl;
-	struct iovec iov = {.iov_base = (void *)msg, .iov_len = len};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	struct iovec iov = { .iov_base = (void *)msg, .iov_len = len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t n;
 
 	if (nfds < 0 || nfds > MS_MSG_FDS_MAX || (nfds > 0 && !fds))
@@ -209,7 +209,7 @@ ssize_t ms_msg_recv(int sock, void *buf, size_t cap, int *fds, int *nfds)
 		char buf[CMSG_SPACE(sizeof(int) * MS_MSG_FDS_MAX) + CMSG_SPACE(sizeof(struct ucred))];
 		struct cmsghdr align;
 	} ctl;
-	struct iovec iov = {.iov_base = buf, .iov_len = cap};
+	struct iovec iov = { .iov_base = buf, .iov_len = cap };
 	struct msghdr mh = {
 		.msg_iov = &iov,
 		.msg_iovlen = 1,
@@ -322,7 +322,7 @@ static int proto_parse_port(const char *s, uint16_t *port)
 
 int ms_tuple_parse(const char *proto, const char *addr_port, struct ms_tuple *t)
 {
-	struct ms_tuple r = {0};
+	struct ms_tuple r = { 0 };
 	char a[INET6_ADDRSTRLEN];
 	const char *end, *port;
 	size_t alen;

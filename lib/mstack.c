@@ -29,7 +29,7 @@ struct ms_session {
 
 int ms_ctl_connect(const char *socket_path)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	const char *path = socket_path ? socket_path : MS_DEFAULT_SOCKET;
 	int fd;
 
@@ -83,8 +83,7 @@ static int ms_call(int fd, uint32_t req_id, uint16_t type, const void *req, uint
 	return rc < 0 ? rc : (int)h.len;
 }
 
-int ms_ctl_request(int fd, uint16_t type, const void *req, uint32_t req_len, void *buf, size_t cap,
-		   const void **body)
+int ms_ctl_request(int fd, uint16_t type, const void *req, uint32_t req_len, void *buf, size_t cap, const void **body)
 {
 	static uint32_t req_id;
 
@@ -248,8 +247,8 @@ int ms_bind(struct ms_session *s, struct ms_tuple *t)
 	fd = ms_reserve(&want);
 	if (fd < 0)
 		return fd;
-	rc = ms_call(s->ctl_fd, ++s->req_id, MS_MSG_BIND, &want, sizeof(want), &fd, 1, buf, sizeof(buf), &body,
-		     NULL, NULL);
+	rc = ms_call(s->ctl_fd, ++s->req_id, MS_MSG_BIND, &want, sizeof(want), &fd, 1, buf, sizeof(buf), &body, NULL,
+		     NULL);
 	close(fd); /* mstackd holds its own copy now */
 	if (rc < 0)
 		return rc;
@@ -261,8 +260,8 @@ int ms_unbind(struct ms_session *s, const struct ms_tuple *t)
 {
 	uint8_t buf[256];
 	const void *body;
-	int rc = ms_call(s->ctl_fd, ++s->req_id, MS_MSG_UNBIND, t, sizeof(*t), NULL, 0, buf, sizeof(buf), &body,
-			 NULL, NULL);
+	int rc =
+	    ms_call(s->ctl_fd, ++s->req_id, MS_MSG_UNBIND, t, sizeof(*t), NULL, 0, buf, sizeof(buf), &body, NULL, NULL);
 
 	return rc < 0 ? rc : 0;
 }
@@ -280,8 +279,8 @@ int ms_resolve(struct ms_session *s, int family, const void *addr, uint8_t mac[6
 	if (family != AF_INET && family != AF_INET6)
 		return -EAFNOSUPPORT;
 	memcpy(req.addr, addr, family == AF_INET ? 4 : 16);
-	rc = ms_call(s->ctl_fd, ++s->req_id, MS_MSG_RESOLVE, &req, sizeof(req), NULL, 0, buf, sizeof(buf), &body,
-		     NULL, NULL);
+	rc = ms_call(s->ctl_fd, ++s->req_id, MS_MSG_RESOLVE, &req, sizeof(req), NULL, 0, buf, sizeof(buf), &body, NULL,
+		     NULL);
 	if (rc < 0)
 		return rc;
 	memcpy(&rep, body, sizeof(rep));
@@ -289,13 +288,34 @@ int ms_resolve(struct ms_session *s, int family, const void *addr, uint8_t mac[6
 	return 0;
 }
 
-const uint8_t *ms_mac(const struct ms_session *s) { return s->info.mac; }
-uint32_t ms_mtu(const struct ms_session *s) { return s->info.mtu; }
-uint32_t ms_nqueues(const struct ms_session *s) { return s->info.nqueues; }
-uint32_t ms_app_id(const struct ms_session *s) { return s->info.app_id; }
-int ms_wait_fd(const struct ms_session *s) { return s->wakeup_fd; }
-int ms_ctl_fd(const struct ms_session *s) { return s->ctl_fd; }
-void *ms_region(const struct ms_session *s) { return s->region; }
+const uint8_t *ms_mac(const struct ms_session *s)
+{
+	return s->info.mac;
+}
+uint32_t ms_mtu(const struct ms_session *s)
+{
+	return s->info.mtu;
+}
+uint32_t ms_nqueues(const struct ms_session *s)
+{
+	return s->info.nqueues;
+}
+uint32_t ms_app_id(const struct ms_session *s)
+{
+	return s->info.app_id;
+}
+int ms_wait_fd(const struct ms_session *s)
+{
+	return s->wakeup_fd;
+}
+int ms_ctl_fd(const struct ms_session *s)
+{
+	return s->ctl_fd;
+}
+void *ms_region(const struct ms_session *s)
+{
+	return s->region;
+}
 
 unsigned ms_rx_burst(struct ms_session *s, uint32_t q, struct ms_pkt *pkts, unsigned n)
 {
@@ -400,7 +420,7 @@ void ms_wait_done(struct ms_session *s)
 
 int ms_wait(struct ms_session *s, int timeout_ms)
 {
-	struct pollfd p[2] = {{.fd = s->wakeup_fd, .events = POLLIN}, {.fd = s->ctl_fd, .events = POLLIN}};
+	struct pollfd p[2] = { { .fd = s->wakeup_fd, .events = POLLIN }, { .fd = s->ctl_fd, .events = POLLIN } };
 	int rc = ms_wait_prepare(s);
 
 	if (rc == 0) {

@@ -17,9 +17,9 @@ struct app_queue {
 	struct ms_ring *tx;
 	uint8_t *rx_bufs; /* buffer of rx slot i: rx_bufs + (i & mask) * MS_BUF_SIZE */
 	uint8_t *tx_bufs;
-	uint32_t rx_head; /* (d) private copy, only ever stored to the region */
+	uint32_t rx_head;      /* (d) private copy, only ever stored to the region */
 	uint32_t rx_published; /* rx_head as last published */
-	uint32_t tx_tail; /* (d) private copy */
+	uint32_t tx_tail;      /* (d) private copy */
 };
 
 /* Addresses an application may use as a source (and in ARP/ND). */
@@ -45,10 +45,10 @@ struct app {
 	uint32_t ring_size; /* power of two */
 	uint32_t mask;
 	bool want_bcast;
-	int wakeup_fd; /* eventfd the daemon writes */
+	int wakeup_fd;           /* eventfd the daemon writes */
 	struct app_addrs *addrs; /* RCU-published, see app_addrs_publish */
-	struct app_stats stats;	 /* written by the datapath only */
-	uint64_t dp_burst_seq;	 /* datapath only: last burst that delivered here */
+	struct app_stats stats;  /* written by the datapath only */
+	uint64_t dp_burst_seq;   /* datapath only: last burst that delivered here */
 
 	/* control thread only */
 	int conn_fd;

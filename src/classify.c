@@ -22,8 +22,8 @@ enum {
 	CLS_IPV4_MF = 0x2000,
 	CLS_IPV4_OFFMASK = 0x1fff,
 	CLS_IPV6_HLEN = 40,
-	CLS_IPV6_EXT_MIN = 8,  /* every extension header is at least 8 bytes */
-	CLS_IPV6_MAX_EXT = 8,  /* bounds the work a hostile chain can cause */
+	CLS_IPV6_EXT_MIN = 8, /* every extension header is at least 8 bytes */
+	CLS_IPV6_MAX_EXT = 8, /* bounds the work a hostile chain can cause */
 	CLS_IPV6_FRAG_M = 0x0001,
 	CLS_IPV6_FRAG_OFFMASK = 0xfff8,
 	CLS_UDP_HLEN = 8,
@@ -54,8 +54,7 @@ static enum cls_status cls_parse_ports(const uint8_t *l4, uint32_t avail, struct
 	return CLS_OK;
 }
 
-static enum cls_status cls_parse_ipv4(const uint8_t *ip, uint32_t avail, bool verify_csum,
-				      struct cls_result *r)
+static enum cls_status cls_parse_ipv4(const uint8_t *ip, uint32_t avail, bool verify_csum, struct cls_result *r)
 {
 	uint32_t hlen, totlen;
 	uint16_t frag;
@@ -98,8 +97,7 @@ static enum cls_status cls_parse_ipv4(const uint8_t *ip, uint32_t avail, bool ve
 
 static bool cls_ipv6_is_ext(uint8_t nh)
 {
-	return nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING || nh == IPPROTO_DSTOPTS ||
-	       nh == IPPROTO_FRAGMENT;
+	return nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING || nh == IPPROTO_DSTOPTS || nh == IPPROTO_FRAGMENT;
 }
 
 static enum cls_status cls_parse_ipv6(const uint8_t *ip, uint32_t avail, struct cls_result *r)
@@ -161,8 +159,7 @@ static enum cls_status cls_parse_ipv6(const uint8_t *ip, uint32_t avail, struct 
 	return cls_parse_ports(ip + off, end - off, r);
 }
 
-enum cls_status cls_parse(const uint8_t *frame, uint32_t len, bool verify_ipv4_csum,
-			  struct cls_result *r)
+enum cls_status cls_parse(const uint8_t *frame, uint32_t len, bool verify_ipv4_csum, struct cls_result *r)
 {
 	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	uint32_t off = CLS_ETH_HLEN;
@@ -187,10 +184,8 @@ enum cls_status cls_parse(const uint8_t *frame, uint32_t len, bool verify_ipv4_c
 	r->l3_off = (uint16_t)off;
 
 	switch (r->ethertype) {
-	case CLS_ETHERTYPE_IPV4:
-		return cls_parse_ipv4(frame + off, len - off, verify_ipv4_csum, r);
-	case CLS_ETHERTYPE_IPV6:
-		return cls_parse_ipv6(frame + off, len - off, r);
+	case CLS_ETHERTYPE_IPV4: return cls_parse_ipv4(frame + off, len - off, verify_ipv4_csum, r);
+	case CLS_ETHERTYPE_IPV6: return cls_parse_ipv6(frame + off, len - off, r);
 	case CLS_ETHERTYPE_ARP:
 		r->l3 = CLS_L3_ARP; /* the kernel is the ARP authority; it validates */
 		return CLS_OK;

@@ -8,12 +8,12 @@
 /* Why a frame failed its checks; each is a per-port counter "rx_<name>". */
 enum cls_status {
 	CLS_OK = 0,
-	CLS_RUNT,	  /* shorter than an Ethernet header (or header + VLAN tag) */
-	CLS_TRUNCATED,	  /* IPv4/IPv6 header or L4 header runs past the frame */
-	CLS_BAD_VERSION,  /* IP version field does not match the ethertype */
-	CLS_BAD_IHL,	  /* IPv4 IHL < 5 */
-	CLS_BAD_TOTLEN,	  /* IPv4 total length < IHL*4 or > frame; IPv6 payload length > frame */
-	CLS_BAD_CSUM,	  /* IPv4 header checksum wrong */
+	CLS_RUNT,        /* shorter than an Ethernet header (or header + VLAN tag) */
+	CLS_TRUNCATED,   /* IPv4/IPv6 header or L4 header runs past the frame */
+	CLS_BAD_VERSION, /* IP version field does not match the ethertype */
+	CLS_BAD_IHL,     /* IPv4 IHL < 5 */
+	CLS_BAD_TOTLEN,  /* IPv4 total length < IHL*4 or > frame; IPv6 payload length > frame */
+	CLS_BAD_CSUM,    /* IPv4 header checksum wrong */
 	CLS_STATUS_COUNT
 };
 
@@ -21,25 +21,25 @@ enum cls_status {
 enum cls_l3 { CLS_L3_OTHER = 0, CLS_L3_IPV4, CLS_L3_IPV6, CLS_L3_ARP };
 
 /* flags */
-#define CLS_F_VLAN 0x01	      /* one 802.1Q tag was present (and skipped) */
-#define CLS_F_BCAST 0x02      /* destination MAC is ff:ff:ff:ff:ff:ff */
-#define CLS_F_MCAST 0x04      /* destination MAC is multicast (not broadcast) */
-#define CLS_F_FRAG 0x08	      /* IP fragment: ports valid only if CLS_F_FRAG_FIRST */
+#define CLS_F_VLAN       0x01 /* one 802.1Q tag was present (and skipped) */
+#define CLS_F_BCAST      0x02 /* destination MAC is ff:ff:ff:ff:ff:ff */
+#define CLS_F_MCAST      0x04 /* destination MAC is multicast (not broadcast) */
+#define CLS_F_FRAG       0x08 /* IP fragment: ports valid only if CLS_F_FRAG_FIRST */
 #define CLS_F_FRAG_FIRST 0x10 /* first fragment (offset 0, more fragments set) */
-#define CLS_F_L4 0x20	      /* proto is TCP or UDP and src/dst ports were read */
+#define CLS_F_L4         0x20 /* proto is TCP or UDP and src/dst ports were read */
 
 struct cls_result {
-	uint8_t l3;	     /* enum cls_l3 */
-	uint8_t proto;	     /* IP protocol / IPv6 next header of the L4 (e.g. IPPROTO_UDP) */
-	uint8_t flags;	     /* CLS_F_* */
-	uint16_t ip_hdr_len; /* IPv4 IHL*4 or IPv6 40 + extension headers, bytes (up to 16 KiB) */
-	uint16_t l3_off;     /* offset of the IP/ARP header in the frame */
-	uint16_t l4_off;     /* offset of the TCP/UDP header (valid with CLS_F_L4) */
-	uint16_t vlan_tci;   /* host order, with CLS_F_VLAN */
-	uint16_t ethertype;  /* host order, after the VLAN tag if any */
-	uint16_t src_port;   /* host order, with CLS_F_L4 */
-	uint16_t dst_port;   /* host order, with CLS_F_L4 */
-	uint32_t l3_len;     /* IPv4 total length / 40 + IPv6 payload length */
+	uint8_t l3;           /* enum cls_l3 */
+	uint8_t proto;        /* IP protocol / IPv6 next header of the L4 (e.g. IPPROTO_UDP) */
+	uint8_t flags;        /* CLS_F_* */
+	uint16_t ip_hdr_len;  /* IPv4 IHL*4 or IPv6 40 + extension headers, bytes (up to 16 KiB) */
+	uint16_t l3_off;      /* offset of the IP/ARP header in the frame */
+	uint16_t l4_off;      /* offset of the TCP/UDP header (valid with CLS_F_L4) */
+	uint16_t vlan_tci;    /* host order, with CLS_F_VLAN */
+	uint16_t ethertype;   /* host order, after the VLAN tag if any */
+	uint16_t src_port;    /* host order, with CLS_F_L4 */
+	uint16_t dst_port;    /* host order, with CLS_F_L4 */
+	uint32_t l3_len;      /* IPv4 total length / 40 + IPv6 payload length */
 	uint8_t src_addr[16]; /* network order; IPv4 uses the first 4 bytes, rest zero */
 	uint8_t dst_addr[16];
 };
@@ -53,8 +53,7 @@ struct cls_result {
  * (bounded to 8 headers) to find TCP/UDP.
  * A non-first fragment has CLS_F_FRAG without CLS_F_FRAG_FIRST and no ports.
  */
-enum cls_status cls_parse(const uint8_t *frame, uint32_t len, bool verify_ipv4_csum,
-			  struct cls_result *r);
+enum cls_status cls_parse(const uint8_t *frame, uint32_t len, bool verify_ipv4_csum, struct cls_result *r);
 
 /* "runt", "truncated", ... : the counter suffix for a status. */
 const char *cls_status_name(enum cls_status s);

@@ -25,8 +25,8 @@ struct conf_key {
 	const char *section;
 	const char *name;
 	conf_parse_fn *parse;
-	size_t off;		/* offset of the field in struct conf */
-	size_t size;		/* size of that field: buffer length or integer width */
+	size_t off;             /* offset of the field in struct conf */
+	size_t size;            /* size of that field: buffer length or integer width */
 	unsigned long min, max; /* range of integer values */
 	bool required;
 	const char *expect; /* completes "<key> must be ..." when the value is bad */
@@ -41,8 +41,7 @@ static void *conf_field(struct conf *c, const struct conf_key *k)
  * Digits only, in `base`: strtoul on its own would also take leading blanks,
  * a sign (and negate "-1" into a huge value) and a "0x" prefix.
  */
-static bool conf_ulong(const char *s, int base, unsigned long min, unsigned long max,
-		       unsigned long *out)
+static bool conf_ulong(const char *s, int base, unsigned long min, unsigned long max, unsigned long *out)
 {
 	unsigned long v;
 	char *end;
@@ -147,7 +146,7 @@ static int conf_parse_group(const struct conf_key *k, const char *val, struct co
 static int conf_parse_address(const struct conf_key *k, const char *val, struct conf *c)
 {
 	char buf[INET6_ADDRSTRLEN + sizeof("/128")];
-	uint8_t addr[16] = {0};
+	uint8_t addr[16] = { 0 };
 	unsigned long prefix;
 	char *slash;
 	int family;
@@ -181,52 +180,49 @@ static int conf_parse_address(const struct conf_key *k, const char *val, struct 
 /* Every key the file may hold; ranges must match conf.h and config/mstackd.conf. */
 static const struct conf_key conf_keys[] = {
 	/* section, key, parser, field, min, max, required, what a good value is */
-	{"eal", "args", conf_parse_string, CONF_FIELD(eal_args), 0, 0, false, NULL},
-	{"nic", "devargs", conf_parse_string, CONF_FIELD(nic_devargs), 0, 0, true, NULL},
-	{"nic", "rx_desc", conf_parse_pow2, CONF_FIELD(nic_rx_desc), 64, 4096, false,
-	 "a power of two between 64 and 4096"},
-	{"nic", "tx_desc", conf_parse_pow2, CONF_FIELD(nic_tx_desc), 64, 4096, false,
-	 "a power of two between 64 and 4096"},
-	{"host", "tap", conf_parse_ifname, CONF_FIELD(tap_name), 0, 0, true,
-	 "an interface name without '/', ':' or blanks, and not '.' or '..'"},
-	{"host", "address", conf_parse_address, CONF_FIELD(addr), 0, 0, false,
-	 "an IPv4 or IPv6 address with a prefix length, like 10.0.0.1/24 or fd00::1/64"},
-	{"control", "socket", conf_parse_path, CONF_FIELD(ctl_socket), 0, 0, false, "an absolute path"},
-	{"control", "mode", conf_parse_mode, CONF_FIELD(ctl_mode), 0, 0777, false,
-	 "an octal mode between 0 and 0777"},
-	{"control", "group", conf_parse_group, CONF_FIELD(ctl_group), 0, 0, false,
-	 "a group name made of letters, digits, '_', '.' and '-'"},
-	{"control", "admin_group", conf_parse_group, CONF_FIELD(admin_group), 0, 0, false,
-	 "a group name made of letters, digits, '_', '.' and '-'"},
-	{"limits", "apps", conf_parse_uint, CONF_FIELD(max_apps), 1, 65536, false,
-	 "an integer between 1 and 65536"},
-	{"limits", "queues_per_app", conf_parse_uint, CONF_FIELD(max_queues), 1, 64, false,
-	 "an integer between 1 and 64"},
-	{"limits", "ring_size", conf_parse_pow2, CONF_FIELD(max_ring_size), 64, 32768, false,
-	 "a power of two between 64 and 32768"},
-	{"limits", "bindings_per_app", conf_parse_uint, CONF_FIELD(max_bindings), 1, 65536, false,
-	 "an integer between 1 and 65536"},
-	{"limits", "bindings", conf_parse_uint, CONF_FIELD(max_bindings_all), 1, 1048576, false,
-	 "an integer between 1 and 1048576"},
-	{"datapath", "mbufs", conf_parse_uint, CONF_FIELD(mbufs), 1023, 1048575, false,
-	 "an integer between 1023 and 1048575"},
-	{"datapath", "burst", conf_parse_uint, CONF_FIELD(burst), 1, 256, false,
-	 "an integer between 1 and 256"},
+	{ "eal", "args", conf_parse_string, CONF_FIELD(eal_args), 0, 0, false, NULL },
+	{ "nic", "devargs", conf_parse_string, CONF_FIELD(nic_devargs), 0, 0, true, NULL },
+	{ "nic", "rx_desc", conf_parse_pow2, CONF_FIELD(nic_rx_desc), 64, 4096, false,
+	  "a power of two between 64 and 4096" },
+	{ "nic", "tx_desc", conf_parse_pow2, CONF_FIELD(nic_tx_desc), 64, 4096, false,
+	  "a power of two between 64 and 4096" },
+	{ "host", "tap", conf_parse_ifname, CONF_FIELD(tap_name), 0, 0, true,
+	  "an interface name without '/', ':' or blanks, and not '.' or '..'" },
+	{ "host", "address", conf_parse_address, CONF_FIELD(addr), 0, 0, false,
+	  "an IPv4 or IPv6 address with a prefix length, like 10.0.0.1/24 or fd00::1/64" },
+	{ "control", "socket", conf_parse_path, CONF_FIELD(ctl_socket), 0, 0, false, "an absolute path" },
+	{ "control", "mode", conf_parse_mode, CONF_FIELD(ctl_mode), 0, 0777, false,
+	  "an octal mode between 0 and 0777" },
+	{ "control", "group", conf_parse_group, CONF_FIELD(ctl_group), 0, 0, false,
+	  "a group name made of letters, digits, '_', '.' and '-'" },
+	{ "control", "admin_group", conf_parse_group, CONF_FIELD(admin_group), 0, 0, false,
+	  "a group name made of letters, digits, '_', '.' and '-'" },
+	{ "limits", "apps", conf_parse_uint, CONF_FIELD(max_apps), 1, 65536, false, "an integer between 1 and 65536" },
+	{ "limits", "queues_per_app", conf_parse_uint, CONF_FIELD(max_queues), 1, 64, false,
+	  "an integer between 1 and 64" },
+	{ "limits", "ring_size", conf_parse_pow2, CONF_FIELD(max_ring_size), 64, 32768, false,
+	  "a power of two between 64 and 32768" },
+	{ "limits", "bindings_per_app", conf_parse_uint, CONF_FIELD(max_bindings), 1, 65536, false,
+	  "an integer between 1 and 65536" },
+	{ "limits", "bindings", conf_parse_uint, CONF_FIELD(max_bindings_all), 1, 1048576, false,
+	  "an integer between 1 and 1048576" },
+	{ "datapath", "mbufs", conf_parse_uint, CONF_FIELD(mbufs), 1023, 1048575, false,
+	  "an integer between 1023 and 1048575" },
+	{ "datapath", "burst", conf_parse_uint, CONF_FIELD(burst), 1, 256, false, "an integer between 1 and 256" },
 };
 
 /* State of one conf_parse() run. */
 struct conf_parser {
 	const char *name;
 	FILE *errs;
-	unsigned long line;  /* 0 once the file is read: the error is not tied to a line */
+	unsigned long line; /* 0 once the file is read: the error is not tied to a line */
 	int errors;
 	const char *section; /* current section (a string of conf_keys), NULL before any */
-	bool ignore;	     /* under an unknown or malformed header: its keys were already reported */
+	bool ignore;         /* under an unknown or malformed header: its keys were already reported */
 	unsigned long seen[CONF_ARRAY_SIZE(conf_keys)]; /* line where each key was set, 0 = not yet */
 };
 
-__attribute__((format(printf, 2, 3)))
-static void conf_err(struct conf_parser *p, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void conf_err(struct conf_parser *p, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -359,8 +355,7 @@ static void conf_set(struct conf_parser *p, const char *key, const char *val, st
 		return;
 	}
 	if (p->seen[i] != 0) {
-		conf_err(p, "duplicate key '%s' in section [%s], first set on line %lu", key, p->section,
-			 p->seen[i]);
+		conf_err(p, "duplicate key '%s' in section [%s], first set on line %lu", key, p->section, p->seen[i]);
 		return;
 	}
 	/* Marked seen even if the value is bad: it was reported, "missing" would say it twice. */
@@ -370,14 +365,9 @@ static void conf_set(struct conf_parser *p, const char *key, const char *val, st
 		return;
 	}
 	switch (k->parse(k, val, c)) {
-	case 0:
-		break;
-	case -E2BIG:
-		conf_err(p, "value of %s too long (at most %zu characters)", key, k->size - 1);
-		break;
-	default:
-		conf_err(p, "%s must be %s, got '%s'", key, k->expect, val);
-		break;
+	case 0: break;
+	case -E2BIG: conf_err(p, "value of %s too long (at most %zu characters)", key, k->size - 1); break;
+	default: conf_err(p, "%s must be %s, got '%s'", key, k->expect, val); break;
 	}
 }
 
@@ -410,7 +400,7 @@ static void conf_line(struct conf_parser *p, char *s, struct conf *c)
 /* Starts from the defaults: a reload parses into a fresh struct, keeping the old one on error. */
 int conf_parse(FILE *in, const char *name, struct conf *c, FILE *errs)
 {
-	struct conf_parser p = {.name = name, .errs = errs};
+	struct conf_parser p = { .name = name, .errs = errs };
 	char buf[CONF_LINE_MAX + 1];
 	enum conf_line_status st;
 

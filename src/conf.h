@@ -9,37 +9,37 @@
 #include <sys/types.h>
 
 #define CONF_EAL_ARGS_MAX 1024
-#define CONF_DEVARGS_MAX 512
-#define CONF_PATH_MAX 108 /* sun_path */
-#define CONF_GROUP_MAX 64
+#define CONF_DEVARGS_MAX  512
+#define CONF_PATH_MAX     108 /* sun_path */
+#define CONF_GROUP_MAX    64
 
 struct conf {
 	/* [eal] */
 	char eal_args[CONF_EAL_ARGS_MAX]; /* args: split on blanks, passed to rte_eal_init */
 	/* [nic] */
 	char nic_devargs[CONF_DEVARGS_MAX]; /* devargs (required): PCI address or vdev string */
-	uint16_t nic_rx_desc;		    /* rx_desc, default 1024 */
-	uint16_t nic_tx_desc;		    /* tx_desc, default 1024 */
+	uint16_t nic_rx_desc;               /* rx_desc, default 1024 */
+	uint16_t nic_tx_desc;               /* tx_desc, default 1024 */
 	/* [host] */
 	char tap_name[IF_NAMESIZE]; /* tap (required): kernel-facing TAP interface name */
-	bool has_address;	    /* address given? */
-	int addr_family;	    /* AF_INET or AF_INET6 */
-	uint8_t addr[16];	    /* network byte order, IPv4 in the first 4 bytes */
-	uint8_t prefix_len;	    /* /N, 0..32 or 0..128 */
+	bool has_address;           /* address given? */
+	int addr_family;            /* AF_INET or AF_INET6 */
+	uint8_t addr[16];           /* network byte order, IPv4 in the first 4 bytes */
+	uint8_t prefix_len;         /* /N, 0..32 or 0..128 */
 	/* [control] */
-	char ctl_socket[CONF_PATH_MAX]; /* socket, default /run/mstack/mstackd.sock */
-	mode_t ctl_mode;		/* mode (octal), default 0660 */
-	char ctl_group[CONF_GROUP_MAX]; /* group: who may attach; empty = root's group */
+	char ctl_socket[CONF_PATH_MAX];   /* socket, default /run/mstack/mstackd.sock */
+	mode_t ctl_mode;                  /* mode (octal), default 0660 */
+	char ctl_group[CONF_GROUP_MAX];   /* group: who may attach; empty = root's group */
 	char admin_group[CONF_GROUP_MAX]; /* admin_group: who may run admin commands besides root */
 	/* [limits] */
-	uint32_t max_apps;	   /* apps, default 1024, 1..65536 */
-	uint32_t max_queues;	   /* queues_per_app, default 4, 1..64 */
-	uint32_t max_ring_size;	   /* ring_size, default 4096, power of two 64..32768 */
-	uint32_t max_bindings;	   /* bindings_per_app, default 1024, 1..65536 */
+	uint32_t max_apps;         /* apps, default 1024, 1..65536 */
+	uint32_t max_queues;       /* queues_per_app, default 4, 1..64 */
+	uint32_t max_ring_size;    /* ring_size, default 4096, power of two 64..32768 */
+	uint32_t max_bindings;     /* bindings_per_app, default 1024, 1..65536 */
 	uint32_t max_bindings_all; /* bindings, default 65536, 1..1048576 */
 	/* [datapath] */
-	uint32_t mbufs;	   /* mbufs, default 8191, 1023..1048575 */
-	uint16_t burst;	   /* burst, default 32, 1..256 */
+	uint32_t mbufs; /* mbufs, default 8191, 1023..1048575 */
+	uint16_t burst; /* burst, default 32, 1..256 */
 };
 
 /* Fill c with the defaults above (required strings empty). */

@@ -30,7 +30,7 @@ struct ctl_conn {
 	gid_t gid;
 	bool admin;
 	bool refusal_logged; /* log a peer's refusals once, not per request */
-	struct app *app; /* after HELLO */
+	struct app *app;     /* after HELLO */
 	/* one outstanding RESOLVE */
 	bool resolving;
 	uint32_t resolve_req_id;
@@ -41,12 +41,12 @@ struct ctl_conn {
 
 static struct log_ratelimit ctl_log_rl = LOG_RATELIMIT_INIT(10, 5);
 
-static void ctl_reply(struct ctl_conn *c, uint16_t type, uint32_t req_id, int status, const void *body,
-		      uint32_t len, const int *fds, int nfds)
+static void ctl_reply(struct ctl_conn *c, uint16_t type, uint32_t req_id, int status, const void *body, uint32_t len,
+		      const int *fds, int nfds)
 {
 	static uint8_t buf[MS_MSG_MAX];
-	ssize_t n = ms_msg_pack(buf, sizeof(buf), type | MS_MSG_REPLY, req_id, status, status ? NULL : body,
-				status ? 0 : len);
+	ssize_t n =
+	    ms_msg_pack(buf, sizeof(buf), type | MS_MSG_REPLY, req_id, status, status ? NULL : body, status ? 0 : len);
 
 	if (n < 0 || ms_msg_send(c->fd, buf, (size_t)n, fds, nfds) < 0)
 		if (log_ratelimit_ok(&ctl_log_rl))
@@ -85,8 +85,8 @@ static bool ctl_peer_is_admin(struct mstackd *d, int fd, uid_t uid)
 
 int ctl_open(struct mstackd *d)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 	const char *path = d->conf.ctl_socket;
 	int fd;
 
@@ -125,7 +125,7 @@ static void ctl_accept(struct mstackd *d)
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 	struct ctl_conn *c;
-	struct epoll_event ev = {.events = EPOLLIN};
+	struct epoll_event ev = { .events = EPOLLIN };
 	int fd = accept4(d->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 	if (fd < 0)
@@ -220,8 +220,8 @@ static void ctl_hello(struct mstackd *d, struct ctl_conn *c, const struct ms_msg
 	ctl_reply(c, h->type, h->req_id, 0, &rep, sizeof(rep), fds, 2);
 }
 
-static void ctl_bind(struct mstackd *d, struct ctl_conn *c, const struct ms_msg_hdr *h, const void *body,
-		     int *fds, int nfds)
+static void ctl_bind(struct mstackd *d, struct ctl_conn *c, const struct ms_msg_hdr *h, const void *body, int *fds,
+		     int nfds)
 {
 	struct ms_tuple t;
 	int rc;
@@ -276,7 +276,7 @@ static void ctl_resolve(struct mstackd *d, struct ctl_conn *c, const struct ms_m
 	}
 	memcpy(&c->resolve, body, sizeof(c->resolve));
 	if ((c->resolve.family != AF_INET && c->resolve.family != AF_INET6) ||
-	    (c->resolve.family == AF_INET && memcmp(c->resolve.addr + 4, (uint8_t[12]){0}, 12) != 0)) {
+	    (c->resolve.family == AF_INET && memcmp(c->resolve.addr + 4, (uint8_t[12]){ 0 }, 12) != 0)) {
 		ctl_reply(c, h->type, h->req_id, -EINVAL, NULL, 0, NULL, 0);
 		return;
 	}
@@ -315,7 +315,7 @@ static void ctl_admin(struct mstackd *d, struct ctl_conn *c, const struct ms_msg
 static void ctl_query(struct mstackd *d, struct ctl_conn *c, const struct ms_msg_hdr *h, const void *body)
 {
 	static uint8_t out[MS_MSG_MAX];
-	struct ms_list_req req = {0};
+	struct ms_list_req req = { 0 };
 	int len;
 
 	if (h->len == sizeof(req))

@@ -18,8 +18,8 @@
 #include "classify.h"
 #include "txval.h"
 
-#define DP_BURST_MAX 64 /* rte_hash bulk lookups take at most 64 keys */
-#define DP_WORKER_TID 0
+#define DP_BURST_MAX        64 /* rte_hash bulk lookups take at most 64 keys */
+#define DP_WORKER_TID       0
 #define DP_TX_APPS_PER_LOOP 32
 
 /* Per-burst scratch of the NIC receive path. */
@@ -87,8 +87,7 @@ static uint32_t dp_flow_hash(const struct cls_result *r)
 }
 
 /* Broadcast and multicast: a copy for every app that asked, the frame itself to the kernel. */
-static void dp_deliver_bcast(struct dp *dp, const struct rte_mbuf *m,
-			     const struct cls_result *r)
+static void dp_deliver_bcast(struct dp *dp, const struct rte_mbuf *m, const struct cls_result *r)
 {
 	const struct app_list *l = __atomic_load_n(&dp->bcast, __ATOMIC_ACQUIRE);
 	uint32_t i;

@@ -29,9 +29,9 @@ struct dp {
 	struct btable *bt;
 	struct rte_rcu_qsbr *qsv;
 	uint16_t burst;
-	struct app_list *apps;	  /* every attached app: their tx rings are polled */
-	struct app_list *bcast;	  /* apps that asked for broadcast/multicast */
-	struct app_addrs *local;  /* the host's addresses (TAP interface) */
+	struct app_list *apps;   /* every attached app: their tx rings are polled */
+	struct app_list *bcast;  /* apps that asked for broadcast/multicast */
+	struct app_addrs *local; /* the host's addresses (TAP interface) */
 	struct port_stats nic_stats;
 	struct port_stats tap_stats;
 	struct dp_stats stats;

@@ -124,7 +124,7 @@ static int kern_neigh_cb(const struct nlmsghdr *nlh, void *arg)
 {
 	struct kern_neigh *q = arg;
 	const struct ndmsg *nd = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *tb[NDA_MAX + 1] = {0};
+	const struct nlattr *tb[NDA_MAX + 1] = { 0 };
 	int alen = kern_addr_len(q->family);
 
 	if (nd->ndm_family != q->family || nd->ndm_ifindex != q->ifindex)
@@ -165,7 +165,7 @@ int kern_neigh_resolve(const char *ifname, int family, const uint8_t *addr, uint
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct ndmsg *nd;
-	struct kern_neigh q = {.family = family, .addr = addr};
+	struct kern_neigh q = { .family = family, .addr = addr };
 	int rc;
 
 	q.ifindex = (int)if_nametoindex(ifname);
@@ -178,8 +178,8 @@ int kern_neigh_resolve(const char *ifname, int family, const uint8_t *addr, uint
 	rc = kern_talk(nlh, kern_neigh_cb, &q);
 	if (rc < 0)
 		return rc;
-	if (q.found && q.has_mac && (q.state & (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE |
-						 NUD_PERMANENT | NUD_NOARP))) {
+	if (q.found && q.has_mac &&
+	    (q.state & (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT | NUD_NOARP))) {
 		memcpy(mac, q.mac, 6);
 		return 0;
 	}

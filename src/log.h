@@ -8,11 +8,11 @@
 
 void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-#define log_err(...) log_msg(LOG_ERR, __VA_ARGS__)
-#define log_warn(...) log_msg(LOG_WARNING, __VA_ARGS__)
+#define log_err(...)    log_msg(LOG_ERR, __VA_ARGS__)
+#define log_warn(...)   log_msg(LOG_WARNING, __VA_ARGS__)
 #define log_notice(...) log_msg(LOG_NOTICE, __VA_ARGS__)
-#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
-#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+#define log_info(...)   log_msg(LOG_INFO, __VA_ARGS__)
+#define log_debug(...)  log_msg(LOG_DEBUG, __VA_ARGS__)
 
 /* At most `burst` messages per `interval_s` seconds for one call site. */
 struct log_ratelimit {
@@ -22,7 +22,10 @@ struct log_ratelimit {
 	uint32_t printed;
 	uint32_t suppressed;
 };
-#define LOG_RATELIMIT_INIT(interval, n) { 0, (interval), (n), 0, 0 }
+#define LOG_RATELIMIT_INIT(interval, n)  \
+	{                                \
+		0, (interval), (n), 0, 0 \
+	}
 
 /* true if a message may be printed now; reports suppressed counts when a window reopens. */
 bool log_ratelimit_ok(struct log_ratelimit *rl);

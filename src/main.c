@@ -19,7 +19,7 @@
 #include "mstackd.h"
 
 #define MAIN_TICK_MS 50
-#define MAIN_SIGFD ((void *)1)
+#define MAIN_SIGFD   ((void *)1)
 #define MAIN_TIMERFD ((void *)2)
 
 static void usage(FILE *f)
@@ -61,8 +61,8 @@ static void main_reload(struct mstackd *d)
 		free(nc);
 		return;
 	}
-#define MAIN_FIXED(field, what)                                                          \
-	if (memcmp(&nc->field, &oc->field, sizeof(oc->field)) != 0)                      \
+#define MAIN_FIXED(field, what)                                     \
+	if (memcmp(&nc->field, &oc->field, sizeof(oc->field)) != 0) \
 		log_warn("reload: %s cannot change at run time, restart mstackd to apply", what);
 	MAIN_FIXED(eal_args, "[eal] args")
 	MAIN_FIXED(nic_devargs, "[nic] devargs")
@@ -111,8 +111,9 @@ static void main_block_signals(void)
 
 static int main_setup_fds(struct mstackd *d, int *sigfd, int *timerfd)
 {
-	struct itimerspec its = {.it_interval = {0, MAIN_TICK_MS * 1000000L}, .it_value = {0, MAIN_TICK_MS * 1000000L}};
-	struct epoll_event ev = {.events = EPOLLIN};
+	struct itimerspec its = { .it_interval = { 0, MAIN_TICK_MS * 1000000L },
+				  .it_value = { 0, MAIN_TICK_MS * 1000000L } };
+	struct epoll_event ev = { .events = EPOLLIN };
 	sigset_t set;
 
 	main_signal_set(&set);
@@ -239,9 +240,8 @@ int main(int argc, char **argv)
 		log_err("cannot launch the worker on lcore %u", d.worker_lcore);
 		goto fail;
 	}
-	log_notice("mstackd %s ready: NIC %s (port %u), TAP %s (port %u), worker lcore %u, socket %s",
-		   MSTACK_VERSION, d.conf.nic_devargs, d.ports.nic, d.conf.tap_name, d.ports.tap, d.worker_lcore,
-		   d.conf.ctl_socket);
+	log_notice("mstackd %s ready: NIC %s (port %u), TAP %s (port %u), worker lcore %u, socket %s", MSTACK_VERSION,
+		   d.conf.nic_devargs, d.ports.nic, d.conf.tap_name, d.ports.tap, d.worker_lcore, d.conf.ctl_socket);
 	sd_notifyf(0, "READY=1\nSTATUS=running: NIC %s, TAP %s\nMAINPID=%d", d.conf.nic_devargs, d.conf.tap_name,
 		   (int)getpid());
 	main_loop(&d, sigfd, timerfd);

@@ -21,7 +21,7 @@
 #include "log.h"
 
 #define PORT_EAL_ARGV_MAX 64
-#define PORT_MBUF_CACHE 256
+#define PORT_MBUF_CACHE   256
 
 int port_eal_init(const struct conf *c, const char *argv0)
 {
@@ -56,8 +56,7 @@ static int port_probe(const char *devargs, uint16_t *port)
 	int rc;
 
 	/* A PCI device may already be probed by the EAL's bus scan: look first. */
-	RTE_ETH_FOREACH_MATCHING_DEV(id, devargs, &it)
-	{
+	RTE_ETH_FOREACH_MATCHING_DEV (id, devargs, &it) {
 		*port = id;
 		rte_eth_iterator_cleanup(&it);
 		return 0;
@@ -67,8 +66,7 @@ static int port_probe(const char *devargs, uint16_t *port)
 		log_err("cannot probe device '%s': %s", devargs, rte_strerror(-rc));
 		return rc;
 	}
-	RTE_ETH_FOREACH_MATCHING_DEV(id, devargs, &it)
-	{
+	RTE_ETH_FOREACH_MATCHING_DEV (id, devargs, &it) {
 		*port = id;
 		rte_eth_iterator_cleanup(&it);
 		return 0;
@@ -120,8 +118,8 @@ int port_setup(struct ports *p, const struct conf *c)
 	int rc;
 
 	memset(p, 0, sizeof(*p));
-	p->pool = rte_pktmbuf_pool_create("mstack_mbufs", nbufs, PORT_MBUF_CACHE, 0,
-					  RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	p->pool = rte_pktmbuf_pool_create("mstack_mbufs", nbufs, PORT_MBUF_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+					  (int)rte_socket_id());
 	if (!p->pool) {
 		log_err("cannot create a pool of %u mbufs: %s", nbufs, rte_strerror(rte_errno));
 		return -rte_errno;
@@ -148,8 +146,8 @@ int port_setup(struct ports *p, const struct conf *c)
 	 * name the NIC: frames pass between the two ports unchanged.
 	 */
 	snprintf(p->tap_devname, sizeof(p->tap_devname), "net_tap_mstack");
-	snprintf(tap_args, sizeof(tap_args), "%s,iface=%s,mac=" RTE_ETHER_ADDR_PRT_FMT, p->tap_devname,
-		 c->tap_name, RTE_ETHER_ADDR_BYTES(&mac));
+	snprintf(tap_args, sizeof(tap_args), "%s,iface=%s,mac=" RTE_ETHER_ADDR_PRT_FMT, p->tap_devname, c->tap_name,
+		 RTE_ETHER_ADDR_BYTES(&mac));
 	rc = port_probe(tap_args, &p->tap);
 	if (rc < 0)
 		return rc;

@@ -64,8 +64,8 @@ struct app *session_attach(struct mstackd *d, const struct ms_hello *h, pid_t pi
 		errno = EPROTO;
 		return NULL;
 	}
-	if (h->nqueues < 1 || h->nqueues > d->conf.max_queues || !session_is_pow2(h->ring_size) ||
-	    h->ring_size < 64 || h->ring_size > d->conf.max_ring_size || !memchr(h->name, '\0', MS_NAME_MAX)) {
+	if (h->nqueues < 1 || h->nqueues > d->conf.max_queues || !session_is_pow2(h->ring_size) || h->ring_size < 64 ||
+	    h->ring_size > d->conf.max_ring_size || !memchr(h->name, '\0', MS_NAME_MAX)) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -83,8 +83,8 @@ struct app *session_attach(struct mstackd *d, const struct ms_hello *h, pid_t pi
 	d->apps = a;
 	d->napps++;
 	session_publish_apps(d);
-	log_info("app %u attached: %s pid %d uid %u, %u queue(s) of %u slots", a->id, a->name, (int)pid,
-		 (unsigned)uid, a->nqueues, a->ring_size);
+	log_info("app %u attached: %s pid %d uid %u, %u queue(s) of %u slots", a->id, a->name, (int)pid, (unsigned)uid,
+		 a->nqueues, a->ring_size);
 	return a;
 }
 
@@ -122,8 +122,7 @@ void session_detach(struct mstackd *d, struct app *a)
 	for (i = 0; i < n; i++)
 		btable_release(&d->bt, slots[i]);
 	free(slots);
-	log_info("app %u detached: %s pid %d, %u binding(s) released", a->id, a->name, (int)a->pid,
-		 a->nbindings);
+	log_info("app %u detached: %s pid %d, %u binding(s) released", a->id, a->name, (int)a->pid, a->nbindings);
 	app_destroy(a); /* closes the kernel sockets: the tuples are free again */
 }
 
@@ -306,8 +305,7 @@ int session_revoke(struct mstackd *d, const struct ms_tuple *t)
 	if (!owner)
 		return -ENOENT;
 	ms_tuple_format(t, name, sizeof(name));
-	log_notice("administrator revoked %s from app %u (%s, pid %d)", name, owner->id, owner->name,
-		   (int)owner->pid);
+	log_notice("administrator revoked %s from app %u (%s, pid %d)", name, owner->id, owner->name, (int)owner->pid);
 	return session_unbind(d, owner, t);
 }
 
@@ -347,9 +345,9 @@ static int session_counter(void *arg, const char *name, uint64_t value)
 
 static void session_query_status(struct mstackd *d, struct ms_status *s)
 {
-	const char *names[2] = {"nic", "tap"};
-	uint16_t ids[2] = {d->ports.nic, d->ports.tap};
-	const char *devargs[2] = {d->conf.nic_devargs, d->conf.tap_name};
+	const char *names[2] = { "nic", "tap" };
+	uint16_t ids[2] = { d->ports.nic, d->ports.tap };
+	const char *devargs[2] = { d->conf.nic_devargs, d->conf.tap_name };
 	int i;
 
 	memset(s, 0, sizeof(*s));
@@ -369,16 +367,16 @@ static void session_query_status(struct mstackd *d, struct ms_status *s)
 
 int session_query(struct mstackd *d, uint16_t type, uint32_t offset, void *out, size_t cap)
 {
-	struct session_list l = {.hdr = out, .next = (uint8_t *)out + sizeof(struct ms_list_hdr),
-				 .room = cap - sizeof(struct ms_list_hdr), .offset = offset};
+	struct session_list l = { .hdr = out,
+				  .next = (uint8_t *)out + sizeof(struct ms_list_hdr),
+				  .room = cap - sizeof(struct ms_list_hdr),
+				  .offset = offset };
 	struct app *a;
 	uint32_t i;
 
 	memset(l.hdr, 0, sizeof(*l.hdr));
 	switch (type) {
-	case MS_MSG_STATUS:
-		session_query_status(d, out);
-		return sizeof(struct ms_status);
+	case MS_MSG_STATUS: session_query_status(d, out); return sizeof(struct ms_status);
 	case MS_MSG_APPS:
 		l.entry = sizeof(struct ms_app_info);
 		for (a = d->apps; a; a = a->next) {
@@ -433,8 +431,7 @@ int session_query(struct mstackd *d, uint16_t type, uint32_t offset, void *out, 
 			stats_visit_app(prefix, &a->stats, session_counter, &l);
 		}
 		break;
-	default:
-		return -EPROTO;
+	default: return -EPROTO;
 	}
 	return (int)(l.next - (uint8_t *)out);
 }

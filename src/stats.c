@@ -3,10 +3,10 @@
 
 #include <stdio.h>
 
-#define STATS_VISIT(name)                                                      \
-	{                                                                      \
-		char full[64];                                                 \
-		snprintf(full, sizeof(full), "%s.%s", prefix, #name);          \
+#define STATS_VISIT(name)                                                           \
+	{                                                                           \
+		char full[64];                                                      \
+		snprintf(full, sizeof(full), "%s.%s", prefix, #name);               \
 		kept += fn(arg, full, __atomic_load_n(&s->name, __ATOMIC_RELAXED)); \
 	}
 
@@ -33,7 +33,6 @@ int stats_visit_dp(const char *prefix, const struct dp_stats *s, stats_visit_fn 
 
 uint64_t stats_app_drops(const struct app_stats *s)
 {
-	return s->rx_ring_full + s->rx_bad_index + s->tx_bad_index + s->tx_invalid_desc +
-	       s->tx_bad_src_mac + s->tx_malformed + s->tx_spoofed + s->tx_proto_denied +
-	       s->tx_nombuf + s->tx_nic_full;
+	return s->rx_ring_full + s->rx_bad_index + s->tx_bad_index + s->tx_invalid_desc + s->tx_bad_src_mac +
+	       s->tx_malformed + s->tx_spoofed + s->tx_proto_denied + s->tx_nombuf + s->tx_nic_full;
 }

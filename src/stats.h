@@ -12,15 +12,43 @@
  * platforms DPDK supports, so readers see each value whole.
  */
 
-#define PORT_COUNTERS(X)                                                                     \
-	X(rx_packets) X(rx_bytes) X(tx_packets) X(tx_bytes) X(rx_runt) X(rx_truncated)        \
-	X(rx_bad_version) X(rx_bad_ihl) X(rx_bad_totlen) X(rx_bad_csum) X(rx_multiseg)       \
-	X(rx_fragment) X(rx_to_kernel) X(rx_to_app) X(rx_bcast) X(tx_full)
+/* One counter per line, kept as written: */
+/* clang-format off */
+#define PORT_COUNTERS(X) \
+	X(rx_packets) \
+	X(rx_bytes) \
+	X(tx_packets) \
+	X(tx_bytes) \
+	X(rx_runt) \
+	X(rx_truncated) \
+	X(rx_bad_version) \
+	X(rx_bad_ihl) \
+	X(rx_bad_totlen) \
+	X(rx_bad_csum) \
+	X(rx_multiseg) \
+	X(rx_fragment) \
+	X(rx_to_kernel) \
+	X(rx_to_app) \
+	X(rx_bcast) \
+	X(tx_full)
 
-#define APP_COUNTERS(X)                                                                      \
-	X(rx_packets) X(rx_bytes) X(rx_ring_full) X(rx_bad_index) X(rx_wakeups) X(tx_packets) \
-	X(tx_bytes) X(tx_bad_index) X(tx_invalid_desc) X(tx_bad_src_mac) X(tx_malformed)      \
-	X(tx_spoofed) X(tx_proto_denied) X(tx_nombuf) X(tx_nic_full)
+#define APP_COUNTERS(X) \
+	X(rx_packets) \
+	X(rx_bytes) \
+	X(rx_ring_full) \
+	X(rx_bad_index) \
+	X(rx_wakeups) \
+	X(tx_packets) \
+	X(tx_bytes) \
+	X(tx_bad_index) \
+	X(tx_invalid_desc) \
+	X(tx_bad_src_mac) \
+	X(tx_malformed) \
+	X(tx_spoofed) \
+	X(tx_proto_denied) \
+	X(tx_nombuf) \
+	X(tx_nic_full)
+/* clang-format on */
 
 #define DP_COUNTERS(X) X(loops) X(busy_loops) X(busy_cycles) X(total_cycles) X(packets)
 

@@ -8,9 +8,9 @@
 
 #include "classify.h"
 
-#define TXV_ARP_LEN 28
+#define TXV_ARP_LEN        28
 #define TXV_ICMP6_ND_FIRST 133 /* router solicitation */
-#define TXV_ICMP6_ND_LAST 137  /* redirect */
+#define TXV_ICMP6_ND_LAST  137 /* redirect */
 
 static bool txval_is_zero(const uint8_t addr[16])
 {
@@ -24,8 +24,7 @@ static bool txval_is_local(const struct txval_env *env, uint8_t family, const ui
 	return env->local && app_addrs_allow(env->local, family, addr, false);
 }
 
-static bool txval_addr_held(const struct txval_env *env, const struct app *a, uint8_t family,
-			    const uint8_t *addr)
+static bool txval_addr_held(const struct txval_env *env, const struct app *a, uint8_t family, const uint8_t *addr)
 {
 	const struct app_addrs *s = __atomic_load_n(&a->addrs, __ATOMIC_ACQUIRE);
 
@@ -37,7 +36,7 @@ static enum txval_verdict txval_arp(const struct txval_env *env, const struct ap
 				    uint32_t len, const struct cls_result *r)
 {
 	const uint8_t *arp = frame + r->l3_off;
-	uint8_t spa[16] = {0};
+	uint8_t spa[16] = { 0 };
 
 	if (len < (uint32_t)r->l3_off + TXV_ARP_LEN)
 		return TXV_MALFORMED;
@@ -74,8 +73,7 @@ static enum txval_verdict txval_l4(const struct txval_env *env, const struct app
 	return TXV_SPOOFED;
 }
 
-enum txval_verdict txval_check(const struct txval_env *env, const struct app *a, const uint8_t *frame,
-			       uint32_t len)
+enum txval_verdict txval_check(const struct txval_env *env, const struct app *a, const uint8_t *frame, uint32_t len)
 {
 	struct cls_result r;
 

@@ -11,8 +11,8 @@
 enum txval_verdict {
 	TXV_OK = 0,
 	TXV_BAD_SRC_MAC,  /* source MAC is not the NIC's */
-	TXV_MALFORMED,	  /* fails the classifier's checks (headers, IPv4 checksum) */
-	TXV_SPOOFED,	  /* source tuple / ARP / ND address not held by this app */
+	TXV_MALFORMED,    /* fails the classifier's checks (headers, IPv4 checksum) */
+	TXV_SPOOFED,      /* source tuple / ARP / ND address not held by this app */
 	TXV_PROTO_DENIED, /* not TCP, UDP, ARP or IPv6 neighbour discovery */
 };
 
@@ -25,7 +25,6 @@ struct txval_env {
 };
 
 /* Check one frame (already copied out of the app's region) sent by app a. */
-enum txval_verdict txval_check(const struct txval_env *env, const struct app *a, const uint8_t *frame,
-			       uint32_t len);
+enum txval_verdict txval_check(const struct txval_env *env, const struct app *a, const uint8_t *frame, uint32_t len);
 
 #endif

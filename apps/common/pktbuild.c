@@ -5,11 +5,11 @@
 #include <string.h>
 
 #define PB_ETHERTYPE_IPV4 0x0800
-#define PB_TTL 64
-#define PB_IP_DF 0x4000
-#define PB_TCP_ACK 0x10
-#define PB_TCP_WINDOW 0xffff
-#define PB_PAYLOAD_BYTE 0x5a /* not zero, so a checksum over the payload proves something */
+#define PB_TTL            64
+#define PB_IP_DF          0x4000
+#define PB_TCP_ACK        0x10
+#define PB_TCP_WINDOW     0xffff
+#define PB_PAYLOAD_BYTE   0x5a /* not zero, so a checksum over the payload proves something */
 
 uint64_t pb_csum_add(const void *p, size_t len, uint64_t sum)
 {
@@ -30,7 +30,7 @@ uint64_t pb_csum_add(const void *p, size_t len, uint64_t sum)
 	}
 	if (len) {
 		/* The odd byte is the first of a word whose second byte is zero, in memory order. */
-		uint8_t last[2] = {b[0], 0};
+		uint8_t last[2] = { b[0], 0 };
 
 		memcpy(&h, last, sizeof(h));
 		sum += h;
@@ -90,7 +90,7 @@ static void pb_ipv4(uint8_t *ip, uint16_t total_len, struct pb_flow *f)
 /* The sum of the IPv4 pseudo-header: addresses, protocol, L4 length. */
 static uint64_t pb_pseudo_sum(const uint8_t *ip, uint8_t proto, uint16_t l4_len)
 {
-	uint8_t tail[4] = {0, proto, (uint8_t)(l4_len >> 8), (uint8_t)l4_len};
+	uint8_t tail[4] = { 0, proto, (uint8_t)(l4_len >> 8), (uint8_t)l4_len };
 
 	return pb_csum_add(tail, sizeof(tail), pb_csum_add(ip + 12, 8, 0));
 }

@@ -5,11 +5,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PB_ETH_HLEN 14
-#define PB_IP_HLEN 20
-#define PB_UDP_HLEN 8
-#define PB_TCP_HLEN 20
-#define PB_FRAME_MIN 60	  /* 64 bytes on the wire with the FCS */
+#define PB_ETH_HLEN  14
+#define PB_IP_HLEN   20
+#define PB_UDP_HLEN  8
+#define PB_TCP_HLEN  20
+#define PB_FRAME_MIN 60   /* 64 bytes on the wire with the FCS */
 #define PB_FRAME_MAX 1514 /* a 1500-byte IP MTU */
 
 /* One flow's addresses and the state that changes from packet to packet. */
@@ -20,9 +20,9 @@ struct pb_flow {
 	uint8_t dst_ip[4]; /* network order */
 	uint16_t src_port; /* host order */
 	uint16_t dst_port; /* host order */
-	uint8_t proto;	   /* IPPROTO_UDP or IPPROTO_TCP */
-	uint16_t ip_id;	   /* next IPv4 identification */
-	uint32_t seq;	   /* next TCP sequence number */
+	uint8_t proto;     /* IPPROTO_UDP or IPPROTO_TCP */
+	uint16_t ip_id;    /* next IPv4 identification */
+	uint32_t seq;      /* next TCP sequence number */
 };
 
 /*

@@ -11,8 +11,8 @@
 
 #include <mstack/mstack.h>
 
-#define ECHO_BURST 32
-#define ETH_HLEN 14
+#define ECHO_BURST     32
+#define ETH_HLEN       14
 #define ETHERTYPE_IPV4 0x0800
 #define ETHERTYPE_IPV6 0x86dd
 
@@ -102,16 +102,17 @@ static uint32_t echo_reflect(uint8_t *f, uint32_t len, const uint8_t mac[6])
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: mstack-echo [-s SOCKET] [-p] udp ADDR:PORT\n"
-			"  -s SOCKET  mstackd's control socket (default %s)\n"
-			"  -p         busy-poll instead of sleeping on the wakeup fd\n",
+	fprintf(stderr,
+		"usage: mstack-echo [-s SOCKET] [-p] udp ADDR:PORT\n"
+		"  -s SOCKET  mstackd's control socket (default %s)\n"
+		"  -p         busy-poll instead of sleeping on the wakeup fd\n",
 		MS_DEFAULT_SOCKET);
 }
 
 int main(int argc, char **argv)
 {
 	const char *sock = NULL;
-	struct ms_attach_opts opts = {.name = "mstack-echo", .nqueues = 1, .ring_size = 1024};
+	struct ms_attach_opts opts = { .name = "mstack-echo", .nqueues = 1, .ring_size = 1024 };
 	struct ms_session *s;
 	struct ms_tuple t;
 	char name[MS_TUPLE_STRLEN];

@@ -68,7 +68,7 @@ int cmd_bindings(int fd, const struct parse_result *res)
 /* Sleep up to sec seconds; a signal ends it early. */
 static void cmd_sleep(unsigned sec)
 {
-	struct timespec ts = {.tv_sec = sec};
+	struct timespec ts = { .tv_sec = sec };
 
 	while (!cmd_stop && nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
@@ -77,8 +77,8 @@ static void cmd_sleep(unsigned sec)
 /* With --watch: sample, print with the rates since the last sample, sleep, until SIGINT/SIGTERM. */
 static int cmd_stats_watch(int fd, const struct parse_result *res)
 {
-	struct sigaction sa = {.sa_handler = cmd_on_signal}; /* no SA_RESTART: a signal cuts the sleep */
-	struct sample cur = {0}, prev = {0};
+	struct sigaction sa = { .sa_handler = cmd_on_signal }; /* no SA_RESTART: a signal cuts the sleep */
+	struct sample cur = { 0 }, prev = { 0 };
 	int clear = !res->json && isatty(STDOUT_FILENO);
 	int rc = 0;
 
@@ -93,7 +93,7 @@ static int cmd_stats_watch(int fd, const struct parse_result *res)
 			printf("\033[H\033[2J");
 		if (!res->json) {
 			time_t now = time(NULL);
-			struct tm tm = {0};
+			struct tm tm = { 0 };
 			char when[32];
 
 			localtime_r(&now, &tm);
@@ -107,7 +107,7 @@ static int cmd_stats_watch(int fd, const struct parse_result *res)
 		fflush(stdout);
 		sample_free(&prev);
 		prev = cur;
-		cur = (struct sample){0};
+		cur = (struct sample){ 0 };
 		cmd_sleep(res->watch);
 	}
 	sample_free(&prev);
@@ -142,9 +142,7 @@ static int cmd_admin(int fd, const struct parse_result *res, uint16_t type, cons
 	}
 	ms_tuple_format(&res->tuple, tup, sizeof(tup)); /* ms_tuple_parse made it: well-formed */
 	switch (-rc) {
-	case EPERM:
-		fprintf(stderr, "mstackctl: %s: permission denied (administrator only)\n", cmd);
-		return 1;
+	case EPERM: fprintf(stderr, "mstackctl: %s: permission denied (administrator only)\n", cmd); return 1;
 	case EADDRINUSE: why = "already bound by an application or reserved"; break;
 	case ENOENT: why = "no such binding or reservation"; break;
 	case EINVAL: why = "refused by mstackd as invalid"; break;

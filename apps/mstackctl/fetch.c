@@ -47,7 +47,7 @@ static size_t fetch_entry_size(uint16_t type)
 int fetch_list(int fd, uint16_t type, void **out, uint32_t *n)
 {
 	size_t entry = fetch_entry_size(type);
-	struct ms_list_req req = {0};
+	struct ms_list_req req = { 0 };
 	struct ms_list_hdr lh;
 	uint8_t *all = NULL;
 	const void *body;

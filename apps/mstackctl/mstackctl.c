@@ -19,16 +19,12 @@ static int ctl_connect(const char *path)
 	fprintf(stderr, "mstackctl: cannot connect to mstackd at %s: ", path);
 	switch (-fd) {
 	case ENOENT:
-	case ECONNREFUSED:
-		fprintf(stderr, "%s (is mstackd running?)\n", strerror(-fd));
-		break;
+	case ECONNREFUSED: fprintf(stderr, "%s (is mstackd running?)\n", strerror(-fd)); break;
 	case EACCES:
 		fprintf(stderr, "permission denied (run as root or as a member of the socket's group, "
 				"[control] group in mstackd.conf)\n");
 		break;
-	default:
-		fprintf(stderr, "%s\n", strerror(-fd));
-		break;
+	default: fprintf(stderr, "%s\n", strerror(-fd)); break;
 	}
 	return -1;
 }
@@ -36,12 +32,12 @@ static int ctl_connect(const char *path)
 int main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
-		{"socket", required_argument, NULL, 's'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{ "socket", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
-	struct parse_result res = {0};
+	struct parse_result res = { 0 };
 	const char *path = getenv("MSTACK_SOCKET");
 	int ch, fd = -1, rc;
 
@@ -50,18 +46,10 @@ int main(int argc, char *argv[])
 	/* '+': stop at the command, whose own options its parser takes. */
 	while ((ch = getopt_long(argc, argv, "+s:jh", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 's':
-			path = optarg;
-			break;
-		case 'j':
-			res.json = 1;
-			break;
-		case 'h':
-			parser_usage(stdout);
-			return 0;
-		default:
-			parser_usage(stderr);
-			return 2;
+		case 's': path = optarg; break;
+		case 'j': res.json = 1; break;
+		case 'h': parser_usage(stdout); return 0;
+		default: parser_usage(stderr); return 2;
 		}
 	}
 	if (optind >= argc) {

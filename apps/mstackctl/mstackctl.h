@@ -26,7 +26,7 @@ void sample_free(struct sample *s);
 /* Derived figures of a sample (and of the interval since prev, if not NULL). */
 struct derived {
 	double cycles_per_packet; /* dp.busy_cycles / dp.packets; < 0 if no packets */
-	double interval;	  /* seconds since prev; 0 without prev */
+	double interval;          /* seconds since prev; 0 without prev */
 };
 void sample_derive(const struct sample *cur, const struct sample *prev, struct derived *d);
 /* Per second change of cur->c[i] since prev, or -1 if prev lacks it or went backwards. */

@@ -52,7 +52,7 @@ static const char *text_speed(char *buf, size_t len, uint32_t mbps)
 static void text_status(const struct ms_status *st)
 {
 	char ver[sizeof(st->version) + 1], up[32], speed[32], name[sizeof(st->ports[0].name) + 1],
-		dev[sizeof(st->ports[0].devargs) + 1];
+	    dev[sizeof(st->ports[0].devargs) + 1];
 	uint32_t i;
 
 	printf("version   %s\n", TEXT_CLEAN(ver, st->version));
@@ -63,10 +63,9 @@ static void text_status(const struct ms_status *st)
 	for (i = 0; i < st->nports; i++) {
 		const struct ms_port_info *p = &st->ports[i];
 
-		printf("port %-4s link %s, %s, mac %02x:%02x:%02x:%02x:%02x:%02x, %s\n",
-		       TEXT_CLEAN(name, p->name), p->link_up ? "up" : "down",
-		       text_speed(speed, sizeof(speed), p->speed_mbps), p->mac[0], p->mac[1], p->mac[2],
-		       p->mac[3], p->mac[4], p->mac[5], TEXT_CLEAN(dev, p->devargs));
+		printf("port %-4s link %s, %s, mac %02x:%02x:%02x:%02x:%02x:%02x, %s\n", TEXT_CLEAN(name, p->name),
+		       p->link_up ? "up" : "down", text_speed(speed, sizeof(speed), p->speed_mbps), p->mac[0],
+		       p->mac[1], p->mac[2], p->mac[3], p->mac[4], p->mac[5], TEXT_CLEAN(dev, p->devargs));
 	}
 }
 
@@ -75,12 +74,12 @@ static void text_apps(const struct ms_app_info *a, uint32_t n)
 	char name[sizeof(a->name) + 1];
 	uint32_t i;
 
-	printf("%5s %-16s %7s %6s %6s %6s %8s %14s %14s %10s\n", "ID", "NAME", "PID", "UID", "QUEUES",
-	       "RING", "BINDINGS", "RX", "TX", "DROPS");
+	printf("%5s %-16s %7s %6s %6s %6s %8s %14s %14s %10s\n", "ID", "NAME", "PID", "UID", "QUEUES", "RING",
+	       "BINDINGS", "RX", "TX", "DROPS");
 	for (i = 0; i < n; i++)
-		printf("%5u %-16s %7u %6u %6u %6u %8u %14" PRIu64 " %14" PRIu64 " %10" PRIu64 "\n",
-		       a[i].app_id, TEXT_CLEAN(name, a[i].name), a[i].pid, a[i].uid, a[i].nqueues,
-		       a[i].ring_size, a[i].nbindings, a[i].rx_packets, a[i].tx_packets, a[i].drops);
+		printf("%5u %-16s %7u %6u %6u %6u %8u %14" PRIu64 " %14" PRIu64 " %10" PRIu64 "\n", a[i].app_id,
+		       TEXT_CLEAN(name, a[i].name), a[i].pid, a[i].uid, a[i].nqueues, a[i].ring_size, a[i].nbindings,
+		       a[i].rx_packets, a[i].tx_packets, a[i].drops);
 }
 
 static void text_tuple(char *buf, size_t len, const struct ms_tuple *t)
@@ -105,8 +104,8 @@ static void text_bindings(const struct ms_binding_info *b, uint32_t n)
 		if (b[i].app_id == 0)
 			printf("%-*s  reserved (administrator)\n", width, tup);
 		else
-			printf("%-*s  app %u (%s, pid %u)\n", width, tup, b[i].app_id,
-			       TEXT_CLEAN(name, b[i].name), b[i].pid);
+			printf("%-*s  app %u (%s, pid %u)\n", width, tup, b[i].app_id, TEXT_CLEAN(name, b[i].name),
+			       b[i].pid);
 	}
 }
 

@@ -135,8 +135,8 @@ static void json_status(const struct ms_status *st)
 		const struct ms_port_info *p = &st->ports[i];
 		char mac[18];
 
-		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", p->mac[0], p->mac[1], p->mac[2],
-			 p->mac[3], p->mac[4], p->mac[5]);
+		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", p->mac[0], p->mac[1], p->mac[2], p->mac[3],
+			 p->mac[4], p->mac[5]);
 		json_open(NULL, '{');
 		json_str("name", p->name, sizeof(p->name));
 		json_str("devargs", p->devargs, sizeof(p->devargs));

@@ -7,30 +7,31 @@
 #include <string.h>
 
 #define WATCH_DEFAULT 1
-#define WATCH_MAX 86400
+#define WATCH_MAX     86400
 
 static const struct command parser_table[] = {
-	{"status", "", ARGS_NONE, 1, cmd_status, "version, uptime, ports, workers, apps and bindings"},
-	{"apps", "", ARGS_NONE, 1, cmd_apps, "attached applications with their traffic"},
-	{"bindings", "", ARGS_NONE, 1, cmd_bindings, "claimed 3-tuples and who holds them"},
-	{"stats", "[-a|--all] [--watch [SECONDS]]", ARGS_STATS, 1, cmd_stats,
-	 "counters (non-zero only unless --all); --watch adds rates, every SECONDS (1)"},
-	{"bind", "PROTO ADDR:PORT", ARGS_TUPLE, 1, cmd_bind,
-	 "reserve a 3-tuple so no application can claim it (administrator)"},
-	{"unbind", "PROTO ADDR:PORT", ARGS_TUPLE, 1, cmd_unbind,
-	 "remove a reservation or revoke an application's binding (administrator)"},
-	{"help", "", ARGS_NONE, 0, cmd_help, "this text"},
+	{ "status", "", ARGS_NONE, 1, cmd_status, "version, uptime, ports, workers, apps and bindings" },
+	{ "apps", "", ARGS_NONE, 1, cmd_apps, "attached applications with their traffic" },
+	{ "bindings", "", ARGS_NONE, 1, cmd_bindings, "claimed 3-tuples and who holds them" },
+	{ "stats", "[-a|--all] [--watch [SECONDS]]", ARGS_STATS, 1, cmd_stats,
+	  "counters (non-zero only unless --all); --watch adds rates, every SECONDS (1)" },
+	{ "bind", "PROTO ADDR:PORT", ARGS_TUPLE, 1, cmd_bind,
+	  "reserve a 3-tuple so no application can claim it (administrator)" },
+	{ "unbind", "PROTO ADDR:PORT", ARGS_TUPLE, 1, cmd_unbind,
+	  "remove a reservation or revoke an application's binding (administrator)" },
+	{ "help", "", ARGS_NONE, 0, cmd_help, "this text" },
 };
 
 void parser_usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: mstackctl [-s SOCKET] [--json] COMMAND [ARGS]\n"
-		   "  -s, --socket SOCKET  mstackd's control socket (default $MSTACK_SOCKET or %s)\n"
-		   "  -j, --json           print one JSON object per command\n"
-		   "  -h, --help           this text\n"
-		   "commands:\n",
+	fprintf(f,
+		"usage: mstackctl [-s SOCKET] [--json] COMMAND [ARGS]\n"
+		"  -s, --socket SOCKET  mstackd's control socket (default $MSTACK_SOCKET or %s)\n"
+		"  -j, --json           print one JSON object per command\n"
+		"  -h, --help           this text\n"
+		"commands:\n",
 		MS_DEFAULT_SOCKET);
 	for (i = 0; i < sizeof(parser_table) / sizeof(parser_table[0]); i++) {
 		const struct command *c = &parser_table[i];
@@ -78,8 +79,8 @@ static int parser_stats(int argc, char *argv[], struct parse_result *res)
 			res->watch = WATCH_DEFAULT;
 			if (i + 1 < argc && isdigit((unsigned char)argv[i + 1][0]) &&
 			    parser_seconds(argv[++i], &res->watch) < 0) {
-				fprintf(stderr, "mstackctl: stats: bad interval '%s' (1..%d seconds)\n",
-					argv[i], WATCH_MAX);
+				fprintf(stderr, "mstackctl: stats: bad interval '%s' (1..%d seconds)\n", argv[i],
+					WATCH_MAX);
 				return -1;
 			}
 		} else {
@@ -103,8 +104,7 @@ static int parser_tuple(int argc, char *argv[], struct parse_result *res)
 		return -1;
 	}
 	if (ms_tuple_parse(argv[1], argv[2], &res->tuple) < 0) {
-		fprintf(stderr, "mstackctl: %s: bad address '%s' (10.0.0.1:53, *:53 or [::1]:53)\n", cmd,
-			argv[2]);
+		fprintf(stderr, "mstackctl: %s: bad address '%s' (10.0.0.1:53, *:53 or [::1]:53)\n", cmd, argv[2]);
 		return -1;
 	}
 	if (res->tuple.port == 0) {
@@ -123,10 +123,8 @@ static int parser_args(int argc, char *argv[], struct parse_result *res)
 			return 0;
 		fprintf(stderr, "mstackctl: %s: unexpected argument '%s'\n", argv[0], argv[1]);
 		return -1;
-	case ARGS_TUPLE:
-		return parser_tuple(argc, argv, res);
-	case ARGS_STATS:
-		return parser_stats(argc, argv, res);
+	case ARGS_TUPLE: return parser_tuple(argc, argv, res);
+	case ARGS_STATS: return parser_stats(argc, argv, res);
 	}
 	return -1;
 }

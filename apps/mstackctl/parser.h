@@ -29,8 +29,8 @@ struct parse_result {
 	const struct command *cmd;
 	const struct output *out;
 	int json;
-	int all;	   /* stats: zero counters too */
-	unsigned watch;	   /* stats: interval in seconds, 0 = once */
+	int all;               /* stats: zero counters too */
+	unsigned watch;        /* stats: interval in seconds, 0 = once */
 	struct ms_tuple tuple; /* bind, unbind */
 };
 

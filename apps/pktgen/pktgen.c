@@ -17,13 +17,13 @@
 #include "../common/pktbuild.h"
 
 #define GEN_SESSIONS_MAX 65535
-#define GEN_BURST_MAX 256
-#define GEN_NS 1000000000ull
+#define GEN_BURST_MAX    256
+#define GEN_NS           1000000000ull
 
 struct gen_conf {
 	const char *sock;
 	unsigned nsessions, len, burst, ring;
-	unsigned long seconds;	 /* 0: no time limit */
+	unsigned long seconds;    /* 0: no time limit */
 	unsigned long long count; /* 0: no packet limit */
 	bool verbose, have_mac;
 	uint8_t dst_mac[6];
@@ -83,9 +83,17 @@ static bool gen_mac(const char *s, uint8_t mac[6])
 {
 	int n = 0;
 
-	return sscanf(s, "%2hhx:%2hhx:%2hhx:%2hhx:%2hhx:%2hhx%n", &mac[0], &mac[1], &mac[2], &mac[3], &mac[4],
-		      &mac[5], &n) == 6 &&
+	return sscanf(s, "%2hhx:%2hhx:%2hhx:%2hhx:%2hhx:%2hhx%n", &mac[0], &mac[1], &mac[2], &mac[3], &mac[4], &mac[5],
+		      &n) == 6 &&
 	       s[n] == '\0';
+}
+
+/* A unicast source or destination: the wildcard address cannot be put in a frame. */
+static bool gen_addr_ok(const struct ms_tuple *t)
+{
+	static const uint8_t any[4];
+
+	return t->family == AF_INET && memcmp(t->addr, any, sizeof(any)) != 0;
 }
 
 static bool gen_ring_ok(unsigned long long r)
@@ -96,7 +104,7 @@ static bool gen_ring_ok(unsigned long long r)
 /* Parse the command line into c. Returns 0, 1 after -h, or 2 on a usage error (already reported). */
 static int gen_parse(int argc, char **argv, struct gen_conf *c)
 {
-	static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	static const struct option longopts[] = { { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
 	const char *proto = "udp", *dst = NULL;
 	unsigned long long v;
 	bool ok = true;
@@ -109,7 +117,10 @@ static int gen_parse(int argc, char **argv, struct gen_conf *c)
 		case 'l': ok = gen_number(optarg, PB_FRAME_MIN, PB_FRAME_MAX, &v), c->len = (unsigned)v; break;
 		case 't': ok = gen_number(optarg, 0, 1000000000, &v), c->seconds = (unsigned long)v; break;
 		case 'c': ok = gen_number(optarg, 1, ~0ull, &c->count); break;
-		case 'm': proto = optarg; ok = !strcmp(proto, "udp") || !strcmp(proto, "tcp"); break;
+		case 'm':
+			proto = optarg;
+			ok = !strcmp(proto, "udp") || !strcmp(proto, "tcp");
+			break;
 		case 'd': ok = c->have_mac = gen_mac(optarg, c->dst_mac); break;
 		case 'D': dst = optarg; break;
 		case 'b': ok = gen_number(optarg, 1, GEN_BURST_MAX, &v), c->burst = (unsigned)v; break;
@@ -120,7 +131,7 @@ static int gen_parse(int argc, char **argv, struct gen_conf *c)
 		}
 	}
 	if (!ok || argc - optind != 1 || !dst || ms_tuple_parse(proto, argv[optind], &c->src) < 0 ||
-	    ms_tuple_parse(proto, dst, &c->dst) < 0 || c->src.family != AF_INET || c->dst.family != AF_INET ||
+	    ms_tuple_parse(proto, dst, &c->dst) < 0 || !gen_addr_ok(&c->src) || !gen_addr_ok(&c->dst) ||
 	    (c->src.port && c->src.port + c->nsessions - 1 > 65535)) {
 		gen_usage(stderr);
 		return 2;
@@ -142,7 +153,7 @@ static void gen_raise_nofile(void)
 /* Attach and bind session i. Returns 0, or 1 after saying why not. */
 static int gen_attach(const struct gen_conf *c, unsigned i, struct gen_session *g)
 {
-	struct ms_attach_opts opts = {.nqueues = 1, .ring_size = c->ring};
+	struct ms_attach_opts opts = { .nqueues = 1, .ring_size = c->ring };
 	struct ms_tuple t = c->src;
 	char name[MS_NAME_MAX], tuple[MS_TUPLE_STRLEN];
 	int rc;
@@ -212,7 +223,7 @@ static unsigned gen_post(struct gen_session *g, const struct gen_conf *c, unsign
 /* All sessions talk to one daemon: if it went away, session 0's control socket hangs up. */
 static bool gen_daemon_gone(const struct gen_session *g)
 {
-	struct pollfd p = {.fd = ms_ctl_fd(g[0].s), .events = POLLIN};
+	struct pollfd p = { .fd = ms_ctl_fd(g[0].s), .events = POLLIN };
 
 	return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR));
 }
@@ -223,6 +234,7 @@ static unsigned long long gen_run(const struct gen_conf *c, struct gen_session *
 	uint64_t deadline = c->seconds ? start + c->seconds * GEN_NS : UINT64_MAX, tick = start + GEN_NS;
 	unsigned long long sent = 0, last_tick = 0;
 	unsigned sec = 0, i;
+	uint64_t now;
 
 	while (!gen_stop && (!c->count || sent < c->count)) {
 		for (i = 0; i < c->nsessions; i++) {
@@ -230,16 +242,16 @@ static unsigned long long gen_run(const struct gen_conf *c, struct gen_session *
 
 			sent += gen_post(&g[i], c, left < c->burst ? (unsigned)left : c->burst);
 		}
-		uint64_t now = gen_now();
-
+		now = gen_now();
 		if (now >= deadline)
 			break;
 		if (now < tick)
 			continue;
 		/* Once a second: report, and stop rather than spin if mstackd is gone. */
-		if (c->verbose)
+		if (c->verbose) {
 			printf("pktgen: second=%u sent=%llu pps=%llu\n", ++sec, sent, sent - last_tick);
-		fflush(stdout);
+			fflush(stdout);
+		}
 		last_tick = sent;
 		tick += GEN_NS;
 		if (gen_daemon_gone(g)) {
@@ -252,7 +264,7 @@ static unsigned long long gen_run(const struct gen_conf *c, struct gen_session *
 
 int main(int argc, char **argv)
 {
-	struct gen_conf c = {.nsessions = 1, .len = PB_FRAME_MIN, .burst = 32, .seconds = 10};
+	struct gen_conf c = { .nsessions = 1, .len = PB_FRAME_MIN, .burst = 32, .seconds = 10 };
 	struct gen_session *g;
 	unsigned long long sent;
 	uint64_t start;
@@ -281,6 +293,7 @@ int main(int argc, char **argv)
 		start = gen_now();
 		sent = gen_run(&c, g, start, &lost);
 		secs = (double)(gen_now() - start) / GEN_NS;
+		secs = secs > 0 ? secs : 1e-9;
 		printf("pktgen: sessions=%u len=%u sent=%llu seconds=%.3f pps=%.0f mpps=%.3f\n", c.nsessions, c.len,
 		       sent, secs, sent / secs, sent / secs / 1e6);
 		if (lost)

@@ -52,18 +52,18 @@
  */
 
 #define MS_REGION_MAGIC 0x4d53524eu /* "MSRN" */
-#define MS_ABI_MAJOR 1		    /* incompatible layout changes */
-#define MS_ABI_MINOR 0		    /* compatible additions */
+#define MS_ABI_MAJOR    1           /* incompatible layout changes */
+#define MS_ABI_MINOR    0           /* compatible additions */
 
 #define MS_CACHELINE 64
-#define MS_BUF_SIZE 2048 /* bytes per packet buffer; frames up to this length */
-#define MS_FRAME_MIN 14	 /* an Ethernet header */
+#define MS_BUF_SIZE  2048 /* bytes per packet buffer; frames up to this length */
+#define MS_FRAME_MIN 14   /* an Ethernet header */
 
 /* ms_ring.flags */
 #define MS_RING_NEED_WAKEUP 0x1u /* (a) rx ring: signal the wakeup fd when it fills */
 
 struct ms_region_hdr {
-	uint32_t magic;	      /* (d) MS_REGION_MAGIC */
+	uint32_t magic;       /* (d) MS_REGION_MAGIC */
 	uint16_t abi_major;   /* (d) MS_ABI_MAJOR */
 	uint16_t abi_minor;   /* (d) MS_ABI_MINOR */
 	uint64_t region_size; /* (d) bytes, the memfd's size */
@@ -78,7 +78,7 @@ struct ms_region_hdr {
 };
 
 struct ms_slot {
-	uint32_t len;	/* frame length in bytes: (d) on rx, (a) on tx */
+	uint32_t len;   /* frame length in bytes: (d) on rx, (a) on tx */
 	uint32_t flags; /* reserved, 0 */
 };
 
@@ -87,7 +87,7 @@ struct ms_ring {
 	uint32_t head; /* rx: (d), tx: (a) */
 	uint8_t pad0[MS_CACHELINE - sizeof(uint32_t)];
 	/* consumer's line */
-	uint32_t tail;	/* rx: (a), tx: (d) */
+	uint32_t tail;  /* rx: (a), tx: (d) */
 	uint32_t flags; /* (a) MS_RING_* */
 	uint8_t pad1[MS_CACHELINE - 2 * sizeof(uint32_t)];
 	struct ms_slot slot[]; /* ring_size slots */
@@ -114,8 +114,7 @@ static inline struct ms_ring *ms_region_ring(void *base, const struct ms_region_
 /* Buffer of slot i of ring r. */
 static inline uint8_t *ms_region_buf(void *base, const struct ms_region_hdr *h, uint32_t r, uint32_t i)
 {
-	return (uint8_t *)base + h->bufs_off +
-	       ((uint64_t)r * h->ring_size + (i & (h->ring_size - 1))) * h->buf_size;
+	return (uint8_t *)base + h->bufs_off + ((uint64_t)r * h->ring_size + (i & (h->ring_size - 1))) * h->buf_size;
 }
 
 #endif

@@ -25,33 +25,33 @@
  */
 
 #define MS_PROTO_VERSION 1
-#define MS_MSG_MAX 65536 /* bytes, header included: no message is larger */
-#define MS_NAME_MAX 32	 /* application names, NUL-terminated within */
-#define MS_MSG_FDS_MAX 4 /* fds one message may carry */
-#define MS_TUPLE_STRLEN 64 /* ms_tuple_format's longest output, NUL included */
+#define MS_MSG_MAX       65536 /* bytes, header included: no message is larger */
+#define MS_NAME_MAX      32    /* application names, NUL-terminated within */
+#define MS_MSG_FDS_MAX   4     /* fds one message may carry */
+#define MS_TUPLE_STRLEN  64    /* ms_tuple_format's longest output, NUL included */
 
 #define MS_MSG_REPLY 0x8000
 
 enum ms_msg_type {
-	MS_MSG_HELLO = 1,     /* attach: ms_hello -> ms_hello_reply + 2 fds */
-	MS_MSG_BIND = 2,      /* ms_tuple + fd -> ms_tuple (the port actually bound) */
-	MS_MSG_UNBIND = 3,    /* ms_tuple -> empty */
-	MS_MSG_RESOLVE = 4,   /* ms_resolve -> ms_resolve_reply */
-	MS_MSG_STATUS = 5,    /* empty -> ms_status */
-	MS_MSG_APPS = 6,      /* ms_list_req -> ms_list_hdr + ms_app_info[n] */
-	MS_MSG_BINDINGS = 7,  /* ms_list_req -> ms_list_hdr + ms_binding_info[n] */
-	MS_MSG_STATS = 8,     /* ms_list_req -> ms_list_hdr + ms_counter[n] */
-	MS_MSG_ADMIN_BIND = 9,	 /* ms_tuple -> empty: static reservation by the administrator */
+	MS_MSG_HELLO = 1,         /* attach: ms_hello -> ms_hello_reply + 2 fds */
+	MS_MSG_BIND = 2,          /* ms_tuple + fd -> ms_tuple (the port actually bound) */
+	MS_MSG_UNBIND = 3,        /* ms_tuple -> empty */
+	MS_MSG_RESOLVE = 4,       /* ms_resolve -> ms_resolve_reply */
+	MS_MSG_STATUS = 5,        /* empty -> ms_status */
+	MS_MSG_APPS = 6,          /* ms_list_req -> ms_list_hdr + ms_app_info[n] */
+	MS_MSG_BINDINGS = 7,      /* ms_list_req -> ms_list_hdr + ms_binding_info[n] */
+	MS_MSG_STATS = 8,         /* ms_list_req -> ms_list_hdr + ms_counter[n] */
+	MS_MSG_ADMIN_BIND = 9,    /* ms_tuple -> empty: static reservation by the administrator */
 	MS_MSG_ADMIN_UNBIND = 10, /* ms_tuple -> empty: remove a reservation or revoke an app's binding */
 	MS_MSG_TYPE_MAX = 10
 };
 
 struct ms_msg_hdr {
 	uint16_t version; /* MS_PROTO_VERSION */
-	uint16_t type;	  /* enum ms_msg_type, | MS_MSG_REPLY on replies */
-	uint32_t len;	  /* body bytes after this header */
+	uint16_t type;    /* enum ms_msg_type, | MS_MSG_REPLY on replies */
+	uint32_t len;     /* body bytes after this header */
 	uint32_t req_id;  /* echoed in the reply */
-	int32_t status;	  /* replies: 0 or -errno; requests: 0 */
+	int32_t status;   /* replies: 0 or -errno; requests: 0 */
 };
 
 /* HELLO: protocol and ABI versions, and what the application wants. */
@@ -60,7 +60,7 @@ struct ms_hello {
 	uint16_t abi_major; /* must equal the daemon's MS_ABI_MAJOR */
 	uint16_t abi_minor;
 	uint16_t nqueues;   /* 1..limit */
-	uint16_t flags;	    /* MS_HELLO_F_* */
+	uint16_t flags;     /* MS_HELLO_F_* */
 	uint32_t ring_size; /* slots per ring: power of two, 64..limit */
 	char name[MS_NAME_MAX];
 };
@@ -77,9 +77,9 @@ struct ms_hello_reply {
 
 /* A 3-tuple. addr all zero means "any address" (the wildcard). */
 struct ms_tuple {
-	uint8_t proto;	 /* IPPROTO_TCP or IPPROTO_UDP */
-	uint8_t family;	 /* AF_INET or AF_INET6 */
-	uint16_t port;	 /* host order; 0 in BIND asks for an ephemeral port */
+	uint8_t proto;    /* IPPROTO_TCP or IPPROTO_UDP */
+	uint8_t family;   /* AF_INET or AF_INET6 */
+	uint16_t port;    /* host order; 0 in BIND asks for an ephemeral port */
 	uint8_t addr[16]; /* network order; IPv4 in addr[0..3], addr[4..15] zero */
 };
 
@@ -96,7 +96,7 @@ struct ms_resolve_reply {
 
 struct ms_port_info {
 	char name[MS_NAME_MAX]; /* "nic" or "tap" */
-	char devargs[64];	/* truncated */
+	char devargs[64];       /* truncated */
 	uint8_t link_up;
 	uint8_t mac[6];
 	uint8_t pad;
@@ -161,8 +161,8 @@ struct ms_counter {
  * Write header + body into buf. Returns the message length, -EMSGSIZE (cap
  * too small or body_len over MS_MSG_MAX) or -EINVAL (body NULL, body_len > 0).
  */
-ssize_t ms_msg_pack(void *buf, size_t cap, uint16_t type, uint32_t req_id, int32_t status,
-		    const void *body, uint32_t body_len);
+ssize_t ms_msg_pack(void *buf, size_t cap, uint16_t type, uint32_t req_id, int32_t status, const void *body,
+		    uint32_t body_len);
 
 /*
  * Check a received message: length >= header, version, known type, hdr.len

@@ -28,7 +28,7 @@ struct ms_attach_opts {
 	const char *name;   /* shown by mstackctl; up to MS_NAME_MAX - 1 bytes */
 	uint16_t nqueues;   /* 0 means 1 */
 	uint32_t ring_size; /* slots per ring, power of two; 0 means 1024 */
-	uint32_t flags;	    /* MS_HELLO_F_BCAST: also receive broadcast/multicast */
+	uint32_t flags;     /* MS_HELLO_F_BCAST: also receive broadcast/multicast */
 };
 
 /* A frame in a ring buffer. */
@@ -124,8 +124,7 @@ const char *ms_strerror(int err);
  * status if the daemon refused).
  */
 int ms_ctl_connect(const char *socket_path);
-int ms_ctl_request(int fd, uint16_t type, const void *req, uint32_t req_len, void *buf, size_t cap,
-		   const void **body);
+int ms_ctl_request(int fd, uint16_t type, const void *req, uint32_t req_len, void *buf, size_t cap, const void **body);
 
 #ifdef __cplusplus
 }

@@ -11,7 +11,7 @@
 /* A UDP/IPv4 frame from src:sport, with a correct IPv4 header checksum. */
 static uint32_t hostile_udp(uint8_t *f, const uint8_t smac[6], const uint8_t src[4], uint16_t sport)
 {
-	static const uint8_t dmac[6] = {0x02, 0, 0, 0, 0, 0x99};
+	static const uint8_t dmac[6] = { 0x02, 0, 0, 0, 0, 0x99 };
 	uint8_t *ip = f + 14, *udp = ip + 20;
 	uint32_t sum = 0;
 	int i;
@@ -46,15 +46,15 @@ static void hostile_garbage(struct ms_session *s, const struct ms_tuple *mine, u
 	const struct ms_region_hdr *h = ms_region(s);
 	void *base = ms_region(s);
 	struct ms_ring *rx = ms_region_ring(base, h, 0), *tx = ms_region_ring(base, h, 1);
-	uint8_t bad_mac[6] = {0x02, 0xba, 0xd0, 0, 0, 1};
+	uint8_t bad_mac[6] = { 0x02, 0xba, 0xd0, 0, 0, 1 };
 	uint32_t i, head = tx->head;
 
 	/* Spoofed frames: someone else's port, and a MAC that is not the NIC's. */
 	for (i = 0; i < 8; i++) {
 		uint32_t slot = (head + i) & (h->ring_size - 1);
 
-		tx->slot[slot].len = hostile_udp(ms_region_buf(base, h, 1, slot), i & 1 ? bad_mac : ms_mac(s),
-						 mine->addr, victim_port);
+		tx->slot[slot].len =
+		    hostile_udp(ms_region_buf(base, h, 1, slot), i & 1 ? bad_mac : ms_mac(s), mine->addr, victim_port);
 	}
 	/* Lengths that point past the buffer or are too short to be a frame. */
 	tx->slot[(head + 8) & (h->ring_size - 1)].len = 0xffffffffu;
@@ -71,7 +71,7 @@ static void hostile_garbage(struct ms_session *s, const struct ms_tuple *mine, u
 
 int main(int argc, char **argv)
 {
-	struct ms_attach_opts o = {.name = "hostile", .nqueues = 1, .ring_size = 256};
+	struct ms_attach_opts o = { .name = "hostile", .nqueues = 1, .ring_size = 256 };
 	struct ms_session *s;
 	struct ms_tuple t;
 	int rc;

@@ -8,7 +8,7 @@
 
 int main(int argc, char **argv)
 {
-	struct ms_attach_opts o = {.name = "probe", .flags = MS_HELLO_F_BCAST};
+	struct ms_attach_opts o = { .name = "probe", .flags = MS_HELLO_F_BCAST };
 	struct ms_session *s;
 	struct ms_tuple t;
 	struct in_addr next_hop;

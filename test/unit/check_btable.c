@@ -19,9 +19,9 @@
  */
 static char owners_mem[64];
 #define OWNER(i) ((struct app *)(void *)&owners_mem[(i)])
-#define A OWNER(1)
-#define B OWNER(2)
-#define C OWNER(3)
+#define A        OWNER(1)
+#define B        OWNER(2)
+#define C        OWNER(3)
 
 static struct btable bt;
 static unsigned table_seq;
@@ -128,7 +128,7 @@ START_TEST(test_miss_gives_null)
 	ck_assert_ptr_null(btable_lookup(&bt, &e));
 	ck_assert_ptr_null(burst1(e));
 	ck_assert_int_eq(btable_add(&bt, &e, A), 0);
-	ck_assert_ptr_null(btable_lookup(&bt, &(struct ms_tuple){0}));
+	ck_assert_ptr_null(btable_lookup(&bt, &(struct ms_tuple){ 0 }));
 	ck_assert_ptr_null(burst1(U4("10.0.0.1", 54)));
 	ck_assert_ptr_null(burst1(U4("10.0.0.2", 53)));
 	ck_assert_ptr_null(burst1(U4(NULL, 53)));
@@ -190,7 +190,7 @@ END_TEST
 
 START_TEST(test_adding_past_capacity_is_enospc)
 {
-	static const uint32_t caps[] = {4, 8, 100};
+	static const uint32_t caps[] = { 4, 8, 100 };
 	uint32_t cap = caps[_i];
 
 	table_new(cap);
@@ -499,8 +499,19 @@ int main(void)
 	 * (so parallel runs do not collide), and our own --file-prefix keeps
 	 * us apart from a running mstackd.
 	 */
-	char *eal_args[] = {"check_btable", "--no-huge", "-m", "128", "--no-pci", "--no-shconf", "--no-telemetry",
-			    "--file-prefix", "check_btable", "--log-level=*:error", "-l", "0", NULL};
+	char *eal_args[] = { "check_btable",
+			     "--no-huge",
+			     "-m",
+			     "128",
+			     "--no-pci",
+			     "--no-shconf",
+			     "--no-telemetry",
+			     "--file-prefix",
+			     "check_btable",
+			     "--log-level=*:error",
+			     "-l",
+			     "0",
+			     NULL };
 	int eal_argc = (int)(sizeof(eal_args) / sizeof(eal_args[0])) - 1;
 	SRunner *sr;
 	int failed;

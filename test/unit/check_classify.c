@@ -31,20 +31,20 @@ static const uint8_t DST6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
 
 /* What build() puts in a frame. Zero fields mean "plain": unicast, no tag, no options, ... */
 struct fspec {
-	uint16_t ethertype;   /* after the tag, if any */
-	const uint8_t *dmac;  /* NULL: unicast */
+	uint16_t ethertype;  /* after the tag, if any */
+	const uint8_t *dmac; /* NULL: unicast */
 	bool vlan;
 	uint16_t tci;
-	uint8_t proto;	      /* IPv4 protocol / last IPv6 next header */
+	uint8_t proto;        /* IPv4 protocol / last IPv6 next header */
 	uint8_t ip4_opt_len;  /* IPv4 option bytes (NOPs), multiple of 4 */
 	uint16_t ip4_frag;    /* IPv4 flags + fragment offset field */
 	uint8_t v6_ext[10];   /* IPv6 extension header types, in order */
-	int v6_next;	      /* how many of them */
+	int v6_next;          /* how many of them */
 	uint8_t v6_ext_units; /* hdr ext len of non-fragment ext headers: (n+1)*8 bytes */
 	uint16_t v6_frag;     /* IPv6 fragment header offset|M field */
 	uint32_t l4_cut;      /* bytes of the L4 header left outside the IP length */
 	uint32_t payload;     /* bytes after the L4 header (or the body of a non-IP frame) */
-	uint32_t pad;	      /* Ethernet padding after the IP packet */
+	uint32_t pad;         /* Ethernet padding after the IP packet */
 };
 
 static uint8_t buf[BUF_MAX];
@@ -160,8 +160,7 @@ static enum cls_status parse(uint32_t len, struct cls_result *r)
 }
 
 /* A frame parsed OK with ports: check the tuple build() writes and the layout. */
-static void expect_tuple(const struct cls_result *r, const struct fspec *s, uint16_t ip_hdr_len,
-			 uint32_t l3_len)
+static void expect_tuple(const struct cls_result *r, const struct fspec *s, uint16_t ip_hdr_len, uint32_t l3_len)
 {
 	static const uint8_t zero[12];
 	uint16_t l3_off = (uint16_t)eth_hdr_len(s);
@@ -308,8 +307,7 @@ END_TEST
 
 START_TEST(test_vlan_tagged_udp_ipv4_gives_tci_and_inner_ethertype)
 {
-	struct fspec s = { .ethertype = ETH_IPV4, .vlan = true, .tci = 0x2064,
-			   .proto = IPPROTO_UDP, .payload = 4 };
+	struct fspec s = { .ethertype = ETH_IPV4, .vlan = true, .tci = 0x2064, .proto = IPPROTO_UDP, .payload = 4 };
 	struct cls_result r;
 	uint32_t len = build(&s, buf);
 
@@ -340,8 +338,7 @@ END_TEST
 
 START_TEST(test_ipv6_hop_by_hop_is_skipped_to_udp)
 {
-	struct fspec s = { .ethertype = ETH_IPV6, .proto = IPPROTO_UDP,
-			   .v6_ext = { IPPROTO_HOPOPTS }, .v6_next = 1 };
+	struct fspec s = { .ethertype = ETH_IPV6, .proto = IPPROTO_UDP, .v6_ext = { IPPROTO_HOPOPTS }, .v6_next = 1 };
 	struct cls_result r;
 	uint32_t len = build(&s, buf);
 
@@ -353,7 +350,9 @@ END_TEST
 
 START_TEST(test_ipv6_routing_and_dest_options_are_skipped_to_tcp)
 {
-	struct fspec s = { .ethertype = ETH_IPV6, .proto = IPPROTO_TCP, .v6_ext_units = 1,
+	struct fspec s = { .ethertype = ETH_IPV6,
+			   .proto = IPPROTO_TCP,
+			   .v6_ext_units = 1,
 			   .v6_ext = { IPPROTO_HOPOPTS, IPPROTO_ROUTING, IPPROTO_DSTOPTS },
 			   .v6_next = 3 };
 	struct cls_result r;
@@ -367,8 +366,11 @@ END_TEST
 /* A 328-byte destination-options header: ip_hdr_len must not wrap at 255. */
 START_TEST(test_ipv6_long_ext_header_gives_full_ip_hdr_len)
 {
-	struct fspec s = { .ethertype = ETH_IPV6, .proto = IPPROTO_UDP, .v6_ext_units = 40,
-			   .v6_ext = { IPPROTO_DSTOPTS }, .v6_next = 1 };
+	struct fspec s = { .ethertype = ETH_IPV6,
+			   .proto = IPPROTO_UDP,
+			   .v6_ext_units = 40,
+			   .v6_ext = { IPPROTO_DSTOPTS },
+			   .v6_next = 1 };
 	struct cls_result r;
 	uint32_t len = build(&s, buf);
 
@@ -568,8 +570,7 @@ END_TEST
 
 START_TEST(test_ipv4_first_fragment_has_ports_and_frag_first)
 {
-	struct fspec s = { .ethertype = ETH_IPV4, .proto = IPPROTO_UDP, .ip4_frag = 0x2000,
-			   .payload = 1472 };
+	struct fspec s = { .ethertype = ETH_IPV4, .proto = IPPROTO_UDP, .ip4_frag = 0x2000, .payload = 1472 };
 	struct cls_result r;
 	uint32_t len = build(&s, buf);
 
@@ -588,8 +589,7 @@ START_TEST(test_ipv4_later_fragments_have_no_ports)
 
 	for (i = 0; i < sizeof(frag) / sizeof(frag[0]); i++) {
 		/* shorter than a UDP header: a later fragment needs none */
-		struct fspec s = { .ethertype = ETH_IPV4, .proto = IPPROTO_UDP,
-				   .ip4_frag = frag[i], .l4_cut = 5 };
+		struct fspec s = { .ethertype = ETH_IPV4, .proto = IPPROTO_UDP, .ip4_frag = frag[i], .l4_cut = 5 };
 		uint32_t len = build(&s, buf);
 
 		ck_assert_int_eq(parse(len, &r), CLS_OK);
@@ -611,8 +611,7 @@ START_TEST(test_l4_header_cut_by_ip_length_is_truncated)
 	for (i = 0; i < 2; i++) {
 		for (j = 0; j < 2; j++) {
 			/* padding after the IP packet must not count as L4 bytes */
-			struct fspec s = { .ethertype = ethertypes[i], .proto = protos[j],
-					   .l4_cut = 1, .pad = 30 };
+			struct fspec s = { .ethertype = ethertypes[i], .proto = protos[j], .l4_cut = 1, .pad = 30 };
 			uint32_t len = build(&s, buf);
 
 			ck_assert_int_eq(parse(len, &r), CLS_TRUNCATED);
@@ -624,8 +623,7 @@ END_TEST
 
 START_TEST(test_first_fragment_too_short_for_l4_header_is_truncated)
 {
-	struct fspec s = { .ethertype = ETH_IPV4, .proto = IPPROTO_TCP, .ip4_frag = 0x2000,
-			   .l4_cut = 12 };
+	struct fspec s = { .ethertype = ETH_IPV4, .proto = IPPROTO_TCP, .ip4_frag = 0x2000, .l4_cut = 12 };
 	struct cls_result r;
 	uint32_t len = build(&s, buf);
 
@@ -658,8 +656,9 @@ END_TEST
 
 START_TEST(test_ipv6_ext_header_past_payload_is_truncated)
 {
-	struct fspec s = { .ethertype = ETH_IPV6, .proto = IPPROTO_UDP, .payload = 16,
-			   .v6_ext = { IPPROTO_HOPOPTS }, .v6_next = 1 };
+	struct fspec s = {
+		.ethertype = ETH_IPV6, .proto = IPPROTO_UDP, .payload = 16, .v6_ext = { IPPROTO_HOPOPTS }, .v6_next = 1
+	};
 	struct cls_result r;
 	uint32_t len = build(&s, buf);
 
@@ -672,8 +671,12 @@ END_TEST
 
 START_TEST(test_ipv6_first_fragment_has_ports_and_frag_first)
 {
-	struct fspec s = { .ethertype = ETH_IPV6, .proto = IPPROTO_UDP, .v6_frag = 0x0001,
-			   .v6_ext = { IPPROTO_FRAGMENT }, .v6_next = 1, .payload = 100 };
+	struct fspec s = { .ethertype = ETH_IPV6,
+			   .proto = IPPROTO_UDP,
+			   .v6_frag = 0x0001,
+			   .v6_ext = { IPPROTO_FRAGMENT },
+			   .v6_next = 1,
+			   .payload = 100 };
 	struct cls_result r;
 	uint32_t len = build(&s, buf);
 
@@ -692,8 +695,11 @@ START_TEST(test_ipv6_later_fragments_have_no_ports)
 
 	for (i = 0; i < sizeof(frag) / sizeof(frag[0]); i++) {
 		/* shorter than a UDP header: a later fragment needs none */
-		struct fspec s = { .ethertype = ETH_IPV6, .proto = IPPROTO_UDP, .v6_frag = frag[i],
-				   .v6_ext = { IPPROTO_HOPOPTS, IPPROTO_FRAGMENT }, .v6_next = 2,
+		struct fspec s = { .ethertype = ETH_IPV6,
+				   .proto = IPPROTO_UDP,
+				   .v6_frag = frag[i],
+				   .v6_ext = { IPPROTO_HOPOPTS, IPPROTO_FRAGMENT },
+				   .v6_next = 2,
 				   .l4_cut = 6 };
 		uint32_t len = build(&s, buf);
 
@@ -708,8 +714,9 @@ END_TEST
 /* RFC 6946: offset 0 without M is a whole datagram, so not flagged as a fragment. */
 START_TEST(test_ipv6_atomic_fragment_is_not_flagged_as_fragment)
 {
-	struct fspec s = { .ethertype = ETH_IPV6, .proto = IPPROTO_TCP, .v6_frag = 0,
-			   .v6_ext = { IPPROTO_FRAGMENT }, .v6_next = 1 };
+	struct fspec s = {
+		.ethertype = ETH_IPV6, .proto = IPPROTO_TCP, .v6_frag = 0, .v6_ext = { IPPROTO_FRAGMENT }, .v6_next = 1
+	};
 	struct cls_result r;
 	uint32_t len = build(&s, buf);
 
@@ -731,7 +738,7 @@ START_TEST(test_status_names_are_the_counter_suffixes)
 	ck_assert_str_eq(cls_status_name(CLS_BAD_TOTLEN), "bad_totlen");
 	ck_assert_str_eq(cls_status_name(CLS_BAD_CSUM), "bad_csum");
 	ck_assert_str_eq(cls_status_name(CLS_STATUS_COUNT), "unknown");
-	ck_assert_str_eq(cls_status_name((enum cls_status)-1), "unknown");
+	ck_assert_str_eq(cls_status_name((enum cls_status) - 1), "unknown");
 }
 END_TEST
 
@@ -745,8 +752,7 @@ START_TEST(test_csum_matches_rfc1071_and_handles_odd_and_unaligned_data)
 	uint8_t odd[9];
 
 	ck_assert_uint_eq(cls_csum_fold(cls_csum_partial(rfc, 8, 0)), 0xddf2);
-	ck_assert_uint_eq(cls_csum_partial(rfc + 4, 4, cls_csum_partial(rfc, 4, 0)),
-			  cls_csum_partial(rfc, 8, 0));
+	ck_assert_uint_eq(cls_csum_partial(rfc + 4, 4, cls_csum_partial(rfc, 4, 0)), cls_csum_partial(rfc, 8, 0));
 	odd[0] = 0x99;
 	memcpy(odd + 1, rfc, 8); /* same bytes at an odd address */
 	ck_assert_uint_eq(cls_csum_partial(odd + 1, 8, 0), cls_csum_partial(rfc, 8, 0));
@@ -762,8 +768,7 @@ END_TEST
 /* ---- robustness: every read stays in [frame, frame+len) (run under ASan/valgrind) ---- */
 
 /* Parses a private heap copy of exactly len bytes, at an odd address when misalign. */
-static enum cls_status parse_exact(const uint8_t *f, uint32_t len, bool verify, bool misalign,
-				   struct cls_result *r)
+static enum cls_status parse_exact(const uint8_t *f, uint32_t len, bool verify, bool misalign, struct cls_result *r)
 {
 	uint8_t *mem = malloc(len + misalign + 1u);
 	enum cls_status st;
@@ -782,36 +787,42 @@ static enum cls_status parse_exact(const uint8_t *f, uint32_t len, bool verify, 
 /* The payload ends 0..7 bytes into an announced extension header, at the very end of the frame. */
 START_TEST(test_ipv6_payload_ending_inside_ext_header_is_truncated)
 {
-	const uint8_t ext[] = { IPPROTO_HOPOPTS, IPPROTO_ROUTING, IPPROTO_DSTOPTS,
-				IPPROTO_FRAGMENT };
+	const uint8_t ext[] = { IPPROTO_HOPOPTS, IPPROTO_ROUTING, IPPROTO_DSTOPTS, IPPROTO_FRAGMENT };
 	struct cls_result r;
 	uint32_t plen;
 	size_t i;
 
 	for (i = 0; i < sizeof(ext); i++) {
-		struct fspec s = { .ethertype = ETH_IPV6, .proto = IPPROTO_UDP, .v6_frag = 1,
-				   .v6_ext = { ext[i] }, .v6_next = 1 };
+		struct fspec s = {
+			.ethertype = ETH_IPV6, .proto = IPPROTO_UDP, .v6_frag = 1, .v6_ext = { ext[i] }, .v6_next = 1
+		};
 
 		for (plen = 0; plen < 8; plen++) {
 			build(&s, buf);
 			put16(buf + 14 + 4, plen);
-			ck_assert_int_eq(parse_exact(buf, 14 + 40 + plen, true, false, &r),
-					 CLS_TRUNCATED);
+			ck_assert_int_eq(parse_exact(buf, 14 + 40 + plen, true, false, &r), CLS_TRUNCATED);
 		}
 	}
 }
 END_TEST
 
 static const struct fspec valid_frames[] = {
-	{ .ethertype = ETH_IPV4, .vlan = true, .proto = IPPROTO_UDP, .ip4_opt_len = 8,
-	  .payload = 5, .pad = 3 },
+	{ .ethertype = ETH_IPV4, .vlan = true, .proto = IPPROTO_UDP, .ip4_opt_len = 8, .payload = 5, .pad = 3 },
 	{ .ethertype = ETH_IPV4, .proto = IPPROTO_TCP, .ip4_frag = 0x2000, .payload = 7 },
 	{ .ethertype = ETH_IPV4, .proto = IPPROTO_UDP, .ip4_frag = 100 },
-	{ .ethertype = ETH_IPV6, .proto = IPPROTO_TCP, .v6_ext_units = 1,
-	  .v6_ext = { IPPROTO_HOPOPTS, IPPROTO_ROUTING, IPPROTO_FRAGMENT }, .v6_next = 3,
-	  .v6_frag = 1, .payload = 9 },
-	{ .ethertype = ETH_IPV6, .vlan = true, .proto = IPPROTO_UDP, .v6_frag = 8,
-	  .v6_ext = { IPPROTO_FRAGMENT }, .v6_next = 1 },
+	{ .ethertype = ETH_IPV6,
+	  .proto = IPPROTO_TCP,
+	  .v6_ext_units = 1,
+	  .v6_ext = { IPPROTO_HOPOPTS, IPPROTO_ROUTING, IPPROTO_FRAGMENT },
+	  .v6_next = 3,
+	  .v6_frag = 1,
+	  .payload = 9 },
+	{ .ethertype = ETH_IPV6,
+	  .vlan = true,
+	  .proto = IPPROTO_UDP,
+	  .v6_frag = 8,
+	  .v6_ext = { IPPROTO_FRAGMENT },
+	  .v6_next = 1 },
 	{ .ethertype = ETH_ARP, .dmac = MAC_BCAST, .payload = 28 },
 };
 #define N_VALID (sizeof(valid_frames) / sizeof(valid_frames[0]))
@@ -866,8 +877,7 @@ START_TEST(test_random_and_mutated_frames_stay_in_bounds)
 			buf[14] = (uint8_t)((rng() & 1 ? 0x40 : 0x60) | (rng() % 16));
 			buf[18] = (uint8_t)((rng() & 1 ? 0x40 : 0x60) | (rng() % 16));
 		}
-		if (parse_exact(buf, len, rng() & 1, rng() & 1, &r) == CLS_OK &&
-		    (r.flags & CLS_F_L4))
+		if (parse_exact(buf, len, rng() & 1, rng() & 1, &r) == CLS_OK && (r.flags & CLS_F_L4))
 			n_l4++;
 	}
 	ck_assert_uint_gt(n_l4, 100); /* the inputs reached the port reader, not only L2 */

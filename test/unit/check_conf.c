@@ -69,7 +69,7 @@ START_TEST(test_full_ipv4_config_sets_every_field)
 			   "[datapath]\n"
 			   "mbufs = 1023\n"
 			   "burst = 256\n";
-	const uint8_t addr[16] = {10, 0, 0, 1};
+	const uint8_t addr[16] = { 10, 0, 0, 1 };
 
 	ck_assert_int_eq(conf_test_parse(text), 0);
 	ck_assert_str_eq(errout, "");
@@ -98,7 +98,7 @@ END_TEST
 
 START_TEST(test_ipv6_address_is_stored_with_its_prefix)
 {
-	const uint8_t addr[16] = {0xfd, 0x00, [14] = 0x00, [15] = 0x01};
+	const uint8_t addr[16] = { 0xfd, 0x00, [14] = 0x00, [15] = 0x01 };
 
 	ck_assert_int_eq(conf_test_parse(BASE "address = fd00::1/64\n"), 0);
 	ck_assert(conf.has_address);
@@ -243,8 +243,8 @@ START_TEST(test_empty_required_value_is_not_also_reported_missing)
 }
 END_TEST
 
-#define TAP_EXPECT "an interface name without '/', ':' or blanks, and not '.' or '..'"
-#define ADDR_EXPECT "an IPv4 or IPv6 address with a prefix length, like 10.0.0.1/24 or fd00::1/64"
+#define TAP_EXPECT   "an interface name without '/', ':' or blanks, and not '.' or '..'"
+#define ADDR_EXPECT  "an IPv4 or IPv6 address with a prefix length, like 10.0.0.1/24 or fd00::1/64"
 #define GROUP_EXPECT "a group name made of letters, digits, '_', '.' and '-'"
 
 /* One bad value per case, each on its own line of a complete config; the message says what was expected. */
@@ -252,47 +252,57 @@ static const struct {
 	const char *text;
 	const char *msg;
 } bad_values[] = {
-	{BASE "[limits]\nring_size = 100\n", "t.conf:6: ring_size must be a power of two between 64 and 32768, got '100'\n"},
-	{BASE "[limits]\nring_size = 32\n", "t.conf:6: ring_size must be a power of two between 64 and 32768, got '32'\n"},
-	{BASE "[limits]\nring_size = 65536\n", "t.conf:6: ring_size must be a power of two between 64 and 32768, got '65536'\n"},
-	{BASE "[nic]\nrx_desc = 8192\n", "t.conf:6: rx_desc must be a power of two between 64 and 4096, got '8192'\n"},
-	{BASE "[nic]\ntx_desc = 1000\n", "t.conf:6: tx_desc must be a power of two between 64 and 4096, got '1000'\n"},
-	{BASE "[limits]\napps = 0\n", "t.conf:6: apps must be an integer between 1 and 65536, got '0'\n"},
-	{BASE "[limits]\napps = 65537\n", "t.conf:6: apps must be an integer between 1 and 65536, got '65537'\n"},
-	{BASE "[limits]\napps = -1\n", "t.conf:6: apps must be an integer between 1 and 65536, got '-1'\n"},
-	{BASE "[limits]\napps = +5\n", "t.conf:6: apps must be an integer between 1 and 65536, got '+5'\n"},
-	{BASE "[limits]\napps = 0x10\n", "t.conf:6: apps must be an integer between 1 and 65536, got '0x10'\n"},
-	{BASE "[limits]\napps = 12abc\n", "t.conf:6: apps must be an integer between 1 and 65536, got '12abc'\n"},
-	{BASE "[limits]\napps = 1 2\n", "t.conf:6: apps must be an integer between 1 and 65536, got '1 2'\n"},
-	{BASE "[limits]\napps = 99999999999999999999999\n",
-	 "t.conf:6: apps must be an integer between 1 and 65536, got '99999999999999999999999'\n"},
-	{BASE "[limits]\nqueues_per_app = 65\n", "t.conf:6: queues_per_app must be an integer between 1 and 64, got '65'\n"},
-	{BASE "[limits]\nbindings_per_app = 0\n",
-	 "t.conf:6: bindings_per_app must be an integer between 1 and 65536, got '0'\n"},
-	{BASE "[limits]\nbindings = 1048577\n", "t.conf:6: bindings must be an integer between 1 and 1048576, got '1048577'\n"},
-	{BASE "[datapath]\nmbufs = 1022\n", "t.conf:6: mbufs must be an integer between 1023 and 1048575, got '1022'\n"},
-	{BASE "[datapath]\nburst = 257\n", "t.conf:6: burst must be an integer between 1 and 256, got '257'\n"},
-	{BASE "[control]\nmode = 0778\n", "t.conf:6: mode must be an octal mode between 0 and 0777, got '0778'\n"},
-	{BASE "[control]\nmode = 01000\n", "t.conf:6: mode must be an octal mode between 0 and 0777, got '01000'\n"},
-	{BASE "[control]\nmode = -0660\n", "t.conf:6: mode must be an octal mode between 0 and 0777, got '-0660'\n"},
-	{BASE "[control]\nsocket = run/mstackd.sock\n", "t.conf:6: socket must be an absolute path, got 'run/mstackd.sock'\n"},
-	{BASE "[control]\ngroup = wheel!\n", "t.conf:6: group must be " GROUP_EXPECT ", got 'wheel!'\n"},
-	{BASE "[control]\nadmin_group = a b\n", "t.conf:6: admin_group must be " GROUP_EXPECT ", got 'a b'\n"},
-	{BASE "address = 10.0.0.1\n", "t.conf:5: address must be " ADDR_EXPECT ", got '10.0.0.1'\n"},
-	{BASE "address = 10.0.0.1/33\n", "t.conf:5: address must be " ADDR_EXPECT ", got '10.0.0.1/33'\n"},
-	{BASE "address = 10.0.0.1/\n", "t.conf:5: address must be " ADDR_EXPECT ", got '10.0.0.1/'\n"},
-	{BASE "address = 10.0.0.1/24x\n", "t.conf:5: address must be " ADDR_EXPECT ", got '10.0.0.1/24x'\n"},
-	{BASE "address = 10.0.0.1/-1\n", "t.conf:5: address must be " ADDR_EXPECT ", got '10.0.0.1/-1'\n"},
-	{BASE "address = 10.0.0/24\n", "t.conf:5: address must be " ADDR_EXPECT ", got '10.0.0/24'\n"},
-	{BASE "address = 10.0.0.256/24\n", "t.conf:5: address must be " ADDR_EXPECT ", got '10.0.0.256/24'\n"},
-	{BASE "address = fd00::1/129\n", "t.conf:5: address must be " ADDR_EXPECT ", got 'fd00::1/129'\n"},
-	{BASE "address = fe80::1%eth0/64\n", "t.conf:5: address must be " ADDR_EXPECT ", got 'fe80::1%eth0/64'\n"},
-	{BASE "address = mstack.example/24\n", "t.conf:5: address must be " ADDR_EXPECT ", got 'mstack.example/24'\n"},
-	{"[nic]\ndevargs = x\n[host]\ntap = a/b\n", "t.conf:4: tap must be " TAP_EXPECT ", got 'a/b'\n"},
-	{"[nic]\ndevargs = x\n[host]\ntap = a b\n", "t.conf:4: tap must be " TAP_EXPECT ", got 'a b'\n"},
-	{"[nic]\ndevargs = x\n[host]\ntap = a:b\n", "t.conf:4: tap must be " TAP_EXPECT ", got 'a:b'\n"},
-	{"[nic]\ndevargs = x\n[host]\ntap = .\n", "t.conf:4: tap must be " TAP_EXPECT ", got '.'\n"},
-	{"[nic]\ndevargs = x\n[host]\ntap = ..\n", "t.conf:4: tap must be " TAP_EXPECT ", got '..'\n"},
+	{ BASE "[limits]\nring_size = 100\n",
+	  "t.conf:6: ring_size must be a power of two between 64 and 32768, got '100'\n" },
+	{ BASE "[limits]\nring_size = 32\n",
+	  "t.conf:6: ring_size must be a power of two between 64 and 32768, got '32'\n" },
+	{ BASE "[limits]\nring_size = 65536\n",
+	  "t.conf:6: ring_size must be a power of two between 64 and 32768, got '65536'\n" },
+	{ BASE "[nic]\nrx_desc = 8192\n",
+	  "t.conf:6: rx_desc must be a power of two between 64 and 4096, got '8192'\n" },
+	{ BASE "[nic]\ntx_desc = 1000\n",
+	  "t.conf:6: tx_desc must be a power of two between 64 and 4096, got '1000'\n" },
+	{ BASE "[limits]\napps = 0\n", "t.conf:6: apps must be an integer between 1 and 65536, got '0'\n" },
+	{ BASE "[limits]\napps = 65537\n", "t.conf:6: apps must be an integer between 1 and 65536, got '65537'\n" },
+	{ BASE "[limits]\napps = -1\n", "t.conf:6: apps must be an integer between 1 and 65536, got '-1'\n" },
+	{ BASE "[limits]\napps = +5\n", "t.conf:6: apps must be an integer between 1 and 65536, got '+5'\n" },
+	{ BASE "[limits]\napps = 0x10\n", "t.conf:6: apps must be an integer between 1 and 65536, got '0x10'\n" },
+	{ BASE "[limits]\napps = 12abc\n", "t.conf:6: apps must be an integer between 1 and 65536, got '12abc'\n" },
+	{ BASE "[limits]\napps = 1 2\n", "t.conf:6: apps must be an integer between 1 and 65536, got '1 2'\n" },
+	{ BASE "[limits]\napps = 99999999999999999999999\n",
+	  "t.conf:6: apps must be an integer between 1 and 65536, got '99999999999999999999999'\n" },
+	{ BASE "[limits]\nqueues_per_app = 65\n",
+	  "t.conf:6: queues_per_app must be an integer between 1 and 64, got '65'\n" },
+	{ BASE "[limits]\nbindings_per_app = 0\n",
+	  "t.conf:6: bindings_per_app must be an integer between 1 and 65536, got '0'\n" },
+	{ BASE "[limits]\nbindings = 1048577\n",
+	  "t.conf:6: bindings must be an integer between 1 and 1048576, got '1048577'\n" },
+	{ BASE "[datapath]\nmbufs = 1022\n",
+	  "t.conf:6: mbufs must be an integer between 1023 and 1048575, got '1022'\n" },
+	{ BASE "[datapath]\nburst = 257\n", "t.conf:6: burst must be an integer between 1 and 256, got '257'\n" },
+	{ BASE "[control]\nmode = 0778\n", "t.conf:6: mode must be an octal mode between 0 and 0777, got '0778'\n" },
+	{ BASE "[control]\nmode = 01000\n", "t.conf:6: mode must be an octal mode between 0 and 0777, got '01000'\n" },
+	{ BASE "[control]\nmode = -0660\n", "t.conf:6: mode must be an octal mode between 0 and 0777, got '-0660'\n" },
+	{ BASE "[control]\nsocket = run/mstackd.sock\n",
+	  "t.conf:6: socket must be an absolute path, got 'run/mstackd.sock'\n" },
+	{ BASE "[control]\ngroup = wheel!\n", "t.conf:6: group must be " GROUP_EXPECT ", got 'wheel!'\n" },
+	{ BASE "[control]\nadmin_group = a b\n", "t.conf:6: admin_group must be " GROUP_EXPECT ", got 'a b'\n" },
+	{ BASE "address = 10.0.0.1\n", "t.conf:5: address must be " ADDR_EXPECT ", got '10.0.0.1'\n" },
+	{ BASE "address = 10.0.0.1/33\n", "t.conf:5: address must be " ADDR_EXPECT ", got '10.0.0.1/33'\n" },
+	{ BASE "address = 10.0.0.1/\n", "t.conf:5: address must be " ADDR_EXPECT ", got '10.0.0.1/'\n" },
+	{ BASE "address = 10.0.0.1/24x\n", "t.conf:5: address must be " ADDR_EXPECT ", got '10.0.0.1/24x'\n" },
+	{ BASE "address = 10.0.0.1/-1\n", "t.conf:5: address must be " ADDR_EXPECT ", got '10.0.0.1/-1'\n" },
+	{ BASE "address = 10.0.0/24\n", "t.conf:5: address must be " ADDR_EXPECT ", got '10.0.0/24'\n" },
+	{ BASE "address = 10.0.0.256/24\n", "t.conf:5: address must be " ADDR_EXPECT ", got '10.0.0.256/24'\n" },
+	{ BASE "address = fd00::1/129\n", "t.conf:5: address must be " ADDR_EXPECT ", got 'fd00::1/129'\n" },
+	{ BASE "address = fe80::1%eth0/64\n", "t.conf:5: address must be " ADDR_EXPECT ", got 'fe80::1%eth0/64'\n" },
+	{ BASE "address = mstack.example/24\n",
+	  "t.conf:5: address must be " ADDR_EXPECT ", got 'mstack.example/24'\n" },
+	{ "[nic]\ndevargs = x\n[host]\ntap = a/b\n", "t.conf:4: tap must be " TAP_EXPECT ", got 'a/b'\n" },
+	{ "[nic]\ndevargs = x\n[host]\ntap = a b\n", "t.conf:4: tap must be " TAP_EXPECT ", got 'a b'\n" },
+	{ "[nic]\ndevargs = x\n[host]\ntap = a:b\n", "t.conf:4: tap must be " TAP_EXPECT ", got 'a:b'\n" },
+	{ "[nic]\ndevargs = x\n[host]\ntap = .\n", "t.conf:4: tap must be " TAP_EXPECT ", got '.'\n" },
+	{ "[nic]\ndevargs = x\n[host]\ntap = ..\n", "t.conf:4: tap must be " TAP_EXPECT ", got '..'\n" },
 };
 
 START_TEST(test_bad_value_is_reported_with_what_was_expected)
@@ -414,38 +424,37 @@ END_TEST
 
 START_TEST(test_every_error_in_a_file_is_reported_with_its_own_line)
 {
-	const char *text = "; broken on purpose\n"		/* 1 */
-			   "burst = 8\n"			/* 2 */
-			   "[nic]\n"				/* 3 */
-			   "devargs = net_af_packet0\n"		/* 4 */
-			   "rx_desc = 1000\n"			/* 5 */
-			   "speed = 10G\n"			/* 6 */
-			   "[nic\n"				/* 7 */
-			   "[host]\n"				/* 8 */
-			   "address = 10.0.0.1\n"		/* 9 */
-			   "just some words\n"			/* 10 */
-			   "[datapath]\n"			/* 11 */
-			   "burst = 16\n"			/* 12 */
-			   "burst = 64\n"			/* 13 */
-			   "mbufs =\n"				/* 14 */
-			   "[stats]\n"				/* 15 */
-			   "interval = 1\n"			/* 16 */
-			   "[control]\n"			/* 17 */
-			   "mode = 999\n";			/* 18 */
+	const char *text = "; broken on purpose\n"      /* 1 */
+			   "burst = 8\n"                /* 2 */
+			   "[nic]\n"                    /* 3 */
+			   "devargs = net_af_packet0\n" /* 4 */
+			   "rx_desc = 1000\n"           /* 5 */
+			   "speed = 10G\n"              /* 6 */
+			   "[nic\n"                     /* 7 */
+			   "[host]\n"                   /* 8 */
+			   "address = 10.0.0.1\n"       /* 9 */
+			   "just some words\n"          /* 10 */
+			   "[datapath]\n"               /* 11 */
+			   "burst = 16\n"               /* 12 */
+			   "burst = 64\n"               /* 13 */
+			   "mbufs =\n"                  /* 14 */
+			   "[stats]\n"                  /* 15 */
+			   "interval = 1\n"             /* 16 */
+			   "[control]\n"                /* 17 */
+			   "mode = 999\n";              /* 18 */
 
 	ck_assert_int_eq(conf_test_parse(text), 11);
-	ck_assert_str_eq(errout,
-			 "t.conf:2: key 'burst' before any section\n"
-			 "t.conf:5: rx_desc must be a power of two between 64 and 4096, got '1000'\n"
-			 "t.conf:6: unknown key 'speed' in section [nic]\n"
-			 "t.conf:7: malformed section header, expected [name]\n"
-			 "t.conf:9: address must be " ADDR_EXPECT ", got '10.0.0.1'\n"
-			 "t.conf:10: expected 'key = value' or '[section]'\n"
-			 "t.conf:13: duplicate key 'burst' in section [datapath], first set on line 12\n"
-			 "t.conf:14: empty value for key 'mbufs'\n"
-			 "t.conf:15: unknown section [stats]\n"
-			 "t.conf:18: mode must be an octal mode between 0 and 0777, got '999'\n"
-			 "t.conf: missing required key [host] tap\n");
+	ck_assert_str_eq(errout, "t.conf:2: key 'burst' before any section\n"
+				 "t.conf:5: rx_desc must be a power of two between 64 and 4096, got '1000'\n"
+				 "t.conf:6: unknown key 'speed' in section [nic]\n"
+				 "t.conf:7: malformed section header, expected [name]\n"
+				 "t.conf:9: address must be " ADDR_EXPECT ", got '10.0.0.1'\n"
+				 "t.conf:10: expected 'key = value' or '[section]'\n"
+				 "t.conf:13: duplicate key 'burst' in section [datapath], first set on line 12\n"
+				 "t.conf:14: empty value for key 'mbufs'\n"
+				 "t.conf:15: unknown section [stats]\n"
+				 "t.conf:18: mode must be an octal mode between 0 and 0777, got '999'\n"
+				 "t.conf: missing required key [host] tap\n");
 	ck_assert_uint_eq(conf.burst, 16);
 }
 END_TEST

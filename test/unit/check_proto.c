@@ -28,14 +28,10 @@ static void fill(void *p, size_t n, unsigned seed)
 static size_t list_entry(uint16_t t)
 {
 	switch (t) {
-	case MS_MSG_APPS:
-		return sizeof(struct ms_app_info);
-	case MS_MSG_BINDINGS:
-		return sizeof(struct ms_binding_info);
-	case MS_MSG_STATS:
-		return sizeof(struct ms_counter);
-	default:
-		return 0;
+	case MS_MSG_APPS: return sizeof(struct ms_app_info);
+	case MS_MSG_BINDINGS: return sizeof(struct ms_binding_info);
+	case MS_MSG_STATS: return sizeof(struct ms_counter);
+	default: return 0;
 	}
 }
 
@@ -45,7 +41,7 @@ static uint32_t valid_body(uint16_t type, uint32_t count, uint32_t total)
 	size_t entry = list_entry(type & ~MS_MSG_REPLY);
 
 	if ((type & MS_MSG_REPLY) && entry) {
-		struct ms_list_hdr lh = {.total = total, .count = count};
+		struct ms_list_hdr lh = { .total = total, .count = count };
 
 		memcpy(body, &lh, sizeof(lh));
 		fill(body + sizeof(lh), count * entry, type);
@@ -130,7 +126,7 @@ START_TEST(test_every_reply_type_round_trips)
 	for (uint16_t t = 1; t <= MS_MSG_TYPE_MAX; t++) {
 		uint16_t rt = t | MS_MSG_REPLY;
 		/* lists: empty, partial page, full page */
-		uint32_t counts[] = {0, 2, 3};
+		uint32_t counts[] = { 0, 2, 3 };
 
 		for (size_t i = 0; i < (list_entry(t) ? 3 : 1); i++) {
 			uint32_t blen = valid_body(rt, counts[i], 3);
@@ -139,8 +135,7 @@ START_TEST(test_every_reply_type_round_trips)
 			const void *b = NULL;
 
 			ck_assert_int_gt(n, 0);
-			ck_assert_msg(ms_msg_unpack(msg, (size_t)n, &h, &b) == 0, "type %u count %u",
-				      t, counts[i]);
+			ck_assert_msg(ms_msg_unpack(msg, (size_t)n, &h, &b) == 0, "type %u count %u", t, counts[i]);
 			ck_assert_uint_eq(h.type, rt);
 			ck_assert_uint_eq(h.len, blen);
 			ck_assert_uint_eq(h.req_id, 42);
@@ -167,7 +162,7 @@ END_TEST
 
 START_TEST(test_reply_status_at_errno_bounds_is_accepted)
 {
-	int32_t ok[] = {-1, -4095};
+	int32_t ok[] = { -1, -4095 };
 
 	for (size_t i = 0; i < 2; i++) {
 		ssize_t n = ms_msg_pack(msg, sizeof(msg), MS_MSG_BIND | MS_MSG_REPLY, 1, ok[i], NULL, 0);
@@ -179,15 +174,14 @@ END_TEST
 START_TEST(test_every_shorter_length_of_a_valid_message_is_rejected)
 {
 	for (uint16_t t = 1; t <= MS_MSG_TYPE_MAX; t++) {
-		uint16_t types[2] = {t, t | MS_MSG_REPLY};
+		uint16_t types[2] = { t, t | MS_MSG_REPLY };
 
 		for (int r = 0; r < 2; r++) {
 			size_t full = valid_msg(types[r]);
 
 			ck_assert_int_eq(unpack(full), 0);
 			for (size_t len = 0; len < full; len++)
-				ck_assert_msg(unpack(len) == -EPROTO, "type 0x%x len %zu of %zu",
-					      types[r], len, full);
+				ck_assert_msg(unpack(len) == -EPROTO, "type 0x%x len %zu of %zu", types[r], len, full);
 		}
 	}
 }
@@ -195,9 +189,9 @@ END_TEST
 
 START_TEST(test_message_over_msg_max_is_rejected_with_emsgsize)
 {
-	struct ms_msg_hdr h = {.version = MS_PROTO_VERSION,
-			       .type = MS_MSG_STATS | MS_MSG_REPLY,
-			       .len = MS_MSG_MAX + 1 - sizeof(h)};
+	struct ms_msg_hdr h = { .version = MS_PROTO_VERSION,
+				.type = MS_MSG_STATS | MS_MSG_REPLY,
+				.len = MS_MSG_MAX + 1 - sizeof(h) };
 
 	set_hdr(&h);
 	ck_assert_int_eq(unpack(MS_MSG_MAX + 1), -EMSGSIZE);
@@ -209,18 +203,13 @@ START_TEST(test_pack_refuses_body_over_msg_max_and_short_buffer)
 {
 	uint32_t max_body = MS_MSG_MAX - sizeof(struct ms_msg_hdr);
 
-	ck_assert_int_eq(ms_msg_pack(msg, sizeof(msg), MS_MSG_STATS | MS_MSG_REPLY, 1, 0, body,
-				     max_body + 1),
+	ck_assert_int_eq(ms_msg_pack(msg, sizeof(msg), MS_MSG_STATS | MS_MSG_REPLY, 1, 0, body, max_body + 1),
 			 -EMSGSIZE);
-	ck_assert_int_eq(ms_msg_pack(msg, sizeof(msg), MS_MSG_STATS | MS_MSG_REPLY, 1, 0, body,
-				     UINT32_MAX),
-			 -EMSGSIZE);
-	ck_assert_int_eq(ms_msg_pack(msg, sizeof(msg), MS_MSG_STATS | MS_MSG_REPLY, 1, 0, body,
-				     max_body),
-			 MS_MSG_MAX);
-	ck_assert_int_eq(ms_msg_pack(msg, sizeof(struct ms_msg_hdr) + 19, MS_MSG_BIND, 1, 0, body,
-				     sizeof(struct ms_tuple)),
-			 -EMSGSIZE);
+	ck_assert_int_eq(ms_msg_pack(msg, sizeof(msg), MS_MSG_STATS | MS_MSG_REPLY, 1, 0, body, UINT32_MAX), -EMSGSIZE);
+	ck_assert_int_eq(ms_msg_pack(msg, sizeof(msg), MS_MSG_STATS | MS_MSG_REPLY, 1, 0, body, max_body), MS_MSG_MAX);
+	ck_assert_int_eq(
+	    ms_msg_pack(msg, sizeof(struct ms_msg_hdr) + 19, MS_MSG_BIND, 1, 0, body, sizeof(struct ms_tuple)),
+	    -EMSGSIZE);
 	ck_assert_int_eq(ms_msg_pack(msg, 4, MS_MSG_STATUS, 1, 0, NULL, 0), -EMSGSIZE);
 	ck_assert_int_eq(ms_msg_pack(msg, sizeof(msg), MS_MSG_BIND, 1, 0, NULL, 20), -EINVAL);
 }
@@ -244,7 +233,7 @@ START_TEST(test_body_size_wrong_for_type_is_rejected)
 {
 	/* consistent framing, but one byte more or less than the type's body */
 	for (uint16_t t = 1; t <= MS_MSG_TYPE_MAX; t++) {
-		uint16_t types[2] = {t, t | MS_MSG_REPLY};
+		uint16_t types[2] = { t, t | MS_MSG_REPLY };
 
 		for (int r = 0; r < 2; r++) {
 			long sz = ms_msg_body_size(types[r]);
@@ -265,13 +254,8 @@ END_TEST
 
 START_TEST(test_unknown_type_is_rejected)
 {
-	uint16_t bad[] = {0,
-			  MS_MSG_TYPE_MAX + 1,
-			  MS_MSG_REPLY,
-			  (MS_MSG_TYPE_MAX + 1) | MS_MSG_REPLY,
-			  0x7fff,
-			  0xffff,
-			  MS_MSG_BIND | 0x4000};
+	uint16_t bad[] = { 0,      MS_MSG_TYPE_MAX + 1, MS_MSG_REPLY, (MS_MSG_TYPE_MAX + 1) | MS_MSG_REPLY, 0x7fff,
+			   0xffff, MS_MSG_BIND | 0x4000 };
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		ssize_t n = ms_msg_pack(msg, sizeof(msg), bad[i], 1, 0, NULL, 0);
@@ -284,7 +268,7 @@ END_TEST
 
 START_TEST(test_wrong_version_is_rejected)
 {
-	uint16_t bad[] = {0, MS_PROTO_VERSION + 1, 0xffff};
+	uint16_t bad[] = { 0, MS_PROTO_VERSION + 1, 0xffff };
 	size_t full = valid_msg(MS_MSG_BIND);
 
 	for (size_t i = 0; i < 3; i++) {
@@ -299,8 +283,8 @@ END_TEST
 
 START_TEST(test_error_reply_with_body_is_rejected)
 {
-	ssize_t n = ms_msg_pack(msg, sizeof(msg), MS_MSG_BIND | MS_MSG_REPLY, 1, -EINVAL, body,
-				sizeof(struct ms_tuple));
+	ssize_t n =
+	    ms_msg_pack(msg, sizeof(msg), MS_MSG_BIND | MS_MSG_REPLY, 1, -EINVAL, body, sizeof(struct ms_tuple));
 
 	ck_assert_int_eq(unpack((size_t)n), -EPROTO);
 }
@@ -308,11 +292,10 @@ END_TEST
 
 START_TEST(test_reply_status_outside_errno_range_is_rejected)
 {
-	int32_t bad[] = {1, 4095, -4096, INT32_MIN, INT32_MAX};
+	int32_t bad[] = { 1, 4095, -4096, INT32_MIN, INT32_MAX };
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		ssize_t n = ms_msg_pack(msg, sizeof(msg), MS_MSG_UNBIND | MS_MSG_REPLY, 1, bad[i],
-					NULL, 0);
+		ssize_t n = ms_msg_pack(msg, sizeof(msg), MS_MSG_UNBIND | MS_MSG_REPLY, 1, bad[i], NULL, 0);
 
 		ck_assert_msg(unpack((size_t)n) == -EPROTO, "status %d", bad[i]);
 	}
@@ -321,7 +304,7 @@ END_TEST
 
 START_TEST(test_request_with_nonzero_status_is_rejected)
 {
-	int32_t bad[] = {-EPERM, 1};
+	int32_t bad[] = { -EPERM, 1 };
 
 	for (size_t i = 0; i < 2; i++) {
 		ssize_t n = ms_msg_pack(msg, sizeof(msg), MS_MSG_STATUS, 1, bad[i], NULL, 0);
@@ -344,7 +327,7 @@ START_TEST(test_list_reply_with_count_not_matching_body_is_rejected)
 {
 	uint16_t rt = MS_MSG_BINDINGS | MS_MSG_REPLY;
 	uint32_t blen = valid_body(rt, 2, 5);
-	struct ms_list_hdr lh = {.total = 5};
+	struct ms_list_hdr lh = { .total = 5 };
 	ssize_t n;
 
 	for (uint32_t c = 0; c <= 5; c++) {
@@ -371,8 +354,7 @@ END_TEST
 START_TEST(test_list_reply_shorter_than_list_header_is_rejected)
 {
 	for (uint32_t blen = 0; blen < sizeof(struct ms_list_hdr); blen++) {
-		ssize_t n = ms_msg_pack(msg, sizeof(msg), MS_MSG_STATS | MS_MSG_REPLY, 1, 0, body,
-					blen);
+		ssize_t n = ms_msg_pack(msg, sizeof(msg), MS_MSG_STATS | MS_MSG_REPLY, 1, 0, body, blen);
 
 		ck_assert_int_eq(unpack((size_t)n), -EPROTO);
 	}
@@ -395,14 +377,12 @@ END_TEST
 START_TEST(test_body_size_table_matches_the_header)
 {
 	ck_assert_int_eq(ms_msg_body_size(MS_MSG_HELLO), sizeof(struct ms_hello));
-	ck_assert_int_eq(ms_msg_body_size(MS_MSG_HELLO | MS_MSG_REPLY),
-			 sizeof(struct ms_hello_reply));
+	ck_assert_int_eq(ms_msg_body_size(MS_MSG_HELLO | MS_MSG_REPLY), sizeof(struct ms_hello_reply));
 	ck_assert_int_eq(ms_msg_body_size(MS_MSG_BIND), sizeof(struct ms_tuple));
 	ck_assert_int_eq(ms_msg_body_size(MS_MSG_BIND | MS_MSG_REPLY), sizeof(struct ms_tuple));
 	ck_assert_int_eq(ms_msg_body_size(MS_MSG_UNBIND | MS_MSG_REPLY), 0);
 	ck_assert_int_eq(ms_msg_body_size(MS_MSG_RESOLVE), sizeof(struct ms_resolve));
-	ck_assert_int_eq(ms_msg_body_size(MS_MSG_RESOLVE | MS_MSG_REPLY),
-			 sizeof(struct ms_resolve_reply));
+	ck_assert_int_eq(ms_msg_body_size(MS_MSG_RESOLVE | MS_MSG_REPLY), sizeof(struct ms_resolve_reply));
 	ck_assert_int_eq(ms_msg_body_size(MS_MSG_STATUS), 0);
 	ck_assert_int_eq(ms_msg_body_size(MS_MSG_STATUS | MS_MSG_REPLY), sizeof(struct ms_status));
 	ck_assert_int_eq(ms_msg_body_size(MS_MSG_APPS), sizeof(struct ms_list_req));
@@ -466,7 +446,7 @@ START_TEST(test_send_recv_passes_two_working_cloexec_fds)
 
 	ck_assert_int_eq(pipe(p1), 0);
 	ck_assert_int_eq(pipe(p2), 0);
-	ck_assert_int_eq(ms_msg_send(sp[0], msg, full, (int[]){p1[1], p2[1]}, 2), 0);
+	ck_assert_int_eq(ms_msg_send(sp[0], msg, full, (int[]){ p1[1], p2[1] }, 2), 0);
 	close(p1[1]);
 	close(p2[1]);
 
@@ -497,7 +477,7 @@ START_TEST(test_recv_with_fewer_fd_slots_closes_the_extra_fds)
 	ck_assert_int_eq(pipe(p1), 0);
 	ck_assert_int_eq(pipe2(p2, O_NONBLOCK), 0);
 	ck_assert_int_eq(fcntl(p1[0], F_SETFL, O_NONBLOCK), 0);
-	ck_assert_int_eq(ms_msg_send(sp[0], msg, full, (int[]){p1[1], p2[1]}, 2), 0);
+	ck_assert_int_eq(ms_msg_send(sp[0], msg, full, (int[]){ p1[1], p2[1] }, 2), 0);
 	close(p1[1]);
 	close(p2[1]);
 
@@ -558,11 +538,10 @@ START_TEST(test_recv_of_more_fds_than_control_room_returns_emsgsize_and_leaks_no
 	} ctl;
 	int p[2], fds[MS_MSG_FDS_MAX], nfds = MS_MSG_FDS_MAX, before;
 	size_t full = valid_msg(MS_MSG_STATUS);
-	struct iovec iov = {.iov_base = msg, .iov_len = full};
-	struct msghdr mh = {.msg_iov = &iov,
-			    .msg_iovlen = 1,
-			    .msg_control = ctl.buf,
-			    .msg_controllen = sizeof(ctl.buf)};
+	struct iovec iov = { .iov_base = msg, .iov_len = full };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf)
+	};
 	struct cmsghdr *cm;
 	char c;
 
@@ -588,7 +567,7 @@ END_TEST
 
 START_TEST(test_send_refuses_more_than_fds_max)
 {
-	int fds[MS_MSG_FDS_MAX + 1] = {0};
+	int fds[MS_MSG_FDS_MAX + 1] = { 0 };
 	size_t full = valid_msg(MS_MSG_STATUS);
 
 	ck_assert_int_eq(ms_msg_send(sp[0], msg, full, fds, MS_MSG_FDS_MAX + 1), -EINVAL);
@@ -603,7 +582,7 @@ START_TEST(test_send_carries_fds_max_fds)
 	size_t full = valid_msg(MS_MSG_STATUS);
 
 	ck_assert_int_eq(pipe(p), 0);
-	ck_assert_int_eq(ms_msg_send(sp[0], msg, full, (int[]){p[0], p[1], p[0], p[1]}, 4), 0);
+	ck_assert_int_eq(ms_msg_send(sp[0], msg, full, (int[]){ p[0], p[1], p[0], p[1] }, 4), 0);
 	ck_assert_int_eq(ms_msg_recv(sp[1], rbuf, sizeof(rbuf), fds, &nfds), (ssize_t)full);
 	ck_assert_int_eq(nfds, 4);
 	for (int i = 0; i < 4; i++)
@@ -668,7 +647,7 @@ static void assert_round_trip(const char *proto, const char *ap, const char *tex
 START_TEST(test_tuple_ipv4_parses_and_formats_back)
 {
 	struct ms_tuple t;
-	const uint8_t a[16] = {10, 0, 0, 1};
+	const uint8_t a[16] = { 10, 0, 0, 1 };
 
 	assert_round_trip("udp", "10.0.0.1:7000", "udp 10.0.0.1:7000");
 	ck_assert_int_eq(ms_tuple_parse("udp", "10.0.0.1:7000", &t), 0);
@@ -684,7 +663,7 @@ END_TEST
 START_TEST(test_tuple_ipv6_parses_and_formats_back_in_brackets)
 {
 	struct ms_tuple t;
-	const uint8_t a[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+	const uint8_t a[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
 
 	assert_round_trip("tcp", "[2001:db8::1]:80", "tcp [2001:db8::1]:80");
 	ck_assert_int_eq(ms_tuple_parse("tcp", "[2001:db8::1]:80", &t), 0);
@@ -700,7 +679,7 @@ END_TEST
 START_TEST(test_tuple_any_ipv4_is_star_or_zero_address)
 {
 	struct ms_tuple t, u;
-	const uint8_t zero[16] = {0};
+	const uint8_t zero[16] = { 0 };
 
 	assert_round_trip("udp", "*:53", "udp *:53");
 	ck_assert_int_eq(ms_tuple_parse("udp", "*:53", &t), 0);
@@ -715,7 +694,7 @@ END_TEST
 START_TEST(test_tuple_any_ipv6_is_bracketed_double_colon)
 {
 	struct ms_tuple t;
-	const uint8_t zero[16] = {0};
+	const uint8_t zero[16] = { 0 };
 
 	assert_round_trip("tcp", "[::]:443", "tcp [::]:443");
 	ck_assert_int_eq(ms_tuple_parse("tcp", "[::]:443", &t), 0);
@@ -728,53 +707,53 @@ START_TEST(test_tuple_parse_rejects_bad_input_and_leaves_tuple_untouched)
 {
 	static const char *const bad[][2] = {
 		/* bad proto */
-		{"UDP", "10.0.0.1:80"},
-		{"sctp", "10.0.0.1:80"},
-		{"", "10.0.0.1:80"},
-		{"udp ", "10.0.0.1:80"},
+		{ "UDP", "10.0.0.1:80" },
+		{ "sctp", "10.0.0.1:80" },
+		{ "", "10.0.0.1:80" },
+		{ "udp ", "10.0.0.1:80" },
 		/* no port */
-		{"udp", "10.0.0.1"},
-		{"udp", "10.0.0.1:"},
-		{"udp", "[::1]"},
-		{"udp", "[::1]:"},
+		{ "udp", "10.0.0.1" },
+		{ "udp", "10.0.0.1:" },
+		{ "udp", "[::1]" },
+		{ "udp", "[::1]:" },
 		/* port out of range or not plain decimal */
-		{"udp", "10.0.0.1:65536"},
-		{"udp", "10.0.0.1:99999999999999999999999"},
-		{"udp", "10.0.0.1:-1"},
-		{"udp", "10.0.0.1:+1"},
-		{"udp", "10.0.0.1: 1"},
-		{"udp", "10.0.0.1:0x10"},
+		{ "udp", "10.0.0.1:65536" },
+		{ "udp", "10.0.0.1:99999999999999999999999" },
+		{ "udp", "10.0.0.1:-1" },
+		{ "udp", "10.0.0.1:+1" },
+		{ "udp", "10.0.0.1: 1" },
+		{ "udp", "10.0.0.1:0x10" },
 		/* junk after the port */
-		{"udp", "10.0.0.1:80x"},
-		{"udp", "10.0.0.1:80 "},
-		{"udp", "10.0.0.1:80:81"},
-		{"udp", "[::1]:80]"},
+		{ "udp", "10.0.0.1:80x" },
+		{ "udp", "10.0.0.1:80 " },
+		{ "udp", "10.0.0.1:80:81" },
+		{ "udp", "[::1]:80]" },
 		/* brackets */
-		{"udp", "[::1:80"},
-		{"udp", "::1]:80"},
-		{"udp", "[::1]80"},
-		{"udp", "::1:80"},
-		{"udp", "[]:80"},
-		{"udp", "[*]:80"},
-		{"udp", "[10.0.0.1]:80"},
+		{ "udp", "[::1:80" },
+		{ "udp", "::1]:80" },
+		{ "udp", "[::1]80" },
+		{ "udp", "::1:80" },
+		{ "udp", "[]:80" },
+		{ "udp", "[*]:80" },
+		{ "udp", "[10.0.0.1]:80" },
 		/* bad address */
-		{"udp", "10.0.0.256:80"},
-		{"udp", "10.0.0:80"},
-		{"udp", "host:80"},
-		{"udp", ":80"},
-		{"udp", "**:80"},
-		{"udp", " 10.0.0.1:80"},
-		{"udp", "[2001:db8::g]:80"},
-		{"udp", "[0000:0000:0000:0000:0000:0000:0000:0000:0000:0000]:80"},
-		{"udp", ""},
+		{ "udp", "10.0.0.256:80" },
+		{ "udp", "10.0.0:80" },
+		{ "udp", "host:80" },
+		{ "udp", ":80" },
+		{ "udp", "**:80" },
+		{ "udp", " 10.0.0.1:80" },
+		{ "udp", "[2001:db8::g]:80" },
+		{ "udp", "[0000:0000:0000:0000:0000:0000:0000:0000:0000:0000]:80" },
+		{ "udp", "" },
 	};
 	struct ms_tuple t, orig;
 
 	memset(&t, 0xa5, sizeof(t));
 	orig = t;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		ck_assert_msg(ms_tuple_parse(bad[i][0], bad[i][1], &t) == -EINVAL, "accepted '%s' '%s'",
-			      bad[i][0], bad[i][1]);
+		ck_assert_msg(ms_tuple_parse(bad[i][0], bad[i][1], &t) == -EINVAL, "accepted '%s' '%s'", bad[i][0],
+			      bad[i][1]);
 		ck_assert_mem_eq(&t, &orig, sizeof(t));
 	}
 	ck_assert_int_eq(ms_tuple_parse(NULL, "1.2.3.4:5", &t), -EINVAL);
@@ -804,7 +783,7 @@ END_TEST
 
 START_TEST(test_tuple_format_refuses_invalid_tuple_and_truncates_like_snprintf)
 {
-	struct ms_tuple t = {.proto = 99, .family = AF_INET};
+	struct ms_tuple t = { .proto = 99, .family = AF_INET };
 	char small[8];
 
 	ck_assert_int_eq(ms_tuple_format(&t, small, sizeof(small)), -EINVAL);

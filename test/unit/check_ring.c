@@ -27,7 +27,7 @@
 
 #define RING 64u /* default slots per ring in these tests */
 
-static struct app *g_app;	  /* the daemon's side */
+static struct app *g_app;      /* the daemon's side */
 static struct ms_session *g_s; /* the client's side */
 
 struct fake_srv {
@@ -86,9 +86,9 @@ static void *fake_srv_run(void *arg)
 static void ring_attach(uint32_t ring_size, uint16_t nqueues)
 {
 	static unsigned seq;
-	struct ms_attach_opts opts = {.name = "check_ring", .nqueues = nqueues, .ring_size = ring_size};
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	struct fake_srv srv = {.lfd = -1};
+	struct ms_attach_opts opts = { .name = "check_ring", .nqueues = nqueues, .ring_size = ring_size };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct fake_srv srv = { .lfd = -1 };
 	pthread_t th;
 	int rc;
 
@@ -147,7 +147,7 @@ static int frame_is(const uint8_t *f, uint32_t len, uint32_t seq)
 /* A length from 14 to MS_BUF_SIZE that depends on seq. */
 static uint32_t len_of(uint32_t seq)
 {
-	static const uint32_t lens[] = {14, 60, 64, 1514, MS_BUF_SIZE, 15, 128, 999};
+	static const uint32_t lens[] = { 14, 60, 64, 1514, MS_BUF_SIZE, 15, 128, 999 };
 
 	return lens[seq % (sizeof(lens) / sizeof(lens[0]))];
 }
@@ -301,12 +301,12 @@ START_TEST(test_rx_frame_over_buffer_size_is_refused_and_not_written)
 END_TEST
 
 /* Start values for the wrap-around tests: 0, and just before the 32-bit counters overflow. */
-static const uint32_t wrap_starts[] = {0, UINT32_MAX - 37, UINT32_MAX, 0x80000000u - 5};
+static const uint32_t wrap_starts[] = { 0, UINT32_MAX - 37, UINT32_MAX, 0x80000000u - 5 };
 
 START_TEST(test_rx_indices_wrap_with_varying_batch_and_burst_sizes)
 {
 	const uint32_t start = wrap_starts[_i];
-	static const unsigned batches[] = {1, 7, RING, 3, RING - 1, 16, 2, 33, 5};
+	static const unsigned batches[] = { 1, 7, RING, 3, RING - 1, 16, 2, 33, 5 };
 	uint32_t produced = 0, consumed = 0;
 	struct ms_pkt p[RING];
 
@@ -425,7 +425,7 @@ END_TEST
 START_TEST(test_tx_indices_wrap_with_varying_batch_sizes)
 {
 	const uint32_t start = wrap_starts[_i];
-	static const unsigned batches[] = {1, RING, 9, 2, RING - 3, 17, 4};
+	static const unsigned batches[] = { 1, RING, 9, 2, RING - 3, 17, 4 };
 	uint32_t sent = 0, taken = 0;
 	struct ms_pkt p[RING];
 
@@ -457,7 +457,7 @@ END_TEST
 /* ------------------------------------------------------------ hostile */
 
 /* Tails an rx ring can never have, relative to the daemon's head: they claim more than a ring or a future. */
-static const int64_t bad_rx_tails[] = {5, 1, -(int64_t)RING - 1, 0x80000000, -0x7fffffff};
+static const int64_t bad_rx_tails[] = { 5, 1, -(int64_t)RING - 1, 0x80000000, -0x7fffffff };
 
 START_TEST(test_rx_put_refuses_an_impossible_tail_without_writing)
 {
@@ -514,7 +514,7 @@ START_TEST(test_rx_put_treats_a_tail_exactly_one_ring_behind_as_full_not_bad)
 END_TEST
 
 /* Heads a tx ring can never have, relative to the daemon's tail. */
-static const int64_t bad_tx_heads[] = {RING + 1, -1, 0x80000000, -(int64_t)RING, 0xffffff};
+static const int64_t bad_tx_heads[] = { RING + 1, -1, 0x80000000, -(int64_t)RING, 0xffffff };
 
 START_TEST(test_tx_avail_refuses_an_impossible_head_and_consumes_nothing)
 {
@@ -543,7 +543,7 @@ START_TEST(test_tx_avail_refuses_an_impossible_head_and_consumes_nothing)
 }
 END_TEST
 
-static const uint32_t bad_tx_lens[] = {0, 13, MS_BUF_SIZE + 1, 0xffffffffu, 0x80000000u};
+static const uint32_t bad_tx_lens[] = { 0, 13, MS_BUF_SIZE + 1, 0xffffffffu, 0x80000000u };
 
 START_TEST(test_tx_frame_refuses_a_length_out_of_bounds_and_counts_it)
 {

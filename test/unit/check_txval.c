@@ -21,8 +21,8 @@
  * The binding table is a small array searched by the env's owner() callback.
  */
 
-static const uint8_t nic_mac[6] = {0x02, 0x00, 0x5e, 0x10, 0x20, 0x30};
-static const uint8_t peer_mac[6] = {0x02, 0x99, 0x88, 0x77, 0x66, 0x55};
+static const uint8_t nic_mac[6] = { 0x02, 0x00, 0x5e, 0x10, 0x20, 0x30 };
+static const uint8_t peer_mac[6] = { 0x02, 0x99, 0x88, 0x77, 0x66, 0x55 };
 
 static struct {
 	struct ms_tuple t;
@@ -100,8 +100,8 @@ static void txval_setup(void)
 	static const struct {
 		uint8_t family;
 		const char *s;
-	} host[] = {{AF_INET, "10.0.0.1"},     {AF_INET, "10.0.0.2"},	  {AF_INET, "10.0.0.3"},
-		    {AF_INET6, "2001:db8::1"}, {AF_INET6, "2001:db8::2"}, {AF_INET6, "2001:db8::3"}};
+	} host[] = { { AF_INET, "10.0.0.1" },     { AF_INET, "10.0.0.2" },     { AF_INET, "10.0.0.3" },
+		     { AF_INET6, "2001:db8::1" }, { AF_INET6, "2001:db8::2" }, { AF_INET6, "2001:db8::3" } };
 	const unsigned nhost = sizeof(host) / sizeof(host[0]);
 
 	ntbl = 0;
@@ -146,9 +146,9 @@ struct fspec {
 	enum l4kind l4;
 	const char *src;
 	uint16_t sport;
-	uint16_t frag;	    /* IPv4 flags + fragment offset field, host order */
-	bool bad_csum;	    /* spoil the IPv4 header checksum */
-	bool vlan;	    /* one 802.1Q tag */
+	uint16_t frag;       /* IPv4 flags + fragment offset field, host order */
+	bool bad_csum;       /* spoil the IPv4 header checksum */
+	bool vlan;           /* one 802.1Q tag */
 	const uint8_t *smac; /* NULL: the NIC's */
 };
 
@@ -216,7 +216,7 @@ static uint32_t build(uint8_t *f, const struct fspec *sp)
 		memset(l4, 0, 32);
 		l4[0] = 135;
 		put_addr(AF_INET6, "2001:db8::99", l4 + 8); /* target */
-		l4[24] = 1;				     /* option: source link-layer address */
+		l4[24] = 1;                                 /* option: source link-layer address */
 		l4[25] = 1;
 		memcpy(l4 + 26, nic_mac, 6);
 		l4len = 32;
@@ -292,10 +292,10 @@ static enum txval_verdict check(const struct app *a, const struct fspec *sp)
 	return check_len(a, f, build(f, sp));
 }
 
-#define UDP4(a_, p_) (&(struct fspec){.family = AF_INET, .l4 = L4_UDP, .src = (a_), .sport = (p_)})
-#define TCP4(a_, p_) (&(struct fspec){.family = AF_INET, .l4 = L4_TCP, .src = (a_), .sport = (p_)})
-#define UDP6(a_, p_) (&(struct fspec){.family = AF_INET6, .l4 = L4_UDP, .src = (a_), .sport = (p_)})
-#define TCP6(a_, p_) (&(struct fspec){.family = AF_INET6, .l4 = L4_TCP, .src = (a_), .sport = (p_)})
+#define UDP4(a_, p_) (&(struct fspec){ .family = AF_INET, .l4 = L4_UDP, .src = (a_), .sport = (p_) })
+#define TCP4(a_, p_) (&(struct fspec){ .family = AF_INET, .l4 = L4_TCP, .src = (a_), .sport = (p_) })
+#define UDP6(a_, p_) (&(struct fspec){ .family = AF_INET6, .l4 = L4_UDP, .src = (a_), .sport = (p_) })
+#define TCP6(a_, p_) (&(struct fspec){ .family = AF_INET6, .l4 = L4_TCP, .src = (a_), .sport = (p_) })
 
 /* ------------------------------------------------------------ the source 3-tuple */
 
@@ -378,7 +378,7 @@ END_TEST
 
 START_TEST(test_vlan_tagged_frame_is_checked_like_an_untagged_one)
 {
-	struct fspec ok = {.family = AF_INET, .l4 = L4_UDP, .src = "10.0.0.1", .sport = 7000, .vlan = true};
+	struct fspec ok = { .family = AF_INET, .l4 = L4_UDP, .src = "10.0.0.1", .sport = 7000, .vlan = true };
 	struct fspec bad = ok;
 
 	bad.sport = 7001;
@@ -405,7 +405,7 @@ END_TEST
 
 START_TEST(test_foreign_source_mac_is_bad_src_mac)
 {
-	struct fspec sp = {.family = AF_INET, .l4 = L4_UDP, .src = "10.0.0.1", .sport = 7000, .smac = peer_mac};
+	struct fspec sp = { .family = AF_INET, .l4 = L4_UDP, .src = "10.0.0.1", .sport = 7000, .smac = peer_mac };
 	uint8_t mac[6];
 
 	ck_assert_int_eq(check(app_a, &sp), TXV_BAD_SRC_MAC);
@@ -420,7 +420,7 @@ END_TEST
 
 START_TEST(test_bad_ipv4_header_checksum_is_malformed)
 {
-	struct fspec sp = {.family = AF_INET, .l4 = L4_UDP, .src = "10.0.0.1", .sport = 7000, .bad_csum = true};
+	struct fspec sp = { .family = AF_INET, .l4 = L4_UDP, .src = "10.0.0.1", .sport = 7000, .bad_csum = true };
 
 	ck_assert_int_eq(check(app_a, &sp), TXV_MALFORMED);
 }
@@ -472,7 +472,7 @@ END_TEST
 
 START_TEST(test_icmpv4_echo_is_proto_denied)
 {
-	struct fspec sp = {.family = AF_INET, .l4 = L4_ICMP4_ECHO, .src = "10.0.0.1"};
+	struct fspec sp = { .family = AF_INET, .l4 = L4_ICMP4_ECHO, .src = "10.0.0.1" };
 
 	ck_assert_int_eq(check(app_a, &sp), TXV_PROTO_DENIED);
 }
@@ -480,8 +480,8 @@ END_TEST
 
 START_TEST(test_other_ip_protocols_are_proto_denied)
 {
-	struct fspec sctp = {.family = AF_INET, .l4 = L4_OTHER, .src = "10.0.0.1"};
-	struct fspec echo6 = {.family = AF_INET6, .l4 = L4_ICMP6_ECHO, .src = "2001:db8::1"};
+	struct fspec sctp = { .family = AF_INET, .l4 = L4_OTHER, .src = "10.0.0.1" };
+	struct fspec echo6 = { .family = AF_INET6, .l4 = L4_ICMP6_ECHO, .src = "2001:db8::1" };
 
 	ck_assert_int_eq(check(app_a, &sctp), TXV_PROTO_DENIED);
 	ck_assert_int_eq(check(app_a, &echo6), TXV_PROTO_DENIED);
@@ -556,7 +556,7 @@ END_TEST
 
 START_TEST(test_neighbour_solicitation_from_a_held_ipv6_address_is_ok)
 {
-	struct fspec sp = {.family = AF_INET6, .l4 = L4_ICMP6_NS, .src = "2001:db8::1"};
+	struct fspec sp = { .family = AF_INET6, .l4 = L4_ICMP6_NS, .src = "2001:db8::1" };
 
 	ck_assert_int_eq(check(app_a, &sp), TXV_OK);
 	/* B's IPv6 wildcard covers the host's IPv6 addresses. */
@@ -567,7 +567,7 @@ END_TEST
 
 START_TEST(test_neighbour_solicitation_from_another_address_is_spoofed)
 {
-	struct fspec sp = {.family = AF_INET6, .l4 = L4_ICMP6_NS, .src = "2001:db8::3"};
+	struct fspec sp = { .family = AF_INET6, .l4 = L4_ICMP6_NS, .src = "2001:db8::3" };
 
 	ck_assert_int_eq(check(app_a, &sp), TXV_SPOOFED); /* local, but A has no IPv6 wildcard */
 	sp.src = "fe80::1";
@@ -582,8 +582,8 @@ END_TEST
 START_TEST(test_icmpv6_other_than_neighbour_discovery_is_proto_denied)
 {
 	/* ND is types 133..137; MLD (130..132, 143) and the rest belong to the kernel. */
-	static const uint8_t types[] = {1, 128, 129, 130, 132, 138, 143, 255};
-	struct fspec sp = {.family = AF_INET6, .l4 = L4_ICMP6_NS, .src = "2001:db8::1"};
+	static const uint8_t types[] = { 1, 128, 129, 130, 132, 138, 143, 255 };
+	struct fspec sp = { .family = AF_INET6, .l4 = L4_ICMP6_NS, .src = "2001:db8::1" };
 	uint8_t f[256];
 	uint32_t len = build(f, &sp);
 
@@ -601,7 +601,7 @@ END_TEST
 START_TEST(test_icmpv6_header_missing_is_malformed)
 {
 	uint8_t f[256];
-	struct fspec sp = {.family = AF_INET6, .l4 = L4_ICMP6_NS, .src = "2001:db8::1"};
+	struct fspec sp = { .family = AF_INET6, .l4 = L4_ICMP6_NS, .src = "2001:db8::1" };
 
 	build(f, &sp);
 	put16(f + 14 + 4, 0); /* payload length 0: no ICMPv6 type byte */
@@ -612,7 +612,7 @@ END_TEST
 START_TEST(test_icmpv6_type_in_ethernet_padding_past_the_payload_is_malformed)
 {
 	uint8_t f[256];
-	struct fspec sp = {.family = AF_INET6, .l4 = L4_ICMP6_NS, .src = "2001:db8::1"};
+	struct fspec sp = { .family = AF_INET6, .l4 = L4_ICMP6_NS, .src = "2001:db8::1" };
 	uint32_t len = build(f, &sp);
 
 	/* Payload length 0, but the frame goes on (padding) with what looks like an NS. */
@@ -627,7 +627,7 @@ END_TEST
 
 START_TEST(test_ipv4_later_fragment_from_a_held_address_is_ok)
 {
-	struct fspec sp = {.family = AF_INET, .l4 = L4_UDP, .src = "10.0.0.1", .sport = 1, .frag = 185};
+	struct fspec sp = { .family = AF_INET, .l4 = L4_UDP, .src = "10.0.0.1", .sport = 1, .frag = 185 };
 
 	/* Offset 185 * 8: the "ports" in the payload are data and are not checked. */
 	ck_assert_int_eq(check(app_a, &sp), TXV_OK);
@@ -640,7 +640,7 @@ END_TEST
 
 START_TEST(test_ipv4_later_fragment_from_another_address_is_spoofed)
 {
-	struct fspec sp = {.family = AF_INET, .l4 = L4_UDP, .src = "10.0.0.2", .sport = 9000, .frag = 185};
+	struct fspec sp = { .family = AF_INET, .l4 = L4_UDP, .src = "10.0.0.2", .sport = 9000, .frag = 185 };
 
 	ck_assert_int_eq(check(app_a, &sp), TXV_OK); /* A's wildcard: 10.0.0.2 is local */
 	ck_assert_int_eq(check(app_b, &sp), TXV_OK);
@@ -653,7 +653,7 @@ END_TEST
 
 START_TEST(test_ipv4_first_fragment_is_checked_on_its_ports)
 {
-	struct fspec sp = {.family = AF_INET, .l4 = L4_UDP, .src = "10.0.0.1", .sport = 7000, .frag = 0x2000};
+	struct fspec sp = { .family = AF_INET, .l4 = L4_UDP, .src = "10.0.0.1", .sport = 7000, .frag = 0x2000 };
 
 	ck_assert_int_eq(check(app_a, &sp), TXV_OK);
 	sp.sport = 7001;
