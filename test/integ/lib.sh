@@ -31,6 +31,13 @@ integ_cleanup() {
 		kill -TERM "$DAEMON_PID" 2>/dev/null
 		for _ in $(seq 50); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
 		kill -9 "$DAEMON_PID" 2>/dev/null
+		# A clean stop is part of every test: exit status 0, and no sanitizer report.
+		wait "$DAEMON_PID"
+		local drc=$?
+		if [ $rc -eq 0 ] && { [ $drc -ne 0 ] || grep -q "Sanitizer" "$DLOG"; }; then
+			echo "FAIL: $INTEG_NAME: mstackd exited with status $drc on SIGTERM"
+			rc=1
+		fi
 	fi
 	ip netns del "$PEER" 2>/dev/null
 	ip link del "$VETH_NIC" 2>/dev/null
