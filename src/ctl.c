@@ -218,6 +218,9 @@ static void ctl_hello(struct mstackd *d, struct ctl_conn *c, const struct ms_msg
 	fds[0] = a->memfd;
 	fds[1] = a->wakeup_fd;
 	ctl_reply(c, h->type, h->req_id, 0, &rep, sizeof(rep), fds, 2);
+	/* Our mapping keeps the region alive; the fd is only needed to hand it over. */
+	close(a->memfd);
+	a->memfd = -1;
 }
 
 static void ctl_bind(struct mstackd *d, struct ctl_conn *c, const struct ms_msg_hdr *h, const void *body, int *fds,

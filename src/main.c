@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -87,6 +88,17 @@ static void main_reload(struct mstackd *d)
 	log_notice("reload: configuration re-read from %s", d->conf_path);
 	sd_notify(0, "STATUS=running, configuration reloaded");
 	free(nc);
+}
+
+/* Each app holds a session, an eventfd and a socket per binding: allow what the hard limit allows. */
+static void main_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 }
 
 /* The signals the control thread takes through its signalfd. */
@@ -216,6 +228,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	main_block_signals();
+	main_raise_nofile();
 	sd_notify(0, "STATUS=starting DPDK");
 	if (port_eal_init(&d.conf, argv[0]) < 0)
 		return 1;
