@@ -63,6 +63,16 @@ static int app_map_region(struct app *a, const struct ms_hello *hello, uint32_t 
 	return 0;
 }
 
+/* The name is the app's to choose and ends up in logs: keep printable ASCII only. */
+static void app_copy_name(char dst[MS_NAME_MAX], const char *src)
+{
+	size_t i;
+
+	for (i = 0; i < MS_NAME_MAX - 1 && src[i]; i++)
+		dst[i] = src[i] >= 0x20 && src[i] < 0x7f ? src[i] : '?';
+	dst[i] = '\0';
+}
+
 struct app *app_create(uint32_t id, const struct ms_hello *h, uint32_t ring_size)
 {
 	struct app *a = calloc(1, sizeof(*a) + h->nqueues * sizeof(struct app_queue));
@@ -77,8 +87,7 @@ struct app *app_create(uint32_t id, const struct ms_hello *h, uint32_t ring_size
 	a->want_bcast = (h->flags & MS_HELLO_F_BCAST) != 0;
 	a->memfd = -1;
 	a->conn_fd = -1;
-	memcpy(a->name, h->name, sizeof(a->name));
-	a->name[sizeof(a->name) - 1] = '\0';
+	app_copy_name(a->name, h->name);
 	a->wakeup_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (a->wakeup_fd < 0) {
 		rc = -errno;

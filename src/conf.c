@@ -206,9 +206,9 @@ static const struct conf_key conf_keys[] = {
 	  "an integer between 1 and 65536" },
 	{ "limits", "bindings", conf_parse_uint, CONF_FIELD(max_bindings_all), 1, 1048576, false,
 	  "an integer between 1 and 1048576" },
-	{ "datapath", "mbufs", conf_parse_uint, CONF_FIELD(mbufs), 1023, 1048575, false,
-	  "an integer between 1023 and 1048575" },
-	{ "datapath", "burst", conf_parse_uint, CONF_FIELD(burst), 1, 256, false, "an integer between 1 and 256" },
+	{ "datapath", "mbufs", conf_parse_uint, CONF_FIELD(mbufs), 4095, 1048575, false,
+	  "an integer between 4095 and 1048575" },
+	{ "datapath", "burst", conf_parse_uint, CONF_FIELD(burst), 1, 64, false, "an integer between 1 and 64" },
 };
 
 /* State of one conf_parse() run. */

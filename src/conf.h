@@ -38,8 +38,8 @@ struct conf {
 	uint32_t max_bindings;     /* bindings_per_app, default 1024, 1..65536 */
 	uint32_t max_bindings_all; /* bindings, default 65536, 1..1048576 */
 	/* [datapath] */
-	uint32_t mbufs; /* mbufs, default 8191, 1023..1048575 */
-	uint16_t burst; /* burst, default 32, 1..256 */
+	uint32_t mbufs; /* mbufs, default 8191, 4095..1048575 */
+	uint16_t burst; /* burst, default 32, 1..64 (rte_hash bulk lookups take 64 keys) */
 };
 
 /* Fill c with the defaults above (required strings empty). */

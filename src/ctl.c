@@ -63,7 +63,7 @@ static void ctl_refuse(struct mstackd *d, struct ctl_conn *c, const char *what, 
 	log_notice("%s refused to pid %d uid %u: %s", what, (int)c->pid, (unsigned)c->uid, strerror(-err));
 }
 
-static bool ctl_peer_is_admin(struct mstackd *d, int fd, uid_t uid)
+static bool ctl_peer_is_admin(struct mstackd *d, int fd, uid_t uid, gid_t gid)
 {
 	gid_t groups[256];
 	socklen_t len = sizeof(groups);
@@ -74,6 +74,8 @@ static bool ctl_peer_is_admin(struct mstackd *d, int fd, uid_t uid)
 		return true;
 	if (!d->conf.admin_group[0] || !(g = getgrnam(d->conf.admin_group)))
 		return false;
+	if (gid == g->gr_gid)
+		return true;
 	/* SO_PEERGROUPS: the peer's supplementary groups at connect time. */
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
 		return false;
@@ -81,6 +83,21 @@ static bool ctl_peer_is_admin(struct mstackd *d, int fd, uid_t uid)
 		if (groups[i] == g->gr_gid)
 			return true;
 	return false;
+}
+
+/* Does a live process answer on path? Then it is not ours to replace. */
+static bool ctl_socket_in_use(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	bool live;
+
+	if (fd < 0)
+		return false;
+	strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
+	live = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	return live;
 }
 
 int ctl_open(struct mstackd *d)
@@ -94,7 +111,12 @@ int ctl_open(struct mstackd *d)
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	unlink(path); /* a stale socket of a previous run; a live daemon holds the EAL lock */
+	if (ctl_socket_in_use(path)) {
+		log_err("control socket %s is in use: is another mstackd running?", path);
+		close(fd);
+		return -EADDRINUSE;
+	}
+	unlink(path); /* a stale socket of a previous run */
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 128) < 0)
 		goto fail;
 	if (chmod(path, d->conf.ctl_mode) < 0)
@@ -128,8 +150,18 @@ static void ctl_accept(struct mstackd *d)
 	struct epoll_event ev = { .events = EPOLLIN };
 	int fd = accept4(d->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-	if (fd < 0)
+	if (fd < 0) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+			/* Out of fds: stop listening until the next tick rather than spin on the backlog. */
+			struct epoll_event ev_off = { .events = 0, .data.ptr = NULL };
+
+			epoll_ctl(d->epoll_fd, EPOLL_CTL_MOD, d->listen_fd, &ev_off);
+			d->listen_paused = true;
+			if (log_ratelimit_ok(&ctl_log_rl))
+				log_warn("control: cannot accept: %s", strerror(errno));
+		}
 		return;
+	}
 	c = calloc(1, sizeof(*c));
 	if (!c || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
 		free(c);
@@ -140,7 +172,7 @@ static void ctl_accept(struct mstackd *d)
 	c->pid = cred.pid;
 	c->uid = cred.uid;
 	c->gid = cred.gid;
-	c->admin = ctl_peer_is_admin(d, fd, cred.uid);
+	c->admin = ctl_peer_is_admin(d, fd, cred.uid, cred.gid);
 	ev.data.ptr = c;
 	if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		close(fd);
@@ -293,6 +325,12 @@ void ctl_tick(struct mstackd *d)
 {
 	struct ctl_conn *c;
 
+	if (d->listen_paused) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+
+		epoll_ctl(d->epoll_fd, EPOLL_CTL_MOD, d->listen_fd, &ev);
+		d->listen_paused = false;
+	}
 	for (c = d->conns; c; c = c->next)
 		if (c->resolving)
 			ctl_resolve_try(d, c);

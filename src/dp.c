@@ -141,7 +141,8 @@ static void dp_classify_one(struct dp *dp, struct dp_rx_burst *b, struct rte_mbu
 		b->to_tap[b->nto_tap++] = m;
 		return;
 	}
-	if (!(r.flags & CLS_F_L4)) {
+	if (!(r.flags & CLS_F_L4) || (r.flags & CLS_F_VLAN)) {
+		/* Tagged frames belong to the kernel's VLAN interfaces: apps bind untagged tuples. */
 		b->to_tap[b->nto_tap++] = m;
 		return;
 	}
@@ -278,6 +279,8 @@ static uint32_t dp_app_tx_queue(struct dp *dp, const struct txval_env *env, stru
 	sent = nout ? rte_eth_tx_burst(dp->ports->nic, 0, out, (uint16_t)nout) : 0;
 	a->stats.tx_packets += sent;
 	dp->nic_stats.tx_packets += sent;
+	for (k = 0; k < sent; k++)
+		dp->nic_stats.tx_bytes += out[k]->pkt_len;
 	if (sent < nout) {
 		a->stats.tx_nic_full += nout - sent;
 		rte_pktmbuf_free_bulk(&out[sent], nout - sent);

@@ -12,6 +12,11 @@ void log_set_level(int prio)
 	log_level = prio;
 }
 
+bool log_debug_enabled(void)
+{
+	return log_level >= LOG_DEBUG;
+}
+
 void log_msg(int prio, const char *fmt, ...)
 {
 	char line[1024];

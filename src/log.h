@@ -33,4 +33,7 @@ bool log_ratelimit_ok(struct log_ratelimit *rl);
 /* Only messages at or above this priority are written (LOG_INFO by default). */
 void log_set_level(int prio);
 
+/* Is LOG_DEBUG on (-d)? Lets callers skip formatting what nobody will read. */
+bool log_debug_enabled(void);
+
 #endif

@@ -25,11 +25,12 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: mstackd -c FILE [-n] [-d]\n"
+	fprintf(f, "usage: mstackd [-c FILE] [-n] [-d] [-V] [-h]\n"
 		   "  -c FILE  configuration file (default /etc/mstack/mstackd.conf)\n"
 		   "  -n       check the configuration and exit\n"
 		   "  -d       log debug messages\n"
-		   "  -V       print the version and exit\n");
+		   "  -V       print the version and exit\n"
+		   "  -h       print this help and exit\n");
 }
 
 static int main_log_counter(void *arg, const char *name, uint64_t value)
@@ -48,15 +49,35 @@ static void main_log_stats(struct mstackd *d)
 	stats_visit_dp("dp", &d->dp.stats, main_log_counter, NULL);
 }
 
+/* conf_load with each error logged at LOG_ERR (journald keeps the level). */
+static int main_load_logged(const char *path, struct conf *c)
+{
+	char *text = NULL, *line, *save = NULL;
+	size_t len = 0;
+	FILE *errs = open_memstream(&text, &len);
+	int rc;
+
+	if (!errs)
+		return -ENOMEM;
+	rc = conf_load(path, c, errs);
+	fclose(errs);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		log_err("%s", line);
+	free(text);
+	return rc;
+}
+
 /* SIGHUP: re-read the file; keep the running config on errors; say what needs a restart. */
 static void main_reload(struct mstackd *d)
 {
 	struct conf *nc = malloc(sizeof(*nc));
 	const struct conf *oc = &d->conf;
 
-	if (!nc)
+	if (!nc) {
+		log_err("reload: out of memory, keeping the running configuration");
 		return;
-	if (conf_load(d->conf_path, nc, stderr) != 0) {
+	}
+	if (main_load_logged(d->conf_path, nc) != 0) {
 		log_err("reload: %s has errors, keeping the running configuration", d->conf_path);
 		sd_notify(0, "STATUS=reload refused: configuration has errors");
 		free(nc);
@@ -70,6 +91,8 @@ static void main_reload(struct mstackd *d)
 	MAIN_FIXED(nic_rx_desc, "[nic] rx_desc")
 	MAIN_FIXED(nic_tx_desc, "[nic] tx_desc")
 	MAIN_FIXED(tap_name, "[host] tap")
+	MAIN_FIXED(has_address, "[host] address")
+	MAIN_FIXED(addr_family, "[host] address")
 	MAIN_FIXED(addr, "[host] address")
 	MAIN_FIXED(prefix_len, "[host] address")
 	MAIN_FIXED(ctl_socket, "[control] socket")

@@ -39,7 +39,8 @@ struct mstackd {
 	struct ctl_conn *conns;
 	int listen_fd;
 	int epoll_fd;
-	uint64_t ctl_refused; /* connections or requests refused by the access policy */
+	bool listen_paused;   /* out of fds: accept again at the next tick */
+	uint64_t ctl_refused; /* requests refused by the access policy or a limit */
 };
 
 uint64_t mstackd_now_ms(void);

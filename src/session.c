@@ -15,6 +15,7 @@
 #include <linux/sockios.h>
 #include <rte_lcore.h>
 
+#include "kern.h"
 #include "log.h"
 
 uint64_t mstackd_now_ms(void)
@@ -197,6 +198,27 @@ static int session_check_socket(struct ms_tuple *t, int fd)
 	return 0;
 }
 
+/*
+ * The tuple's address must be the host's own (on the TAP) or the wildcard:
+ * IP_FREEBIND lets any process bind a kernel socket to any address, and
+ * holding one must not let an app speak for another host.
+ */
+static int session_check_local(struct mstackd *d, const struct ms_tuple *t)
+{
+	static const uint8_t any[16];
+	struct app_addrs *local;
+	bool ok;
+
+	if (memcmp(t->addr, any, sizeof(any)) == 0)
+		return 0;
+	local = kern_local_addrs(d->conf.tap_name);
+	if (!local)
+		return -ENOMEM;
+	ok = app_addrs_allow(local, t->family, t->addr, false);
+	free(local);
+	return ok ? 0 : -EADDRNOTAVAIL;
+}
+
 int session_bind(struct mstackd *d, struct app *a, struct ms_tuple *t, int fd)
 {
 	int rc = ms_tuple_check(t);
@@ -204,6 +226,9 @@ int session_bind(struct mstackd *d, struct app *a, struct ms_tuple *t, int fd)
 	if (rc < 0)
 		return rc;
 	rc = session_check_socket(t, fd);
+	if (rc < 0)
+		return rc;
+	rc = session_check_local(d, t);
 	if (rc < 0)
 		return rc;
 	if (a->nbindings >= d->conf.max_bindings)
@@ -218,6 +243,12 @@ int session_bind(struct mstackd *d, struct app *a, struct ms_tuple *t, int fd)
 		a->nbindings--; /* undo the add without closing fd: the caller still owns it */
 		session_publish_addrs(d, a);
 		return rc;
+	}
+	if (log_debug_enabled()) {
+		char name[MS_TUPLE_STRLEN];
+
+		ms_tuple_format(t, name, sizeof(name));
+		log_debug("app %u (%s) bound %s", a->id, a->name, name);
 	}
 	return 0;
 }

@@ -8,9 +8,11 @@
 
 #include "classify.h"
 
-#define TXV_ARP_LEN        28
-#define TXV_ICMP6_ND_FIRST 133 /* router solicitation */
-#define TXV_ICMP6_ND_LAST  137 /* redirect */
+#define TXV_ARP_LEN 28
+/* What a host may say in neighbour discovery: never router advertisements or redirects. */
+#define TXV_ICMP6_ROUTER_SOLICIT 133
+#define TXV_ICMP6_NEIGH_SOLICIT  135
+#define TXV_ICMP6_NEIGH_ADVERT   136
 
 static bool txval_is_zero(const uint8_t addr[16])
 {
@@ -68,8 +70,12 @@ static enum txval_verdict txval_l4(const struct txval_env *env, const struct app
 	if (!txval_is_zero(r->src_addr) && env->owner(env->table, &t) == a)
 		return TXV_OK;
 	memset(t.addr, 0, sizeof(t.addr));
-	if (env->owner(env->table, &t) == a && txval_is_local(env, family, r->src_addr))
-		return TXV_OK;
+	/* A wildcard covers the host's addresses, except tuples bound exactly by another app. */
+	if (env->owner(env->table, &t) == a && txval_is_local(env, family, r->src_addr)) {
+		memcpy(t.addr, r->src_addr, 16);
+		if (!env->owner(env->table, &t))
+			return TXV_OK;
+	}
 	return TXV_SPOOFED;
 }
 
@@ -83,6 +89,8 @@ enum txval_verdict txval_check(const struct txval_env *env, const struct app *a,
 		return TXV_BAD_SRC_MAC;
 	if (cls_parse(frame, len, true, &r) != CLS_OK)
 		return TXV_MALFORMED;
+	if (r.flags & CLS_F_VLAN)
+		return TXV_PROTO_DENIED; /* VLANs are the host's configuration, not an app's */
 	if (r.l3 == CLS_L3_ARP)
 		return txval_arp(env, a, frame, len, &r);
 	if (r.l3 != CLS_L3_IPV4 && r.l3 != CLS_L3_IPV6)
@@ -94,7 +102,10 @@ enum txval_verdict txval_check(const struct txval_env *env, const struct app *a,
 
 		if (icmp_off >= (uint32_t)r.l3_off + r.l3_len) /* the type must be payload, not padding */
 			return TXV_MALFORMED;
-		if (frame[icmp_off] >= TXV_ICMP6_ND_FIRST && frame[icmp_off] <= TXV_ICMP6_ND_LAST)
+		uint8_t type = frame[icmp_off];
+
+		if (type == TXV_ICMP6_ROUTER_SOLICIT || type == TXV_ICMP6_NEIGH_SOLICIT ||
+		    type == TXV_ICMP6_NEIGH_ADVERT)
 			return txval_addr_held(env, a, AF_INET6, r.src_addr) ? TXV_OK : TXV_SPOOFED;
 	}
 	return TXV_PROTO_DENIED;

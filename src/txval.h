@@ -13,7 +13,7 @@ enum txval_verdict {
 	TXV_BAD_SRC_MAC,  /* source MAC is not the NIC's */
 	TXV_MALFORMED,    /* fails the classifier's checks (headers, IPv4 checksum) */
 	TXV_SPOOFED,      /* source tuple / ARP / ND address not held by this app */
-	TXV_PROTO_DENIED, /* not TCP, UDP, ARP or IPv6 neighbour discovery */
+	TXV_PROTO_DENIED, /* not TCP, UDP, ARP or IPv6 RS/NS/NA; or VLAN-tagged */
 };
 
 struct txval_env {

@@ -67,8 +67,8 @@ START_TEST(test_full_ipv4_config_sets_every_field)
 			   "bindings_per_app = 1\n"
 			   "bindings = 1048576\n"
 			   "[datapath]\n"
-			   "mbufs = 1023\n"
-			   "burst = 256\n";
+			   "mbufs = 4095\n"
+			   "burst = 64\n";
 	const uint8_t addr[16] = { 10, 0, 0, 1 };
 
 	ck_assert_int_eq(conf_test_parse(text), 0);
@@ -91,8 +91,8 @@ START_TEST(test_full_ipv4_config_sets_every_field)
 	ck_assert_uint_eq(conf.max_ring_size, 32768);
 	ck_assert_uint_eq(conf.max_bindings, 1);
 	ck_assert_uint_eq(conf.max_bindings_all, 1048576);
-	ck_assert_uint_eq(conf.mbufs, 1023);
-	ck_assert_uint_eq(conf.burst, 256);
+	ck_assert_uint_eq(conf.mbufs, 4095);
+	ck_assert_uint_eq(conf.burst, 64);
 }
 END_TEST
 
@@ -277,9 +277,9 @@ static const struct {
 	  "t.conf:6: bindings_per_app must be an integer between 1 and 65536, got '0'\n" },
 	{ BASE "[limits]\nbindings = 1048577\n",
 	  "t.conf:6: bindings must be an integer between 1 and 1048576, got '1048577'\n" },
-	{ BASE "[datapath]\nmbufs = 1022\n",
-	  "t.conf:6: mbufs must be an integer between 1023 and 1048575, got '1022'\n" },
-	{ BASE "[datapath]\nburst = 257\n", "t.conf:6: burst must be an integer between 1 and 256, got '257'\n" },
+	{ BASE "[datapath]\nmbufs = 4094\n",
+	  "t.conf:6: mbufs must be an integer between 4095 and 1048575, got '4094'\n" },
+	{ BASE "[datapath]\nburst = 65\n", "t.conf:6: burst must be an integer between 1 and 64, got '65'\n" },
 	{ BASE "[control]\nmode = 0778\n", "t.conf:6: mode must be an octal mode between 0 and 0777, got '0778'\n" },
 	{ BASE "[control]\nmode = 01000\n", "t.conf:6: mode must be an octal mode between 0 and 0777, got '01000'\n" },
 	{ BASE "[control]\nmode = -0660\n", "t.conf:6: mode must be an octal mode between 0 and 0777, got '-0660'\n" },

@@ -321,6 +321,16 @@ START_TEST(test_wildcard_binding_with_a_non_local_source_is_spoofed)
 }
 END_TEST
 
+START_TEST(test_wildcard_does_not_cover_a_tuple_another_app_holds_exactly)
+{
+	/* A holds tcp *:80; once B holds tcp 10.0.0.2:80 exactly, A may not send from it. */
+	bind_to(app_b, IPPROTO_TCP, AF_INET, "10.0.0.2", 80);
+	ck_assert_int_eq(check(app_a, TCP4("10.0.0.2", 80)), TXV_SPOOFED);
+	ck_assert_int_eq(check(app_b, TCP4("10.0.0.2", 80)), TXV_OK);
+	ck_assert_int_eq(check(app_a, TCP4("10.0.0.3", 80)), TXV_OK);
+}
+END_TEST
+
 START_TEST(test_unspecified_source_address_does_not_pass_as_the_wildcard_tuple)
 {
 	/* 0.0.0.0 / :: is not a local address: the wildcard tuple's all-zero key must not match it exactly. */
@@ -376,14 +386,14 @@ START_TEST(test_ipv6_udp_exact_binding_is_ok)
 }
 END_TEST
 
-START_TEST(test_vlan_tagged_frame_is_checked_like_an_untagged_one)
+START_TEST(test_vlan_tagged_frame_is_proto_denied_even_from_a_held_tuple)
 {
-	struct fspec ok = { .family = AF_INET, .l4 = L4_UDP, .src = "10.0.0.1", .sport = 7000, .vlan = true };
-	struct fspec bad = ok;
+	struct fspec tagged = { .family = AF_INET, .l4 = L4_UDP, .src = "10.0.0.1", .sport = 7000, .vlan = true };
+	struct fspec untagged = tagged;
 
-	bad.sport = 7001;
-	ck_assert_int_eq(check(app_a, &ok), TXV_OK);
-	ck_assert_int_eq(check(app_a, &bad), TXV_SPOOFED);
+	untagged.vlan = false;
+	ck_assert_int_eq(check(app_a, &untagged), TXV_OK);
+	ck_assert_int_eq(check(app_a, &tagged), TXV_PROTO_DENIED);
 }
 END_TEST
 
@@ -581,8 +591,13 @@ END_TEST
 
 START_TEST(test_icmpv6_other_than_neighbour_discovery_is_proto_denied)
 {
-	/* ND is types 133..137; MLD (130..132, 143) and the rest belong to the kernel. */
-	static const uint8_t types[] = { 1, 128, 129, 130, 132, 138, 143, 255 };
+	/*
+	 * A host sends router solicitations and neighbour solicitations and
+	 * advertisements; router advertisements (134), redirects (137), MLD
+	 * and the rest belong to the kernel.
+	 */
+	static const uint8_t types[] = { 1, 128, 129, 130, 132, 134, 137, 138, 143, 255 };
+	static const uint8_t host_nd[] = { 133, 135, 136 };
 	struct fspec sp = { .family = AF_INET6, .l4 = L4_ICMP6_NS, .src = "2001:db8::1" };
 	uint8_t f[256];
 	uint32_t len = build(f, &sp);
@@ -591,9 +606,9 @@ START_TEST(test_icmpv6_other_than_neighbour_discovery_is_proto_denied)
 		f[14 + 40] = types[i];
 		ck_assert_msg(check_len(app_a, f, len) == TXV_PROTO_DENIED, "ICMPv6 type %u", types[i]);
 	}
-	for (uint8_t t = 133; t <= 137; t++) {
-		f[14 + 40] = t;
-		ck_assert_msg(check_len(app_a, f, len) == TXV_OK, "ICMPv6 type %u", t);
+	for (unsigned i = 0; i < sizeof(host_nd); i++) {
+		f[14 + 40] = host_nd[i];
+		ck_assert_msg(check_len(app_a, f, len) == TXV_OK, "ICMPv6 type %u", host_nd[i]);
 	}
 }
 END_TEST
@@ -671,6 +686,7 @@ static Suite *txval_suite(void)
 	tcase_add_test(tc, test_exact_binding_is_ok);
 	tcase_add_test(tc, test_wildcard_binding_with_a_local_source_is_ok);
 	tcase_add_test(tc, test_wildcard_binding_with_a_non_local_source_is_spoofed);
+	tcase_add_test(tc, test_wildcard_does_not_cover_a_tuple_another_app_holds_exactly);
 	tcase_add_test(tc, test_unspecified_source_address_does_not_pass_as_the_wildcard_tuple);
 	tcase_add_test(tc, test_another_apps_tuple_is_spoofed);
 	tcase_add_test(tc, test_wrong_source_port_is_spoofed);
@@ -678,7 +694,7 @@ static Suite *txval_suite(void)
 	tcase_add_test(tc, test_udp_tuple_used_for_tcp_is_spoofed);
 	tcase_add_test(tc, test_ipv4_address_in_an_ipv6_frame_does_not_match_the_ipv4_tuple);
 	tcase_add_test(tc, test_ipv6_udp_exact_binding_is_ok);
-	tcase_add_test(tc, test_vlan_tagged_frame_is_checked_like_an_untagged_one);
+	tcase_add_test(tc, test_vlan_tagged_frame_is_proto_denied_even_from_a_held_tuple);
 	tcase_add_test(tc, test_verdict_follows_the_bindings_when_they_change);
 	suite_add_tcase(s, tc);
 
