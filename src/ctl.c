@@ -265,7 +265,7 @@ static void ctl_bind(struct mstackd *d, struct ctl_conn *c, const struct ms_msg_
 	if (!c->app)
 		rc = -ENOTCONN;
 	else if (nfds != 1)
-		rc = -EBADF;
+		rc = -EINVAL;
 	else
 		rc = session_bind(d, c->app, &t, fds[0]);
 	if (rc == -ENOSPC)
@@ -305,8 +305,8 @@ static bool ctl_resolve_try(struct mstackd *d, struct ctl_conn *c)
 
 static void ctl_resolve(struct mstackd *d, struct ctl_conn *c, const struct ms_msg_hdr *h, const void *body)
 {
-	if (c->resolving) {
-		ctl_reply(c, h->type, h->req_id, -EBUSY, NULL, 0, NULL, 0);
+	if (!c->app || c->resolving) {
+		ctl_reply(c, h->type, h->req_id, c->app ? -EBUSY : -ENOTCONN, NULL, 0, NULL, 0);
 		return;
 	}
 	memcpy(&c->resolve, body, sizeof(c->resolve));
