@@ -101,53 +101,91 @@ static bool gen_ring_ok(unsigned long long r)
 	return r == 0 || (r >= 64 && r <= 32768 && (r & (r - 1)) == 0);
 }
 
+/* A usage error: one line saying what is wrong. Returns 2, the exit status. */
+static int gen_bad(const char *what, const char *value)
+{
+	if (what)
+		fprintf(stderr, "mstack-pktgen: %s%s%s\n", what, value ? ": " : "", value ? value : "");
+	fprintf(stderr, "mstack-pktgen: see mstack-pktgen -h\n");
+	return 2;
+}
+
+/* One option into c. Returns false if its value is out of range. */
+static bool gen_option(int opt, const char *arg, struct gen_conf *c, const char **proto, const char **dst)
+{
+	unsigned long long v = 0;
+	bool ok = true;
+
+	switch (opt) {
+	case 's': c->sock = arg; break;
+	case 'n': ok = gen_number(arg, 1, GEN_SESSIONS_MAX, &v), c->nsessions = (unsigned)v; break;
+	case 'l': ok = gen_number(arg, PB_FRAME_MIN, PB_FRAME_MAX, &v), c->len = (unsigned)v; break;
+	case 't': ok = gen_number(arg, 0, 1000000000, &v), c->seconds = (unsigned long)v; break;
+	case 'c': ok = gen_number(arg, 1, ~0ull, &c->count); break;
+	case 'm': *proto = arg, ok = !strcmp(arg, "udp") || !strcmp(arg, "tcp"); break;
+	case 'd': ok = c->have_mac = gen_mac(arg, c->dst_mac); break;
+	case 'D': *dst = arg; break;
+	case 'b': ok = gen_number(arg, 1, GEN_BURST_MAX, &v), c->burst = (unsigned)v; break;
+	case 'r': ok = gen_number(arg, 0, 32768, &v) && gen_ring_ok(v), c->ring = (unsigned)v; break;
+	case 'v': c->verbose = true; break;
+	}
+	return ok;
+}
+
 /* Parse the command line into c. Returns 0, 1 after -h, or 2 on a usage error (already reported). */
 static int gen_parse(int argc, char **argv, struct gen_conf *c)
 {
 	static const struct option longopts[] = { { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
 	const char *proto = "udp", *dst = NULL;
-	unsigned long long v;
-	bool ok = true;
+	char bad[] = "invalid -?";
 	int opt;
 
-	while (ok && (opt = getopt_long(argc, argv, "s:n:l:t:c:m:d:D:b:r:vh", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 's': c->sock = optarg; break;
-		case 'n': ok = gen_number(optarg, 1, GEN_SESSIONS_MAX, &v), c->nsessions = (unsigned)v; break;
-		case 'l': ok = gen_number(optarg, PB_FRAME_MIN, PB_FRAME_MAX, &v), c->len = (unsigned)v; break;
-		case 't': ok = gen_number(optarg, 0, 1000000000, &v), c->seconds = (unsigned long)v; break;
-		case 'c': ok = gen_number(optarg, 1, ~0ull, &c->count); break;
-		case 'm':
-			proto = optarg;
-			ok = !strcmp(proto, "udp") || !strcmp(proto, "tcp");
-			break;
-		case 'd': ok = c->have_mac = gen_mac(optarg, c->dst_mac); break;
-		case 'D': dst = optarg; break;
-		case 'b': ok = gen_number(optarg, 1, GEN_BURST_MAX, &v), c->burst = (unsigned)v; break;
-		case 'r': ok = gen_number(optarg, 0, 32768, &v) && gen_ring_ok(v), c->ring = (unsigned)v; break;
-		case 'v': c->verbose = true; break;
-		case 'h': gen_usage(stdout); return 1;
-		default: ok = false; break;
+	while ((opt = getopt_long(argc, argv, "s:n:l:t:c:m:d:D:b:r:vh", longopts, NULL)) != -1) {
+		if (opt == 'h') {
+			gen_usage(stdout);
+			return 1;
 		}
+		if (opt == '?' || opt == ':')
+			return gen_bad(NULL, NULL); /* getopt said why */
+		bad[sizeof(bad) - 2] = (char)opt;
+		if (!gen_option(opt, optarg, c, &proto, &dst))
+			return gen_bad(bad, optarg);
 	}
-	if (!ok || argc - optind != 1 || !dst || ms_tuple_parse(proto, argv[optind], &c->src) < 0 ||
-	    ms_tuple_parse(proto, dst, &c->dst) < 0 || !gen_addr_ok(&c->src) || !gen_addr_ok(&c->dst) ||
-	    (c->src.port && c->src.port + c->nsessions - 1 > 65535)) {
-		gen_usage(stderr);
-		return 2;
-	}
+	if (argc - optind != 1)
+		return gen_bad("expected one SRC_IP:FIRST_PORT", NULL);
+	if (!dst)
+		return gen_bad("-D DST_IP:PORT is required", NULL);
+	if (ms_tuple_parse(proto, argv[optind], &c->src) < 0 || !gen_addr_ok(&c->src))
+		return gen_bad("SRC_IP:FIRST_PORT must be a unicast IPv4 address and a port", argv[optind]);
+	if (ms_tuple_parse(proto, dst, &c->dst) < 0 || !gen_addr_ok(&c->dst))
+		return gen_bad("-D must be a unicast IPv4 address and a port", dst);
+	if (c->src.port && c->src.port + c->nsessions - 1 > 65535)
+		return gen_bad("FIRST_PORT + SESSIONS - 1 is over 65535", NULL);
 	return 0;
 }
 
-/* Each session holds a control connection and a wakeup fd: allow as many fds as we may. */
-static void gen_raise_nofile(void)
+/*
+ * Each session holds a control connection and a wakeup fd, and attaching
+ * receives two more for a moment: take the hard limit, and say so up front
+ * if even that is too low (a failed attach would only say EMSGSIZE).
+ */
+static int gen_raise_nofile(unsigned nsessions)
 {
+	rlim_t need = 2 * (rlim_t)nsessions + 16;
 	struct rlimit rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 0;
+	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			getrlimit(RLIMIT_NOFILE, &rl);
 	}
+	if (rl.rlim_cur >= need)
+		return 0;
+	fprintf(stderr, "mstack-pktgen: %u sessions need %llu file descriptors, RLIMIT_NOFILE allows %llu\n", nsessions,
+		(unsigned long long)need, (unsigned long long)rl.rlim_cur);
+	return 1;
 }
 
 /* Attach and bind session i. Returns 0, or 1 after saying why not. */
@@ -243,21 +281,21 @@ static unsigned long long gen_run(const struct gen_conf *c, struct gen_session *
 			sent += gen_post(&g[i], c, left < c->burst ? (unsigned)left : c->burst);
 		}
 		now = gen_now();
+		if (now >= tick) {
+			/* Once a second: report, and stop rather than spin if mstackd is gone. */
+			if (c->verbose) {
+				printf("pktgen: second=%u sent=%llu pps=%llu\n", ++sec, sent, sent - last_tick);
+				fflush(stdout);
+			}
+			last_tick = sent;
+			tick += GEN_NS;
+			if (gen_daemon_gone(g)) {
+				*lost = true;
+				break;
+			}
+		}
 		if (now >= deadline)
 			break;
-		if (now < tick)
-			continue;
-		/* Once a second: report, and stop rather than spin if mstackd is gone. */
-		if (c->verbose) {
-			printf("pktgen: second=%u sent=%llu pps=%llu\n", ++sec, sent, sent - last_tick);
-			fflush(stdout);
-		}
-		last_tick = sent;
-		tick += GEN_NS;
-		if (gen_daemon_gone(g)) {
-			*lost = true;
-			break;
-		}
 	}
 	return sent;
 }
@@ -275,7 +313,8 @@ int main(int argc, char **argv)
 
 	if (rc)
 		return rc == 1 ? 0 : rc;
-	gen_raise_nofile();
+	if (gen_raise_nofile(c.nsessions))
+		return 1;
 	g = calloc(c.nsessions, sizeof(*g));
 	if (!g) {
 		fprintf(stderr, "mstack-pktgen: out of memory\n");
