@@ -99,7 +99,12 @@ integ_start() {
 		echo "socket = $SOCK"
 		for l in "$@"; do echo "$l"; done
 	} > "$CONF"
-	"$BIN/mstackd" -c "$CONF" > "$DLOG" 2>&1 &
+	daemon_start
+}
+
+# daemon_start: (re)start mstackd on $CONF, wait until it serves
+daemon_start() {
+	"$BIN/mstackd" -c "$CONF" >> "$DLOG" 2>&1 &
 	DAEMON_PID=$!
 	wait_for 30 grep -q "ready" "$DLOG" || fail "mstackd did not start"
 	sysctl -qw "net.ipv4.conf.$TAP.rp_filter=0"

@@ -66,4 +66,17 @@ wait_for 5 grep -q "reload: configuration re-read" "$DLOG" || fail "good reload 
 grep -q "\[nic\] devargs cannot change at run time" "$DLOG" || fail "fixed key change not reported"
 start_echo 7700
 ok "SIGHUP: a broken config keeps the daemon serving; a new limit applies; a NIC change is reported"
+
+cp "$WORK/good.conf" "$CONF"
+ECHO=$LAST_PID
+kill -9 "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null
+wait_for 5 sh -c "! kill -0 $ECHO" || fail "mstack-echo did not notice mstackd died"
+grep -q "mstackd closed the session" "$WORK/echo.7700" || fail "echo's last words: $(tail -1 "$WORK/echo.7700")"
+: > "$DLOG"
+daemon_start
+start_echo 7700
+r=$(udp_roundtrip "$HOST_IP" 7700 reborn) || fail "no echo after the daemon restarted"
+peer ping -c 1 -W 2 "$HOST_IP" > /dev/null || fail "kernel path after the daemon restarted"
+ok "mstackd killed and restarted: apps see the session end, re-attach and serve again"
 integ_pass
