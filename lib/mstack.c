@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -27,6 +28,9 @@ struct ms_session {
 	struct ms_queue q[];
 };
 
+/* Longer than the daemon's longest answer (a RESOLVE waits up to 3 s for the kernel). */
+static const struct timeval ms_reply_timeout = { .tv_sec = 10 };
+
 int ms_ctl_connect(const char *socket_path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -39,6 +43,8 @@ int ms_ctl_connect(const char *socket_path)
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
+	/* A daemon that accepts but never answers must not hang the application. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &ms_reply_timeout, sizeof(ms_reply_timeout));
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		int err = errno;
 
@@ -66,6 +72,8 @@ static int ms_call(int fd, uint32_t req_id, uint16_t type, const void *req, uint
 	n = ms_msg_recv(fd, buf, cap, fds_in, &nfds);
 	if (n == 0)
 		return -ECONNRESET;
+	if (n == -EAGAIN)
+		return -ETIMEDOUT;
 	if (n < 0)
 		return (int)n;
 	rc = ms_msg_unpack(buf, (size_t)n, &h, body);
@@ -448,6 +456,7 @@ const char *ms_strerror(int err)
 	case ENOSPC: return "a limit of mstackd was reached (applications or bindings)";
 	case EPROTO: return "protocol error between the library and mstackd (version mismatch?)";
 	case EHOSTUNREACH: return "next hop did not answer address resolution";
+	case ETIMEDOUT: return "mstackd did not answer in time";
 	default: return strerror(-err);
 	}
 }

@@ -86,6 +86,7 @@ static enum cls_status cls_parse_ipv4(const uint8_t *ip, uint32_t avail, bool ve
 		return CLS_BAD_CSUM;
 
 	frag = cls_rd16(ip + 6);
+	r->frag_id = cls_rd16(ip + 4);
 	if (frag & (CLS_IPV4_MF | CLS_IPV4_OFFMASK)) {
 		r->flags |= CLS_F_FRAG;
 		if (frag & CLS_IPV4_OFFMASK)
@@ -128,6 +129,8 @@ static enum cls_status cls_parse_ipv6(const uint8_t *ip, uint32_t avail, struct 
 			return CLS_TRUNCATED;
 		if (nh == IPPROTO_FRAGMENT) {
 			uint16_t fo = cls_rd16(ip + off + 2);
+
+			r->frag_id = (uint32_t)cls_rd16(ip + off + 4) << 16 | cls_rd16(ip + off + 6);
 
 			/*
 			 * Offset 0 without M is an "atomic fragment" (RFC 6946): a

@@ -40,6 +40,7 @@ struct cls_result {
 	uint16_t src_port;    /* host order, with CLS_F_L4 */
 	uint16_t dst_port;    /* host order, with CLS_F_L4 */
 	uint32_t l3_len;      /* IPv4 total length / 40 + IPv6 payload length */
+	uint32_t frag_id;     /* with CLS_F_FRAG: IPv4 identification / IPv6 fragment header id */
 	uint8_t src_addr[16]; /* network order; IPv4 uses the first 4 bytes, rest zero */
 	uint8_t dst_addr[16];
 };

@@ -21,6 +21,7 @@
 #define DP_BURST_MAX        64 /* rte_hash bulk lookups take at most 64 keys */
 #define DP_WORKER_TID       0
 #define DP_TX_APPS_PER_LOOP 32
+#define DP_FRAG_LIFETIME_S  2 /* how long later fragments may trail the first */
 
 /* Per-burst scratch of the NIC receive path. */
 struct dp_rx_burst {
@@ -32,6 +33,7 @@ struct dp_rx_burst {
 	struct app *owners[DP_BURST_MAX];
 	struct app *touched[DP_BURST_MAX];
 	uint32_t nto_tap, nto_free, nkeys, ntouched;
+	uint64_t now; /* TSC at the start of the burst */
 	uint64_t seq; /* this burst's number, stamped on the apps it touches */
 };
 
@@ -48,13 +50,19 @@ int dp_init(struct dp *dp, struct ports *ports, struct btable *bt, uint16_t burs
 		return -ENOMEM;
 	if (rte_rcu_qsbr_init(dp->qsv, 1) != 0)
 		return -EINVAL;
+	dp->frags = rte_zmalloc("mstack_frags", sizeof(*dp->frags), RTE_CACHE_LINE_SIZE);
+	if (!dp->frags)
+		return -ENOMEM;
+	fragtrack_init(dp->frags, rte_get_tsc_hz() * DP_FRAG_LIFETIME_S);
 	return 0;
 }
 
 void dp_fini(struct dp *dp)
 {
 	rte_free(dp->qsv);
+	rte_free(dp->frags);
 	dp->qsv = NULL;
+	dp->frags = NULL;
 }
 
 void *dp_publish(struct dp *dp, void **slot, void *new_value)
@@ -78,12 +86,19 @@ static void dp_touch(struct dp_rx_burst *b, struct app *a)
 	b->touched[b->ntouched++] = a;
 }
 
+static uint32_t dp_flow_hash_addr(const struct cls_result *r)
+{
+	uint32_t w[4], h;
+
+	memcpy(w, r->src_addr, sizeof(w));
+	h = w[0] ^ w[1] ^ w[2] ^ w[3];
+	return h ^ (h >> 16);
+}
+
+/* Spread a flow's frames over an app's rx queues by source address and port. */
 static uint32_t dp_flow_hash(const struct cls_result *r)
 {
-	uint32_t h;
-
-	memcpy(&h, r->src_addr, sizeof(h));
-	return h ^ ((uint32_t)r->src_port << 16) ^ r->src_port;
+	return dp_flow_hash_addr(r) ^ ((uint32_t)r->src_port * 2654435761u >> 16);
 }
 
 /* Broadcast and multicast: a copy for every app that asked, the frame itself to the kernel. */
@@ -102,6 +117,47 @@ static void dp_deliver_bcast(struct dp *dp, const struct rte_mbuf *m, const stru
 		appring_rx_put(a, dp_flow_hash(r) % a->nqueues, rte_pktmbuf_mtod(m, const void *), m->data_len);
 		appring_rx_publish(a);
 	}
+}
+
+/* Queue m for the 3-tuple lookup of this burst, with its destination tuple t. */
+static void dp_queue_lookup(struct dp_rx_burst *b, struct rte_mbuf *m, const struct ms_tuple *t, uint32_t flow)
+{
+	b->keys[b->nkeys] = *t;
+	b->key_flow[b->nkeys] = flow;
+	b->key_pkt[b->nkeys++] = m;
+}
+
+static void dp_dst_tuple(const struct cls_result *r, struct ms_tuple *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->proto = r->proto;
+	t->family = r->l3 == CLS_L3_IPV4 ? AF_INET : AF_INET6;
+	t->port = r->dst_port;
+	memcpy(t->addr, r->dst_addr, 16);
+}
+
+/*
+ * Fragments follow their datagram's first fragment to the app that holds
+ * its tuple (the app's stack reassembles); the rest go to the kernel.
+ */
+static void dp_fragment(struct dp *dp, struct dp_rx_burst *b, struct rte_mbuf *m, const struct cls_result *r)
+{
+	struct ms_tuple t;
+
+	dp->nic_stats.rx_fragment++;
+	if (r->flags & CLS_F_FRAG_FIRST) {
+		if (!(r->flags & CLS_F_L4)) {
+			b->to_tap[b->nto_tap++] = m;
+			return;
+		}
+		dp_dst_tuple(r, &t);
+		fragtrack_note(dp->frags, r, &t, b->now);
+	} else if (!fragtrack_find(dp->frags, r, b->now, &t)) {
+		b->to_tap[b->nto_tap++] = m;
+		return;
+	}
+	/* Every fragment of a datagram takes the same queue: hash on the source address only. */
+	dp_queue_lookup(b, m, &t, dp_flow_hash_addr(r));
 }
 
 static void dp_classify_one(struct dp *dp, struct dp_rx_burst *b, struct rte_mbuf *m)
@@ -135,10 +191,8 @@ static void dp_classify_one(struct dp *dp, struct dp_rx_burst *b, struct rte_mbu
 		b->to_tap[b->nto_tap++] = m;
 		return;
 	}
-	if (r.flags & CLS_F_FRAG) {
-		/* The kernel reassembles; see docs/architecture.md on fragments. */
-		st->rx_fragment++;
-		b->to_tap[b->nto_tap++] = m;
+	if ((r.flags & CLS_F_FRAG) && !(r.flags & CLS_F_VLAN)) {
+		dp_fragment(dp, b, m, &r);
 		return;
 	}
 	if (!(r.flags & CLS_F_L4) || (r.flags & CLS_F_VLAN)) {
@@ -146,13 +200,12 @@ static void dp_classify_one(struct dp *dp, struct dp_rx_burst *b, struct rte_mbu
 		b->to_tap[b->nto_tap++] = m;
 		return;
 	}
-	memset(&b->keys[b->nkeys], 0, sizeof(b->keys[0]));
-	b->keys[b->nkeys].proto = r.proto;
-	b->keys[b->nkeys].family = r.l3 == CLS_L3_IPV4 ? AF_INET : AF_INET6;
-	b->keys[b->nkeys].port = r.dst_port;
-	memcpy(b->keys[b->nkeys].addr, r.dst_addr, 16);
-	b->key_flow[b->nkeys] = dp_flow_hash(&r);
-	b->key_pkt[b->nkeys++] = m;
+	{
+		struct ms_tuple t;
+
+		dp_dst_tuple(&r, &t);
+		dp_queue_lookup(b, m, &t, dp_flow_hash(&r));
+	}
 }
 
 static void dp_tx_or_drop(uint16_t port, struct rte_mbuf **pkts, uint32_t n, struct port_stats *st)
@@ -180,6 +233,7 @@ static uint32_t dp_rx_nic(struct dp *dp)
 		return 0;
 	b.nto_tap = b.nto_free = b.nkeys = b.ntouched = 0;
 	b.seq = ++dp->burst_seq;
+	b.now = rte_rdtsc();
 	for (i = 0; i < n; i++) {
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));

@@ -7,6 +7,7 @@
 
 #include "app.h"
 #include "btable.h"
+#include "fragtrack.h"
 #include "port.h"
 #include "stats.h"
 
@@ -32,6 +33,7 @@ struct dp {
 	struct app_list *apps;   /* every attached app: their tx rings are polled */
 	struct app_list *bcast;  /* apps that asked for broadcast/multicast */
 	struct app_addrs *local; /* the host's addresses (TAP interface) */
+	struct fragtrack *frags; /* worker only: where fragmented datagrams go */
 	struct port_stats nic_stats;
 	struct port_stats tap_stats;
 	struct dp_stats stats;

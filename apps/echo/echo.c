@@ -67,6 +67,8 @@ static uint32_t echo_reflect(uint8_t *f, uint32_t len, const uint8_t mac[6])
 		iplen = (uint32_t)(ip[2] << 8 | ip[3]);
 		if (ip[9] != IPPROTO_UDP || ihl < 20 || iplen < ihl + 8 || ETH_HLEN + iplen > len)
 			return 0;
+		if ((ip[6] & 0x3f) || ip[7])
+			return 0; /* a fragment: this small stack does not reassemble */
 		udp = ip + ihl;
 		udplen = iplen - ihl;
 		echo_swap(ip + 12, ip + 16, 4);

@@ -32,7 +32,7 @@ struct cnt_session {
 struct cnt {
 	const char *sock;
 	unsigned nsessions, ring;
-	unsigned long seconds; /* 0: until a signal */
+	unsigned seconds; /* 0: until a signal */
 	bool wait, quiet;
 	struct ms_tuple t;
 	struct cnt_session *ses;
@@ -79,6 +79,16 @@ static bool cnt_number(const char *s, unsigned long long min, unsigned long long
 	return errno == 0 && *end == '\0' && *out >= min && *out <= max;
 }
 
+static bool cnt_uint(const char *s, unsigned min, unsigned max, unsigned *out)
+{
+	unsigned long long v;
+
+	if (!cnt_number(s, min, max, &v))
+		return false;
+	*out = (unsigned)v;
+	return true;
+}
+
 /* A usage error: one line saying what is wrong. Returns 2, the exit status. */
 static int cnt_bad(const char *what, const char *value)
 {
@@ -91,15 +101,14 @@ static int cnt_bad(const char *what, const char *value)
 /* One option into c. Returns false if its value is out of range. */
 static bool cnt_option(int opt, const char *arg, struct cnt *c)
 {
-	unsigned long long v = 0;
 	bool ok = true;
 
 	switch (opt) {
 	case 's': c->sock = arg; break;
-	case 'n': ok = cnt_number(arg, 1, CNT_SESSIONS_MAX, &v), c->nsessions = (unsigned)v; break;
-	case 't': ok = cnt_number(arg, 0, 1000000000, &v), c->seconds = (unsigned long)v; break;
+	case 'n': ok = cnt_uint(arg, 1, CNT_SESSIONS_MAX, &c->nsessions); break;
+	case 't': ok = cnt_uint(arg, 0, 1000000000, &c->seconds); break;
 	case 'w': c->wait = true; break;
-	case 'r': ok = cnt_number(arg, 64, 32768, &v) && !(v & (v - 1)), c->ring = (unsigned)v; break;
+	case 'r': ok = cnt_uint(arg, 64, 32768, &c->ring) && !(c->ring & (c->ring - 1)); break;
 	case 'q': c->quiet = true; break;
 	}
 	return ok;

@@ -23,9 +23,9 @@
 struct gen_conf {
 	const char *sock;
 	unsigned nsessions, len, burst, ring;
-	unsigned long seconds;    /* 0: no time limit */
+	unsigned seconds;         /* 0: no time limit */
 	unsigned long long count; /* 0: no packet limit */
-	bool verbose, have_mac;
+	bool verbose, have_mac, have_time;
 	uint8_t dst_mac[6];
 	struct ms_tuple src, dst;
 };
@@ -54,7 +54,7 @@ static void gen_usage(FILE *f)
 		"  -n SESSIONS sessions, 1..%u (default 1)\n"
 		"  -l LEN      frame length without FCS, %u..%u (default %u: 64 bytes on the wire)\n"
 		"  -t SECONDS  run time (default 10; 0: until -c or a signal)\n"
-		"  -c COUNT    stop after COUNT frames in all (with -t: whichever comes first)\n"
+		"  -c COUNT    stop after COUNT frames in all (no time limit unless -t is given too)\n"
 		"  -m tcp|udp  UDP with checksum, or TCP ACK segments with advancing sequence numbers (default udp)\n"
 		"  -d DST_MAC  destination MAC (default: resolve DST_IP through mstackd; it must be on-link)\n"
 		"  -D DST_IP:PORT  destination IPv4 address and port (required)\n"
@@ -79,6 +79,16 @@ static bool gen_number(const char *s, unsigned long long min, unsigned long long
 	return errno == 0 && *end == '\0' && *out >= min && *out <= max;
 }
 
+static bool gen_uint(const char *s, unsigned min, unsigned max, unsigned *out)
+{
+	unsigned long long v;
+
+	if (!gen_number(s, min, max, &v))
+		return false;
+	*out = (unsigned)v;
+	return true;
+}
+
 static bool gen_mac(const char *s, uint8_t mac[6])
 {
 	int n = 0;
@@ -96,7 +106,7 @@ static bool gen_addr_ok(const struct ms_tuple *t)
 	return t->family == AF_INET && memcmp(t->addr, any, sizeof(any)) != 0;
 }
 
-static bool gen_ring_ok(unsigned long long r)
+static bool gen_ring_ok(unsigned r)
 {
 	return r == 0 || (r >= 64 && r <= 32768 && (r & (r - 1)) == 0);
 }
@@ -113,20 +123,22 @@ static int gen_bad(const char *what, const char *value)
 /* One option into c. Returns false if its value is out of range. */
 static bool gen_option(int opt, const char *arg, struct gen_conf *c, const char **proto, const char **dst)
 {
-	unsigned long long v = 0;
 	bool ok = true;
 
 	switch (opt) {
 	case 's': c->sock = arg; break;
-	case 'n': ok = gen_number(arg, 1, GEN_SESSIONS_MAX, &v), c->nsessions = (unsigned)v; break;
-	case 'l': ok = gen_number(arg, PB_FRAME_MIN, PB_FRAME_MAX, &v), c->len = (unsigned)v; break;
-	case 't': ok = gen_number(arg, 0, 1000000000, &v), c->seconds = (unsigned long)v; break;
+	case 'n': ok = gen_uint(arg, 1, GEN_SESSIONS_MAX, &c->nsessions); break;
+	case 'l': ok = gen_uint(arg, PB_FRAME_MIN, PB_FRAME_MAX, &c->len); break;
+	case 't': ok = c->have_time = gen_uint(arg, 0, 1000000000, &c->seconds); break;
 	case 'c': ok = gen_number(arg, 1, ~0ull, &c->count); break;
-	case 'm': *proto = arg, ok = !strcmp(arg, "udp") || !strcmp(arg, "tcp"); break;
+	case 'm':
+		*proto = arg;
+		ok = !strcmp(arg, "udp") || !strcmp(arg, "tcp");
+		break;
 	case 'd': ok = c->have_mac = gen_mac(arg, c->dst_mac); break;
 	case 'D': *dst = arg; break;
-	case 'b': ok = gen_number(arg, 1, GEN_BURST_MAX, &v), c->burst = (unsigned)v; break;
-	case 'r': ok = gen_number(arg, 0, 32768, &v) && gen_ring_ok(v), c->ring = (unsigned)v; break;
+	case 'b': ok = gen_uint(arg, 1, GEN_BURST_MAX, &c->burst); break;
+	case 'r': ok = gen_uint(arg, 0, 32768, &c->ring) && gen_ring_ok(c->ring); break;
 	case 'v': c->verbose = true; break;
 	}
 	return ok;
@@ -161,6 +173,8 @@ static int gen_parse(int argc, char **argv, struct gen_conf *c)
 		return gen_bad("-D must be a unicast IPv4 address and a port", dst);
 	if (c->src.port && c->src.port + c->nsessions - 1 > 65535)
 		return gen_bad("FIRST_PORT + SESSIONS - 1 is over 65535", NULL);
+	if (c->count && !c->have_time)
+		c->seconds = 0; /* a count alone runs until it is reached */
 	return 0;
 }
 
