@@ -8,11 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <mstack/mstack.h>
+
+#include "sessions.h"
 
 #define CNT_SESSIONS_MAX 65535
 #define CNT_BURST        64
@@ -141,55 +142,14 @@ static int cnt_parse(int argc, char **argv, struct cnt *c)
 	return 0;
 }
 
-/*
- * Each session holds a control connection and a wakeup fd, and attaching
- * receives two more for a moment: take the hard limit, and say so up front
- * if even that is too low (a failed attach would only say EMSGSIZE).
- */
-static int cnt_raise_nofile(unsigned nsessions)
-{
-	rlim_t need = 2 * (rlim_t)nsessions + 16;
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		return 0;
-	if (rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-			getrlimit(RLIMIT_NOFILE, &rl);
-	}
-	if (rl.rlim_cur >= need)
-		return 0;
-	fprintf(stderr, "mstack-pktcount: %u sessions need %llu file descriptors, RLIMIT_NOFILE allows %llu\n",
-		nsessions, (unsigned long long)need, (unsigned long long)rl.rlim_cur);
-	return 1;
-}
-
 /* Attach and bind session i. Returns 0, or 1 after saying why not. */
 static int cnt_attach(const struct cnt *c, unsigned i, struct cnt_session *cs)
 {
-	struct ms_attach_opts opts = { .nqueues = 1, .ring_size = c->ring };
-	struct ms_tuple t = c->t;
-	char name[MS_NAME_MAX], tuple[MS_TUPLE_STRLEN];
-	int rc;
+	struct ms_tuple bound;
 
-	snprintf(name, sizeof(name), "pktcount-%u", i);
-	opts.name = name;
-	rc = ms_attach(c->sock, &opts, &cs->s);
-	if (rc < 0) {
-		fprintf(stderr, "mstack-pktcount: session %u: attach to %s: %s\n", i,
-			c->sock ? c->sock : MS_DEFAULT_SOCKET, ms_strerror(rc));
+	if (sessions_attach("mstack-pktcount", "pktcount", c->sock, c->ring, i, &c->t, &cs->s, &bound))
 		return 1;
-	}
-	if (t.port)
-		t.port = (uint16_t)(t.port + i);
-	rc = ms_bind(cs->s, &t);
-	if (rc < 0) {
-		ms_tuple_format(&t, tuple, sizeof(tuple));
-		fprintf(stderr, "mstack-pktcount: session %u: bind %s: %s\n", i, tuple, ms_strerror(rc));
-		return 1;
-	}
-	cs->port = t.port;
+	cs->port = bound.port;
 	return 0;
 }
 
@@ -406,7 +366,7 @@ int main(int argc, char **argv)
 
 	if (rc)
 		return rc == 1 ? 0 : rc;
-	if (cnt_raise_nofile(c.nsessions))
+	if (sessions_raise_nofile("mstack-pktcount", c.nsessions))
 		return 1;
 	cnt_signals(&c);
 	c.ses = calloc(c.nsessions, sizeof(*c.ses));

@@ -8,13 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <mstack/mstack.h>
 
-#include "../common/pktbuild.h"
+#include "pktbuild.h"
+#include "sessions.h"
 
 #define GEN_SESSIONS_MAX 65535
 #define GEN_BURST_MAX    256
@@ -178,54 +178,13 @@ static int gen_parse(int argc, char **argv, struct gen_conf *c)
 	return 0;
 }
 
-/*
- * Each session holds a control connection and a wakeup fd, and attaching
- * receives two more for a moment: take the hard limit, and say so up front
- * if even that is too low (a failed attach would only say EMSGSIZE).
- */
-static int gen_raise_nofile(unsigned nsessions)
-{
-	rlim_t need = 2 * (rlim_t)nsessions + 16;
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		return 0;
-	if (rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-			getrlimit(RLIMIT_NOFILE, &rl);
-	}
-	if (rl.rlim_cur >= need)
-		return 0;
-	fprintf(stderr, "mstack-pktgen: %u sessions need %llu file descriptors, RLIMIT_NOFILE allows %llu\n", nsessions,
-		(unsigned long long)need, (unsigned long long)rl.rlim_cur);
-	return 1;
-}
-
 /* Attach and bind session i. Returns 0, or 1 after saying why not. */
 static int gen_attach(const struct gen_conf *c, unsigned i, struct gen_session *g)
 {
-	struct ms_attach_opts opts = { .nqueues = 1, .ring_size = c->ring };
-	struct ms_tuple t = c->src;
-	char name[MS_NAME_MAX], tuple[MS_TUPLE_STRLEN];
-	int rc;
+	struct ms_tuple t;
 
-	snprintf(name, sizeof(name), "pktgen-%u", i);
-	opts.name = name;
-	rc = ms_attach(c->sock, &opts, &g->s);
-	if (rc < 0) {
-		fprintf(stderr, "mstack-pktgen: session %u: attach to %s: %s\n", i,
-			c->sock ? c->sock : MS_DEFAULT_SOCKET, ms_strerror(rc));
+	if (sessions_attach("mstack-pktgen", "pktgen", c->sock, c->ring, i, &c->src, &g->s, &t))
 		return 1;
-	}
-	if (t.port)
-		t.port = (uint16_t)(t.port + i);
-	rc = ms_bind(g->s, &t);
-	if (rc < 0) {
-		ms_tuple_format(&t, tuple, sizeof(tuple));
-		fprintf(stderr, "mstack-pktgen: session %u: bind %s: %s\n", i, tuple, ms_strerror(rc));
-		return 1;
-	}
 	memcpy(g->flow.src_mac, ms_mac(g->s), 6);
 	memcpy(g->flow.src_ip, t.addr, 4);
 	memcpy(g->flow.dst_ip, c->dst.addr, 4);
@@ -327,7 +286,7 @@ int main(int argc, char **argv)
 
 	if (rc)
 		return rc == 1 ? 0 : rc;
-	if (gen_raise_nofile(c.nsessions))
+	if (sessions_raise_nofile("mstack-pktgen", c.nsessions))
 		return 1;
 	g = calloc(c.nsessions, sizeof(*g));
 	if (!g) {
