@@ -26,29 +26,50 @@ static void app_layout(struct ms_region_hdr *h, uint32_t nqueues, uint32_t ring_
 	h->region_size = h->bufs_off + (uint64_t)2 * nqueues * ring_size * MS_BUF_SIZE;
 }
 
-static int app_map_region(struct app *a, const struct ms_hello *hello, uint32_t ring_size)
-{
-	struct ms_region_hdr h;
-	uint32_t q;
+#define APP_HUGEPAGE (2ULL << 20)
 
-	app_layout(&h, hello->nqueues, ring_size);
-	a->memfd = memfd_create("mstack-app", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+/*
+ * Create, size, seal and map the region's memfd. The application gets
+ * this fd: sealing its size means it can never shrink the file under the
+ * daemon's mapping (which would SIGBUS us). Returns 0 or -errno.
+ */
+static int app_make_region(struct app *a, uint64_t size, bool huge)
+{
+	unsigned flags = MFD_CLOEXEC | MFD_ALLOW_SEALING | (huge ? MFD_HUGETLB : 0);
+
+	a->memfd = memfd_create("mstack-app", flags);
 	if (a->memfd < 0)
 		return -errno;
-	if (ftruncate(a->memfd, (off_t)h.region_size) < 0)
+	if (ftruncate(a->memfd, (off_t)size) < 0 ||
+	    fcntl(a->memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
 		return -errno;
-	/*
-	 * The application gets this fd. Sealing its size means it can never
-	 * shrink the file under the daemon's mapping (which would SIGBUS us).
-	 */
-	if (fcntl(a->memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
-		return -errno;
-	a->region = mmap(NULL, h.region_size, PROT_READ | PROT_WRITE, MAP_SHARED, a->memfd, 0);
+	a->region = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, a->memfd, 0);
 	if (a->region == MAP_FAILED) {
 		a->region = NULL;
 		return -errno;
 	}
-	a->region_size = h.region_size;
+	a->region_size = size;
+	return 0;
+}
+
+static int app_map_region(struct app *a, const struct ms_hello *hello, uint32_t ring_size)
+{
+	struct ms_region_hdr h;
+	uint32_t q;
+	int rc;
+
+	app_layout(&h, hello->nqueues, ring_size);
+	/* Hugepages when the host has some to spare: fewer TLB misses on the copy path. */
+	rc = app_make_region(a, (h.region_size + APP_HUGEPAGE - 1) & ~(APP_HUGEPAGE - 1), true);
+	if (rc < 0) {
+		if (a->memfd >= 0)
+			close(a->memfd);
+		a->memfd = -1;
+		rc = app_make_region(a, h.region_size, false);
+		if (rc < 0)
+			return rc;
+	}
+	h.region_size = a->region_size;
 	h.app_id = a->id;
 	memcpy(a->region, &h, sizeof(h));
 	for (q = 0; q < hello->nqueues; q++) {
