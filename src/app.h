@@ -19,6 +19,7 @@ struct app_queue {
 	uint8_t *tx_bufs;
 	uint32_t rx_head;      /* (d) private copy, only ever stored to the region */
 	uint32_t rx_published; /* rx_head as last published */
+	uint32_t rx_tail;      /* the app's rx tail as last read and checked */
 	uint32_t tx_tail;      /* (d) private copy */
 };
 

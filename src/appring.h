@@ -15,21 +15,41 @@
  */
 
 /*
+ * Read the app's rx tail (once), check it against what the daemon produced,
+ * and keep it as the cached view. Returns 0 or -EBADMSG (counted).
+ */
+static inline int appring_rx_sync_tail(struct app *a, struct app_queue *aq)
+{
+	uint32_t tail = __atomic_load_n(&aq->rx->tail, __ATOMIC_ACQUIRE);
+
+	if (aq->rx_head - tail > a->ring_size) {
+		a->stats.rx_bad_index++;
+		return -EBADMSG;
+	}
+	aq->rx_tail = tail;
+	return 0;
+}
+
+/*
  * Copy a frame into rx ring q (not yet visible: see appring_rx_publish).
+ * The app's tail lives on the consumer's cache line: it is read only when
+ * the cached view says the ring is full (and at each publish).
  * Returns 0, -ENOBUFS (ring full) or -EBADMSG (the app's tail is impossible).
  */
 static inline int appring_rx_put(struct app *a, uint32_t q, const void *frame, uint32_t len)
 {
 	struct app_queue *aq = &a->q[q];
-	uint32_t tail = __atomic_load_n(&aq->rx->tail, __ATOMIC_ACQUIRE);
-	uint32_t used = aq->rx_head - tail;
 	uint32_t slot;
 
-	if (used > a->ring_size) {
-		a->stats.rx_bad_index++;
-		return -EBADMSG;
+	if (aq->rx_head - aq->rx_tail >= a->ring_size) {
+		if (appring_rx_sync_tail(a, aq) < 0)
+			return -EBADMSG;
+		if (aq->rx_head - aq->rx_tail == a->ring_size) {
+			a->stats.rx_ring_full++;
+			return -ENOBUFS;
+		}
 	}
-	if (used == a->ring_size || len > MS_BUF_SIZE) {
+	if (len > MS_BUF_SIZE) {
 		a->stats.rx_ring_full++;
 		return -ENOBUFS;
 	}
@@ -44,9 +64,9 @@ static inline int appring_rx_put(struct app *a, uint32_t q, const void *frame, u
 }
 
 /*
- * Make every frame put since the last publish visible with one release
- * store per ring, and signal the wakeup fd where the app sleeps on an empty
- * ring. Returns the number of wakeups sent.
+ * Make every frame put since the last publish visible, one store per ring,
+ * and signal the wakeup fd where the app sleeps on a ring that was empty.
+ * Also refreshes the cached tail. Returns the number of wakeups sent.
  */
 static inline unsigned appring_rx_publish(struct app *a)
 {
@@ -56,15 +76,20 @@ static inline unsigned appring_rx_publish(struct app *a)
 	for (q = 0; q < a->nqueues; q++) {
 		struct app_queue *aq = &a->q[q];
 		uint64_t one = 1;
+		uint32_t flags;
 
 		if (aq->rx_published == aq->rx_head)
 			continue;
-		__atomic_store_n(&aq->rx->head, aq->rx_head, __ATOMIC_RELEASE);
-		/* Pairs with the app's fence between setting NEED_WAKEUP and re-reading head. */
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		if ((__atomic_load_n(&aq->rx->flags, __ATOMIC_RELAXED) & MS_RING_NEED_WAKEUP) &&
-		    __atomic_load_n(&aq->rx->tail, __ATOMIC_ACQUIRE) == aq->rx_published &&
-		    write(a->wakeup_fd, &one, sizeof(one)) == sizeof(one)) {
+		/*
+		 * A sequentially consistent exchange (one locked instruction on
+		 * x86) publishes head and orders it before the read of flags: it
+		 * pairs with the app's fence between setting NEED_WAKEUP and
+		 * re-reading head. The old value is the app's to scribble: unused.
+		 */
+		(void)__atomic_exchange_n(&aq->rx->head, aq->rx_head, __ATOMIC_SEQ_CST);
+		flags = __atomic_load_n(&aq->rx->flags, __ATOMIC_SEQ_CST);
+		if (appring_rx_sync_tail(a, aq) == 0 && (flags & MS_RING_NEED_WAKEUP) &&
+		    aq->rx_tail == aq->rx_published && write(a->wakeup_fd, &one, sizeof(one)) == sizeof(one)) {
 			a->stats.rx_wakeups++;
 			woken++;
 		}

@@ -31,6 +31,7 @@ struct dp_rx_burst {
 	struct rte_mbuf *key_pkt[DP_BURST_MAX];
 	uint32_t key_flow[DP_BURST_MAX]; /* flow hash: picks the app's rx queue */
 	struct app *owners[DP_BURST_MAX];
+	uint32_t key_q[DP_BURST_MAX]; /* the owner's rx queue for the frame */
 	struct app *touched[DP_BURST_MAX];
 	uint32_t nto_tap, nto_free, nkeys, ntouched;
 	uint64_t now; /* TSC at the start of the burst */
@@ -222,6 +223,23 @@ static void dp_tx_or_drop(uint16_t port, struct rte_mbuf **pkts, uint32_t n, str
 	}
 }
 
+/*
+ * Pick the frame's rx queue in app a and start fetching the lines the copy
+ * will write (slot, buffer, producer index): with many apps each frame of a
+ * burst goes to other memory, and issuing these misses together overlaps them.
+ */
+static uint32_t dp_prefetch_dest(const struct app *a, uint32_t flow)
+{
+	uint32_t q = a->nqueues == 1 ? 0 : flow % a->nqueues;
+	const struct app_queue *aq = &a->q[q];
+	uint32_t slot = aq->rx_head & a->mask;
+
+	__builtin_prefetch(&aq->rx->slot[slot], 1, 3);                      /* for writing */
+	__builtin_prefetch(aq->rx_bufs + (size_t)slot * MS_BUF_SIZE, 1, 3); /* for writing */
+	__builtin_prefetch(&aq->rx->head, 1, 3);                            /* for writing */
+	return q;
+}
+
 static uint32_t dp_rx_nic(struct dp *dp)
 {
 	struct rte_mbuf *pkts[DP_BURST_MAX];
@@ -240,11 +258,14 @@ static uint32_t dp_rx_nic(struct dp *dp)
 		dp_classify_one(dp, &b, pkts[i]);
 	}
 	btable_lookup_burst(dp->bt, b.keys, b.nkeys, b.owners);
+	for (i = 0; i < b.nkeys; i++)
+		if (b.owners[i])
+			b.key_q[i] = dp_prefetch_dest(b.owners[i], b.key_flow[i]);
 	for (i = 0; i < b.nkeys; i++) {
 		struct app *a = b.owners[i];
 
 		if (a) {
-			appring_rx_put(a, b.key_flow[i] % a->nqueues, rte_pktmbuf_mtod(b.key_pkt[i], const void *),
+			appring_rx_put(a, b.key_q[i], rte_pktmbuf_mtod(b.key_pkt[i], const void *),
 				       b.key_pkt[i]->data_len);
 			dp_touch(&b, a);
 			dp->nic_stats.rx_to_app++;
