@@ -147,6 +147,8 @@ def cmd_delta(argv):
     out["pkts_per_busy_loop"] = d["dp.packets"] / (d["dp.busy_loops"] or 1)
     out["busy_pct"] = 100.0 * d["dp.busy_cycles"] / (d["dp.total_cycles"] or 1)
     out["tsc_mhz"] = d["dp.total_cycles"] / dt / 1e6
+    if "worker_ns" in d:
+        out["worker_share_pct"] = 100.0 * d["worker_ns"] / 1e9 / dt
     out["window_s"] = dt
     print(_line(out))
 
@@ -209,8 +211,11 @@ def cmd_kern(argv):
         tsc_hz = (b["dp.total_cycles"] - a["dp.total_cycles"]) / sdt
         mux_s = (b["dp.busy_cycles"] - a["dp.busy_cycles"]) / tsc_hz * dt / sdt
         out["ring_full_per_s"] = (b["app.rx_ring_full"] - a["app.rx_ring_full"]) / sdt
+        out["nic_rx_mpps"] = (b["nic.rx_packets"] - a["nic.rx_packets"]) / sdt / 1e6
         out["tsc_mhz"] = tsc_hz / 1e6
         out["pkts_per_busy_loop"] = (b["dp.packets"] - a["dp.packets"]) / ((b["dp.busy_loops"] - a["dp.busy_loops"]) or 1)
+        if "worker_ns" in a:
+            out["worker_share_pct"] = 100.0 * (b["worker_ns"] - a["worker_ns"]) / 1e9 / sdt
     n = delivered * dt or 1
     out["delivered_mpps"] = delivered / 1e6
     out["loss_pct"] = max(0.0, 100.0 * (1 - delivered / offered)) if offered else 0.0
@@ -303,12 +308,12 @@ def table(path, header=None):
     out.append("")
 
     rx, base = res.get("rx", {}), res.get("rx_testpmd", {})
-    if rx or base:
+    if rx:
         out.append("### 1-2. Receive: net_pcap (infinite_rx) -> mstackd demux -> N sessions of one mstack-pktcount")
         out.append("")
         out.append("| frame | N apps | delivered Mpps | drops (ring full) /s | NIC rx Mpps | to kernel Mpps "
-                   "| busy cycles/pkt | x testpmd io | x N=1 |")
-        out.append("|---|---|---|---|---|---|---|---|---|")
+                   "| busy cycles/pkt | x testpmd io | x N=1 | worker's share of core 1 % |")
+        out.append("|---|---|---|---|---|---|---|---|---|---|")
         n1 = {}
         for key, m in rx.items():
             kp = _keyparts(key)
@@ -319,12 +324,14 @@ def table(path, header=None):
             b = base.get("len=" + kp["len"], {})
             d = _med(m.get("delivered_mpps", []))
             label = kp["n"] + (" (%s)" % kp["variant"] if kp.get("variant") else "")
-            out.append("| %s B | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            out.append("| %s B | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 kp["len"], label, _cell(m.get("delivered_mpps", []), 3), _cell(m.get("drops_per_s", []), 0),
                 _cell(m.get("nic_rx_mpps", []), 3), _cell(m.get("kernel_mpps", []), 3),
                 _cell(m.get("cycles_per_pkt", []), 0),
-                _fmt(_ratio(d, _med(b.get("rx_mpps", []))), 2), _fmt(_ratio(d, n1.get(kp["len"])), 2)))
+                _fmt(_ratio(d, _med(b.get("rx_mpps", []))), 2), _fmt(_ratio(d, n1.get(kp["len"])), 2),
+                _cell(m.get("worker_share_pct", []), 0)))
         out.append("")
+    if base:
         out.append("Baseline: the same pcap through `dpdk-testpmd --forward-mode=io` to net_null, one forwarding core:")
         out.append("")
         out.append("| frame | testpmd RX Mpps | testpmd TX Mpps |")
@@ -341,15 +348,15 @@ def table(path, header=None):
         out.append("### 3. Transmit: N sessions of one mstack-pktgen -> mstackd validate + copy -> net_null")
         out.append("")
         out.append("| frame | N apps | NIC tx Mpps | pktgen posted Mpps | drops /s | busy cycles/pkt "
-                   "| datapath busy % | frames per busy loop | x testpmd txonly |")
-        out.append("|---|---|---|---|---|---|---|---|---|")
+                   "| datapath busy % | frames per busy loop | x testpmd txonly | worker's share of core 1 % |")
+        out.append("|---|---|---|---|---|---|---|---|---|---|")
         for key, m in tx.items():
             kp = _keyparts(key)
-            out.append("| %s B | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            out.append("| %s B | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 kp["len"], kp["n"], _cell(m.get("tx_mpps", []), 3), _cell(m.get("gen_mpps", []), 3),
                 _cell(m.get("drops_per_s", []), 0), _cell(m.get("cycles_per_pkt", []), 0),
                 _cell(m.get("busy_pct", []), 0), _cell(m.get("pkts_per_busy_loop", []), 0),
-                _fmt(_ratio(_med(m.get("tx_mpps", [])), tb), 2)))
+                _fmt(_ratio(_med(m.get("tx_mpps", [])), tb), 2), _cell(m.get("worker_share_pct", []), 0)))
         out.append("")
         out.append("Baseline: `dpdk-testpmd --forward-mode=txonly` to net_null, one forwarding core:")
         out.append("")

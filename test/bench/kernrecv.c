@@ -92,7 +92,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (i = 0; i < n; i++) {
-		struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr = addr, .sin_port = htons((uint16_t)(first + i)) };
+		struct sockaddr_in sin = { .sin_family = AF_INET,
+					   .sin_addr = addr,
+					   .sin_port = htons((uint16_t)(first + i)) };
 		struct epoll_event e = { .events = EPOLLIN, .data.u32 = i };
 		int rcvbuf = KR_RCVBUF;
 
@@ -149,8 +151,8 @@ int main(int argc, char **argv)
 	}
 	t1 = kr_now();
 	kr_cpu(RUSAGE_SELF, &u1, &s1);
-	printf("kernrecv: sockets=%u packets=%llu bytes=%llu seconds=%.3f pps=%.0f user_s=%.3f sys_s=%.3f\n", n, packets,
-	       bytes, t1 - t0, packets / (t1 - t0), u1 - u0, s1 - s0);
+	printf("kernrecv: sockets=%u packets=%llu bytes=%llu seconds=%.3f pps=%.0f user_s=%.3f sys_s=%.3f\n", n,
+	       packets, bytes, t1 - t0, packets / (t1 - t0), u1 - u0, s1 - s0);
 	for (i = 0; i < n; i++)
 		close(fds[i]);
 	free(fds);

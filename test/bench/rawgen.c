@@ -180,13 +180,16 @@ int main(int argc, char **argv)
 	}
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", c.ifname);
-	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0 || ioctl(fd, SIOCGIFINDEX, &ifr) < 0) {
-		perror("rawgen: interface");
+	/* ifr_hwaddr and ifr_ifindex share a union: one request at a time. */
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0) {
+		perror("rawgen: interface address");
 		return 1;
 	}
-	ioctl(fd, SIOCGIFHWADDR, &ifr);
 	memcpy(src_mac, ifr.ifr_hwaddr.sa_data, 6);
-	ioctl(fd, SIOCGIFINDEX, &ifr);
+	if (ioctl(fd, SIOCGIFINDEX, &ifr) < 0) {
+		perror("rawgen: interface index");
+		return 1;
+	}
 	memset(&sll, 0, sizeof(sll));
 	sll.sll_family = AF_PACKET;
 	sll.sll_ifindex = ifr.ifr_ifindex;
@@ -246,7 +249,8 @@ int main(int argc, char **argv)
 			uint64_t due = start + (uint64_t)((double)(sent + failed) * 1e9 / c.rate);
 
 			if (due > now) {
-				struct timespec ts = { .tv_sec = (time_t)(due / RG_NS), .tv_nsec = (long)(due % RG_NS) };
+				struct timespec ts = { .tv_sec = (time_t)(due / RG_NS),
+						       .tv_nsec = (long)(due % RG_NS) };
 
 				clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 			}
