@@ -64,11 +64,24 @@ static inline int appring_rx_put(struct app *a, uint32_t q, const void *frame, u
 }
 
 /*
- * Make every frame put since the last publish visible, one store per ring,
- * and signal the wakeup fd where the app sleeps on a ring that was empty.
- * Also refreshes the cached tail. Returns the number of wakeups sent.
+ * Publishing is two steps so that a burst that touched many apps pays one
+ * fence, not one per app: store the new head of every ring of every touched
+ * app (appring_rx_store_heads), one full fence, then look at each app's
+ * NEED_WAKEUP flag (appring_rx_wake). The fence pairs with the app's fence
+ * between setting NEED_WAKEUP and re-reading head: either the app sees the
+ * new head, or the daemon sees the flag.
  */
-static inline unsigned appring_rx_publish(struct app *a)
+static inline void appring_rx_store_heads(struct app *a)
+{
+	uint32_t q;
+
+	for (q = 0; q < a->nqueues; q++)
+		if (a->q[q].rx_published != a->q[q].rx_head)
+			__atomic_store_n(&a->q[q].rx->head, a->q[q].rx_head, __ATOMIC_RELEASE);
+}
+
+/* After the fence: wake the app where a ring it sleeps on was empty. Returns the wakeups sent. */
+static inline unsigned appring_rx_wake(struct app *a)
 {
 	unsigned woken = 0;
 	uint32_t q;
@@ -76,27 +89,27 @@ static inline unsigned appring_rx_publish(struct app *a)
 	for (q = 0; q < a->nqueues; q++) {
 		struct app_queue *aq = &a->q[q];
 		uint64_t one = 1;
-		uint32_t flags;
 
 		if (aq->rx_published == aq->rx_head)
 			continue;
-		/*
-		 * Publish head, then a full fence before reading flags: it pairs
-		 * with the app's fence between setting NEED_WAKEUP and re-reading
-		 * head. (A locked exchange instead measured slower on a line the
-		 * app polls.)
-		 */
-		__atomic_store_n(&aq->rx->head, aq->rx_head, __ATOMIC_RELEASE);
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		flags = __atomic_load_n(&aq->rx->flags, __ATOMIC_RELAXED);
-		if (appring_rx_sync_tail(a, aq) == 0 && (flags & MS_RING_NEED_WAKEUP) &&
-		    aq->rx_tail == aq->rx_published && write(a->wakeup_fd, &one, sizeof(one)) == sizeof(one)) {
+		/* flags has a line of its own: reading it does not pull the app's busy tail line. */
+		if ((__atomic_load_n(&aq->rx->flags, __ATOMIC_RELAXED) & MS_RING_NEED_WAKEUP) &&
+		    appring_rx_sync_tail(a, aq) == 0 && aq->rx_tail == aq->rx_published &&
+		    write(a->wakeup_fd, &one, sizeof(one)) == sizeof(one)) {
 			a->stats.rx_wakeups++;
 			woken++;
 		}
 		aq->rx_published = aq->rx_head;
 	}
 	return woken;
+}
+
+/* Both steps for one app (broadcast, tests). Returns the wakeups sent. */
+static inline unsigned appring_rx_publish(struct app *a)
+{
+	appring_rx_store_heads(a);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return appring_rx_wake(a);
 }
 
 /*

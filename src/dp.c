@@ -21,6 +21,7 @@
 #define DP_BURST_MAX        64 /* rte_hash bulk lookups take at most 64 keys */
 #define DP_WORKER_TID       0
 #define DP_TX_APPS_PER_LOOP 32
+#define DP_TAP_IDLE_SKIP    8 /* loops without reading an idle TAP */
 #define DP_FRAG_LIFETIME_S  2 /* how long later fragments may trail the first */
 
 /* Per-burst scratch of the NIC receive path. */
@@ -275,7 +276,12 @@ static uint32_t dp_rx_nic(struct dp *dp)
 		}
 	}
 	for (i = 0; i < b.ntouched; i++)
-		appring_rx_publish(b.touched[i]);
+		appring_rx_store_heads(b.touched[i]);
+	if (b.ntouched) {
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		for (i = 0; i < b.ntouched; i++)
+			appring_rx_wake(b.touched[i]);
+	}
 	dp->nic_stats.rx_to_kernel += b.nto_tap;
 	dp_tx_or_drop(dp->ports->tap, b.to_tap, b.nto_tap, &dp->tap_stats);
 	if (b.nto_free)
@@ -287,8 +293,16 @@ static uint32_t dp_rx_nic(struct dp *dp)
 static uint32_t dp_rx_tap(struct dp *dp)
 {
 	struct rte_mbuf *pkts[DP_BURST_MAX];
-	uint16_t n = rte_eth_rx_burst(dp->ports->tap, 0, pkts, dp->burst);
-	uint16_t i;
+	uint16_t n, i;
+
+	/* An empty TAP costs a system call to find out: after one, skip a few loops. */
+	if (dp->tap_skip) {
+		dp->tap_skip--;
+		return 0;
+	}
+	n = rte_eth_rx_burst(dp->ports->tap, 0, pkts, dp->burst);
+	if (n == 0)
+		dp->tap_skip = DP_TAP_IDLE_SKIP;
 
 	for (i = 0; i < n; i++) {
 		dp->tap_stats.rx_packets++;

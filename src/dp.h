@@ -40,6 +40,7 @@ struct dp {
 	uint64_t heartbeat; /* incremented by the worker every loop */
 	uint64_t burst_seq; /* the worker's count of NIC bursts */
 	uint32_t tx_cursor; /* next app whose tx rings the worker polls */
+	uint32_t tap_skip;  /* loops left before the worker reads the TAP again */
 	bool stop;
 };
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <linux/sockios.h>
+#include <rte_ethdev.h>
 #include <rte_lcore.h>
 
 #include "kern.h"
@@ -374,6 +375,24 @@ static int session_counter(void *arg, const char *name, uint64_t value)
 	return 1;
 }
 
+/* What the port's driver counted itself: frames lost before mstackd could see them. */
+static void session_port_hw(struct session_list *l, const char *port_name, uint16_t port)
+{
+	struct rte_eth_stats st;
+	char name[64];
+
+	if (rte_eth_stats_get(port, &st) != 0)
+		return;
+#define SESSION_HW(field)                                            \
+	snprintf(name, sizeof(name), "%s.hw_%s", port_name, #field); \
+	session_counter(l, name, st.field);
+	SESSION_HW(imissed)
+	SESSION_HW(ierrors)
+	SESSION_HW(oerrors)
+	SESSION_HW(rx_nombuf)
+#undef SESSION_HW
+}
+
 static void session_query_status(struct mstackd *d, struct ms_status *s)
 {
 	const char *names[2] = { "nic", "tap" };
@@ -452,7 +471,9 @@ int session_query(struct mstackd *d, uint16_t type, uint32_t offset, void *out, 
 	case MS_MSG_STATS:
 		l.entry = sizeof(struct ms_counter);
 		stats_visit_port("nic", &d->dp.nic_stats, session_counter, &l);
+		session_port_hw(&l, "nic", d->ports.nic);
 		stats_visit_port("tap", &d->dp.tap_stats, session_counter, &l);
+		session_port_hw(&l, "tap", d->ports.tap);
 		stats_visit_dp("dp", &d->dp.stats, session_counter, &l);
 		session_counter(&l, "ctl.refused", d->ctl_refused);
 		for (a = d->apps; a; a = a->next) {

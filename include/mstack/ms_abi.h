@@ -87,16 +87,19 @@ struct ms_ring {
 	uint32_t head; /* rx: (d), tx: (a) */
 	uint8_t pad0[MS_CACHELINE - sizeof(uint32_t)];
 	/* consumer's line */
-	uint32_t tail;  /* rx: (a), tx: (d) */
+	uint32_t tail; /* rx: (a), tx: (d) */
+	uint8_t pad1[MS_CACHELINE - sizeof(uint32_t)];
+	/* the app's requests: written rarely, read by the daemon at every publish */
 	uint32_t flags; /* (a) MS_RING_* */
-	uint8_t pad1[MS_CACHELINE - 2 * sizeof(uint32_t)];
+	uint8_t pad2[MS_CACHELINE - sizeof(uint32_t)];
 	struct ms_slot slot[]; /* ring_size slots */
 };
 
 _Static_assert(sizeof(struct ms_region_hdr) == 80, "region header layout is ABI");
 _Static_assert(sizeof(struct ms_slot) == 8, "slot layout is ABI");
 _Static_assert(offsetof(struct ms_ring, tail) == MS_CACHELINE, "head and tail on their own lines");
-_Static_assert(sizeof(struct ms_ring) == 2 * MS_CACHELINE, "ring header layout is ABI");
+_Static_assert(offsetof(struct ms_ring, flags) == 2 * MS_CACHELINE, "flags off the consumer's busy line");
+_Static_assert(sizeof(struct ms_ring) == 3 * MS_CACHELINE, "ring header layout is ABI");
 
 /* Bytes of one ring with n slots, rounded to a cache line. */
 static inline uint64_t ms_ring_bytes(uint32_t n)

@@ -37,7 +37,7 @@ ok "kill -9 of an application frees its tuple within a second"
 start_bg "$BIN/test/hostile_app" "$SOCK" garbage "$HOST_IP:7200" 7000 > "$WORK/hostile" 2>&1
 wait_for 10 grep -q "garbage written" "$WORK/hostile" || fail "hostile app did not start: $(cat "$WORK/hostile")"
 HOSTILE=$(sed -n 's/^hostile: app \([0-9]*\).*/\1/p' "$WORK/hostile")
-peer python3 "$INTEG_DIR/frames.py" "$VETH_PEER" "$(cat /sys/class/net/$TAP/address)" "$PEER_IP" "$HOST_IP" good-udp:7200 50
+peer python3 "$INTEG_DIR/frames.py" "$VETH_PEER" "$(cat /sys/class/net/$TAP/address)" "$PEER_IP" "$HOST_IP" good-udp:7200 300
 sleep 1
 for i in 1 2 3; do
 	r=$(udp_roundtrip "$HOST_IP" 7000 "still-$i") || fail "echo disturbed by the hostile app"

@@ -479,13 +479,13 @@ START_TEST(test_rx_put_refuses_an_impossible_tail_without_writing)
 	tail = aq->rx_head + (uint32_t)bad_rx_tails[_i];
 	__atomic_store_n(&aq->rx->tail, tail, __ATOMIC_RELEASE);
 
-	/* The next publish reads the tail, refuses it, and keeps its last good view. */
+	/*
+	 * The daemon reads the tail only when its last good view (tail 0) says
+	 * the ring is full: puts go on into that room, then the tail is read and refused.
+	 */
 	ck_assert_int_eq(rx_put(0, 10, len_of(10)), 0);
 	ck_assert_uint_eq(appring_rx_publish(g_app), 0);
-	ck_assert_uint_eq(g_app->stats.rx_bad_index, 1);
 	ck_assert_uint_eq(aq->rx_tail, 0);
-
-	/* Puts go on into the room that view allows; then the tail is read again and refused. */
 	for (uint32_t i = 11; i < RING; i++)
 		ck_assert_int_eq(rx_put(0, i, 60), 0);
 	head = aq->rx_head;
@@ -493,7 +493,7 @@ START_TEST(test_rx_put_refuses_an_impossible_tail_without_writing)
 	memset(aq->rx_bufs + (size_t)bad_slot * MS_BUF_SIZE, 0xa5, MS_BUF_SIZE);
 	aq->rx->slot[bad_slot].len = 0x5a5a5a5a;
 	ck_assert_int_eq(rx_put(0, RING, 60), -EBADMSG);
-	ck_assert_uint_eq(g_app->stats.rx_bad_index, 2);
+	ck_assert_uint_eq(g_app->stats.rx_bad_index, 1);
 	ck_assert_uint_eq(g_app->stats.rx_ring_full, 0);
 	ck_assert_uint_eq(aq->rx_head, head);
 	ck_assert_uint_eq(aq->rx->slot[bad_slot].len, 0x5a5a5a5a);
