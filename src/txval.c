@@ -14,11 +14,11 @@
 #define TXV_ICMP6_NEIGH_SOLICIT  135
 #define TXV_ICMP6_NEIGH_ADVERT   136
 
-static bool txval_is_zero(const uint8_t addr[16])
+static bool txval_is_zero(const uint8_t *addr, size_t len)
 {
 	static const uint8_t zero[16];
 
-	return memcmp(addr, zero, sizeof(zero)) == 0;
+	return memcmp(addr, zero, len) == 0;
 }
 
 static bool txval_is_local(const struct txval_env *env, uint8_t family, const uint8_t *addr)
@@ -54,6 +54,7 @@ static enum txval_verdict txval_arp(const struct txval_env *env, const struct ap
 static enum txval_verdict txval_l4(const struct txval_env *env, const struct app *a, const struct cls_result *r)
 {
 	uint8_t family = r->l3 == CLS_L3_IPV4 ? AF_INET : AF_INET6;
+	size_t alen = family == AF_INET ? 4 : 16;
 	struct ms_tuple t;
 
 	if ((r->flags & CLS_F_FRAG) && !(r->flags & CLS_F_FRAG_FIRST))
@@ -65,14 +66,19 @@ static enum txval_verdict txval_l4(const struct txval_env *env, const struct app
 	t.proto = r->proto;
 	t.family = family;
 	t.port = r->src_port;
-	memcpy(t.addr, r->src_addr, 16);
+	/*
+	 * Copy only the address's own bytes (t is zeroed): the classifier just
+	 * wrote 4 of them for IPv4, and a 16-byte read of that would stall on
+	 * store forwarding.
+	 */
+	memcpy(t.addr, r->src_addr, alen);
 	/* An all-zero source would be the wildcard key itself: it must pass the local-address rule. */
-	if (!txval_is_zero(r->src_addr) && env->owner(env->table, &t) == a)
+	if (!txval_is_zero(r->src_addr, alen) && env->owner(env->table, &t) == a)
 		return TXV_OK;
 	memset(t.addr, 0, sizeof(t.addr));
 	/* A wildcard covers the host's addresses, except tuples bound exactly by another app. */
 	if (env->owner(env->table, &t) == a && txval_is_local(env, family, r->src_addr)) {
-		memcpy(t.addr, r->src_addr, 16);
+		memcpy(t.addr, r->src_addr, alen);
 		if (!env->owner(env->table, &t))
 			return TXV_OK;
 	}

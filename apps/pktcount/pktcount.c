@@ -18,8 +18,7 @@
 
 #define CNT_SESSIONS_MAX 65535
 #define CNT_BURST        64
-#define CNT_VISIT_MAX    256      /* frames per session per pass, so one busy session cannot starve the rest */
-#define CNT_SPIN_NS      50000ull /* keep polling this long after the last frame before sleeping (-w) */
+#define CNT_VISIT_MAX    256 /* frames per session per pass, so one busy session cannot starve the rest */
 #define CNT_EVENTS       256
 #define CNT_CTL          0x80000000u /* epoll data: a control socket, not a wakeup fd */
 #define CNT_NS           1000000000ull
@@ -35,6 +34,7 @@ struct cnt {
 	const char *sock;
 	unsigned nsessions, ring;
 	unsigned seconds; /* 0: until a signal */
+	unsigned spin_us; /* -w: keep polling this long after the last frame before sleeping */
 	bool wait, quiet;
 	struct ms_tuple t;
 	struct cnt_session *ses;
@@ -54,20 +54,22 @@ static void cnt_on_signal(int sig)
 
 static void cnt_usage(FILE *f)
 {
-	fprintf(f,
-		"usage: mstack-pktcount [-s SOCKET] [-n SESSIONS] [-t SECONDS] [-w] [-r RING] [-q] udp|tcp "
-		"ADDR:FIRST_PORT\n"
-		"Attach SESSIONS sessions from one thread, bind (proto, ADDR, FIRST_PORT + i) in each\n"
-		"(FIRST_PORT 0: ephemeral ports), count the frames and bytes they receive.\n"
-		"  -s SOCKET   mstackd's control socket (default %s)\n"
-		"  -n SESSIONS sessions, 1..%u (default 1)\n"
-		"  -t SECONDS  run time from \"ready\" (default 10; 0: until SIGINT or SIGTERM)\n"
-		"  -w          sleep on the wakeup fds (epoll) when every ring is empty, instead of busy-polling\n"
-		"  -r RING     slots per ring, a power of two (default: mstackd's, 1024)\n"
-		"  -q          no per-session lines\n"
-		"Prints \"pktcount: ready N sessions\" once all are bound, then a total line at the end;\n"
-		"cpu_s is the user + system CPU time used from \"ready\" to the end.\n",
-		MS_DEFAULT_SOCKET, CNT_SESSIONS_MAX);
+	fprintf(
+	    f,
+	    "usage: mstack-pktcount [-s SOCKET] [-n SESSIONS] [-t SECONDS] [-w [-S USEC]] [-r RING] [-q] udp|tcp "
+	    "ADDR:FIRST_PORT\n"
+	    "Attach SESSIONS sessions from one thread, bind (proto, ADDR, FIRST_PORT + i) in each\n"
+	    "(FIRST_PORT 0: ephemeral ports), count the frames and bytes they receive.\n"
+	    "  -s SOCKET   mstackd's control socket (default %s)\n"
+	    "  -n SESSIONS sessions, 1..%u (default 1)\n"
+	    "  -t SECONDS  run time from \"ready\" (default 10; 0: until SIGINT or SIGTERM)\n"
+	    "  -w          sleep on the wakeup fds (epoll) when every ring is empty, instead of busy-polling\n"
+	    "  -S USEC     with -w: keep polling USEC microseconds after the last frame before sleeping (default 50)\n"
+	    "  -r RING     slots per ring, a power of two (default: mstackd's, 1024)\n"
+	    "  -q          no per-session lines\n"
+	    "Prints \"pktcount: ready N sessions\" once all are bound, then a total line at the end;\n"
+	    "cpu_s is the user + system CPU time used from \"ready\" to the end.\n",
+	    MS_DEFAULT_SOCKET, CNT_SESSIONS_MAX);
 }
 
 static bool cnt_number(const char *s, unsigned long long min, unsigned long long max, unsigned long long *out)
@@ -110,6 +112,7 @@ static bool cnt_option(int opt, const char *arg, struct cnt *c)
 	case 'n': ok = cnt_uint(arg, 1, CNT_SESSIONS_MAX, &c->nsessions); break;
 	case 't': ok = cnt_uint(arg, 0, 1000000000, &c->seconds); break;
 	case 'w': c->wait = true; break;
+	case 'S': ok = cnt_uint(arg, 0, 1000000, &c->spin_us); break;
 	case 'r': ok = cnt_uint(arg, 64, 32768, &c->ring) && !(c->ring & (c->ring - 1)); break;
 	case 'q': c->quiet = true; break;
 	}
@@ -123,7 +126,7 @@ static int cnt_parse(int argc, char **argv, struct cnt *c)
 	char bad[] = "invalid -?";
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "s:n:t:wr:qh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:n:t:wS:r:qh", longopts, NULL)) != -1) {
 		if (opt == 'h') {
 			cnt_usage(stdout);
 			return 1;
@@ -285,7 +288,7 @@ static int cnt_timeout_ms(uint64_t now, uint64_t deadline)
 	return ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
-/* Drain until the deadline: poll while there is traffic, sleep (-w) once CNT_SPIN_NS found nothing. */
+/* Drain until the deadline: poll while there is traffic, sleep (-w) once -S microseconds found nothing. */
 static int cnt_run(struct cnt *c, uint64_t start)
 {
 	uint64_t deadline = c->seconds ? start + c->seconds * CNT_NS : UINT64_MAX;
@@ -304,7 +307,7 @@ static int cnt_run(struct cnt *c, uint64_t start)
 			tick = now + CNT_NS;
 			rc = cnt_check_hangup(c);
 		}
-		if (rc < 0 || !c->wait || now - last_frame < CNT_SPIN_NS)
+		if (rc < 0 || !c->wait || now - last_frame < c->spin_us * 1000ull)
 			continue;
 		rc = cnt_sleep(c, cnt_timeout_ms(now, deadline));
 		now = cnt_now();
@@ -359,7 +362,7 @@ static void cnt_signals(struct cnt *c)
 
 int main(int argc, char **argv)
 {
-	struct cnt c = { .nsessions = 1, .seconds = 10, .ep = -1 };
+	struct cnt c = { .nsessions = 1, .seconds = 10, .ep = -1, .spin_us = 50 };
 	uint64_t start;
 	double cpu, secs;
 	unsigned i, n;
