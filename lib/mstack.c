@@ -195,52 +195,6 @@ void ms_detach(struct ms_session *s)
 	free(s);
 }
 
-static socklen_t ms_sockaddr(const struct ms_tuple *t, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (t->family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(t->port);
-		memcpy(&sin->sin_addr, t->addr, 4);
-		return sizeof(*sin);
-	}
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-	sin6->sin6_family = AF_INET6;
-	sin6->sin6_port = htons(t->port);
-	memcpy(&sin6->sin6_addr, t->addr, 16);
-	return sizeof(*sin6);
-}
-
-/* A kernel socket bound to t: the kernel decides whether t is ours to take. */
-static int ms_reserve(struct ms_tuple *t)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = ms_sockaddr(t, &ss);
-	int type = t->proto == IPPROTO_UDP ? SOCK_DGRAM : SOCK_STREAM;
-	int fd = socket(t->family, type | SOCK_CLOEXEC, t->proto), one = 1, err;
-
-	if (fd < 0)
-		return -errno;
-	/* An IPv6 tuple claims IPv6 only; IPv4 is a tuple of its own. */
-	if (t->family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
-		goto fail;
-	if (bind(fd, (struct sockaddr *)&ss, len) < 0)
-		goto fail;
-	len = sizeof(ss);
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
-		goto fail;
-	t->port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
-						: ((struct sockaddr_in6 *)&ss)->sin6_port);
-	return fd;
-fail:
-	err = errno;
-	close(fd);
-	return -err;
-}
-
 int ms_bind(struct ms_session *s, struct ms_tuple *t)
 {
 	uint8_t buf[256];
@@ -252,7 +206,7 @@ int ms_bind(struct ms_session *s, struct ms_tuple *t)
 	if (rc < 0)
 		return rc;
 	want = *t;
-	fd = ms_reserve(&want);
+	fd = ms_tuple_bind_socket(&want); /* the kernel decides whether t is ours to take */
 	if (fd < 0)
 		return fd;
 	rc = ms_call(s->ctl_fd, ++s->req_id, MS_MSG_BIND, &want, sizeof(want), &fd, 1, buf, sizeof(buf), &body, NULL,

@@ -183,13 +183,6 @@ bool app_binding_remove(struct app *a, const struct ms_tuple *t)
 	return false;
 }
 
-static bool app_addr_is_any(const struct ms_tuple *t)
-{
-	static const uint8_t zero[16];
-
-	return memcmp(t->addr, zero, sizeof(zero)) == 0;
-}
-
 struct app_addrs *app_addrs_rebuild(struct app *a)
 {
 	struct app_addrs *s = calloc(1, sizeof(*s) + a->nbindings * sizeof(s->a[0]));
@@ -201,7 +194,7 @@ struct app_addrs *app_addrs_rebuild(struct app *a)
 	for (i = 0; i < a->nbindings; i++) {
 		const struct ms_tuple *t = &a->bindings[i].tuple;
 
-		if (app_addr_is_any(t)) {
+		if (ms_tuple_is_wildcard(t)) {
 			if (t->family == AF_INET)
 				s->any_v4 = true;
 			else

@@ -103,11 +103,17 @@ static uint32_t dp_flow_hash(const struct cls_result *r)
 	return dp_flow_hash_addr(r) ^ ((uint32_t)r->src_port * 2654435761u >> 16);
 }
 
+/* The rx queue of app a for a frame of flow hash `flow` (no division for one queue). */
+static inline uint32_t dp_app_queue(const struct app *a, uint32_t flow)
+{
+	return a->nqueues == 1 ? 0 : flow % a->nqueues;
+}
+
 /* Broadcast and multicast: a copy for every app that asked, the frame itself to the kernel. */
 static void dp_deliver_bcast(struct dp *dp, const struct rte_mbuf *m, const struct cls_result *r)
 {
 	const struct app_list *l = __atomic_load_n(&dp->bcast, __ATOMIC_ACQUIRE);
-	uint32_t i;
+	uint32_t i, flow = dp_flow_hash(r);
 
 	dp->nic_stats.rx_bcast++;
 	if (!l)
@@ -116,7 +122,7 @@ static void dp_deliver_bcast(struct dp *dp, const struct rte_mbuf *m, const stru
 		struct app *a = l->a[i];
 
 		/* Rare enough to publish at once, which keeps the burst's touched list bounded. */
-		appring_rx_put(a, dp_flow_hash(r) % a->nqueues, rte_pktmbuf_mtod(m, const void *), m->data_len);
+		appring_rx_put(a, dp_app_queue(a, flow), rte_pktmbuf_mtod(m, const void *), m->data_len);
 		appring_rx_publish(a);
 	}
 }
@@ -231,13 +237,14 @@ static void dp_tx_or_drop(uint16_t port, struct rte_mbuf **pkts, uint32_t n, str
  */
 static uint32_t dp_prefetch_dest(const struct app *a, uint32_t flow)
 {
-	uint32_t q = a->nqueues == 1 ? 0 : flow % a->nqueues;
+	uint32_t q = dp_app_queue(a, flow);
 	const struct app_queue *aq = &a->q[q];
 	uint32_t slot = aq->rx_head & a->mask;
 
-	__builtin_prefetch(&aq->rx->slot[slot], 1, 3);                      /* for writing */
-	__builtin_prefetch(aq->rx_bufs + (size_t)slot * MS_BUF_SIZE, 1, 3); /* for writing */
-	__builtin_prefetch(&aq->rx->head, 1, 3);                            /* for writing */
+	/* Prefetches for writing (DPDK 22.11's rte_prefetch0_write is still experimental). */
+	__builtin_prefetch(&aq->rx->slot[slot], 1, 3);
+	__builtin_prefetch(aq->rx_bufs + (size_t)slot * MS_BUF_SIZE, 1, 3);
+	__builtin_prefetch(&aq->rx->head, 1, 3);
 	return q;
 }
 

@@ -160,11 +160,7 @@ static int session_same_netns(int fd)
  */
 static int session_check_socket(struct ms_tuple *t, int fd)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	uint16_t port;
-	const void *addr;
-	size_t alen;
+	struct ms_tuple bound;
 	int rc;
 
 	if (session_sockopt(fd, SO_DOMAIN) != t->family || session_sockopt(fd, SO_PROTOCOL) != t->proto ||
@@ -176,26 +172,13 @@ static int session_check_socket(struct ms_tuple *t, int fd)
 	rc = session_same_netns(fd);
 	if (rc < 0)
 		return rc;
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
-		return -errno;
-	if (ss.ss_family == AF_INET) {
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)&ss;
-
-		port = ntohs(sin->sin_port);
-		addr = &sin->sin_addr;
-		alen = 4;
-	} else if (ss.ss_family == AF_INET6) {
-		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&ss;
-
-		port = ntohs(sin6->sin6_port);
-		addr = &sin6->sin6_addr;
-		alen = 16;
-	} else {
-		return -EINVAL;
-	}
-	if (port == 0 || (t->port != 0 && t->port != port) || memcmp(addr, t->addr, alen) != 0)
+	rc = ms_tuple_of_socket(fd, &bound);
+	if (rc < 0)
+		return rc;
+	if (bound.family != t->family || bound.port == 0 || (t->port != 0 && t->port != bound.port) ||
+	    memcmp(bound.addr, t->addr, sizeof(t->addr)) != 0)
 		return -EINVAL; /* not bound, or bound to something else */
-	t->port = port;
+	t->port = bound.port;
 	return 0;
 }
 
@@ -206,11 +189,10 @@ static int session_check_socket(struct ms_tuple *t, int fd)
  */
 static int session_check_local(struct mstackd *d, const struct ms_tuple *t)
 {
-	static const uint8_t any[16];
 	struct app_addrs *local;
 	bool ok;
 
-	if (memcmp(t->addr, any, sizeof(any)) == 0)
+	if (ms_tuple_is_wildcard(t))
 		return 0;
 	local = kern_local_addrs(d->conf.tap_name);
 	if (!local)
@@ -271,42 +253,18 @@ int session_unbind(struct mstackd *d, struct app *a, const struct ms_tuple *t)
 
 int session_reserve(struct mstackd *d, const struct ms_tuple *t)
 {
-	struct sockaddr_storage ss;
+	struct ms_tuple held = *t;
 	struct reservation *r;
-	socklen_t len;
-	int fd, one = 1;
+	int fd;
 
 	if (ms_tuple_check(t) < 0 || t->port == 0)
 		return -EINVAL;
 	if (btable_lookup(&d->bt, t))
 		return -EADDRINUSE;
-	memset(&ss, 0, sizeof(ss));
-	if (t->family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(t->port);
-		memcpy(&sin->sin_addr, t->addr, 4);
-		len = sizeof(*sin);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(t->port);
-		memcpy(&sin6->sin6_addr, t->addr, 16);
-		len = sizeof(*sin6);
-	}
-	fd = socket(t->family, (t->proto == IPPROTO_UDP ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, t->proto);
+	/* The daemon holds the kernel socket itself: the kernel refuses the tuple to everyone else. */
+	fd = ms_tuple_bind_socket(&held);
 	if (fd < 0)
-		return -errno;
-	if (t->family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
-		int err = errno;
-
-		close(fd);
-		return -err;
-	}
+		return fd;
 	r = realloc(d->res, (d->nres + 1) * sizeof(*r));
 	if (!r) {
 		close(fd);

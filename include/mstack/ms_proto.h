@@ -184,6 +184,20 @@ int ms_msg_send(int sock, const void *msg, size_t len, const int *fds, int nfds)
  */
 ssize_t ms_msg_recv(int sock, void *buf, size_t cap, int *fds, int *nfds);
 
+/* 1 if t's address is all zero (the wildcard), else 0. */
+int ms_tuple_is_wildcard(const struct ms_tuple *t);
+
+/*
+ * A kernel socket (close-on-exec; IPv6 ones V6ONLY) of t's protocol bound
+ * to t, so that the kernel's rules decide whether t is free; port 0 is
+ * replaced by the port the kernel chose. Returns the fd or -errno
+ * (-EADDRINUSE, -EACCES, -EADDRNOTAVAIL...).
+ */
+int ms_tuple_bind_socket(struct ms_tuple *t);
+
+/* The family, address and port socket fd is bound to, into *t (proto untouched). 0 or -errno. */
+int ms_tuple_of_socket(int fd, struct ms_tuple *t);
+
 /* 0 if t is a well-formed tuple (proto, family, zero tail for IPv4), else -EINVAL. */
 int ms_tuple_check(const struct ms_tuple *t);
 

@@ -810,6 +810,29 @@ START_TEST(test_tuple_longest_text_fits_tuple_strlen)
 }
 END_TEST
 
+START_TEST(test_tuple_bind_socket_takes_an_ephemeral_port_and_the_kernel_refuses_it_twice)
+{
+	struct ms_tuple t, again, bound;
+	int fd, fd2;
+
+	ck_assert_int_eq(ms_tuple_parse("udp", "127.0.0.1:0", &t), 0);
+	ck_assert_int_eq(ms_tuple_is_wildcard(&t), 0);
+	fd = ms_tuple_bind_socket(&t);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_uint_gt(t.port, 0);
+	ck_assert_int_eq(ms_tuple_of_socket(fd, &bound), 0);
+	ck_assert_uint_eq(bound.family, AF_INET);
+	ck_assert_uint_eq(bound.port, t.port);
+	ck_assert_mem_eq(bound.addr, t.addr, sizeof(t.addr));
+	again = t;
+	fd2 = ms_tuple_bind_socket(&again);
+	ck_assert_int_eq(fd2, -EADDRINUSE);
+	close(fd);
+	ck_assert_int_eq(ms_tuple_parse("udp", "*:53", &t), 0);
+	ck_assert_int_eq(ms_tuple_is_wildcard(&t), 1);
+}
+END_TEST
+
 static Suite *proto_suite(void)
 {
 	Suite *s = suite_create("proto");
@@ -861,6 +884,7 @@ static Suite *proto_suite(void)
 	tcase_add_test(tc, test_tuple_parse_rejects_bad_input_and_leaves_tuple_untouched);
 	tcase_add_test(tc, test_tuple_check_rejects_bad_proto_family_and_ipv4_tail);
 	tcase_add_test(tc, test_tuple_format_refuses_invalid_tuple_and_truncates_like_snprintf);
+	tcase_add_test(tc, test_tuple_bind_socket_takes_an_ephemeral_port_and_the_kernel_refuses_it_twice);
 	tcase_add_test(tc, test_tuple_longest_text_fits_tuple_strlen);
 	suite_add_tcase(s, tc);
 	return s;
