@@ -26,18 +26,22 @@ static void app_layout(struct ms_region_hdr *h, uint32_t nqueues, uint32_t ring_
 	h->region_size = h->bufs_off + (uint64_t)2 * nqueues * ring_size * MS_BUF_SIZE;
 }
 
-#define APP_HUGEPAGE (2ULL << 20)
-
 /*
- * Create, size, seal and map the region's memfd. The application gets
- * this fd: sealing its size means it can never shrink the file under the
- * daemon's mapping (which would SIGBUS us). Returns 0 or -errno.
+ * Create, size, seal and map the region's memfd. The application gets this
+ * fd, and nothing it does to it may make the daemon's accesses fault:
+ * - sealing the size means it can never shrink the file under our mapping;
+ * - the memfd is ordinary shmem, never hugetlb: an app can punch holes in
+ *   its own region (fallocate, MADV_REMOVE), and a hole in shmem refills
+ *   with zeros on our next access, whereas a hugetlb hole refills from the
+ *   host's huge page pool, which any process can drain: SIGBUS in mstackd.
+ * Shmem may still use transparent huge pages where the host allows it
+ * (shmem_enabled = advise or always): those refill with zeros too.
+ * The region is sparse: pages exist once one side touches them.
+ * Returns 0 or -errno.
  */
-static int app_make_region(struct app *a, uint64_t size, bool huge)
+static int app_make_region(struct app *a, uint64_t size)
 {
-	unsigned flags = MFD_CLOEXEC | MFD_ALLOW_SEALING | (huge ? MFD_HUGETLB : 0);
-
-	a->memfd = memfd_create("mstack-app", flags);
+	a->memfd = memfd_create("mstack-app", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (a->memfd < 0)
 		return -errno;
 	if (ftruncate(a->memfd, (off_t)size) < 0 ||
@@ -49,6 +53,8 @@ static int app_make_region(struct app *a, uint64_t size, bool huge)
 		return -errno;
 	}
 	a->region_size = size;
+	/* Fewer TLB misses on the copy path where shmem THP is allowed; a hint, so no error. */
+	(void)madvise(a->region, size, MADV_HUGEPAGE);
 	return 0;
 }
 
@@ -59,16 +65,9 @@ static int app_map_region(struct app *a, const struct ms_hello *hello, uint32_t 
 	int rc;
 
 	app_layout(&h, hello->nqueues, ring_size);
-	/* Hugepages when the host has some to spare: fewer TLB misses on the copy path. */
-	rc = app_make_region(a, (h.region_size + APP_HUGEPAGE - 1) & ~(APP_HUGEPAGE - 1), true);
-	if (rc < 0) {
-		if (a->memfd >= 0)
-			close(a->memfd);
-		a->memfd = -1;
-		rc = app_make_region(a, h.region_size, false);
-		if (rc < 0)
-			return rc;
-	}
+	rc = app_make_region(a, h.region_size);
+	if (rc < 0)
+		return rc;
 	h.region_size = a->region_size;
 	h.app_id = a->id;
 	memcpy(a->region, &h, sizeof(h));

@@ -105,12 +105,14 @@ int ctl_open(struct mstackd *d)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 	const char *path = d->conf.ctl_socket;
-	int fd;
+	int fd, rc;
 
 	strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
+	if (fd < 0) {
+		log_err("control socket %s: %s", path, strerror(errno));
 		return -errno;
+	}
 	if (ctl_socket_in_use(path)) {
 		log_err("control socket %s is in use: is another mstackd running?", path);
 		close(fd);
@@ -137,9 +139,10 @@ int ctl_open(struct mstackd *d)
 	d->listen_fd = fd;
 	return 0;
 fail:
-	log_err("control socket %s: %s", path, strerror(errno));
+	rc = -errno;
+	log_err("control socket %s: %s", path, strerror(-rc));
 	close(fd);
-	return -errno;
+	return rc;
 }
 
 static void ctl_accept(struct mstackd *d)

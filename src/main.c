@@ -263,17 +263,27 @@ int main(int argc, char **argv)
 	}
 	if (port_setup(&d.ports, &d.conf) < 0)
 		goto fail;
-	if ((rc = btable_init(&d.bt, "mstack_bindings", d.conf.max_bindings_all)) < 0 ||
-	    (rc = dp_init(&d.dp, &d.ports, &d.bt, d.conf.burst)) < 0) {
+	rc = btable_init(&d.bt, "mstack_bindings", d.conf.max_bindings_all);
+	if (rc < 0) {
 		log_err("cannot create the binding table: %s", strerror(-rc));
 		goto fail;
 	}
-	if (main_setup_fds(&d, &sigfd, &timerfd) < 0 || ctl_open(&d) < 0)
+	rc = dp_init(&d.dp, &d.ports, &d.bt, d.conf.burst);
+	if (rc < 0) {
+		log_err("cannot create the datapath's RCU state: %s", strerror(-rc));
 		goto fail;
+	}
+	rc = main_setup_fds(&d, &sigfd, &timerfd);
+	if (rc < 0) {
+		log_err("cannot set up the signal, timer and epoll descriptors: %s", strerror(-rc));
+		goto fail;
+	}
+	if (ctl_open(&d) < 0)
+		goto fail; /* logged */
 	ctl_refresh_local(&d);
 	rc = rte_eal_remote_launch(dp_worker, &d.dp, d.worker_lcore);
 	if (rc < 0) {
-		log_err("cannot launch the worker on lcore %u", d.worker_lcore);
+		log_err("cannot launch the worker on lcore %u: %s", d.worker_lcore, strerror(-rc));
 		goto fail;
 	}
 	log_notice("mstackd %s ready: NIC %s (port %u), TAP %s (port %u), worker lcore %u, socket %s", MSTACK_VERSION,

