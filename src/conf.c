@@ -206,6 +206,10 @@ static const struct conf_key conf_keys[] = {
 	  "an integer between 1 and 65536" },
 	{ "limits", "bindings", conf_parse_uint, CONF_FIELD(max_bindings_all), 1, 1048576, false,
 	  "an integer between 1 and 1048576" },
+	{ "limits", "resolve_burst", conf_parse_uint, CONF_FIELD(resolve_burst), 1, 4096, false,
+	  "an integer between 1 and 4096" },
+	{ "limits", "resolve_rate", conf_parse_uint, CONF_FIELD(resolve_rate), 1, 1024, false,
+	  "an integer between 1 and 1024" },
 	{ "datapath", "mbufs", conf_parse_uint, CONF_FIELD(mbufs), 4095, 1048575, false,
 	  "an integer between 4095 and 1048575" },
 	{ "datapath", "burst", conf_parse_uint, CONF_FIELD(burst), 1, 64, false, "an integer between 1 and 64" },
@@ -252,6 +256,8 @@ void conf_defaults(struct conf *c)
 	c->max_ring_size = 4096;
 	c->max_bindings = 1024;
 	c->max_bindings_all = 65536;
+	c->resolve_burst = 64;
+	c->resolve_rate = 8;
 	c->mbufs = 8191;
 	c->burst = 32;
 }

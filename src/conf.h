@@ -37,6 +37,8 @@ struct conf {
 	uint32_t max_ring_size;    /* ring_size, default 4096, power of two 64..32768 */
 	uint32_t max_bindings;     /* bindings_per_app, default 1024, 1..65536 */
 	uint32_t max_bindings_all; /* bindings, default 65536, 1..1048576 */
+	uint32_t resolve_burst;    /* resolve_burst, default 64, 1..4096: unknown next hops an app may probe at once */
+	uint32_t resolve_rate;     /* resolve_rate, default 8, 1..1024: probes per second an app earns back */
 	/* [datapath] */
 	uint32_t mbufs; /* mbufs, default 8191, 4095..1048575 */
 	uint16_t burst; /* burst, default 32, 1..64 (rte_hash bulk lookups take 64 keys) */

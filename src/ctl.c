@@ -19,6 +19,7 @@
 
 #include "kern.h"
 #include "log.h"
+#include "neigh.h"
 #include "session.h"
 
 #define CTL_RESOLVE_TIMEOUT_MS 3000
@@ -34,8 +35,8 @@ struct ctl_conn {
 	/* one outstanding RESOLVE */
 	bool resolving;
 	uint32_t resolve_req_id;
-	uint64_t resolve_deadline_ms;
-	struct ms_resolve resolve;
+	struct neigh_req resolve;
+	struct neigh_budget resolve_budget; /* probes of addresses the kernel did not know */
 	struct ctl_conn *next;
 };
 
@@ -292,15 +293,17 @@ static void ctl_unbind(struct mstackd *d, struct ctl_conn *c, const struct ms_ms
 /* Answer a RESOLVE now if the kernel knows, else keep it pending until ctl_tick. */
 static bool ctl_resolve_try(struct mstackd *d, struct ctl_conn *c)
 {
+	const uint32_t limits[2] = { d->conf.resolve_burst, d->conf.resolve_rate };
 	struct ms_resolve_reply rep;
 	int rc;
 
 	memset(&rep, 0, sizeof(rep));
-	rc = kern_neigh_resolve(d->conf.tap_name, c->resolve.family, c->resolve.addr, rep.mac);
-	if (rc == -EAGAIN && mstackd_now_ms() < c->resolve_deadline_ms)
-		return false;
+	rc = neigh_step(&c->resolve, d->conf.tap_name, &c->resolve_budget, &d->resolve_budget, limits, mstackd_now_ms(),
+			rep.mac);
 	if (rc == -EAGAIN)
-		rc = -EHOSTUNREACH;
+		return false;
+	if (rc == -ENOBUFS)
+		ctl_refuse(d, c, "resolve beyond the budget", rc);
 	c->resolving = false;
 	ctl_reply(c, MS_MSG_RESOLVE, c->resolve_req_id, rc, &rep, sizeof(rep), NULL, 0);
 	return true;
@@ -308,19 +311,27 @@ static bool ctl_resolve_try(struct mstackd *d, struct ctl_conn *c)
 
 static void ctl_resolve(struct mstackd *d, struct ctl_conn *c, const struct ms_msg_hdr *h, const void *body)
 {
+	struct ms_resolve req;
+	int rc;
+
 	if (!c->app || c->resolving) {
 		ctl_reply(c, h->type, h->req_id, c->app ? -EBUSY : -ENOTCONN, NULL, 0, NULL, 0);
 		return;
 	}
-	memcpy(&c->resolve, body, sizeof(c->resolve));
-	if ((c->resolve.family != AF_INET && c->resolve.family != AF_INET6) ||
-	    (c->resolve.family == AF_INET && memcmp(c->resolve.addr + 4, (uint8_t[12]){ 0 }, 12) != 0)) {
+	memcpy(&req, body, sizeof(req));
+	if ((req.family != AF_INET && req.family != AF_INET6) ||
+	    (req.family == AF_INET && memcmp(req.addr + 4, (uint8_t[12]){ 0 }, 12) != 0)) {
 		ctl_reply(c, h->type, h->req_id, -EINVAL, NULL, 0, NULL, 0);
+		return;
+	}
+	rc =
+	    neigh_start(&c->resolve, d->conf.tap_name, req.family, req.addr, mstackd_now_ms() + CTL_RESOLVE_TIMEOUT_MS);
+	if (rc < 0) {
+		ctl_reply(c, h->type, h->req_id, rc, NULL, 0, NULL, 0);
 		return;
 	}
 	c->resolving = true;
 	c->resolve_req_id = h->req_id;
-	c->resolve_deadline_ms = mstackd_now_ms() + CTL_RESOLVE_TIMEOUT_MS;
 	ctl_resolve_try(d, c);
 }
 

@@ -5,6 +5,7 @@
 #include <ifaddrs.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
+#include <stdbool.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -142,25 +143,28 @@ static int kern_neigh_cb(const struct nlmsghdr *nlh, void *arg)
 	return MNL_CB_OK;
 }
 
-/* Ask the kernel to resolve addr (as `ip neigh add ... use` does). */
-static int kern_neigh_probe(int ifindex, int family, const uint8_t *addr)
+int kern_neigh_probe(const char *ifname, int family, const uint8_t *addr)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct ndmsg *nd;
+	unsigned ifindex = if_nametoindex(ifname);
 
+	if (!ifindex)
+		return -errno;
+	/* As `ip neigh add ... use` does: create the entry and start resolution. */
 	nlh->nlmsg_type = RTM_NEWNEIGH;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_ACK;
 	nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
 	nd->ndm_family = (uint8_t)family;
-	nd->ndm_ifindex = ifindex;
+	nd->ndm_ifindex = (int)ifindex;
 	nd->ndm_state = NUD_NONE;
 	nd->ndm_flags = NTF_USE;
 	mnl_attr_put(nlh, NDA_DST, (size_t)kern_addr_len(family), addr);
 	return kern_talk(nlh, NULL, NULL);
 }
 
-int kern_neigh_resolve(const char *ifname, int family, const uint8_t *addr, uint8_t mac[6])
+int kern_neigh_lookup(const char *ifname, int family, const uint8_t *addr, uint8_t mac[6])
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -178,20 +182,92 @@ int kern_neigh_resolve(const char *ifname, int family, const uint8_t *addr, uint
 	rc = kern_talk(nlh, kern_neigh_cb, &q);
 	if (rc < 0)
 		return rc;
-	if (q.found && q.has_mac &&
-	    (q.state & (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT | NUD_NOARP))) {
+	if (!q.found)
+		return -ENOENT;
+	if (q.has_mac && (q.state & (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT | NUD_NOARP))) {
 		memcpy(mac, q.mac, 6);
 		return 0;
 	}
-	if (q.found && (q.state & NUD_INCOMPLETE))
-		return -EAGAIN;
-	if (q.found && (q.state & NUD_FAILED)) {
-		/* Try again: a failed entry may be stale news. */
-		rc = kern_neigh_probe(q.ifindex, family, addr);
-		return rc < 0 ? rc : -EAGAIN;
+	if (q.state & NUD_FAILED)
+		return -EHOSTUNREACH;
+	return -EAGAIN; /* incomplete, or an entry without an address yet */
+}
+
+struct kern_route {
+	int family;
+	int oif;
+	uint8_t type;
+	bool has_gateway;
+	uint8_t gateway[16];
+};
+
+static int kern_route_attr(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+
+	if (mnl_attr_type_valid(attr, RTA_MAX) < 0)
+		return MNL_CB_OK;
+	tb[mnl_attr_get_type(attr)] = attr;
+	return MNL_CB_OK;
+}
+
+static int kern_route_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct kern_route *r = arg;
+	const struct rtmsg *rt = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
+	int alen = kern_addr_len(r->family);
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE || rt->rtm_family != r->family)
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(*rt), kern_route_attr, tb);
+	r->type = rt->rtm_type;
+	if (tb[RTA_OIF] && mnl_attr_get_payload_len(tb[RTA_OIF]) == sizeof(uint32_t))
+		r->oif = (int)mnl_attr_get_u32(tb[RTA_OIF]);
+	if (tb[RTA_GATEWAY] && mnl_attr_get_payload_len(tb[RTA_GATEWAY]) == (uint16_t)alen) {
+		memcpy(r->gateway, mnl_attr_get_payload(tb[RTA_GATEWAY]), (size_t)alen);
+		r->has_gateway = true;
 	}
-	rc = kern_neigh_probe(q.ifindex, family, addr);
-	return rc < 0 ? rc : -EAGAIN;
+	return MNL_CB_OK;
+}
+
+static bool kern_is_link_local6(int family, const uint8_t *addr)
+{
+	return family == AF_INET6 && addr[0] == 0xfe && (addr[1] & 0xc0) == 0x80;
+}
+
+int kern_route_nexthop(const char *ifname, int family, const uint8_t *addr, uint8_t nexthop[16])
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rt;
+	struct kern_route r = { .family = family };
+	unsigned ifindex = if_nametoindex(ifname);
+	int rc;
+
+	if (!ifindex)
+		return -errno;
+	/* `ip route get ADDR`: the route the kernel itself would take. */
+	nlh->nlmsg_type = RTM_GETROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	rt = mnl_nlmsg_put_extra_header(nlh, sizeof(*rt));
+	rt->rtm_family = (uint8_t)family;
+	rt->rtm_dst_len = (uint8_t)(kern_addr_len(family) * 8);
+	mnl_attr_put(nlh, RTA_DST, (size_t)kern_addr_len(family), addr);
+	/*
+	 * Only a link-local address names its interface. Never give IPv4 an
+	 * output interface: with one, the kernel guesses any address on-link.
+	 */
+	if (kern_is_link_local6(family, addr))
+		mnl_attr_put_u32(nlh, RTA_OIF, ifindex);
+	rc = kern_talk(nlh, kern_route_cb, &r);
+	if (rc < 0)
+		return rc == -EHOSTUNREACH || rc == -ENETUNREACH ? -ENETUNREACH : rc;
+	if (r.type != RTN_UNICAST || r.oif != (int)ifindex)
+		return -ENETUNREACH;
+	memset(nexthop, 0, 16);
+	memcpy(nexthop, r.has_gateway ? r.gateway : addr, (size_t)kern_addr_len(family));
+	return 0;
 }
 
 struct app_addrs *kern_local_addrs(const char *ifname)

@@ -13,12 +13,24 @@ int kern_addr_add(const char *ifname, int family, const uint8_t *addr, uint8_t p
 int kern_link_up(const char *ifname);
 
 /*
- * Look up addr in the kernel's neighbour table of ifname. Returns 0 with
- * mac filled when a usable entry exists, -EAGAIN when resolution is under way
- * or the entry is missing (after asking the kernel to resolve it), -EHOSTUNREACH
- * when the kernel marked it failed, or -errno.
+ * Look addr up in the kernel's neighbour table of ifname, without asking for
+ * resolution. Returns 0 with mac filled when a usable entry exists, -ENOENT
+ * when there is no entry, -EAGAIN while resolution is under way,
+ * -EHOSTUNREACH when the kernel marked it failed, or -errno.
  */
-int kern_neigh_resolve(const char *ifname, int family, const uint8_t *addr, uint8_t mac[6]);
+int kern_neigh_lookup(const char *ifname, int family, const uint8_t *addr, uint8_t mac[6]);
+
+/* Ask the kernel to resolve addr on ifname (creates a neighbour entry). Returns 0 or -errno. */
+int kern_neigh_probe(const char *ifname, int family, const uint8_t *addr);
+
+/*
+ * The next hop the kernel's routes give for addr: addr itself when it is
+ * on-link, else the route's gateway (16 bytes, IPv4 in the first 4).
+ * Returns 0, -ENETUNREACH when the route does not leave through ifname as
+ * unicast (another interface, a local, broadcast or blackhole route, no route),
+ * or -errno.
+ */
+int kern_route_nexthop(const char *ifname, int family, const uint8_t *addr, uint8_t nexthop[16]);
 
 /* The addresses of interface ifname, as an address set (caller frees). NULL on error. */
 struct app_addrs *kern_local_addrs(const char *ifname);

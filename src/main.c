@@ -107,6 +107,8 @@ static void main_reload(struct mstackd *d)
 	d->conf.max_queues = nc->max_queues;
 	d->conf.max_ring_size = nc->max_ring_size;
 	d->conf.max_bindings = nc->max_bindings;
+	d->conf.resolve_burst = nc->resolve_burst;
+	d->conf.resolve_rate = nc->resolve_rate;
 	memcpy(d->conf.admin_group, nc->admin_group, sizeof(nc->admin_group));
 	log_notice("reload: configuration re-read from %s", d->conf_path);
 	sd_notify(0, "STATUS=running, configuration reloaded");

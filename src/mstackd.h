@@ -9,6 +9,7 @@
 #include "btable.h"
 #include "conf.h"
 #include "dp.h"
+#include "neigh.h"
 #include "port.h"
 
 #define MSTACK_VERSION "0.1.0"
@@ -39,8 +40,9 @@ struct mstackd {
 	struct ctl_conn *conns;
 	int listen_fd;
 	int epoll_fd;
-	bool listen_paused;   /* out of fds: accept again at the next tick */
-	uint64_t ctl_refused; /* requests refused by the access policy or a limit */
+	bool listen_paused;                 /* out of fds: accept again at the next tick */
+	uint64_t ctl_refused;               /* requests refused by the access policy or a limit */
+	struct neigh_budget resolve_budget; /* every app's RESOLVE probes together */
 };
 
 uint64_t mstackd_now_ms(void);
