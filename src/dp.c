@@ -194,17 +194,22 @@ static void dp_classify_one(struct dp *dp, struct dp_rx_burst *b, struct rte_mbu
 			b->to_tap[b->nto_tap++] = m;
 		return;
 	}
+	if (unlikely(r.flags & CLS_F_VLAN)) {
+		/* Tagged frames, broadcast included, belong to the kernel's VLAN interfaces: apps live untagged. */
+		st->rx_vlan++;
+		b->to_tap[b->nto_tap++] = m;
+		return;
+	}
 	if (r.flags & (CLS_F_BCAST | CLS_F_MCAST)) {
 		dp_deliver_bcast(dp, m, &r);
 		b->to_tap[b->nto_tap++] = m;
 		return;
 	}
-	if ((r.flags & CLS_F_FRAG) && !(r.flags & CLS_F_VLAN)) {
+	if (r.flags & CLS_F_FRAG) {
 		dp_fragment(dp, b, m, &r);
 		return;
 	}
-	if (!(r.flags & CLS_F_L4) || (r.flags & CLS_F_VLAN)) {
-		/* Tagged frames belong to the kernel's VLAN interfaces: apps bind untagged tuples. */
+	if (!(r.flags & CLS_F_L4)) {
 		b->to_tap[b->nto_tap++] = m;
 		return;
 	}

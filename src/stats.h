@@ -27,6 +27,7 @@
 	X(rx_bad_csum) \
 	X(rx_multiseg) \
 	X(rx_fragment) \
+	X(rx_vlan) \
 	X(rx_to_kernel) \
 	X(rx_to_app) \
 	X(rx_bcast) \
