@@ -2,8 +2,10 @@
 #include "btable.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
+#include <rte_branch_prediction.h>
 #include <rte_errno.h>
 #include <rte_hash.h>
 #include <rte_jhash.h>
@@ -83,13 +85,24 @@ struct app *btable_lookup(const struct btable *t, const struct ms_tuple *k)
 	return data;
 }
 
-void btable_lookup_burst(const struct btable *t, struct ms_tuple *keys, uint32_t n, struct app **owners)
+static bool btable_addr_is_any(const struct ms_tuple *k)
+{
+	uint64_t w[2];
+
+	memcpy(w, k->addr, sizeof(w));
+	return (w[0] | w[1]) == 0;
+}
+
+void btable_lookup_burst(const struct btable *t, const struct ms_tuple *keys, uint32_t n, struct app **owners,
+			 uint64_t *wild)
 {
 	const void *kp[RTE_HASH_LOOKUP_BULK_MAX];
 	void *data[RTE_HASH_LOOKUP_BULK_MAX];
+	struct ms_tuple any[RTE_HASH_LOOKUP_BULK_MAX];
 	uint64_t hits = 0;
 	uint32_t i, nmiss = 0, miss_idx[RTE_HASH_LOOKUP_BULK_MAX];
 
+	*wild = 0;
 	if (n == 0)
 		return;
 	for (i = 0; i < n; i++)
@@ -98,10 +111,14 @@ void btable_lookup_burst(const struct btable *t, struct ms_tuple *keys, uint32_t
 	for (i = 0; i < n; i++) {
 		if (hits & (1ULL << i)) {
 			owners[i] = data[i];
+			/* A frame to the all-zero address hit the wildcard entry itself. */
+			if (unlikely(btable_addr_is_any(&keys[i])))
+				*wild |= 1ULL << i;
 		} else {
 			owners[i] = NULL;
-			memset(keys[i].addr, 0, sizeof(keys[i].addr));
-			kp[nmiss] = &keys[i];
+			any[nmiss] = keys[i];
+			memset(any[nmiss].addr, 0, sizeof(any[nmiss].addr));
+			kp[nmiss] = &any[nmiss];
 			miss_idx[nmiss++] = i;
 		}
 	}
@@ -111,6 +128,8 @@ void btable_lookup_burst(const struct btable *t, struct ms_tuple *keys, uint32_t
 	hits = 0;
 	rte_hash_lookup_bulk_data(t->h, kp, nmiss, &hits, data);
 	for (i = 0; i < nmiss; i++)
-		if (hits & (1ULL << i))
+		if (hits & (1ULL << i)) {
 			owners[miss_idx[i]] = data[i];
+			*wild |= 1ULL << miss_idx[i];
+		}
 }

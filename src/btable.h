@@ -36,8 +36,11 @@ struct app *btable_lookup(const struct btable *t, const struct ms_tuple *k);
 /*
  * Datapath: for n keys, owners[i] = the app bound to keys[i] exactly, else to
  * its wildcard (same proto and family, any address), else NULL.
- * keys[] is modified (addresses cleared for the wildcard pass). n <= 64.
+ * *wild gets bit i set when owners[i] is the wildcard's owner (a key whose
+ * address is all zero is the wildcard itself): the address that matched was
+ * not checked against anything. keys[] is left as it was. n <= 64.
  */
-void btable_lookup_burst(const struct btable *t, struct ms_tuple *keys, uint32_t n, struct app **owners);
+void btable_lookup_burst(const struct btable *t, const struct ms_tuple *keys, uint32_t n, struct app **owners,
+			 uint64_t *wild);
 
 #endif

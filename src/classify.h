@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Why a frame failed its checks; each is a per-port counter "rx_<name>". */
 enum cls_status {
@@ -55,6 +56,22 @@ struct cls_result {
  * A non-first fragment has CLS_F_FRAG without CLS_F_FRAG_FIRST and no ports.
  */
 enum cls_status cls_parse(const uint8_t *frame, uint32_t len, bool verify_ipv4_csum, struct cls_result *r);
+
+/*
+ * Is the 6-byte MAC at a the one at b (e.g. a frame's destination and the
+ * NIC's)? One 4-byte and one 2-byte compare, at any alignment: per packet.
+ */
+static inline bool cls_mac_eq(const uint8_t *a, const uint8_t *b)
+{
+	uint32_t a4, b4;
+	uint16_t a2, b2;
+
+	memcpy(&a4, a, 4);
+	memcpy(&b4, b, 4);
+	memcpy(&a2, a + 4, 2);
+	memcpy(&b2, b + 4, 2);
+	return ((a4 ^ b4) | (uint32_t)(a2 ^ b2)) == 0;
+}
 
 /* "runt", "truncated", ... : the counter suffix for a status. */
 const char *cls_status_name(enum cls_status s);

@@ -171,6 +171,7 @@ static void dp_fragment(struct dp *dp, struct dp_rx_burst *b, struct rte_mbuf *m
 static void dp_classify_one(struct dp *dp, struct dp_rx_burst *b, struct rte_mbuf *m)
 {
 	struct port_stats *st = &dp->nic_stats;
+	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
 	struct cls_result r;
 	enum cls_status cs;
 	bool hw_csum_ok;
@@ -184,7 +185,7 @@ static void dp_classify_one(struct dp *dp, struct dp_rx_burst *b, struct rte_mbu
 		return;
 	}
 	hw_csum_ok = (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD;
-	cs = cls_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, !hw_csum_ok, &r);
+	cs = cls_parse(f, m->data_len, !hw_csum_ok, &r);
 	if (unlikely(cs != CLS_OK)) {
 		(*stats_port_cls(st, cs))++;
 		/* Not even Ethernet: nobody can use it. Anything else: the kernel decides. */
@@ -194,17 +195,28 @@ static void dp_classify_one(struct dp *dp, struct dp_rx_burst *b, struct rte_mbu
 			b->to_tap[b->nto_tap++] = m;
 		return;
 	}
+	if (unlikely(r.flags & CLS_F_VLAN)) {
+		/* Tagged frames, broadcast included, belong to the kernel's VLAN interfaces: apps live untagged. */
+		st->rx_vlan++;
+		b->to_tap[b->nto_tap++] = m;
+		return;
+	}
 	if (r.flags & (CLS_F_BCAST | CLS_F_MCAST)) {
 		dp_deliver_bcast(dp, m, &r);
 		b->to_tap[b->nto_tap++] = m;
 		return;
 	}
-	if ((r.flags & CLS_F_FRAG) && !(r.flags & CLS_F_VLAN)) {
+	if (unlikely(!cls_mac_eq(f, dp->ports->nic_mac))) {
+		/* Another host's unicast (flooded by a switch, or a port in promiscuous mode): not for apps. */
+		st->rx_other_mac++;
+		b->to_tap[b->nto_tap++] = m;
+		return;
+	}
+	if (r.flags & CLS_F_FRAG) {
 		dp_fragment(dp, b, m, &r);
 		return;
 	}
-	if (!(r.flags & CLS_F_L4) || (r.flags & CLS_F_VLAN)) {
-		/* Tagged frames belong to the kernel's VLAN interfaces: apps bind untagged tuples. */
+	if (!(r.flags & CLS_F_L4)) {
 		b->to_tap[b->nto_tap++] = m;
 		return;
 	}
@@ -213,6 +225,28 @@ static void dp_classify_one(struct dp *dp, struct dp_rx_burst *b, struct rte_mbu
 
 		dp_dst_tuple(&r, &t);
 		dp_queue_lookup(b, m, &t, dp_flow_hash(&r));
+	}
+}
+
+/*
+ * A wildcard binding covers the host's own addresses only: a frame whose
+ * owner was found through the wildcard stays with it if its destination
+ * address is one of the host's (dp->local, a few entries, the TAP's link-local
+ * addresses included), else it goes to the kernel like a miss. Exact bindings
+ * were checked to name a host address when they were made.
+ */
+static void dp_wild_local(struct dp *dp, struct dp_rx_burst *b, uint64_t wild)
+{
+	const struct app_addrs *local = __atomic_load_n(&dp->local, __ATOMIC_ACQUIRE);
+
+	while (wild) {
+		uint32_t i = (uint32_t)__builtin_ctzll(wild);
+
+		wild &= wild - 1;
+		if (!local || !app_addrs_allow(local, b->keys[i].family, b->keys[i].addr, false)) {
+			b->owners[i] = NULL;
+			dp->nic_stats.rx_not_local++;
+		}
 	}
 }
 
@@ -253,6 +287,7 @@ static uint32_t dp_rx_nic(struct dp *dp)
 	struct rte_mbuf *pkts[DP_BURST_MAX];
 	struct dp_rx_burst b;
 	uint16_t n = rte_eth_rx_burst(dp->ports->nic, 0, pkts, dp->burst);
+	uint64_t wild;
 	uint32_t i;
 
 	if (n == 0)
@@ -265,7 +300,9 @@ static uint32_t dp_rx_nic(struct dp *dp)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
 		dp_classify_one(dp, &b, pkts[i]);
 	}
-	btable_lookup_burst(dp->bt, b.keys, b.nkeys, b.owners);
+	btable_lookup_burst(dp->bt, b.keys, b.nkeys, b.owners, &wild);
+	if (wild)
+		dp_wild_local(dp, &b, wild);
 	for (i = 0; i < b.nkeys; i++)
 		if (b.owners[i])
 			b.key_q[i] = dp_prefetch_dest(b.owners[i], b.key_flow[i]);

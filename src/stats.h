@@ -27,6 +27,9 @@
 	X(rx_bad_csum) \
 	X(rx_multiseg) \
 	X(rx_fragment) \
+	X(rx_vlan) \
+	X(rx_other_mac) \
+	X(rx_not_local) \
 	X(rx_to_kernel) \
 	X(rx_to_app) \
 	X(rx_bcast) \

@@ -3,7 +3,9 @@
 
 usage: frames.py IFACE DST_MAC SRC_IP DST_IP KIND [COUNT]
 KIND: good-udp:PORT, bad-csum, bad-ihl, bad-version, bad-totlen, truncated, ip-options:PORT,
-      fragment:PORT, vlan-udp:PORT, flood-udp:PORT (COUNT frames, as fast as possible)
+      fragment:PORT, vlan-udp:PORT, flood-udp:PORT (COUNT frames, as fast as possible),
+      ttl1-udp:PORT (TTL 1: a forwarding kernel drops it instead of routing it on),
+      udp6:PORT (SRC_IP and DST_IP are IPv6 addresses; hop limit 1)
 """
 import socket
 import struct
@@ -19,9 +21,9 @@ def csum(data):
     return ~s & 0xFFFF
 
 
-def ipv4(src, dst, payload, proto=17, ihl=5, version=4, total=None, frag=0, options=b"", fix_csum=True):
+def ipv4(src, dst, payload, proto=17, ihl=5, version=4, total=None, frag=0, options=b"", fix_csum=True, ttl=64):
     total = total if total is not None else ihl * 4 + len(payload)
-    hdr = struct.pack("!BBHHHBBH4s4s", (version << 4) | ihl, 0, total, 1, frag, 64, proto, 0,
+    hdr = struct.pack("!BBHHHBBH4s4s", (version << 4) | ihl, 0, total, 1, frag, ttl, proto, 0,
                       socket.inet_aton(src), socket.inet_aton(dst)) + options
     if fix_csum:
         hdr = hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:]
@@ -30,6 +32,14 @@ def ipv4(src, dst, payload, proto=17, ihl=5, version=4, total=None, frag=0, opti
 
 def udp(sport, dport, data):
     return struct.pack("!HHHH", sport, dport, 8 + len(data), 0) + data
+
+
+def ipv6_udp(src, dst, sport, dport, data, hop_limit=1):
+    src, dst = socket.inet_pton(socket.AF_INET6, src), socket.inet_pton(socket.AF_INET6, dst)
+    dgram = udp(sport, dport, data)
+    pseudo = src + dst + struct.pack("!IxxxB", len(dgram), 17)
+    dgram = dgram[:6] + struct.pack("!H", csum(pseudo + dgram) or 0xFFFF) + dgram[8:]
+    return struct.pack("!IHBB", 6 << 28, len(dgram), 17, hop_limit) + src + dst + dgram
 
 
 def main():
@@ -59,6 +69,10 @@ def main():
         frame = eth + ipv4(src_ip, dst_ip, payload, ihl=6, options=b"\x01\x01\x01\x00")
     elif name == "fragment":
         frame = eth + ipv4(src_ip, dst_ip, payload, frag=0x2000)
+    elif name == "ttl1-udp":
+        frame = eth + ipv4(src_ip, dst_ip, payload, ttl=1)
+    elif name == "udp6":
+        frame = eth[:12] + b"\x86\xdd" + ipv6_udp(src_ip, dst_ip, 40000, port, b"mstack-test-payload")
     elif name == "vlan-udp":
         frame = eth[:12] + b"\x81\x00\x00\x05\x08\x00" + ipv4(src_ip, dst_ip, payload)
     else:

@@ -3,6 +3,7 @@
 #include <check.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,8 +70,9 @@ static struct ms_tuple key(uint8_t proto, uint8_t family, const char *addr, uint
 static struct app *burst1(struct ms_tuple k)
 {
 	struct app *o = OWNER(0);
+	uint64_t wild;
 
-	btable_lookup_burst(&bt, &k, 1, &o);
+	btable_lookup_burst(&bt, &k, 1, &o, &wild);
 	return o;
 }
 
@@ -320,6 +322,7 @@ START_TEST(test_burst_of_mixed_keys_gives_each_its_owner)
 	static struct model m;
 	struct ms_tuple keys[64], orig[64];
 	struct app *got[64];
+	uint64_t wild;
 	unsigned nexact = 0, nwild = 0, nmiss = 0;
 
 	table_new(256);
@@ -344,18 +347,24 @@ START_TEST(test_burst_of_mixed_keys_gives_each_its_owner)
 			keys[i] = orig[i] = rand_key();
 			got[i] = OWNER(63); /* must be overwritten, NULL included */
 		}
-		btable_lookup_burst(&bt, keys, n, got);
+		btable_lookup_burst(&bt, keys, n, got, &wild);
+		ck_assert_mem_eq(keys, orig, n * sizeof(keys[0]));
 		for (uint32_t i = 0; i < n; i++) {
 			struct app *want = model_lookup(&m, &orig[i]);
+			bool is_wild = (wild >> i) & 1;
 
 			ck_assert_msg(got[i] == want, "round %u key %u: owner %p, want %p", round, i, (void *)got[i],
 				      (void *)want);
-			if (!want)
+			if (!want) {
+				ck_assert(!is_wild);
 				nmiss++;
-			else if (btable_lookup(&bt, &orig[i]) == want)
+			} else if (btable_lookup(&bt, &orig[i]) == want) {
+				ck_assert(!is_wild);
 				nexact++;
-			else
+			} else {
+				ck_assert(is_wild);
 				nwild++;
+			}
 		}
 	}
 	/* The random bursts did exercise all three outcomes. */
@@ -369,10 +378,37 @@ START_TEST(test_burst_of_zero_keys_touches_nothing)
 {
 	struct ms_tuple k = U4("10.0.0.1", 1);
 	struct app *o = A;
+	uint64_t wild = ~0ull;
 
 	table_new(8);
-	btable_lookup_burst(&bt, &k, 0, &o);
+	btable_lookup_burst(&bt, &k, 0, &o, &wild);
 	ck_assert_ptr_eq(o, A);
+	ck_assert_uint_eq(wild, 0);
+}
+END_TEST
+
+/* The datapath checks a wildcard owner's address itself: the burst says which owners are wildcards. */
+START_TEST(test_burst_marks_wildcard_owners_and_keeps_the_keys)
+{
+	struct ms_tuple exact = U4("10.0.0.1", 53), any = U4(NULL, 53);
+	struct ms_tuple keys[5] = { U4("10.0.0.1", 53), U4("198.51.100.7", 53), U4(NULL, 53), U4("10.0.0.1", 54),
+				    U6("2001:db8::7", 53) };
+	struct ms_tuple orig[5];
+	struct app *got[5];
+	uint64_t wild;
+
+	table_new(8);
+	ck_assert_int_eq(btable_add(&bt, &exact, A), 0);
+	ck_assert_int_eq(btable_add(&bt, &any, B), 0);
+	memcpy(orig, keys, sizeof(keys));
+	btable_lookup_burst(&bt, keys, 5, got, &wild);
+	ck_assert_ptr_eq(got[0], A);
+	ck_assert_ptr_eq(got[1], B);
+	ck_assert_ptr_eq(got[2], B); /* the all-zero address is the wildcard key itself */
+	ck_assert_ptr_null(got[3]);
+	ck_assert_ptr_null(got[4]); /* the IPv4 wildcard does not cover IPv6 */
+	ck_assert_uint_eq(wild, 0x6);
+	ck_assert_mem_eq(keys, orig, sizeof(keys));
 }
 END_TEST
 
@@ -405,6 +441,7 @@ START_TEST(test_full_capacity_of_65536_keys_is_found_then_deleted_and_released)
 	static int slots[BIG];
 	struct ms_tuple keys[64];
 	struct app *got[64];
+	uint64_t wild;
 	uint32_t i, j;
 
 	table_new(BIG);
@@ -424,7 +461,7 @@ START_TEST(test_full_capacity_of_65536_keys_is_found_then_deleted_and_released)
 	for (i = 0; i < BIG; i += 64) {
 		for (j = 0; j < 64; j++)
 			keys[j] = big_key(i + j);
-		btable_lookup_burst(&bt, keys, 64, got);
+		btable_lookup_burst(&bt, keys, 64, got, &wild);
 		for (j = 0; j < 64; j++)
 			if (got[j] != OWNER((i + j) % 64))
 				ck_abort_msg("key %u: wrong owner", i + j);
@@ -440,7 +477,7 @@ START_TEST(test_full_capacity_of_65536_keys_is_found_then_deleted_and_released)
 	for (i = 0; i < BIG; i += 64) {
 		for (j = 0; j < 64; j++)
 			keys[j] = big_key(i + j);
-		btable_lookup_burst(&bt, keys, 64, got);
+		btable_lookup_burst(&bt, keys, 64, got, &wild);
 		for (j = 0; j < 64; j++)
 			if (got[j] != NULL)
 				ck_abort_msg("key %u found after delete", i + j);
@@ -485,6 +522,7 @@ static Suite *btable_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_burst_of_mixed_keys_gives_each_its_owner);
 	tcase_add_test(tc, test_burst_of_zero_keys_touches_nothing);
+	tcase_add_test(tc, test_burst_marks_wildcard_owners_and_keeps_the_keys);
 	tcase_add_test(tc, test_full_capacity_of_65536_keys_is_found_then_deleted_and_released);
 	suite_add_tcase(s, tc);
 

@@ -305,6 +305,49 @@ START_TEST(test_multicast_mac_sets_mcast_not_bcast)
 }
 END_TEST
 
+/* The datapath gives apps only unicast frames to the NIC's MAC: cls_mac_eq decides "ours". */
+START_TEST(test_unicast_frame_is_ours_only_for_its_own_destination_mac)
+{
+	static const uint8_t other[6] = { 0x02, 0x00, 0x00, 0x00, 0x77, 0x77 };
+	struct fspec s = { .ethertype = ETH_IPV4, .dmac = MAC_UNICAST, .proto = IPPROTO_UDP };
+	struct cls_result r;
+	uint32_t len = build(&s, buf);
+
+	ck_assert_int_eq(parse(len, &r), CLS_OK);
+	ck_assert_uint_eq(r.flags & (CLS_F_BCAST | CLS_F_MCAST), 0);
+	ck_assert(cls_mac_eq(buf, MAC_UNICAST));
+	ck_assert(!cls_mac_eq(buf, other));
+	ck_assert(!cls_mac_eq(buf, MAC_SRC));
+}
+END_TEST
+
+START_TEST(test_mac_eq_compares_all_six_bytes_at_any_alignment)
+{
+	uint8_t a[16], b[16];
+	unsigned off, i, bit;
+
+	for (off = 0; off < 8; off++) {
+		memset(a, 0xa5, sizeof(a));
+		memcpy(a + off, MAC_UNICAST, 6);
+		memcpy(b + 7 - off, MAC_UNICAST, 6);
+		ck_assert(cls_mac_eq(a + off, b + 7 - off));
+		for (i = 0; i < 6; i++)
+			for (bit = 0; bit < 8; bit++) {
+				b[7 - off + i] ^= (uint8_t)(1u << bit);
+				ck_assert_msg(!cls_mac_eq(a + off, b + 7 - off), "byte %u bit %u at offset %u", i, bit,
+					      off);
+				b[7 - off + i] ^= (uint8_t)(1u << bit);
+			}
+	}
+	/* Bytes around the MAC do not count. */
+	memset(a, 0x00, sizeof(a));
+	memset(b, 0xff, sizeof(b));
+	memcpy(a + 1, MAC_BCAST, 6);
+	memcpy(b + 1, MAC_BCAST, 6);
+	ck_assert(cls_mac_eq(a + 1, b + 1));
+}
+END_TEST
+
 START_TEST(test_vlan_tagged_udp_ipv4_gives_tci_and_inner_ethertype)
 {
 	struct fspec s = { .ethertype = ETH_IPV4, .vlan = true, .tci = 0x2064, .proto = IPPROTO_UDP, .payload = 4 };
@@ -899,6 +942,7 @@ static Suite *classify_suite(void)
 	tcase_add_test(tc, test_unknown_ethertype_is_l3_other);
 	tcase_add_test(tc, test_broadcast_mac_sets_bcast_not_mcast);
 	tcase_add_test(tc, test_multicast_mac_sets_mcast_not_bcast);
+	tcase_add_test(tc, test_unicast_frame_is_ours_only_for_its_own_destination_mac);
 	tcase_add_test(tc, test_vlan_tagged_udp_ipv4_gives_tci_and_inner_ethertype);
 	tcase_add_test(tc, test_second_vlan_tag_is_l3_other);
 	tcase_add_test(tc, test_ipv6_hop_by_hop_is_skipped_to_udp);
@@ -939,6 +983,7 @@ static Suite *classify_suite(void)
 
 	tc = tcase_create("helpers");
 	tcase_add_test(tc, test_status_names_are_the_counter_suffixes);
+	tcase_add_test(tc, test_mac_eq_compares_all_six_bytes_at_any_alignment);
 	tcase_add_test(tc, test_csum_matches_rfc1071_and_handles_odd_and_unaligned_data);
 	suite_add_tcase(s, tc);
 
