@@ -330,6 +330,8 @@ static void dp_count_verdict(struct app_stats *s, enum txval_verdict v)
 	case TXV_BAD_SRC_MAC: s->tx_bad_src_mac++; break;
 	case TXV_MALFORMED: s->tx_malformed++; break;
 	case TXV_SPOOFED: s->tx_spoofed++; break;
+	case TXV_TOO_LONG: s->tx_too_long++; break;
+	case TXV_IP_OPTIONS: s->tx_ip_options++; break;
 	default: s->tx_proto_denied++; break;
 	}
 }
@@ -398,6 +400,7 @@ static uint32_t dp_apps_tx(struct dp *dp)
 	if (!l || l->n == 0)
 		return 0;
 	memcpy(env.nic_mac, dp->ports->nic_mac, 6);
+	env.max_frame = (uint32_t)dp->ports->mtu + RTE_ETHER_HDR_LEN;
 	env.table = dp->bt;
 	env.owner = dp_owner;
 	env.local = __atomic_load_n(&dp->local, __ATOMIC_ACQUIRE);

@@ -1,4 +1,5 @@
-/* txval.c - validation of frames an application sends: source MAC, source 3-tuple, ARP and ND. */
+/* txval.c - validation of frames an application sends: length, source MAC, source 3-tuple, IP options,
+ * ARP and ND. */
 #include "txval.h"
 
 #include <arpa/inet.h>
@@ -13,6 +14,11 @@
 #define TXV_ICMP6_ROUTER_SOLICIT 133
 #define TXV_ICMP6_NEIGH_SOLICIT  135
 #define TXV_ICMP6_NEIGH_ADVERT   136
+#define TXV_IPV4_HLEN            20
+#define TXV_IPV4_OPT_EOL         0
+#define TXV_IPV4_OPT_NOP         1
+#define TXV_IPV6_HLEN            40
+#define TXV_IPV6_EXT_MIN         8
 
 static bool txval_is_zero(const uint8_t *addr, size_t len)
 {
@@ -85,12 +91,57 @@ static enum txval_verdict txval_l4(const struct txval_env *env, const struct app
 	return TXV_SPOOFED;
 }
 
+/*
+ * IPv4 options (RFC 791): only end-of-list and no-operation. Source routes
+ * (LSRR 131, SSRR 137) would let an app steer its frames past the host's
+ * routing, and record route, timestamps and the rest have no use an app
+ * needs. After end-of-list only zero padding may follow.
+ */
+static bool txval_ipv4_options_ok(const uint8_t *ip, uint32_t hlen)
+{
+	bool ended = false;
+	uint32_t i;
+
+	for (i = TXV_IPV4_HLEN; i < hlen; i++) {
+		if (ip[i] == TXV_IPV4_OPT_EOL)
+			ended = true;
+		else if (ended || ip[i] != TXV_IPV4_OPT_NOP)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * IPv6 extension headers, as far as the classifier walked them (it checked
+ * their lengths): refuse a routing header (type 0 is deprecated by RFC 5095,
+ * and no app needs to choose its path).
+ */
+static enum txval_verdict txval_ipv6_ext(const uint8_t *ip, const struct cls_result *r)
+{
+	uint32_t len, off = TXV_IPV6_HLEN;
+	uint8_t nh = ip[6];
+
+	while (off < r->ip_hdr_len) {
+		if (nh == IPPROTO_ROUTING)
+			return TXV_IP_OPTIONS;
+		if (r->l3_len - off < TXV_IPV6_EXT_MIN)
+			return TXV_MALFORMED;
+		len = nh == IPPROTO_FRAGMENT ? TXV_IPV6_EXT_MIN : (ip[off + 1] + 1u) * 8;
+		nh = ip[off];
+		off += len;
+	}
+	return nh == IPPROTO_ROUTING ? TXV_IP_OPTIONS : TXV_OK;
+}
+
 enum txval_verdict txval_check(const struct txval_env *env, const struct app *a, const uint8_t *frame, uint32_t len)
 {
 	struct cls_result r;
+	enum txval_verdict v;
 
 	if (len < MS_FRAME_MIN)
 		return TXV_MALFORMED;
+	if (len > env->max_frame)
+		return TXV_TOO_LONG;
 	if (memcmp(frame + 6, env->nic_mac, 6) != 0)
 		return TXV_BAD_SRC_MAC;
 	if (cls_parse(frame, len, true, &r) != CLS_OK)
@@ -101,6 +152,10 @@ enum txval_verdict txval_check(const struct txval_env *env, const struct app *a,
 		return txval_arp(env, a, frame, len, &r);
 	if (r.l3 != CLS_L3_IPV4 && r.l3 != CLS_L3_IPV6)
 		return TXV_PROTO_DENIED;
+	if (r.l3 == CLS_L3_IPV4 && !txval_ipv4_options_ok(frame + r.l3_off, r.ip_hdr_len))
+		return TXV_IP_OPTIONS;
+	if (r.l3 == CLS_L3_IPV6 && (v = txval_ipv6_ext(frame + r.l3_off, &r)) != TXV_OK)
+		return v;
 	if (r.proto == IPPROTO_TCP || r.proto == IPPROTO_UDP)
 		return txval_l4(env, a, &r);
 	if (r.l3 == CLS_L3_IPV6 && r.proto == IPPROTO_ICMPV6 && !(r.flags & CLS_F_FRAG)) {

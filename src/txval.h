@@ -14,11 +14,14 @@ enum txval_verdict {
 	TXV_MALFORMED,    /* fails the classifier's checks (headers, IPv4 checksum) */
 	TXV_SPOOFED,      /* source tuple / ARP / ND address not held by this app */
 	TXV_PROTO_DENIED, /* not TCP, UDP, ARP or IPv6 RS/NS/NA; or VLAN-tagged */
+	TXV_TOO_LONG,     /* longer than the port's MTU plus the Ethernet header */
+	TXV_IP_OPTIONS,   /* IPv4 options other than end-of-list and no-op, or an IPv6 routing header */
 };
 
 struct txval_env {
 	uint8_t nic_mac[6];
-	const void *table; /* passed to owner() */
+	uint32_t max_frame; /* the port's MTU + 14: the longest frame that may leave */
+	const void *table;  /* passed to owner() */
 	/* The app bound to exactly this tuple, or NULL. */
 	const struct app *(*owner)(const void *table, const struct ms_tuple *t);
 	const struct app_addrs *local; /* the host's own addresses */
