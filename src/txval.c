@@ -14,11 +14,15 @@
 #define TXV_ICMP6_ROUTER_SOLICIT 133
 #define TXV_ICMP6_NEIGH_SOLICIT  135
 #define TXV_ICMP6_NEIGH_ADVERT   136
-#define TXV_IPV4_HLEN            20
-#define TXV_IPV4_OPT_EOL         0
-#define TXV_IPV4_OPT_NOP         1
-#define TXV_IPV6_HLEN            40
-#define TXV_IPV6_EXT_MIN         8
+/* ND option types that carry a link-layer address (RFC 4861 4.6.1) */
+#define TXV_ND_OPT_SRC_LLADDR 1
+#define TXV_ND_OPT_TGT_LLADDR 2
+#define TXV_ND_OPT_LLADDR_LEN 8 /* type, length, 6-byte Ethernet address */
+#define TXV_IPV4_HLEN         20
+#define TXV_IPV4_OPT_EOL      0
+#define TXV_IPV4_OPT_NOP      1
+#define TXV_IPV6_HLEN         40
+#define TXV_IPV6_EXT_MIN      8
 
 static bool txval_is_zero(const uint8_t *addr, size_t len)
 {
@@ -133,6 +137,42 @@ static enum txval_verdict txval_ipv6_ext(const uint8_t *ip, const struct cls_res
 	return nh == IPPROTO_ROUTING ? TXV_IP_OPTIONS : TXV_OK;
 }
 
+/*
+ * Neighbour discovery (RFC 4861) that a host sends: RS, NS, NA. The source
+ * address must be one the app holds, as must an advertisement's target (it
+ * announces "this address is here", like ARP's sender address); every
+ * link-layer address option must carry the NIC's MAC; and the options must
+ * tile the message (none of length 0, none running past its end, 4.6).
+ */
+static enum txval_verdict txval_nd(const struct txval_env *env, const struct app *a, const uint8_t *frame,
+				   const struct cls_result *r, uint8_t type)
+{
+	uint32_t off = (uint32_t)r->l3_off + r->ip_hdr_len, end = (uint32_t)r->l3_off + r->l3_len, olen;
+	/* RS: type, code, checksum, reserved; NS and NA add a 16-byte target address. */
+	uint32_t fixed = type == TXV_ICMP6_ROUTER_SOLICIT ? 8 : 24;
+
+	if (end - off < fixed)
+		return TXV_MALFORMED;
+	if (!txval_addr_held(env, a, AF_INET6, r->src_addr))
+		return TXV_SPOOFED;
+	if (type == TXV_ICMP6_NEIGH_ADVERT && !txval_addr_held(env, a, AF_INET6, frame + off + 8))
+		return TXV_SPOOFED;
+	for (off += fixed; off < end; off += olen) {
+		if (end - off < 2)
+			return TXV_MALFORMED;
+		olen = frame[off + 1] * 8u;
+		if (olen == 0 || olen > end - off)
+			return TXV_MALFORMED;
+		if (frame[off] != TXV_ND_OPT_SRC_LLADDR && frame[off] != TXV_ND_OPT_TGT_LLADDR)
+			continue; /* nonce, MTU...: receivers ignore what they do not know */
+		if (olen != TXV_ND_OPT_LLADDR_LEN)
+			return TXV_MALFORMED;
+		if (memcmp(frame + off + 2, env->nic_mac, 6) != 0)
+			return TXV_SPOOFED;
+	}
+	return TXV_OK;
+}
+
 enum txval_verdict txval_check(const struct txval_env *env, const struct app *a, const uint8_t *frame, uint32_t len)
 {
 	struct cls_result r;
@@ -167,7 +207,7 @@ enum txval_verdict txval_check(const struct txval_env *env, const struct app *a,
 
 		if (type == TXV_ICMP6_ROUTER_SOLICIT || type == TXV_ICMP6_NEIGH_SOLICIT ||
 		    type == TXV_ICMP6_NEIGH_ADVERT)
-			return txval_addr_held(env, a, AF_INET6, r.src_addr) ? TXV_OK : TXV_SPOOFED;
+			return txval_nd(env, a, frame, &r, type);
 	}
 	return TXV_PROTO_DENIED;
 }

@@ -715,6 +715,118 @@ START_TEST(test_icmpv6_type_in_ethernet_padding_past_the_payload_is_malformed)
 }
 END_TEST
 
+/* ------------------------------------------------------------ ND options and targets */
+
+#define ND(t_, src_) (&(struct fspec){ .family = AF_INET6, .l4 = L4_ICMP6_NS, .nd_type = (t_), .src = (src_) })
+
+START_TEST(test_nd_with_the_nics_link_layer_address_is_ok)
+{
+	ck_assert_int_eq(check(app_a, ND(133, "2001:db8::1")), TXV_OK);
+	ck_assert_int_eq(check(app_a, ND(135, "2001:db8::1")), TXV_OK);
+	ck_assert_int_eq(check(app_a, ND(136, "2001:db8::1")), TXV_OK);
+}
+END_TEST
+
+START_TEST(test_neighbour_solicitation_with_a_foreign_source_lladdr_is_spoofed)
+{
+	static const uint8_t evil[6] = { 0x02, 0x66, 0x66, 0x66, 0x66, 0x66 };
+	struct fspec sp = *ND(135, "2001:db8::3");
+
+	/* B's wildcard lets it solicit from any host address, but only as the NIC. */
+	ck_assert_int_eq(check(app_b, &sp), TXV_OK);
+	sp.lla = evil;
+	ck_assert_int_eq(check(app_b, &sp), TXV_SPOOFED);
+	sp.nd_type = 133;
+	ck_assert_int_eq(check(app_b, &sp), TXV_SPOOFED);
+}
+END_TEST
+
+START_TEST(test_neighbour_advertisement_with_a_foreign_target_lladdr_is_spoofed)
+{
+	struct fspec sp = *ND(136, "2001:db8::3");
+
+	sp.lla = peer_mac;
+	ck_assert_int_eq(check(app_b, &sp), TXV_SPOOFED);
+}
+END_TEST
+
+START_TEST(test_neighbour_advertisement_for_an_address_not_held_is_spoofed)
+{
+	struct fspec sp = *ND(136, "2001:db8::1");
+
+	/* A holds 2001:db8::1 exactly; 2001:db8::2 is the host's but not A's, 2001:db8::99 nobody's here. */
+	sp.target = "2001:db8::2";
+	ck_assert_int_eq(check(app_a, &sp), TXV_SPOOFED);
+	sp.target = "2001:db8::99";
+	ck_assert_int_eq(check(app_a, &sp), TXV_SPOOFED);
+	ck_assert_int_eq(check(app_b, &sp), TXV_SPOOFED);
+	/* B's wildcard covers every host address. */
+	sp.src = "2001:db8::3";
+	sp.target = "2001:db8::2";
+	ck_assert_int_eq(check(app_b, &sp), TXV_OK);
+	/* A solicitation's target is the address asked about: anyone's. */
+	sp.nd_type = 135;
+	sp.target = "2001:db8::99";
+	ck_assert_int_eq(check(app_b, &sp), TXV_OK);
+}
+END_TEST
+
+START_TEST(test_every_link_layer_address_option_is_checked)
+{
+	/* A nonce (type 14), the NIC's source address, then a foreign target address option. */
+	static const uint8_t opts[24] = { 14,   1,    1,    2,    3, 4, 5,    6,    1,    1,    0x02, 0x00,
+					  0x5e, 0x10, 0x20, 0x30, 2, 1, 0x02, 0x66, 0x66, 0x66, 0x66, 0x66 };
+	struct fspec sp = *ND(135, "2001:db8::1");
+
+	sp.nd_opts = opts;
+	sp.nd_optlen = 16;
+	ck_assert_int_eq(check(app_a, &sp), TXV_OK);
+	sp.nd_optlen = 24;
+	ck_assert_int_eq(check(app_a, &sp), TXV_SPOOFED);
+	sp.nd_optlen = 0; /* no option at all */
+	ck_assert_int_eq(check(app_a, &sp), TXV_OK);
+}
+END_TEST
+
+START_TEST(test_malformed_nd_options_are_malformed)
+{
+	static const uint8_t zero_len[8] = { 1, 0, 0x02, 0x00, 0x5e, 0x10, 0x20, 0x30 };
+	static const uint8_t too_long[8] = { 1, 2, 0x02, 0x00, 0x5e, 0x10, 0x20, 0x30 };
+	static const uint8_t unknown_zero_len[8] = { 14, 0, 1, 2, 3, 4, 5, 6 };
+	static const uint8_t lladdr_16[16] = { 1, 2, 0x02, 0x00, 0x5e, 0x10, 0x20, 0x30 };
+	static const uint8_t one_byte[1] = { 1 };
+	struct fspec sp = *ND(135, "2001:db8::1");
+
+	sp.nd_opts = zero_len;
+	sp.nd_optlen = sizeof(zero_len);
+	ck_assert_int_eq(check(app_a, &sp), TXV_MALFORMED);
+	sp.nd_opts = too_long; /* says 16 bytes, 8 are left */
+	ck_assert_int_eq(check(app_a, &sp), TXV_MALFORMED);
+	sp.nd_opts = unknown_zero_len;
+	ck_assert_int_eq(check(app_a, &sp), TXV_MALFORMED);
+	sp.nd_opts = lladdr_16; /* a link-layer address option must be 8 bytes on Ethernet */
+	sp.nd_optlen = sizeof(lladdr_16);
+	ck_assert_int_eq(check(app_a, &sp), TXV_MALFORMED);
+	sp.nd_opts = one_byte;
+	sp.nd_optlen = sizeof(one_byte);
+	ck_assert_int_eq(check(app_a, &sp), TXV_MALFORMED);
+}
+END_TEST
+
+START_TEST(test_nd_message_shorter_than_its_fixed_part_is_malformed)
+{
+	uint8_t f[256];
+	uint32_t len = build(f, ND(136, "2001:db8::1"));
+
+	/* An NA cut inside its target address. */
+	put16(f + 14 + 4, 20);
+	ck_assert_int_eq(check_len(app_a, f, len), TXV_MALFORMED);
+	len = build(f, ND(133, "2001:db8::1"));
+	put16(f + 14 + 4, 6);
+	ck_assert_int_eq(check_len(app_a, f, len), TXV_MALFORMED);
+}
+END_TEST
+
 /* ------------------------------------------------------------ fragments */
 
 START_TEST(test_ipv4_later_fragment_from_a_held_address_is_ok)
@@ -888,6 +1000,17 @@ static Suite *txval_suite(void)
 	tcase_add_test(tc, test_icmpv6_other_than_neighbour_discovery_is_proto_denied);
 	tcase_add_test(tc, test_icmpv6_header_missing_is_malformed);
 	tcase_add_test(tc, test_icmpv6_type_in_ethernet_padding_past_the_payload_is_malformed);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("nd");
+	tcase_add_checked_fixture(tc, txval_setup, txval_teardown);
+	tcase_add_test(tc, test_nd_with_the_nics_link_layer_address_is_ok);
+	tcase_add_test(tc, test_neighbour_solicitation_with_a_foreign_source_lladdr_is_spoofed);
+	tcase_add_test(tc, test_neighbour_advertisement_with_a_foreign_target_lladdr_is_spoofed);
+	tcase_add_test(tc, test_neighbour_advertisement_for_an_address_not_held_is_spoofed);
+	tcase_add_test(tc, test_every_link_layer_address_option_is_checked);
+	tcase_add_test(tc, test_malformed_nd_options_are_malformed);
+	tcase_add_test(tc, test_nd_message_shorter_than_its_fixed_part_is_malformed);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("fragments");
