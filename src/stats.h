@@ -48,6 +48,7 @@
 	X(tx_proto_denied) \
 	X(tx_too_long) \
 	X(tx_ip_options) \
+	X(tx_frag_orphan) \
 	X(tx_nombuf) \
 	X(tx_nic_full)
 /* clang-format on */

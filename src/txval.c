@@ -1,5 +1,5 @@
 /* txval.c - validation of frames an application sends: length, source MAC, source 3-tuple, IP options,
- * ARP and ND. */
+ * fragments, ARP and ND. */
 #include "txval.h"
 
 #include <arpa/inet.h>
@@ -67,9 +67,6 @@ static enum txval_verdict txval_l4(const struct txval_env *env, const struct app
 	size_t alen = family == AF_INET ? 4 : 16;
 	struct ms_tuple t;
 
-	if ((r->flags & CLS_F_FRAG) && !(r->flags & CLS_F_FRAG_FIRST))
-		/* No ports in a later fragment: the address must still be the app's. */
-		return txval_addr_held(env, a, family, r->src_addr) ? TXV_OK : TXV_SPOOFED;
 	if (!(r->flags & CLS_F_L4))
 		return TXV_MALFORMED;
 	memset(&t, 0, sizeof(t));
@@ -118,23 +115,37 @@ static bool txval_ipv4_options_ok(const uint8_t *ip, uint32_t hlen)
 /*
  * IPv6 extension headers, as far as the classifier walked them (it checked
  * their lengths): refuse a routing header (type 0 is deprecated by RFC 5095,
- * and no app needs to choose its path).
+ * and no app needs to choose its path), and return in *frag_nh the next
+ * header of the fragment header, which names the datagram (RFC 8200 4.5).
  */
-static enum txval_verdict txval_ipv6_ext(const uint8_t *ip, const struct cls_result *r)
+static enum txval_verdict txval_ipv6_ext(const uint8_t *ip, const struct cls_result *r, uint8_t *frag_nh)
 {
 	uint32_t len, off = TXV_IPV6_HLEN;
 	uint8_t nh = ip[6];
 
+	*frag_nh = r->proto;
 	while (off < r->ip_hdr_len) {
 		if (nh == IPPROTO_ROUTING)
 			return TXV_IP_OPTIONS;
 		if (r->l3_len - off < TXV_IPV6_EXT_MIN)
 			return TXV_MALFORMED;
 		len = nh == IPPROTO_FRAGMENT ? TXV_IPV6_EXT_MIN : (ip[off + 1] + 1u) * 8;
+		if (nh == IPPROTO_FRAGMENT)
+			*frag_nh = ip[off];
 		nh = ip[off];
 		off += len;
 	}
 	return nh == IPPROTO_ROUTING ? TXV_IP_OPTIONS : TXV_OK;
+}
+
+static void txval_frag_key(const struct cls_result *r, uint8_t proto, struct txfrag_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->id = r->frag_id;
+	k->family = r->l3 == CLS_L3_IPV4 ? AF_INET : AF_INET6;
+	k->proto = proto;
+	memcpy(k->src, r->src_addr, 16);
+	memcpy(k->dst, r->dst_addr, 16);
 }
 
 /*
@@ -173,10 +184,12 @@ static enum txval_verdict txval_nd(const struct txval_env *env, const struct app
 	return TXV_OK;
 }
 
-enum txval_verdict txval_check(const struct txval_env *env, const struct app *a, const uint8_t *frame, uint32_t len)
+enum txval_verdict txval_check(const struct txval_env *env, struct app *a, const uint8_t *frame, uint32_t len)
 {
+	struct txfrag_key key;
 	struct cls_result r;
 	enum txval_verdict v;
+	uint8_t frag_nh;
 
 	if (len < MS_FRAME_MIN)
 		return TXV_MALFORMED;
@@ -192,12 +205,26 @@ enum txval_verdict txval_check(const struct txval_env *env, const struct app *a,
 		return txval_arp(env, a, frame, len, &r);
 	if (r.l3 != CLS_L3_IPV4 && r.l3 != CLS_L3_IPV6)
 		return TXV_PROTO_DENIED;
-	if (r.l3 == CLS_L3_IPV4 && !txval_ipv4_options_ok(frame + r.l3_off, r.ip_hdr_len))
-		return TXV_IP_OPTIONS;
-	if (r.l3 == CLS_L3_IPV6 && (v = txval_ipv6_ext(frame + r.l3_off, &r)) != TXV_OK)
+	if (r.l3 == CLS_L3_IPV4) {
+		if (!txval_ipv4_options_ok(frame + r.l3_off, r.ip_hdr_len))
+			return TXV_IP_OPTIONS;
+		frag_nh = r.proto;
+	} else if ((v = txval_ipv6_ext(frame + r.l3_off, &r, &frag_nh)) != TXV_OK) {
 		return v;
-	if (r.proto == IPPROTO_TCP || r.proto == IPPROTO_UDP)
-		return txval_l4(env, a, &r);
+	}
+	if ((r.flags & CLS_F_FRAG) && !(r.flags & CLS_F_FRAG_FIRST)) {
+		/* No ports to check: only the app that sent the datagram's first fragment may go on. */
+		txval_frag_key(&r, frag_nh, &key);
+		return txfrag_find(&a->txfrag, &key, env->now) ? TXV_OK : TXV_FRAG_ORPHAN;
+	}
+	if (r.proto == IPPROTO_TCP || r.proto == IPPROTO_UDP) {
+		v = txval_l4(env, a, &r);
+		if (v == TXV_OK && (r.flags & CLS_F_FRAG_FIRST)) {
+			txval_frag_key(&r, frag_nh, &key);
+			txfrag_note(&a->txfrag, &key, env->now + env->frag_lifetime);
+		}
+		return v;
+	}
 	if (r.l3 == CLS_L3_IPV6 && r.proto == IPPROTO_ICMPV6 && !(r.flags & CLS_F_FRAG)) {
 		uint32_t icmp_off = (uint32_t)r.l3_off + r.ip_hdr_len;
 

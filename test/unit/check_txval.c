@@ -127,6 +127,8 @@ static void txval_setup(void)
 	env.owner = tbl_owner;
 	env.local = local;
 	env.max_frame = 1514;
+	env.now = 1000;
+	env.frag_lifetime = 30;
 }
 
 static void txval_teardown(void)
@@ -350,7 +352,7 @@ static uint32_t build_arp(uint8_t *f, const uint8_t *smac, const uint8_t *sha, c
 }
 
 /* txval_check on an exact-size heap copy, so that any read past the frame is caught by ASan/valgrind. */
-static enum txval_verdict check_len(const struct app *a, const uint8_t *f, uint32_t len)
+static enum txval_verdict check_len(struct app *a, const uint8_t *f, uint32_t len)
 {
 	uint8_t *copy = malloc(len ? len : 1);
 	enum txval_verdict v;
@@ -362,7 +364,7 @@ static enum txval_verdict check_len(const struct app *a, const uint8_t *f, uint3
 	return v;
 }
 
-static enum txval_verdict check(const struct app *a, const struct fspec *sp)
+static enum txval_verdict check(struct app *a, const struct fspec *sp)
 {
 	uint8_t f[2048];
 
@@ -829,39 +831,130 @@ END_TEST
 
 /* ------------------------------------------------------------ fragments */
 
-START_TEST(test_ipv4_later_fragment_from_a_held_address_is_ok)
-{
-	struct fspec sp = { .family = AF_INET, .l4 = L4_UDP, .src = "10.0.0.1", .sport = 1, .frag = 185 };
+#define FRAG4(a_, p_, id_, frag_) \
+	(&(struct fspec){ .family = AF_INET, .l4 = L4_UDP, .src = (a_), .sport = (p_), .id = (id_), .frag = (frag_) })
+#define MF 0x2000
 
+START_TEST(test_later_fragments_after_the_same_apps_first_fragment_are_ok)
+{
+	ck_assert_int_eq(check(app_a, FRAG4("10.0.0.1", 7000, 77, MF)), TXV_OK);
 	/* Offset 185 * 8: the "ports" in the payload are data and are not checked. */
-	ck_assert_int_eq(check(app_a, &sp), TXV_OK);
-	sp.frag = 0x2000 | 185; /* more fragments follow */
-	ck_assert_int_eq(check(app_a, &sp), TXV_OK);
-	sp.src = "10.0.0.2";
-	ck_assert_int_eq(check(app_b, &sp), TXV_OK);
+	ck_assert_int_eq(check(app_a, FRAG4("10.0.0.1", 1, 77, MF | 185)), TXV_OK);
+	ck_assert_int_eq(check(app_a, FRAG4("10.0.0.1", 1, 77, 370)), TXV_OK);
+	/* Sent again (the sender's stack retransmits the datagram): still fine. */
+	ck_assert_int_eq(check(app_a, FRAG4("10.0.0.1", 1, 77, 370)), TXV_OK);
 }
 END_TEST
 
-START_TEST(test_ipv4_later_fragment_from_another_address_is_spoofed)
+START_TEST(test_later_fragment_without_its_first_fragment_is_orphan)
 {
-	struct fspec sp = { .family = AF_INET, .l4 = L4_UDP, .src = "10.0.0.2", .sport = 9000, .frag = 185 };
+	/* 10.0.0.1 is A's own address, and that is no longer enough. */
+	ck_assert_int_eq(check(app_a, FRAG4("10.0.0.1", 7000, 77, 185)), TXV_FRAG_ORPHAN);
+	ck_assert_int_eq(check(app_a, FRAG4("10.0.0.1", 7000, 77, MF | 185)), TXV_FRAG_ORPHAN);
+	ck_assert_int_eq(check(app_b, FRAG4("10.0.0.1", 7000, 77, 185)), TXV_FRAG_ORPHAN);
+}
+END_TEST
 
-	ck_assert_int_eq(check(app_a, &sp), TXV_OK); /* A's wildcard: 10.0.0.2 is local */
-	ck_assert_int_eq(check(app_b, &sp), TXV_OK);
-	sp.src = "10.0.0.1";
-	ck_assert_int_eq(check(app_b, &sp), TXV_SPOOFED);
-	sp.src = "192.0.2.9";
-	ck_assert_int_eq(check(app_a, &sp), TXV_SPOOFED);
+START_TEST(test_later_fragment_of_another_apps_datagram_is_orphan)
+{
+	/* B sends a first fragment from 10.0.0.2:9000; A's IPv4 wildcard covers 10.0.0.2, but not B's datagram. */
+	ck_assert_int_eq(check(app_b, FRAG4("10.0.0.2", 9000, 99, MF)), TXV_OK);
+	ck_assert_int_eq(check(app_a, FRAG4("10.0.0.2", 9000, 99, 2)), TXV_FRAG_ORPHAN);
+	ck_assert_int_eq(check(app_b, FRAG4("10.0.0.2", 9000, 99, 2)), TXV_OK);
+}
+END_TEST
+
+START_TEST(test_later_fragment_must_match_addresses_id_and_protocol)
+{
+	struct fspec later = { .family = AF_INET, .l4 = L4_UDP, .src = "10.0.0.1", .id = 77, .frag = 2 };
+	struct fspec sp;
+
+	ck_assert_int_eq(check(app_a, FRAG4("10.0.0.1", 7000, 77, MF)), TXV_OK);
+	ck_assert_int_eq(check(app_a, &later), TXV_OK);
+	sp = later;
+	sp.id = 78;
+	ck_assert_int_eq(check(app_a, &sp), TXV_FRAG_ORPHAN);
+	sp = later;
+	sp.dst = "192.0.2.201";
+	ck_assert_int_eq(check(app_a, &sp), TXV_FRAG_ORPHAN);
+	sp = later;
+	sp.src = "10.0.0.3"; /* local, and A holds tcp *:80 */
+	ck_assert_int_eq(check(app_a, &sp), TXV_FRAG_ORPHAN);
+	sp = later;
+	sp.l4 = L4_TCP;
+	ck_assert_int_eq(check(app_a, &sp), TXV_FRAG_ORPHAN);
+}
+END_TEST
+
+START_TEST(test_tcp_later_fragment_from_a_udp_only_app_is_orphan)
+{
+	struct fspec sp = { .family = AF_INET, .l4 = L4_TCP, .src = "10.0.0.2", .id = 5, .frag = 8 };
+
+	/* B holds UDP only: it cannot have sent a TCP first fragment, so no TCP later fragment may follow. */
+	ck_assert_int_eq(check(app_b, FRAG4("10.0.0.2", 9000, 5, MF)), TXV_OK);
+	ck_assert_int_eq(check(app_b, &sp), TXV_FRAG_ORPHAN);
+	sp.l4 = L4_OTHER;
+	ck_assert_int_eq(check(app_b, &sp), TXV_FRAG_ORPHAN);
+}
+END_TEST
+
+START_TEST(test_refused_first_fragment_lets_no_later_fragment_through)
+{
+	ck_assert_int_eq(check(app_a, FRAG4("10.0.0.1", 7001, 77, MF)), TXV_SPOOFED);
+	ck_assert_int_eq(check(app_a, FRAG4("10.0.0.1", 7000, 77, 2)), TXV_FRAG_ORPHAN);
+}
+END_TEST
+
+START_TEST(test_later_fragment_after_its_first_fragment_expired_is_orphan)
+{
+	ck_assert_int_eq(check(app_a, FRAG4("10.0.0.1", 7000, 77, MF)), TXV_OK);
+	env.now += env.frag_lifetime - 1;
+	ck_assert_int_eq(check(app_a, FRAG4("10.0.0.1", 7000, 77, 2)), TXV_OK);
+	env.now += 1;
+	ck_assert_int_eq(check(app_a, FRAG4("10.0.0.1", 7000, 77, 2)), TXV_FRAG_ORPHAN);
+}
+END_TEST
+
+START_TEST(test_oldest_first_fragment_is_forgotten_when_the_table_is_full)
+{
+	uint16_t id;
+
+	for (id = 1; id <= TXFRAG_SLOTS + 1; id++)
+		ck_assert_int_eq(check(app_a, FRAG4("10.0.0.1", 7000, id, MF)), TXV_OK);
+	ck_assert_int_eq(check(app_a, FRAG4("10.0.0.1", 7000, 1, 2)), TXV_FRAG_ORPHAN);
+	for (id = 2; id <= TXFRAG_SLOTS + 1; id++)
+		ck_assert_int_eq(check(app_a, FRAG4("10.0.0.1", 7000, id, 2)), TXV_OK);
+}
+END_TEST
+
+START_TEST(test_ipv6_later_fragment_follows_only_the_same_apps_first_fragment)
+{
+	struct fspec first = { .family = AF_INET6,
+			       .l4 = L4_UDP,
+			       .src = "2001:db8::1",
+			       .sport = 5353,
+			       .frag6 = true,
+			       .frag6_m = true,
+			       .frag6_id = 0xabcdef01 };
+	struct fspec later = first;
+
+	later.frag6_fo = 3;
+	later.frag6_m = false;
+	ck_assert_int_eq(check(app_a, &later), TXV_FRAG_ORPHAN);
+	ck_assert_int_eq(check(app_a, &first), TXV_OK);
+	ck_assert_int_eq(check(app_a, &later), TXV_OK);
+	later.frag6_id = 0xabcdef02;
+	ck_assert_int_eq(check(app_a, &later), TXV_FRAG_ORPHAN);
+	/* 2001:db8::1 is local and B holds udp [::]:53, but the datagram is A's. */
+	later.frag6_id = 0xabcdef01;
+	ck_assert_int_eq(check(app_b, &later), TXV_FRAG_ORPHAN);
 }
 END_TEST
 
 START_TEST(test_ipv4_first_fragment_is_checked_on_its_ports)
 {
-	struct fspec sp = { .family = AF_INET, .l4 = L4_UDP, .src = "10.0.0.1", .sport = 7000, .frag = 0x2000 };
-
-	ck_assert_int_eq(check(app_a, &sp), TXV_OK);
-	sp.sport = 7001;
-	ck_assert_int_eq(check(app_a, &sp), TXV_SPOOFED);
+	ck_assert_int_eq(check(app_a, FRAG4("10.0.0.1", 7000, 77, MF)), TXV_OK);
+	ck_assert_int_eq(check(app_a, FRAG4("10.0.0.1", 7001, 78, MF)), TXV_SPOOFED);
 }
 END_TEST
 
@@ -1015,8 +1108,15 @@ static Suite *txval_suite(void)
 
 	tc = tcase_create("fragments");
 	tcase_add_checked_fixture(tc, txval_setup, txval_teardown);
-	tcase_add_test(tc, test_ipv4_later_fragment_from_a_held_address_is_ok);
-	tcase_add_test(tc, test_ipv4_later_fragment_from_another_address_is_spoofed);
+	tcase_add_test(tc, test_later_fragments_after_the_same_apps_first_fragment_are_ok);
+	tcase_add_test(tc, test_later_fragment_without_its_first_fragment_is_orphan);
+	tcase_add_test(tc, test_later_fragment_of_another_apps_datagram_is_orphan);
+	tcase_add_test(tc, test_later_fragment_must_match_addresses_id_and_protocol);
+	tcase_add_test(tc, test_tcp_later_fragment_from_a_udp_only_app_is_orphan);
+	tcase_add_test(tc, test_refused_first_fragment_lets_no_later_fragment_through);
+	tcase_add_test(tc, test_later_fragment_after_its_first_fragment_expired_is_orphan);
+	tcase_add_test(tc, test_oldest_first_fragment_is_forgotten_when_the_table_is_full);
+	tcase_add_test(tc, test_ipv6_later_fragment_follows_only_the_same_apps_first_fragment);
 	tcase_add_test(tc, test_ipv4_first_fragment_is_checked_on_its_ports);
 	suite_add_tcase(s, tc);
 
