@@ -10,6 +10,7 @@
 #include <mstack/ms_proto.h>
 
 #include "stats.h"
+#include "txfrag.h"
 
 /* The daemon's view of one rx/tx ring pair; indices it produces are private. */
 struct app_queue {
@@ -50,6 +51,7 @@ struct app {
 	struct app_addrs *addrs; /* RCU-published, see app_addrs_publish */
 	struct app_stats stats;  /* written by the datapath only */
 	uint64_t dp_burst_seq;   /* datapath only: last burst that delivered here */
+	struct txfrag txfrag;    /* datapath only: first fragments it sent, for their later fragments */
 
 	/* control thread only */
 	int conn_fd;

@@ -24,6 +24,9 @@
 #define DP_TAP_IDLE_SKIP    8 /* loops without reading an idle TAP */
 #define DP_FRAG_LIFETIME_S  2 /* how long later fragments may trail the first */
 
+/* How long an app's later fragments may follow its first one: a receiver's reassembly timeout. */
+#define DP_TX_FRAG_LIFE_S 30
+
 /* Per-burst scratch of the NIC receive path. */
 struct dp_rx_burst {
 	struct rte_mbuf *to_tap[DP_BURST_MAX];
@@ -367,6 +370,9 @@ static void dp_count_verdict(struct app_stats *s, enum txval_verdict v)
 	case TXV_BAD_SRC_MAC: s->tx_bad_src_mac++; break;
 	case TXV_MALFORMED: s->tx_malformed++; break;
 	case TXV_SPOOFED: s->tx_spoofed++; break;
+	case TXV_TOO_LONG: s->tx_too_long++; break;
+	case TXV_IP_OPTIONS: s->tx_ip_options++; break;
+	case TXV_FRAG_ORPHAN: s->tx_frag_orphan++; break;
 	default: s->tx_proto_denied++; break;
 	}
 }
@@ -435,6 +441,9 @@ static uint32_t dp_apps_tx(struct dp *dp)
 	if (!l || l->n == 0)
 		return 0;
 	memcpy(env.nic_mac, dp->ports->nic_mac, 6);
+	env.max_frame = (uint32_t)dp->ports->mtu + RTE_ETHER_HDR_LEN;
+	env.now = rte_rdtsc();
+	env.frag_lifetime = rte_get_tsc_hz() * DP_TX_FRAG_LIFE_S;
 	env.table = dp->bt;
 	env.owner = dp_owner;
 	env.local = __atomic_load_n(&dp->local, __ATOMIC_ACQUIRE);

@@ -34,5 +34,6 @@ int stats_visit_dp(const char *prefix, const struct dp_stats *s, stats_visit_fn 
 uint64_t stats_app_drops(const struct app_stats *s)
 {
 	return s->rx_ring_full + s->rx_bad_index + s->tx_bad_index + s->tx_invalid_desc + s->tx_bad_src_mac +
-	       s->tx_malformed + s->tx_spoofed + s->tx_proto_denied + s->tx_nombuf + s->tx_nic_full;
+	       s->tx_malformed + s->tx_spoofed + s->tx_proto_denied + s->tx_too_long + s->tx_ip_options +
+	       s->tx_frag_orphan + s->tx_nombuf + s->tx_nic_full;
 }

@@ -49,6 +49,9 @@
 	X(tx_malformed) \
 	X(tx_spoofed) \
 	X(tx_proto_denied) \
+	X(tx_too_long) \
+	X(tx_ip_options) \
+	X(tx_frag_orphan) \
 	X(tx_nombuf) \
 	X(tx_nic_full)
 /* clang-format on */

@@ -1,4 +1,5 @@
-/* txval.c - validation of frames an application sends: source MAC, source 3-tuple, ARP and ND. */
+/* txval.c - validation of frames an application sends: length, source MAC, source 3-tuple, IP options,
+ * fragments, ARP and ND. */
 #include "txval.h"
 
 #include <arpa/inet.h>
@@ -13,6 +14,15 @@
 #define TXV_ICMP6_ROUTER_SOLICIT 133
 #define TXV_ICMP6_NEIGH_SOLICIT  135
 #define TXV_ICMP6_NEIGH_ADVERT   136
+/* ND option types that carry a link-layer address (RFC 4861 4.6.1) */
+#define TXV_ND_OPT_SRC_LLADDR 1
+#define TXV_ND_OPT_TGT_LLADDR 2
+#define TXV_ND_OPT_LLADDR_LEN 8 /* type, length, 6-byte Ethernet address */
+#define TXV_IPV4_HLEN         20
+#define TXV_IPV4_OPT_EOL      0
+#define TXV_IPV4_OPT_NOP      1
+#define TXV_IPV6_HLEN         40
+#define TXV_IPV6_EXT_MIN      8
 
 static bool txval_is_zero(const uint8_t *addr, size_t len)
 {
@@ -57,9 +67,6 @@ static enum txval_verdict txval_l4(const struct txval_env *env, const struct app
 	size_t alen = family == AF_INET ? 4 : 16;
 	struct ms_tuple t;
 
-	if ((r->flags & CLS_F_FRAG) && !(r->flags & CLS_F_FRAG_FIRST))
-		/* No ports in a later fragment: the address must still be the app's. */
-		return txval_addr_held(env, a, family, r->src_addr) ? TXV_OK : TXV_SPOOFED;
 	if (!(r->flags & CLS_F_L4))
 		return TXV_MALFORMED;
 	memset(&t, 0, sizeof(t));
@@ -85,12 +92,109 @@ static enum txval_verdict txval_l4(const struct txval_env *env, const struct app
 	return TXV_SPOOFED;
 }
 
-enum txval_verdict txval_check(const struct txval_env *env, const struct app *a, const uint8_t *frame, uint32_t len)
+/*
+ * IPv4 options (RFC 791): only end-of-list and no-operation. Source routes
+ * (LSRR 131, SSRR 137) would let an app steer its frames past the host's
+ * routing, and record route, timestamps and the rest have no use an app
+ * needs. After end-of-list only zero padding may follow.
+ */
+static bool txval_ipv4_options_ok(const uint8_t *ip, uint32_t hlen)
 {
+	bool ended = false;
+	uint32_t i;
+
+	for (i = TXV_IPV4_HLEN; i < hlen; i++) {
+		if (ip[i] == TXV_IPV4_OPT_EOL)
+			ended = true;
+		else if (ended || ip[i] != TXV_IPV4_OPT_NOP)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * IPv6 extension headers, as far as the classifier walked them (it checked
+ * their lengths): refuse a routing header (type 0 is deprecated by RFC 5095,
+ * and no app needs to choose its path), and return in *frag_nh the next
+ * header of the fragment header, which names the datagram (RFC 8200 4.5).
+ */
+static enum txval_verdict txval_ipv6_ext(const uint8_t *ip, const struct cls_result *r, uint8_t *frag_nh)
+{
+	uint32_t len, off = TXV_IPV6_HLEN;
+	uint8_t nh = ip[6];
+
+	*frag_nh = r->proto;
+	while (off < r->ip_hdr_len) {
+		if (nh == IPPROTO_ROUTING)
+			return TXV_IP_OPTIONS;
+		if (r->l3_len - off < TXV_IPV6_EXT_MIN)
+			return TXV_MALFORMED;
+		len = nh == IPPROTO_FRAGMENT ? TXV_IPV6_EXT_MIN : (ip[off + 1] + 1u) * 8;
+		if (nh == IPPROTO_FRAGMENT)
+			*frag_nh = ip[off];
+		nh = ip[off];
+		off += len;
+	}
+	return nh == IPPROTO_ROUTING ? TXV_IP_OPTIONS : TXV_OK;
+}
+
+static void txval_frag_key(const struct cls_result *r, uint8_t proto, struct txfrag_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->id = r->frag_id;
+	k->family = r->l3 == CLS_L3_IPV4 ? AF_INET : AF_INET6;
+	k->proto = proto;
+	memcpy(k->src, r->src_addr, 16);
+	memcpy(k->dst, r->dst_addr, 16);
+}
+
+/*
+ * Neighbour discovery (RFC 4861) that a host sends: RS, NS, NA. The source
+ * address must be one the app holds, as must an advertisement's target (it
+ * announces "this address is here", like ARP's sender address); every
+ * link-layer address option must carry the NIC's MAC; and the options must
+ * tile the message (none of length 0, none running past its end, 4.6).
+ */
+static enum txval_verdict txval_nd(const struct txval_env *env, const struct app *a, const uint8_t *frame,
+				   const struct cls_result *r, uint8_t type)
+{
+	uint32_t off = (uint32_t)r->l3_off + r->ip_hdr_len, end = (uint32_t)r->l3_off + r->l3_len, olen;
+	/* RS: type, code, checksum, reserved; NS and NA add a 16-byte target address. */
+	uint32_t fixed = type == TXV_ICMP6_ROUTER_SOLICIT ? 8 : 24;
+
+	if (end - off < fixed)
+		return TXV_MALFORMED;
+	if (!txval_addr_held(env, a, AF_INET6, r->src_addr))
+		return TXV_SPOOFED;
+	if (type == TXV_ICMP6_NEIGH_ADVERT && !txval_addr_held(env, a, AF_INET6, frame + off + 8))
+		return TXV_SPOOFED;
+	for (off += fixed; off < end; off += olen) {
+		if (end - off < 2)
+			return TXV_MALFORMED;
+		olen = frame[off + 1] * 8u;
+		if (olen == 0 || olen > end - off)
+			return TXV_MALFORMED;
+		if (frame[off] != TXV_ND_OPT_SRC_LLADDR && frame[off] != TXV_ND_OPT_TGT_LLADDR)
+			continue; /* nonce, MTU...: receivers ignore what they do not know */
+		if (olen != TXV_ND_OPT_LLADDR_LEN)
+			return TXV_MALFORMED;
+		if (memcmp(frame + off + 2, env->nic_mac, 6) != 0)
+			return TXV_SPOOFED;
+	}
+	return TXV_OK;
+}
+
+enum txval_verdict txval_check(const struct txval_env *env, struct app *a, const uint8_t *frame, uint32_t len)
+{
+	struct txfrag_key key;
 	struct cls_result r;
+	enum txval_verdict v;
+	uint8_t frag_nh;
 
 	if (len < MS_FRAME_MIN)
 		return TXV_MALFORMED;
+	if (len > env->max_frame)
+		return TXV_TOO_LONG;
 	if (memcmp(frame + 6, env->nic_mac, 6) != 0)
 		return TXV_BAD_SRC_MAC;
 	if (cls_parse(frame, len, true, &r) != CLS_OK)
@@ -101,8 +205,26 @@ enum txval_verdict txval_check(const struct txval_env *env, const struct app *a,
 		return txval_arp(env, a, frame, len, &r);
 	if (r.l3 != CLS_L3_IPV4 && r.l3 != CLS_L3_IPV6)
 		return TXV_PROTO_DENIED;
-	if (r.proto == IPPROTO_TCP || r.proto == IPPROTO_UDP)
-		return txval_l4(env, a, &r);
+	if (r.l3 == CLS_L3_IPV4) {
+		if (!txval_ipv4_options_ok(frame + r.l3_off, r.ip_hdr_len))
+			return TXV_IP_OPTIONS;
+		frag_nh = r.proto;
+	} else if ((v = txval_ipv6_ext(frame + r.l3_off, &r, &frag_nh)) != TXV_OK) {
+		return v;
+	}
+	if ((r.flags & CLS_F_FRAG) && !(r.flags & CLS_F_FRAG_FIRST)) {
+		/* No ports to check: only the app that sent the datagram's first fragment may go on. */
+		txval_frag_key(&r, frag_nh, &key);
+		return txfrag_find(&a->txfrag, &key, env->now) ? TXV_OK : TXV_FRAG_ORPHAN;
+	}
+	if (r.proto == IPPROTO_TCP || r.proto == IPPROTO_UDP) {
+		v = txval_l4(env, a, &r);
+		if (v == TXV_OK && (r.flags & CLS_F_FRAG_FIRST)) {
+			txval_frag_key(&r, frag_nh, &key);
+			txfrag_note(&a->txfrag, &key, env->now + env->frag_lifetime);
+		}
+		return v;
+	}
 	if (r.l3 == CLS_L3_IPV6 && r.proto == IPPROTO_ICMPV6 && !(r.flags & CLS_F_FRAG)) {
 		uint32_t icmp_off = (uint32_t)r.l3_off + r.ip_hdr_len;
 
@@ -112,7 +234,7 @@ enum txval_verdict txval_check(const struct txval_env *env, const struct app *a,
 
 		if (type == TXV_ICMP6_ROUTER_SOLICIT || type == TXV_ICMP6_NEIGH_SOLICIT ||
 		    type == TXV_ICMP6_NEIGH_ADVERT)
-			return txval_addr_held(env, a, AF_INET6, r.src_addr) ? TXV_OK : TXV_SPOOFED;
+			return txval_nd(env, a, frame, &r, type);
 	}
 	return TXV_PROTO_DENIED;
 }

@@ -11,20 +11,31 @@
 enum txval_verdict {
 	TXV_OK = 0,
 	TXV_BAD_SRC_MAC,  /* source MAC is not the NIC's */
-	TXV_MALFORMED,    /* fails the classifier's checks (headers, IPv4 checksum) */
-	TXV_SPOOFED,      /* source tuple / ARP / ND address not held by this app */
+	TXV_MALFORMED,    /* fails the classifier's checks (headers, IPv4 checksum), or bad ND options */
+	TXV_SPOOFED,      /* source tuple / ARP / ND address or link-layer address not held by this app */
 	TXV_PROTO_DENIED, /* not TCP, UDP, ARP or IPv6 RS/NS/NA; or VLAN-tagged */
+	TXV_TOO_LONG,     /* longer than the port's MTU plus the Ethernet header */
+	TXV_IP_OPTIONS,   /* IPv4 options other than end-of-list and no-op, or an IPv6 routing header */
+	TXV_FRAG_ORPHAN,  /* a later fragment of no datagram whose first fragment this app sent */
 };
 
 struct txval_env {
 	uint8_t nic_mac[6];
-	const void *table; /* passed to owner() */
+	uint32_t max_frame; /* the port's MTU + 14: the longest frame that may leave */
+	const void *table;  /* passed to owner() */
 	/* The app bound to exactly this tuple, or NULL. */
 	const struct app *(*owner)(const void *table, const struct ms_tuple *t);
 	const struct app_addrs *local; /* the host's own addresses */
+	uint64_t now;                  /* any monotonic clock: fragment entries age in its units */
+	uint64_t frag_lifetime;        /* how long later fragments may follow their first one */
 };
 
-/* Check one frame (already copied out of the app's region) sent by app a. */
-enum txval_verdict txval_check(const struct txval_env *env, const struct app *a, const uint8_t *frame, uint32_t len);
+/*
+ * Check one frame (already copied out of the app's region) sent by app a.
+ * A first fragment that passes is noted in a->txfrag, so that the later
+ * fragments of its datagram may follow: the datapath calls this only for
+ * frames it will send, in the order the app sent them.
+ */
+enum txval_verdict txval_check(const struct txval_env *env, struct app *a, const uint8_t *frame, uint32_t len);
 
 #endif

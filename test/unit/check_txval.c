@@ -126,6 +126,9 @@ static void txval_setup(void)
 	env.table = tbl;
 	env.owner = tbl_owner;
 	env.local = local;
+	env.max_frame = 1514;
+	env.now = 1000;
+	env.frag_lifetime = 30;
 }
 
 static void txval_teardown(void)
@@ -145,11 +148,30 @@ struct fspec {
 	uint8_t family; /* AF_INET or AF_INET6 */
 	enum l4kind l4;
 	const char *src;
+	const char *dst; /* NULL: 192.0.2.200 or 2001:db8:ffff::200 */
 	uint16_t sport;
+	uint16_t pad;        /* zero bytes after the payload (UDP) */
 	uint16_t frag;       /* IPv4 flags + fragment offset field, host order */
+	uint16_t id;         /* IPv4 identification; 0: 0x1234 */
 	bool bad_csum;       /* spoil the IPv4 header checksum */
 	bool vlan;           /* one 802.1Q tag */
 	const uint8_t *smac; /* NULL: the NIC's */
+	const uint8_t *opts; /* IPv4 options, optlen bytes (a multiple of 4) */
+	uint8_t optlen;
+	/* IPv6 extension headers, in this order */
+	bool hbh;          /* hop-by-hop options (PadN) */
+	bool rthdr;        /* routing header, of type rh_type */
+	uint8_t rh_type;   /* 0 (RFC 5095), 4 (segment routing)... */
+	bool frag6;        /* fragment header */
+	uint16_t frag6_fo; /* its offset (8-byte units) */
+	bool frag6_m;      /* its M flag */
+	uint32_t frag6_id; /* 0: 0x12345678 */
+	/* L4_ICMP6_NS: neighbour discovery */
+	uint8_t nd_type;        /* 133 RS, 135 NS (0), 136 NA */
+	const char *target;     /* NS/NA target; NULL: 2001:db8::99 (NS), the source (NA) */
+	const uint8_t *lla;     /* the link-layer address option's MAC; NULL: the NIC's */
+	const uint8_t *nd_opts; /* options instead of the link-layer address option */
+	uint8_t nd_optlen;
 };
 
 static void put16(uint8_t *p, uint16_t v)
@@ -172,27 +194,93 @@ static uint32_t eth(uint8_t *f, const uint8_t *smac, bool vlan, uint16_t etherty
 	return 14;
 }
 
-/* Build an IPv4/IPv6 frame from spec into f; returns its length. */
+/* Neighbour discovery message of sp into l4; returns its length. */
+static uint32_t build_nd(uint8_t *l4, const struct fspec *sp)
+{
+	uint8_t type = sp->nd_type ? sp->nd_type : 135;
+	uint32_t len = type == 133 ? 8 : 24;
+
+	memset(l4, 0, 24);
+	l4[0] = type;
+	if (type == 136)
+		l4[4] = 0x20; /* override */
+	if (type != 133)
+		put_addr(AF_INET6, sp->target ? sp->target : type == 136 ? sp->src : "2001:db8::99", l4 + 8);
+	if (sp->nd_opts) {
+		memcpy(l4 + len, sp->nd_opts, sp->nd_optlen);
+		return len + sp->nd_optlen;
+	}
+	l4[len] = type == 136 ? 2 : 1; /* target / source link-layer address */
+	l4[len + 1] = 1;
+	memcpy(l4 + len + 2, sp->lla ? sp->lla : nic_mac, 6);
+	return len + 8;
+}
+
+/* IPv6 extension headers of sp at p, ending with next header `proto`; returns their length, sets *first. */
+static uint32_t build_ext6(uint8_t *p, const struct fspec *sp, uint8_t proto, uint8_t *first)
+{
+	uint8_t *nh = first;
+	uint32_t len = 0;
+
+	if (sp->hbh) {
+		*nh = IPPROTO_HOPOPTS;
+		memset(p + len, 0, 8);
+		p[len + 2] = 1; /* PadN of 4 */
+		p[len + 3] = 4;
+		nh = p + len;
+		len += 8;
+	}
+	if (sp->rthdr) {
+		*nh = IPPROTO_ROUTING;
+		memset(p + len, 0, 8);
+		p[len + 2] = sp->rh_type;
+		nh = p + len;
+		len += 8;
+	}
+	if (sp->frag6) {
+		*nh = IPPROTO_FRAGMENT;
+		memset(p + len, 0, 8);
+		put16(p + len + 2, (uint16_t)(sp->frag6_fo << 3 | sp->frag6_m));
+		put16(p + len + 4, (uint16_t)((sp->frag6_id ? sp->frag6_id : 0x12345678u) >> 16));
+		put16(p + len + 6, (uint16_t)(sp->frag6_id ? sp->frag6_id : 0x12345678u));
+		nh = p + len;
+		len += 8;
+	}
+	*nh = proto;
+	return len;
+}
+
+/* Build an IPv4/IPv6 frame from spec into f (room for 2048 bytes); returns its length. */
 static uint32_t build(uint8_t *f, const struct fspec *sp)
 {
 	uint32_t off = eth(f, sp->smac, sp->vlan, sp->family == AF_INET ? 0x0800 : 0x86dd);
-	uint8_t *ip = f + off, *l4, src[16], proto;
-	uint32_t l4len, iphl = sp->family == AF_INET ? 20 : 40;
+	uint8_t *ip = f + off, *l4, src[16], proto, ext[64], first;
+	uint32_t l4len, extlen = 0, iphl = sp->family == AF_INET ? 20u + sp->optlen : 40;
 	static const uint8_t payload[18] = "mstack test frame";
 
-	l4 = ip + iphl;
+	switch (sp->l4) {
+	case L4_UDP: proto = IPPROTO_UDP; break;
+	case L4_TCP: proto = IPPROTO_TCP; break;
+	case L4_ICMP4_ECHO: proto = IPPROTO_ICMP; break;
+	case L4_ICMP6_NS:
+	case L4_ICMP6_ECHO: proto = IPPROTO_ICMPV6; break;
+	default: proto = 132; break; /* SCTP */
+	}
+	first = proto;
+	if (sp->family == AF_INET6)
+		extlen = build_ext6(ext, sp, proto, &first);
+	l4 = ip + iphl + extlen;
 	switch (sp->l4) {
 	case L4_UDP:
-		proto = IPPROTO_UDP;
 		put16(l4, sp->sport);
 		put16(l4 + 2, 4242);
-		put16(l4 + 4, 8 + sizeof(payload));
+		put16(l4 + 4, (uint16_t)(8 + sizeof(payload) + sp->pad));
 		put16(l4 + 6, 0);
 		memcpy(l4 + 8, payload, sizeof(payload));
-		l4len = 8 + sizeof(payload);
+		memset(l4 + 8 + sizeof(payload), 0, sp->pad);
+		l4len = 8 + sizeof(payload) + sp->pad;
 		break;
 	case L4_TCP:
-		proto = IPPROTO_TCP;
 		memset(l4, 0, 20);
 		put16(l4, sp->sport);
 		put16(l4 + 2, 4242);
@@ -203,7 +291,6 @@ static uint32_t build(uint8_t *f, const struct fspec *sp)
 		break;
 	case L4_ICMP4_ECHO:
 	case L4_ICMP6_ECHO:
-		proto = sp->l4 == L4_ICMP4_ECHO ? IPPROTO_ICMP : IPPROTO_ICMPV6;
 		memset(l4, 0, 8);
 		l4[0] = sp->l4 == L4_ICMP4_ECHO ? 8 : 128;
 		put16(l4 + 4, 1);
@@ -211,18 +298,8 @@ static uint32_t build(uint8_t *f, const struct fspec *sp)
 		memcpy(l4 + 8, payload, sizeof(payload));
 		l4len = 8 + sizeof(payload);
 		break;
-	case L4_ICMP6_NS:
-		proto = IPPROTO_ICMPV6;
-		memset(l4, 0, 32);
-		l4[0] = 135;
-		put_addr(AF_INET6, "2001:db8::99", l4 + 8); /* target */
-		l4[24] = 1;                                 /* option: source link-layer address */
-		l4[25] = 1;
-		memcpy(l4 + 26, nic_mac, 6);
-		l4len = 32;
-		break;
+	case L4_ICMP6_NS: l4len = build_nd(l4, sp); break;
 	default:
-		proto = 132; /* SCTP */
 		memset(l4, 0, 12);
 		l4len = 12;
 		break;
@@ -231,27 +308,29 @@ static uint32_t build(uint8_t *f, const struct fspec *sp)
 	put_addr(sp->family, sp->src, src);
 	if (sp->family == AF_INET) {
 		memset(ip, 0, 20);
-		ip[0] = 0x45;
-		put16(ip + 2, (uint16_t)(20 + l4len));
-		put16(ip + 4, 0x1234);
+		ip[0] = (uint8_t)(0x40 | iphl / 4);
+		put16(ip + 2, (uint16_t)(iphl + l4len));
+		put16(ip + 4, sp->id ? sp->id : 0x1234);
 		put16(ip + 6, sp->frag);
 		ip[8] = 64;
 		ip[9] = proto;
 		memcpy(ip + 12, src, 4);
-		put_addr(AF_INET, "192.0.2.200", ip + 16);
-		put16(ip + 10, (uint16_t)~cls_csum_fold(cls_csum_partial(ip, 20, 0)));
+		put_addr(AF_INET, sp->dst ? sp->dst : "192.0.2.200", ip + 16);
+		memcpy(ip + 20, sp->opts, sp->optlen);
+		put16(ip + 10, (uint16_t)~cls_csum_fold(cls_csum_partial(ip, iphl, 0)));
 		if (sp->bad_csum)
 			ip[10] ^= 0x10;
 	} else {
 		memset(ip, 0, 40);
 		ip[0] = 0x60;
-		put16(ip + 4, (uint16_t)l4len);
-		ip[6] = proto;
+		put16(ip + 4, (uint16_t)(extlen + l4len));
+		ip[6] = first;
 		ip[7] = sp->l4 == L4_ICMP6_NS ? 255 : 64;
 		memcpy(ip + 8, src, 16);
-		put_addr(AF_INET6, "2001:db8:ffff::200", ip + 24);
+		put_addr(AF_INET6, sp->dst ? sp->dst : "2001:db8:ffff::200", ip + 24);
+		memcpy(ip + 40, ext, extlen);
 	}
-	return off + iphl + l4len;
+	return off + iphl + extlen + l4len;
 }
 
 /* An ARP request: sender (sha, spa), asking for 10.0.0.254. */
@@ -273,7 +352,7 @@ static uint32_t build_arp(uint8_t *f, const uint8_t *smac, const uint8_t *sha, c
 }
 
 /* txval_check on an exact-size heap copy, so that any read past the frame is caught by ASan/valgrind. */
-static enum txval_verdict check_len(const struct app *a, const uint8_t *f, uint32_t len)
+static enum txval_verdict check_len(struct app *a, const uint8_t *f, uint32_t len)
 {
 	uint8_t *copy = malloc(len ? len : 1);
 	enum txval_verdict v;
@@ -285,9 +364,9 @@ static enum txval_verdict check_len(const struct app *a, const uint8_t *f, uint3
 	return v;
 }
 
-static enum txval_verdict check(const struct app *a, const struct fspec *sp)
+static enum txval_verdict check(struct app *a, const struct fspec *sp)
 {
-	uint8_t f[256];
+	uint8_t f[2048];
 
 	return check_len(a, f, build(f, sp));
 }
@@ -607,8 +686,8 @@ START_TEST(test_icmpv6_other_than_neighbour_discovery_is_proto_denied)
 		ck_assert_msg(check_len(app_a, f, len) == TXV_PROTO_DENIED, "ICMPv6 type %u", types[i]);
 	}
 	for (unsigned i = 0; i < sizeof(host_nd); i++) {
-		f[14 + 40] = host_nd[i];
-		ck_assert_msg(check_len(app_a, f, len) == TXV_OK, "ICMPv6 type %u", host_nd[i]);
+		sp.nd_type = host_nd[i];
+		ck_assert_msg(check(app_a, &sp) == TXV_OK, "ICMPv6 type %u", host_nd[i]);
 	}
 }
 END_TEST
@@ -638,41 +717,333 @@ START_TEST(test_icmpv6_type_in_ethernet_padding_past_the_payload_is_malformed)
 }
 END_TEST
 
-/* ------------------------------------------------------------ fragments */
+/* ------------------------------------------------------------ ND options and targets */
 
-START_TEST(test_ipv4_later_fragment_from_a_held_address_is_ok)
+#define ND(t_, src_) (&(struct fspec){ .family = AF_INET6, .l4 = L4_ICMP6_NS, .nd_type = (t_), .src = (src_) })
+
+START_TEST(test_nd_with_the_nics_link_layer_address_is_ok)
 {
-	struct fspec sp = { .family = AF_INET, .l4 = L4_UDP, .src = "10.0.0.1", .sport = 1, .frag = 185 };
+	ck_assert_int_eq(check(app_a, ND(133, "2001:db8::1")), TXV_OK);
+	ck_assert_int_eq(check(app_a, ND(135, "2001:db8::1")), TXV_OK);
+	ck_assert_int_eq(check(app_a, ND(136, "2001:db8::1")), TXV_OK);
+}
+END_TEST
 
-	/* Offset 185 * 8: the "ports" in the payload are data and are not checked. */
-	ck_assert_int_eq(check(app_a, &sp), TXV_OK);
-	sp.frag = 0x2000 | 185; /* more fragments follow */
-	ck_assert_int_eq(check(app_a, &sp), TXV_OK);
-	sp.src = "10.0.0.2";
+START_TEST(test_neighbour_solicitation_with_a_foreign_source_lladdr_is_spoofed)
+{
+	static const uint8_t evil[6] = { 0x02, 0x66, 0x66, 0x66, 0x66, 0x66 };
+	struct fspec sp = *ND(135, "2001:db8::3");
+
+	/* B's wildcard lets it solicit from any host address, but only as the NIC. */
+	ck_assert_int_eq(check(app_b, &sp), TXV_OK);
+	sp.lla = evil;
+	ck_assert_int_eq(check(app_b, &sp), TXV_SPOOFED);
+	sp.nd_type = 133;
+	ck_assert_int_eq(check(app_b, &sp), TXV_SPOOFED);
+}
+END_TEST
+
+START_TEST(test_neighbour_advertisement_with_a_foreign_target_lladdr_is_spoofed)
+{
+	struct fspec sp = *ND(136, "2001:db8::3");
+
+	sp.lla = peer_mac;
+	ck_assert_int_eq(check(app_b, &sp), TXV_SPOOFED);
+}
+END_TEST
+
+START_TEST(test_neighbour_advertisement_for_an_address_not_held_is_spoofed)
+{
+	struct fspec sp = *ND(136, "2001:db8::1");
+
+	/* A holds 2001:db8::1 exactly; 2001:db8::2 is the host's but not A's, 2001:db8::99 nobody's here. */
+	sp.target = "2001:db8::2";
+	ck_assert_int_eq(check(app_a, &sp), TXV_SPOOFED);
+	sp.target = "2001:db8::99";
+	ck_assert_int_eq(check(app_a, &sp), TXV_SPOOFED);
+	ck_assert_int_eq(check(app_b, &sp), TXV_SPOOFED);
+	/* B's wildcard covers every host address. */
+	sp.src = "2001:db8::3";
+	sp.target = "2001:db8::2";
+	ck_assert_int_eq(check(app_b, &sp), TXV_OK);
+	/* A solicitation's target is the address asked about: anyone's. */
+	sp.nd_type = 135;
+	sp.target = "2001:db8::99";
 	ck_assert_int_eq(check(app_b, &sp), TXV_OK);
 }
 END_TEST
 
-START_TEST(test_ipv4_later_fragment_from_another_address_is_spoofed)
+START_TEST(test_every_link_layer_address_option_is_checked)
 {
-	struct fspec sp = { .family = AF_INET, .l4 = L4_UDP, .src = "10.0.0.2", .sport = 9000, .frag = 185 };
+	/* A nonce (type 14), the NIC's source address, then a foreign target address option. */
+	static const uint8_t opts[24] = { 14,   1,    1,    2,    3, 4, 5,    6,    1,    1,    0x02, 0x00,
+					  0x5e, 0x10, 0x20, 0x30, 2, 1, 0x02, 0x66, 0x66, 0x66, 0x66, 0x66 };
+	struct fspec sp = *ND(135, "2001:db8::1");
 
-	ck_assert_int_eq(check(app_a, &sp), TXV_OK); /* A's wildcard: 10.0.0.2 is local */
-	ck_assert_int_eq(check(app_b, &sp), TXV_OK);
-	sp.src = "10.0.0.1";
-	ck_assert_int_eq(check(app_b, &sp), TXV_SPOOFED);
-	sp.src = "192.0.2.9";
+	sp.nd_opts = opts;
+	sp.nd_optlen = 16;
+	ck_assert_int_eq(check(app_a, &sp), TXV_OK);
+	sp.nd_optlen = 24;
 	ck_assert_int_eq(check(app_a, &sp), TXV_SPOOFED);
+	sp.nd_optlen = 0; /* no option at all */
+	ck_assert_int_eq(check(app_a, &sp), TXV_OK);
+}
+END_TEST
+
+START_TEST(test_malformed_nd_options_are_malformed)
+{
+	static const uint8_t zero_len[8] = { 1, 0, 0x02, 0x00, 0x5e, 0x10, 0x20, 0x30 };
+	static const uint8_t too_long[8] = { 1, 2, 0x02, 0x00, 0x5e, 0x10, 0x20, 0x30 };
+	static const uint8_t unknown_zero_len[8] = { 14, 0, 1, 2, 3, 4, 5, 6 };
+	static const uint8_t lladdr_16[16] = { 1, 2, 0x02, 0x00, 0x5e, 0x10, 0x20, 0x30 };
+	static const uint8_t one_byte[1] = { 1 };
+	struct fspec sp = *ND(135, "2001:db8::1");
+
+	sp.nd_opts = zero_len;
+	sp.nd_optlen = sizeof(zero_len);
+	ck_assert_int_eq(check(app_a, &sp), TXV_MALFORMED);
+	sp.nd_opts = too_long; /* says 16 bytes, 8 are left */
+	ck_assert_int_eq(check(app_a, &sp), TXV_MALFORMED);
+	sp.nd_opts = unknown_zero_len;
+	ck_assert_int_eq(check(app_a, &sp), TXV_MALFORMED);
+	sp.nd_opts = lladdr_16; /* a link-layer address option must be 8 bytes on Ethernet */
+	sp.nd_optlen = sizeof(lladdr_16);
+	ck_assert_int_eq(check(app_a, &sp), TXV_MALFORMED);
+	sp.nd_opts = one_byte;
+	sp.nd_optlen = sizeof(one_byte);
+	ck_assert_int_eq(check(app_a, &sp), TXV_MALFORMED);
+}
+END_TEST
+
+START_TEST(test_nd_message_shorter_than_its_fixed_part_is_malformed)
+{
+	uint8_t f[256];
+	uint32_t len = build(f, ND(136, "2001:db8::1"));
+
+	/* An NA cut inside its target address. */
+	put16(f + 14 + 4, 20);
+	ck_assert_int_eq(check_len(app_a, f, len), TXV_MALFORMED);
+	len = build(f, ND(133, "2001:db8::1"));
+	put16(f + 14 + 4, 6);
+	ck_assert_int_eq(check_len(app_a, f, len), TXV_MALFORMED);
+}
+END_TEST
+
+/* ------------------------------------------------------------ fragments */
+
+#define FRAG4(a_, p_, id_, frag_) \
+	(&(struct fspec){ .family = AF_INET, .l4 = L4_UDP, .src = (a_), .sport = (p_), .id = (id_), .frag = (frag_) })
+#define MF 0x2000
+
+START_TEST(test_later_fragments_after_the_same_apps_first_fragment_are_ok)
+{
+	ck_assert_int_eq(check(app_a, FRAG4("10.0.0.1", 7000, 77, MF)), TXV_OK);
+	/* Offset 185 * 8: the "ports" in the payload are data and are not checked. */
+	ck_assert_int_eq(check(app_a, FRAG4("10.0.0.1", 1, 77, MF | 185)), TXV_OK);
+	ck_assert_int_eq(check(app_a, FRAG4("10.0.0.1", 1, 77, 370)), TXV_OK);
+	/* Sent again (the sender's stack retransmits the datagram): still fine. */
+	ck_assert_int_eq(check(app_a, FRAG4("10.0.0.1", 1, 77, 370)), TXV_OK);
+}
+END_TEST
+
+START_TEST(test_later_fragment_without_its_first_fragment_is_orphan)
+{
+	/* 10.0.0.1 is A's own address, and that is no longer enough. */
+	ck_assert_int_eq(check(app_a, FRAG4("10.0.0.1", 7000, 77, 185)), TXV_FRAG_ORPHAN);
+	ck_assert_int_eq(check(app_a, FRAG4("10.0.0.1", 7000, 77, MF | 185)), TXV_FRAG_ORPHAN);
+	ck_assert_int_eq(check(app_b, FRAG4("10.0.0.1", 7000, 77, 185)), TXV_FRAG_ORPHAN);
+}
+END_TEST
+
+START_TEST(test_later_fragment_of_another_apps_datagram_is_orphan)
+{
+	/* B sends a first fragment from 10.0.0.2:9000; A's IPv4 wildcard covers 10.0.0.2, but not B's datagram. */
+	ck_assert_int_eq(check(app_b, FRAG4("10.0.0.2", 9000, 99, MF)), TXV_OK);
+	ck_assert_int_eq(check(app_a, FRAG4("10.0.0.2", 9000, 99, 2)), TXV_FRAG_ORPHAN);
+	ck_assert_int_eq(check(app_b, FRAG4("10.0.0.2", 9000, 99, 2)), TXV_OK);
+}
+END_TEST
+
+START_TEST(test_later_fragment_must_match_addresses_id_and_protocol)
+{
+	struct fspec later = { .family = AF_INET, .l4 = L4_UDP, .src = "10.0.0.1", .id = 77, .frag = 2 };
+	struct fspec sp;
+
+	ck_assert_int_eq(check(app_a, FRAG4("10.0.0.1", 7000, 77, MF)), TXV_OK);
+	ck_assert_int_eq(check(app_a, &later), TXV_OK);
+	sp = later;
+	sp.id = 78;
+	ck_assert_int_eq(check(app_a, &sp), TXV_FRAG_ORPHAN);
+	sp = later;
+	sp.dst = "192.0.2.201";
+	ck_assert_int_eq(check(app_a, &sp), TXV_FRAG_ORPHAN);
+	sp = later;
+	sp.src = "10.0.0.3"; /* local, and A holds tcp *:80 */
+	ck_assert_int_eq(check(app_a, &sp), TXV_FRAG_ORPHAN);
+	sp = later;
+	sp.l4 = L4_TCP;
+	ck_assert_int_eq(check(app_a, &sp), TXV_FRAG_ORPHAN);
+}
+END_TEST
+
+START_TEST(test_tcp_later_fragment_from_a_udp_only_app_is_orphan)
+{
+	struct fspec sp = { .family = AF_INET, .l4 = L4_TCP, .src = "10.0.0.2", .id = 5, .frag = 8 };
+
+	/* B holds UDP only: it cannot have sent a TCP first fragment, so no TCP later fragment may follow. */
+	ck_assert_int_eq(check(app_b, FRAG4("10.0.0.2", 9000, 5, MF)), TXV_OK);
+	ck_assert_int_eq(check(app_b, &sp), TXV_FRAG_ORPHAN);
+	sp.l4 = L4_OTHER;
+	ck_assert_int_eq(check(app_b, &sp), TXV_FRAG_ORPHAN);
+}
+END_TEST
+
+START_TEST(test_refused_first_fragment_lets_no_later_fragment_through)
+{
+	ck_assert_int_eq(check(app_a, FRAG4("10.0.0.1", 7001, 77, MF)), TXV_SPOOFED);
+	ck_assert_int_eq(check(app_a, FRAG4("10.0.0.1", 7000, 77, 2)), TXV_FRAG_ORPHAN);
+}
+END_TEST
+
+START_TEST(test_later_fragment_after_its_first_fragment_expired_is_orphan)
+{
+	ck_assert_int_eq(check(app_a, FRAG4("10.0.0.1", 7000, 77, MF)), TXV_OK);
+	env.now += env.frag_lifetime - 1;
+	ck_assert_int_eq(check(app_a, FRAG4("10.0.0.1", 7000, 77, 2)), TXV_OK);
+	env.now += 1;
+	ck_assert_int_eq(check(app_a, FRAG4("10.0.0.1", 7000, 77, 2)), TXV_FRAG_ORPHAN);
+}
+END_TEST
+
+START_TEST(test_oldest_first_fragment_is_forgotten_when_the_table_is_full)
+{
+	uint16_t id;
+
+	for (id = 1; id <= TXFRAG_SLOTS + 1; id++)
+		ck_assert_int_eq(check(app_a, FRAG4("10.0.0.1", 7000, id, MF)), TXV_OK);
+	ck_assert_int_eq(check(app_a, FRAG4("10.0.0.1", 7000, 1, 2)), TXV_FRAG_ORPHAN);
+	for (id = 2; id <= TXFRAG_SLOTS + 1; id++)
+		ck_assert_int_eq(check(app_a, FRAG4("10.0.0.1", 7000, id, 2)), TXV_OK);
+}
+END_TEST
+
+START_TEST(test_ipv6_later_fragment_follows_only_the_same_apps_first_fragment)
+{
+	struct fspec first = { .family = AF_INET6,
+			       .l4 = L4_UDP,
+			       .src = "2001:db8::1",
+			       .sport = 5353,
+			       .frag6 = true,
+			       .frag6_m = true,
+			       .frag6_id = 0xabcdef01 };
+	struct fspec later = first;
+
+	later.frag6_fo = 3;
+	later.frag6_m = false;
+	ck_assert_int_eq(check(app_a, &later), TXV_FRAG_ORPHAN);
+	ck_assert_int_eq(check(app_a, &first), TXV_OK);
+	ck_assert_int_eq(check(app_a, &later), TXV_OK);
+	later.frag6_id = 0xabcdef02;
+	ck_assert_int_eq(check(app_a, &later), TXV_FRAG_ORPHAN);
+	/* 2001:db8::1 is local and B holds udp [::]:53, but the datagram is A's. */
+	later.frag6_id = 0xabcdef01;
+	ck_assert_int_eq(check(app_b, &later), TXV_FRAG_ORPHAN);
 }
 END_TEST
 
 START_TEST(test_ipv4_first_fragment_is_checked_on_its_ports)
 {
-	struct fspec sp = { .family = AF_INET, .l4 = L4_UDP, .src = "10.0.0.1", .sport = 7000, .frag = 0x2000 };
+	ck_assert_int_eq(check(app_a, FRAG4("10.0.0.1", 7000, 77, MF)), TXV_OK);
+	ck_assert_int_eq(check(app_a, FRAG4("10.0.0.1", 7001, 78, MF)), TXV_SPOOFED);
+}
+END_TEST
+
+/* ------------------------------------------------------------ length and IP options */
+
+START_TEST(test_frame_longer_than_the_mtu_and_ethernet_header_is_too_long)
+{
+	struct fspec sp = { .family = AF_INET, .l4 = L4_UDP, .src = "10.0.0.1", .sport = 7000 };
+	uint8_t f[2048];
+
+	sp.pad = (uint16_t)(1514 - build(f, &sp));
+	ck_assert_uint_eq(build(f, &sp), 1514);
+	ck_assert_int_eq(check(app_a, &sp), TXV_OK);
+	sp.pad++;
+	ck_assert_int_eq(check(app_a, &sp), TXV_TOO_LONG);
+	sp.pad = 2000 - 14 - 20 - 8 - 18;
+	ck_assert_int_eq(check(app_a, &sp), TXV_TOO_LONG);
+	/* Before anything else: even a frame that is not the app's to send counts as too long. */
+	ck_assert_int_eq(check(app_b, &sp), TXV_TOO_LONG);
+}
+END_TEST
+
+static enum txval_verdict check_opts(const uint8_t *opts, uint8_t optlen)
+{
+	struct fspec sp = { .family = AF_INET, .l4 = L4_UDP, .src = "10.0.0.1", .sport = 7000 };
+
+	sp.opts = opts;
+	sp.optlen = optlen;
+	return check(app_a, &sp);
+}
+
+START_TEST(test_ipv4_source_route_options_are_refused)
+{
+	static const uint8_t lsrr[8] = { 1, 131, 7, 4, 192, 0, 2, 1 };
+	static const uint8_t ssrr[8] = { 137, 7, 4, 192, 0, 2, 1, 0 };
+
+	ck_assert_int_eq(check_opts(lsrr, sizeof(lsrr)), TXV_IP_OPTIONS);
+	ck_assert_int_eq(check_opts(ssrr, sizeof(ssrr)), TXV_IP_OPTIONS);
+}
+END_TEST
+
+START_TEST(test_ipv4_options_other_than_nop_and_end_of_list_are_refused)
+{
+	static const uint8_t rr[8] = { 7, 7, 4, 0, 0, 0, 0, 0 };         /* record route */
+	static const uint8_t ts[8] = { 68, 8, 5, 0, 0, 0, 0, 0 };        /* timestamp */
+	static const uint8_t ra[4] = { 148, 4, 0, 0 };                   /* router alert */
+	static const uint8_t bad_len[4] = { 1, 1, 131, 0 };              /* option length 0 */
+	static const uint8_t past_eol[8] = { 1, 0, 0, 0, 131, 3, 4, 0 }; /* something after end of list */
+
+	ck_assert_int_eq(check_opts(rr, sizeof(rr)), TXV_IP_OPTIONS);
+	ck_assert_int_eq(check_opts(ts, sizeof(ts)), TXV_IP_OPTIONS);
+	ck_assert_int_eq(check_opts(ra, sizeof(ra)), TXV_IP_OPTIONS);
+	ck_assert_int_eq(check_opts(bad_len, sizeof(bad_len)), TXV_IP_OPTIONS);
+	ck_assert_int_eq(check_opts(past_eol, sizeof(past_eol)), TXV_IP_OPTIONS);
+}
+END_TEST
+
+START_TEST(test_ipv4_nop_and_end_of_list_options_are_ok)
+{
+	static const uint8_t nops[4] = { 1, 1, 1, 1 };
+	static const uint8_t eol[8] = { 1, 0, 0, 0, 0, 0, 0, 0 };
+
+	ck_assert_int_eq(check_opts(nops, sizeof(nops)), TXV_OK);
+	ck_assert_int_eq(check_opts(eol, sizeof(eol)), TXV_OK);
+}
+END_TEST
+
+START_TEST(test_ipv6_routing_header_of_any_type_is_refused)
+{
+	struct fspec sp = { .family = AF_INET6, .l4 = L4_UDP, .src = "2001:db8::1", .sport = 5353, .rthdr = true };
+
+	ck_assert_int_eq(check(app_a, &sp), TXV_IP_OPTIONS);
+	sp.rh_type = 4; /* segment routing */
+	ck_assert_int_eq(check(app_a, &sp), TXV_IP_OPTIONS);
+	sp.hbh = true; /* behind a hop-by-hop header */
+	ck_assert_int_eq(check(app_a, &sp), TXV_IP_OPTIONS);
+	sp.frag6 = true; /* in front of a fragment header */
+	sp.frag6_m = true;
+	ck_assert_int_eq(check(app_a, &sp), TXV_IP_OPTIONS);
+	sp.l4 = L4_ICMP6_NS;
+	ck_assert_int_eq(check(app_a, &sp), TXV_IP_OPTIONS);
+}
+END_TEST
+
+START_TEST(test_ipv6_hop_by_hop_header_is_ok)
+{
+	struct fspec sp = { .family = AF_INET6, .l4 = L4_UDP, .src = "2001:db8::1", .sport = 5353, .hbh = true };
 
 	ck_assert_int_eq(check(app_a, &sp), TXV_OK);
-	sp.sport = 7001;
-	ck_assert_int_eq(check(app_a, &sp), TXV_SPOOFED);
 }
 END_TEST
 
@@ -724,11 +1095,39 @@ static Suite *txval_suite(void)
 	tcase_add_test(tc, test_icmpv6_type_in_ethernet_padding_past_the_payload_is_malformed);
 	suite_add_tcase(s, tc);
 
+	tc = tcase_create("nd");
+	tcase_add_checked_fixture(tc, txval_setup, txval_teardown);
+	tcase_add_test(tc, test_nd_with_the_nics_link_layer_address_is_ok);
+	tcase_add_test(tc, test_neighbour_solicitation_with_a_foreign_source_lladdr_is_spoofed);
+	tcase_add_test(tc, test_neighbour_advertisement_with_a_foreign_target_lladdr_is_spoofed);
+	tcase_add_test(tc, test_neighbour_advertisement_for_an_address_not_held_is_spoofed);
+	tcase_add_test(tc, test_every_link_layer_address_option_is_checked);
+	tcase_add_test(tc, test_malformed_nd_options_are_malformed);
+	tcase_add_test(tc, test_nd_message_shorter_than_its_fixed_part_is_malformed);
+	suite_add_tcase(s, tc);
+
 	tc = tcase_create("fragments");
 	tcase_add_checked_fixture(tc, txval_setup, txval_teardown);
-	tcase_add_test(tc, test_ipv4_later_fragment_from_a_held_address_is_ok);
-	tcase_add_test(tc, test_ipv4_later_fragment_from_another_address_is_spoofed);
+	tcase_add_test(tc, test_later_fragments_after_the_same_apps_first_fragment_are_ok);
+	tcase_add_test(tc, test_later_fragment_without_its_first_fragment_is_orphan);
+	tcase_add_test(tc, test_later_fragment_of_another_apps_datagram_is_orphan);
+	tcase_add_test(tc, test_later_fragment_must_match_addresses_id_and_protocol);
+	tcase_add_test(tc, test_tcp_later_fragment_from_a_udp_only_app_is_orphan);
+	tcase_add_test(tc, test_refused_first_fragment_lets_no_later_fragment_through);
+	tcase_add_test(tc, test_later_fragment_after_its_first_fragment_expired_is_orphan);
+	tcase_add_test(tc, test_oldest_first_fragment_is_forgotten_when_the_table_is_full);
+	tcase_add_test(tc, test_ipv6_later_fragment_follows_only_the_same_apps_first_fragment);
 	tcase_add_test(tc, test_ipv4_first_fragment_is_checked_on_its_ports);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("length_and_options");
+	tcase_add_checked_fixture(tc, txval_setup, txval_teardown);
+	tcase_add_test(tc, test_frame_longer_than_the_mtu_and_ethernet_header_is_too_long);
+	tcase_add_test(tc, test_ipv4_source_route_options_are_refused);
+	tcase_add_test(tc, test_ipv4_options_other_than_nop_and_end_of_list_are_refused);
+	tcase_add_test(tc, test_ipv4_nop_and_end_of_list_options_are_ok);
+	tcase_add_test(tc, test_ipv6_routing_header_of_any_type_is_refused);
+	tcase_add_test(tc, test_ipv6_hop_by_hop_header_is_ok);
 	suite_add_tcase(s, tc);
 
 	return s;
