@@ -201,15 +201,9 @@ enum cls_status cls_parse(const uint8_t *frame, uint32_t len, bool verify_ipv4_c
 
 const char *cls_status_name(enum cls_status s)
 {
-	static const char *const names[CLS_STATUS_COUNT] = {
-		[CLS_OK] = "ok",
-		[CLS_RUNT] = "runt",
-		[CLS_TRUNCATED] = "truncated",
-		[CLS_BAD_VERSION] = "bad_version",
-		[CLS_BAD_IHL] = "bad_ihl",
-		[CLS_BAD_TOTLEN] = "bad_totlen",
-		[CLS_BAD_CSUM] = "bad_csum",
-	};
+#define CLS_STATUS_NAME(id, name) #name,
+	static const char *const names[CLS_STATUS_COUNT] = { "ok", CLS_FAILURES(CLS_STATUS_NAME) };
+#undef CLS_STATUS_NAME
 
 	if ((unsigned)s >= CLS_STATUS_COUNT)
 		return "unknown";

@@ -6,17 +6,23 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Why a frame failed its checks; each is a per-port counter "rx_<name>". */
-enum cls_status {
-	CLS_OK = 0,
-	CLS_RUNT,        /* shorter than an Ethernet header (or header + VLAN tag) */
-	CLS_TRUNCATED,   /* IPv4/IPv6 header or L4 header runs past the frame */
-	CLS_BAD_VERSION, /* IP version field does not match the ethertype */
-	CLS_BAD_IHL,     /* IPv4 IHL < 5 */
-	CLS_BAD_TOTLEN,  /* IPv4 total length < IHL*4 or > frame; IPv6 payload length > frame */
-	CLS_BAD_CSUM,    /* IPv4 header checksum wrong */
-	CLS_STATUS_COUNT
-};
+/*
+ * Why a frame failed its checks: the one list that gives the enum, the
+ * names (cls_status_name) and the per-port counters "rx_<name>".
+ */
+/* clang-format off */
+#define CLS_FAILURES(X) \
+	X(RUNT, runt)               /* shorter than an Ethernet header (or header + VLAN tag) */ \
+	X(TRUNCATED, truncated)     /* IPv4/IPv6 header or L4 header runs past the frame */ \
+	X(BAD_VERSION, bad_version) /* IP version field does not match the ethertype */ \
+	X(BAD_IHL, bad_ihl)         /* IPv4 IHL < 5 */ \
+	X(BAD_TOTLEN, bad_totlen)   /* IPv4 total length < IHL*4 or > frame; IPv6 payload length > frame */ \
+	X(BAD_CSUM, bad_csum)       /* IPv4 header checksum wrong */
+/* clang-format on */
+
+#define CLS_STATUS_ENUM(id, name) CLS_##id,
+enum cls_status { CLS_OK = 0, CLS_FAILURES(CLS_STATUS_ENUM) CLS_STATUS_COUNT };
+#undef CLS_STATUS_ENUM
 
 /* l3 kinds */
 enum cls_l3 { CLS_L3_OTHER = 0, CLS_L3_IPV4, CLS_L3_IPV6, CLS_L3_ARP };

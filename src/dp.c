@@ -190,7 +190,7 @@ static void dp_classify_one(struct dp *dp, struct dp_rx_burst *b, struct rte_mbu
 	hw_csum_ok = (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD;
 	cs = cls_parse(f, m->data_len, !hw_csum_ok, &r);
 	if (unlikely(cs != CLS_OK)) {
-		(*stats_port_cls(st, cs))++;
+		st->rx_failed[cs]++;
 		/* Not even Ethernet: nobody can use it. Anything else: the kernel decides. */
 		if (cs == CLS_RUNT)
 			b->to_free[b->nto_free++] = m;
@@ -364,19 +364,6 @@ static const struct app *dp_owner(const void *table, const struct ms_tuple *t)
 	return btable_lookup(table, t);
 }
 
-static void dp_count_verdict(struct app_stats *s, enum txval_verdict v)
-{
-	switch (v) {
-	case TXV_BAD_SRC_MAC: s->tx_bad_src_mac++; break;
-	case TXV_MALFORMED: s->tx_malformed++; break;
-	case TXV_SPOOFED: s->tx_spoofed++; break;
-	case TXV_TOO_LONG: s->tx_too_long++; break;
-	case TXV_IP_OPTIONS: s->tx_ip_options++; break;
-	case TXV_FRAG_ORPHAN: s->tx_frag_orphan++; break;
-	default: s->tx_proto_denied++; break;
-	}
-}
-
 /* Copy up to a burst out of one tx ring, validate the copies, send the good ones. */
 static uint32_t dp_app_tx_queue(struct dp *dp, const struct txval_env *env, struct app *a, uint32_t q)
 {
@@ -407,7 +394,7 @@ static uint32_t dp_app_tx_queue(struct dp *dp, const struct txval_env *env, stru
 		m[k]->pkt_len = len;
 		v = txval_check(env, a, dst, len);
 		if (unlikely(v != TXV_OK)) {
-			dp_count_verdict(&a->stats, v);
+			a->stats.tx_refused[v]++;
 			rte_pktmbuf_free(m[k]);
 			continue;
 		}

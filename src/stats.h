@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "classify.h"
+#include "txverdict.h"
 
 /*
  * Each counter block is written by exactly one datapath lcore and read by
@@ -12,19 +13,19 @@
  * platforms DPDK supports, so readers see each value whole.
  */
 
-/* One counter per line, kept as written: */
+/*
+ * One counter per line, kept as written. Besides these, a port counts each
+ * classifier failure (CLS_FAILURES, classify.h) as "rx_<name>" and an app
+ * each transmit refusal (TXV_REFUSALS, txverdict.h) as "tx_<name>": those
+ * lists are the only place that names them.
+ * An app's counters are X(name) or, for frames it lost, DROP(name).
+ */
 /* clang-format off */
 #define PORT_COUNTERS(X) \
 	X(rx_packets) \
 	X(rx_bytes) \
 	X(tx_packets) \
 	X(tx_bytes) \
-	X(rx_runt) \
-	X(rx_truncated) \
-	X(rx_bad_version) \
-	X(rx_bad_ihl) \
-	X(rx_bad_totlen) \
-	X(rx_bad_csum) \
 	X(rx_multiseg) \
 	X(rx_fragment) \
 	X(rx_vlan) \
@@ -35,25 +36,18 @@
 	X(rx_bcast) \
 	X(tx_full)
 
-#define APP_COUNTERS(X) \
+#define APP_COUNTERS(X, DROP) \
 	X(rx_packets) \
 	X(rx_bytes) \
-	X(rx_ring_full) \
-	X(rx_bad_index) \
+	DROP(rx_ring_full) \
+	DROP(rx_bad_index) \
 	X(rx_wakeups) \
 	X(tx_packets) \
 	X(tx_bytes) \
-	X(tx_bad_index) \
-	X(tx_invalid_desc) \
-	X(tx_bad_src_mac) \
-	X(tx_malformed) \
-	X(tx_spoofed) \
-	X(tx_proto_denied) \
-	X(tx_too_long) \
-	X(tx_ip_options) \
-	X(tx_frag_orphan) \
-	X(tx_nombuf) \
-	X(tx_nic_full)
+	DROP(tx_bad_index) \
+	DROP(tx_invalid_desc) \
+	DROP(tx_nombuf) \
+	DROP(tx_nic_full)
 /* clang-format on */
 
 #define DP_COUNTERS(X) X(loops) X(busy_loops) X(busy_cycles) X(total_cycles) X(packets)
@@ -62,29 +56,17 @@
 
 struct port_stats {
 	PORT_COUNTERS(STATS_FIELD)
+	uint64_t rx_failed[CLS_STATUS_COUNT]; /* by classifier failure; [CLS_OK] unused */
 } __attribute__((aligned(64)));
 
 struct app_stats {
-	APP_COUNTERS(STATS_FIELD)
+	APP_COUNTERS(STATS_FIELD, STATS_FIELD)
+	uint64_t tx_refused[TXV_VERDICT_COUNT]; /* by validator verdict, all drops; [TXV_OK] unused */
 } __attribute__((aligned(64)));
 
 struct dp_stats {
 	DP_COUNTERS(STATS_FIELD)
 } __attribute__((aligned(64)));
-
-/* Per-port counter for a classifier failure. */
-static inline uint64_t *stats_port_cls(struct port_stats *s, enum cls_status st)
-{
-	switch (st) {
-	case CLS_RUNT: return &s->rx_runt;
-	case CLS_TRUNCATED: return &s->rx_truncated;
-	case CLS_BAD_VERSION: return &s->rx_bad_version;
-	case CLS_BAD_IHL: return &s->rx_bad_ihl;
-	case CLS_BAD_TOTLEN: return &s->rx_bad_totlen;
-	case CLS_BAD_CSUM: return &s->rx_bad_csum;
-	default: return &s->rx_truncated;
-	}
-}
 
 /* Sum of an app's drops of every reason. */
 uint64_t stats_app_drops(const struct app_stats *s);

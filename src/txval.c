@@ -238,3 +238,14 @@ enum txval_verdict txval_check(const struct txval_env *env, struct app *a, const
 	}
 	return TXV_PROTO_DENIED;
 }
+
+const char *txval_verdict_name(enum txval_verdict v)
+{
+#define TXV_VERDICT_NAME(id, name) #name,
+	static const char *const names[TXV_VERDICT_COUNT] = { "ok", TXV_REFUSALS(TXV_VERDICT_NAME) };
+#undef TXV_VERDICT_NAME
+
+	if ((unsigned)v >= TXV_VERDICT_COUNT)
+		return "unknown";
+	return names[v];
+}

@@ -7,17 +7,7 @@
 #include <mstack/ms_proto.h>
 
 #include "app.h"
-
-enum txval_verdict {
-	TXV_OK = 0,
-	TXV_BAD_SRC_MAC,  /* source MAC is not the NIC's */
-	TXV_MALFORMED,    /* fails the classifier's checks (headers, IPv4 checksum), or bad ND options */
-	TXV_SPOOFED,      /* source tuple / ARP / ND address or link-layer address not held by this app */
-	TXV_PROTO_DENIED, /* not TCP, UDP, ARP or IPv6 RS/NS/NA; or VLAN-tagged */
-	TXV_TOO_LONG,     /* longer than the port's MTU plus the Ethernet header */
-	TXV_IP_OPTIONS,   /* IPv4 options other than end-of-list and no-op, or an IPv6 routing header */
-	TXV_FRAG_ORPHAN,  /* a later fragment of no datagram whose first fragment this app sent */
-};
+#include "txverdict.h"
 
 struct txval_env {
 	uint8_t nic_mac[6];
