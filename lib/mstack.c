@@ -91,11 +91,20 @@ static int ms_call(int fd, uint32_t req_id, uint16_t type, const void *req, uint
 	return rc < 0 ? rc : (int)h.len;
 }
 
+/*
+ * Request ids of sessionless requests. The library's only mutable state
+ * outside a session: atomic, so that threads with fds of their own may
+ * call ms_ctl_request at once.
+ */
+static uint32_t ms_ctl_req_id;
+
 int ms_ctl_request(int fd, uint16_t type, const void *req, uint32_t req_len, void *buf, size_t cap, const void **body)
 {
-	static uint32_t req_id;
+	uint32_t req_id = __atomic_add_fetch(&ms_ctl_req_id, 1, __ATOMIC_RELAXED);
 
-	return ms_call(fd, ++req_id, type, req, req_len, NULL, 0, buf, cap, body, NULL, NULL);
+	if (!buf || !body)
+		return -EINVAL;
+	return ms_call(fd, req_id, type, req, req_len, NULL, 0, buf, cap, body, NULL, NULL);
 }
 
 /* Check what the daemon mapped against what it said, before trusting any offset. */
@@ -127,12 +136,14 @@ static int ms_map(struct ms_session *s, int memfd)
 
 int ms_attach(const char *socket_path, const struct ms_attach_opts *opts, struct ms_session **out)
 {
-	static uint8_t buf[MS_MSG_MAX];
+	uint8_t buf[256]; /* the reply is 48 bytes; a longer one is refused (-EMSGSIZE) */
 	struct ms_hello hello;
 	struct ms_session *s;
 	const void *body;
 	int fd, fds[2], nfds = 2, rc;
 
+	if (!out)
+		return -EINVAL;
 	memset(&hello, 0, sizeof(hello));
 	hello.abi_major = MS_ABI_MAJOR;
 	hello.abi_minor = MS_ABI_MINOR;
