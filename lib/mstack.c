@@ -1,6 +1,9 @@
 /* mstack.c - libmstack-client: attach, bind through a kernel socket, rings, wakeups. */
 #include <mstack/mstack.h>
 
+#include "ms_codec.h"
+#include "ms_tuple.h"
+
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>

@@ -9,6 +9,8 @@
 #include <mstack/ms_abi.h>
 #include <mstack/ms_proto.h>
 
+#include "ms_tuple.h" /* lib/: the kernel sockets behind bindings */
+
 #include "stats.h"
 
 /* The daemon's view of one rx/tx ring pair; indices it produces are private. */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "ms_codec.h"
 
 /*
  * The real client library (lib/mstack.c) against a fake control server
