@@ -265,6 +265,85 @@ START_TEST(test_clients_attaching_from_many_threads_each_get_their_own_session)
 }
 END_TEST
 
+/* ------------------------------------------------------------ preconditions */
+
+static int g_lfd = -1;
+static pthread_t g_sth;
+static struct srv g_srv;
+static struct ms_session *g_s;
+
+/* One client, "mt.3", with 2 queues of 64 slots. */
+static void one_setup(void)
+{
+	struct ms_attach_opts opts = { .name = "mt.3", .nqueues = 2, .ring_size = 64 };
+
+	g_lfd = srv_listen();
+	g_srv = (struct srv){ .lfd = g_lfd, .nconns = 1 };
+	ck_assert_int_eq(pthread_barrier_init(&g_srv.hello_go, NULL, 1), 0);
+	ck_assert_int_eq(pthread_create(&g_sth, NULL, srv_run, &g_srv), 0);
+	ck_assert_int_eq(ms_attach(g_path, &opts, &g_s), 0);
+}
+
+static void one_teardown(void)
+{
+	ms_detach(g_s);
+	g_s = NULL;
+	pthread_join(g_sth, NULL);
+	pthread_barrier_destroy(&g_srv.hello_go);
+	close(g_lfd);
+	unlink(g_path);
+}
+
+START_TEST(test_queue_out_of_range_is_refused_and_touches_no_ring)
+{
+	struct ms_pkt p[4] = { { 0 } };
+	uint8_t frame[64] = { 0 };
+	void *base = ms_region(g_s);
+	const struct ms_region_hdr *h = base;
+	uint32_t r;
+
+	ck_assert_uint_eq(ms_nqueues(g_s), 2);
+	ck_assert_uint_eq(ms_rx_burst(g_s, 2, p, 4), 0);
+	ck_assert_uint_eq(ms_rx_burst(g_s, UINT32_MAX, p, 4), 0);
+	ck_assert_uint_eq(ms_tx_alloc(g_s, 2, p, 4), 0);
+	ck_assert_uint_eq(ms_tx_alloc(g_s, UINT32_MAX, p, 4), 0);
+	ck_assert_int_eq(ms_tx_copy(g_s, 2, frame, sizeof(frame)), -EINVAL);
+	ms_rx_release(g_s, 2, 1);
+	ms_tx_send(g_s, 2, p, 1);
+	ms_tx_send(g_s, UINT32_MAX, p, 1);
+	for (r = 0; r < 2 * h->nqueues; r++) {
+		ck_assert_uint_eq(ms_region_ring(base, h, r)->head, 0);
+		ck_assert_uint_eq(ms_region_ring(base, h, r)->tail, 0);
+	}
+	/* In range, the same calls work. */
+	ck_assert_uint_eq(ms_tx_alloc(g_s, 1, p, 4), 4);
+	ck_assert_int_eq(ms_tx_copy(g_s, 1, frame, sizeof(frame)), 0);
+	ck_assert_uint_eq(ms_region_ring(base, h, 3)->head, 1);
+}
+END_TEST
+
+START_TEST(test_null_arguments_are_refused_with_einval)
+{
+	struct ms_session *s = NULL;
+	uint8_t mac[6], addr[4] = { 10, 0, 0, 1 }, buf[256];
+	const void *body;
+
+	ck_assert_int_eq(ms_attach(g_path, NULL, NULL), -EINVAL);
+	ck_assert_int_eq(ms_bind(g_s, NULL), -EINVAL);
+	ck_assert_int_eq(ms_unbind(g_s, NULL), -EINVAL);
+	ck_assert_int_eq(ms_resolve(g_s, AF_INET, NULL, mac), -EINVAL);
+	ck_assert_int_eq(ms_resolve(g_s, AF_INET, addr, NULL), -EINVAL);
+	ck_assert_int_eq(ms_resolve(g_s, AF_UNIX, addr, mac), -EAFNOSUPPORT);
+	ck_assert_int_eq(ms_tx_copy(g_s, 0, NULL, 60), -EINVAL);
+	ck_assert_int_eq(ms_ctl_request(ms_ctl_fd(g_s), MS_MSG_STATUS, NULL, 0, NULL, sizeof(buf), &body), -EINVAL);
+	ck_assert_int_eq(ms_ctl_request(ms_ctl_fd(g_s), MS_MSG_STATUS, NULL, 0, buf, sizeof(buf), NULL), -EINVAL);
+	ck_assert_ptr_null(s);
+	/* The session still works after every refusal. */
+	ck_assert_int_eq(ms_resolve(g_s, AF_INET, addr, mac), 0);
+	ck_assert_uint_eq(mac[5], 3);
+}
+END_TEST
+
 static Suite *client_suite(void)
 {
 	Suite *su = suite_create("client");
@@ -272,6 +351,11 @@ static Suite *client_suite(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_clients_attaching_from_many_threads_each_get_their_own_session);
+	suite_add_tcase(su, tc);
+	tc = tcase_create("preconditions");
+	tcase_add_checked_fixture(tc, one_setup, one_teardown);
+	tcase_add_test(tc, test_queue_out_of_range_is_refused_and_touches_no_ring);
+	tcase_add_test(tc, test_null_arguments_are_refused_with_einval);
 	suite_add_tcase(su, tc);
 	return su;
 }
