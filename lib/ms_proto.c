@@ -1,5 +1,5 @@
 /* ms_proto.c - the control protocol codec: message framing, fd passing, tuple text form. */
-#include <mstack/ms_proto.h>
+#include "ms_codec.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* ms_tuple.c - 3-tuples and the kernel sockets that hold them (shared by mstackd and the library). */
-#include <mstack/ms_proto.h>
+#include "ms_tuple.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

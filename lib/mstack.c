@@ -1,6 +1,9 @@
 /* mstack.c - libmstack-client: attach, bind through a kernel socket, rings, wakeups. */
 #include <mstack/mstack.h>
 
+#include "ms_codec.h"
+#include "ms_tuple.h"
+
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -91,11 +94,20 @@ static int ms_call(int fd, uint32_t req_id, uint16_t type, const void *req, uint
 	return rc < 0 ? rc : (int)h.len;
 }
 
+/*
+ * Request ids of sessionless requests. The library's only mutable state
+ * outside a session: atomic, so that threads with fds of their own may
+ * call ms_ctl_request at once.
+ */
+static uint32_t ms_ctl_req_id;
+
 int ms_ctl_request(int fd, uint16_t type, const void *req, uint32_t req_len, void *buf, size_t cap, const void **body)
 {
-	static uint32_t req_id;
+	uint32_t req_id = __atomic_add_fetch(&ms_ctl_req_id, 1, __ATOMIC_RELAXED);
 
-	return ms_call(fd, ++req_id, type, req, req_len, NULL, 0, buf, cap, body, NULL, NULL);
+	if (!buf || !body)
+		return -EINVAL;
+	return ms_call(fd, req_id, type, req, req_len, NULL, 0, buf, cap, body, NULL, NULL);
 }
 
 /* Check what the daemon mapped against what it said, before trusting any offset. */
@@ -127,12 +139,14 @@ static int ms_map(struct ms_session *s, int memfd)
 
 int ms_attach(const char *socket_path, const struct ms_attach_opts *opts, struct ms_session **out)
 {
-	static uint8_t buf[MS_MSG_MAX];
+	uint8_t buf[256]; /* the reply is 48 bytes; a longer one is refused (-EMSGSIZE) */
 	struct ms_hello hello;
 	struct ms_session *s;
 	const void *body;
 	int fd, fds[2], nfds = 2, rc;
 
+	if (!out)
+		return -EINVAL;
 	memset(&hello, 0, sizeof(hello));
 	hello.abi_major = MS_ABI_MAJOR;
 	hello.abi_minor = MS_ABI_MINOR;
@@ -222,9 +236,12 @@ int ms_unbind(struct ms_session *s, const struct ms_tuple *t)
 {
 	uint8_t buf[256];
 	const void *body;
-	int rc =
-	    ms_call(s->ctl_fd, ++s->req_id, MS_MSG_UNBIND, t, sizeof(*t), NULL, 0, buf, sizeof(buf), &body, NULL, NULL);
+	int rc = ms_tuple_check(t);
 
+	if (rc < 0)
+		return rc;
+	rc =
+	    ms_call(s->ctl_fd, ++s->req_id, MS_MSG_UNBIND, t, sizeof(*t), NULL, 0, buf, sizeof(buf), &body, NULL, NULL);
 	return rc < 0 ? rc : 0;
 }
 
@@ -236,10 +253,12 @@ int ms_resolve(struct ms_session *s, int family, const void *addr, uint8_t mac[6
 	const void *body;
 	int rc;
 
-	memset(&req, 0, sizeof(req));
-	req.family = (uint8_t)family;
+	if (!addr || !mac)
+		return -EINVAL;
 	if (family != AF_INET && family != AF_INET6)
 		return -EAFNOSUPPORT;
+	memset(&req, 0, sizeof(req));
+	req.family = (uint8_t)family;
 	memcpy(req.addr, addr, family == AF_INET ? 4 : 16);
 	rc = ms_call(s->ctl_fd, ++s->req_id, MS_MSG_RESOLVE, &req, sizeof(req), NULL, 0, buf, sizeof(buf), &body, NULL,
 		     NULL);
@@ -279,12 +298,21 @@ void *ms_region(const struct ms_session *s)
 	return s->region;
 }
 
+/*
+ * The burst functions check q (one predictable branch per burst, against
+ * the session's private copy of nqueues): a bad q would index past s->q.
+ */
 unsigned ms_rx_burst(struct ms_session *s, uint32_t q, struct ms_pkt *pkts, unsigned n)
 {
-	struct ms_queue *mq = &s->q[q];
-	uint32_t tail = __atomic_load_n(&mq->rx->tail, __ATOMIC_RELAXED);
-	uint32_t avail = __atomic_load_n(&mq->rx->head, __ATOMIC_ACQUIRE) - tail;
+	struct ms_queue *mq;
+	uint32_t tail, avail;
 	unsigned i;
+
+	if (q >= s->info.nqueues)
+		return 0;
+	mq = &s->q[q];
+	tail = __atomic_load_n(&mq->rx->tail, __ATOMIC_RELAXED);
+	avail = __atomic_load_n(&mq->rx->head, __ATOMIC_ACQUIRE) - tail;
 
 	if (n > avail)
 		n = avail;
@@ -300,17 +328,25 @@ unsigned ms_rx_burst(struct ms_session *s, uint32_t q, struct ms_pkt *pkts, unsi
 
 void ms_rx_release(struct ms_session *s, uint32_t q, unsigned k)
 {
-	struct ms_ring *r = s->q[q].rx;
+	struct ms_ring *r;
 
+	if (q >= s->info.nqueues)
+		return;
+	r = s->q[q].rx;
 	__atomic_store_n(&r->tail, r->tail + k, __ATOMIC_RELEASE);
 }
 
 unsigned ms_tx_alloc(struct ms_session *s, uint32_t q, struct ms_pkt *pkts, unsigned n)
 {
-	struct ms_queue *mq = &s->q[q];
-	uint32_t head = mq->tx->head;
-	uint32_t room = s->info.ring_size - (head - __atomic_load_n(&mq->tx->tail, __ATOMIC_ACQUIRE));
+	struct ms_queue *mq;
+	uint32_t head, room;
 	unsigned i;
+
+	if (q >= s->info.nqueues)
+		return 0;
+	mq = &s->q[q];
+	head = mq->tx->head;
+	room = s->info.ring_size - (head - __atomic_load_n(&mq->tx->tail, __ATOMIC_ACQUIRE));
 
 	if (n > room)
 		n = room;
@@ -323,9 +359,14 @@ unsigned ms_tx_alloc(struct ms_session *s, uint32_t q, struct ms_pkt *pkts, unsi
 
 void ms_tx_send(struct ms_session *s, uint32_t q, const struct ms_pkt *pkts, unsigned k)
 {
-	struct ms_ring *r = s->q[q].tx;
-	uint32_t head = r->head;
+	struct ms_ring *r;
+	uint32_t head;
 	unsigned i;
+
+	if (q >= s->info.nqueues)
+		return;
+	r = s->q[q].tx;
+	head = r->head;
 
 	for (i = 0; i < k; i++) {
 		r->slot[(head + i) & s->mask].len = pkts[i].len;
@@ -338,6 +379,8 @@ int ms_tx_copy(struct ms_session *s, uint32_t q, const void *frame, uint32_t len
 {
 	struct ms_pkt p;
 
+	if (!frame || q >= s->info.nqueues)
+		return -EINVAL;
 	if (len > MS_BUF_SIZE)
 		return -EMSGSIZE;
 	if (ms_tx_alloc(s, q, &p, 1) != 1)

@@ -9,6 +9,8 @@
 #include <mstack/ms_abi.h>
 #include <mstack/ms_proto.h>
 
+#include "ms_tuple.h" /* lib/: the kernel sockets behind bindings */
+
 #include "stats.h"
 #include "txfrag.h"
 

@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "ms_codec.h" /* lib/: the protocol codec ctl.c speaks */
 #include "mstackd.h"
 
 /* Create the listening socket ([control] socket, mode, group). Returns 0 or -errno. */

@@ -153,68 +153,26 @@ struct ms_counter {
 #define MS_LIST_MAX(entry) ((MS_MSG_MAX - sizeof(struct ms_msg_hdr) - sizeof(struct ms_list_hdr)) / sizeof(entry))
 
 /*
- * Codec, shared by mstackd, libmstack-client and mstackctl.
- * All return 0 / a length on success, -errno on failure.
+ * Tuples in text, for applications and tools. Part of the library's public
+ * API (mstack.h); the message codec is internal to mstack (lib/ms_codec.h).
  */
 
-/*
- * Write header + body into buf. Returns the message length, -EMSGSIZE (cap
- * too small or body_len over MS_MSG_MAX) or -EINVAL (body NULL, body_len > 0).
- */
-ssize_t ms_msg_pack(void *buf, size_t cap, uint16_t type, uint32_t req_id, int32_t status, const void *body,
-		    uint32_t body_len);
-
-/*
- * Check a received message: length >= header, version, known type, hdr.len
- * matching the bytes received and the exact body size for its type (lists:
- * header + count entries, count <= total; error replies: empty). On success
- * copies the header to *hdr and points *body at the body inside buf.
- * Returns 0, -EPROTO (bad version, type or framing) or -EMSGSIZE (too long).
- */
-int ms_msg_unpack(const void *buf, size_t len, struct ms_msg_hdr *hdr, const void **body);
-
-/* sendmsg one message with up to MS_MSG_FDS_MAX fds. Returns 0 or -errno. */
-int ms_msg_send(int sock, const void *msg, size_t len, const int *fds, int nfds);
-
-/*
- * recvmsg one message into buf (cap >= MS_MSG_MAX) with up to *nfds fds.
- * Returns the message length, 0 on orderly close, or -errno; -EMSGSIZE if
- * truncated. Received fds beyond *nfds are closed; *nfds is set to the count
- * kept. Fds are received with MSG_CMSG_CLOEXEC.
- */
-ssize_t ms_msg_recv(int sock, void *buf, size_t cap, int *fds, int *nfds);
-
-/* 1 if t's address is all zero (the wildcard), else 0. */
-int ms_tuple_is_wildcard(const struct ms_tuple *t);
-
-/*
- * A kernel socket (close-on-exec; IPv6 ones V6ONLY) of t's protocol bound
- * to t, so that the kernel's rules decide whether t is free; port 0 is
- * replaced by the port the kernel chose. Returns the fd or -errno
- * (-EADDRINUSE, -EACCES, -EADDRNOTAVAIL...).
- */
-int ms_tuple_bind_socket(struct ms_tuple *t);
-
-/* The family, address and port socket fd is bound to, into *t (proto untouched). 0 or -errno. */
-int ms_tuple_of_socket(int fd, struct ms_tuple *t);
-
-/* 0 if t is a well-formed tuple (proto, family, zero tail for IPv4), else -EINVAL. */
+/* 0 if t is a well-formed tuple (proto, family, zero tail for IPv4), else -EINVAL (also for t NULL). */
 int ms_tuple_check(const struct ms_tuple *t);
 
 /*
- * "udp 10.0.0.1:7000", "tcp [2001:db8::1]:80", "udp *:53", "udp [::]:53".
- * Returns snprintf's value, or -EINVAL if ms_tuple_check(t) fails.
+ * "udp 10.0.0.1:7000", "tcp [2001:db8::1]:80", "udp *:53", "udp [::]:53"
+ * into buf of len bytes, truncated as snprintf does (MS_TUPLE_STRLEN bytes
+ * always suffice). Returns snprintf's value, or -EINVAL if ms_tuple_check(t)
+ * fails.
  */
 int ms_tuple_format(const struct ms_tuple *t, char *buf, size_t len);
 
 /*
  * Parse proto ("udp"/"tcp") and "ADDR:PORT" ("10.0.0.1:7000", "[::1]:80",
  * "*:53" or "0.0.0.0:53" for any IPv4, "[::]:53" for any IPv6) into *t.
- * Returns 0 or -EINVAL.
+ * Returns 0 or -EINVAL (also for any argument NULL); *t is untouched on error.
  */
 int ms_tuple_parse(const char *proto, const char *addr_port, struct ms_tuple *t);
-
-/* Body size of a fixed-size message type, or -1 for lists / unknown. */
-long ms_msg_body_size(uint16_t type);
 
 #endif

@@ -17,15 +17,26 @@ extern "C" {
  * or being killed) releases every binding it holds.
  *
  * Errors are returned as -errno; ms_strerror() explains them. The library
- * never logs and never calls exit. A session is not thread-safe, but each
- * queue's rx and tx may be used by one thread each.
+ * never logs and never calls exit.
+ *
+ * Threads: the library keeps no state outside its sessions, so any number
+ * of threads may each attach, use and detach sessions of their own at
+ * once. One session is not thread-safe: its control calls (ms_bind,
+ * ms_unbind, ms_resolve, ms_wait*, ms_detach) must not run concurrently,
+ * except that each queue's rx side (ms_rx_burst, ms_rx_release) and tx side
+ * (ms_tx_alloc, ms_tx_send, ms_tx_copy) may each be used by one thread.
+ *
+ * Preconditions common to every function below: s is a session returned by
+ * ms_attach and not yet passed to ms_detach (the library cannot check a
+ * dangling pointer; NULL is accepted by ms_detach only). Where a function
+ * checks an argument it says so, with the code it returns.
  */
 struct ms_session;
 
 #define MS_DEFAULT_SOCKET "/run/mstack/mstackd.sock"
 
 struct ms_attach_opts {
-	const char *name;   /* shown by mstackctl; up to MS_NAME_MAX - 1 bytes */
+	const char *name;   /* shown by mstackctl; NULL: none; truncated to MS_NAME_MAX - 1 bytes */
 	uint16_t nqueues;   /* 0 means 1 */
 	uint32_t ring_size; /* slots per ring, power of two; 0 means 1024 */
 	uint32_t flags;     /* MS_HELLO_F_BCAST: also receive broadcast/multicast */
@@ -37,68 +48,141 @@ struct ms_pkt {
 	uint32_t len;
 };
 
-/*
- * Connect to mstackd at socket_path (NULL: MS_DEFAULT_SOCKET), attach and
- * map the region. Returns 0 and *out, or -errno: -ENOENT/-ECONNREFUSED (no
- * daemon), -EACCES (socket permissions), -ENOSPC (limit on apps reached),
- * -EINVAL (queues or ring size out of the daemon's limits), -EPROTO.
+/**
+ * Connect to mstackd, attach and map the region.
+ *
+ * @param socket_path  the control socket; NULL: MS_DEFAULT_SOCKET.
+ * @param opts         what to ask for; NULL: every default (one queue of 1024 slots, no name).
+ *                     The daemon checks nqueues and ring_size against its [limits].
+ * @param out          where to store the session; must not be NULL.
+ * @return
+ *   - 0: *out is the session.
+ *   - -EINVAL: out is NULL, or nqueues/ring_size out of the daemon's limits.
+ *   - -ENAMETOOLONG: socket_path does not fit a Unix socket address.
+ *   - -ENOENT, -ECONNREFUSED: no daemon. -EACCES: socket permissions.
+ *   - -ENOSPC: the daemon's limit on applications is reached.
+ *   - -EPROTO: protocol or ABI version mismatch, or a reply or region that fails its checks.
+ *   - -ETIMEDOUT: no answer within 10 s. -ECONNRESET: the daemon closed the connection.
+ *   - -ENOMEM, or another -errno of socket(2), connect(2) or mmap(2).
+ *   *out is untouched on error.
  */
 int ms_attach(const char *socket_path, const struct ms_attach_opts *opts, struct ms_session **out);
 
-/* Detach and free; every binding is released. Accepts NULL. */
+/**
+ * Detach and free; every binding is released, the region unmapped (every
+ * ms_pkt of the session is invalid after this). s may be NULL.
+ */
 void ms_detach(struct ms_session *s);
 
-/*
+/**
  * Claim a tuple. The library binds a kernel socket to it, so the kernel's
  * rules apply, and hands that socket to mstackd as the reservation.
- * t->port 0 asks for an ephemeral port, written back into *t.
- * Returns 0, -EADDRINUSE (the kernel or another app holds it), -EACCES
- * (privileged port), -EADDRNOTAVAIL (not a local address), -ENOSPC (limit).
+ *
+ * @param t  the tuple; t->port 0 asks for an ephemeral port, written back into *t.
+ * @return
+ *   - 0: bound; *t is the tuple actually bound.
+ *   - -EINVAL: t is NULL or fails ms_tuple_check (checked before anything is sent).
+ *   - -EADDRINUSE: the kernel or another app holds it. -EACCES: privileged port.
+ *   - -EADDRNOTAVAIL: not a local address. -ENOSPC: the daemon's limit on bindings.
+ *   - -ETIMEDOUT, -ECONNRESET, -EPROTO: as for ms_attach; or another -errno of socket(2)/bind(2).
  */
 int ms_bind(struct ms_session *s, struct ms_tuple *t);
 
-/* Release a tuple. Returns 0 or -ENOENT. */
+/**
+ * Release a tuple this session bound.
+ *
+ * @return 0; -EINVAL (t NULL or malformed, checked); -ENOENT (not bound by this session);
+ *   -ETIMEDOUT, -ECONNRESET, -EPROTO.
+ */
 int ms_unbind(struct ms_session *s, const struct ms_tuple *t);
 
-/*
- * The MAC address of next hop addr (family AF_INET or AF_INET6), from the
- * kernel's neighbour table, resolved by the kernel if missing (may take up
- * to 3 s). Returns 0, -EHOSTUNREACH.
+/**
+ * The MAC address of a next hop, from the kernel's neighbour table,
+ * resolved by the kernel if missing (may take up to 3 s).
+ *
+ * @param family  AF_INET or AF_INET6.
+ * @param addr    4 (AF_INET) or 16 (AF_INET6) bytes, network order; not NULL.
+ * @param mac     6 bytes written on success; not NULL.
+ * @return 0; -EINVAL (addr or mac NULL, checked); -EAFNOSUPPORT (family, checked);
+ *   -EHOSTUNREACH (no answer); -ETIMEDOUT, -ECONNRESET, -EPROTO.
  */
 int ms_resolve(struct ms_session *s, int family, const void *addr, uint8_t mac[6]);
 
-/* The NIC's MAC: the source MAC of every frame the application sends. */
+/*
+ * What the daemon granted, from the session's private copy (never from the
+ * shared region). ms_mac: the NIC's MAC, the source MAC of every frame the
+ * application sends; 6 bytes valid until ms_detach. ms_nqueues: the number
+ * of queues, every q below must be less than it.
+ */
 const uint8_t *ms_mac(const struct ms_session *s);
 uint32_t ms_mtu(const struct ms_session *s);
 uint32_t ms_nqueues(const struct ms_session *s);
 uint32_t ms_app_id(const struct ms_session *s);
 
 /*
- * Receive: up to n frames of queue q, in order, pointing into the ring.
- * They stay valid until ms_rx_release(s, q, k) gives the first k back.
- * Returns the number of frames (0: ring empty).
+ * The datapath. Each function works on queue q, which must be less than
+ * ms_nqueues(s): an out-of-range q is checked (one branch per burst) and
+ * gives 0 / -EINVAL / no effect, never an access outside the session. The
+ * other preconditions are the caller's and are not checked: pkts has room
+ * for n entries, and k never exceeds what the matching burst returned.
+ */
+
+/**
+ * Receive up to n frames of queue q, in order, pointing into the ring
+ * (zero copy). They stay valid until ms_rx_release gives them back;
+ * calling ms_rx_burst again before that returns the same frames first.
+ *
+ * @return the number of frames in pkts[0..], 0..n (0: ring empty or q out of range).
  */
 unsigned ms_rx_burst(struct ms_session *s, uint32_t q, struct ms_pkt *pkts, unsigned n);
+
+/**
+ * Give the first k frames of the last ms_rx_burst of queue q back to the
+ * daemon. k must not exceed the frames received and not yet released: a
+ * larger k hands the daemon slots it did not fill, which it refuses as an
+ * impossible index (frames for this queue are dropped, counted in rx_bad_index). A q out
+ * of range does nothing.
+ */
 void ms_rx_release(struct ms_session *s, uint32_t q, unsigned k);
 
-/*
- * Transmit, zero-copy: ms_tx_alloc gives up to n empty buffers of queue q
- * (data, len = capacity MS_BUF_SIZE); fill them, set len, and ms_tx_send the
- * first k of them. Returns the number of buffers available.
+/**
+ * Transmit, zero copy: up to n empty buffers of queue q, each with
+ * len = MS_BUF_SIZE (its capacity). Fill them, set len, and hand the first
+ * k to ms_tx_send. Calling ms_tx_alloc again before that returns the same
+ * buffers.
+ *
+ * @return the number of buffers in pkts[0..], 0..n (0: ring full or q out of range).
  */
 unsigned ms_tx_alloc(struct ms_session *s, uint32_t q, struct ms_pkt *pkts, unsigned n);
+
+/**
+ * Send the first k buffers of the last ms_tx_alloc of queue q, in the
+ * order it returned them (only pkts[i].len is read: 14..MS_BUF_SIZE bytes,
+ * the daemon drops and counts any other length). k must not exceed what
+ * ms_tx_alloc returned. A q out of range does nothing.
+ */
 void ms_tx_send(struct ms_session *s, uint32_t q, const struct ms_pkt *pkts, unsigned k);
 
-/* Copy one frame out. Returns 0, -EAGAIN (ring full) or -EMSGSIZE. */
+/**
+ * Copy one frame out on queue q.
+ *
+ * @return 0; -EINVAL (frame NULL or q out of range, checked); -EMSGSIZE (len > MS_BUF_SIZE);
+ *   -EAGAIN (ring full).
+ */
 int ms_tx_copy(struct ms_session *s, uint32_t q, const void *frame, uint32_t len);
 
 /*
- * Waiting without spinning. ms_wait_fd is an fd to poll/epoll for POLLIN.
- * Before sleeping on it call ms_wait_prepare: it asks the daemon for a
- * wakeup and returns 1 if frames already arrived (do not sleep), else 0.
- * After waking, ms_wait_done drains the fd and withdraws the request.
- * ms_wait does all three with poll(2): returns 1 when frames are ready,
- * 0 on timeout, or -errno.
+ * Waiting without spinning. ms_wait_fd is an fd to poll/epoll for POLLIN
+ * (the session's; do not close or read it yourself). Before sleeping on it
+ * call ms_wait_prepare: it asks the daemon for a wakeup on every queue and
+ * returns 1 if frames already arrived (do not sleep), else 0. After
+ * waking, ms_wait_done drains the fd and withdraws the request. They touch
+ * every queue's rx ring: run them on the thread that receives, or with the
+ * receiving threads stopped.
+ *
+ * ms_wait does all three with poll(2); timeout_ms as poll's (-1: forever).
+ * Returns 1 when frames are ready, 0 on timeout, -ECONNRESET when mstackd
+ * closed the session, or -errno of poll (-EINTR).
  */
 int ms_wait_fd(const struct ms_session *s);
 int ms_wait_prepare(struct ms_session *s);
@@ -107,23 +191,42 @@ int ms_wait(struct ms_session *s, int timeout_ms);
 
 /*
  * The mapped region, for code that works on the rings directly through
- * ms_abi.h (ms_region_ring, ms_region_buf). Everything in it is the app's.
+ * ms_abi.h (ms_region_ring, ms_region_buf), valid until ms_detach.
+ * Everything in it is the app's.
  */
 void *ms_region(const struct ms_session *s);
 
-/* The control connection's fd: readable (POLLHUP) when mstackd goes away. */
+/* The control connection's fd, to poll: readable (POLLHUP) when mstackd goes away. Do not read, write or close it. */
 int ms_ctl_fd(const struct ms_session *s);
 
-/* A message for a -errno returned by this library. */
+/* A message for any int, meant for a -errno of this library: a static string, or strerror(-err). */
 const char *ms_strerror(int err);
 
-/*
- * Control requests without attaching (mstackctl): connect, send one
- * request, and receive its reply into buf (cap >= MS_MSG_MAX).
- * Returns the reply's body length and sets *body, or -errno (the reply's
- * status if the daemon refused).
+/**
+ * Connect to the control socket without attaching (mstackctl's path).
+ *
+ * @param socket_path  NULL: MS_DEFAULT_SOCKET.
+ * @return a close-on-exec fd whose replies time out after 10 s, which the
+ *   caller closes; or -ENAMETOOLONG, -ENOENT, -ECONNREFUSED, -EACCES, -errno.
  */
 int ms_ctl_connect(const char *socket_path);
+
+/**
+ * Send one request on fd (from ms_ctl_connect, one request at a time per
+ * fd; threads with fds of their own may call it at once) and receive its
+ * reply into buf.
+ *
+ * @param type     an enum ms_msg_type a client may send without attaching.
+ * @param req      the request body for type, exactly ms_proto.h's size for it
+ *                 (else the daemon refuses with -EPROTO and closes fd); NULL if req_len is 0.
+ * @param req_len  at most 256 bytes (every request is smaller).
+ * @param buf      receives the reply; not NULL (checked). cap: its size; MS_MSG_MAX always
+ *                 suffices, a reply longer than cap is refused with -EMSGSIZE.
+ * @param body     set to the reply's body inside buf; not NULL (checked).
+ * @return the reply body's length (>= 0); -EINVAL (buf or body NULL, req NULL with
+ *   req_len > 0); -EMSGSIZE; -ETIMEDOUT; -ECONNRESET; -EPROTO (a reply that fails the codec's
+ *   checks or answers another request); or the daemon's refusal (-EPERM, -EINVAL, ...).
+ */
 int ms_ctl_request(int fd, uint16_t type, const void *req, uint32_t req_len, void *buf, size_t cap, const void **body);
 
 #ifdef __cplusplus

@@ -1,6 +1,9 @@
 /* check_proto.c - unit tests for the control protocol codec (lib/ms_proto.c). */
 #include <mstack/ms_proto.h>
 
+#include "ms_codec.h"
+#include "ms_tuple.h"
+
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>

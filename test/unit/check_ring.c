@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "ms_codec.h"
 #include "appring.h"
 
 /*

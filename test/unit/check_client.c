@@ -1,0 +1,372 @@
+/* check_client.c - unit tests for libmstack-client's control side: threads, sessions, preconditions. */
+#include <mstack/mstack.h>
+
+#include <check.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "ms_codec.h"
+
+/*
+ * The real client library (lib/mstack.c) against a fake control server
+ * that speaks the real codec (lib/ms_proto.c) and passes a real region
+ * (app_create: memfd and eventfd) over SCM_RIGHTS, as mstackd does. One
+ * handler thread per connection, so that many clients are answered at once.
+ *
+ * Every client says who it is in HELLO's name ("mt.<i>"); the server
+ * derives everything it answers from that, so a client that ends up with
+ * another client's answer is caught.
+ */
+
+#define NCLIENTS 8
+#define ROUNDS   40
+#define APP_ID0  100 /* client i is app APP_ID0 + i */
+
+struct srv {
+	int lfd;
+	int nconns;                 /* connections to accept this round */
+	pthread_barrier_t hello_go; /* every HELLO is in before any reply leaves */
+};
+
+struct conn {
+	struct srv *srv;
+	int fd;
+};
+
+static int srv_send(int fd, uint16_t type, uint32_t req_id, const void *body, uint32_t len, const int *fds, int nfds)
+{
+	uint8_t out[512];
+	ssize_t n = ms_msg_pack(out, sizeof(out), type | MS_MSG_REPLY, req_id, 0, body, len);
+
+	return n < 0 ? (int)n : ms_msg_send(fd, out, (size_t)n, fds, nfds);
+}
+
+/* HELLO: an app numbered from the client's name, a reply that repeats the number in every field it can. */
+static struct app *srv_hello(struct conn *c, const struct ms_msg_hdr *h, const void *body)
+{
+	struct ms_hello hello;
+	struct ms_hello_reply rep;
+	struct app *a;
+	int fds[2];
+	unsigned i = 0;
+
+	memcpy(&hello, body, sizeof(hello));
+	hello.name[MS_NAME_MAX - 1] = '\0';
+	if (sscanf(hello.name, "mt.%u", &i) != 1)
+		i = 0;
+	a = app_create(APP_ID0 + i, &hello, hello.ring_size);
+	pthread_barrier_wait(&c->srv->hello_go);
+	if (!a)
+		return NULL;
+	memset(&rep, 0, sizeof(rep));
+	rep.app_id = a->id;
+	rep.nqueues = a->nqueues;
+	rep.ring_size = a->ring_size;
+	rep.mtu = 1000 + i;
+	rep.region_size = a->region_size;
+	memcpy(rep.mac, "\x02\x00\x00\x00\x00\x00", 6);
+	rep.mac[5] = (uint8_t)i;
+	fds[0] = a->memfd;
+	fds[1] = a->wakeup_fd;
+	if (srv_send(c->fd, MS_MSG_HELLO, h->req_id, &rep, sizeof(rep), fds, 2) < 0) {
+		app_destroy(a);
+		return NULL;
+	}
+	return a;
+}
+
+/* Serve one connection until the client closes it: HELLO, RESOLVE (MAC = the app), APPS (app_id = offset). */
+static void *srv_conn(void *arg)
+{
+	struct conn *c = arg;
+	uint8_t buf[1024];
+	struct app *a = NULL;
+
+	for (;;) {
+		struct ms_msg_hdr h;
+		const void *body;
+		int nfds = 0;
+		ssize_t n = ms_msg_recv(c->fd, buf, sizeof(buf), NULL, &nfds);
+
+		if (n <= 0 || ms_msg_unpack(buf, (size_t)n, &h, &body) < 0)
+			break;
+		if (h.type == MS_MSG_HELLO && !a) {
+			a = srv_hello(c, &h, body);
+			if (!a)
+				break;
+		} else if (h.type == MS_MSG_RESOLVE && a) {
+			struct ms_resolve_reply rep = { .mac = { 2, 0, 0, 0, 0, (uint8_t)(a->id - APP_ID0) } };
+
+			srv_send(c->fd, MS_MSG_RESOLVE, h.req_id, &rep, sizeof(rep), NULL, 0);
+		} else if (h.type == MS_MSG_APPS) {
+			struct {
+				struct ms_list_hdr lh;
+				struct ms_app_info ai;
+			} rep;
+			struct ms_list_req lr;
+
+			memcpy(&lr, body, sizeof(lr));
+			memset(&rep, 0, sizeof(rep));
+			rep.lh.total = rep.lh.count = 1;
+			rep.ai.app_id = lr.offset;
+			srv_send(c->fd, MS_MSG_APPS, h.req_id, &rep, sizeof(rep), NULL, 0);
+		} else {
+			break;
+		}
+	}
+	if (a)
+		app_destroy(a); /* conn_fd is unset: the fd is closed below */
+	close(c->fd);
+	return NULL;
+}
+
+/* Accept srv->nconns connections, a handler thread each; return when all are done. */
+static void *srv_run(void *arg)
+{
+	struct srv *srv = arg;
+	pthread_t th[2 * NCLIENTS];
+	struct conn conns[2 * NCLIENTS];
+	int i, n = 0;
+
+	for (i = 0; i < srv->nconns && i < 2 * NCLIENTS; i++) {
+		conns[n].srv = srv;
+		conns[n].fd = accept4(srv->lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (conns[n].fd < 0)
+			break; /* SO_RCVTIMEO: a client gave up */
+		if (pthread_create(&th[n], NULL, srv_conn, &conns[n]) != 0) {
+			close(conns[n].fd);
+			break;
+		}
+		n++;
+	}
+	for (i = 0; i < n; i++)
+		pthread_join(th[i], NULL);
+	return NULL;
+}
+
+static char g_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+static int srv_listen(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = 10 };
+	int fd;
+
+	snprintf(g_path, sizeof(g_path), "/tmp/check_client.%d.sock", (int)getpid());
+	memcpy(sa.sun_path, g_path, sizeof(g_path));
+	unlink(g_path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(fd, 2 * NCLIENTS), 0);
+	ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	return fd;
+}
+
+/* ------------------------------------------------------------ threads */
+
+struct client {
+	unsigned i;
+	pthread_barrier_t *go;
+	const char *failed; /* NULL: every check passed */
+	int rc;
+};
+
+static void *client_run(void *arg)
+{
+	struct client *c = arg;
+	char name[MS_NAME_MAX];
+	struct ms_attach_opts opts = { .name = name,
+				       .nqueues = (uint16_t)(1 + c->i % 4),
+				       .ring_size = 64u << (c->i % 2) };
+	struct ms_list_req lr = { .offset = APP_ID0 + c->i };
+	const struct ms_list_hdr *lh;
+	const struct ms_region_hdr *rh;
+	struct ms_app_info ai;
+	struct ms_session *s = NULL;
+	uint8_t mac[6], addr[4] = { 10, 0, 0, 1 };
+	uint8_t *buf = NULL;
+	const void *body;
+	int fd = -1;
+
+	snprintf(name, sizeof(name), "mt.%u", c->i);
+	pthread_barrier_wait(c->go);
+	c->rc = ms_attach(g_path, &opts, &s);
+	if (c->rc < 0) {
+		c->failed = "ms_attach";
+		return NULL;
+	}
+	rh = ms_region(s);
+	if (ms_app_id(s) != APP_ID0 + c->i || ms_mtu(s) != 1000 + c->i || ms_mac(s)[5] != c->i)
+		c->failed = "another client's HELLO reply";
+	else if (ms_nqueues(s) != opts.nqueues || rh->nqueues != opts.nqueues || rh->ring_size != opts.ring_size)
+		c->failed = "a region other than the one asked for";
+	else if ((c->rc = ms_resolve(s, AF_INET, addr, mac)) < 0 || mac[5] != c->i)
+		c->failed = "ms_resolve";
+	ms_detach(s);
+	if (c->failed)
+		return NULL;
+
+	/* The sessionless path (mstackctl's) from every thread at once, too. */
+	buf = malloc(MS_MSG_MAX);
+	fd = ms_ctl_connect(g_path);
+	if (!buf || fd < 0) {
+		c->failed = "ms_ctl_connect";
+	} else if ((c->rc = ms_ctl_request(fd, MS_MSG_APPS, &lr, sizeof(lr), buf, MS_MSG_MAX, &body)) !=
+		   (int)(sizeof(*lh) + sizeof(ai))) {
+		c->failed = "ms_ctl_request";
+	} else {
+		memcpy(&ai, (const uint8_t *)body + sizeof(*lh), sizeof(ai));
+		if (ai.app_id != APP_ID0 + c->i)
+			c->failed = "another request's reply";
+	}
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return NULL;
+}
+
+START_TEST(test_clients_attaching_from_many_threads_each_get_their_own_session)
+{
+	int lfd = srv_listen();
+
+	for (unsigned r = 0; r < ROUNDS; r++) {
+		struct srv srv = { .lfd = lfd, .nconns = 2 * NCLIENTS };
+		struct client cl[NCLIENTS];
+		pthread_t th[NCLIENTS], sth;
+		pthread_barrier_t go;
+		unsigned i;
+
+		ck_assert_int_eq(pthread_barrier_init(&srv.hello_go, NULL, NCLIENTS), 0);
+		ck_assert_int_eq(pthread_barrier_init(&go, NULL, NCLIENTS), 0);
+		ck_assert_int_eq(pthread_create(&sth, NULL, srv_run, &srv), 0);
+		for (i = 0; i < NCLIENTS; i++) {
+			cl[i] = (struct client){ .i = i, .go = &go };
+			ck_assert_int_eq(pthread_create(&th[i], NULL, client_run, &cl[i]), 0);
+		}
+		for (i = 0; i < NCLIENTS; i++)
+			pthread_join(th[i], NULL);
+		pthread_join(sth, NULL);
+		pthread_barrier_destroy(&go);
+		pthread_barrier_destroy(&srv.hello_go);
+		for (i = 0; i < NCLIENTS; i++)
+			ck_assert_msg(!cl[i].failed, "round %u client %u: %s (rc %d)", r, i, cl[i].failed, cl[i].rc);
+	}
+	close(lfd);
+	unlink(g_path);
+}
+END_TEST
+
+/* ------------------------------------------------------------ preconditions */
+
+static int g_lfd = -1;
+static pthread_t g_sth;
+static struct srv g_srv;
+static struct ms_session *g_s;
+
+/* One client, "mt.3", with 2 queues of 64 slots. */
+static void one_setup(void)
+{
+	struct ms_attach_opts opts = { .name = "mt.3", .nqueues = 2, .ring_size = 64 };
+
+	g_lfd = srv_listen();
+	g_srv = (struct srv){ .lfd = g_lfd, .nconns = 1 };
+	ck_assert_int_eq(pthread_barrier_init(&g_srv.hello_go, NULL, 1), 0);
+	ck_assert_int_eq(pthread_create(&g_sth, NULL, srv_run, &g_srv), 0);
+	ck_assert_int_eq(ms_attach(g_path, &opts, &g_s), 0);
+}
+
+static void one_teardown(void)
+{
+	ms_detach(g_s);
+	g_s = NULL;
+	pthread_join(g_sth, NULL);
+	pthread_barrier_destroy(&g_srv.hello_go);
+	close(g_lfd);
+	unlink(g_path);
+}
+
+START_TEST(test_queue_out_of_range_is_refused_and_touches_no_ring)
+{
+	struct ms_pkt p[4] = { { 0 } };
+	uint8_t frame[64] = { 0 };
+	void *base = ms_region(g_s);
+	const struct ms_region_hdr *h = base;
+	uint32_t r;
+
+	ck_assert_uint_eq(ms_nqueues(g_s), 2);
+	ck_assert_uint_eq(ms_rx_burst(g_s, 2, p, 4), 0);
+	ck_assert_uint_eq(ms_rx_burst(g_s, UINT32_MAX, p, 4), 0);
+	ck_assert_uint_eq(ms_tx_alloc(g_s, 2, p, 4), 0);
+	ck_assert_uint_eq(ms_tx_alloc(g_s, UINT32_MAX, p, 4), 0);
+	ck_assert_int_eq(ms_tx_copy(g_s, 2, frame, sizeof(frame)), -EINVAL);
+	ms_rx_release(g_s, 2, 1);
+	ms_tx_send(g_s, 2, p, 1);
+	ms_tx_send(g_s, UINT32_MAX, p, 1);
+	for (r = 0; r < 2 * h->nqueues; r++) {
+		ck_assert_uint_eq(ms_region_ring(base, h, r)->head, 0);
+		ck_assert_uint_eq(ms_region_ring(base, h, r)->tail, 0);
+	}
+	/* In range, the same calls work. */
+	ck_assert_uint_eq(ms_tx_alloc(g_s, 1, p, 4), 4);
+	ck_assert_int_eq(ms_tx_copy(g_s, 1, frame, sizeof(frame)), 0);
+	ck_assert_uint_eq(ms_region_ring(base, h, 3)->head, 1);
+}
+END_TEST
+
+START_TEST(test_null_arguments_are_refused_with_einval)
+{
+	struct ms_session *s = NULL;
+	uint8_t mac[6], addr[4] = { 10, 0, 0, 1 }, buf[256];
+	const void *body;
+
+	ck_assert_int_eq(ms_attach(g_path, NULL, NULL), -EINVAL);
+	ck_assert_int_eq(ms_bind(g_s, NULL), -EINVAL);
+	ck_assert_int_eq(ms_unbind(g_s, NULL), -EINVAL);
+	ck_assert_int_eq(ms_resolve(g_s, AF_INET, NULL, mac), -EINVAL);
+	ck_assert_int_eq(ms_resolve(g_s, AF_INET, addr, NULL), -EINVAL);
+	ck_assert_int_eq(ms_resolve(g_s, AF_UNIX, addr, mac), -EAFNOSUPPORT);
+	ck_assert_int_eq(ms_tx_copy(g_s, 0, NULL, 60), -EINVAL);
+	ck_assert_int_eq(ms_ctl_request(ms_ctl_fd(g_s), MS_MSG_STATUS, NULL, 0, NULL, sizeof(buf), &body), -EINVAL);
+	ck_assert_int_eq(ms_ctl_request(ms_ctl_fd(g_s), MS_MSG_STATUS, NULL, 0, buf, sizeof(buf), NULL), -EINVAL);
+	ck_assert_ptr_null(s);
+	/* The session still works after every refusal. */
+	ck_assert_int_eq(ms_resolve(g_s, AF_INET, addr, mac), 0);
+	ck_assert_uint_eq(mac[5], 3);
+}
+END_TEST
+
+static Suite *client_suite(void)
+{
+	Suite *su = suite_create("client");
+	TCase *tc = tcase_create("threads");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_clients_attaching_from_many_threads_each_get_their_own_session);
+	suite_add_tcase(su, tc);
+	tc = tcase_create("preconditions");
+	tcase_add_checked_fixture(tc, one_setup, one_teardown);
+	tcase_add_test(tc, test_queue_out_of_range_is_refused_and_touches_no_ring);
+	tcase_add_test(tc, test_null_arguments_are_refused_with_einval);
+	suite_add_tcase(su, tc);
+	return su;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(client_suite());
+	int nfailed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	nfailed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return nfailed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
