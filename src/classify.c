@@ -4,6 +4,8 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include <mstack/ms_csum.h>
+
 /*
  * Frames come straight from NIC buffers at any alignment, so every multi-byte
  * field is read a byte at a time (big-endian); no header struct is ever cast
@@ -82,7 +84,7 @@ static enum cls_status cls_parse_ipv4(const uint8_t *ip, uint32_t avail, bool ve
 	memcpy(r->dst_addr, ip + 16, 4);
 
 	/* A correct header, options included, sums to 0xffff (RFC 1071). */
-	if (verify_csum && cls_csum_fold(cls_csum_partial(ip, hlen, 0)) != 0xffff)
+	if (verify_csum && ms_csum_fold(ms_csum_add(ip, hlen, 0)) != 0xffff)
 		return CLS_BAD_CSUM;
 
 	frag = cls_rd16(ip + 6);
@@ -208,30 +210,4 @@ const char *cls_status_name(enum cls_status s)
 	if ((unsigned)s >= CLS_STATUS_COUNT)
 		return "unknown";
 	return names[s];
-}
-
-uint32_t cls_csum_partial(const void *data, uint32_t len, uint32_t sum)
-{
-	const uint8_t *p = data;
-	uint64_t acc = sum; /* 64 bits: cannot overflow for any 32-bit len */
-	uint32_t i;
-
-	/*
-	 * Big-endian 16-bit words, so the result can be stored with two byte
-	 * writes. When chaining calls, every piece but the last must be even-sized.
-	 */
-	for (i = 0; i + 1 < len; i += 2)
-		acc += cls_rd16(p + i);
-	if (len & 1)
-		acc += (uint32_t)p[len - 1] << 8; /* odd tail is padded with a zero byte */
-	while (acc >> 16)
-		acc = (acc & 0xffff) + (acc >> 16);
-	return (uint32_t)acc;
-}
-
-uint16_t cls_csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
 }

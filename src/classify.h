@@ -82,8 +82,4 @@ static inline bool cls_mac_eq(const uint8_t *a, const uint8_t *b)
 /* "runt", "truncated", ... : the counter suffix for a status. */
 const char *cls_status_name(enum cls_status s);
 
-/* RFC 1071 ones-complement sum folded to 16 bits (not inverted) over len bytes, starting from sum. */
-uint32_t cls_csum_partial(const void *data, uint32_t len, uint32_t sum);
-uint16_t cls_csum_fold(uint32_t sum);
-
 #endif

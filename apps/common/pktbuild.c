@@ -4,46 +4,14 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include <mstack/ms_csum.h>
+
 #define PB_ETHERTYPE_IPV4 0x0800
 #define PB_TTL            64
 #define PB_IP_DF          0x4000
 #define PB_TCP_ACK        0x10
 #define PB_TCP_WINDOW     0xffff
 #define PB_PAYLOAD_BYTE   0x5a /* not zero, so a checksum over the payload proves something */
-
-uint64_t pb_csum_add(const void *p, size_t len, uint64_t sum)
-{
-	const uint8_t *b = p;
-	uint32_t w;
-	uint16_t h;
-
-	/* 32-bit loads into a 64-bit sum: carries collect in the high bits, folded once at the end. */
-	for (; len >= 4; b += 4, len -= 4) {
-		memcpy(&w, b, sizeof(w));
-		sum += w;
-	}
-	if (len >= 2) {
-		memcpy(&h, b, sizeof(h));
-		sum += h;
-		b += 2;
-		len -= 2;
-	}
-	if (len) {
-		/* The odd byte is the first of a word whose second byte is zero, in memory order. */
-		uint8_t last[2] = { b[0], 0 };
-
-		memcpy(&h, last, sizeof(h));
-		sum += h;
-	}
-	return sum;
-}
-
-uint16_t pb_csum_fold(uint64_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
 
 uint32_t pb_hdr_len(uint8_t proto)
 {
@@ -83,7 +51,7 @@ static void pb_ipv4(uint8_t *ip, uint16_t total_len, struct pb_flow *f)
 	ip[10] = ip[11] = 0;
 	memcpy(ip + 12, f->src_ip, 4);
 	memcpy(ip + 16, f->dst_ip, 4);
-	csum = pb_csum_fold(pb_csum_add(ip, PB_IP_HLEN, 0));
+	csum = (uint16_t)~ms_csum_fold(ms_csum_add(ip, PB_IP_HLEN, 0));
 	memcpy(ip + 10, &csum, sizeof(csum));
 }
 
@@ -92,7 +60,7 @@ static uint64_t pb_pseudo_sum(const uint8_t *ip, uint8_t proto, uint16_t l4_len)
 {
 	uint8_t tail[4] = { 0, proto, (uint8_t)(l4_len >> 8), (uint8_t)l4_len };
 
-	return pb_csum_add(tail, sizeof(tail), pb_csum_add(ip + 12, 8, 0));
+	return ms_csum_add(tail, sizeof(tail), ms_csum_add(ip + 12, 8, 0));
 }
 
 static void pb_udp(uint8_t *udp, uint16_t l4_len, const uint8_t *ip, const struct pb_flow *f)
@@ -103,7 +71,7 @@ static void pb_udp(uint8_t *udp, uint16_t l4_len, const uint8_t *ip, const struc
 	pb_put16(udp + 2, f->dst_port);
 	pb_put16(udp + 4, l4_len);
 	udp[6] = udp[7] = 0;
-	csum = pb_csum_fold(pb_csum_add(udp, l4_len, pb_pseudo_sum(ip, IPPROTO_UDP, l4_len)));
+	csum = (uint16_t)~ms_csum_fold(ms_csum_add(udp, l4_len, pb_pseudo_sum(ip, IPPROTO_UDP, l4_len)));
 	if (csum == 0)
 		csum = 0xffff; /* 0 would mean "no checksum" (RFC 768) */
 	memcpy(udp + 6, &csum, sizeof(csum));
@@ -122,7 +90,7 @@ static void pb_tcp(uint8_t *tcp, uint16_t l4_len, const uint8_t *ip, struct pb_f
 	pb_put16(tcp + 14, PB_TCP_WINDOW);
 	tcp[16] = tcp[17] = 0;
 	tcp[18] = tcp[19] = 0;
-	csum = pb_csum_fold(pb_csum_add(tcp, l4_len, pb_pseudo_sum(ip, IPPROTO_TCP, l4_len)));
+	csum = (uint16_t)~ms_csum_fold(ms_csum_add(tcp, l4_len, pb_pseudo_sum(ip, IPPROTO_TCP, l4_len)));
 	memcpy(tcp + 16, &csum, sizeof(csum));
 	f->seq += (uint32_t)(l4_len - PB_TCP_HLEN); /* the next byte of the stream */
 }

@@ -25,15 +25,6 @@ struct pb_flow {
 	uint32_t seq;      /* next TCP sequence number */
 };
 
-/*
- * Add len bytes at p to a one's-complement sum kept in native byte order
- * (RFC 1071: the result is byte-order independent). Start with sum 0.
- */
-uint64_t pb_csum_add(const void *p, size_t len, uint64_t sum);
-
-/* Fold a pb_csum_add sum to 16 bits and complement it: the checksum field, native order. */
-uint16_t pb_csum_fold(uint64_t sum);
-
 /* Headers' length before the payload for proto: Ethernet + IPv4 + UDP or TCP. */
 uint32_t pb_hdr_len(uint8_t proto);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <mstack/ms_csum.h>
 #include <mstack/mstack.h>
 
 #define ECHO_BURST     32
@@ -22,22 +23,6 @@ static void echo_on_signal(int sig)
 {
 	(void)sig;
 	echo_stop = 1;
-}
-
-static uint32_t echo_sum(const uint8_t *p, size_t len, uint32_t sum)
-{
-	for (; len > 1; p += 2, len -= 2)
-		sum += (uint32_t)(p[0] << 8 | p[1]);
-	if (len)
-		sum += (uint32_t)(p[0] << 8);
-	return sum;
-}
-
-static uint16_t echo_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
 }
 
 static void echo_swap(uint8_t *a, uint8_t *b, size_t n)
@@ -57,7 +42,8 @@ static uint32_t echo_reflect(uint8_t *f, uint32_t len, const uint8_t mac[6])
 {
 	uint16_t type = (uint16_t)(f[12] << 8 | f[13]);
 	uint8_t *ip = f + ETH_HLEN, *udp;
-	uint32_t iplen, udplen, sum;
+	uint32_t iplen, udplen;
+	uint16_t csum;
 
 	if (len < ETH_HLEN + 8)
 		return 0;
@@ -74,9 +60,8 @@ static uint32_t echo_reflect(uint8_t *f, uint32_t len, const uint8_t mac[6])
 		echo_swap(ip + 12, ip + 16, 4);
 		ip[8] = 64; /* a fresh TTL */
 		ip[10] = ip[11] = 0;
-		sum = echo_fold(echo_sum(ip, ihl, 0));
-		ip[10] = (uint8_t)(sum >> 8);
-		ip[11] = (uint8_t)sum;
+		csum = (uint16_t)~ms_csum_fold(ms_csum_add(ip, ihl, 0));
+		memcpy(ip + 10, &csum, 2);
 		udp[6] = udp[7] = 0; /* optional over IPv4 */
 	} else if (type == ETHERTYPE_IPV6) {
 		if (len < ETH_HLEN + 48 || ip[6] != IPPROTO_UDP)
@@ -88,11 +73,15 @@ static uint32_t echo_reflect(uint8_t *f, uint32_t len, const uint8_t mac[6])
 		udp = ip + 40;
 		echo_swap(ip + 8, ip + 24, 16);
 		ip[7] = 64;
+		/* RFC 8200 pseudo-header: addresses, upper-layer length, next header. */
+		const uint8_t pseudo[8] = { 0, 0, (uint8_t)(udplen >> 8), (uint8_t)udplen, 0, 0, 0, IPPROTO_UDP };
+
 		udp[6] = udp[7] = 0;
-		sum = echo_sum(ip + 8, 32, udplen + IPPROTO_UDP); /* pseudo-header */
-		sum = echo_fold(echo_sum(udp, udplen, sum));
-		udp[6] = (uint8_t)(sum >> 8);
-		udp[7] = (uint8_t)(sum ? sum : 0xffff);
+		csum = (uint16_t)~ms_csum_fold(
+		    ms_csum_add(udp, udplen, ms_csum_add(pseudo, 8, ms_csum_add(ip + 8, 32, 0))));
+		if (csum == 0)
+			csum = 0xffff; /* mandatory over IPv6: 0 is not a checksum (RFC 8200 section 8.1) */
+		memcpy(udp + 6, &csum, 2);
 	} else {
 		return 0;
 	}

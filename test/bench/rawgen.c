@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <mstack/ms_csum.h>
+
 #define RG_BATCH_MAX 256
 #define RG_FLOWS_MAX 65536
 #define RG_NS        1000000000ull
@@ -47,27 +49,12 @@ static void rg_usage(FILE *f)
 		   "10; 0: until SIGINT/SIGTERM). Prints one line: sent, seconds, pps, cpu_s.\n");
 }
 
-static uint16_t rg_csum(const void *p, size_t len, uint32_t sum)
-{
-	const uint8_t *b = p;
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(b[i] << 8 | b[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)b[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 /* One complete frame: Ethernet, IPv4 (header checksum), UDP (checksum), a payload pattern. */
 static void rg_build(uint8_t *f, const struct rg_conf *c, const uint8_t src_mac[6], uint16_t sport, uint16_t dport,
 		     uint16_t id)
 {
 	unsigned ip_len = c->len - 14, udp_len = ip_len - 20, i;
 	uint8_t *ip = f + 14, *udp = ip + 20, pseudo[12];
-	uint32_t sum = 0;
 	uint16_t cs;
 
 	memcpy(f, c->dst_mac, 6);
@@ -82,8 +69,8 @@ static void rg_build(uint8_t *f, const struct rg_conf *c, const uint8_t src_mac[
 	ip[9] = IPPROTO_UDP;
 	memcpy(ip + 12, &c->src_ip, 4);
 	memcpy(ip + 16, &c->dst_ip, 4);
-	cs = rg_csum(ip, 20, 0);
-	ip[10] = (uint8_t)(cs >> 8), ip[11] = (uint8_t)cs;
+	cs = (uint16_t)~ms_csum_fold(ms_csum_add(ip, 20, 0));
+	memcpy(ip + 10, &cs, 2);
 	udp[0] = (uint8_t)(sport >> 8), udp[1] = (uint8_t)sport;
 	udp[2] = (uint8_t)(dport >> 8), udp[3] = (uint8_t)dport;
 	udp[4] = (uint8_t)(udp_len >> 8), udp[5] = (uint8_t)udp_len;
@@ -94,12 +81,10 @@ static void rg_build(uint8_t *f, const struct rg_conf *c, const uint8_t src_mac[
 	memcpy(pseudo + 4, &c->dst_ip, 4);
 	pseudo[8] = 0, pseudo[9] = IPPROTO_UDP;
 	pseudo[10] = (uint8_t)(udp_len >> 8), pseudo[11] = (uint8_t)udp_len;
-	for (i = 0; i < 12; i += 2)
-		sum += (uint32_t)(pseudo[i] << 8 | pseudo[i + 1]);
-	cs = rg_csum(udp, udp_len, sum);
+	cs = (uint16_t)~ms_csum_fold(ms_csum_add(udp, udp_len, ms_csum_add(pseudo, 12, 0)));
 	if (cs == 0)
-		cs = 0xffff;
-	udp[6] = (uint8_t)(cs >> 8), udp[7] = (uint8_t)cs;
+		cs = 0xffff; /* 0 would mean "no checksum" (RFC 768) */
+	memcpy(udp + 6, &cs, 2);
 }
 
 static bool rg_mac(const char *s, uint8_t mac[6])

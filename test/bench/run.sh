@@ -395,7 +395,7 @@ kern_window() {
 
 part_kern() {
 	local n load r out
-	cc -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o "$WORK/rawgen" "$HERE/rawgen.c" || die "cannot build rawgen"
+	cc -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -I"$HERE/../../include" -o "$WORK/rawgen" "$HERE/rawgen.c" || die "cannot build rawgen"
 	cc -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o "$WORK/kernrecv" "$HERE/kernrecv.c" || die "cannot build kernrecv"
 	for n in $KERN_NS; do
 		# (a) the kernel: HOST_IP on our veth end, N sockets; its receive softirq moves to core 1 (RPS).

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <mstack/ms_csum.h>
 #include <mstack/mstack.h>
 
 /* A UDP/IPv4 frame from src:sport, with a correct IPv4 header checksum. */
@@ -13,8 +14,7 @@ static uint32_t hostile_udp(uint8_t *f, const uint8_t smac[6], const uint8_t src
 {
 	static const uint8_t dmac[6] = { 0x02, 0, 0, 0, 0, 0x99 };
 	uint8_t *ip = f + 14, *udp = ip + 20;
-	uint32_t sum = 0;
-	int i;
+	uint16_t csum;
 
 	memcpy(f, dmac, 6);
 	memcpy(f + 6, smac, 6);
@@ -27,12 +27,8 @@ static uint32_t hostile_udp(uint8_t *f, const uint8_t smac[6], const uint8_t src
 	ip[9] = 17;
 	memcpy(ip + 12, src, 4);
 	memcpy(ip + 16, src, 4);
-	for (i = 0; i < 20; i += 2)
-		sum += (uint32_t)(ip[i] << 8 | ip[i + 1]);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	ip[10] = (uint8_t)(~sum >> 8);
-	ip[11] = (uint8_t)~sum;
+	csum = (uint16_t)~ms_csum_fold(ms_csum_add(ip, 20, 0));
+	memcpy(ip + 10, &csum, 2);
 	udp[0] = (uint8_t)(sport >> 8);
 	udp[1] = (uint8_t)sport;
 	udp[2] = 0;
