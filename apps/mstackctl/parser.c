@@ -1,6 +1,8 @@
 /* parser.c - the command table of mstackctl and the parsing of each command's arguments. */
 #include "parser.h"
 
+#include "numarg.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -52,22 +54,6 @@ static const struct command *parser_lookup(const char *name)
 	return NULL;
 }
 
-/* A whole number of seconds, 1..WATCH_MAX, digits only. */
-static int parser_seconds(const char *s, unsigned *out)
-{
-	unsigned long v;
-	char *end;
-
-	if (!isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v < 1 || v > WATCH_MAX)
-		return -1;
-	*out = (unsigned)v;
-	return 0;
-}
-
 static int parser_stats(int argc, char *argv[], struct parse_result *res)
 {
 	int i;
@@ -78,7 +64,7 @@ static int parser_stats(int argc, char *argv[], struct parse_result *res)
 		} else if (!strcmp(argv[i], "-w") || !strcmp(argv[i], "--watch")) {
 			res->watch = WATCH_DEFAULT;
 			if (i + 1 < argc && isdigit((unsigned char)argv[i + 1][0]) &&
-			    parser_seconds(argv[++i], &res->watch) < 0) {
+			    !numarg_uint(argv[++i], 1, WATCH_MAX, &res->watch)) {
 				fprintf(stderr, "mstackctl: stats: bad interval '%s' (1..%d seconds)\n", argv[i],
 					WATCH_MAX);
 				return -1;

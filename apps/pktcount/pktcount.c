@@ -14,6 +14,7 @@
 
 #include <mstack/mstack.h>
 
+#include "numarg.h"
 #include "sessions.h"
 
 #define CNT_SESSIONS_MAX 65535
@@ -72,27 +73,6 @@ static void cnt_usage(FILE *f)
 	    MS_DEFAULT_SOCKET, CNT_SESSIONS_MAX);
 }
 
-static bool cnt_number(const char *s, unsigned long long min, unsigned long long max, unsigned long long *out)
-{
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	*out = strtoull(s, &end, 10);
-	return errno == 0 && *end == '\0' && *out >= min && *out <= max;
-}
-
-static bool cnt_uint(const char *s, unsigned min, unsigned max, unsigned *out)
-{
-	unsigned long long v;
-
-	if (!cnt_number(s, min, max, &v))
-		return false;
-	*out = (unsigned)v;
-	return true;
-}
-
 /* A usage error: one line saying what is wrong. Returns 2, the exit status. */
 static int cnt_bad(const char *what, const char *value)
 {
@@ -109,11 +89,11 @@ static bool cnt_option(int opt, const char *arg, struct cnt *c)
 
 	switch (opt) {
 	case 's': c->sock = arg; break;
-	case 'n': ok = cnt_uint(arg, 1, CNT_SESSIONS_MAX, &c->nsessions); break;
-	case 't': ok = cnt_uint(arg, 0, 1000000000, &c->seconds); break;
+	case 'n': ok = numarg_uint(arg, 1, CNT_SESSIONS_MAX, &c->nsessions); break;
+	case 't': ok = numarg_uint(arg, 0, 1000000000, &c->seconds); break;
 	case 'w': c->wait = true; break;
-	case 'S': ok = cnt_uint(arg, 0, 1000000, &c->spin_us); break;
-	case 'r': ok = cnt_uint(arg, 64, 32768, &c->ring) && !(c->ring & (c->ring - 1)); break;
+	case 'S': ok = numarg_uint(arg, 0, 1000000, &c->spin_us); break;
+	case 'r': ok = numarg_uint(arg, 64, 32768, &c->ring) && !(c->ring & (c->ring - 1)); break;
 	case 'q': c->quiet = true; break;
 	}
 	return ok;

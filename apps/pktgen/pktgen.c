@@ -1,6 +1,7 @@
 /* pktgen.c - mstack-pktgen: builds every frame from scratch into the tx rings of many sessions. */
 #include <errno.h>
 #include <getopt.h>
+#include <netinet/ether.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -13,6 +14,7 @@
 
 #include <mstack/mstack.h>
 
+#include "numarg.h"
 #include "pktbuild.h"
 #include "sessions.h"
 
@@ -67,35 +69,14 @@ static void gen_usage(FILE *f)
 		MS_DEFAULT_SOCKET, GEN_SESSIONS_MAX, PB_FRAME_MIN, PB_FRAME_MAX, PB_FRAME_MIN, GEN_BURST_MAX);
 }
 
-/* A decimal number in [min, max]; returns false on anything else. */
-static bool gen_number(const char *s, unsigned long long min, unsigned long long max, unsigned long long *out)
-{
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	*out = strtoull(s, &end, 10);
-	return errno == 0 && *end == '\0' && *out >= min && *out <= max;
-}
-
-static bool gen_uint(const char *s, unsigned min, unsigned max, unsigned *out)
-{
-	unsigned long long v;
-
-	if (!gen_number(s, min, max, &v))
-		return false;
-	*out = (unsigned)v;
-	return true;
-}
-
 static bool gen_mac(const char *s, uint8_t mac[6])
 {
-	int n = 0;
+	struct ether_addr e;
 
-	return sscanf(s, "%2hhx:%2hhx:%2hhx:%2hhx:%2hhx:%2hhx%n", &mac[0], &mac[1], &mac[2], &mac[3], &mac[4], &mac[5],
-		      &n) == 6 &&
-	       s[n] == '\0';
+	if (!ether_aton_r(s, &e))
+		return false;
+	memcpy(mac, e.ether_addr_octet, 6);
+	return true;
 }
 
 /* A unicast source or destination: the wildcard address cannot be put in a frame. */
@@ -127,18 +108,18 @@ static bool gen_option(int opt, const char *arg, struct gen_conf *c, const char 
 
 	switch (opt) {
 	case 's': c->sock = arg; break;
-	case 'n': ok = gen_uint(arg, 1, GEN_SESSIONS_MAX, &c->nsessions); break;
-	case 'l': ok = gen_uint(arg, PB_FRAME_MIN, PB_FRAME_MAX, &c->len); break;
-	case 't': ok = c->have_time = gen_uint(arg, 0, 1000000000, &c->seconds); break;
-	case 'c': ok = gen_number(arg, 1, ~0ull, &c->count); break;
+	case 'n': ok = numarg_uint(arg, 1, GEN_SESSIONS_MAX, &c->nsessions); break;
+	case 'l': ok = numarg_uint(arg, PB_FRAME_MIN, PB_FRAME_MAX, &c->len); break;
+	case 't': ok = c->have_time = numarg_uint(arg, 0, 1000000000, &c->seconds); break;
+	case 'c': ok = numarg_u64(arg, 1, ~0ull, &c->count); break;
 	case 'm':
 		*proto = arg;
 		ok = !strcmp(arg, "udp") || !strcmp(arg, "tcp");
 		break;
 	case 'd': ok = c->have_mac = gen_mac(arg, c->dst_mac); break;
 	case 'D': *dst = arg; break;
-	case 'b': ok = gen_uint(arg, 1, GEN_BURST_MAX, &c->burst); break;
-	case 'r': ok = gen_uint(arg, 0, 32768, &c->ring) && gen_ring_ok(c->ring); break;
+	case 'b': ok = numarg_uint(arg, 1, GEN_BURST_MAX, &c->burst); break;
+	case 'r': ok = numarg_uint(arg, 0, 32768, &c->ring) && gen_ring_ok(c->ring); break;
 	case 'v': c->verbose = true; break;
 	}
 	return ok;

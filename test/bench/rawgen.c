@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
+#include <netinet/ether.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -89,11 +90,12 @@ static void rg_build(uint8_t *f, const struct rg_conf *c, const uint8_t src_mac[
 
 static bool rg_mac(const char *s, uint8_t mac[6])
 {
-	int n = 0;
+	struct ether_addr e;
 
-	return sscanf(s, "%2hhx:%2hhx:%2hhx:%2hhx:%2hhx:%2hhx%n", &mac[0], &mac[1], &mac[2], &mac[3], &mac[4], &mac[5],
-		      &n) == 6 &&
-	       s[n] == '\0';
+	if (!ether_aton_r(s, &e))
+		return false;
+	memcpy(mac, e.ether_addr_octet, 6);
+	return true;
 }
 
 static uint64_t rg_now(void)
