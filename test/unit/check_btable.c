@@ -13,6 +13,7 @@
 #include <rte_hash.h>
 
 #include "btable.h"
+#include "check_main.h"
 
 /*
  * The owners are never dereferenced by the table: the addresses of a static
@@ -552,7 +553,7 @@ int main(void)
 			     NULL };
 	int eal_argc = (int)(sizeof(eal_args) / sizeof(eal_args[0])) - 1;
 	SRunner *sr;
-	int failed;
+	int rc;
 
 	if (rte_eal_init(eal_argc, eal_args) < 0) {
 		fprintf(stderr, "check_btable: rte_eal_init failed\n");
@@ -568,9 +569,7 @@ int main(void)
 	 * (rte_hash names are global, and the memory is only -m 128).
 	 */
 	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	rc = check_run(sr);
 	rte_eal_cleanup();
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return rc;
 }

@@ -1,5 +1,6 @@
 /* check_classify.c - unit tests for the frame classifier (src/classify.c). */
 #include "classify.h"
+#include "check_main.h"
 
 #include <arpa/inet.h>
 
@@ -1009,13 +1010,4 @@ static Suite *classify_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(classify_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+CHECK_MAIN(classify_suite)

@@ -14,6 +14,7 @@
 
 #include "app.h"
 #include "ms_codec.h"
+#include "check_main.h"
 
 /*
  * The real client library (lib/mstack.c) against a fake control server
@@ -360,13 +361,4 @@ static Suite *client_suite(void)
 	return su;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(client_suite());
-	int nfailed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	nfailed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nfailed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+CHECK_MAIN(client_suite)

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "check_main.h"
 
 /* The two required keys, on lines 1-4; cases below append to it from line 5. */
 #define BASE "[nic]\ndevargs = net_af_packet0,iface=veth0\n[host]\ntap = mstack0\n"
@@ -550,13 +551,4 @@ static Suite *conf_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(conf_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+CHECK_MAIN(conf_suite)

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include "fragtrack.h"
+#include "check_main.h"
 
 static struct fragtrack *ft;
 
@@ -127,12 +128,10 @@ START_TEST(test_many_interleaved_datagrams_each_find_their_own_tuple)
 }
 END_TEST
 
-int main(void)
+static Suite *fragtrack_suite(void)
 {
 	Suite *s = suite_create("fragtrack");
 	TCase *tc = tcase_create("fragtrack");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_later_fragment_finds_the_tuple_of_its_first);
@@ -141,9 +140,7 @@ int main(void)
 	tcase_add_test(tc, test_entries_expire_after_their_lifetime);
 	tcase_add_test(tc, test_many_interleaved_datagrams_each_find_their_own_tuple);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }
+
+CHECK_MAIN(fragtrack_suite)

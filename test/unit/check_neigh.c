@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "neigh.h"
+#include "check_main.h"
 
 START_TEST(test_a_fresh_budget_allows_one_burst_then_refuses)
 {
@@ -56,21 +57,17 @@ START_TEST(test_a_refund_gives_the_token_back)
 }
 END_TEST
 
-int main(void)
+static Suite *neigh_suite(void)
 {
 	Suite *s = suite_create("neigh");
 	TCase *tc = tcase_create("budget");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_a_fresh_budget_allows_one_burst_then_refuses);
 	tcase_add_test(tc, test_tokens_come_back_at_the_rate_and_never_beyond_the_burst);
 	tcase_add_test(tc, test_a_slow_trickle_keeps_its_fractional_tokens);
 	tcase_add_test(tc, test_a_refund_gives_the_token_back);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }
+
+CHECK_MAIN(neigh_suite)

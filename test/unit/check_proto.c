@@ -3,6 +3,7 @@
 
 #include "ms_codec.h"
 #include "ms_tuple.h"
+#include "check_main.h"
 
 #include <check.h>
 #include <dirent.h>
@@ -893,13 +894,4 @@ static Suite *proto_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(proto_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+CHECK_MAIN(proto_suite)

@@ -18,6 +18,7 @@
 #include "app.h"
 #include "ms_codec.h"
 #include "appring.h"
+#include "check_main.h"
 
 /*
  * Each test attaches the real client library (lib/mstack.c) to a fake
@@ -883,13 +884,4 @@ static Suite *ring_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(ring_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+CHECK_MAIN(ring_suite)

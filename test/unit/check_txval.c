@@ -12,6 +12,7 @@
 #include "app.h"
 #include "classify.h"
 #include "txval.h"
+#include "check_main.h"
 
 #include <mstack/ms_csum.h>
 
@@ -1144,13 +1145,4 @@ static Suite *txval_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(txval_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+CHECK_MAIN(txval_suite)
