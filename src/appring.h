@@ -34,7 +34,8 @@ static inline int appring_rx_sync_tail(struct app *a, struct app_queue *aq)
  * Copy a frame into rx ring q (not yet visible: see appring_rx_publish).
  * The app's tail lives on the consumer's cache line: it is read only when
  * the cached view says the ring is full (and at each publish).
- * Returns 0, -ENOBUFS (ring full) or -EBADMSG (the app's tail is impossible).
+ * Returns 0, -ENOBUFS (ring full), -EMSGSIZE (longer than a buffer) or
+ * -EBADMSG (the app's tail is impossible); each counted.
  */
 static inline int appring_rx_put(struct app *a, uint32_t q, const void *frame, uint32_t len)
 {
@@ -50,8 +51,8 @@ static inline int appring_rx_put(struct app *a, uint32_t q, const void *frame, u
 		}
 	}
 	if (len > MS_BUF_SIZE) {
-		a->stats.rx_ring_full++;
-		return -ENOBUFS;
+		a->stats.rx_too_long++;
+		return -EMSGSIZE;
 	}
 	slot = aq->rx_head & a->mask;
 	memcpy(aq->rx_bufs + (size_t)slot * MS_BUF_SIZE, frame, len);

@@ -148,7 +148,6 @@ int port_setup(struct ports *p, const struct conf *c)
 	rc = port_start(p->nic, "NIC", c, p->pool);
 	if (rc < 0)
 		return rc;
-	p->started = true;
 	/* Multicast (IPv6 neighbour discovery, mDNS...) must reach the kernel. */
 	rc = rte_eth_allmulticast_enable(p->nic);
 	if (rc < 0 && rc != -ENOTSUP) /* a PMD without the notion (af_packet) receives everything */

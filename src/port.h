@@ -14,7 +14,7 @@ struct ports {
 	uint16_t tap;
 	uint8_t nic_mac[6];
 	uint16_t mtu;
-	bool nic_probed, tap_probed, started;
+	bool nic_probed, tap_probed;
 	struct rte_mempool *pool;
 	char tap_devname[32];
 };

@@ -40,6 +40,7 @@
 	X(rx_packets) \
 	X(rx_bytes) \
 	DROP(rx_ring_full) \
+	DROP(rx_too_long) \
 	DROP(rx_bad_index) \
 	X(rx_wakeups) \
 	X(tx_packets) \

@@ -291,10 +291,12 @@ START_TEST(test_rx_full_ring_refuses_with_enobufs_and_counts_rx_ring_full)
 }
 END_TEST
 
-START_TEST(test_rx_frame_over_buffer_size_is_refused_and_not_written)
+START_TEST(test_rx_frame_over_buffer_size_is_refused_counted_and_not_written)
 {
 	ring_attach(RING, 1);
-	ck_assert_int_eq(rx_put(0, 1, MS_BUF_SIZE + 1), -ENOBUFS);
+	ck_assert_int_eq(rx_put(0, 1, MS_BUF_SIZE + 1), -EMSGSIZE);
+	ck_assert_uint_eq(g_app->stats.rx_too_long, 1);
+	ck_assert_uint_eq(g_app->stats.rx_ring_full, 0);
 	ck_assert_uint_eq(g_app->q[0].rx_head, 0);
 	ck_assert_uint_eq(g_app->stats.rx_packets, 0);
 	ck_assert_uint_eq(g_app->q[0].rx->slot[0].len, 0);
@@ -835,7 +837,7 @@ static Suite *ring_suite(void)
 	tcase_add_test(tc, test_rx_burst_takes_at_most_n_and_release_of_part_keeps_the_rest);
 	tcase_add_test(tc, test_rx_frames_are_invisible_until_publish);
 	tcase_add_test(tc, test_rx_full_ring_refuses_with_enobufs_and_counts_rx_ring_full);
-	tcase_add_test(tc, test_rx_frame_over_buffer_size_is_refused_and_not_written);
+	tcase_add_test(tc, test_rx_frame_over_buffer_size_is_refused_counted_and_not_written);
 	tcase_add_loop_test(tc, test_rx_indices_wrap_with_varying_batch_and_burst_sizes, 0, nwrap);
 	suite_add_tcase(s, tc);
 
