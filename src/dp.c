@@ -253,7 +253,11 @@ static void dp_wild_local(struct dp *dp, struct dp_rx_burst *b, uint64_t wild)
 	}
 }
 
-static void dp_tx_or_drop(uint16_t port, struct rte_mbuf **pkts, uint32_t n, struct port_stats *st)
+/*
+ * Send n frames on queue 0 of port, counted in st; free (and count as
+ * tx_full) what the queue could not take. Returns how many were sent.
+ */
+static uint32_t dp_tx_or_drop(uint16_t port, struct rte_mbuf **pkts, uint32_t n, struct port_stats *st)
 {
 	uint16_t sent = n ? rte_eth_tx_burst(port, 0, pkts, (uint16_t)n) : 0;
 	uint32_t i;
@@ -265,6 +269,7 @@ static void dp_tx_or_drop(uint16_t port, struct rte_mbuf **pkts, uint32_t n, str
 		st->tx_full += n - sent;
 		rte_pktmbuf_free_bulk(&pkts[sent], n - sent);
 	}
+	return sent;
 }
 
 /*
@@ -369,8 +374,7 @@ static uint32_t dp_app_tx_queue(struct dp *dp, const struct txval_env *env, stru
 {
 	struct rte_mbuf *m[DP_BURST_MAX], *out[DP_BURST_MAX];
 	int n = appring_tx_avail(a, q, dp->burst);
-	uint32_t k, nout = 0;
-	uint16_t sent;
+	uint32_t k, nout = 0, sent;
 
 	if (n <= 0)
 		return 0;
@@ -402,15 +406,9 @@ static uint32_t dp_app_tx_queue(struct dp *dp, const struct txval_env *env, stru
 		out[nout++] = m[k];
 	}
 	appring_tx_release(a, q, (uint32_t)n);
-	sent = nout ? rte_eth_tx_burst(dp->ports->nic, 0, out, (uint16_t)nout) : 0;
+	sent = dp_tx_or_drop(dp->ports->nic, out, nout, &dp->nic_stats);
 	a->stats.tx_packets += sent;
-	dp->nic_stats.tx_packets += sent;
-	for (k = 0; k < sent; k++)
-		dp->nic_stats.tx_bytes += out[k]->pkt_len;
-	if (sent < nout) {
-		a->stats.tx_nic_full += nout - sent;
-		rte_pktmbuf_free_bulk(&out[sent], nout - sent);
-	}
+	a->stats.tx_nic_full += nout - sent;
 	return (uint32_t)n;
 }
 
