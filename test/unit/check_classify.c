@@ -593,44 +593,72 @@ START_TEST(test_ipv4_options_are_skipped_to_ports_and_checksummed)
 }
 END_TEST
 
-START_TEST(test_ipv4_later_fragments_have_no_ports)
-{
-	/* middle fragments (MF + offset), last fragments (offset only), smallest and largest */
-	const uint16_t frag[] = { 0x2000 | 1, 0x2000 | 185, 185, 0x1fff };
-	struct cls_result r;
-	size_t i;
-
-	for (i = 0; i < sizeof(frag) / sizeof(frag[0]); i++) {
-		/* shorter than a UDP header: a later fragment needs none */
-		struct fspec s = { .ethertype = ETH_IPV4, .proto = IPPROTO_UDP, .ip4_frag = frag[i], .l4_cut = 5 };
-		uint32_t len = build(&s, buf);
-
-		ck_assert_int_eq(parse(len, &r), CLS_OK);
-		ck_assert_uint_eq(r.flags, CLS_F_FRAG);
-		ck_assert_uint_eq(r.proto, IPPROTO_UDP);
-		ck_assert_uint_eq(r.l3_len, 23);
-		ck_assert_mem_eq(r.dst_addr, DST4, 4);
+/* A later fragment needs no L4 header: these are shorter than a UDP header, and parse OK without ports. */
+#define LATER4(frag_)                                                                         \
+	{                                                                                     \
+		.ethertype = ETH_IPV4, .proto = IPPROTO_UDP, .ip4_frag = (frag_), .l4_cut = 5 \
 	}
+/* IPv6 fragment header field: offset (in 8-byte units) << 3 | M. */
+#define LATER6(frag_)                                                                      \
+	{                                                                                  \
+		.ethertype = ETH_IPV6, .proto = IPPROTO_UDP, .v6_frag = (frag_),           \
+		.v6_ext = { IPPROTO_HOPOPTS, IPPROTO_FRAGMENT }, .v6_next = 2, .l4_cut = 6 \
+	}
+
+static const struct later_frag_case {
+	const char *name;
+	struct fspec s;
+	uint16_t ip_hdr_len;
+	uint32_t l3_len;
+} later_frag_cases[] = {
+	{ "IPv4 middle fragment at the smallest offset", LATER4(0x2000 | 1), 20, 23 },
+	{ "IPv4 middle fragment", LATER4(0x2000 | 185), 20, 23 },
+	{ "IPv4 last fragment", LATER4(185), 20, 23 },
+	{ "IPv4 last fragment at the largest offset", LATER4(0x1fff), 20, 23 },
+	{ "IPv6 last fragment at the smallest offset", LATER6(1 << 3), 56, 58 },
+	{ "IPv6 middle fragment", LATER6(185 << 3 | 1), 56, 58 },
+	{ "IPv6 last fragment at the largest offset", LATER6(0xfff8), 56, 58 },
+};
+#define N_LATER_FRAG_CASES (int)(sizeof(later_frag_cases) / sizeof(later_frag_cases[0]))
+
+START_TEST(test_later_fragments_have_no_ports)
+{
+	const struct later_frag_case *c = &later_frag_cases[_i];
+	struct cls_result r;
+	uint32_t len = build(&c->s, buf);
+
+	EXPECT_EQ(c->name, parse(len, &r), CLS_OK);
+	EXPECT_EQ(c->name, r.flags, CLS_F_FRAG);
+	EXPECT_EQ(c->name, r.proto, IPPROTO_UDP);
+	EXPECT_EQ(c->name, r.ip_hdr_len, c->ip_hdr_len);
+	EXPECT_EQ(c->name, r.l3_len, c->l3_len);
+	if (c->s.ethertype == ETH_IPV4)
+		EXPECT_MEM(c->name, r.dst_addr, DST4, 4);
+	else
+		EXPECT_MEM(c->name, r.dst_addr, DST6, 16);
 }
 END_TEST
 
+/* The IP length ends one byte into the L4 header; padding after the IP packet must not count as L4 bytes. */
+static const struct l4_cut_case {
+	const char *name;
+	struct fspec s;
+} l4_cut_cases[] = {
+	{ "UDP over IPv4", { .ethertype = ETH_IPV4, .proto = IPPROTO_UDP, .l4_cut = 1, .pad = 30 } },
+	{ "TCP over IPv4", { .ethertype = ETH_IPV4, .proto = IPPROTO_TCP, .l4_cut = 1, .pad = 30 } },
+	{ "UDP over IPv6", { .ethertype = ETH_IPV6, .proto = IPPROTO_UDP, .l4_cut = 1, .pad = 30 } },
+	{ "TCP over IPv6", { .ethertype = ETH_IPV6, .proto = IPPROTO_TCP, .l4_cut = 1, .pad = 30 } },
+};
+#define N_L4_CUT_CASES (int)(sizeof(l4_cut_cases) / sizeof(l4_cut_cases[0]))
+
 START_TEST(test_l4_header_cut_by_ip_length_is_truncated)
 {
-	const uint16_t ethertypes[] = { ETH_IPV4, ETH_IPV6 };
-	const uint8_t protos[] = { IPPROTO_UDP, IPPROTO_TCP };
+	const struct l4_cut_case *c = &l4_cut_cases[_i];
 	struct cls_result r;
-	size_t i, j;
+	uint32_t len = build(&c->s, buf);
 
-	for (i = 0; i < 2; i++) {
-		for (j = 0; j < 2; j++) {
-			/* padding after the IP packet must not count as L4 bytes */
-			struct fspec s = { .ethertype = ethertypes[i], .proto = protos[j], .l4_cut = 1, .pad = 30 };
-			uint32_t len = build(&s, buf);
-
-			ck_assert_int_eq(parse(len, &r), CLS_TRUNCATED);
-			ck_assert_uint_eq(r.flags & CLS_F_L4, 0);
-		}
-	}
+	EXPECT_EQ(c->name, parse(len, &r), CLS_TRUNCATED);
+	EXPECT_EQ(c->name, r.flags & CLS_F_L4, 0);
 }
 END_TEST
 
@@ -679,31 +707,6 @@ START_TEST(test_ipv6_ext_header_past_payload_is_truncated)
 	ck_assert_int_eq(parse(len, &r), CLS_TRUNCATED);
 	put16(buf + 14 + 4, 4); /* payload shorter than an extension header's 8 bytes */
 	ck_assert_int_eq(parse(len, &r), CLS_TRUNCATED);
-}
-END_TEST
-
-START_TEST(test_ipv6_later_fragments_have_no_ports)
-{
-	/* offset (in 8-byte units) << 3 | M: smallest, typical with M, largest */
-	const uint16_t frag[] = { 1 << 3, 185 << 3 | 1, 0xfff8 };
-	struct cls_result r;
-	size_t i;
-
-	for (i = 0; i < sizeof(frag) / sizeof(frag[0]); i++) {
-		/* shorter than a UDP header: a later fragment needs none */
-		struct fspec s = { .ethertype = ETH_IPV6,
-				   .proto = IPPROTO_UDP,
-				   .v6_frag = frag[i],
-				   .v6_ext = { IPPROTO_HOPOPTS, IPPROTO_FRAGMENT },
-				   .v6_next = 2,
-				   .l4_cut = 6 };
-		uint32_t len = build(&s, buf);
-
-		ck_assert_int_eq(parse(len, &r), CLS_OK);
-		ck_assert_uint_eq(r.flags, CLS_F_FRAG);
-		ck_assert_uint_eq(r.proto, IPPROTO_UDP);
-		ck_assert_uint_eq(r.ip_hdr_len, 56);
-	}
 }
 END_TEST
 
@@ -896,7 +899,7 @@ static Suite *classify_suite(void)
 	tcase_add_test(tc, test_ipv4_bad_checksum_is_refused_when_verifying);
 	tcase_add_test(tc, test_ipv4_bad_checksum_is_accepted_without_verify);
 	tcase_add_test(tc, test_ipv4_options_are_skipped_to_ports_and_checksummed);
-	tcase_add_test(tc, test_l4_header_cut_by_ip_length_is_truncated);
+	tcase_add_loop_test(tc, test_l4_header_cut_by_ip_length_is_truncated, 0, N_L4_CUT_CASES);
 	tcase_add_test(tc, test_first_fragment_too_short_for_l4_header_is_truncated);
 	tcase_add_test(tc, test_ipv6_fixed_header_cut_short_is_truncated);
 	tcase_add_test(tc, test_ipv6_payload_length_past_frame_is_bad_totlen);
@@ -904,8 +907,7 @@ static Suite *classify_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("fragments");
-	tcase_add_test(tc, test_ipv4_later_fragments_have_no_ports);
-	tcase_add_test(tc, test_ipv6_later_fragments_have_no_ports);
+	tcase_add_loop_test(tc, test_later_fragments_have_no_ports, 0, N_LATER_FRAG_CASES);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("helpers");
