@@ -387,29 +387,77 @@ static enum txval_verdict check(struct app *a, const struct fspec *sp)
 #define UDP4(a_, p_) (&(struct fspec){ .family = AF_INET, .l4 = L4_UDP, .src = (a_), .sport = (p_) })
 #define TCP4(a_, p_) (&(struct fspec){ .family = AF_INET, .l4 = L4_TCP, .src = (a_), .sport = (p_) })
 #define UDP6(a_, p_) (&(struct fspec){ .family = AF_INET6, .l4 = L4_UDP, .src = (a_), .sport = (p_) })
-#define TCP6(a_, p_) (&(struct fspec){ .family = AF_INET6, .l4 = L4_TCP, .src = (a_), .sport = (p_) })
 
 /* ------------------------------------------------------------ the source 3-tuple */
 
-START_TEST(test_exact_binding_is_ok)
-{
-	ck_assert_int_eq(check(app_a, UDP4("10.0.0.1", 7000)), TXV_OK);
-	ck_assert_int_eq(check(app_b, UDP4("10.0.0.2", 9000)), TXV_OK);
-}
-END_TEST
+/* One frame from `*app` with source (proto, family, src, sport), and the verdict it must get. */
+static const struct tuple_case {
+	const char *name;
+	struct app **app;
+	uint8_t family;
+	enum l4kind l4;
+	const char *src;
+	uint16_t sport;
+	enum txval_verdict verdict;
+} tuple_cases[] = {
+	{ "exact binding is OK (A, udp 10.0.0.1:7000)", &app_a, AF_INET, L4_UDP, "10.0.0.1", 7000, TXV_OK },
+	{ "exact binding is OK (B, udp 10.0.0.2:9000)", &app_b, AF_INET, L4_UDP, "10.0.0.2", 9000, TXV_OK },
+	{ "exact IPv6 binding is OK (A, udp [2001:db8::1]:5353)", &app_a, AF_INET6, L4_UDP, "2001:db8::1", 5353,
+	  TXV_OK },
+	{ "wildcard binding with a local source is OK (A, tcp 10.0.0.3:80)", &app_a, AF_INET, L4_TCP, "10.0.0.3", 80,
+	  TXV_OK },
+	{ "wildcard binding with a local source is OK (A, tcp 10.0.0.1:80)", &app_a, AF_INET, L4_TCP, "10.0.0.1", 80,
+	  TXV_OK },
+	{ "wildcard binding with a local source is OK (B, udp [2001:db8::3]:53)", &app_b, AF_INET6, L4_UDP,
+	  "2001:db8::3", 53, TXV_OK },
+	{ "wildcard binding with a non-local source is spoofed (A, tcp 192.0.2.9:80)", &app_a, AF_INET, L4_TCP,
+	  "192.0.2.9", 80, TXV_SPOOFED },
+	{ "wildcard binding with a non-local source is spoofed (B, udp [2001:db8:ffff::9]:53)", &app_b, AF_INET6,
+	  L4_UDP, "2001:db8:ffff::9", 53, TXV_SPOOFED },
+	/* 0.0.0.0 / :: is not a local address: the wildcard tuple's all-zero key must not match it exactly. */
+	{ "unspecified source does not pass as the wildcard tuple (A, tcp 0.0.0.0:80)", &app_a, AF_INET, L4_TCP,
+	  "0.0.0.0", 80, TXV_SPOOFED },
+	{ "unspecified source does not pass as the wildcard tuple (B, udp [::]:53)", &app_b, AF_INET6, L4_UDP, "::", 53,
+	  TXV_SPOOFED },
+	{ "another app's tuple is spoofed (A, B's udp 10.0.0.2:9000)", &app_a, AF_INET, L4_UDP, "10.0.0.2", 9000,
+	  TXV_SPOOFED },
+	{ "another app's tuple is spoofed (B, A's udp 10.0.0.1:7000)", &app_b, AF_INET, L4_UDP, "10.0.0.1", 7000,
+	  TXV_SPOOFED },
+	{ "another app's tuple is spoofed (B, A's tcp *:80)", &app_b, AF_INET, L4_TCP, "10.0.0.3", 80, TXV_SPOOFED },
+	{ "another app's tuple is spoofed (A, B's udp [::]:53)", &app_a, AF_INET6, L4_UDP, "2001:db8::3", 53,
+	  TXV_SPOOFED },
+	{ "wrong source port is spoofed (A, udp 10.0.0.1:7001)", &app_a, AF_INET, L4_UDP, "10.0.0.1", 7001,
+	  TXV_SPOOFED },
+	{ "wrong source port is spoofed (A, tcp 10.0.0.3:81)", &app_a, AF_INET, L4_TCP, "10.0.0.3", 81, TXV_SPOOFED },
+	{ "wrong source port is spoofed (A, udp [2001:db8::1]:5354)", &app_a, AF_INET6, L4_UDP, "2001:db8::1", 5354,
+	  TXV_SPOOFED },
+	/* Local, but A holds udp 7000 on 10.0.0.1 only. */
+	{ "wrong source address is spoofed (A, udp 10.0.0.3:7000)", &app_a, AF_INET, L4_UDP, "10.0.0.3", 7000,
+	  TXV_SPOOFED },
+	{ "wrong source address is spoofed (A, udp 192.0.2.1:7000)", &app_a, AF_INET, L4_UDP, "192.0.2.1", 7000,
+	  TXV_SPOOFED },
+	{ "wrong source address is spoofed (A, udp [2001:db8::2]:5353)", &app_a, AF_INET6, L4_UDP, "2001:db8::2", 5353,
+	  TXV_SPOOFED },
+	{ "UDP tuple used for TCP is spoofed (A, tcp 10.0.0.1:7000)", &app_a, AF_INET, L4_TCP, "10.0.0.1", 7000,
+	  TXV_SPOOFED },
+	{ "TCP tuple used for UDP is spoofed (A, udp 10.0.0.3:80)", &app_a, AF_INET, L4_UDP, "10.0.0.3", 80,
+	  TXV_SPOOFED },
+	{ "UDP tuple used for TCP is spoofed (A, tcp [2001:db8::1]:5353)", &app_a, AF_INET6, L4_TCP, "2001:db8::1",
+	  5353, TXV_SPOOFED },
+	/* 10.0.0.1 as the first 4 bytes of an IPv6 source: a different family, a different tuple. */
+	{ "IPv4 address in an IPv6 frame does not match the IPv4 tuple (A, udp [a00:1::]:7000)", &app_a, AF_INET6,
+	  L4_UDP, "a00:1::", 7000, TXV_SPOOFED },
+};
+#define N_TUPLE_CASES (int)(sizeof(tuple_cases) / sizeof(tuple_cases[0]))
 
-START_TEST(test_wildcard_binding_with_a_local_source_is_ok)
+START_TEST(test_source_tuple_gives_the_verdict)
 {
-	ck_assert_int_eq(check(app_a, TCP4("10.0.0.3", 80)), TXV_OK);
-	ck_assert_int_eq(check(app_a, TCP4("10.0.0.1", 80)), TXV_OK);
-	ck_assert_int_eq(check(app_b, UDP6("2001:db8::3", 53)), TXV_OK);
-}
-END_TEST
+	const struct tuple_case *c = &tuple_cases[_i];
+	struct fspec sp = { .family = c->family, .l4 = c->l4, .src = c->src, .sport = c->sport };
+	enum txval_verdict v = check(*c->app, &sp);
 
-START_TEST(test_wildcard_binding_with_a_non_local_source_is_spoofed)
-{
-	ck_assert_int_eq(check(app_a, TCP4("192.0.2.9", 80)), TXV_SPOOFED);
-	ck_assert_int_eq(check(app_b, UDP6("2001:db8:ffff::9", 53)), TXV_SPOOFED);
+	ck_assert_msg(v == c->verdict, "%s: verdict %s, expected %s", c->name, txval_verdict_name(v),
+		      txval_verdict_name(c->verdict));
 }
 END_TEST
 
@@ -420,61 +468,6 @@ START_TEST(test_wildcard_does_not_cover_a_tuple_another_app_holds_exactly)
 	ck_assert_int_eq(check(app_a, TCP4("10.0.0.2", 80)), TXV_SPOOFED);
 	ck_assert_int_eq(check(app_b, TCP4("10.0.0.2", 80)), TXV_OK);
 	ck_assert_int_eq(check(app_a, TCP4("10.0.0.3", 80)), TXV_OK);
-}
-END_TEST
-
-START_TEST(test_unspecified_source_address_does_not_pass_as_the_wildcard_tuple)
-{
-	/* 0.0.0.0 / :: is not a local address: the wildcard tuple's all-zero key must not match it exactly. */
-	ck_assert_int_eq(check(app_a, TCP4("0.0.0.0", 80)), TXV_SPOOFED);
-	ck_assert_int_eq(check(app_b, UDP6("::", 53)), TXV_SPOOFED);
-}
-END_TEST
-
-START_TEST(test_another_apps_tuple_is_spoofed)
-{
-	ck_assert_int_eq(check(app_a, UDP4("10.0.0.2", 9000)), TXV_SPOOFED);
-	ck_assert_int_eq(check(app_b, UDP4("10.0.0.1", 7000)), TXV_SPOOFED);
-	ck_assert_int_eq(check(app_b, TCP4("10.0.0.3", 80)), TXV_SPOOFED);
-	ck_assert_int_eq(check(app_a, UDP6("2001:db8::3", 53)), TXV_SPOOFED);
-}
-END_TEST
-
-START_TEST(test_wrong_source_port_is_spoofed)
-{
-	ck_assert_int_eq(check(app_a, UDP4("10.0.0.1", 7001)), TXV_SPOOFED);
-	ck_assert_int_eq(check(app_a, TCP4("10.0.0.3", 81)), TXV_SPOOFED);
-	ck_assert_int_eq(check(app_a, UDP6("2001:db8::1", 5354)), TXV_SPOOFED);
-}
-END_TEST
-
-START_TEST(test_wrong_source_address_is_spoofed)
-{
-	/* Local, but A holds udp 7000 on 10.0.0.1 only. */
-	ck_assert_int_eq(check(app_a, UDP4("10.0.0.3", 7000)), TXV_SPOOFED);
-	ck_assert_int_eq(check(app_a, UDP4("192.0.2.1", 7000)), TXV_SPOOFED);
-	ck_assert_int_eq(check(app_a, UDP6("2001:db8::2", 5353)), TXV_SPOOFED);
-}
-END_TEST
-
-START_TEST(test_udp_tuple_used_for_tcp_is_spoofed)
-{
-	ck_assert_int_eq(check(app_a, TCP4("10.0.0.1", 7000)), TXV_SPOOFED);
-	ck_assert_int_eq(check(app_a, UDP4("10.0.0.3", 80)), TXV_SPOOFED);
-	ck_assert_int_eq(check(app_a, TCP6("2001:db8::1", 5353)), TXV_SPOOFED);
-}
-END_TEST
-
-START_TEST(test_ipv4_address_in_an_ipv6_frame_does_not_match_the_ipv4_tuple)
-{
-	/* 10.0.0.1 as the first 4 bytes of an IPv6 source: a different family, a different tuple. */
-	ck_assert_int_eq(check(app_a, UDP6("a00:1::", 7000)), TXV_SPOOFED);
-}
-END_TEST
-
-START_TEST(test_ipv6_udp_exact_binding_is_ok)
-{
-	ck_assert_int_eq(check(app_a, UDP6("2001:db8::1", 5353)), TXV_OK);
 }
 END_TEST
 
@@ -998,39 +991,35 @@ static enum txval_verdict check_opts(const uint8_t *opts, uint8_t optlen)
 	return check(app_a, &sp);
 }
 
-START_TEST(test_ipv4_source_route_options_are_refused)
+/* An option list and the number of its bytes, for ip_opt_cases. */
+#define OPTS(...) (const uint8_t[]){ __VA_ARGS__ }, sizeof((const uint8_t[]){ __VA_ARGS__ })
+
+/* IPv4 options on a frame A may send: only NOP and end of list pass. */
+static const struct ip_opt_case {
+	const char *name;
+	const uint8_t *opts;
+	uint8_t optlen;
+	enum txval_verdict verdict;
+} ip_opt_cases[] = {
+	{ "loose source route is refused", OPTS(1, 131, 7, 4, 192, 0, 2, 1), TXV_IP_OPTIONS },
+	{ "strict source route is refused", OPTS(137, 7, 4, 192, 0, 2, 1, 0), TXV_IP_OPTIONS },
+	{ "record route is refused", OPTS(7, 7, 4, 0, 0, 0, 0, 0), TXV_IP_OPTIONS },
+	{ "timestamp is refused", OPTS(68, 8, 5, 0, 0, 0, 0, 0), TXV_IP_OPTIONS },
+	{ "router alert is refused", OPTS(148, 4, 0, 0), TXV_IP_OPTIONS },
+	{ "an option length of 0 is refused", OPTS(1, 1, 131, 0), TXV_IP_OPTIONS },
+	{ "an option after end of list is refused", OPTS(1, 0, 0, 0, 131, 3, 4, 0), TXV_IP_OPTIONS },
+	{ "NOPs are OK", OPTS(1, 1, 1, 1), TXV_OK },
+	{ "NOP then end of list is OK", OPTS(1, 0, 0, 0, 0, 0, 0, 0), TXV_OK },
+};
+#define N_IP_OPT_CASES (int)(sizeof(ip_opt_cases) / sizeof(ip_opt_cases[0]))
+
+START_TEST(test_ipv4_options_give_the_verdict)
 {
-	static const uint8_t lsrr[8] = { 1, 131, 7, 4, 192, 0, 2, 1 };
-	static const uint8_t ssrr[8] = { 137, 7, 4, 192, 0, 2, 1, 0 };
+	const struct ip_opt_case *c = &ip_opt_cases[_i];
+	enum txval_verdict v = check_opts(c->opts, c->optlen);
 
-	ck_assert_int_eq(check_opts(lsrr, sizeof(lsrr)), TXV_IP_OPTIONS);
-	ck_assert_int_eq(check_opts(ssrr, sizeof(ssrr)), TXV_IP_OPTIONS);
-}
-END_TEST
-
-START_TEST(test_ipv4_options_other_than_nop_and_end_of_list_are_refused)
-{
-	static const uint8_t rr[8] = { 7, 7, 4, 0, 0, 0, 0, 0 };         /* record route */
-	static const uint8_t ts[8] = { 68, 8, 5, 0, 0, 0, 0, 0 };        /* timestamp */
-	static const uint8_t ra[4] = { 148, 4, 0, 0 };                   /* router alert */
-	static const uint8_t bad_len[4] = { 1, 1, 131, 0 };              /* option length 0 */
-	static const uint8_t past_eol[8] = { 1, 0, 0, 0, 131, 3, 4, 0 }; /* something after end of list */
-
-	ck_assert_int_eq(check_opts(rr, sizeof(rr)), TXV_IP_OPTIONS);
-	ck_assert_int_eq(check_opts(ts, sizeof(ts)), TXV_IP_OPTIONS);
-	ck_assert_int_eq(check_opts(ra, sizeof(ra)), TXV_IP_OPTIONS);
-	ck_assert_int_eq(check_opts(bad_len, sizeof(bad_len)), TXV_IP_OPTIONS);
-	ck_assert_int_eq(check_opts(past_eol, sizeof(past_eol)), TXV_IP_OPTIONS);
-}
-END_TEST
-
-START_TEST(test_ipv4_nop_and_end_of_list_options_are_ok)
-{
-	static const uint8_t nops[4] = { 1, 1, 1, 1 };
-	static const uint8_t eol[8] = { 1, 0, 0, 0, 0, 0, 0, 0 };
-
-	ck_assert_int_eq(check_opts(nops, sizeof(nops)), TXV_OK);
-	ck_assert_int_eq(check_opts(eol, sizeof(eol)), TXV_OK);
+	ck_assert_msg(v == c->verdict, "%s: verdict %s, expected %s", c->name, txval_verdict_name(v),
+		      txval_verdict_name(c->verdict));
 }
 END_TEST
 
@@ -1066,17 +1055,8 @@ static Suite *txval_suite(void)
 
 	tc = tcase_create("tuple");
 	tcase_add_checked_fixture(tc, txval_setup, txval_teardown);
-	tcase_add_test(tc, test_exact_binding_is_ok);
-	tcase_add_test(tc, test_wildcard_binding_with_a_local_source_is_ok);
-	tcase_add_test(tc, test_wildcard_binding_with_a_non_local_source_is_spoofed);
+	tcase_add_loop_test(tc, test_source_tuple_gives_the_verdict, 0, N_TUPLE_CASES);
 	tcase_add_test(tc, test_wildcard_does_not_cover_a_tuple_another_app_holds_exactly);
-	tcase_add_test(tc, test_unspecified_source_address_does_not_pass_as_the_wildcard_tuple);
-	tcase_add_test(tc, test_another_apps_tuple_is_spoofed);
-	tcase_add_test(tc, test_wrong_source_port_is_spoofed);
-	tcase_add_test(tc, test_wrong_source_address_is_spoofed);
-	tcase_add_test(tc, test_udp_tuple_used_for_tcp_is_spoofed);
-	tcase_add_test(tc, test_ipv4_address_in_an_ipv6_frame_does_not_match_the_ipv4_tuple);
-	tcase_add_test(tc, test_ipv6_udp_exact_binding_is_ok);
 	tcase_add_test(tc, test_vlan_tagged_frame_is_proto_denied_even_from_a_held_tuple);
 	tcase_add_test(tc, test_verdict_follows_the_bindings_when_they_change);
 	suite_add_tcase(s, tc);
@@ -1135,9 +1115,7 @@ static Suite *txval_suite(void)
 	tc = tcase_create("length_and_options");
 	tcase_add_checked_fixture(tc, txval_setup, txval_teardown);
 	tcase_add_test(tc, test_frame_longer_than_the_mtu_and_ethernet_header_is_too_long);
-	tcase_add_test(tc, test_ipv4_source_route_options_are_refused);
-	tcase_add_test(tc, test_ipv4_options_other_than_nop_and_end_of_list_are_refused);
-	tcase_add_test(tc, test_ipv4_nop_and_end_of_list_options_are_ok);
+	tcase_add_loop_test(tc, test_ipv4_options_give_the_verdict, 0, N_IP_OPT_CASES);
 	tcase_add_test(tc, test_ipv6_routing_header_of_any_type_is_refused);
 	tcase_add_test(tc, test_ipv6_hop_by_hop_header_is_ok);
 	suite_add_tcase(s, tc);
