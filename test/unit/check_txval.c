@@ -596,41 +596,37 @@ END_TEST
 
 /* ------------------------------------------------------------ ARP */
 
-START_TEST(test_arp_from_a_held_address_with_the_nic_mac_is_ok)
-{
-	uint8_t f[64];
-
-	ck_assert_int_eq(check_len(app_a, f, build_arp(f, NULL, nic_mac, "10.0.0.1")), TXV_OK);
-	ck_assert_int_eq(check_len(app_b, f, build_arp(f, NULL, nic_mac, "10.0.0.2")), TXV_OK);
+/* An ARP request from `*app`: Ethernet source smac (NULL: the NIC's), sender (sha, spa), and its verdict. */
+static const struct arp_case {
+	const char *name;
+	struct app **app;
+	const uint8_t *smac;
+	const uint8_t *sha;
+	const char *spa;
+	enum txval_verdict verdict;
+} arp_cases[] = {
+	{ "ARP from a held address with the NIC's MAC is OK (A, 10.0.0.1)", &app_a, NULL, nic_mac, "10.0.0.1", TXV_OK },
+	{ "ARP from a held address with the NIC's MAC is OK (B, 10.0.0.2)", &app_b, NULL, nic_mac, "10.0.0.2", TXV_OK },
 	/* A's IPv4 wildcard lets it use every local IPv4 address, in ARP too. */
-	ck_assert_int_eq(check_len(app_a, f, build_arp(f, NULL, nic_mac, "10.0.0.3")), TXV_OK);
-}
-END_TEST
-
-START_TEST(test_arp_with_a_foreign_sender_mac_is_spoofed)
-{
-	uint8_t f[64];
-
-	ck_assert_int_eq(check_len(app_a, f, build_arp(f, NULL, peer_mac, "10.0.0.1")), TXV_SPOOFED);
-}
-END_TEST
-
-START_TEST(test_arp_from_an_address_not_held_is_spoofed)
-{
-	uint8_t f[64];
-
-	ck_assert_int_eq(check_len(app_a, f, build_arp(f, NULL, nic_mac, "192.0.2.9")), TXV_SPOOFED);
+	{ "ARP from a local address under a wildcard is OK (A, 10.0.0.3)", &app_a, NULL, nic_mac, "10.0.0.3", TXV_OK },
+	{ "ARP with a foreign sender MAC is spoofed", &app_a, NULL, peer_mac, "10.0.0.1", TXV_SPOOFED },
+	{ "ARP from an address not held is spoofed (A, 192.0.2.9)", &app_a, NULL, nic_mac, "192.0.2.9", TXV_SPOOFED },
 	/* B has no IPv4 wildcard: another local address is not its own. */
-	ck_assert_int_eq(check_len(app_b, f, build_arp(f, NULL, nic_mac, "10.0.0.1")), TXV_SPOOFED);
-	ck_assert_int_eq(check_len(app_b, f, build_arp(f, NULL, nic_mac, "10.0.0.3")), TXV_SPOOFED);
-}
-END_TEST
+	{ "ARP from an address not held is spoofed (B, A's 10.0.0.1)", &app_b, NULL, nic_mac, "10.0.0.1", TXV_SPOOFED },
+	{ "ARP from an address not held is spoofed (B, local 10.0.0.3)", &app_b, NULL, nic_mac, "10.0.0.3",
+	  TXV_SPOOFED },
+	{ "ARP with a foreign Ethernet source is bad_src_mac", &app_a, peer_mac, nic_mac, "10.0.0.1", TXV_BAD_SRC_MAC },
+};
+#define N_ARP_CASES (int)(sizeof(arp_cases) / sizeof(arp_cases[0]))
 
-START_TEST(test_arp_with_a_foreign_ethernet_source_is_bad_src_mac)
+START_TEST(test_arp_sender_gives_the_verdict)
 {
+	const struct arp_case *c = &arp_cases[_i];
 	uint8_t f[64];
+	enum txval_verdict v = check_len(*c->app, f, build_arp(f, c->smac, c->sha, c->spa));
 
-	ck_assert_int_eq(check_len(app_a, f, build_arp(f, peer_mac, nic_mac, "10.0.0.1")), TXV_BAD_SRC_MAC);
+	ck_assert_msg(v == c->verdict, "%s: verdict %s, expected %s", c->name, txval_verdict_name(v),
+		      txval_verdict_name(c->verdict));
 }
 END_TEST
 
@@ -1075,10 +1071,7 @@ static Suite *txval_suite(void)
 	tcase_add_test(tc, test_icmpv4_echo_is_proto_denied);
 	tcase_add_test(tc, test_other_ip_protocols_are_proto_denied);
 	tcase_add_test(tc, test_unknown_ethertype_is_proto_denied);
-	tcase_add_test(tc, test_arp_from_a_held_address_with_the_nic_mac_is_ok);
-	tcase_add_test(tc, test_arp_with_a_foreign_sender_mac_is_spoofed);
-	tcase_add_test(tc, test_arp_from_an_address_not_held_is_spoofed);
-	tcase_add_test(tc, test_arp_with_a_foreign_ethernet_source_is_bad_src_mac);
+	tcase_add_loop_test(tc, test_arp_sender_gives_the_verdict, 0, N_ARP_CASES);
 	tcase_add_test(tc, test_truncated_or_non_ethernet_ipv4_arp_is_malformed);
 	tcase_add_test(tc, test_neighbour_solicitation_from_a_held_ipv6_address_is_ok);
 	tcase_add_test(tc, test_neighbour_solicitation_from_another_address_is_spoofed);
