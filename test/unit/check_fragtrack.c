@@ -49,46 +49,62 @@ static struct ms_tuple tuple(int family, const char *addr, uint16_t port)
 	return t;
 }
 
+/* A datagram's first fragment noted at note_at, for the tuple (addr, port); its later fragment looked up at find_at. */
+static const struct found_case {
+	const char *name;
+	int family;
+	const char *src, *dst;
+	uint32_t id;
+	const char *addr;
+	uint16_t port;
+	uint64_t note_at, find_at;
+} found_cases[] = {
+	{ "IPv4 later fragment finds the tuple of its first", AF_INET, "10.0.0.2", "10.0.0.1", 77, "10.0.0.1", 7000, 10,
+	  50 },
+	{ "IPv6 later fragment finds the tuple of its first", AF_INET6, "fd00::2", "fd00::1", 0x12345678, "fd00::1", 53,
+	  0, 1 },
+};
+#define N_FOUND_CASES (int)(sizeof(found_cases) / sizeof(found_cases[0]))
+
 START_TEST(test_later_fragment_finds_the_tuple_of_its_first)
 {
-	struct cls_result first = frag(AF_INET, "10.0.0.2", "10.0.0.1", 77, true);
-	struct cls_result later = frag(AF_INET, "10.0.0.2", "10.0.0.1", 77, false);
-	struct ms_tuple t = tuple(AF_INET, "10.0.0.1", 7000), got;
+	const struct found_case *c = &found_cases[_i];
+	struct cls_result first = frag(c->family, c->src, c->dst, c->id, true);
+	struct cls_result later = frag(c->family, c->src, c->dst, c->id, false);
+	struct ms_tuple t = tuple(c->family, c->addr, c->port), got;
 
-	ck_assert(!fragtrack_find(ft, &later, 10, &got));
-	fragtrack_note(ft, &first, &t, 10);
-	ck_assert(fragtrack_find(ft, &later, 50, &got));
-	ck_assert_mem_eq(&got, &t, sizeof(t));
+	ck_assert_msg(!fragtrack_find(ft, &later, c->note_at, &got), "%s: found before its first was noted", c->name);
+	fragtrack_note(ft, &first, &t, c->note_at);
+	ck_assert_msg(fragtrack_find(ft, &later, c->find_at, &got), "%s: not found", c->name);
+	ck_assert_msg(memcmp(&got, &t, sizeof(t)) == 0, "%s: found another tuple", c->name);
 }
 END_TEST
 
-START_TEST(test_ipv6_fragments_are_tracked_too)
-{
-	struct cls_result first = frag(AF_INET6, "fd00::2", "fd00::1", 0x12345678, true);
-	struct cls_result later = frag(AF_INET6, "fd00::2", "fd00::1", 0x12345678, false);
-	struct ms_tuple t = tuple(AF_INET6, "fd00::1", 53), got;
-
-	fragtrack_note(ft, &first, &t, 0);
-	ck_assert(fragtrack_find(ft, &later, 1, &got));
-	ck_assert_mem_eq(&got, &t, sizeof(t));
-}
-END_TEST
+/* The first fragment is 10.0.0.2 -> 10.0.0.1, id 77, UDP: a later fragment differing in one of these is another
+ * datagram's. */
+static const struct other_case {
+	const char *name;
+	const char *src, *dst;
+	uint32_t id;
+	uint8_t proto;
+} other_cases[] = {
+	{ "another IP id does not match", "10.0.0.2", "10.0.0.1", 78, 17 },
+	{ "another source does not match", "10.0.0.3", "10.0.0.1", 77, 17 },
+	{ "another destination does not match", "10.0.0.2", "10.0.0.9", 77, 17 },
+	{ "another protocol does not match", "10.0.0.2", "10.0.0.1", 77, 6 },
+};
+#define N_OTHER_CASES (int)(sizeof(other_cases) / sizeof(other_cases[0]))
 
 START_TEST(test_other_datagrams_do_not_match)
 {
+	const struct other_case *c = &other_cases[_i];
 	struct cls_result first = frag(AF_INET, "10.0.0.2", "10.0.0.1", 77, true);
-	struct cls_result other_id = frag(AF_INET, "10.0.0.2", "10.0.0.1", 78, false);
-	struct cls_result other_src = frag(AF_INET, "10.0.0.3", "10.0.0.1", 77, false);
-	struct cls_result other_dst = frag(AF_INET, "10.0.0.2", "10.0.0.9", 77, false);
-	struct cls_result other_proto = frag(AF_INET, "10.0.0.2", "10.0.0.1", 77, false);
+	struct cls_result later = frag(AF_INET, c->src, c->dst, c->id, false);
 	struct ms_tuple t = tuple(AF_INET, "10.0.0.1", 7000), got;
 
-	other_proto.proto = 6;
+	later.proto = c->proto;
 	fragtrack_note(ft, &first, &t, 0);
-	ck_assert(!fragtrack_find(ft, &other_id, 1, &got));
-	ck_assert(!fragtrack_find(ft, &other_src, 1, &got));
-	ck_assert(!fragtrack_find(ft, &other_dst, 1, &got));
-	ck_assert(!fragtrack_find(ft, &other_proto, 1, &got));
+	ck_assert_msg(!fragtrack_find(ft, &later, 1, &got), "%s: it did", c->name);
 }
 END_TEST
 
@@ -134,9 +150,8 @@ static Suite *fragtrack_suite(void)
 	TCase *tc = tcase_create("fragtrack");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_later_fragment_finds_the_tuple_of_its_first);
-	tcase_add_test(tc, test_ipv6_fragments_are_tracked_too);
-	tcase_add_test(tc, test_other_datagrams_do_not_match);
+	tcase_add_loop_test(tc, test_later_fragment_finds_the_tuple_of_its_first, 0, N_FOUND_CASES);
+	tcase_add_loop_test(tc, test_other_datagrams_do_not_match, 0, N_OTHER_CASES);
 	tcase_add_test(tc, test_entries_expire_after_their_lifetime);
 	tcase_add_test(tc, test_many_interleaved_datagrams_each_find_their_own_tuple);
 	suite_add_tcase(s, tc);
