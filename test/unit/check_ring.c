@@ -127,6 +127,13 @@ static void ring_teardown(void)
 	g_app = NULL;
 }
 
+/* ck_assert_int_eq that says which case failed: `what` names it, `field` is what was compared. */
+static void expect_eq(const char *what, const char *field, int64_t got, int64_t want)
+{
+	ck_assert_msg(got == want, "%s: %s is %lld, expected %lld", what, field, (long long)got, (long long)want);
+}
+#define EXPECT_EQ(what, got, want) expect_eq((what), #got, (int64_t)(got), (int64_t)(want))
+
 /* Byte i of test frame `seq`: every frame and every offset differs. */
 static uint8_t pat(uint32_t seq, uint32_t i)
 {
@@ -306,11 +313,20 @@ START_TEST(test_rx_frame_over_buffer_size_is_refused_counted_and_not_written)
 END_TEST
 
 /* Start values for the wrap-around tests: 0, and just before the 32-bit counters overflow. */
-static const uint32_t wrap_starts[] = { 0, UINT32_MAX - 37, UINT32_MAX, 0x80000000u - 5 };
+static const struct wrap_case {
+	const char *name;
+	uint32_t start;
+} wrap_cases[] = {
+	{ "indices from 0", 0 },
+	{ "indices 37 short of the 32-bit wrap", UINT32_MAX - 37 },
+	{ "indices at UINT32_MAX", UINT32_MAX },
+	{ "indices 5 short of 2^31", 0x80000000u - 5 },
+};
 
 START_TEST(test_rx_indices_wrap_with_varying_batch_and_burst_sizes)
 {
-	const uint32_t start = wrap_starts[_i];
+	const struct wrap_case *c = &wrap_cases[_i];
+	const uint32_t start = c->start;
 	static const unsigned batches[] = { 1, 7, RING, 3, RING - 1, 16, 2, 33, 5 };
 	uint32_t produced = 0, consumed = 0;
 	struct ms_pkt p[RING];
@@ -325,14 +341,14 @@ START_TEST(test_rx_indices_wrap_with_varying_batch_and_burst_sizes)
 			int rc = rx_put(0, produced, len_of(produced));
 
 			if (i < room) {
-				ck_assert_int_eq(rc, 0);
+				EXPECT_EQ(c->name, rc, 0);
 				produced++;
 			} else {
-				ck_assert_int_eq(rc, -ENOBUFS);
+				EXPECT_EQ(c->name, rc, -ENOBUFS);
 			}
 		}
 		appring_rx_publish(g_app);
-		ck_assert_uint_eq(g_app->q[0].rx->head, start + produced);
+		EXPECT_EQ(c->name, g_app->q[0].rx->head, start + produced);
 		/* Consume in bursts of another rhythm, sometimes leaving frames behind. */
 		unsigned want = (round * 5) % 23 + 1;
 		while (want > 0) {
@@ -341,9 +357,9 @@ START_TEST(test_rx_indices_wrap_with_varying_batch_and_burst_sizes)
 			if (n == 0)
 				break;
 			for (unsigned i = 0; i < n; i++) {
-				ck_assert_uint_eq(p[i].len, len_of(consumed + i));
-				ck_assert_msg(frame_is(p[i].data, p[i].len, consumed + i), "frame %u corrupted",
-					      consumed + i);
+				EXPECT_EQ(c->name, p[i].len, len_of(consumed + i));
+				ck_assert_msg(frame_is(p[i].data, p[i].len, consumed + i), "%s: frame %u corrupted",
+					      c->name, consumed + i);
 			}
 			ms_rx_release(g_s, 0, n);
 			consumed += n;
@@ -352,11 +368,11 @@ START_TEST(test_rx_indices_wrap_with_varying_batch_and_burst_sizes)
 	}
 	rx_expect(0, consumed, produced - consumed);
 	/* Passed the ring size many times, and (for the high starts) wrapped the 32-bit counter. */
-	ck_assert_uint_gt(produced, 20 * RING);
+	ck_assert_msg(produced > 20 * RING, "%s: only %u frames produced", c->name, produced);
 	if (start > UINT32_MAX - produced)
-		ck_assert_uint_lt(g_app->q[0].rx->head, start);
-	ck_assert_uint_eq(g_app->q[0].rx->tail, start + produced);
-	ck_assert_uint_eq(g_app->stats.rx_bad_index, 0);
+		ck_assert_msg(g_app->q[0].rx->head < start, "%s: rx head did not wrap", c->name);
+	EXPECT_EQ(c->name, g_app->q[0].rx->tail, start + produced);
+	EXPECT_EQ(c->name, g_app->stats.rx_bad_index, 0);
 }
 END_TEST
 
@@ -429,7 +445,8 @@ END_TEST
 
 START_TEST(test_tx_indices_wrap_with_varying_batch_sizes)
 {
-	const uint32_t start = wrap_starts[_i];
+	const struct wrap_case *c = &wrap_cases[_i];
+	const uint32_t start = c->start;
 	static const unsigned batches[] = { 1, RING, 9, 2, RING - 3, 17, 4 };
 	uint32_t sent = 0, taken = 0;
 	struct ms_pkt p[RING];
@@ -440,7 +457,7 @@ START_TEST(test_tx_indices_wrap_with_varying_batch_sizes)
 		unsigned batch = batches[round % (sizeof(batches) / sizeof(batches[0]))];
 		unsigned n = ms_tx_alloc(g_s, 0, p, batch);
 
-		ck_assert_uint_eq(n, batch < RING - (sent - taken) ? batch : RING - (sent - taken));
+		EXPECT_EQ(c->name, n, batch < RING - (sent - taken) ? batch : RING - (sent - taken));
 		for (unsigned i = 0; i < n; i++) {
 			frame_fill(p[i].data, len_of(sent + i), sent + i);
 			p[i].len = len_of(sent + i);
@@ -451,11 +468,11 @@ START_TEST(test_tx_indices_wrap_with_varying_batch_sizes)
 	}
 	while (taken != sent)
 		taken += tx_drain_expect(0, taken, RING);
-	ck_assert_uint_gt(sent, 20 * RING);
+	ck_assert_msg(sent > 20 * RING, "%s: only %u frames sent", c->name, sent);
 	if (start > UINT32_MAX - sent)
-		ck_assert_uint_lt(g_app->q[0].tx->tail, start);
-	ck_assert_uint_eq(g_app->q[0].tx->tail, start + sent);
-	ck_assert_uint_eq(g_app->stats.tx_invalid_desc + g_app->stats.tx_bad_index, 0);
+		ck_assert_msg(g_app->q[0].tx->tail < start, "%s: tx tail did not wrap", c->name);
+	EXPECT_EQ(c->name, g_app->q[0].tx->tail, start + sent);
+	EXPECT_EQ(c->name, g_app->stats.tx_invalid_desc + g_app->stats.tx_bad_index, 0);
 }
 END_TEST
 
@@ -465,50 +482,60 @@ END_TEST
  * Tails an rx ring can never have, relative to the daemon's head, now or after it produced up
  * to a ring more: more than a ring behind, or in the future by more than a ring.
  */
-static const int64_t bad_rx_tails[] = { -(int64_t)RING - 1, 4 * RING, 0x80000000, -0x7fffffff, 0x40000000 };
+static const struct bad_index_case {
+	const char *name;
+	int64_t delta;
+} bad_rx_tails[] = {
+	{ "tail one more than a ring behind", -(int64_t)RING - 1 },
+	{ "tail four rings ahead", 4 * RING },
+	{ "tail 2^31 ahead", 0x80000000 },
+	{ "tail 2^31 - 1 behind", -0x7fffffff },
+	{ "tail 2^30 ahead", 0x40000000 },
+};
 
 START_TEST(test_rx_put_refuses_an_impossible_tail_without_writing)
 {
+	const struct bad_index_case *c = &bad_rx_tails[_i];
 	struct app_queue *aq;
 	uint32_t head, tail, bad_slot;
 
 	ring_attach(RING, 1);
 	aq = &g_app->q[0];
 	for (uint32_t i = 0; i < 10; i++)
-		ck_assert_int_eq(rx_put(0, i, len_of(i)), 0);
+		EXPECT_EQ(c->name, rx_put(0, i, len_of(i)), 0);
 	appring_rx_publish(g_app);
 	rx_take(0, 0, 4, 4); /* tail 4, head 10; the daemon last read tail 0 */
 
 	/* The library has no call that corrupts its tail: write it as a hostile app would. */
-	tail = aq->rx_head + (uint32_t)bad_rx_tails[_i];
+	tail = aq->rx_head + (uint32_t)c->delta;
 	__atomic_store_n(&aq->rx->tail, tail, __ATOMIC_RELEASE);
 
 	/*
 	 * The daemon reads the tail only when its last good view (tail 0) says
 	 * the ring is full: puts go on into that room, then the tail is read and refused.
 	 */
-	ck_assert_int_eq(rx_put(0, 10, len_of(10)), 0);
-	ck_assert_uint_eq(appring_rx_publish(g_app), 0);
-	ck_assert_uint_eq(aq->rx_tail, 0);
+	EXPECT_EQ(c->name, rx_put(0, 10, len_of(10)), 0);
+	EXPECT_EQ(c->name, appring_rx_publish(g_app), 0);
+	EXPECT_EQ(c->name, aq->rx_tail, 0);
 	for (uint32_t i = 11; i < RING; i++)
-		ck_assert_int_eq(rx_put(0, i, 60), 0);
+		EXPECT_EQ(c->name, rx_put(0, i, 60), 0);
 	head = aq->rx_head;
 	bad_slot = head & g_app->mask;
 	memset(aq->rx_bufs + (size_t)bad_slot * MS_BUF_SIZE, 0xa5, MS_BUF_SIZE);
 	aq->rx->slot[bad_slot].len = 0x5a5a5a5a;
-	ck_assert_int_eq(rx_put(0, RING, 60), -EBADMSG);
-	ck_assert_uint_eq(g_app->stats.rx_bad_index, 1);
-	ck_assert_uint_eq(g_app->stats.rx_ring_full, 0);
-	ck_assert_uint_eq(aq->rx_head, head);
-	ck_assert_uint_eq(aq->rx->slot[bad_slot].len, 0x5a5a5a5a);
+	EXPECT_EQ(c->name, rx_put(0, RING, 60), -EBADMSG);
+	EXPECT_EQ(c->name, g_app->stats.rx_bad_index, 1);
+	EXPECT_EQ(c->name, g_app->stats.rx_ring_full, 0);
+	EXPECT_EQ(c->name, aq->rx_head, head);
+	EXPECT_EQ(c->name, aq->rx->slot[bad_slot].len, 0x5a5a5a5a);
 	for (uint32_t i = 0; i < MS_BUF_SIZE; i++)
-		ck_assert_uint_eq(aq->rx_bufs[(size_t)bad_slot * MS_BUF_SIZE + i], 0xa5);
-	ck_assert_uint_eq(aq->rx->tail, tail); /* the daemon never writes the app's index */
+		EXPECT_EQ(c->name, aq->rx_bufs[(size_t)bad_slot * MS_BUF_SIZE + i], 0xa5);
+	EXPECT_EQ(c->name, aq->rx->tail, tail); /* the daemon never writes the app's index */
 
 	/* The app repairs its tail (it consumed everything): delivery resumes where it stopped. */
 	appring_rx_publish(g_app);
 	__atomic_store_n(&aq->rx->tail, head, __ATOMIC_RELEASE);
-	ck_assert_int_eq(rx_put(0, RING, len_of(RING)), 0);
+	EXPECT_EQ(c->name, rx_put(0, RING, len_of(RING)), 0);
 	appring_rx_publish(g_app);
 	rx_expect(0, RING, 1);
 }
@@ -531,10 +558,17 @@ START_TEST(test_rx_put_treats_a_tail_exactly_one_ring_behind_as_full_not_bad)
 END_TEST
 
 /* Heads a tx ring can never have, relative to the daemon's tail. */
-static const int64_t bad_tx_heads[] = { RING + 1, -1, 0x80000000, -(int64_t)RING, 0xffffff };
+static const struct bad_index_case bad_tx_heads[] = {
+	{ "head one more than a ring ahead", RING + 1 },
+	{ "head one behind", -1 },
+	{ "head 2^31 ahead", 0x80000000 },
+	{ "head a ring behind", -(int64_t)RING },
+	{ "head 0xffffff ahead", 0xffffff },
+};
 
 START_TEST(test_tx_avail_refuses_an_impossible_head_and_consumes_nothing)
 {
+	const struct bad_index_case *c = &bad_tx_heads[_i];
 	struct app_queue *aq;
 	uint8_t f[64];
 	uint32_t head;
@@ -543,50 +577,60 @@ START_TEST(test_tx_avail_refuses_an_impossible_head_and_consumes_nothing)
 	aq = &g_app->q[0];
 	set_indices(UINT32_MAX - 2);
 	frame_fill(f, 60, 0);
-	ck_assert_int_eq(ms_tx_copy(g_s, 0, f, 60), 0);
+	EXPECT_EQ(c->name, ms_tx_copy(g_s, 0, f, 60), 0);
 	head = aq->tx->head;
-	__atomic_store_n(&aq->tx->head, aq->tx_tail + (uint32_t)bad_tx_heads[_i], __ATOMIC_RELEASE);
-	ck_assert_int_eq(appring_tx_avail(g_app, 0, RING), -EBADMSG);
-	ck_assert_uint_eq(g_app->stats.tx_bad_index, 1);
-	ck_assert_uint_eq(aq->tx_tail, UINT32_MAX - 2);
-	ck_assert_uint_eq(aq->tx->tail, UINT32_MAX - 2);
+	__atomic_store_n(&aq->tx->head, aq->tx_tail + (uint32_t)c->delta, __ATOMIC_RELEASE);
+	EXPECT_EQ(c->name, appring_tx_avail(g_app, 0, RING), -EBADMSG);
+	EXPECT_EQ(c->name, g_app->stats.tx_bad_index, 1);
+	EXPECT_EQ(c->name, aq->tx_tail, UINT32_MAX - 2);
+	EXPECT_EQ(c->name, aq->tx->tail, UINT32_MAX - 2);
 
 	/* Exactly a full ring is possible; a repaired head works again. */
 	__atomic_store_n(&aq->tx->head, aq->tx_tail + RING, __ATOMIC_RELEASE);
-	ck_assert_int_eq(appring_tx_avail(g_app, 0, 2 * RING), RING);
+	EXPECT_EQ(c->name, appring_tx_avail(g_app, 0, 2 * RING), RING);
 	__atomic_store_n(&aq->tx->head, head, __ATOMIC_RELEASE);
-	ck_assert_int_eq(appring_tx_avail(g_app, 0, RING), 1);
-	ck_assert_uint_eq(g_app->stats.tx_bad_index, 1);
+	EXPECT_EQ(c->name, appring_tx_avail(g_app, 0, RING), 1);
+	EXPECT_EQ(c->name, g_app->stats.tx_bad_index, 1);
 }
 END_TEST
 
-static const uint32_t bad_tx_lens[] = { 0, 13, MS_BUF_SIZE + 1, 0xffffffffu, 0x80000000u };
+static const struct bad_len_case {
+	const char *name;
+	uint32_t len;
+} bad_tx_lens[] = {
+	{ "length 0", 0 },
+	{ "length 13, under the Ethernet header", 13 },
+	{ "length one past the buffer", MS_BUF_SIZE + 1 },
+	{ "length 0xffffffff", 0xffffffffu },
+	{ "length 2^31", 0x80000000u },
+};
 
 START_TEST(test_tx_frame_refuses_a_length_out_of_bounds_and_counts_it)
 {
+	const struct bad_len_case *c = &bad_tx_lens[_i];
 	const uint8_t *data = NULL;
 	const uint8_t *lo, *hi;
 	struct ms_pkt p[3];
 
 	ring_attach(RING, 1);
-	ck_assert_uint_eq(ms_tx_alloc(g_s, 0, p, 3), 3);
+	EXPECT_EQ(c->name, ms_tx_alloc(g_s, 0, p, 3), 3);
 	p[0].len = MS_FRAME_MIN; /* the smallest and largest lengths are fine */
-	p[1].len = bad_tx_lens[_i];
+	p[1].len = c->len;
 	p[2].len = MS_BUF_SIZE;
 	ms_tx_send(g_s, 0, p, 3);
-	ck_assert_int_eq(appring_tx_avail(g_app, 0, RING), 3);
-	ck_assert_uint_eq(appring_tx_frame(g_app, 0, 0, &data), MS_FRAME_MIN);
-	ck_assert_uint_eq(appring_tx_frame(g_app, 0, 1, &data), 0);
-	ck_assert_uint_eq(g_app->stats.tx_invalid_desc, 1);
+	EXPECT_EQ(c->name, appring_tx_avail(g_app, 0, RING), 3);
+	EXPECT_EQ(c->name, appring_tx_frame(g_app, 0, 0, &data), MS_FRAME_MIN);
+	EXPECT_EQ(c->name, appring_tx_frame(g_app, 0, 1, &data), 0);
+	EXPECT_EQ(c->name, g_app->stats.tx_invalid_desc, 1);
 	/* Even for a bad slot the buffer pointer is the slot's own, inside the region. */
 	lo = (const uint8_t *)g_app->region;
 	hi = lo + g_app->region_size;
-	ck_assert(data >= lo && data + MS_BUF_SIZE <= hi);
-	ck_assert_ptr_eq(data, g_app->q[0].tx_bufs + MS_BUF_SIZE);
-	ck_assert_uint_eq(appring_tx_frame(g_app, 0, 2, &data), MS_BUF_SIZE);
-	ck_assert_uint_eq(g_app->stats.tx_invalid_desc, 1);
+	ck_assert_msg(data >= lo && data + MS_BUF_SIZE <= hi, "%s: buffer outside the region", c->name);
+	ck_assert_msg(data == g_app->q[0].tx_bufs + MS_BUF_SIZE, "%s: not the slot's own buffer", c->name);
+	EXPECT_EQ(c->name, appring_tx_frame(g_app, 0, 2, &data), MS_BUF_SIZE);
+	EXPECT_EQ(c->name, g_app->stats.tx_invalid_desc, 1);
 	appring_tx_release(g_app, 0, 3);
-	ck_assert_uint_eq(ms_tx_alloc(g_s, 0, p, 3), 3);
+	EXPECT_EQ(c->name, ms_tx_alloc(g_s, 0, p, 3), 3);
 }
 END_TEST
 
@@ -827,7 +871,7 @@ END_TEST
 static Suite *ring_suite(void)
 {
 	Suite *s = suite_create("ring");
-	const int nwrap = (int)(sizeof(wrap_starts) / sizeof(wrap_starts[0]));
+	const int nwrap = (int)(sizeof(wrap_cases) / sizeof(wrap_cases[0]));
 	TCase *tc;
 
 	tc = tcase_create("rx");
