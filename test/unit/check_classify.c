@@ -247,7 +247,7 @@ static const struct tuple_case {
 	  .flags = CLS_F_MCAST | CLS_F_L4,
 	  .ip_hdr_len = 20,
 	  .l3_len = 20 + 8 },
-	{ .name = "IPv6 multicast MAC sets mcast, not bcast",
+	{ .name = "IPv6 multicast MAC (33:33:...) sets mcast, not bcast",
 	  .s = { .ethertype = ETH_IPV4, .dmac = MAC_MCAST6, .proto = IPPROTO_UDP },
 	  .flags = CLS_F_MCAST | CLS_F_L4,
 	  .ip_hdr_len = 20,
