@@ -16,6 +16,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "ctl.h"
+#include "fdreap.h"
 #include "log.h"
 #include "mstackd.h"
 
@@ -177,6 +178,7 @@ static void main_second(struct mstackd *d, uint64_t *last_beat)
 		log_err("datapath lcore %u made no progress for a second", d->worker_lcore);
 	*last_beat = beat;
 	ctl_refresh_local(d);
+	fdreap_check();
 }
 
 static void main_loop(struct mstackd *d, int sigfd, int timerfd)

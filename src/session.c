@@ -4,6 +4,7 @@
 #include <bsd/string.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +17,17 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 
+#include "fdreap.h"
 #include "kern.h"
 #include "log.h"
+
+/*
+ * How long an unbind or detach waits for the closer to release the client's
+ * sockets, so that the tuple is free in the kernel when the reply goes out.
+ * A close takes microseconds; a stalled closer costs the control thread this
+ * much per request at most, never more.
+ */
+#define SESSION_CLOSE_WAIT_MS 50
 
 uint64_t mstackd_now_ms(void)
 {
@@ -125,7 +135,8 @@ void session_detach(struct mstackd *d, struct app *a)
 		btable_release(&d->bt, slots[i]);
 	free(slots);
 	log_info("app %u detached: %s pid %d, %u binding(s) released", a->id, a->name, (int)a->pid, a->nbindings);
-	app_destroy(a); /* closes the kernel sockets: the tuples are free again */
+	app_destroy(a); /* closes the kernel sockets (fdreap): the tuples are free again */
+	fdreap_sync(FDREAP_SOCKETS, SESSION_CLOSE_WAIT_MS);
 }
 
 static int session_sockopt(int fd, int opt)
@@ -155,8 +166,25 @@ static int session_same_netns(int fd)
 }
 
 /*
+ * A TCP reservation is bound and nothing more (TCP_CLOSE): a listening or
+ * connected socket holds other things besides the port, and closing a
+ * connected one can linger on unsent data.
+ */
+static int session_check_tcp_state(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+		return -errno;
+	return ti.tcpi_state == TCP_CLOSE ? 0 : -EINVAL;
+}
+
+/*
  * Check that fd is a kernel socket bound to exactly t (any port if t->port
- * is 0, then filled in), that nobody else can share it, and in our netns.
+ * is 0, then filled in), that nobody else can share it, that a TCP one is
+ * neither listening nor connected, and in our netns.
  */
 static int session_check_socket(struct ms_tuple *t, int fd)
 {
@@ -169,6 +197,8 @@ static int session_check_socket(struct ms_tuple *t, int fd)
 	/* Either option would let another socket bind the same tuple beside ours. */
 	if (session_sockopt(fd, SO_REUSEADDR) != 0 || session_sockopt(fd, SO_REUSEPORT) != 0)
 		return -EINVAL;
+	if (t->proto == IPPROTO_TCP && (rc = session_check_tcp_state(fd)) < 0)
+		return rc;
 	rc = session_same_netns(fd);
 	if (rc < 0)
 		return rc;
@@ -248,6 +278,7 @@ int session_unbind(struct mstackd *d, struct app *a, const struct ms_tuple *t)
 	app_binding_remove(a, t);
 	session_publish_addrs(d, a); /* includes the grace period */
 	btable_release(&d->bt, slot);
+	fdreap_sync(FDREAP_SOCKETS, SESSION_CLOSE_WAIT_MS);
 	return 0;
 }
 
@@ -379,6 +410,7 @@ int session_query(struct mstackd *d, uint16_t type, uint32_t offset, void *out, 
 				  .next = (uint8_t *)out + sizeof(struct ms_list_hdr),
 				  .room = cap - sizeof(struct ms_list_hdr),
 				  .offset = offset };
+	struct fdreap_stats reap;
 	struct app *a;
 	uint32_t i;
 
@@ -434,6 +466,10 @@ int session_query(struct mstackd *d, uint16_t type, uint32_t offset, void *out, 
 		session_port_hw(&l, "tap", d->ports.tap);
 		stats_visit_dp("dp", &d->dp.stats, session_counter, &l);
 		session_counter(&l, "ctl.refused", d->ctl_refused);
+		fdreap_get_stats(&reap);
+		session_counter(&l, "ctl.close_pending", reap.pending);
+		session_counter(&l, "ctl.close_slow", reap.slow);
+		session_counter(&l, "ctl.close_leaked", reap.leaked);
 		for (a = d->apps; a; a = a->next) {
 			char prefix[32];
 
