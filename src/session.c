@@ -3,6 +3,7 @@
 
 #include <bsd/string.h>
 #include <errno.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -166,6 +167,23 @@ static int session_same_netns(int fd)
 }
 
 /*
+ * SO_BINDTODEVICE narrows what the kernel reserves to one device: bound to
+ * lo, a socket keeps nothing from a kernel service on the TAP, and the
+ * kernel would hand the same port to both. Only the TAP we serve (or no
+ * device) reserves the tuple for the traffic mstackd delivers.
+ */
+static int session_check_device(int fd, const char *tap)
+{
+	char dev[IF_NAMESIZE + 1] = "";
+	socklen_t len = IF_NAMESIZE;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, dev, &len) < 0)
+		return -errno;
+	dev[len < IF_NAMESIZE ? len : IF_NAMESIZE] = '\0';
+	return dev[0] == '\0' || strcmp(dev, tap) == 0 ? 0 : -EINVAL;
+}
+
+/*
  * A TCP reservation is bound and nothing more (TCP_CLOSE): a listening or
  * connected socket holds other things besides the port, and closing a
  * connected one can linger on unsent data.
@@ -183,10 +201,11 @@ static int session_check_tcp_state(int fd)
 
 /*
  * Check that fd is a kernel socket bound to exactly t (any port if t->port
- * is 0, then filled in), that nobody else can share it, that a TCP one is
- * neither listening nor connected, and in our netns.
+ * is 0, then filled in), that nobody else can share it, that it reserves the
+ * tuple on the TAP (no other device), that a TCP one is neither listening nor
+ * connected, and in our netns.
  */
-static int session_check_socket(struct ms_tuple *t, int fd)
+static int session_check_socket(struct ms_tuple *t, int fd, const char *tap)
 {
 	struct ms_tuple bound;
 	int rc;
@@ -197,7 +216,10 @@ static int session_check_socket(struct ms_tuple *t, int fd)
 	/* Either option would let another socket bind the same tuple beside ours. */
 	if (session_sockopt(fd, SO_REUSEADDR) != 0 || session_sockopt(fd, SO_REUSEPORT) != 0)
 		return -EINVAL;
-	if (t->proto == IPPROTO_TCP && (rc = session_check_tcp_state(fd)) < 0)
+	rc = session_check_device(fd, tap);
+	if (rc == 0 && t->proto == IPPROTO_TCP)
+		rc = session_check_tcp_state(fd);
+	if (rc < 0)
 		return rc;
 	rc = session_same_netns(fd);
 	if (rc < 0)
@@ -238,7 +260,7 @@ int session_bind(struct mstackd *d, struct app *a, struct ms_tuple *t, int fd)
 
 	if (rc < 0)
 		return rc;
-	rc = session_check_socket(t, fd);
+	rc = session_check_socket(t, fd, d->conf.tap_name);
 	if (rc < 0)
 		return rc;
 	rc = session_check_local(d, t);
