@@ -169,6 +169,11 @@ static void ctl_close_session_fd(int fd)
 	close(fd); /* nothing in flight any more: this cannot block */
 }
 
+uint32_t ctl_max_conns(const struct mstackd *d)
+{
+	return d->conf.ctl_max_conns ? d->conf.ctl_max_conns : d->ctl_max_conns_auto;
+}
+
 static void ctl_accept(struct mstackd *d)
 {
 	struct ucred cred;
@@ -187,6 +192,14 @@ static void ctl_accept(struct mstackd *d)
 			if (log_ratelimit_ok(&ctl_log_rl))
 				log_warn("control: cannot accept: %s", strerror(errno));
 		}
+		return;
+	}
+	if (d->nconns >= ctl_max_conns(d)) {
+		/* Keep fds in reserve for bindings: a flood of idle sessions must not starve a working app. */
+		d->ctl_conn_refused++;
+		if (log_ratelimit_ok(&ctl_log_rl))
+			log_warn("control: %u connections, refusing more ([control] max_connections)", d->nconns);
+		ctl_close_session_fd(fd);
 		return;
 	}
 	c = calloc(1, sizeof(*c));
@@ -208,6 +221,7 @@ static void ctl_accept(struct mstackd *d)
 	}
 	c->next = d->conns;
 	d->conns = c;
+	d->nconns++;
 }
 
 static void ctl_drop(struct mstackd *d, struct ctl_conn *c)
@@ -219,6 +233,7 @@ static void ctl_drop(struct mstackd *d, struct ctl_conn *c)
 			*pp = c->next;
 			break;
 		}
+	d->nconns--;
 	epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
 	if (c->app)
 		session_detach(d, c->app);
@@ -276,15 +291,22 @@ static void ctl_hello(struct mstackd *d, struct ctl_conn *c, const struct ms_msg
 }
 
 static void ctl_bind(struct mstackd *d, struct ctl_conn *c, const struct ms_msg_hdr *h, const void *body, int *fds,
-		     int nfds)
+		     int nfds, bool fds_lost)
 {
 	struct ms_tuple t;
 	int rc;
 
 	memcpy(&t, body, sizeof(t));
-	if (!c->app)
+	if (!c->app) {
 		rc = -ENOTCONN;
-	else if (nfds != 1)
+	} else if (fds_lost) {
+		/* The reservation did not reach us (we are out of fds): refuse this bind, keep the session. */
+		rc = -ENOBUFS;
+		d->ctl_fds_lost++;
+		if (log_ratelimit_ok(&ctl_log_rl))
+			log_warn("control: the socket of a BIND from pid %d did not arrive (out of file descriptors?)",
+				 (int)c->pid);
+	} else if (nfds != 1)
 		rc = -EINVAL;
 	else
 		rc = session_bind(d, c->app, &t, fds[0]);
@@ -419,7 +441,7 @@ static bool ctl_dispatch(struct mstackd *d, struct ctl_conn *c)
 	}
 	switch (h.type) {
 	case MS_MSG_HELLO: ctl_hello(d, c, &h, body); break;
-	case MS_MSG_BIND: ctl_bind(d, c, &h, body, fds, nfds); break;
+	case MS_MSG_BIND: ctl_bind(d, c, &h, body, fds, nfds, flags & MS_RECV_FDS_LOST); break;
 	case MS_MSG_UNBIND: ctl_unbind(d, c, &h, body); break;
 	case MS_MSG_RESOLVE: ctl_resolve(d, c, &h, body); break;
 	case MS_MSG_ADMIN_BIND:

@@ -108,21 +108,35 @@ static void main_reload(struct mstackd *d)
 	d->conf.max_queues = nc->max_queues;
 	d->conf.max_ring_size = nc->max_ring_size;
 	d->conf.max_bindings = nc->max_bindings;
+	d->conf.ctl_max_conns = nc->ctl_max_conns;
 	memcpy(d->conf.admin_group, nc->admin_group, sizeof(nc->admin_group));
 	log_notice("reload: configuration re-read from %s", d->conf_path);
 	sd_notify(0, "STATUS=running, configuration reloaded");
 	free(nc);
 }
 
-/* Each app holds a session, an eventfd and a socket per binding: allow what the hard limit allows. */
-static void main_raise_nofile(void)
+/*
+ * Each app holds a session, an eventfd and a socket per binding: allow what
+ * the hard limit allows, and keep three quarters of it out of reach of idle
+ * sessions (the default of [control] max_connections).
+ */
+static void main_raise_nofile(struct mstackd *d)
 {
 	struct rlimit rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		rl.rlim_cur = rl.rlim_max = 1024;
+	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			getrlimit(RLIMIT_NOFILE, &rl);
 	}
+	d->ctl_max_conns_auto = rl.rlim_cur / 4 < 1024 ? (uint32_t)(rl.rlim_cur / 4) : 1024;
+	if (d->ctl_max_conns_auto < 1)
+		d->ctl_max_conns_auto = 1;
+	if (ctl_max_conns(d) * 2 > rl.rlim_cur)
+		log_warn("[control] max_connections %u leaves few of the %llu descriptors allowed for bindings",
+			 ctl_max_conns(d), (unsigned long long)rl.rlim_cur);
 }
 
 /* The signals the control thread takes through its signalfd. */
@@ -253,7 +267,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	main_block_signals();
-	main_raise_nofile();
+	main_raise_nofile(&d);
 	sd_notify(0, "STATUS=starting DPDK");
 	if (port_eal_init(&d.conf, argv[0]) < 0)
 		return 1;

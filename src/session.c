@@ -488,6 +488,8 @@ int session_query(struct mstackd *d, uint16_t type, uint32_t offset, void *out, 
 		session_port_hw(&l, "tap", d->ports.tap);
 		stats_visit_dp("dp", &d->dp.stats, session_counter, &l);
 		session_counter(&l, "ctl.refused", d->ctl_refused);
+		session_counter(&l, "ctl.conn_refused", d->ctl_conn_refused);
+		session_counter(&l, "ctl.fds_lost", d->ctl_fds_lost);
 		fdreap_get_stats(&reap);
 		session_counter(&l, "ctl.close_pending", reap.pending);
 		session_counter(&l, "ctl.close_slow", reap.slow);
