@@ -39,6 +39,26 @@ int ms_msg_send(int sock, const void *msg, size_t len, const int *fds, int nfds)
  */
 ssize_t ms_msg_recv(int sock, void *buf, size_t cap, int *fds, int *nfds);
 
+#define MS_MSG_FDS_KERNEL_MAX 253 /* SCM_MAX_FD: the most fds the kernel lets one message carry */
+
+/* What ms_msg_recv_keep saw besides the message. */
+#define MS_RECV_FDS_LOST 0x1 /* MSG_CTRUNC: fds did not all arrive (the receiver is out of descriptors) */
+#define MS_RECV_CREDS    0x2 /* SCM_CREDENTIALS came with it (SO_PASSCRED): a message, even an empty one */
+
+/*
+ * ms_msg_recv for a receiver that must neither close a peer's descriptors
+ * itself (closing one can block: a FUSE file, a lingering socket) nor lose a
+ * request because its descriptors did not arrive (mstackd):
+ * - it closes no fd: fds[] must hold MS_MSG_FDS_KERNEL_MAX entries, every fd
+ *   that arrives is in fds[] and counted in *nfds (also on -EMSGSIZE);
+ * - a message whose fds were cut short (MS_RECV_FDS_LOST in *flags) is still
+ *   returned. The kernel itself releases the fds it could not pass.
+ * Returns the message length, 0 on orderly close (or an empty message: tell
+ * them apart with SO_PASSCRED and MS_RECV_CREDS), or -errno; -EMSGSIZE if
+ * the message itself was truncated.
+ */
+ssize_t ms_msg_recv_keep(int sock, void *buf, size_t cap, int *fds, int *nfds, unsigned *flags);
+
 /* Body size of a fixed-size message type, or -1 for lists / unknown. */
 long ms_msg_body_size(uint16_t type);
 

@@ -202,11 +202,16 @@ int ms_msg_send(int sock, const void *msg, size_t len, const int *fds, int nfds)
 	return 0;
 }
 
-ssize_t ms_msg_recv(int sock, void *buf, size_t cap, int *fds, int *nfds)
+/*
+ * recvmsg one message. keep: close no fd here (room for every fd a message
+ * can carry) and return a message whose fds were cut short with
+ * MS_RECV_FDS_LOST; else close every fd of such a message and refuse it whole.
+ */
+static ssize_t proto_recv(int sock, void *buf, size_t cap, int *fds, int *nfds, bool keep, unsigned *flags)
 {
-	/* Room for MS_MSG_FDS_MAX fds and for credentials should SO_PASSCRED be on. */
+	/* Room for all the fds asked for, and for credentials should SO_PASSCRED be on. */
 	union {
-		char buf[CMSG_SPACE(sizeof(int) * MS_MSG_FDS_MAX) + CMSG_SPACE(sizeof(struct ucred))];
+		char buf[CMSG_SPACE(sizeof(int) * MS_MSG_FDS_KERNEL_MAX) + CMSG_SPACE(sizeof(struct ucred))];
 		struct cmsghdr align;
 	} ctl;
 	struct iovec iov = { .iov_base = buf, .iov_len = cap };
@@ -214,16 +219,21 @@ ssize_t ms_msg_recv(int sock, void *buf, size_t cap, int *fds, int *nfds)
 		.msg_iov = &iov,
 		.msg_iovlen = 1,
 		.msg_control = ctl.buf,
-		.msg_controllen = sizeof(ctl.buf),
+		.msg_controllen = CMSG_SPACE(sizeof(int) * MS_MSG_FDS_MAX) + CMSG_SPACE(sizeof(struct ucred)),
 	};
 	int want = 0, kept = 0;
 	struct cmsghdr *c;
 	ssize_t n;
 
-	if (nfds) {
+	if (keep) {
+		want = MS_MSG_FDS_KERNEL_MAX;
+		mh.msg_controllen = sizeof(ctl.buf);
+		*flags = 0;
+	} else if (nfds) {
 		want = *nfds;
-		*nfds = 0;
 	}
+	if (nfds)
+		*nfds = 0;
 	if (want < 0 || (want > 0 && !fds))
 		return -EINVAL;
 
@@ -236,6 +246,8 @@ ssize_t ms_msg_recv(int sock, void *buf, size_t cap, int *fds, int *nfds)
 	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
 		size_t i, cnt;
 
+		if (keep && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS)
+			*flags |= MS_RECV_CREDS;
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
 		cnt = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
@@ -246,10 +258,16 @@ ssize_t ms_msg_recv(int sock, void *buf, size_t cap, int *fds, int *nfds)
 			if (kept < want)
 				fds[kept++] = fd;
 			else
-				close(fd); /* more fds than the caller has slots for */
+				close(fd); /* more fds than the caller has slots for (never with keep) */
 		}
 	}
 
+	if (keep) {
+		*nfds = kept;
+		if (mh.msg_flags & MSG_CTRUNC)
+			*flags |= MS_RECV_FDS_LOST;
+		return n > 0 && (mh.msg_flags & MSG_TRUNC) ? -EMSGSIZE : n;
+	}
 	/*
 	 * A truncated message, or one that lost fds to a short control buffer, is
 	 * refused whole. A zero-length read is the peer's close: no fds go with it.
@@ -262,6 +280,18 @@ ssize_t ms_msg_recv(int sock, void *buf, size_t cap, int *fds, int *nfds)
 	if (nfds)
 		*nfds = kept;
 	return n;
+}
+
+ssize_t ms_msg_recv(int sock, void *buf, size_t cap, int *fds, int *nfds)
+{
+	return proto_recv(sock, buf, cap, fds, nfds, false, NULL);
+}
+
+ssize_t ms_msg_recv_keep(int sock, void *buf, size_t cap, int *fds, int *nfds, unsigned *flags)
+{
+	if (!fds || !nfds || !flags)
+		return -EINVAL;
+	return proto_recv(sock, buf, cap, fds, nfds, true, flags);
 }
 
 int ms_tuple_check(const struct ms_tuple *t)

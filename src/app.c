@@ -10,6 +10,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "fdreap.h"
+
 static void app_layout(struct ms_region_hdr *h, uint32_t nqueues, uint32_t ring_size)
 {
 	memset(h, 0, sizeof(*h));
@@ -135,7 +137,7 @@ void app_destroy(struct app *a)
 	if (!a)
 		return;
 	for (i = 0; i < a->nbindings; i++)
-		close(a->bindings[i].fd);
+		fdreap_close(FDREAP_SOCKETS, a->bindings[i].fd); /* the client's socket: closing it may block */
 	free(a->bindings);
 	free(a->addrs);
 	if (a->region)
@@ -174,7 +176,7 @@ bool app_binding_remove(struct app *a, const struct ms_tuple *t)
 
 	for (i = 0; i < a->nbindings; i++) {
 		if (memcmp(&a->bindings[i].tuple, t, sizeof(*t)) == 0) {
-			close(a->bindings[i].fd);
+			fdreap_close(FDREAP_SOCKETS, a->bindings[i].fd);
 			a->bindings[i] = a->bindings[--a->nbindings];
 			return true;
 		}

@@ -79,12 +79,12 @@ struct app {
  */
 struct app *app_create(uint32_t id, const struct ms_hello *h, uint32_t ring_size);
 
-/* Free everything; the app must no longer be reachable from the datapath. Accepts NULL. */
+/* Free everything (binding sockets closed through fdreap); no longer reachable from the datapath. Accepts NULL. */
 void app_destroy(struct app *a);
 
 /* Add/remove a binding in the app's own list (control thread). */
 int app_binding_add(struct app *a, const struct ms_tuple *t, int fd, uint32_t limit);
-bool app_binding_remove(struct app *a, const struct ms_tuple *t); /* closes its fd */
+bool app_binding_remove(struct app *a, const struct ms_tuple *t); /* closes its fd (fdreap) */
 
 /*
  * Build the app's address set from its bindings and publish it; returns the

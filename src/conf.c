@@ -197,6 +197,8 @@ static const struct conf_key conf_keys[] = {
 	  "a group name made of letters, digits, '_', '.' and '-'" },
 	{ "control", "admin_group", conf_parse_group, CONF_FIELD(admin_group), 0, 0, false,
 	  "a group name made of letters, digits, '_', '.' and '-'" },
+	{ "control", "max_connections", conf_parse_uint, CONF_FIELD(ctl_max_conns), 1, 1048576, false,
+	  "an integer between 1 and 1048576" },
 	{ "limits", "apps", conf_parse_uint, CONF_FIELD(max_apps), 1, 65536, false, "an integer between 1 and 65536" },
 	{ "limits", "queues_per_app", conf_parse_uint, CONF_FIELD(max_queues), 1, 64, false,
 	  "an integer between 1 and 64" },

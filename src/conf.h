@@ -31,6 +31,7 @@ struct conf {
 	mode_t ctl_mode;                  /* mode (octal), default 0660 */
 	char ctl_group[CONF_GROUP_MAX];   /* group: who may attach; empty = root's group */
 	char admin_group[CONF_GROUP_MAX]; /* admin_group: who may run admin commands besides root */
+	uint32_t ctl_max_conns;           /* max_connections, 1..1048576; 0 (unset): min(1024, NOFILE / 4) */
 	/* [limits] */
 	uint32_t max_apps;         /* apps, default 1024, 1..65536 */
 	uint32_t max_queues;       /* queues_per_app, default 4, 1..64 */

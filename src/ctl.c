@@ -17,6 +17,7 @@
 
 #include <rte_ethdev.h>
 
+#include "fdreap.h"
 #include "kern.h"
 #include "log.h"
 #include "neigh.h"
@@ -146,6 +147,37 @@ fail:
 	return rc;
 }
 
+/*
+ * Close a session's socket. Messages still queued on it carry the client's
+ * descriptors, and closing the socket would release them here, on the control
+ * thread (a lingering TCP socket in flight blocks that close for as long as it
+ * lingers). So take every message out first and hand its fds to fdreap:
+ * SHUT_RD so that nothing more can arrive, SO_PASSCRED so that a queued empty
+ * message (it comes with credentials) is told from the end of the queue.
+ */
+static void ctl_close_session_fd(int fd)
+{
+	static uint8_t buf[MS_MSG_MAX];
+	int fds[MS_MSG_FDS_KERNEL_MAX], nfds, one = 1;
+	unsigned flags;
+	ssize_t n;
+
+	if (shutdown(fd, SHUT_RD) < 0 || setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0) {
+		fdreap_close(FDREAP_ANY, fd); /* cannot drain it: let the closer take the risk */
+		return;
+	}
+	do {
+		n = ms_msg_recv_keep(fd, buf, sizeof(buf), fds, &nfds, &flags);
+		fdreap_close_many(fds, nfds);
+	} while (n > 0 || n == -EMSGSIZE || (n == 0 && (flags & MS_RECV_CREDS)));
+	close(fd); /* nothing in flight any more: this cannot block */
+}
+
+uint32_t ctl_max_conns(const struct mstackd *d)
+{
+	return d->conf.ctl_max_conns ? d->conf.ctl_max_conns : d->ctl_max_conns_auto;
+}
+
 static void ctl_accept(struct mstackd *d)
 {
 	struct ucred cred;
@@ -166,10 +198,18 @@ static void ctl_accept(struct mstackd *d)
 		}
 		return;
 	}
+	if (d->nconns >= ctl_max_conns(d)) {
+		/* Keep fds in reserve for bindings: a flood of idle sessions must not starve a working app. */
+		d->ctl_conn_refused++;
+		if (log_ratelimit_ok(&ctl_log_rl))
+			log_warn("control: %u connections, refusing more ([control] max_connections)", d->nconns);
+		ctl_close_session_fd(fd);
+		return;
+	}
 	c = calloc(1, sizeof(*c));
 	if (!c || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
 		free(c);
-		close(fd);
+		ctl_close_session_fd(fd);
 		return;
 	}
 	c->fd = fd;
@@ -179,12 +219,13 @@ static void ctl_accept(struct mstackd *d)
 	c->admin = ctl_peer_is_admin(d, fd, cred.uid, cred.gid);
 	ev.data.ptr = c;
 	if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-		close(fd);
+		ctl_close_session_fd(fd);
 		free(c);
 		return;
 	}
 	c->next = d->conns;
 	d->conns = c;
+	d->nconns++;
 }
 
 static void ctl_drop(struct mstackd *d, struct ctl_conn *c)
@@ -196,10 +237,11 @@ static void ctl_drop(struct mstackd *d, struct ctl_conn *c)
 			*pp = c->next;
 			break;
 		}
+	d->nconns--;
 	epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
 	if (c->app)
 		session_detach(d, c->app);
-	close(c->fd);
+	ctl_close_session_fd(c->fd);
 	free(c);
 }
 
@@ -208,18 +250,11 @@ void ctl_close(struct mstackd *d)
 	while (d->conns)
 		ctl_drop(d, d->conns);
 	if (d->listen_fd >= 0) {
-		close(d->listen_fd);
+		/* Connections never accepted may hold a client's descriptors in flight. */
+		fdreap_close(FDREAP_ANY, d->listen_fd);
 		unlink(d->conf.ctl_socket);
 	}
 	d->listen_fd = -1;
-}
-
-static void ctl_close_fds(int *fds, int n)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		close(fds[i]);
 }
 
 static void ctl_hello(struct mstackd *d, struct ctl_conn *c, const struct ms_msg_hdr *h, const void *body)
@@ -260,15 +295,22 @@ static void ctl_hello(struct mstackd *d, struct ctl_conn *c, const struct ms_msg
 }
 
 static void ctl_bind(struct mstackd *d, struct ctl_conn *c, const struct ms_msg_hdr *h, const void *body, int *fds,
-		     int nfds)
+		     int nfds, bool fds_lost)
 {
 	struct ms_tuple t;
 	int rc;
 
 	memcpy(&t, body, sizeof(t));
-	if (!c->app)
+	if (!c->app) {
 		rc = -ENOTCONN;
-	else if (nfds != 1)
+	} else if (fds_lost) {
+		/* The reservation did not reach us (we are out of fds): refuse this bind, keep the session. */
+		rc = -ENOBUFS;
+		d->ctl_fds_lost++;
+		if (log_ratelimit_ok(&ctl_log_rl))
+			log_warn("control: the socket of a BIND from pid %d did not arrive (out of file descriptors?)",
+				 (int)c->pid);
+	} else if (nfds != 1)
 		rc = -EINVAL;
 	else
 		rc = session_bind(d, c->app, &t, fds[0]);
@@ -276,7 +318,7 @@ static void ctl_bind(struct mstackd *d, struct ctl_conn *c, const struct ms_msg_
 		ctl_refuse(d, c, "bind beyond the limits", rc);
 	if (rc == 0)
 		nfds = 0; /* the reservation keeps the fd */
-	ctl_close_fds(fds, nfds);
+	fdreap_close_many(fds, nfds);
 	ctl_reply(c, h->type, h->req_id, rc, &t, sizeof(t), NULL, 0);
 }
 
@@ -385,9 +427,13 @@ static bool ctl_dispatch(struct mstackd *d, struct ctl_conn *c)
 	static uint8_t buf[MS_MSG_MAX];
 	struct ms_msg_hdr h;
 	const void *body;
-	int fds[4], nfds = 4, rc;
-	ssize_t n = ms_msg_recv(c->fd, buf, sizeof(buf), fds, &nfds);
+	int fds[MS_MSG_FDS_KERNEL_MAX], nfds, rc;
+	unsigned flags;
+	/* Whatever fds came with the message are the client's choice: they go to fdreap, never close() here. */
+	ssize_t n = ms_msg_recv_keep(c->fd, buf, sizeof(buf), fds, &nfds, &flags);
 
+	if (n <= 0)
+		fdreap_close_many(fds, nfds);
 	if (n == -EAGAIN || n == -EINTR)
 		return true;
 	if (n <= 0)
@@ -400,16 +446,16 @@ static bool ctl_dispatch(struct mstackd *d, struct ctl_conn *c)
 			memcpy(&h, buf, sizeof(h));
 			ctl_reply(c, h.type & ~MS_MSG_REPLY, h.req_id, rc < 0 ? rc : -EPROTO, NULL, 0, NULL, 0);
 		}
-		ctl_close_fds(fds, nfds);
+		fdreap_close_many(fds, nfds);
 		return false;
 	}
 	if (h.type != MS_MSG_BIND) {
-		ctl_close_fds(fds, nfds);
+		fdreap_close_many(fds, nfds);
 		nfds = 0;
 	}
 	switch (h.type) {
 	case MS_MSG_HELLO: ctl_hello(d, c, &h, body); break;
-	case MS_MSG_BIND: ctl_bind(d, c, &h, body, fds, nfds); break;
+	case MS_MSG_BIND: ctl_bind(d, c, &h, body, fds, nfds, flags & MS_RECV_FDS_LOST); break;
 	case MS_MSG_UNBIND: ctl_unbind(d, c, &h, body); break;
 	case MS_MSG_RESOLVE: ctl_resolve(d, c, &h, body); break;
 	case MS_MSG_ADMIN_BIND:

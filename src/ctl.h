@@ -19,6 +19,9 @@ void ctl_event(struct mstackd *d, void *ptr, uint32_t events);
 /* Called about every 50 ms: retries pending neighbour resolutions. */
 void ctl_tick(struct mstackd *d);
 
+/* The most sessions at once: [control] max_connections, or min(1024, NOFILE / 4) if unset. */
+uint32_t ctl_max_conns(const struct mstackd *d);
+
 /* Refresh the host address set the datapath uses for wildcard bindings. */
 void ctl_refresh_local(struct mstackd *d);
 

@@ -16,6 +16,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "ctl.h"
+#include "fdreap.h"
 #include "log.h"
 #include "mstackd.h"
 
@@ -109,21 +110,35 @@ static void main_reload(struct mstackd *d)
 	d->conf.max_bindings = nc->max_bindings;
 	d->conf.resolve_burst = nc->resolve_burst;
 	d->conf.resolve_rate = nc->resolve_rate;
+	d->conf.ctl_max_conns = nc->ctl_max_conns;
 	memcpy(d->conf.admin_group, nc->admin_group, sizeof(nc->admin_group));
 	log_notice("reload: configuration re-read from %s", d->conf_path);
 	sd_notify(0, "STATUS=running, configuration reloaded");
 	free(nc);
 }
 
-/* Each app holds a session, an eventfd and a socket per binding: allow what the hard limit allows. */
-static void main_raise_nofile(void)
+/*
+ * Each app holds a session, an eventfd and a socket per binding: allow what
+ * the hard limit allows, and keep three quarters of it out of reach of idle
+ * sessions (the default of [control] max_connections).
+ */
+static void main_raise_nofile(struct mstackd *d)
 {
 	struct rlimit rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		rl.rlim_cur = rl.rlim_max = 1024;
+	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			getrlimit(RLIMIT_NOFILE, &rl);
 	}
+	d->ctl_max_conns_auto = rl.rlim_cur / 4 < 1024 ? (uint32_t)(rl.rlim_cur / 4) : 1024;
+	if (d->ctl_max_conns_auto < 1)
+		d->ctl_max_conns_auto = 1;
+	if (ctl_max_conns(d) * 2 > rl.rlim_cur)
+		log_warn("[control] max_connections %u leaves few of the %llu descriptors allowed for bindings",
+			 ctl_max_conns(d), (unsigned long long)rl.rlim_cur);
 }
 
 /* The signals the control thread takes through its signalfd. */
@@ -179,6 +194,7 @@ static void main_second(struct mstackd *d, uint64_t *last_beat)
 		log_err("datapath lcore %u made no progress for a second", d->worker_lcore);
 	*last_beat = beat;
 	ctl_refresh_local(d);
+	fdreap_check();
 }
 
 static void main_loop(struct mstackd *d, int sigfd, int timerfd)
@@ -253,7 +269,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	main_block_signals();
-	main_raise_nofile();
+	main_raise_nofile(&d);
 	sd_notify(0, "STATUS=starting DPDK");
 	if (port_eal_init(&d.conf, argv[0]) < 0)
 		return 1;

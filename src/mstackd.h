@@ -41,7 +41,11 @@ struct mstackd {
 	int listen_fd;
 	int epoll_fd;
 	bool listen_paused;                 /* out of fds: accept again at the next tick */
+	uint32_t nconns;                    /* sessions open */
+	uint32_t ctl_max_conns_auto;        /* min(1024, NOFILE / 4): when [control] max_connections is unset */
 	uint64_t ctl_refused;               /* requests refused by the access policy or a limit */
+	uint64_t ctl_conn_refused;          /* connections closed at accept: max_connections reached */
+	uint64_t ctl_fds_lost;              /* BINDs whose socket did not arrive (we were out of fds) */
 	struct neigh_budget resolve_budget; /* every app's RESOLVE probes together */
 };
 

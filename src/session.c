@@ -3,7 +3,9 @@
 
 #include <bsd/string.h>
 #include <errno.h>
+#include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +18,17 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 
+#include "fdreap.h"
 #include "kern.h"
 #include "log.h"
+
+/*
+ * How long an unbind or detach waits for the closer to release the client's
+ * sockets, so that the tuple is free in the kernel when the reply goes out.
+ * A close takes microseconds; a stalled closer costs the control thread this
+ * much per request at most, never more.
+ */
+#define SESSION_CLOSE_WAIT_MS 50
 
 uint64_t mstackd_now_ms(void)
 {
@@ -125,7 +136,8 @@ void session_detach(struct mstackd *d, struct app *a)
 		btable_release(&d->bt, slots[i]);
 	free(slots);
 	log_info("app %u detached: %s pid %d, %u binding(s) released", a->id, a->name, (int)a->pid, a->nbindings);
-	app_destroy(a); /* closes the kernel sockets: the tuples are free again */
+	app_destroy(a); /* closes the kernel sockets (fdreap): the tuples are free again */
+	fdreap_sync(FDREAP_SOCKETS, SESSION_CLOSE_WAIT_MS);
 }
 
 static int session_sockopt(int fd, int opt)
@@ -155,10 +167,45 @@ static int session_same_netns(int fd)
 }
 
 /*
- * Check that fd is a kernel socket bound to exactly t (any port if t->port
- * is 0, then filled in), that nobody else can share it, and in our netns.
+ * SO_BINDTODEVICE narrows what the kernel reserves to one device: bound to
+ * lo, a socket keeps nothing from a kernel service on the TAP, and the
+ * kernel would hand the same port to both. Only the TAP we serve (or no
+ * device) reserves the tuple for the traffic mstackd delivers.
  */
-static int session_check_socket(struct ms_tuple *t, int fd)
+static int session_check_device(int fd, const char *tap)
+{
+	char dev[IF_NAMESIZE + 1] = "";
+	socklen_t len = IF_NAMESIZE;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, dev, &len) < 0)
+		return -errno;
+	dev[len < IF_NAMESIZE ? len : IF_NAMESIZE] = '\0';
+	return dev[0] == '\0' || strcmp(dev, tap) == 0 ? 0 : -EINVAL;
+}
+
+/*
+ * A TCP reservation is bound and nothing more (TCP_CLOSE): a listening or
+ * connected socket holds other things besides the port, and closing a
+ * connected one can linger on unsent data.
+ */
+static int session_check_tcp_state(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+		return -errno;
+	return ti.tcpi_state == TCP_CLOSE ? 0 : -EINVAL;
+}
+
+/*
+ * Check that fd is a kernel socket bound to exactly t (any port if t->port
+ * is 0, then filled in), that nobody else can share it, that it reserves the
+ * tuple on the TAP (no other device), that a TCP one is neither listening nor
+ * connected, and in our netns.
+ */
+static int session_check_socket(struct ms_tuple *t, int fd, const char *tap)
 {
 	struct ms_tuple bound;
 	int rc;
@@ -169,6 +216,11 @@ static int session_check_socket(struct ms_tuple *t, int fd)
 	/* Either option would let another socket bind the same tuple beside ours. */
 	if (session_sockopt(fd, SO_REUSEADDR) != 0 || session_sockopt(fd, SO_REUSEPORT) != 0)
 		return -EINVAL;
+	rc = session_check_device(fd, tap);
+	if (rc == 0 && t->proto == IPPROTO_TCP)
+		rc = session_check_tcp_state(fd);
+	if (rc < 0)
+		return rc;
 	rc = session_same_netns(fd);
 	if (rc < 0)
 		return rc;
@@ -208,7 +260,7 @@ int session_bind(struct mstackd *d, struct app *a, struct ms_tuple *t, int fd)
 
 	if (rc < 0)
 		return rc;
-	rc = session_check_socket(t, fd);
+	rc = session_check_socket(t, fd, d->conf.tap_name);
 	if (rc < 0)
 		return rc;
 	rc = session_check_local(d, t);
@@ -248,6 +300,7 @@ int session_unbind(struct mstackd *d, struct app *a, const struct ms_tuple *t)
 	app_binding_remove(a, t);
 	session_publish_addrs(d, a); /* includes the grace period */
 	btable_release(&d->bt, slot);
+	fdreap_sync(FDREAP_SOCKETS, SESSION_CLOSE_WAIT_MS);
 	return 0;
 }
 
@@ -379,6 +432,7 @@ int session_query(struct mstackd *d, uint16_t type, uint32_t offset, void *out, 
 				  .next = (uint8_t *)out + sizeof(struct ms_list_hdr),
 				  .room = cap - sizeof(struct ms_list_hdr),
 				  .offset = offset };
+	struct fdreap_stats reap;
 	struct app *a;
 	uint32_t i;
 
@@ -434,6 +488,12 @@ int session_query(struct mstackd *d, uint16_t type, uint32_t offset, void *out, 
 		session_port_hw(&l, "tap", d->ports.tap);
 		stats_visit_dp("dp", &d->dp.stats, session_counter, &l);
 		session_counter(&l, "ctl.refused", d->ctl_refused);
+		session_counter(&l, "ctl.conn_refused", d->ctl_conn_refused);
+		session_counter(&l, "ctl.fds_lost", d->ctl_fds_lost);
+		fdreap_get_stats(&reap);
+		session_counter(&l, "ctl.close_pending", reap.pending);
+		session_counter(&l, "ctl.close_slow", reap.slow);
+		session_counter(&l, "ctl.close_leaked", reap.leaked);
 		for (a = d->apps; a; a = a->next) {
 			char prefix[32];
 

@@ -61,6 +61,7 @@ START_TEST(test_full_ipv4_config_sets_every_field)
 			   "mode = 0640\n"
 			   "group = mstack\n"
 			   "admin_group = mstack-admin.x_1\n"
+			   "max_connections = 1048576\n"
 			   "[limits]\n"
 			   "apps = 65536\n"
 			   "queues_per_app = 64\n"
@@ -87,6 +88,7 @@ START_TEST(test_full_ipv4_config_sets_every_field)
 	ck_assert_uint_eq(conf.ctl_mode, 0640);
 	ck_assert_str_eq(conf.ctl_group, "mstack");
 	ck_assert_str_eq(conf.admin_group, "mstack-admin.x_1");
+	ck_assert_uint_eq(conf.ctl_max_conns, 1048576);
 	ck_assert_uint_eq(conf.max_apps, 65536);
 	ck_assert_uint_eq(conf.max_queues, 64);
 	ck_assert_uint_eq(conf.max_ring_size, 32768);
@@ -127,6 +129,7 @@ START_TEST(test_absent_keys_take_their_defaults)
 	ck_assert_uint_eq(conf.ctl_mode, 0660);
 	ck_assert_str_eq(conf.ctl_group, "");
 	ck_assert_str_eq(conf.admin_group, "");
+	ck_assert_uint_eq(conf.ctl_max_conns, 0); /* derived from RLIMIT_NOFILE at start */
 	ck_assert_uint_eq(conf.max_apps, 1024);
 	ck_assert_uint_eq(conf.max_queues, 4);
 	ck_assert_uint_eq(conf.max_ring_size, 4096);
@@ -288,6 +291,8 @@ static const struct {
 	  "t.conf:6: socket must be an absolute path, got 'run/mstackd.sock'\n" },
 	{ BASE "[control]\ngroup = wheel!\n", "t.conf:6: group must be " GROUP_EXPECT ", got 'wheel!'\n" },
 	{ BASE "[control]\nadmin_group = a b\n", "t.conf:6: admin_group must be " GROUP_EXPECT ", got 'a b'\n" },
+	{ BASE "[control]\nmax_connections = 0\n",
+	  "t.conf:6: max_connections must be an integer between 1 and 1048576, got '0'\n" },
 	{ BASE "address = 10.0.0.1\n", "t.conf:5: address must be " ADDR_EXPECT ", got '10.0.0.1'\n" },
 	{ BASE "address = 10.0.0.1/33\n", "t.conf:5: address must be " ADDR_EXPECT ", got '10.0.0.1/33'\n" },
 	{ BASE "address = 10.0.0.1/\n", "t.conf:5: address must be " ADDR_EXPECT ", got '10.0.0.1/'\n" },

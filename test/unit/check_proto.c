@@ -569,6 +569,66 @@ START_TEST(test_recv_of_more_fds_than_control_room_returns_emsgsize_and_leaks_no
 }
 END_TEST
 
+START_TEST(test_recv_keep_takes_every_fd_the_kernel_passes_and_closes_none)
+{
+	enum { N = 32 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * N)];
+		struct cmsghdr align;
+	} ctl;
+	int p[2], fds[MS_MSG_FDS_KERNEL_MAX], nfds = -1, before;
+	unsigned flags = 99;
+	size_t full = valid_msg(MS_MSG_STATUS);
+	struct iovec iov = { .iov_base = msg, .iov_len = full };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf)
+	};
+	struct cmsghdr *cm;
+
+	ck_assert_int_eq(pipe(p), 0);
+	memset(&ctl, 0, sizeof(ctl));
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int) * N);
+	for (int i = 0; i < N; i++)
+		memcpy(CMSG_DATA(cm) + i * sizeof(int), &p[1], sizeof(int));
+	ck_assert_int_eq(sendmsg(sp[0], &mh, 0), (ssize_t)full);
+	before = count_open_fds();
+	ck_assert_int_eq(ms_msg_recv_keep(sp[1], rbuf, sizeof(rbuf), fds, &nfds, &flags), (ssize_t)full);
+	ck_assert_int_eq(nfds, N);
+	ck_assert_uint_eq(flags, 0);
+	ck_assert_int_eq(count_open_fds(), before + N);
+	for (int i = 0; i < N; i++)
+		close(fds[i]);
+	close(p[0]);
+	close(p[1]);
+}
+END_TEST
+
+START_TEST(test_recv_keep_tells_an_empty_message_from_the_end_with_passcred)
+{
+	int p[2], fds[MS_MSG_FDS_KERNEL_MAX], nfds, one = 1;
+	unsigned flags;
+
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(setsockopt(sp[1], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)), 0);
+	ck_assert_int_eq(ms_msg_send(sp[0], msg, 0, &p[0], 1), 0);
+	close(sp[0]);
+	sp[0] = -1;
+	ck_assert_int_eq(ms_msg_recv_keep(sp[1], rbuf, sizeof(rbuf), fds, &nfds, &flags), 0);
+	ck_assert_int_eq(nfds, 1);
+	ck_assert_uint_eq(flags, MS_RECV_CREDS);
+	close(fds[0]);
+	ck_assert_int_eq(ms_msg_recv_keep(sp[1], rbuf, sizeof(rbuf), fds, &nfds, &flags), 0);
+	ck_assert_int_eq(nfds, 0);
+	ck_assert_uint_eq(flags, 0);
+	ck_assert_int_eq(ms_msg_recv_keep(sp[1], rbuf, sizeof(rbuf), NULL, &nfds, &flags), -EINVAL);
+	close(p[0]);
+	close(p[1]);
+}
+END_TEST
+
 START_TEST(test_send_refuses_more_than_fds_max)
 {
 	int fds[MS_MSG_FDS_MAX + 1] = { 0 };
@@ -873,6 +933,8 @@ static Suite *proto_suite(void)
 	tcase_add_test(tc, test_recv_without_fd_slots_closes_every_fd);
 	tcase_add_test(tc, test_truncated_recv_returns_emsgsize_and_closes_fds);
 	tcase_add_test(tc, test_recv_of_more_fds_than_control_room_returns_emsgsize_and_leaks_none);
+	tcase_add_test(tc, test_recv_keep_takes_every_fd_the_kernel_passes_and_closes_none);
+	tcase_add_test(tc, test_recv_keep_tells_an_empty_message_from_the_end_with_passcred);
 	tcase_add_test(tc, test_send_refuses_more_than_fds_max);
 	tcase_add_test(tc, test_send_carries_fds_max_fds);
 	tcase_add_test(tc, test_recv_returns_zero_when_peer_closes);
