@@ -108,7 +108,6 @@ struct app *app_create(uint32_t id, const struct ms_hello *h, uint32_t ring_size
 	a->mask = ring_size - 1;
 	a->want_bcast = (h->flags & MS_HELLO_F_BCAST) != 0;
 	a->memfd = -1;
-	a->conn_fd = -1;
 	app_copy_name(a->name, h->name);
 	a->wakeup_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (a->wakeup_fd < 0) {
@@ -130,14 +129,24 @@ fail:
 	return NULL;
 }
 
+void app_region_handed_over(struct app *a)
+{
+	if (a->memfd >= 0)
+		close(a->memfd);
+	a->memfd = -1;
+}
+
+void app_release_bindings(struct app *a)
+{
+	while (a->nbindings)
+		fdreap_close(FDREAP_SOCKETS, a->bindings[--a->nbindings].fd); /* the client's: closing may block */
+}
+
 void app_destroy(struct app *a)
 {
-	uint32_t i;
-
 	if (!a)
 		return;
-	for (i = 0; i < a->nbindings; i++)
-		fdreap_close(FDREAP_SOCKETS, a->bindings[i].fd); /* the client's socket: closing it may block */
+	app_release_bindings(a);
 	free(a->bindings);
 	free(a->addrs);
 	if (a->region)
@@ -146,8 +155,6 @@ void app_destroy(struct app *a)
 		close(a->memfd);
 	if (a->wakeup_fd >= 0)
 		close(a->wakeup_fd);
-	if (a->conn_fd >= 0)
-		close(a->conn_fd);
 	free(a);
 }
 
@@ -184,14 +191,13 @@ bool app_binding_remove(struct app *a, const struct ms_tuple *t)
 	return false;
 }
 
-struct app_addrs *app_addrs_rebuild(struct app *a)
+struct app_addrs *app_addrs_build(const struct app *a)
 {
 	struct app_addrs *s = calloc(1, sizeof(*s) + a->nbindings * sizeof(s->a[0]));
-	struct app_addrs *old;
 	uint32_t i, j;
 
 	if (!s)
-		return NULL; /* keep the old set: it is a superset or equal after a removal */
+		return NULL;
 	for (i = 0; i < a->nbindings; i++) {
 		const struct ms_tuple *t = &a->bindings[i].tuple;
 
@@ -211,9 +217,7 @@ struct app_addrs *app_addrs_rebuild(struct app *a)
 			s->n++;
 		}
 	}
-	old = a->addrs;
-	__atomic_store_n(&a->addrs, s, __ATOMIC_RELEASE);
-	return old;
+	return s;
 }
 
 bool app_addrs_allow(const struct app_addrs *s, uint8_t family, const uint8_t *addr, bool local_ok)

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <bsd/sys/queue.h>
+
 #include <mstack/ms_abi.h>
 #include <mstack/ms_proto.h>
 
@@ -50,13 +52,12 @@ struct app {
 	uint32_t mask;
 	bool want_bcast;
 	int wakeup_fd;           /* eventfd the daemon writes */
-	struct app_addrs *addrs; /* RCU-published, see app_addrs_publish */
+	struct app_addrs *addrs; /* published and retired by the rule of publish.h */
 	struct app_stats stats;  /* written by the datapath only */
 	uint64_t dp_burst_seq;   /* datapath only: last burst that delivered here */
 	struct txfrag txfrag;    /* datapath only: first fragments it sent, for their later fragments */
 
 	/* control thread only */
-	int conn_fd;
 	pid_t pid;
 	uid_t uid;
 	gid_t gid;
@@ -67,7 +68,7 @@ struct app {
 	uint32_t nbindings;
 	uint32_t cap_bindings;
 	struct app_binding *bindings;
-	struct app *next; /* the control thread's list of all apps */
+	LIST_ENTRY(app) link; /* the control thread's list of all apps */
 
 	struct app_queue q[]; /* nqueues */
 };
@@ -79,18 +80,28 @@ struct app {
  */
 struct app *app_create(uint32_t id, const struct ms_hello *h, uint32_t ring_size);
 
-/* Free everything (binding sockets closed through fdreap); no longer reachable from the datapath. Accepts NULL. */
+/*
+ * The region's fd has been handed to the application: close ours (the
+ * mapping keeps the region alive, and a stray copy would only be one more
+ * fd). Closing our own memfd cannot block.
+ */
+void app_region_handed_over(struct app *a);
+
+/* Hand every binding's reservation socket to fdreap and forget the bindings. */
+void app_release_bindings(struct app *a);
+
+/*
+ * Free everything: region, wakeup fd, bindings (through fdreap), memory.
+ * a must be unreachable from the datapath (publish.h). Accepts NULL.
+ */
 void app_destroy(struct app *a);
 
 /* Add/remove a binding in the app's own list (control thread). */
 int app_binding_add(struct app *a, const struct ms_tuple *t, int fd, uint32_t limit);
 bool app_binding_remove(struct app *a, const struct ms_tuple *t); /* closes its fd (fdreap) */
 
-/*
- * Build the app's address set from its bindings and publish it; returns the
- * old set, to be freed after an RCU grace period.
- */
-struct app_addrs *app_addrs_rebuild(struct app *a);
+/* The address set of a's bindings, newly allocated (NULL when out of memory): the caller publishes it. */
+struct app_addrs *app_addrs_build(const struct app *a);
 
 /* Does the set allow `addr` of `family` as a source? local_ok: addr is the host's. */
 bool app_addrs_allow(const struct app_addrs *s, uint8_t family, const uint8_t *addr, bool local_ok);

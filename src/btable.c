@@ -24,8 +24,8 @@ int btable_init(struct btable *t, const char *name, uint32_t capacity)
 		.socket_id = (int)rte_socket_id(),
 		/*
 		 * Readers (datapath lcores) never take a lock; the single writer
-		 * (the control thread) frees key slots only after an RCU grace
-		 * period, see btable_release. The extendable bucket table lets
+		 * (the control thread) has key slots freed only after an RCU
+		 * grace period, see btable_rcu_attach. The extendable bucket table lets
 		 * the cuckoo hash hold its full stated capacity.
 		 */
 		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
@@ -61,19 +61,19 @@ int btable_add(struct btable *t, const struct ms_tuple *k, struct app *a)
 	return 0;
 }
 
-int btable_del(struct btable *t, const struct ms_tuple *k)
+int btable_rcu_attach(struct btable *t, struct rte_rcu_qsbr *v)
 {
-	int32_t slot = rte_hash_del_key(t->h, k);
+	struct rte_hash_rcu_config cfg = { .v = v, .mode = RTE_HASH_QSBR_MODE_DQ };
 
-	if (slot < 0)
-		return -ENOENT;
-	t->count--;
-	return slot;
+	return rte_hash_rcu_qsbr_add(t->h, &cfg) == 0 ? 0 : -(rte_errno > 0 ? rte_errno : EINVAL);
 }
 
-void btable_release(struct btable *t, int slot)
+int btable_del(struct btable *t, const struct ms_tuple *k)
 {
-	rte_hash_free_key_with_position(t->h, slot);
+	if (rte_hash_del_key(t->h, k) < 0)
+		return -ENOENT;
+	t->count--;
+	return 0;
 }
 
 struct app *btable_lookup(const struct btable *t, const struct ms_tuple *k)

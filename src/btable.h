@@ -7,6 +7,7 @@
 #include <mstack/ms_proto.h>
 
 struct rte_hash;
+struct rte_rcu_qsbr;
 struct app;
 
 /* The hash key is the tuple itself: 20 bytes, wildcard = all-zero addr. */
@@ -24,11 +25,14 @@ void btable_free(struct btable *t);
 int btable_add(struct btable *t, const struct ms_tuple *k, struct app *a);
 
 /*
- * Delete a tuple. Returns the key slot (>= 0) that must be released with
- * btable_release after an RCU grace period, or -ENOENT.
+ * Let the table free deleted entries' key slots itself, once the readers
+ * reporting to v have passed a grace period (rte_hash_rcu_qsbr_add, defer
+ * queue mode). Until then a deleted slot is not reused. 0 or -errno.
  */
+int btable_rcu_attach(struct btable *t, struct rte_rcu_qsbr *v);
+
+/* Delete a tuple: readers may still see it until a grace period. 0 or -ENOENT. */
 int btable_del(struct btable *t, const struct ms_tuple *k);
-void btable_release(struct btable *t, int slot);
 
 /* Owner of exactly this key, or NULL. Safe on the datapath. */
 struct app *btable_lookup(const struct btable *t, const struct ms_tuple *k);

@@ -29,6 +29,7 @@ struct conf_key {
 	size_t size;            /* size of that field: buffer length or integer width */
 	unsigned long min, max; /* range of integer values */
 	bool required;
+	enum conf_reload reload;
 	const char *expect; /* completes "<key> must be ..." when the value is bad */
 };
 
@@ -176,45 +177,52 @@ static int conf_parse_address(const struct conf_key *k, const char *val, struct 
 }
 
 #define CONF_FIELD(m) offsetof(struct conf, m), sizeof(((struct conf *)0)->m)
+/* Fields first..last together (a key that sets several); conf_defaults zeroes the padding between. */
+#define CONF_SPAN(first, last)        \
+	offsetof(struct conf, first), \
+	    offsetof(struct conf, last) + sizeof(((struct conf *)0)->last) - offsetof(struct conf, first)
 
 /* Every key the file may hold; ranges must match conf.h and config/mstackd.conf. */
 static const struct conf_key conf_keys[] = {
-	/* section, key, parser, field, min, max, required, what a good value is */
-	{ "eal", "args", conf_parse_string, CONF_FIELD(eal_args), 0, 0, false, NULL },
-	{ "nic", "devargs", conf_parse_string, CONF_FIELD(nic_devargs), 0, 0, true, NULL },
-	{ "nic", "rx_desc", conf_parse_pow2, CONF_FIELD(nic_rx_desc), 64, 4096, false,
+	/* section, key, parser, field, min, max, required, on SIGHUP, what a good value is */
+	{ "eal", "args", conf_parse_string, CONF_FIELD(eal_args), 0, 0, false, CONF_RELOAD_FIXED, NULL },
+	{ "nic", "devargs", conf_parse_string, CONF_FIELD(nic_devargs), 0, 0, true, CONF_RELOAD_FIXED, NULL },
+	{ "nic", "rx_desc", conf_parse_pow2, CONF_FIELD(nic_rx_desc), 64, 4096, false, CONF_RELOAD_FIXED,
 	  "a power of two between 64 and 4096" },
-	{ "nic", "tx_desc", conf_parse_pow2, CONF_FIELD(nic_tx_desc), 64, 4096, false,
+	{ "nic", "tx_desc", conf_parse_pow2, CONF_FIELD(nic_tx_desc), 64, 4096, false, CONF_RELOAD_FIXED,
 	  "a power of two between 64 and 4096" },
-	{ "host", "tap", conf_parse_ifname, CONF_FIELD(tap_name), 0, 0, true,
+	{ "host", "tap", conf_parse_ifname, CONF_FIELD(tap_name), 0, 0, true, CONF_RELOAD_FIXED,
 	  "an interface name without '/', ':' or blanks, and not '.' or '..'" },
-	{ "host", "address", conf_parse_address, CONF_FIELD(addr), 0, 0, false,
+	{ "host", "address", conf_parse_address, CONF_SPAN(has_address, prefix_len), 0, 0, false, CONF_RELOAD_FIXED,
 	  "an IPv4 or IPv6 address with a prefix length, like 10.0.0.1/24 or fd00::1/64" },
-	{ "control", "socket", conf_parse_path, CONF_FIELD(ctl_socket), 0, 0, false, "an absolute path" },
-	{ "control", "mode", conf_parse_mode, CONF_FIELD(ctl_mode), 0, 0777, false,
+	{ "control", "socket", conf_parse_path, CONF_FIELD(ctl_socket), 0, 0, false, CONF_RELOAD_FIXED,
+	  "an absolute path" },
+	{ "control", "mode", conf_parse_mode, CONF_FIELD(ctl_mode), 0, 0777, false, CONF_RELOAD_FIXED,
 	  "an octal mode between 0 and 0777" },
-	{ "control", "group", conf_parse_group, CONF_FIELD(ctl_group), 0, 0, false,
+	{ "control", "group", conf_parse_group, CONF_FIELD(ctl_group), 0, 0, false, CONF_RELOAD_FIXED,
 	  "a group name made of letters, digits, '_', '.' and '-'" },
-	{ "control", "admin_group", conf_parse_group, CONF_FIELD(admin_group), 0, 0, false,
+	{ "control", "admin_group", conf_parse_group, CONF_FIELD(admin_group), 0, 0, false, CONF_RELOAD_APPLY,
 	  "a group name made of letters, digits, '_', '.' and '-'" },
 	{ "control", "max_connections", conf_parse_uint, CONF_FIELD(ctl_max_conns), 1, 1048576, false,
-	  "an integer between 1 and 1048576" },
-	{ "limits", "apps", conf_parse_uint, CONF_FIELD(max_apps), 1, 65536, false, "an integer between 1 and 65536" },
-	{ "limits", "queues_per_app", conf_parse_uint, CONF_FIELD(max_queues), 1, 64, false,
-	  "an integer between 1 and 64" },
-	{ "limits", "ring_size", conf_parse_pow2, CONF_FIELD(max_ring_size), 64, 32768, false,
-	  "a power of two between 64 and 32768" },
-	{ "limits", "bindings_per_app", conf_parse_uint, CONF_FIELD(max_bindings), 1, 65536, false,
+	  CONF_RELOAD_APPLY, "an integer between 1 and 1048576" },
+	{ "limits", "apps", conf_parse_uint, CONF_FIELD(max_apps), 1, 65536, false, CONF_RELOAD_APPLY,
 	  "an integer between 1 and 65536" },
-	{ "limits", "bindings", conf_parse_uint, CONF_FIELD(max_bindings_all), 1, 1048576, false,
+	{ "limits", "queues_per_app", conf_parse_uint, CONF_FIELD(max_queues), 1, 64, false, CONF_RELOAD_APPLY,
+	  "an integer between 1 and 64" },
+	{ "limits", "ring_size", conf_parse_pow2, CONF_FIELD(max_ring_size), 64, 32768, false, CONF_RELOAD_APPLY,
+	  "a power of two between 64 and 32768" },
+	{ "limits", "bindings_per_app", conf_parse_uint, CONF_FIELD(max_bindings), 1, 65536, false, CONF_RELOAD_APPLY,
+	  "an integer between 1 and 65536" },
+	{ "limits", "bindings", conf_parse_uint, CONF_FIELD(max_bindings_all), 1, 1048576, false, CONF_RELOAD_FIXED,
 	  "an integer between 1 and 1048576" },
-	{ "limits", "resolve_burst", conf_parse_uint, CONF_FIELD(resolve_burst), 1, 4096, false,
+	{ "limits", "resolve_burst", conf_parse_uint, CONF_FIELD(resolve_burst), 1, 4096, false, CONF_RELOAD_APPLY,
 	  "an integer between 1 and 4096" },
-	{ "limits", "resolve_rate", conf_parse_uint, CONF_FIELD(resolve_rate), 1, 1024, false,
+	{ "limits", "resolve_rate", conf_parse_uint, CONF_FIELD(resolve_rate), 1, 1024, false, CONF_RELOAD_APPLY,
 	  "an integer between 1 and 1024" },
-	{ "datapath", "mbufs", conf_parse_uint, CONF_FIELD(mbufs), 4095, 1048575, false,
+	{ "datapath", "mbufs", conf_parse_uint, CONF_FIELD(mbufs), 4095, 1048575, false, CONF_RELOAD_FIXED,
 	  "an integer between 4095 and 1048575" },
-	{ "datapath", "burst", conf_parse_uint, CONF_FIELD(burst), 1, 64, false, "an integer between 1 and 64" },
+	{ "datapath", "burst", conf_parse_uint, CONF_FIELD(burst), 1, 64, false, CONF_RELOAD_FIXED,
+	  "an integer between 1 and 64" },
 };
 
 /* State of one conf_parse() run. */
@@ -445,4 +453,19 @@ int conf_load(const char *path, struct conf *c, FILE *errs)
 	n = conf_parse(f, path, c, errs);
 	fclose(f);
 	return n;
+}
+
+void conf_reload(struct conf *running, const struct conf *next, void (*fixed)(const char *section, const char *key))
+{
+	size_t i;
+
+	for (i = 0; i < CONF_ARRAY_SIZE(conf_keys); i++) {
+		const struct conf_key *k = &conf_keys[i];
+		const void *from = (const char *)next + k->off;
+
+		if (k->reload == CONF_RELOAD_APPLY)
+			memcpy(conf_field(running, k), from, k->size);
+		else if (memcmp(conf_field(running, k), from, k->size) != 0)
+			fixed(k->section, k->name);
+	}
 }

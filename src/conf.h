@@ -45,6 +45,9 @@ struct conf {
 	uint16_t burst; /* burst, default 32, 1..64 (rte_hash bulk lookups take 64 keys) */
 };
 
+/* What a SIGHUP does with a key: apply its new value, or keep the running one (a restart applies it). */
+enum conf_reload { CONF_RELOAD_FIXED, CONF_RELOAD_APPLY };
+
 /* Fill c with the defaults above (required strings empty). */
 void conf_defaults(struct conf *c);
 
@@ -62,5 +65,12 @@ int conf_parse(FILE *in, const char *name, struct conf *c, FILE *errs);
  * if the file cannot be read (reported to errs as "path: strerror").
  */
 int conf_load(const char *path, struct conf *c, FILE *errs);
+
+/*
+ * SIGHUP: copy every key that applies at run time from next into running;
+ * for each fixed key whose value differs, call fixed(section, key) and keep
+ * the running value. Each key's rule is in conf.c's one list of keys.
+ */
+void conf_reload(struct conf *running, const struct conf *next, void (*fixed)(const char *section, const char *key));
 
 #endif

@@ -17,11 +17,12 @@
 
 #include <rte_ethdev.h>
 
+#include "appmgr.h"
+#include "clock.h"
 #include "fdreap.h"
-#include "kern.h"
 #include "log.h"
 #include "neigh.h"
-#include "session.h"
+#include "query.h"
 
 #define CTL_RESOLVE_TIMEOUT_MS 3000
 
@@ -38,7 +39,7 @@ struct ctl_conn {
 	uint32_t resolve_req_id;
 	struct neigh_req resolve;
 	struct neigh_budget resolve_budget; /* probes of addresses the kernel did not know */
-	struct ctl_conn *next;
+	LIST_ENTRY(ctl_conn) link;
 };
 
 static struct log_ratelimit ctl_log_rl = LOG_RATELIMIT_INIT(10, 5);
@@ -223,32 +224,25 @@ static void ctl_accept(struct mstackd *d)
 		free(c);
 		return;
 	}
-	c->next = d->conns;
-	d->conns = c;
+	LIST_INSERT_HEAD(&d->conns, c, link);
 	d->nconns++;
 }
 
 static void ctl_drop(struct mstackd *d, struct ctl_conn *c)
 {
-	struct ctl_conn **pp;
-
-	for (pp = &d->conns; *pp; pp = &(*pp)->next)
-		if (*pp == c) {
-			*pp = c->next;
-			break;
-		}
+	LIST_REMOVE(c, link);
 	d->nconns--;
 	epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
 	if (c->app)
-		session_detach(d, c->app);
+		appmgr_detach(d, c->app);
 	ctl_close_session_fd(c->fd);
 	free(c);
 }
 
 void ctl_close(struct mstackd *d)
 {
-	while (d->conns)
-		ctl_drop(d, d->conns);
+	while (!LIST_EMPTY(&d->conns))
+		ctl_drop(d, LIST_FIRST(&d->conns));
 	if (d->listen_fd >= 0) {
 		/* Connections never accepted may hold a client's descriptors in flight. */
 		fdreap_close(FDREAP_ANY, d->listen_fd);
@@ -269,7 +263,7 @@ static void ctl_hello(struct mstackd *d, struct ctl_conn *c, const struct ms_msg
 		ctl_reply(c, h->type, h->req_id, -EBUSY, NULL, 0, NULL, 0);
 		return;
 	}
-	a = session_attach(d, &hello, c->pid, c->uid, c->gid);
+	a = appmgr_attach(d, &hello, c->pid, c->uid, c->gid);
 	if (!a) {
 		int err = errno;
 
@@ -277,7 +271,6 @@ static void ctl_hello(struct mstackd *d, struct ctl_conn *c, const struct ms_msg
 		ctl_reply(c, h->type, h->req_id, -err, NULL, 0, NULL, 0);
 		return;
 	}
-	a->conn_fd = -1; /* the session owns the fd, not the app */
 	c->app = a;
 	memset(&rep, 0, sizeof(rep));
 	rep.app_id = a->id;
@@ -289,9 +282,7 @@ static void ctl_hello(struct mstackd *d, struct ctl_conn *c, const struct ms_msg
 	fds[0] = a->memfd;
 	fds[1] = a->wakeup_fd;
 	ctl_reply(c, h->type, h->req_id, 0, &rep, sizeof(rep), fds, 2);
-	/* Our mapping keeps the region alive; the fd is only needed to hand it over. */
-	close(a->memfd);
-	a->memfd = -1;
+	app_region_handed_over(a);
 }
 
 static void ctl_bind(struct mstackd *d, struct ctl_conn *c, const struct ms_msg_hdr *h, const void *body, int *fds,
@@ -313,7 +304,7 @@ static void ctl_bind(struct mstackd *d, struct ctl_conn *c, const struct ms_msg_
 	} else if (nfds != 1)
 		rc = -EINVAL;
 	else
-		rc = session_bind(d, c->app, &t, fds[0]);
+		rc = appmgr_bind(d, c->app, &t, fds[0]);
 	if (rc == -ENOSPC)
 		ctl_refuse(d, c, "bind beyond the limits", rc);
 	if (rc == 0)
@@ -328,7 +319,7 @@ static void ctl_unbind(struct mstackd *d, struct ctl_conn *c, const struct ms_ms
 	int rc;
 
 	memcpy(&t, body, sizeof(t));
-	rc = c->app ? session_unbind(d, c->app, &t) : -ENOTCONN;
+	rc = c->app ? appmgr_unbind(d, c->app, &t) : -ENOTCONN;
 	ctl_reply(c, h->type, h->req_id, rc, NULL, 0, NULL, 0);
 }
 
@@ -340,7 +331,7 @@ static bool ctl_resolve_try(struct mstackd *d, struct ctl_conn *c)
 	int rc;
 
 	memset(&rep, 0, sizeof(rep));
-	rc = neigh_step(&c->resolve, d->conf.tap_name, &c->resolve_budget, &d->resolve_budget, limits, mstackd_now_ms(),
+	rc = neigh_step(&c->resolve, d->conf.tap_name, &c->resolve_budget, &d->resolve_budget, limits, clock_now_ms(),
 			rep.mac);
 	if (rc == -EAGAIN)
 		return false;
@@ -366,8 +357,7 @@ static void ctl_resolve(struct mstackd *d, struct ctl_conn *c, const struct ms_m
 		ctl_reply(c, h->type, h->req_id, -EINVAL, NULL, 0, NULL, 0);
 		return;
 	}
-	rc =
-	    neigh_start(&c->resolve, d->conf.tap_name, req.family, req.addr, mstackd_now_ms() + CTL_RESOLVE_TIMEOUT_MS);
+	rc = neigh_start(&c->resolve, d->conf.tap_name, req.family, req.addr, clock_now_ms() + CTL_RESOLVE_TIMEOUT_MS);
 	if (rc < 0) {
 		ctl_reply(c, h->type, h->req_id, rc, NULL, 0, NULL, 0);
 		return;
@@ -387,9 +377,9 @@ void ctl_tick(struct mstackd *d)
 		epoll_ctl(d->epoll_fd, EPOLL_CTL_MOD, d->listen_fd, &ev);
 		d->listen_paused = false;
 	}
-	for (c = d->conns; c; c = c->next)
-		if (c->resolving)
-			ctl_resolve_try(d, c);
+	LIST_FOREACH(c, &d->conns, link)
+	if (c->resolving)
+		ctl_resolve_try(d, c);
 }
 
 static void ctl_admin(struct mstackd *d, struct ctl_conn *c, const struct ms_msg_hdr *h, const void *body)
@@ -402,9 +392,9 @@ static void ctl_admin(struct mstackd *d, struct ctl_conn *c, const struct ms_msg
 		rc = -EPERM;
 		ctl_refuse(d, c, "admin command", rc);
 	} else if (h->type == MS_MSG_ADMIN_BIND) {
-		rc = session_reserve(d, &t);
+		rc = appmgr_reserve(d, &t);
 	} else {
-		rc = session_revoke(d, &t);
+		rc = appmgr_revoke(d, &t);
 	}
 	ctl_reply(c, h->type, h->req_id, rc, NULL, 0, NULL, 0);
 }
@@ -417,7 +407,7 @@ static void ctl_query(struct mstackd *d, struct ctl_conn *c, const struct ms_msg
 
 	if (h->len == sizeof(req))
 		memcpy(&req, body, sizeof(req));
-	len = session_query(d, h->type, req.offset, out, sizeof(out) - sizeof(struct ms_msg_hdr));
+	len = query_reply(d, h->type, req.offset, out, sizeof(out) - sizeof(struct ms_msg_hdr));
 	ctl_reply(c, h->type, h->req_id, len < 0 ? len : 0, out, len < 0 ? 0 : (uint32_t)len, NULL, 0);
 }
 
@@ -479,12 +469,4 @@ void ctl_event(struct mstackd *d, void *ptr, uint32_t events)
 	} else if (events & (EPOLLHUP | EPOLLERR)) {
 		ctl_drop(d, c);
 	}
-}
-
-void ctl_refresh_local(struct mstackd *d)
-{
-	struct app_addrs *s = kern_local_addrs(d->conf.tap_name);
-
-	if (s)
-		free(dp_publish(&d->dp, (void **)&d->dp.local, s));
 }

@@ -1,4 +1,4 @@
-/* ctl.h - the control socket: sessions, attach, bind/unbind, resolve and the admin commands. */
+/* ctl.h - the control socket: connections, requests decoded and dispatched, one reply each. */
 #ifndef MSTACK_CTL_H
 #define MSTACK_CTL_H
 
@@ -21,8 +21,5 @@ void ctl_tick(struct mstackd *d);
 
 /* The most sessions at once: [control] max_connections, or min(1024, NOFILE / 4) if unset. */
 uint32_t ctl_max_conns(const struct mstackd *d);
-
-/* Refresh the host address set the datapath uses for wildcard bindings. */
-void ctl_refresh_local(struct mstackd *d);
 
 #endif

@@ -16,6 +16,7 @@
 
 #include "appring.h"
 #include "classify.h"
+#include "publish.h"
 #include "txval.h"
 
 #define DP_BURST_MAX        64 /* rte_hash bulk lookups take at most 64 keys */
@@ -44,17 +45,15 @@ struct dp_rx_burst {
 
 int dp_init(struct dp *dp, struct ports *ports, struct btable *bt, uint16_t burst)
 {
-	size_t sz = rte_rcu_qsbr_get_memsize(1);
+	int rc;
 
 	memset(dp, 0, sizeof(*dp));
 	dp->ports = ports;
 	dp->bt = bt;
 	dp->burst = burst > DP_BURST_MAX ? DP_BURST_MAX : burst;
-	dp->qsv = rte_zmalloc("mstack_qsbr", sz, RTE_CACHE_LINE_SIZE);
-	if (!dp->qsv)
-		return -ENOMEM;
-	if (rte_rcu_qsbr_init(dp->qsv, 1) != 0)
-		return -EINVAL;
+	rc = pub_init(dp);
+	if (rc < 0)
+		return rc;
 	dp->frags = rte_zmalloc("mstack_frags", sizeof(*dp->frags), RTE_CACHE_LINE_SIZE);
 	if (!dp->frags)
 		return -ENOMEM;
@@ -64,23 +63,9 @@ int dp_init(struct dp *dp, struct ports *ports, struct btable *bt, uint16_t burs
 
 void dp_fini(struct dp *dp)
 {
-	rte_free(dp->qsv);
+	pub_fini(dp);
 	rte_free(dp->frags);
-	dp->qsv = NULL;
 	dp->frags = NULL;
-}
-
-void *dp_publish(struct dp *dp, void **slot, void *new_value)
-{
-	void *old = __atomic_exchange_n(slot, new_value, __ATOMIC_ACQ_REL);
-
-	dp_synchronize(dp);
-	return old;
-}
-
-void dp_synchronize(struct dp *dp)
-{
-	rte_rcu_qsbr_synchronize(dp->qsv, RTE_QSBR_THRID_INVALID);
 }
 
 static void dp_touch(struct dp_rx_burst *b, struct app *a)

@@ -12,6 +12,7 @@
 #include "stats.h"
 
 struct rte_rcu_qsbr;
+struct rte_rcu_qsbr_dq;
 
 /* An RCU-published array of apps (all apps, or those that want broadcast). */
 struct app_list {
@@ -22,13 +23,14 @@ struct app_list {
 /*
  * Shared between the control thread (writer of the pointers, reader of the
  * counters) and the worker (reader of the pointers, writer of the counters).
- * Every pointer the worker follows is published with a release store and
- * retired only after an RCU grace period on qsv.
+ * Every pointer the worker follows is published and retired by the rule in
+ * publish.h, and nowhere else.
  */
 struct dp {
 	struct ports *ports;
 	struct btable *bt;
-	struct rte_rcu_qsbr *qsv;
+	struct rte_rcu_qsbr *qsv;        /* the worker reports quiescent states here */
+	struct rte_rcu_qsbr_dq *retired; /* control thread: objects waiting for a grace period */
 	uint16_t burst;
 	struct app_list *apps;   /* every attached app: their tx rings are polled */
 	struct app_list *bcast;  /* apps that asked for broadcast/multicast */
@@ -44,20 +46,13 @@ struct dp {
 	bool stop;
 };
 
-/* Allocate the RCU variable for one reader (the worker). Returns 0 or -errno. */
+/* Set up the datapath's state and its RCU (publish.h). Returns 0 or -errno. */
 int dp_init(struct dp *dp, struct ports *ports, struct btable *bt, uint16_t burst);
+
+/* After the worker has stopped: free the datapath's state and everything published. */
 void dp_fini(struct dp *dp);
 
 /* The worker's main loop (rte_eal_remote_launch). */
 int dp_worker(void *arg);
-
-/*
- * Control thread: publish a new pointer in *slot, wait for the worker to
- * pass a quiescent state, and return the old value, now safe to free.
- */
-void *dp_publish(struct dp *dp, void **slot, void *new_value);
-
-/* Control thread: wait until the worker holds no reference taken before now. */
-void dp_synchronize(struct dp *dp);
 
 #endif

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 
 struct fdreap_lane_state {
@@ -40,14 +41,6 @@ static const char *const fdreap_lane_name[FDREAP_LANES] = { "mstack-reap-any", "
 
 static struct log_ratelimit fdreap_log_rl = LOG_RATELIMIT_INIT(60, 2);
 
-static uint64_t fdreap_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void *fdreap_main(void *arg)
 {
 	enum fdreap_lane id = (enum fdreap_lane)(uintptr_t)arg;
@@ -62,7 +55,7 @@ static void *fdreap_main(void *arg)
 		fd = l->q[l->head];
 		l->head = (l->head + 1) % l->cap;
 		l->n--;
-		l->busy_since_ms = fdreap_now_ms();
+		l->busy_since_ms = clock_now_ms();
 		pthread_mutex_unlock(&fdreap.lock);
 		/*
 		 * If it is a socket, an abortive close: nothing left to send, nothing
@@ -195,7 +188,7 @@ void fdreap_get_stats(struct fdreap_stats *s)
 
 void fdreap_check(void)
 {
-	uint64_t now = fdreap_now_ms(), blocked[FDREAP_LANES] = { 0 }, waiting[FDREAP_LANES] = { 0 };
+	uint64_t now = clock_now_ms(), blocked[FDREAP_LANES] = { 0 }, waiting[FDREAP_LANES] = { 0 };
 	int i;
 
 	pthread_mutex_lock(&fdreap.lock);

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "clock.h"
+
 static int log_level = LOG_INFO;
 
 void log_set_level(int prio)
@@ -31,17 +33,9 @@ void log_msg(int prio, const char *fmt, ...)
 	fprintf(stderr, "<%d>%s\n", prio, line);
 }
 
-static uint64_t log_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 bool log_ratelimit_ok(struct log_ratelimit *rl)
 {
-	uint64_t now = log_now_ms();
+	uint64_t now = clock_now_ms();
 
 	if (now - rl->window_start_ms >= (uint64_t)rl->interval_s * 1000) {
 		if (rl->suppressed)

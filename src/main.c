@@ -15,10 +15,12 @@
 #include <rte_lcore.h>
 #include <systemd/sd-daemon.h>
 
+#include "clock.h"
 #include "ctl.h"
 #include "fdreap.h"
 #include "log.h"
 #include "mstackd.h"
+#include "publish.h"
 
 #define MAIN_TICK_MS 50
 #define MAIN_SIGFD   ((void *)1)
@@ -68,11 +70,15 @@ static int main_load_logged(const char *path, struct conf *c)
 	return rc;
 }
 
+static void main_reload_fixed(const char *section, const char *key)
+{
+	log_warn("reload: [%s] %s cannot change at run time, restart mstackd to apply", section, key);
+}
+
 /* SIGHUP: re-read the file; keep the running config on errors; say what needs a restart. */
 static void main_reload(struct mstackd *d)
 {
 	struct conf *nc = malloc(sizeof(*nc));
-	const struct conf *oc = &d->conf;
 
 	if (!nc) {
 		log_err("reload: out of memory, keeping the running configuration");
@@ -84,34 +90,8 @@ static void main_reload(struct mstackd *d)
 		free(nc);
 		return;
 	}
-#define MAIN_FIXED(field, what)                                     \
-	if (memcmp(&nc->field, &oc->field, sizeof(oc->field)) != 0) \
-		log_warn("reload: %s cannot change at run time, restart mstackd to apply", what);
-	MAIN_FIXED(eal_args, "[eal] args")
-	MAIN_FIXED(nic_devargs, "[nic] devargs")
-	MAIN_FIXED(nic_rx_desc, "[nic] rx_desc")
-	MAIN_FIXED(nic_tx_desc, "[nic] tx_desc")
-	MAIN_FIXED(tap_name, "[host] tap")
-	MAIN_FIXED(has_address, "[host] address")
-	MAIN_FIXED(addr_family, "[host] address")
-	MAIN_FIXED(addr, "[host] address")
-	MAIN_FIXED(prefix_len, "[host] address")
-	MAIN_FIXED(ctl_socket, "[control] socket")
-	MAIN_FIXED(ctl_mode, "[control] mode")
-	MAIN_FIXED(ctl_group, "[control] group")
-	MAIN_FIXED(max_bindings_all, "[limits] bindings")
-	MAIN_FIXED(mbufs, "[datapath] mbufs")
-	MAIN_FIXED(burst, "[datapath] burst")
-#undef MAIN_FIXED
 	/* Limits apply to new requests; what is attached stays. */
-	d->conf.max_apps = nc->max_apps;
-	d->conf.max_queues = nc->max_queues;
-	d->conf.max_ring_size = nc->max_ring_size;
-	d->conf.max_bindings = nc->max_bindings;
-	d->conf.resolve_burst = nc->resolve_burst;
-	d->conf.resolve_rate = nc->resolve_rate;
-	d->conf.ctl_max_conns = nc->ctl_max_conns;
-	memcpy(d->conf.admin_group, nc->admin_group, sizeof(nc->admin_group));
+	conf_reload(&d->conf, nc, main_reload_fixed);
 	log_notice("reload: configuration re-read from %s", d->conf_path);
 	sd_notify(0, "STATUS=running, configuration reloaded");
 	free(nc);
@@ -193,7 +173,7 @@ static void main_second(struct mstackd *d, uint64_t *last_beat)
 	else
 		log_err("datapath lcore %u made no progress for a second", d->worker_lcore);
 	*last_beat = beat;
-	ctl_refresh_local(d);
+	pub_host_addrs(&d->dp, d->conf.tap_name);
 	fdreap_check();
 }
 
@@ -224,6 +204,7 @@ static void main_loop(struct mstackd *d, int sigfd, int timerfd)
 				if (read(timerfd, &exp, sizeof(exp)) != sizeof(exp))
 					continue;
 				ctl_tick(d);
+				pub_reclaim(&d->dp);
 				if ((ticks += exp) >= 1000 / MAIN_TICK_MS) {
 					ticks = 0;
 					main_second(d, &last_beat);
@@ -273,7 +254,7 @@ int main(int argc, char **argv)
 	sd_notify(0, "STATUS=starting DPDK");
 	if (port_eal_init(&d.conf, argv[0]) < 0)
 		return 1;
-	d.start_ms = mstackd_now_ms();
+	d.start_ms = clock_now_ms();
 	d.worker_lcore = rte_get_next_lcore(-1, 1, 0);
 	if (d.worker_lcore >= RTE_MAX_LCORE) {
 		log_err("no worker lcore: give the EAL at least two lcores ([eal] args = -l 0-1 ...)");
@@ -298,7 +279,7 @@ int main(int argc, char **argv)
 	}
 	if (ctl_open(&d) < 0)
 		goto fail; /* logged */
-	ctl_refresh_local(&d);
+	pub_host_addrs(&d.dp, d.conf.tap_name);
 	rc = rte_eal_remote_launch(dp_worker, &d.dp, d.worker_lcore);
 	if (rc < 0) {
 		log_err("cannot launch the worker on lcore %u: %s", d.worker_lcore, strerror(-rc));
@@ -317,10 +298,8 @@ int main(int argc, char **argv)
 	rte_eal_wait_lcore(d.worker_lcore);
 	main_log_stats(&d);
 	port_teardown(&d.ports);
-	btable_free(&d.bt);
-	free(d.dp.apps);
-	free(d.dp.bcast);
-	free(d.dp.local);
+	resv_admin_clear(&d.res);
+	btable_free(&d.bt); /* before dp_fini: the table's defer queue uses the RCU state */
 	dp_fini(&d.dp);
 	rte_eal_cleanup();
 	log_notice("stopped");

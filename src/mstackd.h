@@ -5,20 +5,17 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <bsd/sys/queue.h>
+
 #include "app.h"
 #include "btable.h"
 #include "conf.h"
 #include "dp.h"
 #include "neigh.h"
 #include "port.h"
+#include "resv.h"
 
 #define MSTACK_VERSION "0.1.0"
-
-/* An administrator's static reservation: the daemon holds the kernel socket itself. */
-struct reservation {
-	struct ms_tuple tuple;
-	int fd;
-};
 
 struct ctl_conn;
 
@@ -31,24 +28,21 @@ struct mstackd {
 	unsigned worker_lcore;
 	uint64_t start_ms;
 
-	struct app *apps; /* every attached app */
+	LIST_HEAD(, app) apps; /* every attached app */
 	uint32_t napps;
 	uint32_t next_app_id;
-	struct reservation *res;
-	uint32_t nres;
+	struct resv_admin_list res; /* the administrator's reservations */
 
-	struct ctl_conn *conns;
+	LIST_HEAD(, ctl_conn) conns; /* every control connection */
 	int listen_fd;
 	int epoll_fd;
 	bool listen_paused;                 /* out of fds: accept again at the next tick */
-	uint32_t nconns;                    /* sessions open */
+	uint32_t nconns;                    /* control connections open */
 	uint32_t ctl_max_conns_auto;        /* min(1024, NOFILE / 4): when [control] max_connections is unset */
 	uint64_t ctl_refused;               /* requests refused by the access policy or a limit */
 	uint64_t ctl_conn_refused;          /* connections closed at accept: max_connections reached */
 	uint64_t ctl_fds_lost;              /* BINDs whose socket did not arrive (we were out of fds) */
 	struct neigh_budget resolve_budget; /* every app's RESOLVE probes together */
 };
-
-uint64_t mstackd_now_ms(void);
 
 #endif

@@ -11,6 +11,8 @@
 
 #include <rte_eal.h>
 #include <rte_hash.h>
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
 
 #include "btable.h"
 #include "check_main.h"
@@ -28,6 +30,11 @@ static char owners_mem[64];
 static struct btable bt;
 static unsigned table_seq;
 
+/* The RCU variable of one reader, as the daemon's worker: a test plays its part. */
+static struct rte_rcu_qsbr *qsv;
+
+#define READER 0
+
 static void table_new(uint32_t capacity)
 {
 	char name[32];
@@ -37,6 +44,10 @@ static void table_new(uint32_t capacity)
 	ck_assert_int_eq(btable_init(&bt, name, capacity), 0);
 	ck_assert_uint_eq(bt.count, 0);
 	ck_assert_uint_eq(bt.capacity, capacity);
+	qsv = rte_zmalloc(NULL, rte_rcu_qsbr_get_memsize(1), RTE_CACHE_LINE_SIZE);
+	ck_assert_ptr_nonnull(qsv);
+	ck_assert_int_eq(rte_rcu_qsbr_init(qsv, 1), 0);
+	ck_assert_int_eq(btable_rcu_attach(&bt, qsv), 0);
 }
 
 static void bt_setup(void)
@@ -47,6 +58,8 @@ static void bt_setup(void)
 static void bt_teardown(void)
 {
 	btable_free(&bt);
+	rte_free(qsv);
+	qsv = NULL;
 }
 
 static struct ms_tuple key(uint8_t proto, uint8_t family, const char *addr, uint16_t port)
@@ -216,37 +229,59 @@ START_TEST(test_adding_past_capacity_is_enospc)
 }
 END_TEST
 
-START_TEST(test_deleted_key_misses_and_its_slot_can_be_reused_after_release)
+START_TEST(test_deleted_key_misses_and_can_be_added_again)
 {
 	struct ms_tuple k = U6("2001:db8::1", 443), w = U6(NULL, 443);
-	int slot;
 
 	table_new(64);
 	ck_assert_int_eq(btable_add(&bt, &k, A), 0);
 	ck_assert_int_eq(btable_add(&bt, &w, B), 0);
-	slot = btable_del(&bt, &k);
-	ck_assert_int_ge(slot, 0);
+	ck_assert_int_eq(btable_del(&bt, &k), 0);
 	ck_assert_uint_eq(bt.count, 1);
 	ck_assert_ptr_null(btable_lookup(&bt, &k));
 	ck_assert_ptr_eq(burst1(k), B); /* falls back to the wildcard */
 	ck_assert_int_eq(btable_del(&bt, &k), -ENOENT);
-	btable_release(&bt, slot);
 	ck_assert_int_eq(btable_add(&bt, &k, C), 0);
 	ck_assert_ptr_eq(btable_lookup(&bt, &k), C);
 	ck_assert_ptr_eq(burst1(k), C);
 
-	slot = btable_del(&bt, &w);
-	ck_assert_int_ge(slot, 0);
-	btable_release(&bt, slot);
+	ck_assert_int_eq(btable_del(&bt, &w), 0);
 	ck_assert_ptr_null(burst1(U6("2001:db8::2", 443)));
 	ck_assert_uint_eq(bt.count, 1);
 }
 END_TEST
 
-START_TEST(test_full_table_accepts_again_after_delete_and_release)
+/*
+ * The two-phase rule for key slots: while a reader is online and has not
+ * passed a quiescent state since a delete, the deleted key's slot is not
+ * reused (the reader may still be comparing against it); once it has, it is.
+ */
+START_TEST(test_deleted_slot_is_reused_only_after_the_readers_grace_period)
 {
 	struct ms_tuple k;
-	int slot;
+
+	table_new(8);
+	ck_assert_int_eq(rte_rcu_qsbr_thread_register(qsv, READER), 0);
+	rte_rcu_qsbr_thread_online(qsv, READER);
+	for (uint16_t i = 0; i < 8; i++) {
+		k = U4("10.0.0.1", (uint16_t)(1 + i));
+		ck_assert_int_eq(btable_add(&bt, &k, A), 0);
+	}
+	k = U4("10.0.0.1", 3);
+	ck_assert_int_eq(btable_del(&bt, &k), 0);
+	k = U4("10.0.0.2", 3);
+	ck_assert_int_eq(btable_add(&bt, &k, B), -ENOSPC); /* the reader may still hold the slot */
+	rte_rcu_qsbr_quiescent(qsv, READER);
+	ck_assert_int_eq(btable_add(&bt, &k, B), 0);
+	ck_assert_ptr_eq(btable_lookup(&bt, &k), B);
+	rte_rcu_qsbr_thread_offline(qsv, READER);
+	rte_rcu_qsbr_thread_unregister(qsv, READER);
+}
+END_TEST
+
+START_TEST(test_full_table_accepts_again_after_delete)
+{
+	struct ms_tuple k;
 
 	table_new(8);
 	for (uint16_t i = 0; i < 8; i++) {
@@ -254,9 +289,7 @@ START_TEST(test_full_table_accepts_again_after_delete_and_release)
 		ck_assert_int_eq(btable_add(&bt, &k, A), 0);
 	}
 	k = U4("10.0.0.1", 3);
-	slot = btable_del(&bt, &k);
-	ck_assert_int_ge(slot, 0);
-	btable_release(&bt, slot);
+	ck_assert_int_eq(btable_del(&bt, &k), 0);
 	k = U4("10.0.0.2", 3);
 	ck_assert_int_eq(btable_add(&bt, &k, B), 0);
 	ck_assert_ptr_eq(btable_lookup(&bt, &k), B);
@@ -437,9 +470,8 @@ static struct ms_tuple big_key(uint32_t i)
 	return k;
 }
 
-START_TEST(test_full_capacity_of_65536_keys_is_found_then_deleted_and_released)
+START_TEST(test_full_capacity_of_65536_keys_is_found_then_deleted_and_reused)
 {
-	static int slots[BIG];
 	struct ms_tuple keys[64];
 	struct app *got[64];
 	uint64_t wild;
@@ -470,9 +502,10 @@ START_TEST(test_full_capacity_of_65536_keys_is_found_then_deleted_and_released)
 	for (i = 0; i < BIG; i++) {
 		struct ms_tuple k = big_key(i);
 
-		slots[i] = btable_del(&bt, &k);
-		if (slots[i] < 0)
-			ck_abort_msg("delete of key %u failed: %d", i, slots[i]);
+		int rc = btable_del(&bt, &k);
+
+		if (rc < 0)
+			ck_abort_msg("delete of key %u failed: %d", i, rc);
 	}
 	ck_assert_uint_eq(bt.count, 0);
 	for (i = 0; i < BIG; i += 64) {
@@ -483,8 +516,6 @@ START_TEST(test_full_capacity_of_65536_keys_is_found_then_deleted_and_released)
 			if (got[j] != NULL)
 				ck_abort_msg("key %u found after delete", i + j);
 	}
-	for (i = 0; i < BIG; i++)
-		btable_release(&bt, slots[i]);
 	/* Every slot came back: the table fills again. */
 	for (i = 0; i < BIG; i++) {
 		struct ms_tuple k = big_key(BIG + i);
@@ -514,8 +545,9 @@ static Suite *btable_suite(void)
 	tcase_add_checked_fixture(tc, bt_setup, bt_teardown);
 	tcase_add_test(tc, test_adding_a_present_key_is_eaddrinuse_and_keeps_the_owner);
 	tcase_add_loop_test(tc, test_adding_past_capacity_is_enospc, 0, 3);
-	tcase_add_test(tc, test_deleted_key_misses_and_its_slot_can_be_reused_after_release);
-	tcase_add_test(tc, test_full_table_accepts_again_after_delete_and_release);
+	tcase_add_test(tc, test_deleted_key_misses_and_can_be_added_again);
+	tcase_add_test(tc, test_full_table_accepts_again_after_delete);
+	tcase_add_test(tc, test_deleted_slot_is_reused_only_after_the_readers_grace_period);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("burst");
@@ -524,7 +556,7 @@ static Suite *btable_suite(void)
 	tcase_add_test(tc, test_burst_of_mixed_keys_gives_each_its_owner);
 	tcase_add_test(tc, test_burst_of_zero_keys_touches_nothing);
 	tcase_add_test(tc, test_burst_marks_wildcard_owners_and_keeps_the_keys);
-	tcase_add_test(tc, test_full_capacity_of_65536_keys_is_found_then_deleted_and_released);
+	tcase_add_test(tc, test_full_capacity_of_65536_keys_is_found_then_deleted_and_reused);
 	suite_add_tcase(s, tc);
 
 	return s;

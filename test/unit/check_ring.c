@@ -31,10 +31,12 @@
 #define RING 64u /* default slots per ring in these tests */
 
 static struct app *g_app;      /* the daemon's side */
+static int g_conn_fd = -1;     /* the daemon's end of the control connection */
 static struct ms_session *g_s; /* the client's side */
 
 struct fake_srv {
 	int lfd;
+	int conn_fd;     /* the session's connection: the test closes it */
 	struct app *app; /* made on HELLO, handed to the test */
 };
 
@@ -66,7 +68,6 @@ static void *fake_srv_run(void *arg)
 		close(cfd);
 		return NULL;
 	}
-	a->conn_fd = cfd; /* app_destroy closes it: the session is the connection */
 	memset(&rep, 0, sizeof(rep));
 	rep.app_id = a->id;
 	rep.nqueues = a->nqueues;
@@ -78,9 +79,11 @@ static void *fake_srv_run(void *arg)
 	fds[0] = a->memfd;
 	fds[1] = a->wakeup_fd;
 	if (n < 0 || ms_msg_send(cfd, out, (size_t)n, fds, 2) < 0) {
+		close(cfd);
 		app_destroy(a);
 		return NULL;
 	}
+	srv->conn_fd = cfd;
 	srv->app = a;
 	return NULL;
 }
@@ -91,7 +94,7 @@ static void ring_attach(uint32_t ring_size, uint16_t nqueues)
 	static unsigned seq;
 	struct ms_attach_opts opts = { .name = "check_ring", .nqueues = nqueues, .ring_size = ring_size };
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct fake_srv srv = { .lfd = -1 };
+	struct fake_srv srv = { .lfd = -1, .conn_fd = -1 };
 	pthread_t th;
 	int rc;
 
@@ -107,6 +110,7 @@ static void ring_attach(uint32_t ring_size, uint16_t nqueues)
 	unlink(sa.sun_path);
 	close(srv.lfd);
 	g_app = srv.app;
+	g_conn_fd = srv.conn_fd;
 	ck_assert_int_eq(rc, 0);
 	ck_assert_ptr_nonnull(g_app);
 	ck_assert_uint_eq(ms_nqueues(g_s), nqueues);
@@ -117,14 +121,18 @@ static void ring_setup(void)
 {
 	g_app = NULL;
 	g_s = NULL;
+	g_conn_fd = -1;
 }
 
 static void ring_teardown(void)
 {
 	ms_detach(g_s);
 	app_destroy(g_app);
+	if (g_conn_fd >= 0)
+		close(g_conn_fd);
 	g_s = NULL;
 	g_app = NULL;
+	g_conn_fd = -1;
 }
 
 /* ck_assert_int_eq that says which case failed: `what` names it, `field` is what was compared. */
@@ -744,8 +752,8 @@ END_TEST
 START_TEST(test_wait_reports_a_closed_control_connection)
 {
 	ring_attach(RING, 1);
-	close(g_app->conn_fd);
-	g_app->conn_fd = -1;
+	close(g_conn_fd);
+	g_conn_fd = -1;
 	ck_assert_int_eq(ms_wait(g_s, 5000), -ECONNRESET);
 }
 END_TEST

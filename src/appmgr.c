@@ -1,0 +1,154 @@
+/* appmgr.c - an application's life in mstackd: attach, bind, unbind, revoke, detach. */
+#include "appmgr.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fdreap.h"
+#include "log.h"
+#include "publish.h"
+#include "resv.h"
+
+/*
+ * How long an unbind or detach waits for the closer to release the client's
+ * sockets, so that the tuple is free in the kernel when the reply goes out.
+ * A close takes microseconds; a stalled closer costs the control thread this
+ * much per request at most, never more.
+ */
+#define APPMGR_CLOSE_WAIT_MS 50
+
+static bool appmgr_is_pow2(uint32_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+static void appmgr_free(void *a)
+{
+	app_destroy(a);
+}
+
+struct app *appmgr_attach(struct mstackd *d, const struct ms_hello *h, pid_t pid, uid_t uid, gid_t gid)
+{
+	struct app *a;
+
+	if (h->abi_major != MS_ABI_MAJOR) {
+		errno = EPROTO;
+		return NULL;
+	}
+	if (h->nqueues < 1 || h->nqueues > d->conf.max_queues || !appmgr_is_pow2(h->ring_size) || h->ring_size < 64 ||
+	    h->ring_size > d->conf.max_ring_size || !memchr(h->name, '\0', MS_NAME_MAX)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (d->napps >= d->conf.max_apps) {
+		errno = ENOSPC;
+		return NULL;
+	}
+	a = app_create(d->next_app_id + 1, h, h->ring_size);
+	if (!a)
+		return NULL;
+	if (pub_app_add(&d->dp, a) < 0) {
+		app_destroy(a); /* never published */
+		errno = ENOMEM;
+		return NULL;
+	}
+	d->next_app_id++;
+	a->pid = pid;
+	a->uid = uid;
+	a->gid = gid;
+	LIST_INSERT_HEAD(&d->apps, a, link);
+	d->napps++;
+	log_info("app %u attached: %s pid %d uid %u, %u queue(s) of %u slots", a->id, a->name, (int)pid, (unsigned)uid,
+		 a->nqueues, a->ring_size);
+	return a;
+}
+
+void appmgr_detach(struct mstackd *d, struct app *a)
+{
+	uint32_t i, n = a->nbindings;
+
+	for (i = 0; i < a->nbindings; i++)
+		btable_del(&d->bt, &a->bindings[i].tuple);
+	LIST_REMOVE(a, link);
+	d->napps--;
+	pub_app_remove(&d->dp, a);
+	app_release_bindings(a); /* the tuples go back to the kernel now; the memory after a grace period */
+	pub_retire(&d->dp, appmgr_free, a);
+	log_info("app %u detached: %s pid %d, %u binding(s) released", a->id, a->name, (int)a->pid, n);
+	fdreap_sync(FDREAP_SOCKETS, APPMGR_CLOSE_WAIT_MS);
+}
+
+int appmgr_bind(struct mstackd *d, struct app *a, struct ms_tuple *t, int fd)
+{
+	struct app_addrs *addrs;
+	int rc = ms_tuple_check(t);
+
+	if (rc == 0)
+		rc = resv_check(t, fd, d->conf.tap_name);
+	if (rc < 0)
+		return rc;
+	rc = app_binding_add(a, t, fd, d->conf.max_bindings);
+	if (rc < 0)
+		return rc;
+	/* Everything that can fail comes before anything is published. */
+	addrs = app_addrs_build(a);
+	rc = addrs ? btable_add(&d->bt, t, a) : -ENOMEM;
+	if (rc < 0) {
+		free(addrs);
+		a->nbindings--; /* undo the add without closing fd: the caller still owns it */
+		return rc;
+	}
+	pub_replace(&d->dp, (void **)&a->addrs, addrs, free);
+	if (log_debug_enabled()) {
+		char name[MS_TUPLE_STRLEN];
+
+		ms_tuple_format(t, name, sizeof(name));
+		log_debug("app %u (%s) bound %s", a->id, a->name, name);
+	}
+	return 0;
+}
+
+int appmgr_unbind(struct mstackd *d, struct app *a, const struct ms_tuple *t)
+{
+	struct app_addrs *addrs;
+
+	if (ms_tuple_check(t) < 0)
+		return -EINVAL;
+	if (btable_lookup(&d->bt, t) != a || btable_del(&d->bt, t) < 0)
+		return -ENOENT;
+	app_binding_remove(a, t);
+	addrs = app_addrs_build(a);
+	if (addrs)
+		pub_replace(&d->dp, (void **)&a->addrs, addrs, free);
+	else
+		log_err("app %u: out of memory narrowing its source addresses after an unbind", a->id);
+	fdreap_sync(FDREAP_SOCKETS, APPMGR_CLOSE_WAIT_MS);
+	return 0;
+}
+
+int appmgr_reserve(struct mstackd *d, const struct ms_tuple *t)
+{
+	if (ms_tuple_check(t) < 0)
+		return -EINVAL;
+	if (btable_lookup(&d->bt, t))
+		return -EADDRINUSE;
+	return resv_admin_add(&d->res, t);
+}
+
+int appmgr_revoke(struct mstackd *d, const struct ms_tuple *t)
+{
+	struct app *owner;
+	char name[MS_TUPLE_STRLEN];
+
+	if (ms_tuple_check(t) < 0)
+		return -EINVAL;
+	if (resv_admin_remove(&d->res, t) == 0)
+		return 0;
+	owner = btable_lookup(&d->bt, t);
+	if (!owner)
+		return -ENOENT;
+	ms_tuple_format(t, name, sizeof(name));
+	log_notice("administrator revoked %s from app %u (%s, pid %d)", name, owner->id, owner->name, (int)owner->pid);
+	return appmgr_unbind(d, owner, t);
+}

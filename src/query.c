@@ -1,0 +1,168 @@
+/* query.c - the answers to STATUS, APPS, BINDINGS and STATS, read from the daemon's state. */
+#include "query.h"
+
+#include <bsd/string.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+
+#include "clock.h"
+#include "fdreap.h"
+
+/* A reply list being filled: entries before `offset` are counted, not copied. */
+struct query_list {
+	struct ms_list_hdr *hdr;
+	uint8_t *next;
+	size_t room;
+	size_t entry;
+	uint32_t offset;
+};
+
+static void *query_list_slot(struct query_list *l)
+{
+	void *slot = NULL;
+
+	if (l->hdr->total++ >= l->offset && l->room >= l->entry) {
+		slot = l->next;
+		memset(slot, 0, l->entry);
+		l->next += l->entry;
+		l->room -= l->entry;
+		l->hdr->count++;
+	}
+	return slot;
+}
+
+static int query_counter(void *arg, const char *name, uint64_t value)
+{
+	struct ms_counter *c = query_list_slot(arg);
+
+	if (c) {
+		strlcpy(c->name, name, sizeof(c->name));
+		c->value = value;
+	}
+	return 1;
+}
+
+/* What the port's driver counted itself: frames lost before mstackd could see them. */
+static void query_port_hw(struct query_list *l, const char *port_name, uint16_t port)
+{
+	struct rte_eth_stats st;
+	char name[64];
+
+	if (rte_eth_stats_get(port, &st) != 0)
+		return;
+#define QUERY_HW(field)                                              \
+	snprintf(name, sizeof(name), "%s.hw_%s", port_name, #field); \
+	query_counter(l, name, st.field);
+	QUERY_HW(imissed)
+	QUERY_HW(ierrors)
+	QUERY_HW(oerrors)
+	QUERY_HW(rx_nombuf)
+#undef QUERY_HW
+}
+
+static void query_status(struct mstackd *d, struct ms_status *s)
+{
+	const char *names[2] = { "nic", "tap" };
+	uint16_t ids[2] = { d->ports.nic, d->ports.tap };
+	const char *devargs[2] = { d->conf.nic_devargs, d->conf.tap_name };
+	int i;
+
+	memset(s, 0, sizeof(*s));
+	strlcpy(s->version, MSTACK_VERSION, sizeof(s->version));
+	s->uptime_ms = clock_now_ms() - d->start_ms;
+	s->napps = d->napps;
+	s->nbindings = d->bt.count + d->res.n;
+	s->nworkers = 1;
+	s->nports = 2;
+	for (i = 0; i < 2; i++) {
+		strlcpy(s->ports[i].name, names[i], sizeof(s->ports[i].name));
+		strlcpy(s->ports[i].devargs, devargs[i], sizeof(s->ports[i].devargs));
+		s->ports[i].link_up = port_link_up(ids[i], &s->ports[i].speed_mbps);
+		memcpy(s->ports[i].mac, d->ports.nic_mac, 6);
+	}
+}
+
+int query_reply(struct mstackd *d, uint16_t type, uint32_t offset, void *out, size_t cap)
+{
+	struct query_list l = { .hdr = out,
+				.next = (uint8_t *)out + sizeof(struct ms_list_hdr),
+				.room = cap - sizeof(struct ms_list_hdr),
+				.offset = offset };
+	struct fdreap_stats reap;
+	struct app *a;
+	uint32_t i;
+
+	memset(l.hdr, 0, sizeof(*l.hdr));
+	switch (type) {
+	case MS_MSG_STATUS: query_status(d, out); return sizeof(struct ms_status);
+	case MS_MSG_APPS:
+		l.entry = sizeof(struct ms_app_info);
+		LIST_FOREACH(a, &d->apps, link)
+		{
+			struct ms_app_info *e = query_list_slot(&l);
+
+			if (!e)
+				continue;
+			e->app_id = a->id;
+			e->pid = (uint32_t)a->pid;
+			e->uid = (uint32_t)a->uid;
+			e->nqueues = a->nqueues;
+			e->ring_size = a->ring_size;
+			e->nbindings = a->nbindings;
+			e->rx_packets = a->stats.rx_packets;
+			e->tx_packets = a->stats.tx_packets;
+			e->drops = stats_app_drops(&a->stats);
+			memcpy(e->name, a->name, sizeof(e->name));
+		}
+		break;
+	case MS_MSG_BINDINGS:
+		l.entry = sizeof(struct ms_binding_info);
+		for (i = 0; i < d->res.n; i++) {
+			struct ms_binding_info *e = query_list_slot(&l);
+
+			if (e) {
+				e->tuple = d->res.r[i].tuple;
+				snprintf(e->name, sizeof(e->name), "reserved");
+			}
+		}
+		LIST_FOREACH(a, &d->apps, link)
+		for (i = 0; i < a->nbindings; i++) {
+			struct ms_binding_info *e = query_list_slot(&l);
+
+			if (!e)
+				continue;
+			e->tuple = a->bindings[i].tuple;
+			e->app_id = a->id;
+			e->pid = (uint32_t)a->pid;
+			memcpy(e->name, a->name, sizeof(e->name));
+		}
+		break;
+	case MS_MSG_STATS:
+		l.entry = sizeof(struct ms_counter);
+		stats_visit_port("nic", &d->dp.nic_stats, query_counter, &l);
+		query_port_hw(&l, "nic", d->ports.nic);
+		stats_visit_port("tap", &d->dp.tap_stats, query_counter, &l);
+		query_port_hw(&l, "tap", d->ports.tap);
+		stats_visit_dp("dp", &d->dp.stats, query_counter, &l);
+		query_counter(&l, "ctl.refused", d->ctl_refused);
+		query_counter(&l, "ctl.conn_refused", d->ctl_conn_refused);
+		query_counter(&l, "ctl.fds_lost", d->ctl_fds_lost);
+		fdreap_get_stats(&reap);
+		query_counter(&l, "ctl.close_pending", reap.pending);
+		query_counter(&l, "ctl.close_slow", reap.slow);
+		query_counter(&l, "ctl.close_leaked", reap.leaked);
+		LIST_FOREACH(a, &d->apps, link)
+		{
+			char prefix[32];
+
+			snprintf(prefix, sizeof(prefix), "app.%u", a->id);
+			stats_visit_app(prefix, &a->stats, query_counter, &l);
+		}
+		break;
+	default: return -EPROTO;
+	}
+	return (int)(l.next - (uint8_t *)out);
+}
