@@ -93,4 +93,8 @@ for i in 1 2 3 4 5; do peer arping -c 1 -w 1 -I "$VETH_PEER" "$HOST_IP" > /dev/n
 wait_for 10 grep -q "^broadcast frames" "$WORK/probe" || fail "probe app got no broadcast"
 grep -q "^broadcast frames [3-9]" "$WORK/probe" || fail "$(tail -1 "$WORK/probe")"
 ok "an app that asked for broadcast gets it: $(tail -1 "$WORK/probe")"
+"$BIN/test/mt_attach" "$SOCK" "$HOST_IP" 8 7600 > "$WORK/mt" 2>&1 || fail "$(cat "$WORK/mt")"
+[ "$(ctl --json apps | python3 -c 'import json,sys; print(sum(a["name"].startswith("mt-") for a in json.load(sys.stdin)["apps"]))')" = 0 ] ||
+	fail "threads' sessions left behind"
+ok "8 threads of one process attach, bind and detach at once, 20 times: $(tail -1 "$WORK/mt")"
 integ_pass
