@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ms_codec.h - the control protocol's codec; internal to mstack (mstackd, libmstack-client, mstackctl). */
 #ifndef MSTACK_MS_CODEC_H
 #define MSTACK_MS_CODEC_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ms_proto.c - the control protocol codec: message framing, fd passing, tuple text form. */
 #include "ms_codec.h"
 

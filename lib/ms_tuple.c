@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ms_tuple.c - 3-tuples and the kernel sockets that hold them (shared by mstackd and the library). */
 #include "ms_tuple.h"
 

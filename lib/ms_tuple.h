@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ms_tuple.h - tuples and the kernel sockets that hold them; internal to mstack (mstackd, libmstack-client). */
 #ifndef MSTACK_MS_TUPLE_H
 #define MSTACK_MS_TUPLE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* mstack.c - libmstack-client: attach, bind through a kernel socket, rings, wakeups. */
 #include <mstack/mstack.h>
 

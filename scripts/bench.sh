@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # bench.sh - install what the benchmark needs, build, and run it (test/bench/run.sh; its options pass through).
 # Takes 15-25 minutes; BENCH_QUICK=1 is a 2-minute smoke test. See docs/performance.md.
 set -euo pipefail

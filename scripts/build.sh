@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # build.sh - configure and build mstack into ./build (extra arguments go to cmake).
 set -euo pipefail
 cd "$(dirname "$0")/.."

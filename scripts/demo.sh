@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # demo.sh - install, build, and show mstackd at work: a peer namespace pings the host and fetches
 # a page from the kernel's own HTTP server through mstackd, then talks UDP to a user-level echo
 # server beside it; mstackctl shows the state and counters. Everything is removed at the end.

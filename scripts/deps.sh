@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # deps.sh - install what building and testing mstack needs on Debian 12 (as root).
 set -euo pipefail
 PKGS="build-essential cmake pkg-config dpdk dpdk-dev libnuma-dev libbsd-dev libsystemd-dev libmnl-dev

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test.sh - install dependencies, build, and run the whole test suite (unit, then integration).
 set -euo pipefail
 cd "$(dirname "$0")/.."

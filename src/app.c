@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* app.c - an attached application's region (memfd, rings, buffers), wakeup fd and bindings. */
 #include "app.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* app.h - an attached application: its session, its shared region and rings, its bindings. */
 #ifndef MSTACK_APP_H
 #define MSTACK_APP_H

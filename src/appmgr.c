@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* appmgr.c - an application's life in mstackd: attach, bind, unbind, revoke, detach. */
 #include "appmgr.h"
 

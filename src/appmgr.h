@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* appmgr.h - an application's life in mstackd: attach, bind, unbind, revoke, detach. */
 #ifndef MSTACK_APPMGR_H
 #define MSTACK_APPMGR_H

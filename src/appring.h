@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* appring.h - the daemon's side of an application's rings: hostile-safe produce and consume. */
 #ifndef MSTACK_APPRING_H
 #define MSTACK_APPRING_H

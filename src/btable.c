@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* btable.c - the 3-tuple binding table on DPDK's rte_hash in lock-free read/write mode. */
 #include "btable.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* btable.h - the 3-tuple binding table: lock-free lookups on the datapath, updates from control. */
 #ifndef MSTACK_BTABLE_H
 #define MSTACK_BTABLE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* classify.c - parse a received frame into what the demux needs (L2/L3/L4 and the 3-tuple). */
 #include "classify.h"
 

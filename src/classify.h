@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* classify.h - parse a received frame into what the demux needs (L2/L3/L4 and the 3-tuple). */
 #ifndef MSTACK_CLASSIFY_H
 #define MSTACK_CLASSIFY_H

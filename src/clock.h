@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* clock.h - the daemon's one clock: monotonic milliseconds. */
 #ifndef MSTACK_CLOCK_H
 #define MSTACK_CLOCK_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* conf.c - parse the mstackd configuration file (INI) into struct conf, with file:line errors. */
 #include "conf.h"
 

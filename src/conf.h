@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* conf.h - the per-host configuration file of mstackd (INI, with file:line errors). */
 #ifndef MSTACK_CONF_H
 #define MSTACK_CONF_H

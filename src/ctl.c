@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ctl.c - the control socket: accept sessions, decode requests, answer each with one reply. */
 #include "ctl.h"
 

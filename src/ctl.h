@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ctl.h - the control socket: connections, requests decoded and dispatched, one reply each. */
 #ifndef MSTACK_CTL_H
 #define MSTACK_CTL_H

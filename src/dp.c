@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* dp.c - the datapath: NIC rx demux to apps or the kernel, TAP rx to the NIC, app tx validated to the NIC. */
 #include "dp.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* dp.h - the datapath: one worker lcore switching NIC <-> TAP and NIC <-> application rings. */
 #ifndef MSTACK_DP_H
 #define MSTACK_DP_H

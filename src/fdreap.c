@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fdreap.c - closes client-chosen descriptors off the control thread (see fdreap.h). */
 #include "fdreap.h"
 

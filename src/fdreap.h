@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fdreap.h - closes client-chosen descriptors off the control thread. */
 #ifndef MSTACK_FDREAP_H
 #define MSTACK_FDREAP_H

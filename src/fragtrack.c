@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fragtrack.c - a direct-mapped table from (src, dst, proto, id) to the tuple of a fragmented datagram. */
 #include "fragtrack.h"
 

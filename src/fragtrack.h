@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fragtrack.h - which bound tuple a fragmented datagram is for, so that its later fragments follow the first. */
 #ifndef MSTACK_FRAGTRACK_H
 #define MSTACK_FRAGTRACK_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* kern.c - rtnetlink requests (libmnl) for the TAP's address and link and the neighbour table. */
 #include "kern.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* kern.h - what mstackd asks of the kernel over rtnetlink: TAP address and link, neighbours. */
 #ifndef MSTACK_KERN_H
 #define MSTACK_KERN_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* log.c - mstackd's log: stderr lines with syslog <N> priority prefixes (journald keeps the levels). */
 #include "log.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* log.h - mstackd's log: stderr lines with syslog <N> priority prefixes, rate-limited when asked. */
 #ifndef MSTACK_LOG_H
 #define MSTACK_LOG_H

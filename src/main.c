@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* main.c - mstackd: start-up, the control thread's event loop, reload and clean shutdown. */
 #include <errno.h>
 #include <getopt.h>

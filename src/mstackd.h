@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* mstackd.h - the daemon's state, owned by the control thread (main lcore). */
 #ifndef MSTACK_MSTACKD_H
 #define MSTACK_MSTACKD_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* neigh.c - next-hop resolution for applications: the kernel's routes and neighbour table, bounded. */
 #include "neigh.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* neigh.h - next-hop resolution for applications: the kernel's routes and neighbour table, bounded. */
 #ifndef MSTACK_NEIGH_H
 #define MSTACK_NEIGH_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* port.c - EAL start-up and the NIC and TAP ports: probe, configure, start, stop. */
 #include "port.h"
 

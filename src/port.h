@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* port.h - EAL start-up and the two DPDK ports mstackd owns: the NIC and the kernel's TAP. */
 #ifndef MSTACK_PORT_H
 #define MSTACK_PORT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* publish.c - the two-phase rule: publish to the datapath, retire after an RCU grace period. */
 #include "publish.h"
 

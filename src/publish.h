@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* publish.h - what the control thread hands the datapath, and the two-phase rule for taking it back. */
 #ifndef MSTACK_PUBLISH_H
 #define MSTACK_PUBLISH_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* query.c - the answers to STATUS, APPS, BINDINGS and STATS, read from the daemon's state. */
 #include "query.h"
 

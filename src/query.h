@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* query.h - the answers to STATUS, APPS, BINDINGS and STATS, read from the daemon's state. */
 #ifndef MSTACK_QUERY_H
 #define MSTACK_QUERY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* resv.c - the kernel as the tuple authority: checking an app's reservation socket, holding the admin's. */
 #include "resv.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* resv.h - the kernel as the tuple authority: reservation sockets of apps and of the administrator. */
 #ifndef MSTACK_RESV_H
 #define MSTACK_RESV_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* stats.c - naming and walking the datapath counters for the control socket and the log. */
 #include "stats.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* stats.h - datapath counters, named for what they count, written by one lcore each. */
 #ifndef MSTACK_STATS_H
 #define MSTACK_STATS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* txfrag.c - a small round-robin table of the first fragments one application sent. */
 #include "txfrag.h"
 

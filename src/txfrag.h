@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* txfrag.h - the first fragments an application sent, so that only it may send the rest of each datagram. */
 #ifndef MSTACK_TXFRAG_H
 #define MSTACK_TXFRAG_H

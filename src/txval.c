@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* txval.c - validation of frames an application sends: length, source MAC, source 3-tuple, IP options,
  * fragments, ARP and ND. */
 #include "txval.h"

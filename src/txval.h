@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* txval.h - validation of frames an application sends: it may only speak for what it holds. */
 #ifndef MSTACK_TXVAL_H
 #define MSTACK_TXVAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* txverdict.h - what the transmit validator can answer: one list for the enum and the counters. */
 #ifndef MSTACK_TXVERDICT_H
 #define MSTACK_TXVERDICT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* numarg.c - strict decimal numbers from the command line (libbsd's strtonum, digits only). */
 #include "numarg.h"
 

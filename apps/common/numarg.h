@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* numarg.h - strict decimal numbers from the command line, for mstack's tools. */
 #ifndef MSTACK_NUMARG_H
 #define MSTACK_NUMARG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* pktbuild.c - build Ethernet/IPv4/UDP or TCP frames from scratch, with Internet checksums. */
 #include "pktbuild.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* pktbuild.h - build Ethernet/IPv4/UDP or TCP frames from scratch, with Internet checksums. */
 #ifndef MSTACK_APPS_PKTBUILD_H
 #define MSTACK_APPS_PKTBUILD_H

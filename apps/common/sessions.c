@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* sessions.c - many mstack sessions from one process: file descriptor limit, attach and bind. */
 #include "sessions.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* sessions.h - many mstack sessions from one process: the benchmark apps' shared set-up. */
 #ifndef MSTACK_APPS_SESSIONS_H
 #define MSTACK_APPS_SESSIONS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* echo.c - mstack-echo: a user-level UDP echo server on libmstack-client (IPv4 and IPv6). */
 #include <arpa/inet.h>
 #include <errno.h>

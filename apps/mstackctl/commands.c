@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* commands.c - mstackctl's command handlers: ask mstackd, hand the reply to the output module. */
 #include "mstackctl.h"
 #include "parser.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fetch.c - mstackctl's requests to mstackd: status, paged lists, counter samples, admin. */
 #include "mstackctl.h"
 

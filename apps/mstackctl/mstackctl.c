@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* mstackctl.c - the administrator's tool for mstackd: options, connection, dispatch. */
 #include "mstackctl.h"
 #include "parser.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* mstackctl.h - what the parts of mstackctl share: fetching from mstackd and the output modules. */
 #ifndef MSTACKCTL_H
 #define MSTACKCTL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* output.c - mstackctl's text output, for people: aligned columns, human units. */
 #include "mstackctl.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* output_json.c - mstackctl's JSON output: one object per command, from a tiny emitter. */
 #include "mstackctl.h"
 

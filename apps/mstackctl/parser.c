@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* parser.c - the command table of mstackctl and the parsing of each command's arguments. */
 #include "parser.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* parser.h - the command table of mstackctl and the parsing of each command's arguments. */
 #ifndef MSTACKCTL_PARSER_H
 #define MSTACKCTL_PARSER_H

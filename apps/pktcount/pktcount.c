@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* pktcount.c - mstack-pktcount: drains many sessions from one thread, busy-polling or sleeping. */
 #include <errno.h>
 #include <getopt.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* pktgen.c - mstack-pktgen: builds every frame from scratch into the tx rings of many sessions. */
 #include <errno.h>
 #include <getopt.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ms_abi.h - the shared-memory region between mstackd and one application (the ring ABI). */
 #ifndef MSTACK_MS_ABI_H
 #define MSTACK_MS_ABI_H

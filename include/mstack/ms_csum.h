@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ms_csum.h - the Internet checksum (RFC 1071), header-only: for mstackd, user-level stacks and tools. */
 #ifndef MSTACK_MS_CSUM_H
 #define MSTACK_MS_CSUM_H

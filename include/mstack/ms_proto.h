@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ms_proto.h - the control protocol between mstackd and its clients (library, mstackctl). */
 #ifndef MSTACK_MS_PROTO_H
 #define MSTACK_MS_PROTO_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* mstack.h - libmstack-client: attach a user-level network stack to mstackd. */
 #ifndef MSTACK_MSTACK_H
 #define MSTACK_MSTACK_H

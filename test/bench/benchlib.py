@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """benchlib.py - helpers for test/bench/run.sh: pcap sources, counter snapshots, result tables.
 
   benchlib.py pcap OUT --len L --dst-mac MAC --dst-ip IP --first-port P --n N --unbound-port U

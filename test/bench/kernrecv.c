@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* kernrecv.c - the kernel's UDP demux as an app sees it: N sockets, one thread, epoll + recvmmsg, counted. */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # profile.sh - profile mstackd's datapath on core 1: receive (net_pcap source, N sessions of one
 # pktcount) or transmit (N sessions of one pktgen, net_null sink).
 #

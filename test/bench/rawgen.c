@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* rawgen.c - a UDP load generator on an AF_PACKET socket: prebuilt frames, sendmmsg batches, a target rate. */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # run.sh - the mstack benchmark: receive demux, testpmd baselines, transmit, kernel mux vs mstackd,
 # and the exception path; prints Markdown tables (median [min-max] of R runs of T seconds each).
 #

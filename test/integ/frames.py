@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """frames.py - send crafted Ethernet frames from the peer namespace (raw AF_PACKET socket).
 
 usage: frames.py IFACE DST_MAC SRC_IP DST_IP KIND [COUNT]

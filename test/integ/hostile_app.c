@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* hostile_app.c - a misbehaving application for the integration tests: garbage indices, bad
  * lengths and spoofed frames in its own region ("garbage"), or one that never reads ("stall"). */
 #include <arpa/inet.h>

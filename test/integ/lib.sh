@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # lib.sh - shared set-up for the integration tests and the demo: a peer namespace on a veth pair,
 # mstackd on net_af_packet (the "NIC") and net_tap (the kernel), cleaned up on any exit.
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* listen_app.c - an application for the integration tests: binds one UDP tuple (a wildcard
  * allowed), optionally asks for broadcast, and prints one line per frame it receives. */
 #include <arpa/inet.h>

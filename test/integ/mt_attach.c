@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* mt_attach.c - threads of one process attach to mstackd at once, each binds its own port and checks
  * that what it got is its own: the app id and ports the daemon reports for it, a UDP frame to its port. */
 #include <pthread.h>

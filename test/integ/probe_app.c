@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* probe_app.c - an application for the integration tests: ephemeral bind, next-hop resolution,
  * and broadcast/multicast delivery (MS_HELLO_F_BCAST). */
 #include <arpa/inet.h>

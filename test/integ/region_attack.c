@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* region_attack.c - an application that frees pages of its own region under the daemon (issue 13 #1):
  * it sends one frame (so that mstackd has touched tx buffer 0), removes the page behind that buffer,
  * takes every free huge page of the host, then publishes tx slot 0 again over the removed page. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* resolve_app.c - asks mstackd to RESOLVE each address given, one after another, and prints the answers:
  * "ADDR MAC" or "ADDR error: REASON". */
 #include <arpa/inet.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """sec_ctl.py - hostile and victim control-channel clients for test_sec_ctl.sh.
 
 Speaks the control protocol (include/mstack/ms_proto.h, docs/protocol.md) directly, so that a test

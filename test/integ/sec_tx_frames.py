@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """sec_tx_frames.py - frames for test_sec_tx.sh, and the peer's view of what reached the wire.
 
 usage:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* spoof_app.c - an application for the integration tests that sends hand-made frames (given in hex)
  * from one binding, to show what the daemon lets onto the wire. */
 #include <errno.h>

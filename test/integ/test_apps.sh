@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_apps.sh - applications attach beside the kernel: UDP echo through mstack-echo, the kernel's
 # traffic alongside, isolation between apps, the kernel as tuple authority, kill -9, hostile and
 # stalled apps that disturb nobody else.

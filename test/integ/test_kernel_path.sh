@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_kernel_path.sh - with no application attached, the host works through mstackd as if it were
 # not there (ARP, ping, TCP to the kernel's own HTTP server), and malformed frames are counted,
 # forwarded to the kernel to decide, and disturb nothing.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # mstackctl_args.sh - mstackctl's command line without a daemon: usage errors exit 2, an absent
 # daemon exits 1 with a hint, help lists every command. Needs no root, no DPDK.
 set -u

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_notify.sh - the sd_notify protocol: READY=1 only once ports are up, STATUS=, WATCHDOG=1 while
 # the datapath runs, STOPPING=1 on SIGTERM, read from a NOTIFY_SOCKET of the test's own.
 source "$(dirname "$0")/lib.sh"

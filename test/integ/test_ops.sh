@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_ops.sh - operating mstackd: every mstackctl command against the real daemon (text and --json),
 # admin reservations and revocation, the access policy for a non-admin uid, limits, and SIGHUP reload.
 source "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_sec_ctl.sh - the control plane against hostile clients (issue 13, items 2, 6, 7): a reservation bound to
 # another device is refused; running out of fds costs a BIND, not a session, and idle connections cannot use up
 # the fds; a client's descriptor never blocks the control thread (a lingering TCP socket, a FUSE file whose FLUSH

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_sec_daemon.sh - attacks on mstackd from the security review that concern the daemon itself:
 # a failed start-up must fail at once (issue 13 #11), an app's region can never fault the daemon
 # (#1), and RESOLVE plants kernel neighbour entries only for on-link next hops, bounded (#9).

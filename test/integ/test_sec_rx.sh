@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_sec_rx.sh - the receive demux gives apps only what is addressed to this host: a wildcard
 # binding gets no frame for another IP or another MAC, and no tagged frame reaches a broadcast
 # subscriber; each goes to the kernel and is counted. Proper frames still arrive.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_sec_tx.sh - an application may only say what it holds, beyond its source tuple: neighbour
 # discovery link-layer options and targets, later fragments of another app's datagram, frames longer
 # than the MTU, IPv4 source routes. Each attack is captured in the peer namespace to prove it stayed

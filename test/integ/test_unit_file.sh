@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_unit_file.sh - systemd/mstackd.service passes systemd-analyze verify (pointed at this build's binary).
 set -u
 BIN=${MSTACK_BIN:-$(cd "$(dirname "$0")/../.." && pwd)/build}

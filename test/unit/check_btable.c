@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* check_btable.c - unit tests for the 3-tuple binding table on rte_hash (src/btable.c). */
 #include <arpa/inet.h>
 #include <check.h>

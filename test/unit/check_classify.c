@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* check_classify.c - unit tests for the frame classifier (src/classify.c). */
 #include "classify.h"
 #include "check_main.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* check_client.c - unit tests for libmstack-client's control side: threads, sessions, preconditions. */
 #include <mstack/mstack.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* check_conf.c - unit tests of the configuration file parser (src/conf.c). */
 #include <check.h>
 #include <errno.h>

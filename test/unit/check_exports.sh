@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # check_exports.sh - libmstack-client.so exports exactly the functions of its public headers, as MSTACK_1.0.
 # Use: check_exports.sh LIBRARY.so INCLUDE_DIR (the directory holding mstack/*.h)
 set -eu

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* check_fragtrack.c - later fragments find the tuple their first fragment was for, and nothing else does. */
 #include <arpa/inet.h>
 #include <check.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* check_main.h - what every check suite's main() does: run the suite, exit non-zero on any failure. */
 #ifndef MSTACK_CHECK_MAIN_H
 #define MSTACK_CHECK_MAIN_H

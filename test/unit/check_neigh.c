@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* check_neigh.c - the RESOLVE budget: a burst at once, then a steady rate, never more. */
 #include <check.h>
 #include <stdlib.h>

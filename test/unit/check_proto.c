@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* check_proto.c - unit tests for the control protocol codec (lib/ms_proto.c). */
 #include <mstack/ms_proto.h>
 

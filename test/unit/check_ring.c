@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* check_ring.c - unit tests for the app rings: the daemon side (src/appring.h) against the real client library. */
 #include <mstack/mstack.h>
 

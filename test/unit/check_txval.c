@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* check_txval.c - unit tests for the validation of frames an application sends (src/txval.c). */
 #include <arpa/inet.h>
 #include <check.h>
