@@ -19,14 +19,7 @@ import socket
 import struct
 import sys
 
-
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
+from frames import csum  # the Internet checksum (RFC 1071), beside this script
 
 
 def mac(s):
