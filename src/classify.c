@@ -142,7 +142,8 @@ static enum cls_status cls_parse_ipv6(const uint8_t *ip, uint32_t avail, struct 
 			 * means "no ports".
 			 */
 			if (fo & CLS_IPV6_FRAG_OFFMASK) {
-				r->flags |= CLS_F_FRAG;
+				/* Also after a first-fragment header: a later fragment has no ports. */
+				r->flags = (uint8_t)((r->flags | CLS_F_FRAG) & ~CLS_F_FRAG_FIRST);
 				later_frag = true;
 			} else if (fo & CLS_IPV6_FRAG_M) {
 				r->flags |= CLS_F_FRAG | CLS_F_FRAG_FIRST;

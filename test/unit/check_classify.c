@@ -717,6 +717,30 @@ START_TEST(test_ipv6_ext_header_past_payload_is_truncated)
 }
 END_TEST
 
+/*
+ * A first-fragment header followed by a later-fragment one (found by
+ * fuzz_classify): the frame is a later fragment, not a first one without
+ * ports, which would break the promise of CLS_F_FRAG_FIRST.
+ */
+START_TEST(test_ipv6_later_fragment_header_after_first_one_is_a_later_fragment)
+{
+	struct fspec s = { .ethertype = ETH_IPV6,
+			   .proto = IPPROTO_TCP,
+			   .v6_ext = { IPPROTO_FRAGMENT, IPPROTO_FRAGMENT },
+			   .v6_next = 2,
+			   .v6_frag = 0x0001 };
+	struct cls_result r;
+	uint32_t len = build(&s, buf);
+
+	put16(buf + 14 + 48 + 2, 185 << 3); /* the second header: offset 185, no more fragments */
+	len -= 20;                          /* and no TCP header: a later fragment carries none */
+	put16(buf + 14 + 4, len - 14 - 40);
+	ck_assert_int_eq(parse(len, &r), CLS_OK);
+	ck_assert_uint_eq(r.l3, CLS_L3_IPV6);
+	ck_assert_uint_eq(r.flags & (CLS_F_FRAG | CLS_F_FRAG_FIRST | CLS_F_L4), CLS_F_FRAG);
+}
+END_TEST
+
 /* ---- status names and checksum ---- */
 
 START_TEST(test_status_names_are_the_counter_suffixes)
@@ -908,6 +932,7 @@ static Suite *classify_suite(void)
 	tcase_add_loop_test(tc, test_l4_header_cut_by_ip_length_is_truncated, 0, N_L4_CUT_CASES);
 	tcase_add_test(tc, test_first_fragment_too_short_for_l4_header_is_truncated);
 	tcase_add_test(tc, test_ipv6_ext_header_past_payload_is_truncated);
+	tcase_add_test(tc, test_ipv6_later_fragment_header_after_first_one_is_a_later_fragment);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("fragments");

@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""mkcorpus.py - write the seed corpora of the fuzz targets into test/fuzz/corpus/<target>/.
+
+usage: mkcorpus.py   (from anywhere; rewrites the generated seeds, keeps other files)
+Seeds are small real inputs: control messages, tuples, configuration files,
+Ethernet frames (UDP/TCP over IPv4/IPv6, ARP, NS/NA, fragments, VLAN), ring programs.
+"""
+import os
+import shutil
+import socket
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+NIC_MAC = bytes.fromhex("02005e102030")  # the NIC of fuzz_txval.c
+PEER_MAC = bytes.fromhex("029988776655")
+
+
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def eth(ethertype, payload, src=NIC_MAC, dst=PEER_MAC, vlan=None):
+    tag = struct.pack("!HH", 0x8100, vlan) if vlan is not None else b""
+    return dst + src + tag + struct.pack("!H", ethertype) + payload
+
+
+def ipv4(src, dst, proto, payload, frag=0, ident=0x1234, options=b""):
+    ihl = 5 + len(options) // 4
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x40 | ihl, 0, ihl * 4 + len(payload), ident, frag, 64, proto, 0,
+                      socket.inet_aton(src), socket.inet_aton(dst)) + options
+    return hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:] + payload
+
+
+def ipv6(src, dst, nh, payload):
+    return struct.pack("!IHBB", 6 << 28, len(payload), nh, 64) + socket.inet_pton(socket.AF_INET6, src) + \
+        socket.inet_pton(socket.AF_INET6, dst) + payload
+
+
+def udp(sport, dport, data=b"mstack"):
+    return struct.pack("!HHHH", sport, dport, 8 + len(data), 0) + data
+
+
+def tcp(sport, dport):
+    return struct.pack("!HHIIBBHHH", sport, dport, 1, 0, 5 << 4, 0x02, 65535, 0, 0)
+
+
+def frag6(nh, offset, more, ident=0x12345678):
+    return struct.pack("!BBHI", nh, 0, offset << 3 | more, ident)
+
+
+def arp(sender_ip, target_ip, op=1):
+    return struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, op, NIC_MAC, socket.inet_aton(sender_ip), b"\0" * 6,
+                       socket.inet_aton(target_ip))
+
+
+def nd(kind, target):
+    body = struct.pack("!BBHI", kind, 0, 0, 0x20000000 if kind == 136 else 0)
+    body += socket.inet_pton(socket.AF_INET6, target)
+    return body + struct.pack("!BB6s", 1 if kind == 135 else 2, 1, NIC_MAC)
+
+
+def frames():
+    """Frames an app of fuzz_txval.c may send (app A holds udp 10.0.0.1:7000, tcp *:80, udp [2001:db8::1]:5353)."""
+    first = udp(7000, 9, b"x" * 16)
+    v6udp = udp(5353, 53)
+    return {
+        "udp4": eth(0x0800, ipv4("10.0.0.1", "192.0.2.200", 17, udp(7000, 9))),
+        "tcp4": eth(0x0800, ipv4("10.0.0.3", "192.0.2.200", 6, tcp(80, 40000))),
+        "udp6": eth(0x86DD, ipv6("2001:db8::1", "2001:db8:ffff::200", 17, v6udp)),
+        "tcp6": eth(0x86DD, ipv6("2001:db8::1", "2001:db8:ffff::200", 6, tcp(5353, 80))),
+        "arp": eth(0x0806, arp("10.0.0.1", "10.0.0.254")),
+        "ns": eth(0x86DD, ipv6("2001:db8::1", "ff02::1:ff00:99", 58, nd(135, "2001:db8::99"))),
+        "na": eth(0x86DD, ipv6("2001:db8::1", "2001:db8::99", 58, nd(136, "2001:db8::1"))),
+        "frag4-first": eth(0x0800, ipv4("10.0.0.1", "192.0.2.200", 17, first[:16], frag=0x2000)),
+        "frag4-later": eth(0x0800, ipv4("10.0.0.1", "192.0.2.200", 17, first[16:], frag=2)),
+        "frag6-first": eth(0x86DD, ipv6("2001:db8::1", "2001:db8:ffff::200", 44, frag6(17, 0, 1) + v6udp[:8])),
+        "frag6-later": eth(0x86DD, ipv6("2001:db8::1", "2001:db8:ffff::200", 44, frag6(17, 1, 0) + v6udp[8:])),
+        "hbh6": eth(0x86DD, ipv6("2001:db8::1", "2001:db8:ffff::200", 0, bytes([17, 0, 1, 4, 0, 0, 0, 0]) + v6udp)),
+        "opts4": eth(0x0800, ipv4("10.0.0.1", "192.0.2.200", 17, udp(7000, 9), options=b"\x01\x01\x01\x00")),
+        "vlan-udp4": eth(0x0800, ipv4("10.0.0.1", "192.0.2.200", 17, udp(7000, 9)), vlan=42),
+    }
+
+
+def msg(mtype, body=b"", status=0, req_id=1):
+    return struct.pack("=HHIIi", 1, mtype, len(body), req_id, status) + body
+
+
+def tuple_bin(proto, family, addr, port):
+    raw = socket.inet_pton(family, addr)
+    return struct.pack("=BBH16s", proto, family, port, raw)
+
+
+def proto_seeds():
+    hello = struct.pack("=HHHHI32s", 1, 0, 1, 0, 256, b"seed")
+    bind = tuple_bin(17, socket.AF_INET, "10.0.0.1", 7000)
+    app_info = struct.pack("=6I3Q32s", 3, 100, 0, 1, 256, 1, 10, 20, 0, b"echo")
+    return {
+        "hello": b"\0" + msg(1, hello),
+        "hello-reply": b"\0" + msg(0x8001, struct.pack("=IIIIQ6s2x", 3, 1, 256, 1500, 1 << 20, NIC_MAC)),
+        "bind": b"\0" + msg(2, bind),
+        "bind6": b"\0" + msg(2, tuple_bin(6, socket.AF_INET6, "2001:db8::1", 80)),
+        "status": b"\0" + msg(5),
+        "apps-req": b"\0" + msg(6, struct.pack("=II", 0, 0)),
+        "apps-reply": b"\0" + msg(0x8006, struct.pack("=II", 1, 1) + app_info),
+        "stats-reply": b"\0" + msg(0x8008, struct.pack("=II", 2, 1) + struct.pack("=56sQ", b"nic.rx_packets", 7)),
+        "error-reply": b"\0" + msg(0x8002, status=-98),
+        "typed-bind": b"\1" + struct.pack("=Hi", 2, 0) + bind,
+        "typed-resolve": b"\1" + struct.pack("=Hi", 4, 0) + struct.pack("=B3x16s", 2, socket.inet_aton("10.0.0.9")),
+        "text-udp4": b"\2udp 10.0.0.1:7000",
+        "text-tcp6": b"\2tcp [2001:db8::1]:80",
+        "text-any": b"\2udp *:53",
+        "tuple-bin": b"\3" + bind,
+    }
+
+
+def txval_seeds(f):
+    def rec(frame, ctl=0):
+        return struct.pack("!BH", ctl, len(frame)) + frame
+
+    seeds = {name: rec(frame) for name, frame in f.items()}
+    seeds["frag4-pair"] = rec(f["frag4-first"]) + rec(f["frag4-later"], ctl=2)
+    seeds["frag6-pair"] = rec(f["frag6-first"]) + rec(f["frag6-later"], ctl=2)
+    seeds["app-b"] = rec(eth(0x0800, ipv4("10.0.0.2", "192.0.2.200", 17, udp(9000, 9))), ctl=1)
+    return seeds
+
+
+def ring_seeds():
+    def op(code, *args):
+        return bytes([code]) + b"".join(args)
+
+    u8 = lambda v: bytes([v])
+    u16 = lambda v: struct.pack("!H", v)
+    u32 = lambda v: struct.pack("!I", v)
+    rx = op(5, u8(0), u16(60)) + op(5, u8(0), u16(1514)) + op(6) + op(0, u8(0x80), u32(2)) + op(5, u8(0), u16(64))
+    tx = op(2, u8(0), u8(0), u32(60)) + op(2, u8(0), u8(1), u32(1514)) + op(1, u8(0x80), u32(2)) + op(7, u8(0), u8(32))
+    return {
+        "rx": u32(0) + rx,
+        "tx": u32(0) + tx,
+        "wrap": u32(0xFFFFFFF0) + rx + tx + op(3, u8(0), u8(1)) + op(6),
+        "hostile": u32(5) + op(0, u8(1), u32(0x80000000)) + op(5, u8(1), u16(100)) + op(1, u8(1), u32(999)) +
+        op(7, u8(1), u8(64)) + op(4, u16(3), u32(0xFFFFFFFF)) + op(6),
+    }
+
+
+def write(target, seeds):
+    d = os.path.join(HERE, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    for name, data in seeds.items():
+        with open(os.path.join(d, name), "wb") as out:
+            out.write(data)
+
+
+def main():
+    f = frames()
+    write("proto", proto_seeds())
+    write("classify", f)
+    write("txval", txval_seeds(f))
+    write("ring", ring_seeds())
+    conf_dir = os.path.join(HERE, "corpus", "conf")
+    os.makedirs(conf_dir, exist_ok=True)
+    shutil.copy(os.path.join(ROOT, "config", "mstackd.conf"), os.path.join(conf_dir, "mstackd.conf"))
+    write("conf", {"minimal": b"[nic]\ndevargs = net_null0\n[host]\ntap = mstack0\naddress = fd00::1/64\n"})
+
+
+if __name__ == "__main__":
+    main()
