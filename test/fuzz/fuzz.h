@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fuzz.h - what the libFuzzer targets share: an assertion that reports and crashes. */
 #ifndef MSTACK_FUZZ_H
 #define MSTACK_FUZZ_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fuzz_classify.c - libFuzzer target: the receive classifier (cls_parse) over arbitrary frames. */
 #include <netinet/in.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fuzz_conf.c - libFuzzer target: the configuration parser (conf_parse) over arbitrary text. */
 #include <string.h>
 #include <sys/socket.h>

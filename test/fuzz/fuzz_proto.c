@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fuzz_proto.c - libFuzzer target: the control codec (ms_msg_unpack) and the tuple text form. */
 #include <errno.h>
 #include <netinet/in.h>

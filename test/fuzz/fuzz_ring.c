@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fuzz_ring.c - libFuzzer target: the daemon's side of an app's rings (appring.h) against a hostile app. */
 #include <errno.h>
 #include <string.h>

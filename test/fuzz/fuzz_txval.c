@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fuzz_txval.c - libFuzzer target: the transmit validator (txval_check) over arbitrary frames. */
 #include <arpa/inet.h>
 #include <fcntl.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """mkcorpus.py - write the seed corpora of the fuzz targets into test/fuzz/corpus/<target>/.
 
 usage: mkcorpus.py   (from anywhere; rewrites the generated seeds, keeps other files)

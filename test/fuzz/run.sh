@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # run.sh - build the fuzz targets if needed, replay the regressions, fuzz each target for SECONDS.
 #
 # usage: test/fuzz/run.sh [SECONDS]   (default 20 per target)
