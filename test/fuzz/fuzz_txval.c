@@ -58,6 +58,7 @@ static const struct app *fz_owner(const void *table, const struct ms_tuple *t)
 static void fz_bind(struct app *a, uint8_t proto, uint8_t family, const char *addr, uint16_t port)
 {
 	struct ms_tuple t;
+	struct app_addrs *addrs;
 	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
 	memset(&t, 0, sizeof(t));
@@ -66,7 +67,10 @@ static void fz_bind(struct app *a, uint8_t proto, uint8_t family, const char *ad
 	t.port = port;
 	FZ_ASSERT(inet_pton(family, addr, t.addr) == 1);
 	FZ_ASSERT(fd >= 0 && app_binding_add(a, &t, fd, 64) == 0);
-	free(app_addrs_rebuild(a));
+	addrs = app_addrs_build(a); /* what the daemon publishes when a's bindings change */
+	FZ_ASSERT(addrs != NULL);
+	free(a->addrs);
+	a->addrs = addrs;
 	fz_tbl[fz_ntbl].t = t;
 	fz_tbl[fz_ntbl++].a = a;
 }
