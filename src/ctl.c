@@ -192,11 +192,13 @@ static void ctl_accept(struct mstackd *d)
 		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
 			/* Out of fds: stop listening until the next tick rather than spin on the backlog. */
 			struct epoll_event ev_off = { .events = 0, .data.ptr = NULL };
+			int err = errno;
 
-			epoll_ctl(d->epoll_fd, EPOLL_CTL_MOD, d->listen_fd, &ev_off);
+			/* Should this fail, the next accept fails the same way: no worse than before. */
+			(void)epoll_ctl(d->epoll_fd, EPOLL_CTL_MOD, d->listen_fd, &ev_off);
 			d->listen_paused = true;
 			if (log_ratelimit_ok(&ctl_log_rl))
-				log_warn("control: cannot accept: %s", strerror(errno));
+				log_warn("control: cannot accept: %s", strerror(err));
 		}
 		return;
 	}
@@ -233,7 +235,7 @@ static void ctl_drop(struct mstackd *d, struct ctl_conn *c)
 {
 	LIST_REMOVE(c, link);
 	d->nconns--;
-	epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+	(void)epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL); /* closing the fd removes it anyway */
 	if (c->app)
 		appmgr_detach(d, c->app);
 	ctl_close_session_fd(c->fd);
@@ -375,12 +377,13 @@ void ctl_tick(struct mstackd *d)
 	if (d->listen_paused) {
 		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 
-		epoll_ctl(d->epoll_fd, EPOLL_CTL_MOD, d->listen_fd, &ev);
-		d->listen_paused = false;
+		/* Should this fail, it stays paused and is tried again at the next tick. */
+		if (epoll_ctl(d->epoll_fd, EPOLL_CTL_MOD, d->listen_fd, &ev) == 0)
+			d->listen_paused = false;
 	}
-	LIST_FOREACH(c, &d->conns, link)
-	if (c->resolving)
-		ctl_resolve_try(d, c);
+	LIST_FOREACH (c, &d->conns, link)
+		if (c->resolving)
+			ctl_resolve_try(d, c);
 }
 
 static void ctl_admin(struct mstackd *d, struct ctl_conn *c, const struct ms_msg_hdr *h, const void *body)

@@ -62,8 +62,8 @@ static void *fdreap_main(void *arg)
 		 * If it is a socket, an abortive close: nothing left to send, nothing
 		 * to wait for. On anything else this fails at once (ENOTSOCK).
 		 */
-		setsockopt(fd, SOL_SOCKET, SO_LINGER, &(struct linger){ .l_onoff = 1, .l_linger = 0 },
-			   sizeof(struct linger));
+		(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &(struct linger){ .l_onoff = 1, .l_linger = 0 },
+				 sizeof(struct linger));
 		close(fd); /* may block for as long as the client likes: that is why we are here */
 		pthread_mutex_lock(&fdreap.lock);
 		l->busy_since_ms = 0;

@@ -101,8 +101,7 @@ int query_reply(struct mstackd *d, uint16_t type, uint32_t offset, void *out, si
 	case MS_MSG_STATUS: query_status(d, out); return sizeof(struct ms_status);
 	case MS_MSG_APPS:
 		l.entry = sizeof(struct ms_app_info);
-		LIST_FOREACH(a, &d->apps, link)
-		{
+		LIST_FOREACH (a, &d->apps, link) {
 			struct ms_app_info *e = query_list_slot(&l);
 
 			if (!e)
@@ -129,17 +128,17 @@ int query_reply(struct mstackd *d, uint16_t type, uint32_t offset, void *out, si
 				snprintf(e->name, sizeof(e->name), "reserved");
 			}
 		}
-		LIST_FOREACH(a, &d->apps, link)
-		for (i = 0; i < a->nbindings; i++) {
-			struct ms_binding_info *e = query_list_slot(&l);
+		LIST_FOREACH (a, &d->apps, link)
+			for (i = 0; i < a->nbindings; i++) {
+				struct ms_binding_info *e = query_list_slot(&l);
 
-			if (!e)
-				continue;
-			e->tuple = a->bindings[i].tuple;
-			e->app_id = a->id;
-			e->pid = (uint32_t)a->pid;
-			memcpy(e->name, a->name, sizeof(e->name));
-		}
+				if (!e)
+					continue;
+				e->tuple = a->bindings[i].tuple;
+				e->app_id = a->id;
+				e->pid = (uint32_t)a->pid;
+				memcpy(e->name, a->name, sizeof(e->name));
+			}
 		break;
 	case MS_MSG_STATS:
 		l.entry = sizeof(struct ms_counter);
@@ -155,8 +154,7 @@ int query_reply(struct mstackd *d, uint16_t type, uint32_t offset, void *out, si
 		query_counter(&l, "ctl.close_pending", reap.pending);
 		query_counter(&l, "ctl.close_slow", reap.slow);
 		query_counter(&l, "ctl.close_leaked", reap.leaked);
-		LIST_FOREACH(a, &d->apps, link)
-		{
+		LIST_FOREACH (a, &d->apps, link) {
 			char prefix[32];
 
 			snprintf(prefix, sizeof(prefix), "app.%u", a->id);
