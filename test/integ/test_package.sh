@@ -8,21 +8,21 @@
 # duration and put back afterwards, also when the test fails.
 set -u
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-PKGS="mstack libmstack-client1 libmstack-client-dev"
+PKGS=(mstack libmstack-client1 libmstack-client-dev)
 tmp=$(mktemp -d)
 aside=$tmp/aside
 group_was_there=0
 getent group mstack > /dev/null && group_was_there=1
-APT="apt-get -q -y -o DPkg::Lock::Timeout=120"
+APT=(apt-get -q -y -o DPkg::Lock::Timeout=120)
 export DEBIAN_FRONTEND=noninteractive
 
 installed() { dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2> /dev/null | grep -q '^[ic]i'; }
 purge_all() {
-	local p any=
-	for p in $PKGS; do
-		dpkg-query -W "$p" > /dev/null 2>&1 && any="$any $p"
+	local p any=()
+	for p in "${PKGS[@]}"; do
+		dpkg-query -W "$p" > /dev/null 2>&1 && any+=("$p")
 	done
-	[ -z "$any" ] || $APT purge $any > /dev/null 2>&1 || dpkg --purge $any > /dev/null 2>&1
+	[ ${#any[@]} = 0 ] || "${APT[@]}" purge "${any[@]}" > /dev/null 2>&1 || dpkg --purge "${any[@]}" > /dev/null 2>&1
 }
 cleanup() {
 	purge_all
@@ -51,25 +51,25 @@ else
 	debs=$tmp/build
 fi
 v=$(sed -n 's/^project(mstack VERSION \([0-9.]*\).*/\1/p' "$SRC/CMakeLists.txt")
-for p in $PKGS; do
+for p in "${PKGS[@]}"; do
 	[ -f "$debs/${p}_${v}_amd64.deb" ] || fail "no $debs/${p}_${v}_amd64.deb"
 done
 
 # Whatever a from-source install left at the packages' paths goes aside (dpkg would overwrite it and the
 # purge would delete it).
-for p in $PKGS; do
+for p in "${PKGS[@]}"; do
 	dpkg-deb --fsys-tarfile "$debs/${p}_${v}_amd64.deb" | tar t | sed 's|^\./|/|' | grep -v '/$'
 done > "$tmp/paths"
 while read -r f; do
 	if [ -e "$f" ] || [ -L "$f" ]; then
-		mkdir -p "$aside${f%/*}" && mv -f "$f" "$aside$f" || fail "cannot move $f aside"
+		{ mkdir -p "$aside${f%/*}" && mv -f "$f" "$aside$f"; } || fail "cannot move $f aside"
 	fi
 done < "$tmp/paths"
 
 # Local files only: every dependency is installed already, so apt needs no network.
-(cd "$debs" && $APT install "./mstack_${v}_amd64.deb" "./libmstack-client1_${v}_amd64.deb" \
+(cd "$debs" && "${APT[@]}" install "./mstack_${v}_amd64.deb" "./libmstack-client1_${v}_amd64.deb" \
 	"./libmstack-client-dev_${v}_amd64.deb") > "$tmp/apt.log" 2>&1 || { tail -20 "$tmp/apt.log"; fail "apt-get install"; }
-for p in $PKGS; do
+for p in "${PKGS[@]}"; do
 	installed "$p" || fail "$p not installed"
 done
 
@@ -109,8 +109,8 @@ cc -o "$tmp/t" "$tmp/t.c" $pc || fail "cc against libmstack-client-dev"
 "$tmp/t" > /dev/null || fail "a program linked with libmstack-client does not run"
 
 # Purge: every file goes, /etc/mstack too.
-$APT purge $PKGS > "$tmp/apt.log" 2>&1 || { tail -20 "$tmp/apt.log"; fail "apt-get purge"; }
-for p in $PKGS; do
+"${APT[@]}" purge "${PKGS[@]}" > "$tmp/apt.log" 2>&1 || { tail -20 "$tmp/apt.log"; fail "apt-get purge"; }
+for p in "${PKGS[@]}"; do
 	dpkg-query -W "$p" > /dev/null 2>&1 && fail "$p still known to dpkg after purge"
 done
 while read -r f; do
