@@ -32,10 +32,10 @@ set(v ${PROJECT_VERSION})
 set(CPACK_DEBIAN_DAEMON_PACKAGE_NAME mstack)
 set(CPACK_DEBIAN_DAEMON_PACKAGE_SECTION net)
 # The PMDs are plugins (dlopen), invisible to dpkg-shlibdeps: the TAP exception port is always
-# needed; af_packet runs the test bed, ixgbe the 82599. adduser: postinst's addgroup.
-set(CPACK_DEBIAN_DAEMON_PACKAGE_DEPENDS
-  "adduser, libmstack-client1 (= ${v}), librte-net-tap23, librte-net-af-packet23, librte-net-ixgbe23")
-set(CPACK_DEBIAN_DAEMON_PACKAGE_RECOMMENDS "dpdk")
+# needed; ixgbe drives the 82599, af_packet the veth test bed (other NICs need neither); dpdk has
+# dpdk-devbind.py and dpdk-hugepages.py. adduser: postinst's addgroup.
+set(CPACK_DEBIAN_DAEMON_PACKAGE_DEPENDS "adduser, libmstack-client1 (= ${v}), librte-net-tap23")
+set(CPACK_DEBIAN_DAEMON_PACKAGE_RECOMMENDS "dpdk, librte-net-ixgbe23, librte-net-af-packet23")
 # Descriptions: the first line is the synopsis; CPack indents the rest.
 set(CPACK_DEBIAN_DAEMON_DESCRIPTION "user-level network stacks sharing a DPDK port with the kernel
 mstackd owns a NIC through DPDK, keeps the kernel's stack working through a

@@ -13,7 +13,7 @@ tmp=$(mktemp -d)
 aside=$tmp/aside
 group_was_there=0
 getent group mstack > /dev/null && group_was_there=1
-APT=(apt-get -q -y -o DPkg::Lock::Timeout=120)
+APT=(apt-get -q -y --no-install-recommends -o DPkg::Lock::Timeout=120)
 export DEBIAN_FRONTEND=noninteractive
 
 installed() { dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2> /dev/null | grep -q '^[ic]i'; }
