@@ -85,4 +85,20 @@ has_addr "$HOST_IP2" && has_route || fail "address or route not back after the r
 wait_for 5 peer ping -c 1 -W 1 "$HOST_IP2" || fail "$HOST_IP2 does not answer once back"
 ip addr del "$HAND/32" dev "$TAP"
 ok "a later reload puts the address and the route back"
+
+# An address the kernel refuses at reload is logged with file:line, the rest still applies, and
+# the next reload tries it again (the running config holds only what was applied).
+HOST_IP7=$(canon "fd00:$ID:7::1" | cut -d/ -f1)
+HOST_IP3=10.217.$(( 0x$ID % 250 + 1 )).1
+sysctl -qw "net.ipv6.conf.$TAP.disable_ipv6=1"
+printf 'address = %s/64\naddress = %s/24\n' "$HOST_IP7" "$HOST_IP3" >> "$CONF"
+kill -HUP "$DAEMON_PID"
+wait_for 5 grep -q "reload: address $HOST_IP3/24 added" "$DLOG" || fail "the address after a refused one not added"
+grep -q "reload: $CONF:[0-9]*: cannot add address $HOST_IP7/64 to $TAP" "$DLOG" || fail "refusal not logged with file:line"
+has_addr "$HOST_IP3" || fail "$HOST_IP3 not on the TAP"
+sysctl -qw "net.ipv6.conf.$TAP.disable_ipv6=0"
+kill -HUP "$DAEMON_PID"
+wait_for 5 grep -q "reload: address $HOST_IP7/64 added" "$DLOG" || fail "the refused address not retried"
+has_addr "$HOST_IP7" || fail "$HOST_IP7 not on the TAP after the retry"
+ok "a refused address is logged with file:line, the others apply, the next reload retries it"
 integ_pass
