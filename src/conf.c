@@ -347,12 +347,14 @@ static void conf_check_routes(struct conf_parser *p, const struct conf *c)
 			onlink = a->family == r->family && a->prefix_len > 0 &&
 				 conf_prefix_match(a->addr, r->gw, a->prefix_len);
 		}
-		if (!onlink) {
-			conf_ntop(r->family, r->gw, txt);
-			p->line = r->line;
+		conf_ntop(r->family, r->gw, txt);
+		p->line = r->line;
+		if (!onlink)
 			conf_err(p, "route gateway %s is not on-link: no [host] address has a prefix that holds it",
 				 txt);
-		}
+		for (uint32_t j = 0; j < c->n_addrs && onlink; j++)
+			if (c->addrs[j].family == r->family && memcmp(c->addrs[j].addr, r->gw, 16) == 0)
+				conf_err(p, "route gateway %s is one of the [host] addresses, not a next hop", txt);
 	}
 	p->line = 0;
 }

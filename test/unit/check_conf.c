@@ -500,6 +500,8 @@ static const struct {
 	  "t.conf:5: route gateway 10.0.0.254 is not on-link: no [host] address has a prefix that holds it\n" },
 	{ BASE "address = 10.0.0.1/32\nroute = default via 10.0.0.254\n",
 	  "t.conf:6: route gateway 10.0.0.254 is not on-link: no [host] address has a prefix that holds it\n" },
+	{ BASE "address = 10.0.0.1/24\nroute = default via 10.0.0.1\n",
+	  "t.conf:6: route gateway 10.0.0.1 is one of the [host] addresses, not a next hop\n" },
 	{ BASE "address = 10.0.0.1/24\nroute = ::/0 via fd00::fe\n",
 	  "t.conf:6: route gateway fd00::fe is not on-link: no [host] address has a prefix that holds it\n" },
 	{ "[nic]\ndevargs = x\n[host]\ntap = a/b\n", "t.conf:4: tap must be " TAP_EXPECT ", got 'a/b'\n" },
