@@ -17,9 +17,13 @@
 #define CONF_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 struct conf_key;
+struct conf_parser;
 
-/* Check one value and store it; 0, -EINVAL (bad value) or -E2BIG (too long for its buffer). */
-typedef int conf_parse_fn(const struct conf_key *k, const char *val, struct conf *c);
+/*
+ * Check one value and store it; 0, -EINVAL (bad value), -E2BIG (too long for
+ * its buffer) or -EALREADY (the parser reported a more precise error itself).
+ */
+typedef int conf_parse_fn(const struct conf_key *k, const char *val, struct conf *c, struct conf_parser *p);
 
 /* One key of the file: where it is written, how its value is checked, where it is stored. */
 struct conf_key {
@@ -30,9 +34,23 @@ struct conf_key {
 	size_t size;            /* size of that field: buffer length or integer width */
 	unsigned long min, max; /* range of integer values */
 	bool required;
+	bool list; /* may be repeated, each line adds one (at most max) */
 	enum conf_reload reload;
 	const char *expect; /* completes "<key> must be ..." when the value is bad */
 };
+
+/* State of one conf_parse() run. */
+struct conf_parser {
+	const char *name;
+	FILE *errs;
+	unsigned long line; /* 0 once the file is read: the error is not tied to a line */
+	int errors;
+	const char *section; /* current section (a string of conf_keys), NULL before any */
+	bool ignore;         /* under an unknown or malformed header: its keys were already reported */
+	unsigned long *seen; /* line where each key was first set, 0 = not yet */
+};
+
+__attribute__((format(printf, 2, 3))) static void conf_err(struct conf_parser *p, const char *fmt, ...);
 
 static void *conf_field(struct conf *c, const struct conf_key *k)
 {
@@ -66,8 +84,9 @@ static void conf_store_uint(struct conf *c, const struct conf_key *k, unsigned l
 		*(uint32_t *)conf_field(c, k) = (uint32_t)v;
 }
 
-static int conf_parse_uint(const struct conf_key *k, const char *val, struct conf *c)
+static int conf_parse_uint(const struct conf_key *k, const char *val, struct conf *c, struct conf_parser *p)
 {
+	(void)p;
 	unsigned long v;
 
 	if (!conf_ulong(val, 10, k->min, k->max, &v))
@@ -80,8 +99,9 @@ static int conf_parse_uint(const struct conf_key *k, const char *val, struct con
  * Rings index by masking free-running counters, and PMDs want descriptor
  * counts that are a multiple of their alignment: a power of two serves both.
  */
-static int conf_parse_pow2(const struct conf_key *k, const char *val, struct conf *c)
+static int conf_parse_pow2(const struct conf_key *k, const char *val, struct conf *c, struct conf_parser *p)
 {
+	(void)p;
 	unsigned long v;
 
 	if (!conf_ulong(val, 10, k->min, k->max, &v) || (v & (v - 1)) != 0)
@@ -90,8 +110,9 @@ static int conf_parse_pow2(const struct conf_key *k, const char *val, struct con
 	return 0;
 }
 
-static int conf_parse_mode(const struct conf_key *k, const char *val, struct conf *c)
+static int conf_parse_mode(const struct conf_key *k, const char *val, struct conf *c, struct conf_parser *p)
 {
+	(void)p;
 	unsigned long v;
 
 	if (!conf_ulong(val, 8, k->min, k->max, &v))
@@ -101,8 +122,9 @@ static int conf_parse_mode(const struct conf_key *k, const char *val, struct con
 }
 
 /* Free text (EAL arguments, devargs): we check the length, EAL and the PMD judge the rest. */
-static int conf_parse_string(const struct conf_key *k, const char *val, struct conf *c)
+static int conf_parse_string(const struct conf_key *k, const char *val, struct conf *c, struct conf_parser *p)
 {
+	(void)p;
 	size_t len = strlen(val);
 
 	if (len >= k->size)
@@ -112,8 +134,9 @@ static int conf_parse_string(const struct conf_key *k, const char *val, struct c
 }
 
 /* The kernel's dev_valid_name() rules, so a bad name fails here and not at TAP creation. */
-static int conf_parse_ifname(const struct conf_key *k, const char *val, struct conf *c)
+static int conf_parse_ifname(const struct conf_key *k, const char *val, struct conf *c, struct conf_parser *p)
 {
+	(void)p;
 	if (strlen(val) >= k->size)
 		return -E2BIG;
 	if (strcmp(val, ".") == 0 || strcmp(val, "..") == 0)
@@ -121,60 +144,219 @@ static int conf_parse_ifname(const struct conf_key *k, const char *val, struct c
 	for (const char *s = val; *s != '\0'; s++)
 		if (*s == '/' || *s == ':' || isspace((unsigned char)*s))
 			return -EINVAL;
-	return conf_parse_string(k, val, c);
+	return conf_parse_string(k, val, c, p);
 }
 
 /* The daemon may chdir; a relative socket path would then name another file. */
-static int conf_parse_path(const struct conf_key *k, const char *val, struct conf *c)
+static int conf_parse_path(const struct conf_key *k, const char *val, struct conf *c, struct conf_parser *p)
 {
+	(void)p;
 	if (strlen(val) >= k->size)
 		return -E2BIG;
 	if (val[0] != '/')
 		return -EINVAL;
-	return conf_parse_string(k, val, c);
+	return conf_parse_string(k, val, c, p);
 }
 
 /* Characters only: the group is looked up when the socket is created, not at parse time. */
-static int conf_parse_group(const struct conf_key *k, const char *val, struct conf *c)
+static int conf_parse_group(const struct conf_key *k, const char *val, struct conf *c, struct conf_parser *p)
 {
+	(void)p;
 	if (strlen(val) >= k->size)
 		return -E2BIG;
 	if (val[strspn(val, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")] != '\0')
 		return -EINVAL;
-	return conf_parse_string(k, val, c);
+	return conf_parse_string(k, val, c, p);
 }
 
-/* "a.b.c.d/N" or "x::y/N"; the prefix is required so that the TAP gets the route it needs. */
-static int conf_parse_address(const struct conf_key *k, const char *val, struct conf *c)
+/* "a.b.c.d/N" or "x::y/N" into family, addr (16 bytes) and the prefix length. */
+static bool conf_prefix(const char *val, int *family, uint8_t addr[16], uint8_t *len)
 {
 	char buf[INET6_ADDRSTRLEN + sizeof("/128")];
-	uint8_t addr[16] = { 0 };
 	unsigned long prefix;
 	char *slash;
-	int family;
 
-	(void)k;
 	if (strlen(val) >= sizeof(buf))
-		return -EINVAL;
+		return false;
 	strcpy(buf, val);
 	slash = strchr(buf, '/');
 	if (slash == NULL)
-		return -EINVAL;
+		return false;
 	*slash = '\0';
+	memset(addr, 0, 16);
 	if (inet_pton(AF_INET, buf, addr) == 1)
-		family = AF_INET;
+		*family = AF_INET;
 	else if (inet_pton(AF_INET6, buf, addr) == 1)
-		family = AF_INET6;
+		*family = AF_INET6;
+	else
+		return false;
+	if (!conf_ulong(slash + 1, 10, 0, *family == AF_INET ? 32 : 128, &prefix))
+		return false;
+	*len = (uint8_t)prefix;
+	return true;
+}
+
+static int conf_alen(int family)
+{
+	return family == AF_INET ? 4 : 16;
+}
+
+static bool conf_is_zero(const uint8_t *a, int alen)
+{
+	for (int i = 0; i < alen; i++)
+		if (a[i] != 0)
+			return false;
+	return true;
+}
+
+static bool conf_is_multicast(int family, const uint8_t *a)
+{
+	return family == AF_INET ? (a[0] & 0xf0) == 0xe0 : a[0] == 0xff;
+}
+
+/* Do a and b agree on their first len bits? */
+static bool conf_prefix_match(const uint8_t *a, const uint8_t *b, unsigned len)
+{
+	unsigned bytes = len / 8, bits = len % 8;
+
+	if (memcmp(a, b, bytes) != 0)
+		return false;
+	return bits == 0 || ((a[bytes] ^ b[bytes]) & (uint8_t)(0xff << (8 - bits))) == 0;
+}
+
+static void conf_ntop(int family, const uint8_t *a, char *buf)
+{
+	inet_ntop(family, a, buf, INET6_ADDRSTRLEN);
+}
+
+bool conf_addr_eq(const struct conf_addr *a, const struct conf_addr *b)
+{
+	return a->family == b->family && a->prefix_len == b->prefix_len && memcmp(a->addr, b->addr, 16) == 0;
+}
+
+bool conf_route_eq(const struct conf_route *a, const struct conf_route *b)
+{
+	return a->family == b->family && a->dst_len == b->dst_len && memcmp(a->dst, b->dst, 16) == 0 &&
+	       memcmp(a->gw, b->gw, 16) == 0;
+}
+
+/* One more address for the TAP; the prefix is required so that the TAP gets the route it needs. */
+static int conf_parse_address(const struct conf_key *k, const char *val, struct conf *c, struct conf_parser *p)
+{
+	struct conf_addr a = { .line = (uint32_t)p->line };
+
+	if (!conf_prefix(val, &a.family, a.addr, &a.prefix_len))
+		return -EINVAL;
+	if (conf_is_zero(a.addr, conf_alen(a.family)) || conf_is_multicast(a.family, a.addr)) {
+		conf_err(p, "address %s is not a unicast address", val);
+		return -EALREADY;
+	}
+	for (uint32_t i = 0; i < c->n_addrs; i++) {
+		if (c->addrs[i].family == a.family && memcmp(c->addrs[i].addr, a.addr, 16) == 0) {
+			conf_err(p, "duplicate address %s, first given on line %u", val, c->addrs[i].line);
+			return -EALREADY;
+		}
+	}
+	if (c->n_addrs >= k->max) {
+		conf_err(p, "too many addresses (at most %lu)", k->max);
+		return -EALREADY;
+	}
+	/* Stored only once wholly valid: a bad value leaves the struct as it was. */
+	c->addrs[c->n_addrs++] = a;
+	return 0;
+}
+
+/* "PREFIX via GATEWAY" or "default via GATEWAY"; the on-link check waits for every address (conf_check_routes). */
+static int conf_parse_route(const struct conf_key *k, const char *val, struct conf *c, struct conf_parser *p)
+{
+	struct conf_route r = { .line = (uint32_t)p->line };
+	char buf[128], *dst, *via, *gw, *extra, *save = NULL;
+	char txt[INET6_ADDRSTRLEN];
+	int gw_family;
+
+	if (strlen(val) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, val);
+	dst = strtok_r(buf, " \t", &save);
+	via = strtok_r(NULL, " \t", &save);
+	gw = strtok_r(NULL, " \t", &save);
+	extra = strtok_r(NULL, " \t", &save);
+	if (dst == NULL || via == NULL || gw == NULL || extra != NULL || strcmp(via, "via") != 0)
+		return -EINVAL;
+	if (inet_pton(AF_INET, gw, r.gw) == 1)
+		gw_family = AF_INET;
+	else if (inet_pton(AF_INET6, gw, r.gw) == 1)
+		gw_family = AF_INET6;
 	else
 		return -EINVAL;
-	if (!conf_ulong(slash + 1, 10, 0, family == AF_INET ? 32 : 128, &prefix))
+	if (strcmp(dst, "default") == 0) {
+		r.family = gw_family;
+		r.dst_len = 0;
+	} else if (!conf_prefix(dst, &r.family, r.dst, &r.dst_len)) {
 		return -EINVAL;
-	/* Stored only once wholly valid: a bad value leaves the struct as it was. */
-	memcpy(c->addr, addr, sizeof(c->addr));
-	c->has_address = true;
-	c->addr_family = family;
-	c->prefix_len = (uint8_t)prefix;
+	}
+	if (r.family != gw_family) {
+		conf_err(p, "route %s: the gateway %s is not of the destination's family", dst, gw);
+		return -EALREADY;
+	}
+	if (conf_is_zero(r.gw, conf_alen(r.family)) || conf_is_multicast(r.family, r.gw)) {
+		conf_err(p, "route %s: the gateway %s is not a unicast address", dst, gw);
+		return -EALREADY;
+	}
+	for (unsigned b = r.dst_len; b < (unsigned)conf_alen(r.family) * 8; b++) {
+		if (r.dst[b / 8] & (0x80 >> (b % 8))) {
+			for (; b < 128; b++)
+				r.dst[b / 8] &= (uint8_t) ~(0x80 >> (b % 8));
+			conf_ntop(r.family, r.dst, txt);
+			conf_err(p, "route %s: bits set past the prefix length (the network is %s/%u)", dst, txt,
+				 r.dst_len);
+			return -EALREADY;
+		}
+	}
+	for (uint32_t i = 0; i < c->n_routes; i++) {
+		if (c->routes[i].family == r.family && c->routes[i].dst_len == r.dst_len &&
+		    memcmp(c->routes[i].dst, r.dst, 16) == 0) {
+			conf_err(p, "duplicate route to %s, first given on line %u", dst, c->routes[i].line);
+			return -EALREADY;
+		}
+	}
+	if (c->n_routes >= k->max) {
+		conf_err(p, "too many routes (at most %lu)", k->max);
+		return -EALREADY;
+	}
+	c->routes[c->n_routes++] = r;
 	return 0;
+}
+
+/*
+ * The kernel takes a gateway only on-link: inside the prefix of an address
+ * of the TAP. Those that mstackd puts there are known now, so say it here
+ * (mstackd -n) rather than at start. An IPv6 link-local gateway is on every link.
+ */
+static void conf_check_routes(struct conf_parser *p, const struct conf *c)
+{
+	char txt[INET6_ADDRSTRLEN];
+
+	for (uint32_t i = 0; i < c->n_routes; i++) {
+		const struct conf_route *r = &c->routes[i];
+		bool onlink = r->family == AF_INET6 && r->gw[0] == 0xfe && (r->gw[1] & 0xc0) == 0x80;
+
+		for (uint32_t j = 0; j < c->n_addrs && !onlink; j++) {
+			const struct conf_addr *a = &c->addrs[j];
+
+			onlink = a->family == r->family && a->prefix_len > 0 &&
+				 conf_prefix_match(a->addr, r->gw, a->prefix_len);
+		}
+		conf_ntop(r->family, r->gw, txt);
+		p->line = r->line;
+		if (!onlink)
+			conf_err(p, "route gateway %s is not on-link: no [host] address has a prefix that holds it",
+				 txt);
+		for (uint32_t j = 0; j < c->n_addrs && onlink; j++)
+			if (c->addrs[j].family == r->family && memcmp(c->addrs[j].addr, r->gw, 16) == 0)
+				conf_err(p, "route gateway %s is one of the [host] addresses, not a next hop", txt);
+	}
+	p->line = 0;
 }
 
 #define CONF_FIELD(m) offsetof(struct conf, m), sizeof(((struct conf *)0)->m)
@@ -185,56 +367,48 @@ static int conf_parse_address(const struct conf_key *k, const char *val, struct 
 
 /* Every key the file may hold; ranges must match conf.h and config/mstackd.conf. */
 static const struct conf_key conf_keys[] = {
-	/* section, key, parser, field, min, max, required, on SIGHUP, what a good value is */
-	{ "eal", "args", conf_parse_string, CONF_FIELD(eal_args), 0, 0, false, CONF_RELOAD_FIXED, NULL },
-	{ "nic", "devargs", conf_parse_string, CONF_FIELD(nic_devargs), 0, 0, true, CONF_RELOAD_FIXED, NULL },
-	{ "nic", "rx_desc", conf_parse_pow2, CONF_FIELD(nic_rx_desc), 64, 4096, false, CONF_RELOAD_FIXED,
+	/* section, key, parser, field, min, max (a list: most lines), required, list, on SIGHUP, what a good value is
+	 */
+	{ "eal", "args", conf_parse_string, CONF_FIELD(eal_args), 0, 0, false, false, CONF_RELOAD_FIXED, NULL },
+	{ "nic", "devargs", conf_parse_string, CONF_FIELD(nic_devargs), 0, 0, true, false, CONF_RELOAD_FIXED, NULL },
+	{ "nic", "rx_desc", conf_parse_pow2, CONF_FIELD(nic_rx_desc), 64, 4096, false, false, CONF_RELOAD_FIXED,
 	  "a power of two between 64 and 4096" },
-	{ "nic", "tx_desc", conf_parse_pow2, CONF_FIELD(nic_tx_desc), 64, 4096, false, CONF_RELOAD_FIXED,
+	{ "nic", "tx_desc", conf_parse_pow2, CONF_FIELD(nic_tx_desc), 64, 4096, false, false, CONF_RELOAD_FIXED,
 	  "a power of two between 64 and 4096" },
-	{ "host", "tap", conf_parse_ifname, CONF_FIELD(tap_name), 0, 0, true, CONF_RELOAD_FIXED,
+	{ "host", "tap", conf_parse_ifname, CONF_FIELD(tap_name), 0, 0, true, false, CONF_RELOAD_FIXED,
 	  "an interface name without '/', ':' or blanks, and not '.' or '..'" },
-	{ "host", "address", conf_parse_address, CONF_SPAN(has_address, prefix_len), 0, 0, false, CONF_RELOAD_FIXED,
-	  "an IPv4 or IPv6 address with a prefix length, like 10.0.0.1/24 or fd00::1/64" },
-	{ "control", "socket", conf_parse_path, CONF_FIELD(ctl_socket), 0, 0, false, CONF_RELOAD_FIXED,
+	{ "host", "address", conf_parse_address, CONF_SPAN(n_addrs, addrs), 0, CONF_ADDRS_MAX, false, true,
+	  CONF_RELOAD_APPLY, "an IPv4 or IPv6 address with a prefix length, like 10.0.0.1/24 or fd00::1/64" },
+	{ "host", "route", conf_parse_route, CONF_SPAN(n_routes, routes), 0, CONF_ROUTES_MAX, false, true,
+	  CONF_RELOAD_APPLY, "PREFIX via GATEWAY or default via GATEWAY, like 198.51.100.0/24 via 10.0.0.254" },
+	{ "control", "socket", conf_parse_path, CONF_FIELD(ctl_socket), 0, 0, false, false, CONF_RELOAD_FIXED,
 	  "an absolute path" },
-	{ "control", "mode", conf_parse_mode, CONF_FIELD(ctl_mode), 0, 0777, false, CONF_RELOAD_FIXED,
+	{ "control", "mode", conf_parse_mode, CONF_FIELD(ctl_mode), 0, 0777, false, false, CONF_RELOAD_FIXED,
 	  "an octal mode between 0 and 0777" },
-	{ "control", "group", conf_parse_group, CONF_FIELD(ctl_group), 0, 0, false, CONF_RELOAD_FIXED,
+	{ "control", "group", conf_parse_group, CONF_FIELD(ctl_group), 0, 0, false, false, CONF_RELOAD_FIXED,
 	  "a group name made of letters, digits, '_', '.' and '-'" },
-	{ "control", "admin_group", conf_parse_group, CONF_FIELD(admin_group), 0, 0, false, CONF_RELOAD_APPLY,
+	{ "control", "admin_group", conf_parse_group, CONF_FIELD(admin_group), 0, 0, false, false, CONF_RELOAD_APPLY,
 	  "a group name made of letters, digits, '_', '.' and '-'" },
-	{ "control", "max_connections", conf_parse_uint, CONF_FIELD(ctl_max_conns), 1, 1048576, false,
+	{ "control", "max_connections", conf_parse_uint, CONF_FIELD(ctl_max_conns), 1, 1048576, false, false,
 	  CONF_RELOAD_APPLY, "an integer between 1 and 1048576" },
-	{ "limits", "apps", conf_parse_uint, CONF_FIELD(max_apps), 1, 65536, false, CONF_RELOAD_APPLY,
+	{ "limits", "apps", conf_parse_uint, CONF_FIELD(max_apps), 1, 65536, false, false, CONF_RELOAD_APPLY,
 	  "an integer between 1 and 65536" },
-	{ "limits", "queues_per_app", conf_parse_uint, CONF_FIELD(max_queues), 1, 64, false, CONF_RELOAD_APPLY,
+	{ "limits", "queues_per_app", conf_parse_uint, CONF_FIELD(max_queues), 1, 64, false, false, CONF_RELOAD_APPLY,
 	  "an integer between 1 and 64" },
-	{ "limits", "ring_size", conf_parse_pow2, CONF_FIELD(max_ring_size), 64, 32768, false, CONF_RELOAD_APPLY,
+	{ "limits", "ring_size", conf_parse_pow2, CONF_FIELD(max_ring_size), 64, 32768, false, false, CONF_RELOAD_APPLY,
 	  "a power of two between 64 and 32768" },
-	{ "limits", "bindings_per_app", conf_parse_uint, CONF_FIELD(max_bindings), 1, 65536, false, CONF_RELOAD_APPLY,
-	  "an integer between 1 and 65536" },
-	{ "limits", "bindings", conf_parse_uint, CONF_FIELD(max_bindings_all), 1, 1048576, false, CONF_RELOAD_FIXED,
-	  "an integer between 1 and 1048576" },
-	{ "limits", "resolve_burst", conf_parse_uint, CONF_FIELD(resolve_burst), 1, 4096, false, CONF_RELOAD_APPLY,
-	  "an integer between 1 and 4096" },
-	{ "limits", "resolve_rate", conf_parse_uint, CONF_FIELD(resolve_rate), 1, 1024, false, CONF_RELOAD_APPLY,
+	{ "limits", "bindings_per_app", conf_parse_uint, CONF_FIELD(max_bindings), 1, 65536, false, false,
+	  CONF_RELOAD_APPLY, "an integer between 1 and 65536" },
+	{ "limits", "bindings", conf_parse_uint, CONF_FIELD(max_bindings_all), 1, 1048576, false, false,
+	  CONF_RELOAD_FIXED, "an integer between 1 and 1048576" },
+	{ "limits", "resolve_burst", conf_parse_uint, CONF_FIELD(resolve_burst), 1, 4096, false, false,
+	  CONF_RELOAD_APPLY, "an integer between 1 and 4096" },
+	{ "limits", "resolve_rate", conf_parse_uint, CONF_FIELD(resolve_rate), 1, 1024, false, false, CONF_RELOAD_APPLY,
 	  "an integer between 1 and 1024" },
-	{ "datapath", "mbufs", conf_parse_uint, CONF_FIELD(mbufs), 4095, 1048575, false, CONF_RELOAD_FIXED,
+	{ "datapath", "mbufs", conf_parse_uint, CONF_FIELD(mbufs), 4095, 1048575, false, false, CONF_RELOAD_FIXED,
 	  "an integer between 4095 and 1048575" },
-	{ "datapath", "burst", conf_parse_uint, CONF_FIELD(burst), 1, 64, false, CONF_RELOAD_FIXED,
+	{ "datapath", "burst", conf_parse_uint, CONF_FIELD(burst), 1, 64, false, false, CONF_RELOAD_FIXED,
 	  "an integer between 1 and 64" },
-};
-
-/* State of one conf_parse() run. */
-struct conf_parser {
-	const char *name;
-	FILE *errs;
-	unsigned long line; /* 0 once the file is read: the error is not tied to a line */
-	int errors;
-	const char *section; /* current section (a string of conf_keys), NULL before any */
-	bool ignore;         /* under an unknown or malformed header: its keys were already reported */
-	unsigned long seen[CONF_ARRAY_SIZE(conf_keys)]; /* line where each key was set, 0 = not yet */
 };
 
 __attribute__((format(printf, 2, 3))) static void conf_err(struct conf_parser *p, const char *fmt, ...)
@@ -259,7 +433,6 @@ void conf_defaults(struct conf *c)
 	memset(c, 0, sizeof(*c));
 	c->nic_rx_desc = 1024;
 	c->nic_tx_desc = 1024;
-	c->addr_family = AF_UNSPEC;
 	strcpy(c->ctl_socket, "/run/mstack/mstackd.sock");
 	c->ctl_mode = 0660;
 	c->max_apps = 1024;
@@ -371,18 +544,20 @@ static void conf_set(struct conf_parser *p, const char *key, const char *val, st
 		conf_err(p, "unknown key '%s' in section [%s]", key, p->section);
 		return;
 	}
-	if (p->seen[i] != 0) {
+	if (p->seen[i] != 0 && !k->list) {
 		conf_err(p, "duplicate key '%s' in section [%s], first set on line %lu", key, p->section, p->seen[i]);
 		return;
 	}
 	/* Marked seen even if the value is bad: it was reported, "missing" would say it twice. */
-	p->seen[i] = p->line;
+	if (p->seen[i] == 0)
+		p->seen[i] = p->line;
 	if (*val == '\0') {
 		conf_err(p, "empty value for key '%s'", key);
 		return;
 	}
-	switch (k->parse(k, val, c)) {
-	case 0: break;
+	switch (k->parse(k, val, c, p)) {
+	case 0:
+	case -EALREADY: break;
 	case -E2BIG: conf_err(p, "value of %s too long (at most %zu characters)", key, k->size - 1); break;
 	default: conf_err(p, "%s must be %s, got '%s'", key, k->expect, val); break;
 	}
@@ -417,7 +592,8 @@ static void conf_line(struct conf_parser *p, char *s, struct conf *c)
 /* Starts from the defaults: a reload parses into a fresh struct, keeping the old one on error. */
 int conf_parse(FILE *in, const char *name, struct conf *c, FILE *errs)
 {
-	struct conf_parser p = { .name = name, .errs = errs };
+	unsigned long seen[CONF_ARRAY_SIZE(conf_keys)] = { 0 };
+	struct conf_parser p = { .name = name, .errs = errs, .seen = seen };
 	char buf[CONF_LINE_MAX + 1];
 	enum conf_line_status st;
 
@@ -434,6 +610,7 @@ int conf_parse(FILE *in, const char *name, struct conf *c, FILE *errs)
 	p.line = 0;
 	if (ferror(in))
 		conf_err(&p, "read error");
+	conf_check_routes(&p, c);
 	for (size_t i = 0; i < CONF_ARRAY_SIZE(conf_keys); i++)
 		if (conf_keys[i].required && p.seen[i] == 0)
 			conf_err(&p, "missing required key [%s] %s", conf_keys[i].section, conf_keys[i].name);
@@ -456,7 +633,8 @@ int conf_load(const char *path, struct conf *c, FILE *errs)
 	return n;
 }
 
-void conf_reload(struct conf *running, const struct conf *next, void (*fixed)(const char *section, const char *key))
+void conf_reload(struct conf *running, const struct conf *next, void (*fixed)(const char *section, const char *key),
+		 conf_list_fn *list, void *arg)
 {
 	size_t i;
 
@@ -464,7 +642,9 @@ void conf_reload(struct conf *running, const struct conf *next, void (*fixed)(co
 		const struct conf_key *k = &conf_keys[i];
 		const void *from = (const char *)next + k->off;
 
-		if (k->reload == CONF_RELOAD_APPLY)
+		if (k->reload == CONF_RELOAD_APPLY && k->list)
+			list(arg, k->section, k->name, running, next);
+		else if (k->reload == CONF_RELOAD_APPLY)
 			memcpy(conf_field(running, k), from, k->size);
 		else if (memcmp(conf_field(running, k), from, k->size) != 0)
 			fixed(k->section, k->name);

@@ -13,6 +13,25 @@
 #define CONF_DEVARGS_MAX  512
 #define CONF_PATH_MAX     108 /* sun_path */
 #define CONF_GROUP_MAX    64
+#define CONF_ADDRS_MAX    64 /* [host] address lines */
+#define CONF_ROUTES_MAX   64 /* [host] route lines */
+
+/* One [host] address: put on the TAP with its prefix. */
+struct conf_addr {
+	int family;         /* AF_INET or AF_INET6 */
+	uint8_t addr[16];   /* network byte order, IPv4 in the first 4 bytes */
+	uint8_t prefix_len; /* /N, 0..32 or 0..128 */
+	uint32_t line;      /* where the file gave it, for messages when it is applied */
+};
+
+/* One [host] route: dst/dst_len (0.0.0.0/0 or ::/0 for "default") through the on-link gateway gw. */
+struct conf_route {
+	int family;      /* AF_INET or AF_INET6, the same for dst and gw */
+	uint8_t dst[16]; /* network byte order, no bits set past dst_len */
+	uint8_t dst_len;
+	uint8_t gw[16];
+	uint32_t line;
+};
 
 struct conf {
 	/* [eal] */
@@ -23,10 +42,10 @@ struct conf {
 	uint16_t nic_tx_desc;               /* tx_desc, default 1024 */
 	/* [host] */
 	char tap_name[IF_NAMESIZE]; /* tap (required): kernel-facing TAP interface name */
-	bool has_address;           /* address given? */
-	int addr_family;            /* AF_INET or AF_INET6 */
-	uint8_t addr[16];           /* network byte order, IPv4 in the first 4 bytes */
-	uint8_t prefix_len;         /* /N, 0..32 or 0..128 */
+	uint32_t n_addrs;           /* address (repeatable), in file order, no duplicates */
+	struct conf_addr addrs[CONF_ADDRS_MAX];
+	uint32_t n_routes; /* route (repeatable), no two for one destination */
+	struct conf_route routes[CONF_ROUTES_MAX];
 	/* [control] */
 	char ctl_socket[CONF_PATH_MAX];   /* socket, default /run/mstack/mstackd.sock */
 	mode_t ctl_mode;                  /* mode (octal), default 0660 */
@@ -49,6 +68,14 @@ struct conf {
 /* What a SIGHUP does with a key: apply its new value, or keep the running one (a restart applies it). */
 enum conf_reload { CONF_RELOAD_FIXED, CONF_RELOAD_APPLY };
 
+/*
+ * Applies the list of a repeatable key ([host] address, route) that changes
+ * at run time: make the system match next's list, and record in running's
+ * list what was actually applied. arg is conf_reload's.
+ */
+typedef void conf_list_fn(void *arg, const char *section, const char *key, struct conf *running,
+			  const struct conf *next);
+
 /* Fill c with the defaults above (required strings empty). */
 void conf_defaults(struct conf *c);
 
@@ -70,8 +97,17 @@ int conf_load(const char *path, struct conf *c, FILE *errs);
 /*
  * SIGHUP: copy every key that applies at run time from next into running;
  * for each fixed key whose value differs, call fixed(section, key) and keep
- * the running value. Each key's rule is in conf.c's one list of keys.
+ * the running value. A repeatable key that applies is not copied: list(arg,
+ * ...) applies it (in the order of the keys: [host] address before route).
+ * Each key's rule is in conf.c's one list of keys.
  */
-void conf_reload(struct conf *running, const struct conf *next, void (*fixed)(const char *section, const char *key));
+void conf_reload(struct conf *running, const struct conf *next, void (*fixed)(const char *section, const char *key),
+		 conf_list_fn *list, void *arg);
+
+/* Same family, address and prefix length (the line it came from aside). */
+bool conf_addr_eq(const struct conf_addr *a, const struct conf_addr *b);
+
+/* Same destination, prefix length and gateway (the line aside). */
+bool conf_route_eq(const struct conf_route *a, const struct conf_route *b);
 
 #endif

@@ -69,18 +69,19 @@ out:
 	return rc;
 }
 
-int kern_addr_add(const char *ifname, int family, const uint8_t *addr, uint8_t prefix_len)
+/* RTM_NEWADDR or RTM_DELADDR for addr/prefix_len on ifname. */
+static int kern_addr_req(uint16_t type, uint16_t flags, const char *ifname, int family, const uint8_t *addr,
+			 uint8_t prefix_len)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct ifaddrmsg *ifa;
 	unsigned ifindex = if_nametoindex(ifname);
-	int rc;
 
 	if (!ifindex)
 		return -errno;
-	nlh->nlmsg_type = RTM_NEWADDR;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE | NLM_F_ACK;
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
 	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	ifa->ifa_family = (uint8_t)family;
 	ifa->ifa_prefixlen = prefix_len;
@@ -88,8 +89,60 @@ int kern_addr_add(const char *ifname, int family, const uint8_t *addr, uint8_t p
 	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
 	mnl_attr_put(nlh, IFA_LOCAL, (size_t)kern_addr_len(family), addr);
 	mnl_attr_put(nlh, IFA_ADDRESS, (size_t)kern_addr_len(family), addr);
-	rc = kern_talk(nlh, NULL, NULL);
+	return kern_talk(nlh, NULL, NULL);
+}
+
+int kern_addr_add(const char *ifname, int family, const uint8_t *addr, uint8_t prefix_len)
+{
+	int rc = kern_addr_req(RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, ifname, family, addr, prefix_len);
+
 	return rc == -EEXIST ? 0 : rc;
+}
+
+int kern_addr_del(const char *ifname, int family, const uint8_t *addr, uint8_t prefix_len)
+{
+	int rc = kern_addr_req(RTM_DELADDR, 0, ifname, family, addr, prefix_len);
+
+	return rc == -EADDRNOTAVAIL || rc == -ENOENT ? 0 : rc;
+}
+
+/* RTM_NEWROUTE or RTM_DELROUTE: dst/dst_len via gw, out of ifname, in the main table. */
+static int kern_route_req(uint16_t type, uint16_t flags, const char *ifname, int family, const uint8_t *dst,
+			  uint8_t dst_len, const uint8_t *gw)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rt;
+	unsigned ifindex = if_nametoindex(ifname);
+
+	if (!ifindex)
+		return -errno;
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+	rt = mnl_nlmsg_put_extra_header(nlh, sizeof(*rt));
+	rt->rtm_family = (uint8_t)family;
+	rt->rtm_dst_len = dst_len;
+	rt->rtm_table = RT_TABLE_MAIN;
+	rt->rtm_protocol = RTPROT_STATIC;
+	rt->rtm_scope = type == RTM_DELROUTE ? RT_SCOPE_NOWHERE : RT_SCOPE_UNIVERSE;
+	rt->rtm_type = RTN_UNICAST;
+	if (dst_len > 0)
+		mnl_attr_put(nlh, RTA_DST, (size_t)kern_addr_len(family), dst);
+	mnl_attr_put(nlh, RTA_GATEWAY, (size_t)kern_addr_len(family), gw);
+	mnl_attr_put_u32(nlh, RTA_OIF, ifindex);
+	return kern_talk(nlh, NULL, NULL);
+}
+
+int kern_route_add(const char *ifname, int family, const uint8_t *dst, uint8_t dst_len, const uint8_t *gw)
+{
+	return kern_route_req(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, ifname, family, dst, dst_len, gw);
+}
+
+int kern_route_del(const char *ifname, int family, const uint8_t *dst, uint8_t dst_len, const uint8_t *gw)
+{
+	int rc = kern_route_req(RTM_DELROUTE, 0, ifname, family, dst, dst_len, gw);
+
+	return rc == -ESRCH || rc == -ENOENT ? 0 : rc;
 }
 
 int kern_link_up(const char *ifname)

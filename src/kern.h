@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* kern.h - what mstackd asks of the kernel over rtnetlink: TAP address and link, neighbours. */
+/* kern.h - what mstackd asks of the kernel over rtnetlink: TAP addresses, routes and link, neighbours. */
 #ifndef MSTACK_KERN_H
 #define MSTACK_KERN_H
 
@@ -9,6 +9,19 @@
 
 /* Add addr/prefix to interface ifname. Returns 0 (also if already there) or -errno. */
 int kern_addr_add(const char *ifname, int family, const uint8_t *addr, uint8_t prefix_len);
+
+/* Take addr/prefix away from interface ifname. Returns 0 (also if it was not there) or -errno. */
+int kern_addr_del(const char *ifname, int family, const uint8_t *addr, uint8_t prefix_len);
+
+/*
+ * Route dst/dst_len (dst_len 0: the default route) through gateway gw out of
+ * ifname, in the main table, protocol static. An existing route to dst/dst_len
+ * is replaced. Returns 0 or -errno (-ENETUNREACH: gw is not on-link).
+ */
+int kern_route_add(const char *ifname, int family, const uint8_t *dst, uint8_t dst_len, const uint8_t *gw);
+
+/* Delete that route. Returns 0 (also if it was not there) or -errno. */
+int kern_route_del(const char *ifname, int family, const uint8_t *dst, uint8_t dst_len, const uint8_t *gw);
 
 /* Set interface ifname up. Returns 0 or -errno. */
 int kern_link_up(const char *ifname);

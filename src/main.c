@@ -19,6 +19,7 @@
 #include "clock.h"
 #include "ctl.h"
 #include "fdreap.h"
+#include "hostaddr.h"
 #include "log.h"
 #include "mstackd.h"
 #include "publish.h"
@@ -76,6 +77,20 @@ static void main_reload_fixed(const char *section, const char *key)
 	log_warn("reload: [%s] %s cannot change at run time, restart mstackd to apply", section, key);
 }
 
+/* [host] address and route: what the TAP carries follows the file. */
+static void main_reload_list(void *arg, const char *section, const char *key, struct conf *running,
+			     const struct conf *next)
+{
+	struct mstackd *d = arg;
+
+	if (strcmp(section, "host") == 0 && strcmp(key, "address") == 0)
+		hostaddr_reload_addrs(d->conf_path, running, next);
+	else if (strcmp(section, "host") == 0 && strcmp(key, "route") == 0)
+		hostaddr_reload_routes(d->conf_path, running, next);
+	else
+		log_err("reload: [%s] %s has no apply step, keeping its running value", section, key);
+}
+
 /* SIGHUP: re-read the file; keep the running config on errors; say what needs a restart. */
 static void main_reload(struct mstackd *d)
 {
@@ -92,7 +107,9 @@ static void main_reload(struct mstackd *d)
 		return;
 	}
 	/* Limits apply to new requests; what is attached stays. */
-	conf_reload(&d->conf, nc, main_reload_fixed);
+	conf_reload(&d->conf, nc, main_reload_fixed, main_reload_list, d);
+	/* Binds and TX validation see the TAP's addresses now, not at the next second. */
+	pub_host_addrs(&d->dp, d->conf.tap_name);
 	log_notice("reload: configuration re-read from %s", d->conf_path);
 	sd_notify(0, "STATUS=running, configuration reloaded");
 	free(nc);
@@ -261,7 +278,7 @@ int main(int argc, char **argv)
 		log_err("no worker lcore: give the EAL at least two lcores ([eal] args = -l 0-1 ...)");
 		goto fail;
 	}
-	if (port_setup(&d.ports, &d.conf) < 0)
+	if (port_setup(&d.ports, &d.conf, path) < 0)
 		goto fail;
 	rc = btable_init(&d.bt, "mstack_bindings", d.conf.max_bindings_all);
 	if (rc < 0) {

@@ -18,6 +18,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include "hostaddr.h"
 #include "kern.h"
 #include "log.h"
 
@@ -121,7 +122,7 @@ fail:
 	return rc;
 }
 
-int port_setup(struct ports *p, const struct conf *c)
+int port_setup(struct ports *p, const struct conf *c, const char *conf_path)
 {
 	struct rte_ether_addr mac;
 	char tap_args[128];
@@ -171,19 +172,16 @@ int port_setup(struct ports *p, const struct conf *c)
 	rc = port_start(p->tap, "TAP", c, p->pool);
 	if (rc < 0)
 		return rc;
-	if (c->has_address) {
-		rc = kern_addr_add(c->tap_name, c->addr_family, c->addr, c->prefix_len);
-		if (rc < 0) {
-			log_err("cannot set the host address on %s: %s", c->tap_name, strerror(-rc));
-			return rc;
-		}
-	}
+	rc = hostaddr_start_addrs(c, conf_path);
+	if (rc < 0)
+		return rc;
 	rc = kern_link_up(c->tap_name);
 	if (rc < 0) {
 		log_err("cannot bring %s up: %s", c->tap_name, strerror(-rc));
 		return rc;
 	}
-	return 0;
+	/* A gateway is on-link only once the link is up. */
+	return hostaddr_start_routes(c, conf_path);
 }
 
 static void port_close(uint16_t port)

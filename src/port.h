@@ -25,9 +25,10 @@ int port_eal_init(const struct conf *c, const char *argv0);
 
 /*
  * Probe and start the NIC (devargs), create the TAP with the NIC's MAC,
- * set the host address on it and bring it up. Returns 0 or -errno (logged).
+ * put the [host] addresses on it, bring it up and add the [host] routes.
+ * conf_path names the file in messages. Returns 0 or -errno (logged).
  */
-int port_setup(struct ports *p, const struct conf *c);
+int port_setup(struct ports *p, const struct conf *c, const char *conf_path);
 
 /* Stop and close both ports (the TAP interface disappears with its port). */
 void port_teardown(struct ports *p);

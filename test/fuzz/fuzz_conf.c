@@ -45,11 +45,18 @@ static void fz_check_conf(const struct conf *c)
 	FZ_ASSERT(c->resolve_rate >= 1 && c->resolve_rate <= 1024);
 	FZ_ASSERT(c->mbufs >= 4095 && c->mbufs <= 1048575);
 	FZ_ASSERT(c->burst >= 1 && c->burst <= 64);
-	if (c->has_address) {
-		FZ_ASSERT(c->addr_family == AF_INET || c->addr_family == AF_INET6);
-		FZ_ASSERT(c->prefix_len <= (c->addr_family == AF_INET ? 32 : 128));
-	} else {
-		FZ_ASSERT(c->addr_family == AF_UNSPEC);
+	FZ_ASSERT(c->n_addrs <= CONF_ADDRS_MAX);
+	for (uint32_t i = 0; i < c->n_addrs; i++) {
+		FZ_ASSERT(c->addrs[i].family == AF_INET || c->addrs[i].family == AF_INET6);
+		FZ_ASSERT(c->addrs[i].prefix_len <= (c->addrs[i].family == AF_INET ? 32 : 128));
+		for (uint32_t j = 0; j < i; j++)
+			FZ_ASSERT(c->addrs[j].family != c->addrs[i].family ||
+				  memcmp(c->addrs[j].addr, c->addrs[i].addr, 16) != 0);
+	}
+	FZ_ASSERT(c->n_routes <= CONF_ROUTES_MAX);
+	for (uint32_t i = 0; i < c->n_routes; i++) {
+		FZ_ASSERT(c->routes[i].family == AF_INET || c->routes[i].family == AF_INET6);
+		FZ_ASSERT(c->routes[i].dst_len <= (c->routes[i].family == AF_INET ? 32 : 128));
 	}
 }
 

@@ -166,7 +166,9 @@ def main():
     conf_dir = os.path.join(HERE, "corpus", "conf")
     os.makedirs(conf_dir, exist_ok=True)
     shutil.copy(os.path.join(ROOT, "config", "mstackd.conf"), os.path.join(conf_dir, "mstackd.conf"))
-    write("conf", {"minimal": b"[nic]\ndevargs = net_null0\n[host]\ntap = mstack0\naddress = fd00::1/64\n"})
+    write("conf", {"minimal": b"[nic]\ndevargs = net_null0\n[host]\ntap = mstack0\naddress = fd00::1/64\n",
+                   "host_lists": b"[nic]\ndevargs = net_null0\n[host]\ntap = mstack0\naddress = 10.0.0.1/24\n"
+                   b"address = fd00::1/64\nroute = 198.51.100.0/24 via 10.0.0.254\nroute = default via fe80::1\n"})
 
 
 if __name__ == "__main__":
