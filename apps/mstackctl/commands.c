@@ -115,11 +115,35 @@ static int cmd_stats_watch(int fd, const struct parse_result *res)
 	return rc < 0 ? cmd_fail("stats", rc) : 0;
 }
 
+/* --prometheus: the counters, then APPS for the app labels and STATUS for the gauges. */
+static int cmd_stats_prom(int fd)
+{
+	struct prom_input in = { 0 };
+	struct sample s = { 0 };
+	struct ms_status st;
+	void *apps = NULL;
+	int rc;
+
+	if ((rc = fetch_sample(fd, &s)) < 0 || (rc = fetch_list(fd, MS_MSG_APPS, &apps, &in.napps)) < 0 ||
+	    (rc = fetch_status(fd, &st)) < 0)
+		goto out;
+	in.s = &s;
+	in.st = &st;
+	in.apps = apps;
+	rc = prom_write(stdout, &in);
+out:
+	free(apps);
+	sample_free(&s);
+	return rc < 0 ? cmd_fail("stats", rc) : 0;
+}
+
 int cmd_stats(int fd, const struct parse_result *res)
 {
 	struct sample s;
 	int rc;
 
+	if (res->prometheus)
+		return cmd_stats_prom(fd);
 	if (res->watch)
 		return cmd_stats_watch(fd, res);
 	rc = fetch_sample(fd, &s);

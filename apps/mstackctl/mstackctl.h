@@ -4,6 +4,7 @@
 #define MSTACKCTL_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include <mstack/mstack.h>
 
@@ -46,5 +47,15 @@ struct output {
 
 extern const struct output output_text;
 extern const struct output output_json;
+
+/* output_prom.c: stats --prometheus, which also takes STATUS (gauges) and APPS (names for the app label). */
+struct prom_input {
+	const struct sample *s;
+	const struct ms_status *st;     /* NULL: no gauges from STATUS */
+	const struct ms_app_info *apps; /* may lack apps the sample has: their name label is "" */
+	uint32_t napps;
+};
+/* Writes the text exposition format to f. Returns 0 or -ENOMEM. */
+int prom_write(FILE *f, const struct prom_input *in);
 
 #endif

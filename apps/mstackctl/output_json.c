@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* output_json.c - mstackctl's JSON output: one object per command, from a tiny emitter. */
 #include "mstackctl.h"
+#include "utf8.h"
 
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -20,25 +21,6 @@
 static int json_depth;
 static int json_first[JSON_DEPTH_MAX]; /* nothing written yet at this level */
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if it is not one. */
-static size_t json_utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len = s[0] < 0x80 ? 1 : s[0] < 0xc2 ? 0 : s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : s[0] < 0xf5 ? 4 : 0;
-	/* the second byte's range rules out overlong forms, surrogates and past U+10FFFF */
-	unsigned lo = s[0] == 0xe0 ? 0xa0 : s[0] == 0xf0 ? 0x90 : 0x80;
-	unsigned hi = s[0] == 0xed ? 0x9f : s[0] == 0xf4 ? 0x8f : 0xbf;
-	size_t i;
-
-	if (len < 2)
-		return len;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return len;
-}
-
 /* A JSON string of n bytes: escapes as RFC 8259 asks; bytes that are not UTF-8 become U+FFFD. */
 static void json_string(const char *str, size_t n)
 {
@@ -51,7 +33,7 @@ static void json_string(const char *str, size_t n)
 			printf("\\%c", s[i++]);
 		} else if (s[i] < 0x20 || s[i] == 0x7f) {
 			printf("\\u%04x", s[i++]);
-		} else if ((len = json_utf8_len(s + i, n - i)) == 0) {
+		} else if ((len = utf8_len(s + i, n - i)) == 0) {
 			printf("\\ufffd");
 			i++;
 		} else {

@@ -16,8 +16,9 @@ static const struct command parser_table[] = {
 	{ "status", "", ARGS_NONE, 1, cmd_status, "version, uptime, ports, workers, apps and bindings" },
 	{ "apps", "", ARGS_NONE, 1, cmd_apps, "attached applications with their traffic" },
 	{ "bindings", "", ARGS_NONE, 1, cmd_bindings, "claimed 3-tuples and who holds them" },
-	{ "stats", "[-a|--all] [--watch [SECONDS]]", ARGS_STATS, 1, cmd_stats,
-	  "counters (non-zero only unless --all); --watch adds rates, every SECONDS (1)" },
+	{ "stats", "[-a|--all] [--watch [SECONDS] | --prometheus]", ARGS_STATS, 1, cmd_stats,
+	  "counters (non-zero only unless --all); --watch adds rates, every SECONDS (1);\n"
+	  "      --prometheus: every counter and gauge in Prometheus text format (not with --json)" },
 	{ "bind", "PROTO ADDR:PORT", ARGS_TUPLE, 1, cmd_bind,
 	  "reserve a 3-tuple so no application can claim it (administrator)" },
 	{ "unbind", "PROTO ADDR:PORT", ARGS_TUPLE, 1, cmd_unbind,
@@ -70,10 +71,21 @@ static int parser_stats(int argc, char *argv[], struct parse_result *res)
 					WATCH_MAX);
 				return -1;
 			}
+		} else if (!strcmp(argv[i], "--prometheus")) {
+			res->prometheus = 1;
 		} else {
 			fprintf(stderr, "mstackctl: stats: unknown argument '%s'\n", argv[i]);
 			return -1;
 		}
+	}
+	/* Prometheus takes one sample and computes rates itself; a file is one format. */
+	if (res->prometheus && res->watch) {
+		fprintf(stderr, "mstackctl: stats: --prometheus prints one sample; it does not take --watch\n");
+		return -1;
+	}
+	if (res->prometheus && res->json) {
+		fprintf(stderr, "mstackctl: stats: --prometheus and --json exclude each other\n");
+		return -1;
 	}
 	return 0;
 }

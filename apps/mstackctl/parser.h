@@ -13,7 +13,7 @@ struct parse_result;
 enum args_kind {
 	ARGS_NONE,  /* no arguments */
 	ARGS_TUPLE, /* PROTO ADDR:PORT */
-	ARGS_STATS, /* [-a|--all] [--watch [SECONDS]] */
+	ARGS_STATS, /* [-a|--all] [--watch [SECONDS] | --prometheus] */
 };
 
 struct command {
@@ -32,6 +32,7 @@ struct parse_result {
 	int json;
 	int all;               /* stats: zero counters too */
 	unsigned watch;        /* stats: interval in seconds, 0 = once */
+	int prometheus;        /* stats: the Prometheus text format (output_prom.c), not res->out */
 	struct ms_tuple tuple; /* bind, unbind */
 };
 

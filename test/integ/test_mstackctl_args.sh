@@ -32,6 +32,10 @@ expect 2 "bad address '10.0.0.1:65536'" bind udp 10.0.0.1:65536
 expect 2 "port 0 cannot be reserved" bind udp 10.0.0.1:0
 expect 2 "bad interval '0'" stats --watch 0
 expect 2 "unknown argument '--bogus'" stats --bogus
+expect 2 "does not take --watch" stats --prometheus --watch 5
+expect 2 "does not take --watch" stats -w --prometheus
+expect 2 "exclude each other" --json stats --prometheus
+expect 2 "exclude each other" stats --prometheus -j
 expect 2 "usage: mstackctl" --bogus status
 
 # No daemon behind the path: exit 1 with the path and a hint, in --json mode too (on stderr).
