@@ -75,6 +75,24 @@ if ctl capture -w /dev/null -c 1 > "$WORK/busy" 2>&1; then fail "a second captur
 grep -q "another capture is running" "$WORK/busy" || fail "busy: $(cat "$WORK/busy")"
 ok "a second capture is refused while one runs"
 
+# A reader that falls behind loses copies (capture.dropped), the traffic loses nothing.
+kill -STOP "$LONG"
+dropped0=$(counter capture.dropped)
+rx0=$(counter "app.$APP.rx_packets")
+peer python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(3000):
+    s.sendto(b"flood", (sys.argv[1], 7000))
+    if i % 50 == 49: time.sleep(0.005)' "$HOST_IP"
+sleep 1
+d_drop=$(($(counter capture.dropped) - dropped0))
+d_rx=$(($(counter "app.$APP.rx_packets") - rx0))
+[ "$d_drop" -gt 0 ] || fail "a stopped reader's capture dropped nothing"
+[ "$d_rx" -ge 2900 ] || fail "the app got $d_rx of 3000 datagrams while the capture ring was full"
+kill -CONT "$LONG"
+ok "a stopped reader: $d_drop copies dropped (capture.dropped), the app still got $d_rx of 3000 datagrams"
+
 # kill -9 the reader: the daemon sees the session close and stops copying.
 udp_roundtrip "$HOST_IP" 7000 long > /dev/null || fail "echo"
 wait_for 5 test "$(counter capture.frames)" -gt 0 || fail "no frames"
