@@ -34,20 +34,20 @@ struct dp {
 	struct rte_rcu_qsbr *qsv;        /* the worker reports quiescent states here */
 	struct rte_rcu_qsbr_dq *retired; /* control thread: objects waiting for a grace period */
 	uint16_t burst;
-	struct app_list *apps;    /* every attached app: their tx rings are polled */
-	struct app_list *bcast;   /* apps that asked for broadcast/multicast */
-	struct app_addrs *local;  /* the host's addresses (TAP interface) */
-	struct fragtrack *frags;  /* worker only: where fragmented datagrams go */
-	struct capture *capture;  /* the running capture, NULL if none (one at a time) */
-	struct capture *cap_live; /* worker only: capture as loaded at the top of this loop */
+	struct app_list *apps;   /* every attached app: their tx rings are polled */
+	struct app_list *bcast;  /* apps that asked for broadcast/multicast */
+	struct app_addrs *local; /* the host's addresses (TAP interface) */
+	struct fragtrack *frags; /* worker only: where fragmented datagrams go */
+	struct capture *capture; /* the running capture, NULL if none (one at a time) */
 	struct port_stats nic_stats;
 	struct port_stats tap_stats;
 	struct dp_stats stats;
 	struct cap_stats cap_stats;
-	uint64_t heartbeat; /* incremented by the worker every loop */
-	uint64_t burst_seq; /* the worker's count of NIC bursts */
-	uint32_t tx_cursor; /* next app whose tx rings the worker polls */
-	uint32_t tap_skip;  /* loops left before the worker reads the TAP again */
+	uint64_t heartbeat;       /* incremented by the worker every loop */
+	uint64_t burst_seq;       /* the worker's count of NIC bursts */
+	struct capture *cap_live; /* worker only: dp->capture as loaded at the top of this loop */
+	uint32_t tx_cursor;       /* next app whose tx rings the worker polls */
+	uint32_t tap_skip;        /* loops left before the worker reads the TAP again */
 	bool stop;
 };
 
