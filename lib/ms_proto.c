@@ -28,6 +28,8 @@ _Static_assert(sizeof(struct ms_list_hdr) == 8, "ms_list_hdr");
 _Static_assert(sizeof(struct ms_app_info) == 80, "ms_app_info");
 _Static_assert(sizeof(struct ms_binding_info) == 60, "ms_binding_info");
 _Static_assert(sizeof(struct ms_counter) == 64, "ms_counter");
+_Static_assert(sizeof(struct ms_capture_req) == 16, "ms_capture_req");
+_Static_assert(sizeof(struct ms_capture_reply) == 16, "ms_capture_reply");
 _Static_assert(MS_MSG_TYPE_MAX < MS_MSG_REPLY, "type numbers stay below the reply bit");
 _Static_assert(sizeof("tcp []:65535") + INET6_ADDRSTRLEN - 1 <= MS_TUPLE_STRLEN,
 	       "MS_TUPLE_STRLEN holds every formatted tuple");
@@ -55,6 +57,7 @@ static const struct proto_desc proto_table[MS_MSG_TYPE_MAX + 1] = {
 	[MS_MSG_STATS] = { sizeof(struct ms_list_req), 0, sizeof(struct ms_counter) },
 	[MS_MSG_ADMIN_BIND] = { sizeof(struct ms_tuple), 0, 0 },
 	[MS_MSG_ADMIN_UNBIND] = { sizeof(struct ms_tuple), 0, 0 },
+	[MS_MSG_CAPTURE] = { sizeof(struct ms_capture_req), sizeof(struct ms_capture_reply), 0 },
 };
 
 /* The table entry for a type with or without the reply bit, or NULL if unknown. */

@@ -19,10 +19,12 @@
 #include <rte_ethdev.h>
 
 #include "appmgr.h"
+#include "capture.h"
 #include "clock.h"
 #include "fdreap.h"
 #include "log.h"
 #include "neigh.h"
+#include "publish.h"
 #include "query.h"
 
 #define CTL_RESOLVE_TIMEOUT_MS 3000
@@ -35,6 +37,7 @@ struct ctl_conn {
 	bool admin;
 	bool refusal_logged; /* log a peer's refusals once, not per request */
 	struct app *app;     /* after HELLO */
+	bool capturing;      /* this session's capture is d->dp.capture */
 	/* one outstanding RESOLVE */
 	bool resolving;
 	uint32_t resolve_req_id;
@@ -238,6 +241,11 @@ static void ctl_drop(struct mstackd *d, struct ctl_conn *c)
 	(void)epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL); /* closing the fd removes it anyway */
 	if (c->app)
 		appmgr_detach(d, c->app);
+	if (c->capturing) {
+		/* The reader is gone (exit, Ctrl-C, kill -9): unpublish, free after a grace period. */
+		pub_replace(&d->dp, (void **)&d->dp.capture, NULL, capture_destroy);
+		log_notice("capture by pid %d ended", (int)c->pid);
+	}
 	ctl_close_session_fd(c->fd);
 	free(c);
 }
@@ -403,6 +411,46 @@ static void ctl_admin(struct mstackd *d, struct ctl_conn *c, const struct ms_msg
 	ctl_reply(c, h->type, h->req_id, rc, NULL, 0, NULL, 0);
 }
 
+/* CAPTURE: an administrator's view of everyone's packets, one at a time, for as long as the session lasts. */
+static void ctl_capture(struct mstackd *d, struct ctl_conn *c, const struct ms_msg_hdr *h, const void *body)
+{
+	struct ms_capture_req req;
+	struct ms_capture_reply rep;
+	struct capture *cap;
+	int fds[2], rc;
+
+	memcpy(&req, body, sizeof(req));
+	if (!c->admin) {
+		rc = -EPERM;
+		ctl_refuse(d, c, "capture", rc);
+	} else if (d->dp.capture) {
+		rc = -EBUSY;
+	} else {
+		rc = capture_check(&req);
+	}
+	if (rc < 0) {
+		ctl_reply(c, h->type, h->req_id, rc, NULL, 0, NULL, 0);
+		return;
+	}
+	cap = capture_create(&req);
+	if (!cap) {
+		ctl_reply(c, h->type, h->req_id, -errno, NULL, 0, NULL, 0);
+		return;
+	}
+	pub_replace(&d->dp, (void **)&d->dp.capture, cap, capture_destroy); /* replaces NULL: nothing retired */
+	c->capturing = true;
+	memset(&rep, 0, sizeof(rep));
+	rep.region_size = cap->region_size;
+	rep.nslots = cap->mask + 1;
+	rep.snaplen = cap->snaplen;
+	fds[0] = cap->memfd;
+	fds[1] = cap->wakeup_fd;
+	ctl_reply(c, h->type, h->req_id, 0, &rep, sizeof(rep), fds, 2);
+	capture_handed_over(cap);
+	log_notice("capture started by pid %d uid %u: points 0x%x dirs 0x%x app %u snaplen %u", (int)c->pid,
+		   (unsigned)c->uid, req.points, req.dirs, req.app_id, req.snaplen);
+}
+
 static void ctl_query(struct mstackd *d, struct ctl_conn *c, const struct ms_msg_hdr *h, const void *body)
 {
 	static uint8_t out[MS_MSG_MAX];
@@ -454,6 +502,7 @@ static bool ctl_dispatch(struct mstackd *d, struct ctl_conn *c)
 	case MS_MSG_RESOLVE: ctl_resolve(d, c, &h, body); break;
 	case MS_MSG_ADMIN_BIND:
 	case MS_MSG_ADMIN_UNBIND: ctl_admin(d, c, &h, body); break;
+	case MS_MSG_CAPTURE: ctl_capture(d, c, &h, body); break;
 	default: ctl_query(d, c, &h, body); break;
 	}
 	return true;

@@ -77,6 +77,42 @@ static void dp_touch(struct dp_rx_burst *b, struct app *a)
 	b->touched[b->ntouched++] = a;
 }
 
+/*
+ * Copy n frames into the running capture if it wants this point and
+ * direction. Called only when dp->cap_live is set: with no capture running
+ * the datapath pays one predictable branch per burst.
+ */
+static void __attribute__((noinline))
+dp_capture(struct dp *dp, uint8_t point, uint8_t dir, uint32_t app_id, struct rte_mbuf **pkts, uint32_t n)
+{
+	struct capture *c = dp->cap_live;
+	uint64_t ts;
+	uint32_t i;
+
+	if (!capture_wants(c, point, dir, app_id) || n == 0)
+		return;
+	ts = capture_now_ns(c);
+	for (i = 0; i < n; i++) {
+		struct ms_cap_rec *r = capture_reserve(c, &dp->cap_stats, ts, point, dir, app_id, pkts[i]->pkt_len);
+		const void *p;
+
+		if (!r)
+			continue;
+		p = rte_pktmbuf_read(pkts[i], 0, r->cap_len, r + 1);
+		if (p && p != (void *)(r + 1))
+			memcpy(r + 1, p, r->cap_len);
+	}
+}
+
+/* One flat frame delivered to app a (its rx ring). */
+static void dp_capture_app_rx(struct dp *dp, const struct app *a, const void *frame, uint32_t len)
+{
+	struct capture *c = dp->cap_live;
+
+	if (capture_wants(c, MS_CAP_APP, MS_CAP_RX, a->id))
+		capture_put(c, &dp->cap_stats, capture_now_ns(c), MS_CAP_APP, MS_CAP_RX, a->id, frame, len);
+}
+
 static uint32_t dp_flow_hash_addr(const struct cls_result *r)
 {
 	uint32_t w[4], h;
@@ -111,7 +147,9 @@ static void dp_deliver_bcast(struct dp *dp, const struct rte_mbuf *m, const stru
 		struct app *a = l->a[i];
 
 		/* Rare enough to publish at once, which keeps the burst's touched list bounded. */
-		appring_rx_put(a, dp_app_queue(a, flow), rte_pktmbuf_mtod(m, const void *), m->data_len);
+		if (appring_rx_put(a, dp_app_queue(a, flow), rte_pktmbuf_mtod(m, const void *), m->data_len) == 0 &&
+		    unlikely(dp->cap_live))
+			dp_capture_app_rx(dp, a, rte_pktmbuf_mtod(m, const void *), m->data_len);
 		appring_rx_publish(a);
 	}
 }
@@ -242,11 +280,18 @@ static void dp_wild_local(struct dp *dp, struct dp_rx_burst *b, uint64_t wild)
 /*
  * Send n frames on queue 0 of port, counted in st; free (and count as
  * tx_full) what the queue could not take. Returns how many were sent.
+ * A running capture of cap_point (MS_CAP_NIC or MS_CAP_TAP) sees the
+ * frames offered to the port, before it owns them.
  */
-static uint32_t dp_tx_or_drop(uint16_t port, struct rte_mbuf **pkts, uint32_t n, struct port_stats *st)
+static uint32_t dp_tx_or_drop(struct dp *dp, uint16_t port, struct rte_mbuf **pkts, uint32_t n, struct port_stats *st,
+			      uint8_t cap_point)
 {
-	uint16_t sent = n ? rte_eth_tx_burst(port, 0, pkts, (uint16_t)n) : 0;
+	uint16_t sent;
 	uint32_t i;
+
+	if (unlikely(dp->cap_live))
+		dp_capture(dp, cap_point, MS_CAP_TX, 0, pkts, n);
+	sent = n ? rte_eth_tx_burst(port, 0, pkts, (uint16_t)n) : 0;
 
 	for (i = 0; i < sent; i++)
 		st->tx_bytes += pkts[i]->pkt_len;
@@ -289,6 +334,8 @@ static uint32_t dp_rx_nic(struct dp *dp)
 	b.nto_tap = b.nto_free = b.nkeys = b.ntouched = 0;
 	b.seq = ++dp->burst_seq;
 	b.now = rte_rdtsc();
+	if (unlikely(dp->cap_live))
+		dp_capture(dp, MS_CAP_NIC, MS_CAP_RX, 0, pkts, n);
 	for (i = 0; i < n; i++) {
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
@@ -304,8 +351,10 @@ static uint32_t dp_rx_nic(struct dp *dp)
 		struct app *a = b.owners[i];
 
 		if (a) {
-			appring_rx_put(a, b.key_q[i], rte_pktmbuf_mtod(b.key_pkt[i], const void *),
-				       b.key_pkt[i]->data_len);
+			const void *f = rte_pktmbuf_mtod(b.key_pkt[i], const void *);
+
+			if (appring_rx_put(a, b.key_q[i], f, b.key_pkt[i]->data_len) == 0 && unlikely(dp->cap_live))
+				dp_capture_app_rx(dp, a, f, b.key_pkt[i]->data_len);
 			dp_touch(&b, a);
 			dp->nic_stats.rx_to_app++;
 			b.to_free[b.nto_free++] = b.key_pkt[i];
@@ -321,7 +370,7 @@ static uint32_t dp_rx_nic(struct dp *dp)
 			appring_rx_wake(b.touched[i]);
 	}
 	dp->nic_stats.rx_to_kernel += b.nto_tap;
-	dp_tx_or_drop(dp->ports->tap, b.to_tap, b.nto_tap, &dp->tap_stats);
+	dp_tx_or_drop(dp, dp->ports->tap, b.to_tap, b.nto_tap, &dp->tap_stats, MS_CAP_TAP);
 	if (b.nto_free)
 		rte_pktmbuf_free_bulk(b.to_free, b.nto_free);
 	return n;
@@ -346,7 +395,9 @@ static uint32_t dp_rx_tap(struct dp *dp)
 		dp->tap_stats.rx_packets++;
 		dp->tap_stats.rx_bytes += pkts[i]->pkt_len;
 	}
-	dp_tx_or_drop(dp->ports->nic, pkts, n, &dp->nic_stats);
+	if (unlikely(dp->cap_live))
+		dp_capture(dp, MS_CAP_TAP, MS_CAP_RX, 0, pkts, n);
+	dp_tx_or_drop(dp, dp->ports->nic, pkts, n, &dp->nic_stats, MS_CAP_NIC);
 	return n;
 }
 
@@ -392,7 +443,9 @@ static uint32_t dp_app_tx_queue(struct dp *dp, const struct txval_env *env, stru
 		out[nout++] = m[k];
 	}
 	appring_tx_release(a, q, (uint32_t)n);
-	sent = dp_tx_or_drop(dp->ports->nic, out, nout, &dp->nic_stats);
+	if (unlikely(dp->cap_live))
+		dp_capture(dp, MS_CAP_APP, MS_CAP_TX, a->id, out, nout);
+	sent = dp_tx_or_drop(dp, dp->ports->nic, out, nout, &dp->nic_stats, MS_CAP_NIC);
 	a->stats.tx_packets += sent;
 	a->stats.tx_nic_full += nout - sent;
 	return (uint32_t)n;
@@ -440,9 +493,13 @@ int dp_worker(void *arg)
 	rte_rcu_qsbr_thread_online(dp->qsv, DP_WORKER_TID);
 	t0 = rte_rdtsc();
 	while (!__atomic_load_n(&dp->stop, __ATOMIC_RELAXED)) {
+		/* One load per loop; dropped at the quiescent state below like every other pointer. */
+		dp->cap_live = __atomic_load_n(&dp->capture, __ATOMIC_ACQUIRE);
 		work = dp_rx_nic(dp);
 		work += dp_rx_tap(dp);
 		work += dp_apps_tx(dp);
+		if (unlikely(dp->cap_live))
+			capture_publish(dp->cap_live, &dp->cap_stats);
 		/* Every pointer read above is dropped here: the control thread may retire them. */
 		rte_rcu_qsbr_quiescent(dp->qsv, DP_WORKER_TID);
 		t1 = rte_rdtsc();

@@ -8,6 +8,7 @@
 
 #include "app.h"
 #include "btable.h"
+#include "capture.h"
 #include "fragtrack.h"
 #include "port.h"
 #include "stats.h"
@@ -37,13 +38,16 @@ struct dp {
 	struct app_list *bcast;  /* apps that asked for broadcast/multicast */
 	struct app_addrs *local; /* the host's addresses (TAP interface) */
 	struct fragtrack *frags; /* worker only: where fragmented datagrams go */
+	struct capture *capture; /* the running capture, NULL if none (one at a time) */
 	struct port_stats nic_stats;
 	struct port_stats tap_stats;
 	struct dp_stats stats;
-	uint64_t heartbeat; /* incremented by the worker every loop */
-	uint64_t burst_seq; /* the worker's count of NIC bursts */
-	uint32_t tx_cursor; /* next app whose tx rings the worker polls */
-	uint32_t tap_skip;  /* loops left before the worker reads the TAP again */
+	struct cap_stats cap_stats;
+	uint64_t heartbeat;       /* incremented by the worker every loop */
+	uint64_t burst_seq;       /* the worker's count of NIC bursts */
+	struct capture *cap_live; /* worker only: dp->capture as loaded at the top of this loop */
+	uint32_t tx_cursor;       /* next app whose tx rings the worker polls */
+	uint32_t tap_skip;        /* loops left before the worker reads the TAP again */
 	bool stop;
 };
 

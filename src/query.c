@@ -147,6 +147,7 @@ int query_reply(struct mstackd *d, uint16_t type, uint32_t offset, void *out, si
 		stats_visit_port("tap", &d->dp.tap_stats, query_counter, &l);
 		query_port_hw(&l, "tap", d->ports.tap);
 		stats_visit_dp("dp", &d->dp.stats, query_counter, &l);
+		stats_visit_cap("capture", &d->dp.cap_stats, query_counter, &l);
 		query_counter(&l, "ctl.refused", d->ctl_refused);
 		query_counter(&l, "ctl.conn_refused", d->ctl_conn_refused);
 		query_counter(&l, "ctl.fds_lost", d->ctl_fds_lost);

@@ -61,6 +61,13 @@ int stats_visit_dp(const char *prefix, const struct dp_stats *s, stats_visit_fn 
 	return kept;
 }
 
+int stats_visit_cap(const char *prefix, const struct cap_stats *s, stats_visit_fn fn, void *arg)
+{
+	int kept = 0;
+	CAP_COUNTERS(STATS_VISIT)
+	return kept;
+}
+
 uint64_t stats_app_drops(const struct app_stats *s)
 {
 	uint64_t sum = 0;

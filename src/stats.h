@@ -54,6 +54,9 @@
 
 #define DP_COUNTERS(X) X(loops) X(busy_loops) X(busy_cycles) X(total_cycles) X(packets)
 
+/* Packet capture: copies made, copies lost to a full capture ring (never the traffic), reader wakeups. */
+#define CAP_COUNTERS(X) X(frames) X(dropped) X(wakeups)
+
 #define STATS_FIELD(name) uint64_t name;
 
 struct port_stats {
@@ -70,6 +73,10 @@ struct dp_stats {
 	DP_COUNTERS(STATS_FIELD)
 } __attribute__((aligned(64)));
 
+struct cap_stats {
+	CAP_COUNTERS(STATS_FIELD)
+} __attribute__((aligned(64)));
+
 /* Sum of an app's drops of every reason. */
 uint64_t stats_app_drops(const struct app_stats *s);
 
@@ -81,5 +88,6 @@ typedef int (*stats_visit_fn)(void *arg, const char *name, uint64_t value);
 int stats_visit_port(const char *prefix, const struct port_stats *s, stats_visit_fn fn, void *arg);
 int stats_visit_app(const char *prefix, const struct app_stats *s, stats_visit_fn fn, void *arg);
 int stats_visit_dp(const char *prefix, const struct dp_stats *s, stats_visit_fn fn, void *arg);
+int stats_visit_cap(const char *prefix, const struct cap_stats *s, stats_visit_fn fn, void *arg);
 
 #endif

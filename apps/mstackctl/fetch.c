@@ -2,10 +2,13 @@
 /* fetch.c - mstackctl's requests to mstackd: status, paged lists, counter samples, admin. */
 #include "mstackctl.h"
 
+#include "ms_codec.h" /* lib/: fds with a reply */
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Replies land here; one request at a time. */
 static uint8_t fetch_buf[MS_MSG_MAX];
@@ -29,6 +32,60 @@ int fetch_admin(int fd, uint16_t type, const struct ms_tuple *t)
 	int rc = ms_ctl_request(fd, type, t, sizeof(*t), fetch_buf, sizeof(fetch_buf), &body);
 
 	return rc < 0 ? rc : 0;
+}
+
+int fetch_capture(int fd, const struct ms_capture_req *req, struct ms_capture_reply *rep, int fds[2])
+{
+	uint8_t msg[sizeof(struct ms_msg_hdr) + sizeof(*req)];
+	struct ms_msg_hdr h;
+	const void *body;
+	int nfds = 2, rc, i;
+	ssize_t n = ms_msg_pack(msg, sizeof(msg), MS_MSG_CAPTURE, 1, 0, req, sizeof(*req));
+
+	if (n < 0)
+		return (int)n;
+	rc = ms_msg_send(fd, msg, (size_t)n, NULL, 0);
+	if (rc < 0)
+		return rc;
+	n = ms_msg_recv(fd, fetch_buf, sizeof(fetch_buf), fds, &nfds);
+	if (n == 0)
+		return -ECONNRESET;
+	if (n == -EAGAIN)
+		return -ETIMEDOUT;
+	if (n < 0)
+		return (int)n;
+	rc = ms_msg_unpack(fetch_buf, (size_t)n, &h, &body);
+	if (rc == 0 && (h.type != (MS_MSG_CAPTURE | MS_MSG_REPLY) || h.req_id != 1))
+		rc = -EPROTO;
+	if (rc == 0 && h.status != 0)
+		rc = h.status;
+	if (rc == 0 && nfds != 2)
+		rc = -EPROTO;
+	if (rc < 0) {
+		for (i = 0; i < nfds; i++)
+			close(fds[i]);
+		return rc;
+	}
+	memcpy(rep, body, sizeof(*rep));
+	return 0;
+}
+
+int fetch_counter(int fd, const char *name, uint64_t *v)
+{
+	struct ms_counter *c;
+	uint32_t n, i;
+	void *all;
+	int rc = fetch_list(fd, MS_MSG_STATS, &all, &n);
+
+	if (rc < 0)
+		return rc;
+	c = all;
+	*v = 0;
+	for (i = 0; i < n; i++)
+		if (!strncmp(c[i].name, name, sizeof(c[i].name)))
+			*v = c[i].value;
+	free(all);
+	return 0;
 }
 
 static size_t fetch_entry_size(uint16_t type)

@@ -21,6 +21,13 @@ int fetch_status(int fd, struct ms_status *st);
 int fetch_list(int fd, uint16_t type, void **out, uint32_t *n);
 /* MS_MSG_ADMIN_BIND or MS_MSG_ADMIN_UNBIND of *t. */
 int fetch_admin(int fd, uint16_t type, const struct ms_tuple *t);
+/*
+ * CAPTURE: on success *rep is the reply and fds[0], fds[1] the region memfd
+ * and the eventfd (the caller closes them). The session is the capture.
+ */
+int fetch_capture(int fd, const struct ms_capture_req *req, struct ms_capture_reply *rep, int fds[2]);
+/* One counter's value (0 if mstackd has none of that name). */
+int fetch_counter(int fd, const char *name, uint64_t *v);
 /* All counters, timed; sample_free releases them (accepts an empty sample). */
 int fetch_sample(int fd, struct sample *s);
 void sample_free(struct sample *s);

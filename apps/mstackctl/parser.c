@@ -5,6 +5,7 @@
 #include "numarg.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,10 @@ static const struct command parser_table[] = {
 	  "reserve a 3-tuple so no application can claim it (administrator)" },
 	{ "unbind", "PROTO ADDR:PORT", ARGS_TUPLE, 1, cmd_unbind,
 	  "remove a reservation or revoke an application's binding (administrator)" },
+	{ "capture", "[--nic] [--tap] [--app ID] [--dir rx|tx|both] [-c COUNT] [-s SNAPLEN] [-w FILE] [FILTER]",
+	  ARGS_CAPTURE, 1, cmd_capture,
+	  "write frames seen at the NIC (default), the TAP or an app to FILE (pcapng; '-' or none: standard\n"
+	  "      output, not a terminal) until COUNT frames or Ctrl-C; FILTER is a pcap filter (administrator)" },
 	{ "help", "", ARGS_NONE, 0, cmd_help, "this text" },
 };
 
@@ -90,6 +95,95 @@ static int parser_stats(int argc, char *argv[], struct parse_result *res)
 	return 0;
 }
 
+#define CAP_SNAPLEN_DEFAULT 2048
+
+/* An option's value: the next argument, or an error. */
+static const char *parser_value(int argc, char *argv[], int *i)
+{
+	if (*i + 1 >= argc) {
+		fprintf(stderr, "mstackctl: capture: %s needs a value\n", argv[*i]);
+		return NULL;
+	}
+	return argv[++*i];
+}
+
+static int parser_capture(int argc, char *argv[], struct parse_result *res)
+{
+	size_t used = 0;
+	const char *v;
+	int i;
+
+	res->cap_dirs = MS_CAP_RX | MS_CAP_TX;
+	res->cap_snaplen = CAP_SNAPLEN_DEFAULT;
+	res->cap_file = "-";
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--nic")) {
+			res->cap_points |= MS_CAP_NIC;
+		} else if (!strcmp(a, "--tap")) {
+			res->cap_points |= MS_CAP_TAP;
+		} else if (!strcmp(a, "--app")) {
+			if (!(v = parser_value(argc, argv, &i)))
+				return -1;
+			if (!numarg_uint(v, 1, UINT32_MAX, &res->cap_app)) {
+				fprintf(stderr, "mstackctl: capture: bad app id '%s'\n", v);
+				return -1;
+			}
+			res->cap_points |= MS_CAP_APP;
+		} else if (!strcmp(a, "--dir")) {
+			if (!(v = parser_value(argc, argv, &i)))
+				return -1;
+			if (!strcmp(v, "rx"))
+				res->cap_dirs = MS_CAP_RX;
+			else if (!strcmp(v, "tx"))
+				res->cap_dirs = MS_CAP_TX;
+			else if (!strcmp(v, "both"))
+				res->cap_dirs = MS_CAP_RX | MS_CAP_TX;
+			else {
+				fprintf(stderr, "mstackctl: capture: --dir is rx, tx or both, not '%s'\n", v);
+				return -1;
+			}
+		} else if (!strcmp(a, "-c") || !strcmp(a, "--count")) {
+			if (!(v = parser_value(argc, argv, &i)))
+				return -1;
+			if (!numarg_uint(v, 1, UINT32_MAX, &res->cap_count)) {
+				fprintf(stderr, "mstackctl: capture: bad count '%s'\n", v);
+				return -1;
+			}
+		} else if (!strcmp(a, "-s") || !strcmp(a, "--snaplen")) {
+			if (!(v = parser_value(argc, argv, &i)))
+				return -1;
+			if (!numarg_uint(v, 14, MS_CAP_SNAPLEN_MAX, &res->cap_snaplen)) {
+				fprintf(stderr, "mstackctl: capture: bad snaplen '%s' (14..%d)\n", v,
+					MS_CAP_SNAPLEN_MAX);
+				return -1;
+			}
+		} else if (!strcmp(a, "-w") || !strcmp(a, "--write")) {
+			if (!(res->cap_file = parser_value(argc, argv, &i)))
+				return -1;
+		} else if (a[0] == '-' && a[1]) {
+			fprintf(stderr, "mstackctl: capture: unknown option '%s'\n", a);
+			return -1;
+		} else {
+			/* The rest of the words are the filter, as tcpdump takes them. */
+			size_t n = strlen(a);
+
+			if (used + n + 2 > sizeof(res->cap_filter)) {
+				fprintf(stderr, "mstackctl: capture: the filter is too long\n");
+				return -1;
+			}
+			if (used)
+				res->cap_filter[used++] = ' ';
+			memcpy(res->cap_filter + used, a, n + 1);
+			used += n;
+		}
+	}
+	if (!res->cap_points)
+		res->cap_points = MS_CAP_NIC;
+	return 0;
+}
+
 static int parser_tuple(int argc, char *argv[], struct parse_result *res)
 {
 	const char *cmd = argv[0];
@@ -124,6 +218,7 @@ static int parser_args(int argc, char *argv[], struct parse_result *res)
 		return -1;
 	case ARGS_TUPLE: return parser_tuple(argc, argv, res);
 	case ARGS_STATS: return parser_stats(argc, argv, res);
+	case ARGS_CAPTURE: return parser_capture(argc, argv, res);
 	}
 	return -1;
 }

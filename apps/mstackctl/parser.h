@@ -5,15 +5,17 @@
 
 #include <stdio.h>
 
+#include <mstack/ms_capture.h>
 #include <mstack/mstack.h>
 
 struct output;
 struct parse_result;
 
 enum args_kind {
-	ARGS_NONE,  /* no arguments */
-	ARGS_TUPLE, /* PROTO ADDR:PORT */
-	ARGS_STATS, /* [-a|--all] [--watch [SECONDS] | --prometheus] */
+	ARGS_NONE,    /* no arguments */
+	ARGS_TUPLE,   /* PROTO ADDR:PORT */
+	ARGS_STATS,   /* [-a|--all] [--watch [SECONDS] | --prometheus] */
+	ARGS_CAPTURE, /* [--nic] [--tap] [--app ID] [--dir D] [-c N] [-s LEN] [-w FILE] [FILTER...] */
 };
 
 struct command {
@@ -34,6 +36,14 @@ struct parse_result {
 	unsigned watch;        /* stats: interval in seconds, 0 = once */
 	int prometheus;        /* stats: the Prometheus text format (output_prom.c), not res->out */
 	struct ms_tuple tuple; /* bind, unbind */
+	/* capture */
+	unsigned cap_points;   /* MS_CAP_NIC | MS_CAP_TAP | MS_CAP_APP */
+	unsigned cap_dirs;     /* MS_CAP_RX | MS_CAP_TX */
+	unsigned cap_app;      /* with MS_CAP_APP */
+	unsigned cap_count;    /* stop after this many frames written; 0: until interrupted */
+	unsigned cap_snaplen;  /* bytes kept of each frame */
+	const char *cap_file;  /* "-": standard output */
+	char cap_filter[1024]; /* pcap filter expression, "" for none */
 };
 
 /*
@@ -54,5 +64,6 @@ int cmd_stats(int fd, const struct parse_result *res);
 int cmd_bind(int fd, const struct parse_result *res);
 int cmd_unbind(int fd, const struct parse_result *res);
 int cmd_help(int fd, const struct parse_result *res);
+int cmd_capture(int fd, const struct parse_result *res); /* capture.c */
 
 #endif

@@ -19,6 +19,7 @@
  * File descriptors travel as SCM_RIGHTS with the message:
  *   BIND request   1 fd: a kernel socket bound to the tuple (the reservation)
  *   HELLO reply    2 fds: the region memfd, then the wakeup eventfd
+ *   CAPTURE reply  2 fds: the capture region memfd (ms_capture.h), then its eventfd
  *
  * A malformed message (wrong version, unknown type, wrong length, bad field)
  * is answered with -EPROTO or -EINVAL when its header could be read, and the
@@ -44,7 +45,8 @@ enum ms_msg_type {
 	MS_MSG_STATS = 8,         /* ms_list_req -> ms_list_hdr + ms_counter[n] */
 	MS_MSG_ADMIN_BIND = 9,    /* ms_tuple -> empty: static reservation by the administrator */
 	MS_MSG_ADMIN_UNBIND = 10, /* ms_tuple -> empty: remove a reservation or revoke an app's binding */
-	MS_MSG_TYPE_MAX = 10
+	MS_MSG_CAPTURE = 11,      /* ms_capture_req -> ms_capture_reply + 2 fds (administrator) */
+	MS_MSG_TYPE_MAX = 11
 };
 
 struct ms_msg_hdr {
@@ -148,6 +150,28 @@ struct ms_binding_info {
 struct ms_counter {
 	char name[56]; /* "nic.rx_packets", "app.3.rx_ring_full", "dp.busy_cycles" ... */
 	uint64_t value;
+};
+
+/*
+ * CAPTURE: copy frames seen at the selected points into a shared ring
+ * (include/mstack/ms_capture.h) until the session closes. Administrator
+ * only (-EPERM); one capture at a time in the daemon (-EBUSY).
+ */
+#define MS_CAP_SNAPLEN_MAX 9216  /* bytes of a frame a capture may keep */
+#define MS_CAP_SLOTS_MAX   65536 /* records in a capture ring */
+struct ms_capture_req {
+	uint8_t points;   /* MS_CAP_NIC | MS_CAP_TAP | MS_CAP_APP, at least one */
+	uint8_t dirs;     /* MS_CAP_RX | MS_CAP_TX, at least one */
+	uint16_t pad;     /* 0 */
+	uint32_t app_id;  /* with MS_CAP_APP: the application */
+	uint32_t snaplen; /* 1..MS_CAP_SNAPLEN_MAX */
+	uint32_t nslots;  /* power of two, 64..MS_CAP_SLOTS_MAX */
+};
+
+struct ms_capture_reply {
+	uint64_t region_size;
+	uint32_t nslots;
+	uint32_t snaplen;
 };
 
 /* The most list entries one reply can hold. */
