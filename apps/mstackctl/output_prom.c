@@ -21,7 +21,7 @@
 #define PROM_NAME_MAX 128
 
 struct prom_kind {
-	const char *family; /* "port", "dp", "app", "ctl" */
+	const char *family; /* "port", "dp", "app", "ctl", "capture" */
 	const char *name;   /* the counter's name within its group */
 	int gauge;
 	const char *help;
@@ -63,6 +63,9 @@ static const struct prom_kind prom_kinds[] = {
 	{ "ctl", "close_pending", 1, "Descriptors queued or being closed by the close helpers." },
 	{ "ctl", "close_slow", 0, "Closes that blocked a close helper for too long." },
 	{ "ctl", "close_leaked", 0, "Descriptors left open because they could not be queued for closing." },
+	{ "capture", "frames", 0, "Frames copied into a running capture." },
+	{ "capture", "dropped", 0, "Capture copies dropped because the capture reader fell behind (traffic is unaffected)." },
+	{ "capture", "wakeups", 0, "Wakeups sent to a sleeping capture reader." },
 	{ "app", "rx_packets", 0, "Frames delivered to the application." },
 	{ "app", "rx_bytes", 0, "Bytes delivered to the application." },
 	{ "app", "rx_ring_full", 0, "Frames dropped because the application's receive ring was full." },

@@ -61,7 +61,7 @@ for port in ("nic", "tap"):
 assert val("mstack_ctl_refused_total") == counters["ctl.refused"]
 assert val("mstack_dp_loops_total", worker="0") > 0
 # Every daemon counter is there, under its family.
-assert sum(1 for k in samples if k[0].startswith(("mstack_port_", "mstack_dp_", "mstack_ctl_", "mstack_app_"))
+assert sum(1 for k in samples if k[0].startswith(("mstack_port_", "mstack_dp_", "mstack_ctl_", "mstack_app_", "mstack_capture_"))
            and k[0] != "mstack_port_link_up") == len(counters), "not one sample per daemon counter"
 print(f"{len(fams)} families, {len(samples)} samples")
 PY
