@@ -177,7 +177,7 @@ static void prom_series_make(const struct prom_input *in, const struct ms_counte
 {
 	const char *name = c->name, *dot, *rest, *fam;
 	size_t nlen = strnlen(c->name, sizeof(c->name)), glen;
-	char group[PROM_NAME_MAX] = "";
+	char group[PROM_NAME_MAX / 2] = ""; /* a counter name has at most 55 characters (ms_counter) */
 
 	memset(p, 0, sizeof(*p));
 	p->value = c->value;
