@@ -126,7 +126,8 @@ check "the lost fd is counted: ctl.fds_lost $(counter ctl.fds_lost)" [ "$(counte
 linger() { # linger NAME MODE WAIT_FOR: start sec_ctl.py linger MODE, wait for its line WAIT_FOR
 	wait_for 25 quick_status
 	start_bg "${HELPER[@]}" linger "$SOCK" "$HOST_IP" "$2" > "$WORK/$1" 2>&1
-	check "linger $2: the helper got to \"$3\"" wait_for 10 grep -q "$3" "$WORK/$1"
+	check "linger $2: the helper got to \"$3\"" wait_for 30 grep -q "$3" "$WORK/$1" ||
+		sed 's/^/  helper: /' "$WORK/$1" >&2
 	sleep 0.5
 }
 linger linger1 at-bind "bind status"
