@@ -123,11 +123,15 @@ check "the lost fd is counted: ctl.fds_lost $(counter ctl.fds_lost)" [ "$(counte
 # --- item 2: closing a client's descriptor never blocks the control thread ---------------------------
 # TCP sockets lingering (20 s) on data that a local listener never reads, each made the daemon's last copy.
 # Each starts once the daemon answers again: an old daemon stays blocked 20 s after each.
+helper_got() { # helper_got FILE LINE: wait (30 s: slow under ASan and load) for LINE, else show FILE
+	wait_for 30 grep -q "$2" "$1" && return 0
+	sed 's/^/  helper: /' "$1" >&2
+	return 1
+}
 linger() { # linger NAME MODE WAIT_FOR: start sec_ctl.py linger MODE, wait for its line WAIT_FOR
 	wait_for 25 quick_status
 	start_bg "${HELPER[@]}" linger "$SOCK" "$HOST_IP" "$2" > "$WORK/$1" 2>&1
-	check "linger $2: the helper got to \"$3\"" wait_for 30 grep -q "$3" "$WORK/$1" ||
-		sed 's/^/  helper: /' "$WORK/$1" >&2
+	check "linger $2: the helper got to \"$3\"" helper_got "$WORK/$1" "$3"
 	sleep 0.5
 }
 linger linger1 at-bind "bind status"
