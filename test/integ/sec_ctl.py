@@ -18,6 +18,7 @@ Each prints what happened on stdout, one line per step, and waits to be killed w
 import ctypes
 import errno
 import os
+import signal
 import socket
 import struct
 import sys
@@ -163,12 +164,20 @@ def lingering_socket(ip, lst, bind_first=None):
 
 
 def in_flight(sock, ip, lst):
-    """Leave a lingering socket queued, unread, on a session the daemon is about to close."""
+    """Leave a lingering socket queued, unread, on a session the daemon is about to close.
+
+    The daemon must not read the session until all of it is queued: with MSTACKD_PID set, it is
+    stopped (SIGSTOP) while the client connects and sends, so that the order is certain; else
+    the client races it and tries again when the daemon closed the session first.
+    """
+    pid = int(os.environ.get("MSTACKD_PID", "0"))
     for attempt in range(20):
         t = lingering_socket(ip, lst)
-        s = ctl_connect(sock)
+        s = None
+        if pid:
+            os.kill(pid, signal.SIGSTOP)
         try:
-            # A HELLO keeps the daemon busy (region, grace period) while the rest gets queued.
+            s = ctl_connect(sock)  # queued in the listen backlog: nobody accepts until SIGCONT
             s.send(HDR.pack(MS_PROTO_VERSION, HELLO, 44, 1, 0) +
                    struct.pack("=HHHHI32s", MS_ABI_MAJOR, 0, 4, 0, 4096, b"in-flight"))
             s.send(b"\xff" * 16)  # malformed: the daemon answers and closes the session
@@ -178,8 +187,12 @@ def in_flight(sock, ip, lst):
             say("attempt %d: %s" % (attempt + 1, e))
             t.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             t.close()
-            s.close()
+            if s:
+                s.close()
             continue
+        finally:
+            if pid:
+                os.kill(pid, signal.SIGCONT)
         t.close()  # the copy in flight is the last one
         say("queued behind a malformed message (attempt %d)" % (attempt + 1))
         return s

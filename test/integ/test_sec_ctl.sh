@@ -130,7 +130,7 @@ helper_got() { # helper_got FILE LINE: wait (30 s: slow under ASan and load) for
 }
 linger() { # linger NAME MODE WAIT_FOR: start sec_ctl.py linger MODE, wait for its line WAIT_FOR
 	wait_for 25 quick_status
-	start_bg "${HELPER[@]}" linger "$SOCK" "$HOST_IP" "$2" > "$WORK/$1" 2>&1
+	MSTACKD_PID=$DAEMON_PID start_bg "${HELPER[@]}" linger "$SOCK" "$HOST_IP" "$2" > "$WORK/$1" 2>&1
 	check "linger $2: the helper got to \"$3\"" helper_got "$WORK/$1" "$3"
 	sleep 0.5
 }
