@@ -63,4 +63,14 @@ ssize_t ms_msg_recv_keep(int sock, void *buf, size_t cap, int *fds, int *nfds, u
 /* Body size of a fixed-size message type, or -1 for lists / unknown. */
 long ms_msg_body_size(uint16_t type);
 
+/*
+ * One request on a control connection and its reply, fds riding along both
+ * ways (up to *nfds_in received into fds_in; *nfds_in set to the count; all
+ * closed on an error). Returns the reply body's length with *body pointing
+ * into buf, the daemon's -errno status, or -ECONNRESET/-ETIMEDOUT/-EPROTO.
+ * Shared by the library and mstackctl (static library); not exported.
+ */
+int ms_call(int fd, uint32_t req_id, uint16_t type, const void *req, uint32_t req_len, const int *fds_out, int nfds_out,
+	    void *buf, size_t cap, const void **body, int *fds_in, int *nfds_in);
+
 #endif

@@ -58,9 +58,8 @@ int ms_ctl_connect(const char *socket_path)
 	return fd;
 }
 
-/* One request, one reply; fds ride along both ways. */
-static int ms_call(int fd, uint32_t req_id, uint16_t type, const void *req, uint32_t req_len, const int *fds_out,
-		   int nfds_out, void *buf, size_t cap, const void **body, int *fds_in, int *nfds_in)
+int ms_call(int fd, uint32_t req_id, uint16_t type, const void *req, uint32_t req_len, const int *fds_out, int nfds_out,
+	    void *buf, size_t cap, const void **body, int *fds_in, int *nfds_in)
 {
 	uint8_t msg[sizeof(struct ms_msg_hdr) + 256];
 	struct ms_msg_hdr h;

@@ -36,36 +36,18 @@ int fetch_admin(int fd, uint16_t type, const struct ms_tuple *t)
 
 int fetch_capture(int fd, const struct ms_capture_req *req, struct ms_capture_reply *rep, int fds[2])
 {
-	uint8_t msg[sizeof(struct ms_msg_hdr) + sizeof(*req)];
-	struct ms_msg_hdr h;
 	const void *body;
-	int nfds = 2, rc, i;
-	ssize_t n = ms_msg_pack(msg, sizeof(msg), MS_MSG_CAPTURE, 1, 0, req, sizeof(*req));
+	int nfds = 2, i;
+	int rc =
+	    ms_call(fd, 1, MS_MSG_CAPTURE, req, sizeof(*req), NULL, 0, fetch_buf, sizeof(fetch_buf), &body, fds, &nfds);
 
-	if (n < 0)
-		return (int)n;
-	rc = ms_msg_send(fd, msg, (size_t)n, NULL, 0);
-	if (rc < 0)
-		return rc;
-	n = ms_msg_recv(fd, fetch_buf, sizeof(fetch_buf), fds, &nfds);
-	if (n == 0)
-		return -ECONNRESET;
-	if (n == -EAGAIN)
-		return -ETIMEDOUT;
-	if (n < 0)
-		return (int)n;
-	rc = ms_msg_unpack(fetch_buf, (size_t)n, &h, &body);
-	if (rc == 0 && (h.type != (MS_MSG_CAPTURE | MS_MSG_REPLY) || h.req_id != 1))
-		rc = -EPROTO;
-	if (rc == 0 && h.status != 0)
-		rc = h.status;
-	if (rc == 0 && nfds != 2)
-		rc = -EPROTO;
-	if (rc < 0) {
+	if (rc >= 0 && nfds != 2) {
 		for (i = 0; i < nfds; i++)
 			close(fds[i]);
-		return rc;
+		rc = -EPROTO;
 	}
+	if (rc < 0)
+		return rc;
 	memcpy(rep, body, sizeof(*rep));
 	return 0;
 }

@@ -10,20 +10,14 @@ import os
 import shutil
 import socket
 import struct
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "test", "integ"))
+from frames import csum  # noqa: E402  the Internet checksum (RFC 1071), as the integration tests make it
 NIC_MAC = bytes.fromhex("02005e102030")  # the NIC of fuzz_txval.c
 PEER_MAC = bytes.fromhex("029988776655")
-
-
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
 
 
 def eth(ethertype, payload, src=NIC_MAC, dst=PEER_MAC, vlan=None):
