@@ -252,6 +252,20 @@ START_TEST(test_deleted_key_misses_and_can_be_added_again)
 }
 END_TEST
 
+/* Fill a table of 8 with A's keys, delete one: returns a new key that needs the freed slot. */
+static struct ms_tuple full_table_less_one(void)
+{
+	struct ms_tuple k;
+
+	for (uint16_t i = 0; i < 8; i++) {
+		k = U4("10.0.0.1", (uint16_t)(1 + i));
+		ck_assert_int_eq(btable_add(&bt, &k, A), 0);
+	}
+	k = U4("10.0.0.1", 3);
+	ck_assert_int_eq(btable_del(&bt, &k), 0);
+	return U4("10.0.0.2", 3);
+}
+
 /*
  * The two-phase rule for key slots: while a reader is online and has not
  * passed a quiescent state since a delete, the deleted key's slot is not
@@ -264,13 +278,7 @@ START_TEST(test_deleted_slot_is_reused_only_after_the_readers_grace_period)
 	table_new(8);
 	ck_assert_int_eq(rte_rcu_qsbr_thread_register(qsv, READER), 0);
 	rte_rcu_qsbr_thread_online(qsv, READER);
-	for (uint16_t i = 0; i < 8; i++) {
-		k = U4("10.0.0.1", (uint16_t)(1 + i));
-		ck_assert_int_eq(btable_add(&bt, &k, A), 0);
-	}
-	k = U4("10.0.0.1", 3);
-	ck_assert_int_eq(btable_del(&bt, &k), 0);
-	k = U4("10.0.0.2", 3);
+	k = full_table_less_one();
 	ck_assert_int_eq(btable_add(&bt, &k, B), -ENOSPC); /* the reader may still hold the slot */
 	rte_rcu_qsbr_quiescent(qsv, READER);
 	ck_assert_int_eq(btable_add(&bt, &k, B), 0);
@@ -285,13 +293,7 @@ START_TEST(test_full_table_accepts_again_after_delete)
 	struct ms_tuple k;
 
 	table_new(8);
-	for (uint16_t i = 0; i < 8; i++) {
-		k = U4("10.0.0.1", (uint16_t)(1 + i));
-		ck_assert_int_eq(btable_add(&bt, &k, A), 0);
-	}
-	k = U4("10.0.0.1", 3);
-	ck_assert_int_eq(btable_del(&bt, &k), 0);
-	k = U4("10.0.0.2", 3);
+	k = full_table_less_one();
 	ck_assert_int_eq(btable_add(&bt, &k, B), 0);
 	ck_assert_ptr_eq(btable_lookup(&bt, &k), B);
 	k.port = 4;
