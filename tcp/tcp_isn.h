@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* tcp_isn.h - initial sequence numbers (RFC 6528) and SYN cookies (RFC 4987 3.6), keyed by a per-stack secret. */
+#ifndef MSTACK_TCP_ISN_H
+#define MSTACK_TCP_ISN_H
+
+#include <stdint.h>
+
+#include "tcp_seg.h"
+
+struct tcp_secret {
+	uint64_t k0, k1; /* SipHash-2-4 key, from getrandom(2) */
+};
+
+/* Fill a fresh secret. @return 0; -errno of getrandom. */
+int tcp_secret_init(struct tcp_secret *k);
+
+/* RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport, secretkey), M a 4 us clock. */
+uint32_t tcp_isn(const struct tcp_secret *k, const struct tcp_endpoints *ep, uint64_t now_us);
+
+/*
+ * SYN cookie: our ISN for a SYN answered without state (RFC 4987 3.6).
+ * Encodes a 64 s time slot (5 bits), the MSS as an index into a table of
+ * common values (3 bits), and a 24-bit MAC over the endpoints, the peer's
+ * ISN and the slot. Options other than MSS are lost unless timestamps let
+ * the caller keep them (not done here).
+ */
+uint32_t tcp_cookie_make(const struct tcp_secret *k, const struct tcp_endpoints *ep, uint32_t peer_isn,
+	uint16_t mss, uint64_t now_ms);
+
+/*
+ * Check the ACK completing a cookie handshake: cookie is ack - 1, peer_isn
+ * is seq - 1. Accepts slots up to 2 old (up to 128-192 s).
+ * @return 0 with *mss; -EINVAL (forged, or expired).
+ */
+int tcp_cookie_check(const struct tcp_secret *k, const struct tcp_endpoints *ep, uint32_t peer_isn,
+	uint32_t cookie, uint64_t now_ms, uint16_t *mss);
+
+#endif
