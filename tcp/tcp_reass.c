@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* tcp_reass.c - the receiver's out-of-order ranges and the SACK blocks that report them (RFC 9293 3.10.7.4, RFC 2018
- * 4). */
+/* tcp_reass.c - out-of-order ranges held above rcv_nxt and the SACK blocks reporting them (RFC 9293, RFC 2018). */
 #include <errno.h>
 #include <string.h>
 

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* check_tcp_reass.c - out-of-order ranges coalesce into rcv_nxt, a full queue refuses intact, SACK blocks in RFC 2018
- * order. */
+/* check_tcp_reass.c - reassembly in any order, a full queue refuses intact, SACK blocks in RFC 2018 order. */
 #include <check.h>
 #include <errno.h>
 #include <stdlib.h>
