@@ -267,7 +267,7 @@ START_TEST(test_rfc9293_a_lossy_reordering_duplicating_link_matches_a_byte_map)
 	const uint32_t isn = 0xfffffa00u;
 	int trial, segs = 0;
 
-	for (trial = 0; trial < 100; trial++) {
+	for (trial = 0; trial < 60; trial++) {
 		uint32_t rcv_nxt = isn, wrong = 0;
 
 		tcp_reass_init(q, 64);
@@ -312,7 +312,7 @@ START_TEST(test_rfc9293_a_lossy_reordering_duplicating_link_matches_a_byte_map)
 		/* One assertion per trial: check records each one, too slow per segment. */
 		ck_assert_uint_eq(wrong, 0);
 	}
-	ck_assert_int_gt(segs, 1000);
+	ck_assert_int_gt(segs, 600);
 }
 END_TEST
 
