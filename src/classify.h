@@ -7,7 +7,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <sys/socket.h>
+
 #include <mstack/ms_flow.h>
+#include <mstack/ms_proto.h>
 
 /*
  * Why a frame failed its checks: the one list that gives the enum, the
@@ -111,6 +114,25 @@ enum cls_icmp {
  * local end, the host's own tuple. Never reads outside the IP length r gave.
  */
 enum cls_icmp cls_icmp_quote(const uint8_t *frame, const struct cls_result *r, struct cls_result *quote);
+
+/*
+ * The tuple an app holds if the quoted packet q (from cls_icmp_quote) was
+ * its own: the quote's source, the host's end (protocol, address, port).
+ */
+static inline void cls_quote_tuple(const struct cls_result *q, struct ms_tuple *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->proto = q->proto;
+	t->family = q->l3 == CLS_L3_IPV4 ? AF_INET : AF_INET6;
+	t->port = q->src_port;
+	memcpy(t->addr, q->src_addr, 16);
+}
+
+/* The flow hash of the quoted packet q: the same as its flow's received frames (the source is local). */
+static inline uint32_t cls_quote_flow_hash(const struct cls_result *q)
+{
+	return ms_flow_hash(q->src_addr, q->src_port, q->dst_addr, q->dst_port);
+}
 
 /* "runt", "truncated", ... : the counter suffix for a status. */
 const char *cls_status_name(enum cls_status s);

@@ -195,7 +195,6 @@ static void dp_icmp_error(struct dp *dp, struct dp_rx_burst *b, struct rte_mbuf 
 			  const struct cls_result *r)
 {
 	const struct app_addrs *local = __atomic_load_n(&dp->local, __ATOMIC_ACQUIRE);
-	uint8_t family = r->l3 == CLS_L3_IPV4 ? AF_INET : AF_INET6;
 	struct cls_result q;
 	struct ms_tuple t;
 
@@ -206,18 +205,14 @@ static void dp_icmp_error(struct dp *dp, struct dp_rx_burst *b, struct rte_mbuf 
 		/* fall through */
 	default: b->to_tap[b->nto_tap++] = m; return;
 	}
-	if (!local || !app_addrs_allow(local, family, r->dst_addr, false)) {
+	if (!local || !app_addrs_allow(local, r->l3 == CLS_L3_IPV4 ? AF_INET : AF_INET6, r->dst_addr, false)) {
 		b->to_tap[b->nto_tap++] = m;
 		return;
 	}
 	/* The quote's source is the host's end: the app's tuple, and "local" for the flow hash. */
-	memset(&t, 0, sizeof(t));
-	t.proto = q.proto;
-	t.family = family;
-	t.port = q.src_port;
-	memcpy(t.addr, q.src_addr, 16);
+	cls_quote_tuple(&q, &t);
 	b->key_to_both |= 1ull << b->nkeys;
-	dp_queue_lookup(b, m, &t, ms_flow_hash(q.src_addr, q.src_port, q.dst_addr, q.dst_port));
+	dp_queue_lookup(b, m, &t, cls_quote_flow_hash(&q));
 }
 
 static void dp_classify_one(struct dp *dp, struct dp_rx_burst *b, struct rte_mbuf *m)
