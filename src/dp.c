@@ -197,13 +197,13 @@ static void dp_icmp_error(struct dp *dp, struct dp_rx_burst *b, struct rte_mbuf 
 	const struct app_addrs *local = __atomic_load_n(&dp->local, __ATOMIC_ACQUIRE);
 	struct cls_result q;
 	struct ms_tuple t;
+	enum cls_icmp kind = cls_icmp_quote(f, r, &q);
 
-	switch (cls_icmp_quote(f, r, &q)) {
-	case CLS_ICMP_QUOTE: break;
-	case CLS_ICMP_MALFORMED:
-		dp->nic_stats.rx_icmp_malformed++;
-		/* fall through */
-	default: b->to_tap[b->nto_tap++] = m; return;
+	if (kind != CLS_ICMP_QUOTE) {
+		if (kind == CLS_ICMP_MALFORMED)
+			dp->nic_stats.rx_icmp_malformed++;
+		b->to_tap[b->nto_tap++] = m;
+		return;
 	}
 	if (!local || !app_addrs_allow(local, r->l3 == CLS_L3_IPV4 ? AF_INET : AF_INET6, r->dst_addr, false)) {
 		b->to_tap[b->nto_tap++] = m;
