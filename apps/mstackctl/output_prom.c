@@ -47,6 +47,8 @@ static const struct prom_kind prom_kinds[] = {
 	{ "port", "rx_to_kernel", 0, "Frames passed to the kernel through the TAP interface." },
 	{ "port", "rx_to_app", 0, "Frames delivered to applications." },
 	{ "port", "rx_bcast", 0, "Broadcast and multicast frames received." },
+	{ "port", "rx_icmp_to_app", 0, "ICMP errors about an application's flow, copied to the application and passed to the kernel." },
+	{ "port", "rx_icmp_malformed", 0, "ICMP errors with a bad checksum or a quote too short, passed to the kernel only." },
 	{ "port", "tx_full", 0, "Frames dropped because the port's transmit queue was full." },
 	{ "port", "hw_imissed", 0, "Frames the port's driver dropped because its receive queue was full." },
 	{ "port", "hw_ierrors", 0, "Erroneous frames the port's driver received." },

@@ -120,6 +120,29 @@ uint32_t ms_mtu(const struct ms_session *s);
 uint32_t ms_nqueues(const struct ms_session *s);
 uint32_t ms_app_id(const struct ms_session *s);
 
+/**
+ * The rx queue on which mstackd delivers the frames of the flow between the
+ * local endpoint `local` and the remote (raddr, rport): the queue whose
+ * stack instance should own the connection, and the queue to send its
+ * frames on. A stack that runs one instance per queue picks, before it
+ * connects, a local port for which this gives its own queue (see
+ * include/mstack/ms_flow.h for the hash, shared with the daemon). ICMP
+ * errors about the flow arrive on the same queue. Computed locally: no
+ * message to the daemon, safe from any thread.
+ *
+ * @param local  the application's end: proto (unused by the hash), family
+ *               AF_INET or AF_INET6, port, and the concrete local address the
+ *               flow uses (for a wildcard binding, the address the peer
+ *               talks to, never the all-zero wildcard); not NULL, not checked.
+ * @param raddr  the remote address, network order: 4 bytes when
+ *               local->family is AF_INET, else 16; not NULL, not checked.
+ * @param rport  the remote port, host order.
+ * @return the queue, less than ms_nqueues(s) (always 0 with one queue).
+ *   Later IP fragments carry no ports: mstackd sends them to the queue of
+ *   their datagram's first fragment (docs/architecture.md).
+ */
+uint32_t ms_flow_queue(const struct ms_session *s, const struct ms_tuple *local, const void *raddr, uint16_t rport);
+
 /*
  * The datapath. Each function works on queue q, which must be less than
  * ms_nqueues(s): an out-of-range q is checked (one branch per burst) and

@@ -83,6 +83,32 @@ def frames():
     }
 
 
+def icmp_error_seeds(f):
+    """ICMP and ICMPv6 errors received by the host, quoting frames it sent (cls_icmp_quote)."""
+    def icmp4(mtype, code, quote):
+        body = struct.pack("!BBHI", mtype, code, 0, 1280) + quote
+        return body[:2] + struct.pack("!H", csum(body)) + body[4:]
+
+    def icmp6(src, dst, mtype, quote):
+        body = struct.pack("!BBHI", mtype, 0, 0, 1280) + quote
+        pseudo = socket.inet_pton(socket.AF_INET6, src) + socket.inet_pton(socket.AF_INET6, dst) + \
+            struct.pack("!IxxxB", len(body), 58)
+        return body[:2] + struct.pack("!H", csum(pseudo + body)) + body[4:]
+
+    q4, q6 = f["udp4"][14:14 + 28], f["udp6"][14:14 + 48]
+    return {
+        "icmp4-frag-needed": eth(0x0800, ipv4("192.0.2.200", "10.0.0.1", 1, icmp4(3, 4, q4)), PEER_MAC, NIC_MAC),
+        "icmp4-time-exceeded-tcp": eth(0x0800, ipv4("192.0.2.1", "10.0.0.3", 1, icmp4(11, 0, f["tcp4"][14:14 + 28])),
+                                       PEER_MAC, NIC_MAC),
+        "icmp4-short-quote": eth(0x0800, ipv4("192.0.2.200", "10.0.0.1", 1, icmp4(3, 3, q4[:24])), PEER_MAC, NIC_MAC),
+        "icmp6-packet-too-big": eth(0x86DD, ipv6("2001:db8:ffff::200", "2001:db8::1", 58,
+                                                 icmp6("2001:db8:ffff::200", "2001:db8::1", 2, q6)), PEER_MAC, NIC_MAC),
+        "icmp6-unreach-frag": eth(0x86DD, ipv6("2001:db8:ffff::200", "2001:db8::1", 58,
+                                               icmp6("2001:db8:ffff::200", "2001:db8::1", 1,
+                                                     f["frag6-first"][14:])), PEER_MAC, NIC_MAC),
+    }
+
+
 def msg(mtype, body=b"", status=0, req_id=1):
     return struct.pack("=HHIIi", 1, mtype, len(body), req_id, status) + body
 
@@ -207,7 +233,7 @@ def write(target, seeds):
 def main():
     f = frames()
     write("proto", proto_seeds())
-    write("classify", f)
+    write("classify", {**f, **icmp_error_seeds(f)})
     write("txval", txval_seeds(f))
     write("ring", ring_seeds())
     write("tcp_ip", tcp_ip_seeds())

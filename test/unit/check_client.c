@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* check_client.c - unit tests for libmstack-client's control side: threads, sessions, preconditions. */
+#include <mstack/ms_flow.h>
 #include <mstack/mstack.h>
 
 #include <check.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "classify.h"
 #include "ms_codec.h"
 #include "check_main.h"
 
@@ -274,16 +277,21 @@ static pthread_t g_sth;
 static struct srv g_srv;
 static struct ms_session *g_s;
 
-/* One client, "mt.3", with 2 queues of 64 slots. */
-static void one_setup(void)
+/* One client, "mt.3", with nqueues queues of 64 slots. */
+static void one_setup_queues(uint16_t nqueues)
 {
-	struct ms_attach_opts opts = { .name = "mt.3", .nqueues = 2, .ring_size = 64 };
+	struct ms_attach_opts opts = { .name = "mt.3", .nqueues = nqueues, .ring_size = 64 };
 
 	g_lfd = srv_listen();
 	g_srv = (struct srv){ .lfd = g_lfd, .nconns = 1 };
 	ck_assert_int_eq(pthread_barrier_init(&g_srv.hello_go, NULL, 1), 0);
 	ck_assert_int_eq(pthread_create(&g_sth, NULL, srv_run, &g_srv), 0);
 	ck_assert_int_eq(ms_attach(g_path, &opts, &g_s), 0);
+}
+
+static void one_setup(void)
+{
+	one_setup_queues(2);
 }
 
 static void one_teardown(void)
@@ -346,6 +354,123 @@ START_TEST(test_null_arguments_are_refused_with_einval)
 }
 END_TEST
 
+/* ------------------------------------------------------------ flow steering */
+
+#define FLOW_QUEUES 4
+
+static void flow_setup(void)
+{
+	one_setup_queues(FLOW_QUEUES);
+}
+
+static void flow_one_setup(void)
+{
+	one_setup_queues(1);
+}
+
+/* A UDP or TCP frame from (raddr, rport) to (laddr, lport), as mstackd receives it (no IPv4 checksum), into f; its
+ * length. */
+static uint32_t flow_frame(uint8_t *f, uint8_t proto, int family, const uint8_t *laddr, uint16_t lport,
+			   const uint8_t *raddr, uint16_t rport)
+{
+	uint32_t ip = 14, ihl = family == AF_INET ? 20 : 40, l4len = proto == IPPROTO_TCP ? 20 : 8;
+
+	memset(f, 0, 14 + 40 + 20);
+	f[12] = family == AF_INET ? 0x08 : 0x86;
+	f[13] = family == AF_INET ? 0x00 : 0xdd;
+	if (family == AF_INET) {
+		f[ip] = 0x45;
+		f[ip + 3] = (uint8_t)(ihl + l4len);
+		f[ip + 9] = proto;
+		memcpy(f + ip + 12, raddr, 4);
+		memcpy(f + ip + 16, laddr, 4);
+	} else {
+		f[ip] = 0x60;
+		f[ip + 5] = (uint8_t)l4len;
+		f[ip + 6] = proto;
+		memcpy(f + ip + 8, raddr, 16);
+		memcpy(f + ip + 24, laddr, 16);
+	}
+	f[ip + ihl] = (uint8_t)(rport >> 8);
+	f[ip + ihl + 1] = (uint8_t)rport;
+	f[ip + ihl + 2] = (uint8_t)(lport >> 8);
+	f[ip + ihl + 3] = (uint8_t)lport;
+	if (proto == IPPROTO_TCP)
+		f[ip + ihl + 12] = 0x50;
+	return ip + ihl + l4len;
+}
+
+START_TEST(test_flow_queue_is_the_queue_the_daemon_delivers_the_flow_on)
+{
+	static const uint8_t l4[16] = { 10, 0, 0, 1 }, r4[16] = { 192, 0, 2, 200 };
+	static const uint8_t l6[16] = { 0xfd, 0, [15] = 1 }, r6[16] = { 0x20, 0x01, 0x0d, 0xb8, [12] = 0xab, [15] = 7 };
+	static const uint8_t protos[2] = { IPPROTO_UDP, IPPROTO_TCP };
+	uint8_t f[128];
+	uint32_t port, hits[FLOW_QUEUES] = { 0 };
+
+	ck_assert_uint_eq(ms_nqueues(g_s), FLOW_QUEUES);
+	for (int fam = 0; fam < 2; fam++) {
+		int family = fam ? AF_INET6 : AF_INET;
+		const uint8_t *laddr = fam ? l6 : l4, *raddr = fam ? r6 : r4;
+
+		for (port = 1; port < 65536; port += 7) {
+			uint16_t lport = (uint16_t)port, rport = (uint16_t)(port * 31 + 5);
+			struct ms_tuple local = { .proto = protos[port & 1], .family = (uint8_t)family, .port = lport };
+			struct cls_result r;
+			uint32_t q;
+
+			memcpy(local.addr, laddr, 16);
+			ck_assert_int_eq(
+			    cls_parse(f, flow_frame(f, local.proto, family, laddr, lport, raddr, rport), false, &r),
+			    CLS_OK);
+			q = ms_flow_queue(g_s, &local, raddr, rport);
+			ck_assert_uint_lt(q, FLOW_QUEUES);
+			ck_assert_msg(q == ms_flow_pick(cls_flow_hash(&r), FLOW_QUEUES),
+				      "family %d lport %u rport %u: the app predicts %u, the daemon delivers on %u",
+				      family, lport, rport, q, ms_flow_pick(cls_flow_hash(&r), FLOW_QUEUES));
+			hits[q]++;
+		}
+	}
+	for (port = 0; port < FLOW_QUEUES; port++)
+		ck_assert_uint_gt(hits[port], 0);
+}
+END_TEST
+
+/* n flows that differ in one port only, spread over nq queues: each queue within 10% of n / nq. */
+static void expect_even_spread(const char *what, uint32_t nq, bool vary_local)
+{
+	static const uint8_t laddr[16] = { 10, 0, 0, 1 }, raddr[16] = { 10, 0, 0, 2 };
+	uint32_t hits[8] = { 0 }, n = 0, q, port;
+
+	for (port = 1024; port < 65536; port++, n++) {
+		uint16_t lport = vary_local ? (uint16_t)port : 80, rport = vary_local ? 443 : (uint16_t)port;
+
+		hits[ms_flow_pick(ms_flow_hash(laddr, lport, raddr, rport), nq)]++;
+	}
+	for (q = 0; q < nq; q++)
+		ck_assert_msg(hits[q] * 10 * nq >= 9 * n && hits[q] * 10 * nq <= 11 * n,
+			      "%s, %u queues: queue %u has %u of %u flows", what, nq, q, hits[q], n);
+}
+
+START_TEST(test_flows_spread_evenly_over_queues_by_either_port)
+{
+	for (uint32_t nq = 2; nq <= 8; nq++) {
+		expect_even_spread("local ports (a client's connections)", nq, true);
+		expect_even_spread("remote ports (a server's clients)", nq, false);
+	}
+}
+END_TEST
+
+START_TEST(test_flow_queue_of_one_queue_is_zero)
+{
+	uint8_t raddr[4] = { 10, 0, 0, 2 };
+	struct ms_tuple local = { .proto = IPPROTO_UDP, .family = AF_INET, .port = 7, .addr = { 10, 0, 0, 1 } };
+
+	for (uint32_t rport = 0; rport < 65536; rport += 101)
+		ck_assert_uint_eq(ms_flow_queue(g_s, &local, raddr, (uint16_t)rport), 0);
+}
+END_TEST
+
 static Suite *client_suite(void)
 {
 	Suite *su = suite_create("client");
@@ -358,6 +483,15 @@ static Suite *client_suite(void)
 	tcase_add_checked_fixture(tc, one_setup, one_teardown);
 	tcase_add_test(tc, test_queue_out_of_range_is_refused_and_touches_no_ring);
 	tcase_add_test(tc, test_null_arguments_are_refused_with_einval);
+	suite_add_tcase(su, tc);
+	tc = tcase_create("flow_steering");
+	tcase_add_checked_fixture(tc, flow_setup, one_teardown);
+	tcase_add_test(tc, test_flow_queue_is_the_queue_the_daemon_delivers_the_flow_on);
+	tcase_add_test(tc, test_flows_spread_evenly_over_queues_by_either_port);
+	suite_add_tcase(su, tc);
+	tc = tcase_create("flow_one_queue");
+	tcase_add_checked_fixture(tc, flow_one_setup, one_teardown);
+	tcase_add_test(tc, test_flow_queue_of_one_queue_is_zero);
 	suite_add_tcase(su, tc);
 	return su;
 }
