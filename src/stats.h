@@ -52,7 +52,11 @@
 	DROP(tx_nic_full)
 /* clang-format on */
 
-#define DP_COUNTERS(X) X(loops) X(busy_loops) X(busy_cycles) X(total_cycles) X(packets)
+/* sleeps..idle_pending: the adaptive idle policy (idle.c); slept_us is part of total_cycles. */
+#define DP_COUNTERS(X)                                                                                        \
+	X(loops)                                                                                              \
+	X(busy_loops) X(busy_cycles) X(total_cycles) X(packets) X(sleeps) X(slept_us) X(woke_rx) X(woke_kick) \
+	    X(idle_pending)
 
 /* Packet capture: copies made, copies lost to a full capture ring (never the traffic), reader wakeups. */
 #define CAP_COUNTERS(X) X(frames) X(dropped) X(wakeups)
