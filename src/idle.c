@@ -2,9 +2,13 @@
 /* idle.c - the worker's idle policy: when to sleep, the doorbells, the epoll set it sleeps on. */
 #include "idle.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <linux/if_packet.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,6 +30,44 @@ static int idle_add_fd(struct idle *id, int fd, uint64_t tag)
 	return epoll_ctl(id->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
+/*
+ * net_af_packet has no rx interrupt, but its frames land in the ring of a
+ * kernel AF_PACKET socket (PACKET_RX_RING) bound to the port's interface,
+ * and each frame wakes that socket's pollers: mstackd's own AF_PACKET
+ * sockets on that interface (the PMD's, one per queue) are its wakeup. They
+ * are found among our fds once, at start, before any client can pass one.
+ * Returns how many were added.
+ */
+static unsigned idle_add_packet_sockets(struct idle *id, uint16_t port)
+{
+	struct rte_eth_dev_info info;
+	struct dirent *de;
+	unsigned n = 0;
+	DIR *dir;
+
+	if (rte_eth_dev_info_get(port, &info) != 0 || info.if_index == 0 || !info.driver_name ||
+	    strcmp(info.driver_name, "net_af_packet") != 0)
+		return 0;
+	dir = opendir("/proc/self/fd");
+	if (!dir)
+		return 0;
+	while ((de = readdir(dir)) != NULL) {
+		struct sockaddr_ll sll;
+		socklen_t len = sizeof(int);
+		int fd = atoi(de->d_name), domain = 0;
+
+		if (de->d_name[0] == '.' || fd == dirfd(dir) ||
+		    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 || domain != AF_PACKET)
+			continue;
+		len = sizeof(sll);
+		if (getsockname(fd, (struct sockaddr *)&sll, &len) == 0 && sll.sll_ifindex == (int)info.if_index &&
+		    idle_add_fd(id, fd, IDLE_EV_RX) == 0)
+			n++;
+	}
+	closedir(dir);
+	return n;
+}
+
 /* A port's rx interrupt into the epoll set, if its PMD has one (configured by port_setup). */
 static void idle_add_port(struct idle *id, uint16_t port, const char *what)
 {
@@ -34,6 +76,10 @@ static void idle_add_port(struct idle *id, uint16_t port, const char *what)
 	if (fd >= 0 && idle_add_fd(id, fd, IDLE_EV_RX) == 0) {
 		id->intr_port[id->nintr++] = port;
 		log_info("idle: %s port %u wakes the worker by its rx interrupt", what, port);
+		return;
+	}
+	if (idle_add_packet_sockets(id, port) > 0) {
+		log_info("idle: %s port %u wakes the worker through its AF_PACKET socket", what, port);
 		return;
 	}
 	id->timed = true;

@@ -2,15 +2,15 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # test_idle.sh - [datapath] idle: an adaptive worker sleeps when idle and still answers at once; poll spins.
 #
-# CPU time of the worker thread (utime + stime, /proc/PID/task/TID/stat) over IDLE_S idle seconds:
-# adaptive must stay under ADAPTIVE_MAX_PCT of a core (the target is 1 %; the margin is for a
-# machine shared with other jobs), poll must stay above POLL_MIN_PCT (it spins on the whole core).
+# CPU time of the worker thread over IDLE_S idle seconds (/proc/PID/task/TID/schedstat: ns on a
+# CPU, exact where the tick-sampled utime/stime are not): adaptive must stay under ADAPTIVE_MAX_PCT
+# of a core (the issue's target, 1 %), poll must stay above POLL_MIN_PCT (it spins on its core; the
+# margin below 100 % is for a machine shared with other jobs, where the spinner is preempted).
 source "$(dirname "$0")/lib.sh"
 
 IDLE_S=3
-ADAPTIVE_MAX_PCT=5
-POLL_MIN_PCT=50
-HZ=$(getconf CLK_TCK)
+ADAPTIVE_MAX_PCT=1
+POLL_MIN_PCT=20
 
 # worker_tid: the datapath lcore's thread (DPDK 22.11 names it rte-worker-N)
 worker_tid() {
@@ -21,20 +21,18 @@ worker_tid() {
 	return 1
 }
 
-# cpu_ticks TID: utime + stime of one thread, in clock ticks
-cpu_ticks() {
-	awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$DAEMON_PID/task/$1/stat"
+# worker_pct: the worker's CPU over IDLE_S seconds, in percent of one core (two decimals)
+worker_pct() {
+	local tid n0 n1
+	tid=$(worker_tid) || fail "no rte-worker thread in mstackd"
+	n0=$(cut -d' ' -f1 "/proc/$DAEMON_PID/task/$tid/schedstat")
+	sleep "$IDLE_S"
+	n1=$(cut -d' ' -f1 "/proc/$DAEMON_PID/task/$tid/schedstat")
+	awk -v d=$(( n1 - n0 )) -v s="$IDLE_S" 'BEGIN { printf "%.2f", d / (s * 1e7) }'
 }
 
-# worker_pct: the worker's CPU over IDLE_S seconds, in percent of one core
-worker_pct() {
-	local tid t0 t1
-	tid=$(worker_tid) || fail "no rte-worker thread in mstackd"
-	t0=$(cpu_ticks "$tid")
-	sleep "$IDLE_S"
-	t1=$(cpu_ticks "$tid")
-	echo $(( (t1 - t0) * 100 / (IDLE_S * HZ) ))
-}
+# below A B: is the decimal A < B?
+below() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
 
 # rtt_ms PORT: one UDP datagram from the peer to mstack-echo, one try; the round trip in ms
 rtt_ms() {
@@ -55,7 +53,7 @@ udp_roundtrip "$HOST_IP" 7000 warm > /dev/null || fail "no echo before the idle 
 sleep 1
 
 pct=$(worker_pct)
-[ "$pct" -lt "$ADAPTIVE_MAX_PCT" ] || fail "adaptive: the idle worker used $pct % of a core (limit $ADAPTIVE_MAX_PCT %)"
+below "$pct" "$ADAPTIVE_MAX_PCT" || fail "adaptive: the idle worker used $pct % of a core (limit $ADAPTIVE_MAX_PCT %)"
 [ "$(counter dp.sleeps)" -gt 0 ] || fail "adaptive: the worker never slept"
 ok "adaptive: the idle worker used $pct % of a core over $IDLE_S s ($(counter dp.sleeps) sleeps)"
 
@@ -99,7 +97,7 @@ sed -i 's/^idle = adaptive$/idle = poll/' "$CONF"
 daemon_start
 sleep 1
 pct=$(worker_pct)
-[ "$pct" -gt "$POLL_MIN_PCT" ] || fail "poll: the worker used only $pct % of a core (expected > $POLL_MIN_PCT %)"
+below "$POLL_MIN_PCT" "$pct" || fail "poll: the worker used only $pct % of a core (expected > $POLL_MIN_PCT %)"
 [ "$(counter dp.sleeps)" -eq 0 ] || fail "poll: the worker slept"
 ok "poll: the worker spun at $pct % of a core"
 integ_pass
