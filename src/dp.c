@@ -523,6 +523,8 @@ static void dp_idle(struct dp *dp, uint32_t work, uint64_t now)
 		rte_rcu_qsbr_thread_offline(dp->qsv, DP_WORKER_TID);
 		woke = idle_sleep(dp);
 		rte_rcu_qsbr_thread_online(dp->qsv, DP_WORKER_TID);
+		/* The capture may have ended and been freed while we were offline. */
+		dp->cap_live = __atomic_load_n(&dp->capture, __ATOMIC_ACQUIRE);
 		if (woke & IDLE_WOKE_RX)
 			dp->tap_skip = 0; /* the kernel may have sent: read the TAP at once */
 		if (!(woke & IDLE_WOKE_KICK))
