@@ -55,7 +55,8 @@ stop_daemon() {
 
 CPU_ROWS=() RTT_ROWS=()
 for POLICY in poll adaptive; do
-	integ_start "[datapath]" "idle = $POLICY"
+	# [control] continues: NAPPS sessions plus mstackctl's own connection.
+	integ_start "max_connections = $(( NAPPS + 16 ))" "[datapath]" "idle = $POLICY"
 	sleep 2
 	CPU_ROWS+=("$(measure "0 apps")")
 	start_bg "$BIN/mstack-pktcount" -s "$SOCK" -n "$NAPPS" -w -t 0 -r 64 -q udp "$HOST_IP:10000" > "$WORK/pktcount" 2>&1
