@@ -100,4 +100,25 @@ pct=$(worker_pct)
 below "$POLL_MIN_PCT" "$pct" || fail "poll: the worker used only $pct % of a core (expected > $POLL_MIN_PCT %)"
 [ "$(counter dp.sleeps)" -eq 0 ] || fail "poll: the worker slept"
 ok "poll: the worker spun at $pct % of a core"
+
+# A NIC with no wakeup at all (net_pcap reading an empty file): adaptive falls back on the timer,
+# whose step doubles from 50 us to 1 ms, so an idle worker sleeps about 1000 times a second;
+# without the back-off it would be 20000, without the cap unbounded.
+kill -TERM "$DAEMON_PID"
+wait "$DAEMON_PID" || fail "mstackd (poll) did not stop cleanly"
+DAEMON_PID=
+python3 -c 'import struct, sys; open(sys.argv[1], "wb").write(struct.pack("=IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))' \
+	"$WORK/empty.pcap"
+sed -i -e 's/^idle = poll$/idle = adaptive/' \
+	-e "s#^devargs = .*#devargs = net_pcap$ID,rx_pcap=$WORK/empty.pcap,tx_pcap=/dev/null#" "$CONF"
+: > "$DLOG"
+daemon_start
+grep -q "polled every" "$DLOG" || fail "timer: the log does not say that the NIC is polled on a timer"
+sleep 1
+s0=$(counter dp.sleeps)
+pct=$(worker_pct)
+rate=$(( ($(counter dp.sleeps) - s0) / IDLE_S ))
+[ "$rate" -gt 200 ] && [ "$rate" -lt 1500 ] || fail "timer: $rate sleeps a second (expected about 1000)"
+below "$pct" 10 || fail "timer: the idle worker used $pct % of a core"
+ok "timer: a NIC without a wakeup is polled $rate times a second, the worker at $pct % of a core"
 integ_pass
