@@ -108,6 +108,15 @@ int idle_init(struct idle *id, enum conf_idle policy, const struct ports *ports)
 	}
 	idle_add_port(id, ports->nic, "NIC");
 	idle_add_port(id, ports->tap, "TAP");
+	{
+		struct timespec zero = { 0, 0 };
+		struct epoll_event ev;
+
+		if (epoll_pwait2(id->epfd, &ev, 1, &zero, NULL) < 0 && errno == ENOSYS) {
+			id->ms_timer = true;
+			log_warn("idle: no epoll_pwait2 in this kernel: timed sleeps last at least 1 ms");
+		}
+	}
 	return 0;
 }
 
@@ -241,7 +250,10 @@ unsigned idle_sleep(struct dp *dp)
 		ts.tv_sec = IDLE_SLEEP_MAX_MS / 1000;
 		ts.tv_nsec = (long)(IDLE_SLEEP_MAX_MS % 1000) * 1000000;
 	}
-	n = epoll_pwait2(id->epfd, ev, 16, &ts, NULL);
+	if (id->ms_timer)
+		n = epoll_wait(id->epfd, ev, 16, (int)(ts.tv_sec * 1000 + (ts.tv_nsec + 999999) / 1000000));
+	else
+		n = epoll_pwait2(id->epfd, ev, 16, &ts, NULL);
 	for (i = 0; i < n; i++)
 		woke |= ev[i].data.u64 == IDLE_EV_KICK ? IDLE_WOKE_KICK : IDLE_WOKE_RX;
 	idle_ports_intr(id, false);

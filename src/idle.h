@@ -52,6 +52,7 @@ struct idle {
 	uint16_t intr_port[2];
 	uint32_t nintr;        /* ports in intr_port: their rx interrupts are in epfd */
 	bool timed;            /* a port has no rx interrupt: sleeps follow the back-off */
+	bool ms_timer;         /* no epoll_pwait2 (Linux < 5.11): epoll_wait's milliseconds */
 	uint64_t spin_tsc;     /* IDLE_SPIN_US in TSC cycles */
 	uint64_t tsc_per_us;   /* for the slept-time counter */
 	uint32_t apps_changed; /* control thread: bumped after every attach is published */
