@@ -24,6 +24,7 @@ struct ms_queue {
 struct ms_session {
 	int ctl_fd;
 	int wakeup_fd;
+	int kick_fd; /* the transmit doorbell (ms_abi.h) */
 	uint32_t req_id;
 	void *region;
 	uint64_t region_size;
@@ -143,7 +144,7 @@ int ms_attach(const char *socket_path, const struct ms_attach_opts *opts, struct
 	struct ms_hello hello;
 	struct ms_session *s;
 	const void *body;
-	int fd, fds[2], nfds = 2, rc;
+	int fd, fds[3], nfds = 3, rc;
 
 	if (!out)
 		return -EINVAL;
@@ -159,7 +160,7 @@ int ms_attach(const char *socket_path, const struct ms_attach_opts *opts, struct
 	if (fd < 0)
 		return fd;
 	rc = ms_call(fd, 1, MS_MSG_HELLO, &hello, sizeof(hello), NULL, 0, buf, sizeof(buf), &body, fds, &nfds);
-	if (rc >= 0 && nfds != 2) {
+	if (rc >= 0 && nfds != 3) {
 		for (int i = 0; i < nfds; i++)
 			close(fds[i]);
 		rc = -EPROTO;
@@ -176,6 +177,7 @@ int ms_attach(const char *socket_path, const struct ms_attach_opts *opts, struct
 	memcpy(&s->info, body, sizeof(s->info));
 	s->ctl_fd = fd;
 	s->wakeup_fd = fds[1];
+	s->kick_fd = fds[2];
 	s->req_id = 1;
 	s->mask = s->info.ring_size - 1;
 	if (s->info.nqueues != hello.nqueues) {
@@ -194,6 +196,7 @@ fail:
 	free(s);
 	close(fds[0]);
 	close(fds[1]);
+	close(fds[2]);
 	close(fd);
 	return rc;
 }
@@ -204,6 +207,7 @@ void ms_detach(struct ms_session *s)
 		return;
 	close(s->ctl_fd);
 	close(s->wakeup_fd);
+	close(s->kick_fd);
 	if (s->region)
 		munmap(s->region, s->region_size);
 	free(s);
@@ -357,6 +361,22 @@ unsigned ms_tx_alloc(struct ms_session *s, uint32_t q, struct ms_pkt *pkts, unsi
 	return n;
 }
 
+/*
+ * The transmit doorbell, after tx head was published: a full fence (pairing
+ * with the daemon's between setting the flag and re-reading head), then the
+ * flag. Either the daemon's re-check saw our head, or we see its flag here.
+ * A failed write (the counter full because the app wrote to the fd itself)
+ * delays only this app's frames, until the daemon's timer.
+ */
+static void ms_tx_kick(struct ms_session *s, const struct ms_ring *r)
+{
+	uint64_t one = 1;
+
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&r->flags, __ATOMIC_RELAXED) & MS_RING_NEED_WAKEUP)
+		(void)!write(s->kick_fd, &one, sizeof(one));
+}
+
 void ms_tx_send(struct ms_session *s, uint32_t q, const struct ms_pkt *pkts, unsigned k)
 {
 	struct ms_ring *r;
@@ -373,6 +393,8 @@ void ms_tx_send(struct ms_session *s, uint32_t q, const struct ms_pkt *pkts, uns
 		r->slot[(head + i) & s->mask].flags = 0;
 	}
 	__atomic_store_n(&r->head, head + k, __ATOMIC_RELEASE);
+	if (k)
+		ms_tx_kick(s, r);
 }
 
 int ms_tx_copy(struct ms_session *s, uint32_t q, const void *frame, uint32_t len)

@@ -158,6 +158,21 @@ static int conf_parse_path(const struct conf_key *k, const char *val, struct con
 	return conf_parse_string(k, val, c, p);
 }
 
+/* [datapath] idle: one word of a short list; the enum's value is the word's place in it. */
+static int conf_parse_idle(const struct conf_key *k, const char *val, struct conf *c, struct conf_parser *p)
+{
+	static const char *const words[] = { [CONF_IDLE_ADAPTIVE] = "adaptive", [CONF_IDLE_POLL] = "poll" };
+
+	(void)p;
+	for (size_t i = 0; i < CONF_ARRAY_SIZE(words); i++) {
+		if (strcmp(val, words[i]) == 0) {
+			*(enum conf_idle *)conf_field(c, k) = (enum conf_idle)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
 /* Characters only: the group is looked up when the socket is created, not at parse time. */
 static int conf_parse_group(const struct conf_key *k, const char *val, struct conf *c, struct conf_parser *p)
 {
@@ -409,6 +424,8 @@ static const struct conf_key conf_keys[] = {
 	  "an integer between 4095 and 1048575" },
 	{ "datapath", "burst", conf_parse_uint, CONF_FIELD(burst), 1, 64, false, false, CONF_RELOAD_FIXED,
 	  "an integer between 1 and 64" },
+	{ "datapath", "idle", conf_parse_idle, CONF_FIELD(idle), 0, 0, false, false, CONF_RELOAD_FIXED,
+	  "adaptive or poll" },
 };
 
 __attribute__((format(printf, 2, 3))) static void conf_err(struct conf_parser *p, const char *fmt, ...)
@@ -444,6 +461,7 @@ void conf_defaults(struct conf *c)
 	c->resolve_rate = 8;
 	c->mbufs = 8191;
 	c->burst = 32;
+	c->idle = CONF_IDLE_ADAPTIVE;
 }
 
 enum conf_line_status { CONF_LINE_OK, CONF_LINE_EOF, CONF_LINE_LONG, CONF_LINE_NUL };

@@ -267,7 +267,7 @@ static void ctl_hello(struct mstackd *d, struct ctl_conn *c, const struct ms_msg
 	struct ms_hello hello;
 	struct ms_hello_reply rep;
 	struct app *a;
-	int fds[2];
+	int fds[3];
 
 	memcpy(&hello, body, sizeof(hello));
 	if (c->app) {
@@ -292,7 +292,8 @@ static void ctl_hello(struct mstackd *d, struct ctl_conn *c, const struct ms_msg
 	memcpy(rep.mac, d->ports.nic_mac, 6);
 	fds[0] = a->memfd;
 	fds[1] = a->wakeup_fd;
-	ctl_reply(c, h->type, h->req_id, 0, &rep, sizeof(rep), fds, 2);
+	fds[2] = a->kick_fd;
+	ctl_reply(c, h->type, h->req_id, 0, &rep, sizeof(rep), fds, 3);
 	app_region_handed_over(a);
 }
 

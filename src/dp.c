@@ -512,6 +512,58 @@ static uint32_t dp_apps_tx(struct dp *dp)
 	return done;
 }
 
+/*
+ * One pass over every app's tx rings (the round robin of dp_apps_tx, all the
+ * way round): after a kick, the app that rang is served now, wherever the
+ * round robin stands. Costs a look at each app's tx head, once per wakeup.
+ */
+static uint32_t dp_apps_tx_sweep(struct dp *dp)
+{
+	const struct app_list *l = __atomic_load_n(&dp->apps, __ATOMIC_ACQUIRE);
+	uint32_t k, rounds, done = 0;
+
+	if (!l)
+		return 0;
+	rounds = (l->n + DP_TX_APPS_PER_LOOP - 1) / DP_TX_APPS_PER_LOOP;
+	for (k = 0; k < rounds; k++)
+		done += dp_apps_tx(dp);
+	return done;
+}
+
+/*
+ * [datapath] idle = adaptive, after each loop (idle.h): sleep once the loops
+ * have found nothing for a while. The sleep is outside RCU (offline), so the
+ * control thread's grace periods never wait for it; every published pointer
+ * is loaded again after it.
+ */
+static void dp_idle(struct dp *dp, uint32_t work, uint64_t now)
+{
+	enum idle_step step;
+	unsigned woke;
+
+	if (work) {
+		idle_awake(dp, work, now);
+		return;
+	}
+	step = idle_prepare(dp, now);
+	if (step == IDLE_STAY)
+		return;
+	if (step == IDLE_SLEEP) {
+		rte_rcu_qsbr_thread_offline(dp->qsv, DP_WORKER_TID);
+		woke = idle_sleep(dp);
+		rte_rcu_qsbr_thread_online(dp->qsv, DP_WORKER_TID);
+		/* The capture may have ended and been freed while we were offline. */
+		dp->cap_live = __atomic_load_n(&dp->capture, __ATOMIC_ACQUIRE);
+		if (woke & IDLE_WOKE_RX)
+			dp->tap_skip = 0; /* the kernel may have sent: read the TAP at once */
+		if (!(woke & IDLE_WOKE_KICK))
+			return;
+	}
+	work = dp_apps_tx_sweep(dp);
+	dp->stats.packets += work;
+	idle_awake(dp, work, rte_rdtsc());
+}
+
 int dp_worker(void *arg)
 {
 	struct dp *dp = arg;
@@ -540,6 +592,8 @@ int dp_worker(void *arg)
 			dp->stats.packets += work;
 		}
 		__atomic_store_n(&dp->heartbeat, dp->heartbeat + 1, __ATOMIC_RELEASE);
+		if (dp->idle.policy == CONF_IDLE_ADAPTIVE)
+			dp_idle(dp, work, t1);
 		t0 = t1;
 	}
 	rte_rcu_qsbr_thread_offline(dp->qsv, DP_WORKER_TID);

@@ -52,9 +52,20 @@
 	DROP(tx_invalid_desc) \
 	DROP(tx_nombuf) \
 	DROP(tx_nic_full)
-/* clang-format on */
 
-#define DP_COUNTERS(X) X(loops) X(busy_loops) X(busy_cycles) X(total_cycles) X(packets)
+/* sleeps..idle_pending: the adaptive idle policy (idle.c); the time slept is part of total_cycles. */
+#define DP_COUNTERS(X) \
+	X(loops) \
+	X(busy_loops) \
+	X(busy_cycles) \
+	X(total_cycles) \
+	X(packets) \
+	X(sleeps) \
+	X(slept_us) \
+	X(woke_rx) \
+	X(woke_kick) \
+	X(idle_pending)
+/* clang-format on */
 
 /* Packet capture: copies made, copies lost to a full capture ring (never the traffic), reader wakeups. */
 #define CAP_COUNTERS(X) X(frames) X(dropped) X(wakeups)

@@ -183,7 +183,9 @@ unsigned ms_tx_alloc(struct ms_session *s, uint32_t q, struct ms_pkt *pkts, unsi
  * Send the first k buffers of the last ms_tx_alloc of queue q, in the
  * order it returned them (only pkts[i].len is read: 14..MS_BUF_SIZE bytes,
  * the daemon drops and counts any other length). k must not exceed what
- * ms_tx_alloc returned. A q out of range does nothing.
+ * ms_tx_alloc returned. A q out of range does nothing. If the daemon asked
+ * for it (it is about to sleep, ms_abi.h "Transmit doorbell"), this also
+ * kicks it: one eventfd write; a busy daemon costs no system call.
  */
 void ms_tx_send(struct ms_session *s, uint32_t q, const struct ms_pkt *pkts, unsigned k);
 

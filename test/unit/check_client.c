@@ -60,7 +60,7 @@ static struct app *srv_hello(struct conn *c, const struct ms_msg_hdr *h, const v
 	struct ms_hello hello;
 	struct ms_hello_reply rep;
 	struct app *a;
-	int fds[2];
+	int fds[3];
 	unsigned i = 0;
 
 	memcpy(&hello, body, sizeof(hello));
@@ -81,7 +81,8 @@ static struct app *srv_hello(struct conn *c, const struct ms_msg_hdr *h, const v
 	rep.mac[5] = (uint8_t)i;
 	fds[0] = a->memfd;
 	fds[1] = a->wakeup_fd;
-	if (srv_send(c->fd, MS_MSG_HELLO, h->req_id, &rep, sizeof(rep), fds, 2) < 0) {
+	fds[2] = a->kick_fd;
+	if (srv_send(c->fd, MS_MSG_HELLO, h->req_id, &rep, sizeof(rep), fds, 3) < 0) {
 		app_destroy(a);
 		return NULL;
 	}
