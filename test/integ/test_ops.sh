@@ -69,11 +69,13 @@ start_echo 7700
 ok "SIGHUP: a broken config keeps the daemon serving; a new limit applies; a NIC change is reported"
 
 cp "$WORK/good.conf" "$CONF"
+kill "$LAST_PID"
+start_echo 7701 -x # exits with its daemon (test_restart.sh proves the apps that stay)
 ECHO=$LAST_PID
 kill -9 "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null
-wait_for 5 sh -c "! kill -0 $ECHO" || fail "mstack-echo did not notice mstackd died"
-grep -q "mstackd closed the session" "$WORK/echo.7700" || fail "echo's last words: $(tail -1 "$WORK/echo.7700")"
+wait_for 5 sh -c "! kill -0 $ECHO" || fail "mstack-echo -x did not notice mstackd died"
+grep -q "mstackd went away" "$WORK/echo.7701" || fail "echo's last words: $(tail -1 "$WORK/echo.7701")"
 : > "$DLOG"
 daemon_start
 start_echo 7700
