@@ -4,6 +4,8 @@
 
 #include <check.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 
 #include "app.h"
 #include "ms_codec.h"
+#include "ms_tuple.h"
 #include "check_main.h"
 
 /*
@@ -36,6 +39,9 @@ struct srv {
 	int lfd;
 	int nconns;                 /* connections to accept this round */
 	pthread_barrier_t hello_go; /* every HELLO is in before any reply leaves */
+	int conn_fd[2];             /* the first connections' fds (atomic): a test cuts one to play a daemon exit */
+	int binds_held;             /* BINDs whose socket held the very tuple asked for (atomic) */
+	uint16_t hello_flags;       /* the flags of the last HELLO (atomic) */
 };
 
 struct conn {
@@ -62,6 +68,7 @@ static struct app *srv_hello(struct conn *c, const struct ms_msg_hdr *h, const v
 
 	memcpy(&hello, body, sizeof(hello));
 	hello.name[MS_NAME_MAX - 1] = '\0';
+	__atomic_store_n(&c->srv->hello_flags, hello.flags, __ATOMIC_RELAXED);
 	if (sscanf(hello.name, "mt.%u", &i) != 1)
 		i = 0;
 	a = app_create(APP_ID0 + i, &hello, hello.ring_size);
@@ -96,10 +103,29 @@ static void *srv_conn(void *arg)
 		struct ms_msg_hdr h;
 		const void *body;
 		int nfds = 0;
-		ssize_t n = ms_msg_recv(c->fd, buf, sizeof(buf), NULL, &nfds);
+		int fd = -1;
+		ssize_t n;
 
-		if (n <= 0 || ms_msg_unpack(buf, (size_t)n, &h, &body) < 0)
+		nfds = 1;
+		n = ms_msg_recv(c->fd, buf, sizeof(buf), &fd, &nfds);
+		if (n <= 0 || ms_msg_unpack(buf, (size_t)n, &h, &body) < 0) {
+			if (nfds)
+				close(fd);
 			break;
+		}
+		if (h.type == MS_MSG_BIND && a && nfds == 1) {
+			struct ms_tuple want, held = { 0 };
+
+			memcpy(&want, body, sizeof(want));
+			held.proto = want.proto;
+			if (ms_tuple_of_socket(fd, &held) == 0 && memcmp(&held, &want, sizeof(want)) == 0)
+				__atomic_add_fetch(&c->srv->binds_held, 1, __ATOMIC_RELAXED);
+			close(fd); /* this fake holds no reservation: the client's copy does */
+			srv_send(c->fd, MS_MSG_BIND, h.req_id, &want, sizeof(want), NULL, 0);
+			continue;
+		}
+		if (nfds)
+			close(fd);
 		if (h.type == MS_MSG_HELLO && !a) {
 			a = srv_hello(c, &h, body);
 			if (!a)
@@ -143,6 +169,8 @@ static void *srv_run(void *arg)
 		conns[n].fd = accept4(srv->lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (conns[n].fd < 0)
 			break; /* SO_RCVTIMEO: a client gave up */
+		if (n < 2)
+			__atomic_store_n(&srv->conn_fd[n], conns[n].fd, __ATOMIC_RELEASE);
 		if (pthread_create(&th[n], NULL, srv_conn, &conns[n]) != 0) {
 			close(conns[n].fd);
 			break;
@@ -346,6 +374,163 @@ START_TEST(test_null_arguments_are_refused_with_einval)
 }
 END_TEST
 
+/* ------------------------------------------------------------ daemon restarts */
+
+/* A fake daemon: listen at g_path and serve nconns connections on a thread of its own. */
+static void restart_srv_start(struct srv *srv, pthread_t *th, int nconns)
+{
+	*srv = (struct srv){ .lfd = srv_listen(), .nconns = nconns, .conn_fd = { -1, -1 } };
+	ck_assert_int_eq(pthread_barrier_init(&srv->hello_go, NULL, 1), 0);
+	ck_assert_int_eq(pthread_create(th, NULL, srv_run, srv), 0);
+}
+
+/* The daemon goes away: its end of the first connection closes, it stops listening, the socket is gone. */
+static void restart_srv_exit(struct srv *srv, pthread_t th)
+{
+	shutdown(__atomic_load_n(&srv->conn_fd[0], __ATOMIC_ACQUIRE), SHUT_RDWR);
+	pthread_join(th, NULL);
+	pthread_barrier_destroy(&srv->hello_go);
+	close(srv->lfd);
+	unlink(g_path);
+}
+
+/* A UDP tuple on 127.0.0.1 with an ephemeral port. */
+static struct ms_tuple restart_tuple(void)
+{
+	struct ms_tuple t = { .proto = IPPROTO_UDP, .family = AF_INET, .addr = { 127, 0, 0, 1 } };
+
+	return t;
+}
+
+START_TEST(test_lost_session_reattaches_in_place_and_rebinds_with_the_kept_socket)
+{
+	struct ms_attach_opts opts = { .name = "mt.5", .nqueues = 2, .ring_size = 64 };
+	struct ms_tuple t = restart_tuple(), other = restart_tuple(), again;
+	struct ms_session *s;
+	struct srv srv;
+	pthread_t th;
+	uint8_t frame[64] = { 0 }, mac[6], addr[4] = { 10, 0, 0, 1 };
+	const struct ms_region_hdr *h;
+	void *old_region;
+	int wait_fd, ctl_fd, fd;
+
+	restart_srv_start(&srv, &th, 1);
+	ck_assert_int_eq(ms_attach(g_path, &opts, &s), 0);
+	ck_assert_int_eq(ms_bind(s, &t), 0);
+	ck_assert_uint_ne(t.port, 0);
+	ck_assert_int_eq(__atomic_load_n(&srv.binds_held, __ATOMIC_RELAXED), 1);
+	ck_assert_int_eq(ms_tx_copy(s, 1, frame, sizeof(frame)), 0);
+	old_region = ms_region(s);
+	wait_fd = ms_wait_fd(s);
+	ctl_fd = ms_ctl_fd(s);
+	restart_srv_exit(&srv, th);
+
+	/* Away: no daemon to attach to, control calls refused, the datapath still safe on the old region. */
+	ck_assert_int_eq(ms_reattach(s, 0), -EAGAIN);
+	ck_assert_int_eq(ms_wait(s, 30), 0);
+	ck_assert_int_eq(ms_bind(s, &other), -ECONNRESET);
+	ck_assert_int_eq(ms_resolve(s, AF_INET, addr, mac), -ECONNRESET);
+	ck_assert_int_eq(ms_tx_copy(s, 1, frame, sizeof(frame)), 0);
+	/* Nobody takes the tuple meanwhile: the library kept its reservation socket. */
+	again = t;
+	fd = ms_tuple_bind_socket(&again);
+	ck_assert_int_eq(fd, -EADDRINUSE);
+
+	/* Back: ms_wait re-attaches, the same session pointer on a new region, the tuple claimed again. */
+	restart_srv_start(&srv, &th, 1);
+	ck_assert_int_eq(ms_wait(s, 5000), MS_REATTACHED);
+	ck_assert_int_eq(__atomic_load_n(&srv.binds_held, __ATOMIC_RELAXED), 1);
+	ck_assert_ptr_ne(ms_region(s), old_region);
+	h = ms_region(s);
+	ck_assert_uint_eq(ms_nqueues(s), 2);
+	ck_assert_uint_eq(h->nqueues, 2);
+	ck_assert_uint_eq(ms_region_ring(ms_region(s), h, 3)->head, 0); /* what was queued is gone */
+	ck_assert_int_eq(ms_wait_fd(s), wait_fd);                       /* numbers kept for poll sets */
+	ck_assert_int_eq(ms_ctl_fd(s), ctl_fd);
+	ck_assert_int_eq(ms_resolve(s, AF_INET, addr, mac), 0);
+	ck_assert_uint_eq(mac[5], 5);
+	ck_assert_int_eq(ms_reattach(s, 0), 0); /* attached: nothing to do */
+	ck_assert_int_eq(ms_tx_copy(s, 1, frame, sizeof(frame)), 0);
+	ck_assert_uint_eq(ms_region_ring(ms_region(s), h, 3)->head, 1);
+
+	/* Unbinding on a lost session releases the tuple at once: the kept socket was its only holder. */
+	restart_srv_exit(&srv, th);
+	ck_assert_int_eq(ms_unbind(s, &t), 0);
+	again = t;
+	fd = ms_tuple_bind_socket(&again);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ms_detach(s);
+}
+END_TEST
+
+START_TEST(test_no_reattach_flag_makes_a_lost_session_final_and_is_not_sent)
+{
+	struct ms_attach_opts opts = { .name = "mt.6", .flags = MS_ATTACH_F_NO_REATTACH | MS_HELLO_F_BCAST };
+	struct ms_session *s;
+	struct srv srv;
+	pthread_t th;
+
+	restart_srv_start(&srv, &th, 1);
+	ck_assert_int_eq(ms_attach(g_path, &opts, &s), 0);
+	ck_assert_uint_eq(__atomic_load_n(&srv.hello_flags, __ATOMIC_RELAXED), MS_HELLO_F_BCAST);
+	restart_srv_exit(&srv, th);
+	ck_assert_int_eq(ms_wait(s, 1000), -ECONNRESET);
+	ck_assert_int_eq(ms_reattach(s, 0), -ECONNRESET);
+	/* Even with a daemon back, the session stays lost. */
+	restart_srv_start(&srv, &th, 0);
+	ck_assert_int_eq(ms_reattach(s, 100), -ECONNRESET);
+	ms_detach(s);
+	pthread_join(th, NULL);
+	pthread_barrier_destroy(&srv.hello_go);
+	close(srv.lfd);
+	unlink(g_path);
+}
+END_TEST
+
+/* Accept and hang up at once, counting: a socket whose daemon is not serving yet. */
+static void *restart_refuser(void *arg)
+{
+	struct srv *srv = arg;
+	struct pollfd p = { .fd = srv->lfd, .events = POLLIN };
+	int fd;
+
+	while (poll(&p, 1, 1000) == 1 && (fd = accept4(srv->lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+		close(fd);
+		if (__atomic_add_fetch(&srv->binds_held, 1, __ATOMIC_RELAXED) >= 100)
+			break;
+	}
+	return NULL;
+}
+
+START_TEST(test_reattach_backs_off_from_10_ms_doubling)
+{
+	struct ms_attach_opts opts = { .name = "mt.7" };
+	struct ms_session *s;
+	struct srv srv;
+	pthread_t th;
+	int attempts;
+
+	restart_srv_start(&srv, &th, 1);
+	ck_assert_int_eq(ms_attach(g_path, &opts, &s), 0);
+	restart_srv_exit(&srv, th);
+	srv = (struct srv){ .lfd = srv_listen() };
+	ck_assert_int_eq(pthread_create(&th, NULL, restart_refuser, &srv), 0);
+	/* 300 ms of trying: attempts at 0, 10, 30, 70 and 150 ms; the next is due at 310. */
+	ck_assert_int_eq(ms_reattach(s, 300), -EAGAIN);
+	attempts = __atomic_load_n(&srv.binds_held, __ATOMIC_RELAXED);
+	ck_assert_msg(attempts >= 4 && attempts <= 6, "%d attempts in 300 ms", attempts);
+	/* Called again before the next attempt is due: no attempt, from a poll loop or not. */
+	ck_assert_int_eq(ms_reattach(s, 0), -EAGAIN);
+	ck_assert_int_eq(__atomic_load_n(&srv.binds_held, __ATOMIC_RELAXED), attempts);
+	ms_detach(s);
+	shutdown(srv.lfd, SHUT_RDWR);
+	pthread_join(th, NULL);
+	close(srv.lfd);
+	unlink(g_path);
+}
+END_TEST
+
 static Suite *client_suite(void)
 {
 	Suite *su = suite_create("client");
@@ -358,6 +543,11 @@ static Suite *client_suite(void)
 	tcase_add_checked_fixture(tc, one_setup, one_teardown);
 	tcase_add_test(tc, test_queue_out_of_range_is_refused_and_touches_no_ring);
 	tcase_add_test(tc, test_null_arguments_are_refused_with_einval);
+	suite_add_tcase(su, tc);
+	tc = tcase_create("restarts");
+	tcase_add_test(tc, test_lost_session_reattaches_in_place_and_rebinds_with_the_kept_socket);
+	tcase_add_test(tc, test_no_reattach_flag_makes_a_lost_session_final_and_is_not_sent);
+	tcase_add_test(tc, test_reattach_backs_off_from_10_ms_doubling);
 	suite_add_tcase(su, tc);
 	return su;
 }
