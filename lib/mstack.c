@@ -52,13 +52,54 @@ struct ms_revive {
 	int exit_on_loss; /* MS_ATTACH_F_NO_REATTACH */
 	int lost;         /* the control connection is gone; the region is ours alone */
 	uint32_t backoff_ms;
-	int64_t next_try_ms; /* CLOCK_MONOTONIC; 0: at once */
+	int64_t next_try_ms;      /* CLOCK_MONOTONIC, like attached_ms */
+	int64_t attached_ms;      /* when the current attachment began */
+	int64_t revoked_check_ms; /* when ms_wait last looked for revoked bindings */
 	struct ms_binding *b;
 	unsigned nb, cap;
 };
 
 #define MS_BACKOFF_FIRST_MS 10
 #define MS_BACKOFF_MAX_MS   1000
+#define MS_STABLE_MS        10000 /* an attachment that lived this long starts the back-off afresh */
+#define MS_REVOKED_CHECK_MS 100   /* how often ms_wait looks for revoked bindings (one poll(2)) */
+
+static int64_t ms_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Schedule the next attempt one back-off from now, and double the back-off up to its cap. */
+static void ms_backoff_step(struct ms_revive *rv, int64_t now)
+{
+	rv->next_try_ms = now + rv->backoff_ms;
+	rv->backoff_ms = rv->backoff_ms * 2 > MS_BACKOFF_MAX_MS ? MS_BACKOFF_MAX_MS : rv->backoff_ms * 2;
+}
+
+/*
+ * The control connection is gone. After a long attachment the first
+ * attempt is at once; a loss soon after the last (re-)attachment keeps
+ * backing off instead, so that a session the daemon keeps closing (it
+ * disconnects a misbehaving application) comes back at most once per
+ * MS_BACKOFF_MAX_MS, never in a tight loop.
+ */
+static void ms_session_lost(struct ms_revive *rv)
+{
+	int64_t now = ms_now_ms();
+
+	if (rv->lost)
+		return;
+	rv->lost = 1;
+	if (now - rv->attached_ms >= MS_STABLE_MS) {
+		rv->backoff_ms = MS_BACKOFF_FIRST_MS;
+		rv->next_try_ms = now;
+	} else {
+		ms_backoff_step(rv, now);
+	}
+}
 
 /* Longer than the daemon's longest answer (a RESOLVE waits up to 3 s for the kernel). */
 static const struct timeval ms_reply_timeout = { .tv_sec = 10 };
@@ -253,6 +294,7 @@ int ms_attach(const char *socket_path, const struct ms_attach_opts *opts, struct
 	rv->hello.flags = opts ? (uint16_t)(opts->flags & 0xffffu) : 0;
 	rv->exit_on_loss = opts && (opts->flags & MS_ATTACH_F_NO_REATTACH);
 	rv->backoff_ms = MS_BACKOFF_FIRST_MS;
+	rv->attached_ms = ms_now_ms();
 	if (opts && opts->name)
 		strncpy(rv->hello.name, opts->name, sizeof(rv->hello.name) - 1);
 	rc = ms_session_open(rv->path, &rv->hello, &s);
@@ -297,7 +339,7 @@ static int ms_session_call(struct ms_session *s, uint16_t type, const void *req,
 		return -ECONNRESET;
 	rc = ms_call(s->ctl_fd, ++s->req_id, type, req, req_len, fds_out, nfds_out, buf, cap, body, NULL, NULL);
 	if (rc == -ECONNRESET || rc == -EPIPE || rc == -ENOTCONN) {
-		s->rv->lost = 1;
+		ms_session_lost(s->rv);
 		rc = -ECONNRESET;
 	}
 	return rc;
@@ -372,12 +414,26 @@ int ms_unbind(struct ms_session *s, const struct ms_tuple *t)
 	return rc < 0 ? rc : 0;
 }
 
-static int64_t ms_now_ms(void)
+/*
+ * Forget the bindings an administrator revoked: mstackd shuts their
+ * reservation socket down (POLLRDHUP), and closing our copy frees the
+ * tuple in the kernel. Never claimed again after a restart.
+ */
+static void ms_bindings_drop_revoked(struct ms_revive *rv)
 {
-	struct timespec ts;
+	struct pollfd p[16];
+	unsigned i, n, k;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	for (i = 0; i < rv->nb; i += n) {
+		n = rv->nb - i < 16 ? rv->nb - i : 16;
+		for (k = 0; k < n; k++)
+			p[k] = (struct pollfd){ .fd = rv->b[i + k].fd, .events = POLLRDHUP };
+		if (poll(p, n, 0) <= 0)
+			continue;
+		for (k = n; k-- > 0;) /* from the end: forgetting moves the last entry into the hole */
+			if (p[k].revents & POLLRDHUP)
+				ms_binding_forget(rv, i + k);
+	}
 }
 
 /* 1 if the control connection hung up (mstackd exited or closed the session), without blocking. */
@@ -439,8 +495,10 @@ static void ms_session_adopt(struct ms_session *s, struct ms_session *fresh)
 static int ms_reattach_once(struct ms_session *s)
 {
 	struct ms_session *fresh;
-	int rc = ms_session_open(s->rv->path, &s->rv->hello, &fresh);
+	int rc;
 
+	ms_bindings_drop_revoked(s->rv);
+	rc = ms_session_open(s->rv->path, &s->rv->hello, &fresh);
 	if (rc < 0)
 		return rc;
 	rc = ms_rebind_all(fresh, s->rv);
@@ -465,7 +523,7 @@ int ms_reattach(struct ms_session *s, int timeout_ms)
 
 	if (!rv->lost && !ms_ctl_hung_up(s))
 		return 0;
-	rv->lost = 1;
+	ms_session_lost(rv);
 	if (rv->exit_on_loss)
 		return -ECONNRESET;
 	for (;;) {
@@ -476,14 +534,11 @@ int ms_reattach(struct ms_session *s, int timeout_ms)
 			rc = ms_reattach_once(s);
 			if (rc == 0) {
 				rv->lost = 0;
-				rv->backoff_ms = MS_BACKOFF_FIRST_MS;
-				rv->next_try_ms = 0;
+				rv->attached_ms = ms_now_ms();
 				return MS_REATTACHED;
 			}
 			now = ms_now_ms();
-			rv->next_try_ms = now + rv->backoff_ms;
-			rv->backoff_ms =
-			    rv->backoff_ms * 2 > MS_BACKOFF_MAX_MS ? MS_BACKOFF_MAX_MS : rv->backoff_ms * 2;
+			ms_backoff_step(rv, now);
 			if (!ms_daemon_absent(rc))
 				return rc;
 		}
@@ -698,8 +753,12 @@ int ms_wait(struct ms_session *s, int timeout_ms)
 			rc = ms_rx_ready(s);
 	}
 	ms_wait_done(s);
+	if (s->rv->nb && ms_now_ms() - s->rv->revoked_check_ms >= MS_REVOKED_CHECK_MS) {
+		s->rv->revoked_check_ms = ms_now_ms();
+		ms_bindings_drop_revoked(s->rv);
+	}
 	if (rc == -ECONNRESET) {
-		s->rv->lost = 1;
+		ms_session_lost(s->rv);
 		rc = ms_wait_reattach(s, timeout_ms);
 	}
 	return rc;

@@ -109,7 +109,9 @@ void ms_detach(struct ms_session *s);
  * Claim a tuple. The library binds a kernel socket to it, so the kernel's
  * rules apply, and hands that socket to mstackd as the reservation. The
  * library keeps its own copy of the socket while the binding lives, to
- * claim the tuple again after a daemon restart (ms_reattach).
+ * claim the tuple again after a daemon restart (ms_reattach). A binding an
+ * administrator revokes (mstackctl unbind) is forgotten, and the copy
+ * closed, by the next ms_wait (within 100 ms of waits) or ms_reattach.
  *
  * @param t  the tuple; t->port 0 asks for an ephemeral port, written back into *t.
  * @return
@@ -234,7 +236,10 @@ int ms_wait(struct ms_session *s, int timeout_ms);
  * calling it with timeout_ms 0 from a poll loop never hammers the socket),
  * sends the same HELLO, maps the new region and claims every bound tuple
  * again with the reservation socket the library kept. Call it where the
- * application holds no ms_pkt: MS_REATTACHED invalidates them all.
+ * application holds no ms_pkt: MS_REATTACHED invalidates them all. An
+ * attachment that lived 10 s or more is retried at once; one lost sooner
+ * keeps backing off (a daemon that keeps closing the session, e.g. for
+ * misbehaving rings, sees it back at most once a second).
  *
  * @param timeout_ms  how long to try: 0 once if an attempt is due, -1 until it works.
  *                    One attempt may take up to the 10 s reply timeout if a
