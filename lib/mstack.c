@@ -49,8 +49,8 @@ struct ms_binding {
 struct ms_revive {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct ms_hello hello;
-	int exit_on_loss; /* MS_ATTACH_F_NO_REATTACH */
-	int lost;         /* the control connection is gone; the region is ours alone */
+	int wait_reports_loss; /* MS_ATTACH_F_NO_REATTACH: ms_wait answers -ECONNRESET, never re-attaches */
+	int lost;              /* the control connection is gone; the region is ours alone */
 	uint32_t backoff_ms;
 	int64_t next_try_ms;      /* CLOCK_MONOTONIC, like attached_ms */
 	int64_t attached_ms;      /* when the current attachment began */
@@ -292,7 +292,7 @@ int ms_attach(const char *socket_path, const struct ms_attach_opts *opts, struct
 	rv->hello.ring_size = opts && opts->ring_size ? opts->ring_size : 1024;
 	/* The library's own flags stay here: the daemon sees only MS_HELLO_F_*. */
 	rv->hello.flags = opts ? (uint16_t)(opts->flags & 0xffffu) : 0;
-	rv->exit_on_loss = opts && (opts->flags & MS_ATTACH_F_NO_REATTACH);
+	rv->wait_reports_loss = opts && (opts->flags & MS_ATTACH_F_NO_REATTACH);
 	rv->backoff_ms = MS_BACKOFF_FIRST_MS;
 	rv->attached_ms = ms_now_ms();
 	if (opts && opts->name)
@@ -524,8 +524,6 @@ int ms_reattach(struct ms_session *s, int timeout_ms)
 	if (!rv->lost && !ms_ctl_hung_up(s))
 		return 0;
 	ms_session_lost(rv);
-	if (rv->exit_on_loss)
-		return -ECONNRESET;
 	for (;;) {
 		int64_t now = ms_now_ms(), wake;
 		int rc;
@@ -727,10 +725,17 @@ void ms_wait_done(struct ms_session *s)
 		;
 }
 
-/* ms_wait on a lost session: re-attach within the wait's time; still away at its end is a timeout. */
+/*
+ * ms_wait on a lost session: re-attach within the wait's time (still away
+ * at its end is a timeout), unless the application re-attaches itself.
+ */
 static int ms_wait_reattach(struct ms_session *s, int timeout_ms)
 {
-	int rc = ms_reattach(s, timeout_ms);
+	int rc;
+
+	if (s->rv->wait_reports_loss)
+		return -ECONNRESET;
+	rc = ms_reattach(s, timeout_ms);
 
 	return rc == -EAGAIN ? 0 : rc;
 }

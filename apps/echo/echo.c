@@ -94,20 +94,16 @@ static uint32_t echo_reflect(uint8_t *f, uint32_t len, const uint8_t mac[6])
 
 /*
  * Nothing received: sleep on the wakeup fd, or when busy-polling look at
- * the daemon now and then (ms_reattach costs a poll(2)). Either way a
- * daemon restart comes back as MS_REATTACHED.
+ * the daemon now and then (a wait of 0 ms costs a poll(2)). Either way a
+ * daemon restart comes back as MS_REATTACHED (-ECONNRESET with -x).
  */
 static int echo_idle(struct ms_session *s, bool busy)
 {
 	static unsigned idle;
-	int rc;
 
 	if (!busy)
 		return ms_wait(s, 500);
-	if (++idle % 4096)
-		return 0;
-	rc = ms_reattach(s, 0);
-	return rc == -EAGAIN ? 0 : rc;
+	return ++idle % 4096 ? 0 : ms_wait(s, 0);
 }
 
 static void usage(void)

@@ -44,8 +44,12 @@ extern "C" {
  *	if (rc == MS_REATTACHED)
  *		continue;         (drop every ms_pkt held; re-read what you cached)
  *
- * An application that prefers to end with its daemon attaches with
- * MS_ATTACH_F_NO_REATTACH: then ms_wait returns -ECONNRESET for good.
+ * Re-attaching swaps the region under every queue: with threads on the
+ * session's rx or tx sides, those must be stopped (or hold no ms_pkt and
+ * make no call) while ms_wait or ms_reattach runs. An application that
+ * prefers to end with its daemon, or whose threads must be stopped first,
+ * attaches with MS_ATTACH_F_NO_REATTACH: then ms_wait returns -ECONNRESET
+ * and re-attaches only when the application calls ms_reattach itself.
  *
  * Preconditions common to every function below: s is a session returned by
  * ms_attach and not yet passed to ms_detach (the library cannot check a
@@ -65,8 +69,9 @@ struct ms_attach_opts {
 
 /*
  * A flag of the library, never sent to mstackd (bits 16..31 of
- * ms_attach_opts.flags; bits 0..15 are MS_HELLO_F_*): do not re-attach when
- * mstackd goes away; ms_wait and ms_reattach answer -ECONNRESET instead.
+ * ms_attach_opts.flags; bits 0..15 are MS_HELLO_F_*): ms_wait does not
+ * re-attach when mstackd goes away but answers -ECONNRESET; the
+ * application exits, or calls ms_reattach when it is ready to.
  */
 #define MS_ATTACH_F_NO_REATTACH 0x10000u
 
@@ -128,7 +133,8 @@ int ms_bind(struct ms_session *s, struct ms_tuple *t);
  *
  * @return 0 (also on a lost session: closing the library's reservation
  *   socket releases the tuple); -EINVAL (t NULL or malformed, checked);
- *   -ENOENT (not bound by this session); -ETIMEDOUT, -EPROTO.
+ *   -ENOENT (not bound by this session); -ECONNRESET (lost, and t not
+ *   bound); -ETIMEDOUT, -EPROTO.
  */
 int ms_unbind(struct ms_session *s, const struct ms_tuple *t);
 
@@ -220,9 +226,10 @@ int ms_tx_copy(struct ms_session *s, uint32_t q, const void *frame, uint32_t len
  * Returns 1 when frames are ready, 0 on timeout, or -errno of poll
  * (-EINTR). When mstackd goes away it re-attaches within the same timeout
  * (ms_reattach) and returns what that returns, with -EAGAIN (not back yet)
- * turned into 0: MS_REATTACHED, -ECONNRESET (MS_ATTACH_F_NO_REATTACH), or
- * a new daemon's refusal. The time may run up to twice timeout_ms when the
- * hang-up ends the poll.
+ * turned into 0: MS_REATTACHED or a new daemon's refusal. The time may
+ * run up to twice timeout_ms when the hang-up ends the poll. With
+ * MS_ATTACH_F_NO_REATTACH it returns -ECONNRESET instead, at once and at
+ * every call until ms_reattach succeeds.
  */
 int ms_wait_fd(const struct ms_session *s);
 int ms_wait_prepare(struct ms_session *s);
@@ -248,7 +255,6 @@ int ms_wait(struct ms_session *s, int timeout_ms);
  *   - 0: attached, nothing changed.
  *   - MS_REATTACHED: attached to a new daemon (see "Restarts" above).
  *   - -EAGAIN: no daemon serves the socket yet (ENOENT, ECONNREFUSED, ...); call again.
- *   - -ECONNRESET: lost, and the session was attached with MS_ATTACH_F_NO_REATTACH.
  *   - -EINTR: a signal interrupted the back-off sleep.
  *   - a new daemon's refusal (-EPROTO, -EACCES, -ENOSPC, -EINVAL; -EADDRNOTAVAIL and the
  *     other ms_bind codes for a tuple it refuses): the session stays lost, the next call
