@@ -3,6 +3,7 @@
 #include <mstack/mstack.h>
 
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -395,6 +396,19 @@ static void restart_srv_exit(struct srv *srv, pthread_t th)
 	unlink(g_path);
 }
 
+/* How many fds this process has open. */
+static int restart_open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
 /* A UDP tuple on 127.0.0.1 with an ephemeral port. */
 static struct ms_tuple restart_tuple(void)
 {
@@ -413,11 +427,12 @@ START_TEST(test_lost_session_reattaches_in_place_and_rebinds_with_the_kept_socke
 	uint8_t frame[64] = { 0 }, mac[6], addr[4] = { 10, 0, 0, 1 };
 	const struct ms_region_hdr *h;
 	void *old_region;
-	int wait_fd, ctl_fd, fd;
+	int wait_fd, ctl_fd, fd, fds_attached;
 
 	restart_srv_start(&srv, &th, 1);
 	ck_assert_int_eq(ms_attach(g_path, &opts, &s), 0);
 	ck_assert_int_eq(ms_bind(s, &t), 0);
+	fds_attached = restart_open_fds(); /* the fake daemon's listening socket and connection included */
 	ck_assert_uint_ne(t.port, 0);
 	ck_assert_int_eq(__atomic_load_n(&srv.binds_held, __ATOMIC_RELAXED), 1);
 	ck_assert_int_eq(ms_tx_copy(s, 1, frame, sizeof(frame)), 0);
@@ -448,6 +463,7 @@ START_TEST(test_lost_session_reattaches_in_place_and_rebinds_with_the_kept_socke
 	ck_assert_uint_eq(ms_region_ring(ms_region(s), h, 3)->head, 0); /* what was queued is gone */
 	ck_assert_int_eq(ms_wait_fd(s), wait_fd);                       /* numbers kept for poll sets */
 	ck_assert_int_eq(ms_ctl_fd(s), ctl_fd);
+	ck_assert_int_eq(restart_open_fds(), fds_attached); /* the old attachment's fds all closed */
 	ck_assert_int_eq(ms_resolve(s, AF_INET, addr, mac), 0);
 	ck_assert_uint_eq(mac[5], 5);
 	ck_assert_int_eq(ms_reattach(s, 0), 0); /* attached: nothing to do */
