@@ -44,6 +44,7 @@ struct srv {
 	int conn_fd[2];             /* the first connections' fds (atomic): a test cuts one to play a daemon exit */
 	int binds_held;             /* BINDs whose socket held the very tuple asked for (atomic) */
 	uint16_t hello_flags;       /* the flags of the last HELLO (atomic) */
+	bool revoke_binds;          /* shut every BIND's socket down at once, as mstackd's revocation does (atomic) */
 };
 
 struct conn {
@@ -122,6 +123,8 @@ static void *srv_conn(void *arg)
 			held.proto = want.proto;
 			if (ms_tuple_of_socket(fd, &held) == 0 && memcmp(&held, &want, sizeof(want)) == 0)
 				__atomic_add_fetch(&c->srv->binds_held, 1, __ATOMIC_RELAXED);
+			if (__atomic_load_n(&c->srv->revoke_binds, __ATOMIC_ACQUIRE))
+				shutdown(fd, SHUT_RDWR);
 			close(fd); /* this fake holds no reservation: the client's copy does */
 			srv_send(c->fd, MS_MSG_BIND, h.req_id, &want, sizeof(want), NULL, 0);
 			continue;
@@ -549,6 +552,35 @@ START_TEST(test_reattach_backs_off_from_10_ms_doubling)
 }
 END_TEST
 
+/* An administrator's revocation (the socket shut down) makes the library close its copy: the tuple is free. */
+START_TEST(test_a_revoked_binding_is_dropped_and_its_tuple_freed_by_the_next_wait)
+{
+	struct ms_attach_opts opts = { .name = "mt.9" };
+	struct ms_tuple t = restart_tuple(), again;
+	struct ms_session *s;
+	struct srv srv;
+	pthread_t th;
+	int fd;
+
+	restart_srv_start(&srv, &th, 1);
+	__atomic_store_n(&srv.revoke_binds, true, __ATOMIC_RELEASE);
+	ck_assert_int_eq(ms_attach(g_path, &opts, &s), 0);
+	ck_assert_int_eq(ms_bind(s, &t), 0);
+	ck_assert_int_eq(ms_wait(s, 10), 0);
+	again = t;
+	fd = ms_tuple_bind_socket(&again);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	/* Forgotten: a restart does not claim it again, and UNBIND is the daemon's answer alone. */
+	restart_srv_exit(&srv, th);
+	restart_srv_start(&srv, &th, 1);
+	ck_assert_int_eq(ms_wait(s, 5000), MS_REATTACHED);
+	ck_assert_int_eq(__atomic_load_n(&srv.binds_held, __ATOMIC_RELAXED), 0);
+	restart_srv_exit(&srv, th);
+	ms_detach(s);
+}
+END_TEST
+
 /* A session the daemon keeps closing soon after it comes back (a disconnected app) re-attaches ever more slowly. */
 START_TEST(test_a_session_lost_soon_after_reattaching_keeps_backing_off)
 {
@@ -595,6 +627,7 @@ static Suite *client_suite(void)
 	tcase_add_test(tc, test_no_reattach_flag_leaves_reattaching_to_the_app_and_is_not_sent);
 	tcase_add_test(tc, test_reattach_backs_off_from_10_ms_doubling);
 	tcase_add_test(tc, test_a_session_lost_soon_after_reattaching_keeps_backing_off);
+	tcase_add_test(tc, test_a_revoked_binding_is_dropped_and_its_tuple_freed_by_the_next_wait);
 	suite_add_tcase(su, tc);
 	return su;
 }
