@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <mstack/ms_csum.h>
@@ -68,25 +69,34 @@ static void hostile_garbage(struct ms_session *s, const struct ms_tuple *mine, u
 	fflush(stdout);
 }
 
-/* Spoofed frames (someone else's source port) at rate a second, in 10 ms rounds, until mstackd hangs up. */
+static uint64_t hostile_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Spoofed frames (someone else's source port) at rate a second, paced every 10 ms, until mstackd hangs up. */
 static void hostile_spoof(struct ms_session *s, const struct ms_tuple *mine, uint16_t victim_port, unsigned rate)
 {
 	struct pollfd p = { .fd = ms_ctl_fd(s), .events = POLLIN };
-	unsigned long sent = 0;
-	unsigned per_round = rate / 100 ? rate / 100 : 1, i;
+	uint64_t start = hostile_now_ms(), sent = 0;
+	unsigned i;
 
 	printf("hostile: spoofing %u frames a second\n", rate);
 	fflush(stdout);
 	while (poll(&p, 1, 10) == 0) {
 		struct ms_pkt pkts[64];
-		unsigned n = ms_tx_alloc(s, 0, pkts, per_round < 64 ? per_round : 64);
+		uint64_t due = (hostile_now_ms() - start) * rate / 1000 - sent;
+		unsigned n = ms_tx_alloc(s, 0, pkts, due < 64 ? (unsigned)due : 64);
 
 		for (i = 0; i < n; i++)
 			pkts[i].len = hostile_udp(pkts[i].data, ms_mac(s), mine->addr, victim_port);
 		ms_tx_send(s, 0, pkts, n);
 		sent += n;
 	}
-	printf("hostile: disconnected by mstackd after %lu spoofed frames\n", sent);
+	printf("hostile: disconnected by mstackd after %llu spoofed frames\n", (unsigned long long)sent);
 	fflush(stdout);
 }
 
