@@ -14,6 +14,7 @@
 
 #include "ms_tuple.h" /* lib/: the kernel sockets behind bindings */
 
+#include "misbehave.h"
 #include "stats.h"
 #include "txfrag.h"
 
@@ -70,7 +71,8 @@ struct app {
 	uint32_t nbindings;
 	uint32_t cap_bindings;
 	struct app_binding *bindings;
-	LIST_ENTRY(app) link; /* the control thread's list of all apps */
+	struct misbehave misbehave; /* the disconnect policy's account of stats */
+	LIST_ENTRY(app) link;       /* the control thread's list of all apps */
 
 	struct app_queue q[]; /* nqueues */
 };

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "fdreap.h"
 #include "log.h"
@@ -147,6 +148,22 @@ int appmgr_reserve(struct mstackd *d, const struct ms_tuple *t)
 	return resv_admin_add(&d->res, t);
 }
 
+/*
+ * Tell everyone who holds the reservation socket that it is revoked: the
+ * client library keeps its own copy (to claim the tuple again after a
+ * daemon restart) and drops it when it sees the socket shut down
+ * (POLLRDHUP), which frees the tuple in the kernel. shutdown(2) of an
+ * unconnected socket never blocks, whatever the client made of it.
+ */
+static void appmgr_mark_revoked(const struct app *owner, const struct ms_tuple *t)
+{
+	uint32_t i;
+
+	for (i = 0; i < owner->nbindings; i++)
+		if (memcmp(&owner->bindings[i].tuple, t, sizeof(*t)) == 0)
+			shutdown(owner->bindings[i].fd, SHUT_RDWR);
+}
+
 int appmgr_revoke(struct mstackd *d, const struct ms_tuple *t)
 {
 	struct app *owner;
@@ -161,5 +178,6 @@ int appmgr_revoke(struct mstackd *d, const struct ms_tuple *t)
 		return -ENOENT;
 	ms_tuple_format(t, name, sizeof(name));
 	log_notice("administrator revoked %s from app %u (%s, pid %d)", name, owner->id, owner->name, (int)owner->pid);
+	appmgr_mark_revoked(owner, t);
 	return appmgr_unbind(d, owner, t);
 }

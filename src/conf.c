@@ -420,6 +420,10 @@ static const struct conf_key conf_keys[] = {
 	  CONF_RELOAD_APPLY, "an integer between 1 and 4096" },
 	{ "limits", "resolve_rate", conf_parse_uint, CONF_FIELD(resolve_rate), 1, 1024, false, false, CONF_RELOAD_APPLY,
 	  "an integer between 1 and 1024" },
+	{ "limits", "misbehave_rate", conf_parse_uint, CONF_FIELD(misbehave_rate), 0, 1000000, false, false,
+	  CONF_RELOAD_APPLY, "an integer between 0 (no disconnection) and 1000000" },
+	{ "limits", "misbehave_burst", conf_parse_uint, CONF_FIELD(misbehave_burst), 1, 1000000, false, false,
+	  CONF_RELOAD_APPLY, "an integer between 1 and 1000000" },
 	{ "datapath", "mbufs", conf_parse_uint, CONF_FIELD(mbufs), 4095, 1048575, false, false, CONF_RELOAD_FIXED,
 	  "an integer between 4095 and 1048575" },
 	{ "datapath", "burst", conf_parse_uint, CONF_FIELD(burst), 1, 64, false, false, CONF_RELOAD_FIXED,
@@ -459,6 +463,8 @@ void conf_defaults(struct conf *c)
 	c->max_bindings_all = 65536;
 	c->resolve_burst = 64;
 	c->resolve_rate = 8;
+	c->misbehave_rate = 100;
+	c->misbehave_burst = 1000;
 	c->mbufs = 8191;
 	c->burst = 32;
 	c->idle = CONF_IDLE_ADAPTIVE;

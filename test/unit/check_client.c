@@ -4,20 +4,24 @@
 #include <mstack/mstack.h>
 
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "app.h"
 #include "classify.h"
 #include "ms_codec.h"
+#include "ms_tuple.h"
 #include "check_main.h"
 
 /*
@@ -39,6 +43,10 @@ struct srv {
 	int lfd;
 	int nconns;                 /* connections to accept this round */
 	pthread_barrier_t hello_go; /* every HELLO is in before any reply leaves */
+	int conn_fd[2];             /* the first connections' fds (atomic): a test cuts one to play a daemon exit */
+	int binds_held;             /* BINDs whose socket held the very tuple asked for (atomic) */
+	uint16_t hello_flags;       /* the flags of the last HELLO (atomic) */
+	bool revoke_binds;          /* shut every BIND's socket down at once, as mstackd's revocation does (atomic) */
 };
 
 struct conn {
@@ -65,6 +73,7 @@ static struct app *srv_hello(struct conn *c, const struct ms_msg_hdr *h, const v
 
 	memcpy(&hello, body, sizeof(hello));
 	hello.name[MS_NAME_MAX - 1] = '\0';
+	__atomic_store_n(&c->srv->hello_flags, hello.flags, __ATOMIC_RELAXED);
 	if (sscanf(hello.name, "mt.%u", &i) != 1)
 		i = 0;
 	a = app_create(APP_ID0 + i, &hello, hello.ring_size);
@@ -100,10 +109,31 @@ static void *srv_conn(void *arg)
 		struct ms_msg_hdr h;
 		const void *body;
 		int nfds = 0;
-		ssize_t n = ms_msg_recv(c->fd, buf, sizeof(buf), NULL, &nfds);
+		int fd = -1;
+		ssize_t n;
 
-		if (n <= 0 || ms_msg_unpack(buf, (size_t)n, &h, &body) < 0)
+		nfds = 1;
+		n = ms_msg_recv(c->fd, buf, sizeof(buf), &fd, &nfds);
+		if (n <= 0 || ms_msg_unpack(buf, (size_t)n, &h, &body) < 0) {
+			if (nfds)
+				close(fd);
 			break;
+		}
+		if (h.type == MS_MSG_BIND && a && nfds == 1) {
+			struct ms_tuple want, held = { 0 };
+
+			memcpy(&want, body, sizeof(want));
+			held.proto = want.proto;
+			if (ms_tuple_of_socket(fd, &held) == 0 && memcmp(&held, &want, sizeof(want)) == 0)
+				__atomic_add_fetch(&c->srv->binds_held, 1, __ATOMIC_RELAXED);
+			if (__atomic_load_n(&c->srv->revoke_binds, __ATOMIC_ACQUIRE))
+				shutdown(fd, SHUT_RDWR);
+			close(fd); /* this fake holds no reservation: the client's copy does */
+			srv_send(c->fd, MS_MSG_BIND, h.req_id, &want, sizeof(want), NULL, 0);
+			continue;
+		}
+		if (nfds)
+			close(fd);
 		if (h.type == MS_MSG_HELLO && !a) {
 			a = srv_hello(c, &h, body);
 			if (!a)
@@ -147,6 +177,8 @@ static void *srv_run(void *arg)
 		conns[n].fd = accept4(srv->lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (conns[n].fd < 0)
 			break; /* SO_RCVTIMEO: a client gave up */
+		if (n < 2)
+			__atomic_store_n(&srv->conn_fd[n], conns[n].fd, __ATOMIC_RELEASE);
 		if (pthread_create(&th[n], NULL, srv_conn, &conns[n]) != 0) {
 			close(conns[n].fd);
 			break;
@@ -472,6 +504,236 @@ START_TEST(test_flow_queue_of_one_queue_is_zero)
 }
 END_TEST
 
+/* ------------------------------------------------------------ daemon restarts */
+
+/* A fake daemon: listen at g_path and serve nconns connections on a thread of its own. */
+static void restart_srv_start(struct srv *srv, pthread_t *th, int nconns)
+{
+	*srv = (struct srv){ .lfd = srv_listen(), .nconns = nconns, .conn_fd = { -1, -1 } };
+	ck_assert_int_eq(pthread_barrier_init(&srv->hello_go, NULL, 1), 0);
+	ck_assert_int_eq(pthread_create(th, NULL, srv_run, srv), 0);
+}
+
+/* The daemon goes away: its end of the first connection closes, it stops listening, the socket is gone. */
+static void restart_srv_exit(struct srv *srv, pthread_t th)
+{
+	shutdown(__atomic_load_n(&srv->conn_fd[0], __ATOMIC_ACQUIRE), SHUT_RDWR);
+	pthread_join(th, NULL);
+	pthread_barrier_destroy(&srv->hello_go);
+	close(srv->lfd);
+	unlink(g_path);
+}
+
+/* How many fds this process has open. */
+static int restart_open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* A UDP tuple on 127.0.0.1 with an ephemeral port. */
+static struct ms_tuple restart_tuple(void)
+{
+	struct ms_tuple t = { .proto = IPPROTO_UDP, .family = AF_INET, .addr = { 127, 0, 0, 1 } };
+
+	return t;
+}
+
+START_TEST(test_lost_session_reattaches_in_place_and_rebinds_with_the_kept_socket)
+{
+	struct ms_attach_opts opts = { .name = "mt.5", .nqueues = 2, .ring_size = 64 };
+	struct ms_tuple t = restart_tuple(), other = restart_tuple(), again;
+	struct ms_session *s;
+	struct srv srv;
+	pthread_t th;
+	uint8_t frame[64] = { 0 }, mac[6], addr[4] = { 10, 0, 0, 1 };
+	const struct ms_region_hdr *h;
+	void *old_region;
+	int wait_fd, ctl_fd, fd, fds_attached;
+
+	restart_srv_start(&srv, &th, 1);
+	ck_assert_int_eq(ms_attach(g_path, &opts, &s), 0);
+	ck_assert_int_eq(ms_bind(s, &t), 0);
+	fds_attached = restart_open_fds(); /* the fake daemon's listening socket and connection included */
+	ck_assert_uint_ne(t.port, 0);
+	ck_assert_int_eq(__atomic_load_n(&srv.binds_held, __ATOMIC_RELAXED), 1);
+	ck_assert_int_eq(ms_tx_copy(s, 1, frame, sizeof(frame)), 0);
+	old_region = ms_region(s);
+	wait_fd = ms_wait_fd(s);
+	ctl_fd = ms_ctl_fd(s);
+	restart_srv_exit(&srv, th);
+
+	/* Away: no daemon to attach to, control calls refused, the datapath still safe on the old region. */
+	ck_assert_int_eq(ms_reattach(s, 0), -EAGAIN);
+	ck_assert_int_eq(ms_wait(s, 30), 0);
+	ck_assert_int_eq(ms_bind(s, &other), -ECONNRESET);
+	ck_assert_int_eq(ms_resolve(s, AF_INET, addr, mac), -ECONNRESET);
+	ck_assert_int_eq(ms_tx_copy(s, 1, frame, sizeof(frame)), 0);
+	/* Nobody takes the tuple meanwhile: the library kept its reservation socket. */
+	again = t;
+	fd = ms_tuple_bind_socket(&again);
+	ck_assert_int_eq(fd, -EADDRINUSE);
+
+	/* Back: ms_wait re-attaches, the same session pointer on a new region, the tuple claimed again. */
+	restart_srv_start(&srv, &th, 1);
+	ck_assert_int_eq(ms_wait(s, 5000), MS_REATTACHED);
+	ck_assert_int_eq(__atomic_load_n(&srv.binds_held, __ATOMIC_RELAXED), 1);
+	ck_assert_ptr_ne(ms_region(s), old_region);
+	h = ms_region(s);
+	ck_assert_uint_eq(ms_nqueues(s), 2);
+	ck_assert_uint_eq(h->nqueues, 2);
+	ck_assert_uint_eq(ms_region_ring(ms_region(s), h, 3)->head, 0); /* what was queued is gone */
+	ck_assert_int_eq(ms_wait_fd(s), wait_fd);                       /* numbers kept for poll sets */
+	ck_assert_int_eq(ms_ctl_fd(s), ctl_fd);
+	ck_assert_int_eq(restart_open_fds(), fds_attached); /* the old attachment's fds all closed */
+	ck_assert_int_eq(ms_resolve(s, AF_INET, addr, mac), 0);
+	ck_assert_uint_eq(mac[5], 5);
+	ck_assert_int_eq(ms_reattach(s, 0), 0); /* attached: nothing to do */
+	ck_assert_int_eq(ms_tx_copy(s, 1, frame, sizeof(frame)), 0);
+	ck_assert_uint_eq(ms_region_ring(ms_region(s), h, 3)->head, 1);
+
+	/* Unbinding on a lost session releases the tuple at once: the kept socket was its only holder. */
+	restart_srv_exit(&srv, th);
+	ck_assert_int_eq(ms_unbind(s, &t), 0);
+	again = t;
+	fd = ms_tuple_bind_socket(&again);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ms_detach(s);
+}
+END_TEST
+
+START_TEST(test_no_reattach_flag_leaves_reattaching_to_the_app_and_is_not_sent)
+{
+	struct ms_attach_opts opts = { .name = "mt.6", .flags = MS_ATTACH_F_NO_REATTACH | MS_HELLO_F_BCAST };
+	struct ms_session *s;
+	struct srv srv;
+	pthread_t th;
+
+	restart_srv_start(&srv, &th, 1);
+	ck_assert_int_eq(ms_attach(g_path, &opts, &s), 0);
+	ck_assert_uint_eq(__atomic_load_n(&srv.hello_flags, __ATOMIC_RELAXED), MS_HELLO_F_BCAST);
+	restart_srv_exit(&srv, th);
+	ck_assert_int_eq(ms_wait(s, 1000), -ECONNRESET);
+	/* A daemon back: ms_wait still only reports the loss, at once. */
+	restart_srv_start(&srv, &th, 1);
+	ck_assert_int_eq(ms_wait(s, 1000), -ECONNRESET);
+	ck_assert_int_eq(ms_wait(s, -1), -ECONNRESET);
+	/* The application re-attaches when it is ready to; the flag goes with the new HELLO too. */
+	ck_assert_int_eq(ms_reattach(s, 5000), MS_REATTACHED);
+	ck_assert_uint_eq(__atomic_load_n(&srv.hello_flags, __ATOMIC_RELAXED), MS_HELLO_F_BCAST);
+	ck_assert_int_eq(ms_wait(s, 10), 0);
+	restart_srv_exit(&srv, th);
+	ms_detach(s);
+}
+END_TEST
+
+/* Accept and hang up at once, counting: a socket whose daemon is not serving yet. */
+static void *restart_refuser(void *arg)
+{
+	struct srv *srv = arg;
+	struct pollfd p = { .fd = srv->lfd, .events = POLLIN };
+	int fd;
+
+	while (poll(&p, 1, 1000) == 1 && (fd = accept4(srv->lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+		close(fd);
+		if (__atomic_add_fetch(&srv->binds_held, 1, __ATOMIC_RELAXED) >= 100)
+			break;
+	}
+	return NULL;
+}
+
+START_TEST(test_reattach_backs_off_from_10_ms_doubling)
+{
+	struct ms_attach_opts opts = { .name = "mt.7" };
+	struct ms_session *s;
+	struct srv srv;
+	pthread_t th;
+	int attempts;
+
+	restart_srv_start(&srv, &th, 1);
+	ck_assert_int_eq(ms_attach(g_path, &opts, &s), 0);
+	restart_srv_exit(&srv, th);
+	srv = (struct srv){ .lfd = srv_listen() };
+	ck_assert_int_eq(pthread_create(&th, NULL, restart_refuser, &srv), 0);
+	/* 300 ms of trying: attempts at 10, 30, 70 and 150 ms (back-off 10 ms doubling); the next is due at 310. */
+	ck_assert_int_eq(ms_reattach(s, 300), -EAGAIN);
+	attempts = __atomic_load_n(&srv.binds_held, __ATOMIC_RELAXED);
+	ck_assert_msg(attempts >= 3 && attempts <= 5, "%d attempts in 300 ms", attempts);
+	/* Called again before the next attempt is due: no attempt, from a poll loop or not. */
+	ck_assert_int_eq(ms_reattach(s, 0), -EAGAIN);
+	ck_assert_int_eq(__atomic_load_n(&srv.binds_held, __ATOMIC_RELAXED), attempts);
+	ms_detach(s);
+	shutdown(srv.lfd, SHUT_RDWR);
+	pthread_join(th, NULL);
+	close(srv.lfd);
+	unlink(g_path);
+}
+END_TEST
+
+/* An administrator's revocation (the socket shut down) makes the library close its copy: the tuple is free. */
+START_TEST(test_a_revoked_binding_is_dropped_and_its_tuple_freed_by_the_next_wait)
+{
+	struct ms_attach_opts opts = { .name = "mt.9" };
+	struct ms_tuple t = restart_tuple(), again;
+	struct ms_session *s;
+	struct srv srv;
+	pthread_t th;
+	int fd;
+
+	restart_srv_start(&srv, &th, 1);
+	__atomic_store_n(&srv.revoke_binds, true, __ATOMIC_RELEASE);
+	ck_assert_int_eq(ms_attach(g_path, &opts, &s), 0);
+	ck_assert_int_eq(ms_bind(s, &t), 0);
+	ck_assert_int_eq(ms_wait(s, 10), 0);
+	again = t;
+	fd = ms_tuple_bind_socket(&again);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	/* Forgotten: a restart does not claim it again, and UNBIND is the daemon's answer alone. */
+	restart_srv_exit(&srv, th);
+	restart_srv_start(&srv, &th, 1);
+	ck_assert_int_eq(ms_wait(s, 5000), MS_REATTACHED);
+	ck_assert_int_eq(__atomic_load_n(&srv.binds_held, __ATOMIC_RELAXED), 0);
+	restart_srv_exit(&srv, th);
+	ms_detach(s);
+}
+END_TEST
+
+/* A session the daemon keeps closing soon after it comes back (a disconnected app) re-attaches ever more slowly. */
+START_TEST(test_a_session_lost_soon_after_reattaching_keeps_backing_off)
+{
+	struct ms_attach_opts opts = { .name = "mt.8" };
+	struct ms_session *s;
+	struct timespec t0, t1;
+	struct srv srv;
+	pthread_t th;
+	long ms = 0;
+	int i;
+
+	restart_srv_start(&srv, &th, 1);
+	ck_assert_int_eq(ms_attach(g_path, &opts, &s), 0);
+	for (i = 0; i < 5; i++) { /* waits of 10, 20, 40, 80, 160 ms */
+		restart_srv_exit(&srv, th);
+		ck_assert_int_eq(ms_reattach(s, 0), -EAGAIN);
+		restart_srv_start(&srv, &th, 1);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		ck_assert_int_eq(ms_wait(s, 5000), MS_REATTACHED);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	}
+	ck_assert_msg(ms >= 100, "the fifth quick loss re-attached after %ld ms", ms);
+	restart_srv_exit(&srv, th);
+	ms_detach(s);
+}
+END_TEST
+
 static Suite *client_suite(void)
 {
 	Suite *su = suite_create("client");
@@ -493,6 +755,12 @@ static Suite *client_suite(void)
 	tc = tcase_create("flow_one_queue");
 	tcase_add_checked_fixture(tc, flow_one_setup, one_teardown);
 	tcase_add_test(tc, test_flow_queue_of_one_queue_is_zero);
+	tc = tcase_create("restarts");
+	tcase_add_test(tc, test_lost_session_reattaches_in_place_and_rebinds_with_the_kept_socket);
+	tcase_add_test(tc, test_no_reattach_flag_leaves_reattaching_to_the_app_and_is_not_sent);
+	tcase_add_test(tc, test_reattach_backs_off_from_10_ms_doubling);
+	tcase_add_test(tc, test_a_session_lost_soon_after_reattaching_keeps_backing_off);
+	tcase_add_test(tc, test_a_revoked_binding_is_dropped_and_its_tuple_freed_by_the_next_wait);
 	suite_add_tcase(su, tc);
 	return su;
 }

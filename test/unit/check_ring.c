@@ -91,11 +91,11 @@ static void *fake_srv_run(void *arg)
 	return NULL;
 }
 
-/* Attach a client with nqueues rings of ring_size slots; sets g_app and g_s. */
-static void ring_attach(uint32_t ring_size, uint16_t nqueues)
+/* Attach a client with nqueues rings of ring_size slots and attach flags; sets g_app and g_s. */
+static void ring_attach_flags(uint32_t ring_size, uint16_t nqueues, uint32_t flags)
 {
 	static unsigned seq;
-	struct ms_attach_opts opts = { .name = "check_ring", .nqueues = nqueues, .ring_size = ring_size };
+	struct ms_attach_opts opts = { .name = "check_ring", .nqueues = nqueues, .ring_size = ring_size, .flags = flags };
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct fake_srv srv = { .lfd = -1, .conn_fd = -1 };
 	pthread_t th;
@@ -118,6 +118,11 @@ static void ring_attach(uint32_t ring_size, uint16_t nqueues)
 	ck_assert_ptr_nonnull(g_app);
 	ck_assert_uint_eq(ms_nqueues(g_s), nqueues);
 	ck_assert_uint_eq(g_app->ring_size, ring_size);
+}
+
+static void ring_attach(uint32_t ring_size, uint16_t nqueues)
+{
+	ring_attach_flags(ring_size, nqueues, 0);
 }
 
 static void ring_setup(void)
@@ -752,9 +757,10 @@ START_TEST(test_wait_returns_1_when_frames_are_ready)
 }
 END_TEST
 
+/* An app that asked to handle the daemon's departure itself is told of it (the default re-attaches: check_client). */
 START_TEST(test_wait_reports_a_closed_control_connection)
 {
-	ring_attach(RING, 1);
+	ring_attach_flags(RING, 1, MS_ATTACH_F_NO_REATTACH);
 	close(g_conn_fd);
 	g_conn_fd = -1;
 	ck_assert_int_eq(ms_wait(g_s, 5000), -ECONNRESET);
