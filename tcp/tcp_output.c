@@ -199,9 +199,12 @@ static int tcp_output_sack_recovery(struct ms_tcp_stack *st, struct tcp_conn *c,
 	uint32_t seq, len;
 	int r;
 
+	uint32_t data_end = tcp_snd_data_seq(c) + c->snd.len;
+	int can_send_new = seq_gt(data_end, c->snd_nxt) && seq_gt(c->snd_una + c->snd_wnd, c->snd_nxt);
+
 	*pipe = tcp_sack_pipe(&c->sb, c->snd_una, c->snd_max, c->mss);
 	while (*pipe < c->cc.cwnd) {
-		r = tcp_sack_next_seg(&c->sb, c->snd_una, c->snd_nxt, c->snd_max, c->mss, &seq, &len);
+		r = tcp_sack_next_seg(&c->sb, c->snd_una, c->snd_nxt, c->snd_max, c->mss, can_send_new, &seq, &len);
 		if (r != 1)
 			return r == 2;
 		if (tcp_retransmit(st, c, seq, len) < 0)
