@@ -102,6 +102,12 @@ static void tcp_enter_time_wait(struct ms_tcp_stack *st, struct tcp_conn *c)
 	tcp_timers_update(st, c);
 }
 
+void tcp_fsm_time_wait_restart(struct ms_tcp_stack *st, struct tcp_conn *c)
+{
+	c->tw_at = st->now_ms + st->cfg.time_wait_ms;
+	tcp_timers_update(st, c);
+}
+
 /* RFC 9293 3.10.7.4 eighth step: the FIN, once every byte before it arrived. */
 void tcp_fsm_rcv_fin(struct ms_tcp_stack *st, struct tcp_conn *c)
 {
@@ -121,10 +127,6 @@ void tcp_fsm_rcv_fin(struct ms_tcp_stack *st, struct tcp_conn *c)
 		tcp_event(st, c, MS_TCP_EV_READ);
 		break;
 	case MS_TCP_FIN_WAIT_2: tcp_enter_time_wait(st, c); break;
-	case MS_TCP_TIME_WAIT:
-		/* A retransmitted FIN: acknowledge it and restart the 2 MSL timeout. */
-		tcp_enter_time_wait(st, c);
-		break;
 	default: break;
 	}
 }

@@ -435,6 +435,9 @@ void tcp_input_conn(struct ms_tcp_stack *st, struct tcp_conn *c, const struct tc
 	rwnd = tcp_rcv_window(c);
 	if (!tcp_seq_acceptable(c, seq, tcp_seg_seqlen(seg), rwnd)) {
 		st->stats.rx_bad_seq++;
+		/* RFC 9293 3.10.7.4: TIME-WAIT acknowledges a retransmitted FIN and restarts 2 MSL. */
+		if (c->state == MS_TCP_TIME_WAIT && (flags & TCP_FIN) && seq + seg->len + 1 == c->rcv_nxt)
+			tcp_fsm_time_wait_restart(st, c);
 		if (!(flags & TCP_RST)) {
 			c->flags |= TCP_CF_ACK_NOW;
 			tcp_want_output(st, c);
@@ -522,8 +525,6 @@ void tcp_input_conn(struct ms_tcp_stack *st, struct tcp_conn *c, const struct tc
 		tcp_fsm_rcv_fin(st, c);
 	else if (flags & TCP_FIN)
 		c->flags |= TCP_CF_ACK_NOW;
-	if ((flags & TCP_FIN) && c->state == MS_TCP_TIME_WAIT)
-		tcp_fsm_rcv_fin(st, c);
 	if (c->flags & TCP_CF_ACK_NOW)
 		tcp_want_output(st, c);
 }

@@ -122,6 +122,8 @@ void tcp_set_state(struct ms_tcp_stack *st, struct tcp_conn *c, int state);
 void tcp_established(struct ms_tcp_stack *st, struct tcp_conn *c);
 /* The peer's FIN became in order. */
 void tcp_fsm_rcv_fin(struct ms_tcp_stack *st, struct tcp_conn *c);
+/* A retransmitted FIN in TIME_WAIT: 2 MSL again. */
+void tcp_fsm_time_wait_restart(struct ms_tcp_stack *st, struct tcp_conn *c);
 /* Our FIN was acknowledged. */
 void tcp_fsm_fin_acked(struct ms_tcp_stack *st, struct tcp_conn *c);
 /* The connection is over with err (0: normally): CLOSED, timers stopped, unhashed, freed if no handle. */
