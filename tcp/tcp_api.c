@@ -720,6 +720,7 @@ int ms_tcp_poll(struct ms_tcp_stack *st, struct ms_tcp_event *ev, int max)
 		c->events = 0;
 		tcp_fsm_reap(st, c);
 	}
+	tcp_fsm_free_reaped(st);
 	return k;
 }
 
@@ -834,6 +835,7 @@ void ms_tcp_stack_free(struct ms_tcp_stack *st)
 		c->ev_queued = 0;
 		tcp_fsm_reap(st, c);
 	}
+	tcp_fsm_free_reaped(st);
 	tcp_table_fini(&st->tab);
 	free(st);
 }

@@ -53,6 +53,7 @@ struct tcp_conn {
 	struct tcp_conn *ev_next;   /* the stack's list of connections with events */
 	uint8_t out_queued, ev_queued;
 	uint8_t bound;   /* holds its tuple in mstackd (ms_bind): released when freed */
+	uint8_t reaped;  /* on the stack's list of connections to free */
 	uint32_t events; /* MS_TCP_EV_* not yet reported */
 
 	/* Listener only (state LISTEN). */

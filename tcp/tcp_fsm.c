@@ -23,14 +23,32 @@ void tcp_set_state(struct ms_tcp_stack *st, struct tcp_conn *c, int state)
 	c->state = (uint8_t)state;
 }
 
-/* Forget c once nothing refers to it: closed, no handle, on no list of this poll. */
+/*
+ * Forget c once nothing refers to it: closed, no handle, on no list of this
+ * poll. It is freed at the end of the poll (tcp_fsm_free_reaped), so that
+ * no caller up the stack holds a dangling pointer.
+ */
 static void tcp_conn_reap(struct ms_tcp_stack *st, struct tcp_conn *c)
 {
-	if (c->state == MS_TCP_CLOSED && c->handle < 0 && !c->out_queued && !c->ev_queued && !c->listener) {
+	if (c->state == MS_TCP_CLOSED && c->handle < 0 && !c->out_queued && !c->ev_queued && !c->listener &&
+	    !c->reaped) {
+		c->reaped = 1;
 		tcp_conn_unbind(st, c);
+		c->out_next = st->reap_head;
+		st->reap_head = c;
+	}
+}
+
+void tcp_fsm_free_reaped(struct ms_tcp_stack *st)
+{
+	while (st->reap_head) {
+		struct tcp_conn *c = st->reap_head;
+
+		st->reap_head = c->out_next;
 		tcp_conn_free(&st->tab, &st->mem, c);
 	}
 }
+
 void tcp_fsm_reap(struct ms_tcp_stack *st, struct tcp_conn *c)
 {
 	tcp_conn_reap(st, c);

@@ -227,6 +227,10 @@ static int tcp_seq_acceptable(const struct tcp_conn *c, uint32_t seq, uint32_t s
  * challenge ACK. */
 static void tcp_input_rst(struct ms_tcp_stack *st, struct tcp_conn *c, const struct tcp_seg *seg)
 {
+	/* RFC 1337: TIME-WAIT ignores resets, so that an old duplicate cannot end it early (TIME-WAIT assassination).
+	 */
+	if (c->state == MS_TCP_TIME_WAIT)
+		return;
 	if (seg->seq != c->rcv_nxt) {
 		tcp_challenge_ack(st, c);
 		return;

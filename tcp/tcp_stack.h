@@ -71,6 +71,7 @@ struct ms_tcp_stack {
 	struct tcp_route route;
 	/* Connections with output to consider, and with events, this poll. */
 	struct tcp_conn *out_head, *ev_head, **ev_tail;
+	struct tcp_conn *reap_head; /* closed and forgotten, freed at the end of the poll (through out_next) */
 	/* The tx buffers of the current burst. */
 	struct ms_pkt tx[TCP_BURST];
 	unsigned ntx, ntx_alloc;
@@ -131,8 +132,9 @@ void tcp_fsm_drop(struct ms_tcp_stack *st, struct tcp_conn *c, int err);
 /* User calls: CLOSE/SHUTDOWN (queue a FIN), ABORT (RST). */
 int tcp_fsm_shutdown(struct ms_tcp_stack *st, struct tcp_conn *c);
 void tcp_fsm_abort(struct ms_tcp_stack *st, struct tcp_conn *c);
-/* Free c if it is closed, has no handle and is on no list. */
+/* Mark c for freeing if it is closed, has no handle and is on no list; free the marked ones. */
 void tcp_fsm_reap(struct ms_tcp_stack *st, struct tcp_conn *c);
+void tcp_fsm_free_reaped(struct ms_tcp_stack *st);
 
 /* tcp_timer.c: the connection's timers. */
 void tcp_timers_update(struct ms_tcp_stack *st, struct tcp_conn *c);

@@ -49,11 +49,10 @@ static void pair_fini(struct pair *p)
 	simlink_free(p->l);
 }
 
-/* Poll both stacks once, then move virtual time to the next thing that happens (a frame or a timer). */
-static void pair_step(struct pair *p)
+/* Poll both stacks once, collecting their events. */
+static void pair_poll(struct pair *p)
 {
 	struct ms_tcp_event ev[32];
-	uint64_t now, next;
 	int n;
 
 	for (int s = 0; s < 2; s++) {
@@ -65,8 +64,13 @@ static void pair_step(struct pair *p)
 					p->ev[s][ev[i].handle] |= ev[i].events;
 		} while (n == 32);
 	}
-	now = simlink_now(p->l);
-	next = simlink_next_arrival(p->l);
+}
+
+/* Move virtual time to the next thing that happens (a frame arrives or a timer fires), at most to limit. */
+static void pair_advance(struct pair *p, uint64_t limit)
+{
+	uint64_t now = simlink_now(p->l), next = simlink_next_arrival(p->l);
+
 	for (int s = 0; s < 2; s++) {
 		int t = ms_tcp_timeout(p->st[s]);
 
@@ -77,7 +81,20 @@ static void pair_step(struct pair *p)
 		next = now + 1000000;
 	if (next <= now)
 		next = now + 100;
+	if (next > limit)
+		next = limit;
 	simlink_set_now(p->l, next);
+}
+
+static void pair_step_to(struct pair *p, uint64_t limit)
+{
+	pair_poll(p);
+	pair_advance(p, limit);
+}
+
+static void pair_step(struct pair *p)
+{
+	pair_step_to(p, UINT64_MAX);
 }
 
 /* Step until virtual time has advanced by us. */
@@ -86,7 +103,7 @@ static void pair_run(struct pair *p, uint64_t us)
 	uint64_t end = simlink_now(p->l) + us;
 
 	while (simlink_now(p->l) < end)
-		pair_step(p);
+		pair_step_to(p, end);
 }
 
 static int conn_state(struct pair *p, int s, int h)
@@ -103,9 +120,14 @@ static int pair_until_state(struct pair *p, int s, int h, int state, uint64_t ma
 {
 	uint64_t end = simlink_now(p->l) + max_us;
 
-	while (conn_state(p, s, h) != state && simlink_now(p->l) < end)
-		pair_step(p);
-	return conn_state(p, s, h) == state;
+	for (;;) {
+		pair_poll(p);
+		if (conn_state(p, s, h) == state)
+			return 1;
+		if (simlink_now(p->l) >= end)
+			return 0;
+		pair_advance(p, end);
+	}
 }
 
 /* Listen on the server, connect from the client, accept. */
@@ -204,6 +226,135 @@ static void close_and_drain(struct pair *p, int h[2])
 	ck_assert_uint_eq(p->st[1]->mem.used, 0);
 }
 
+/*
+ * A tap on the link: parses every frame with the stack's own parser (tcp_ip.c), keeps a log of
+ * what each side sent, and drops what the test asks: everything from a side, its pure ACKs, or
+ * chosen first transmissions of its data segments (counted from 1).
+ */
+#define TAP_LOG 4096
+
+struct tap_rec {
+	uint64_t t_us;
+	uint32_t seq, ack, len;
+	uint8_t flags;
+	uint16_t wnd;
+	uint32_t ts_val;
+};
+
+struct tap {
+	struct pair *p;
+	int block[2];          /* drop every frame from this side */
+	int block_pure_ack[2]; /* drop ACKs without data, SYN, FIN or RST */
+	uint32_t drop_new[8];  /* drop these new data segments of side 0 (1 = the first) */
+	unsigned ndrop;
+	uint32_t new_segs, high_seq;
+	int high_valid;
+	unsigned nlog[2];
+	struct tap_rec log[2][TAP_LOG];
+};
+
+static int tap_filter(void *ctx, int from, uint8_t *frame, uint32_t len)
+{
+	struct tap *t = ctx;
+	struct tcp_seg seg;
+	struct tcp_icmp_err err;
+	struct tap_rec *r;
+
+	if (tcp_ip_parse(frame, len, &seg, &err) != TCP_IP_SEGMENT)
+		return 0;
+	if (t->nlog[from] < TAP_LOG) {
+		r = &t->log[from][t->nlog[from]++];
+		r->t_us = simlink_now(t->p->l);
+		r->seq = seg.seq;
+		r->ack = seg.ack;
+		r->len = seg.len;
+		r->flags = seg.flags;
+		r->wnd = seg.wnd;
+		r->ts_val = seg.opt.present & TCP_OPT_TS ? seg.opt.ts_val : 0;
+	}
+	if (t->block[from])
+		return 1;
+	if (t->block_pure_ack[from] && !seg.len && seg.flags == TCP_ACK)
+		return 1;
+	if (from == 0 && seg.len) {
+		if (!t->high_valid || seq_geq(seg.seq, t->high_seq)) {
+			t->high_valid = 1;
+			t->high_seq = seg.seq + seg.len;
+			t->new_segs++;
+			for (unsigned i = 0; i < t->ndrop; i++)
+				if (t->drop_new[i] == t->new_segs)
+					return 1;
+		}
+	}
+	return 0;
+}
+
+static void tap_init(struct tap *t, struct pair *p)
+{
+	memset(t, 0, sizeof(*t));
+	t->p = p;
+	simlink_set_filter(p->l, tap_filter, t);
+}
+
+/* Frames side sent since log index from that match: data (len > 0) or pure ACKs. */
+static unsigned tap_count(const struct tap *t, int side, unsigned from, int data)
+{
+	unsigned n = 0;
+
+	for (unsigned i = from; i < t->nlog[side]; i++) {
+		const struct tap_rec *r = &t->log[side][i];
+
+		if (data ? r->len > 0 : (!r->len && r->flags == TCP_ACK))
+			n++;
+	}
+	return n;
+}
+
+/*
+ * A hand-made segment to side to's connection h, as its peer would send it
+ * (built by tcp_ip.c and tcp_opt.c), put on the wire after the link's delay.
+ */
+static void inject(struct pair *p, int to, int h, uint32_t seq, uint32_t ack, uint8_t flags, const void *data,
+		   uint32_t len, const struct tcp_opts *o)
+{
+	struct tcp_conn *c = conn_of(p, to, h);
+	struct tcp_endpoints ep = { 0 };
+	struct tcp_hdr_out hd = { 0 };
+	uint8_t frame[MS_BUF_SIZE], opt[40];
+	size_t hl;
+
+	ck_assert_ptr_nonnull(c);
+	ep.family = c->ep.family;
+	ep.lport = c->ep.rport;
+	ep.rport = c->ep.lport;
+	memcpy(ep.laddr, c->ep.raddr, 16);
+	memcpy(ep.raddr, c->ep.laddr, 16);
+	hd.optlen = o ? (uint8_t)tcp_opt_write(opt, sizeof(opt), o) : 0;
+	hl = tcp_ip_header_len(ep.family, hd.optlen);
+	if (len)
+		memcpy(frame + hl, data, len);
+	hd.ep = &ep;
+	hd.src_mac = simlink_io(p->l, !to)->mac;
+	hd.dst_mac = simlink_io(p->l, to)->mac;
+	hd.seq = seq;
+	hd.ack = ack;
+	hd.wnd = 65535;
+	hd.flags = flags;
+	hd.opt = opt;
+	simlink_inject(p->l, to, frame, tcp_ip_build(frame, &hd, len));
+}
+
+/* The timestamp option side to's connection h expects next from its peer. */
+static __attribute__((unused)) struct tcp_opts ts_opt(struct pair *p, int to, int h, int32_t delta)
+{
+	struct tcp_conn *c = conn_of(p, to, h);
+	struct tcp_opts o = { .present = TCP_OPT_TS };
+
+	o.ts_val = c->ts_recent + (uint32_t)delta;
+	o.ts_ecr = tcp_ts_now(p->st[to], c);
+	return o;
+}
+
 static const struct simlink_cfg clean_link = { .delay_us = 500, .seed = 1 };
 
 /* ---- byte streams ---- */
@@ -277,6 +428,330 @@ START_TEST(test_cubic_carries_a_stream_over_a_lossy_link)
 }
 END_TEST
 
+/* ---- RFC 9293 states ---- */
+
+static const struct ms_tcp_config short_tw = { .time_wait_ms = 2000 };
+
+START_TEST(test_active_and_passive_open_go_through_syn_sent_and_syn_received)
+{
+	struct ms_tcp_addr la = addr_of(1, 80), ca = addr_of(0, 0);
+	struct pair p;
+	struct tap t;
+	struct tcp_conn *embryo;
+	int lh, ch, sh;
+
+	pair_init(&p, &clean_link, NULL, NULL);
+	tap_init(&t, &p);
+	lh = ms_tcp_listen(p.st[1], &la, 4, NULL);
+	ck_assert_int_ge(lh, 0);
+	ch = ms_tcp_connect(p.st[0], &ca, &la, NULL);
+	ck_assert_int_ge(ch, 0);
+	ck_assert_int_eq(conn_state(&p, 0, ch), MS_TCP_SYN_SENT);
+	/* Hold the third segment of the handshake back: the server stays in SYN_RECEIVED. */
+	t.block_pure_ack[0] = 1;
+	ck_assert(pair_until_state(&p, 0, ch, MS_TCP_ESTABLISHED, 1000000));
+	ck_assert(p.ev[0][ch] & MS_TCP_EV_WRITE);
+	pair_run(&p, 10000);
+	ck_assert_uint_eq(p.st[1]->tab.listener[0]->nsyn, 1);
+	embryo = p.st[1]->tab.count == 2 ? NULL : NULL;
+	for (uint32_t b = 0; b < p.st[1]->tab.nbuckets && !embryo; b++)
+		embryo = p.st[1]->tab.bucket[b];
+	ck_assert_ptr_nonnull(embryo);
+	ck_assert_int_eq(embryo->state, MS_TCP_SYN_RECEIVED);
+	ck_assert_int_eq(ms_tcp_accept(p.st[1], lh, NULL, NULL), -EAGAIN);
+	/* The client's next segment carries the ACK. */
+	t.block_pure_ack[0] = 0;
+	ck_assert_int_eq(ms_tcp_send(p.st[0], ch, "x", 1), 1);
+	pair_run(&p, 10000);
+	ck_assert(p.ev[1][lh] & MS_TCP_EV_ACCEPT);
+	sh = ms_tcp_accept(p.st[1], lh, NULL, NULL);
+	ck_assert_int_ge(sh, 0);
+	ck_assert_int_eq(conn_state(&p, 1, sh), MS_TCP_ESTABLISHED);
+	pair_fini(&p);
+}
+END_TEST
+
+START_TEST(test_simultaneous_open_meets_in_syn_received)
+{
+	struct ms_tcp_addr a = addr_of(0, 5000), b = addr_of(1, 6000);
+	struct pair p;
+	int h0, h1, seen_synrcvd = 0;
+	char buf[8];
+
+	pair_init(&p, &clean_link, NULL, NULL);
+	h0 = ms_tcp_connect(p.st[0], &a, &b, NULL);
+	h1 = ms_tcp_connect(p.st[1], &b, &a, NULL);
+	ck_assert_int_ge(h0, 0);
+	ck_assert_int_ge(h1, 0);
+	for (int i = 0;
+	     i < 100 && !(conn_state(&p, 0, h0) == MS_TCP_ESTABLISHED && conn_state(&p, 1, h1) == MS_TCP_ESTABLISHED);
+	     i++) {
+		pair_step(&p);
+		seen_synrcvd |= conn_state(&p, 0, h0) == MS_TCP_SYN_RECEIVED;
+		seen_synrcvd |= conn_state(&p, 1, h1) == MS_TCP_SYN_RECEIVED;
+	}
+	ck_assert(seen_synrcvd);
+	ck_assert_int_eq(conn_state(&p, 0, h0), MS_TCP_ESTABLISHED);
+	ck_assert_int_eq(conn_state(&p, 1, h1), MS_TCP_ESTABLISHED);
+	ck_assert_int_eq(ms_tcp_send(p.st[0], h0, "ping", 4), 4);
+	pair_run(&p, 100000);
+	ck_assert_int_eq(ms_tcp_recv(p.st[1], h1, buf, sizeof(buf)), 4);
+	ck_assert_mem_eq(buf, "ping", 4);
+	pair_fini(&p);
+}
+END_TEST
+
+START_TEST(test_active_close_goes_fin_wait_1_fin_wait_2_time_wait_then_closed)
+{
+	struct pair p;
+	int lh, ch, sh;
+	char buf[8];
+
+	pair_init(&p, &clean_link, &short_tw, NULL);
+	pair_connect(&p, &lh, &ch, &sh);
+	ck_assert_int_eq(ms_tcp_shutdown(p.st[0], ch, SHUT_WR), 0);
+	ck_assert_int_eq(conn_state(&p, 0, ch), MS_TCP_FIN_WAIT_1);
+	ck_assert(pair_until_state(&p, 0, ch, MS_TCP_FIN_WAIT_2, 1000000));
+	/* The passive side: CLOSE_WAIT, end of stream, then LAST_ACK and CLOSED. */
+	ck_assert_int_eq(conn_state(&p, 1, sh), MS_TCP_CLOSE_WAIT);
+	ck_assert_int_eq(ms_tcp_recv(p.st[1], sh, buf, sizeof(buf)), 0);
+	ck_assert_int_eq(ms_tcp_send(p.st[0], ch, "x", 1), -EPIPE);
+	ck_assert_int_eq(ms_tcp_shutdown(p.st[1], sh, SHUT_WR), 0);
+	ck_assert_int_eq(conn_state(&p, 1, sh), MS_TCP_LAST_ACK);
+	ck_assert(pair_until_state(&p, 0, ch, MS_TCP_TIME_WAIT, 1000000));
+	ck_assert(pair_until_state(&p, 1, sh, MS_TCP_CLOSED, 1000000));
+	ck_assert_int_eq(ms_tcp_error(p.st[1], sh), 0);
+	ck_assert(p.ev[1][sh] & MS_TCP_EV_CLOSED);
+	/* TIME_WAIT lasts 2 MSL (here 2 s), then the connection is gone. */
+	pair_run(&p, 1500000);
+	ck_assert_int_eq(conn_state(&p, 0, ch), MS_TCP_TIME_WAIT);
+	pair_run(&p, 1000000);
+	ck_assert_int_eq(conn_state(&p, 0, ch), MS_TCP_CLOSED);
+	ck_assert_int_eq(ms_tcp_close(p.st[0], ch), 0);
+	ck_assert_int_eq(ms_tcp_close(p.st[1], sh), 0);
+	pair_poll(&p); /* closed connections are freed at the end of a poll */
+	ck_assert_uint_eq(p.st[0]->tab.count, 0);
+	ck_assert_uint_eq(p.st[1]->tab.count, 1); /* the listener */
+	pair_fini(&p);
+}
+END_TEST
+
+START_TEST(test_simultaneous_close_goes_through_closing_to_time_wait)
+{
+	struct pair p;
+	int lh, ch, sh, seen_closing[2] = { 0, 0 };
+
+	pair_init(&p, &clean_link, &short_tw, NULL);
+	pair_connect(&p, &lh, &ch, &sh);
+	ck_assert_int_eq(ms_tcp_shutdown(p.st[0], ch, SHUT_WR), 0);
+	ck_assert_int_eq(ms_tcp_shutdown(p.st[1], sh, SHUT_WR), 0);
+	for (int i = 0;
+	     i < 100 && !(conn_state(&p, 0, ch) == MS_TCP_TIME_WAIT && conn_state(&p, 1, sh) == MS_TCP_TIME_WAIT);
+	     i++) {
+		pair_step(&p);
+		seen_closing[0] |= conn_state(&p, 0, ch) == MS_TCP_CLOSING;
+		seen_closing[1] |= conn_state(&p, 1, sh) == MS_TCP_CLOSING;
+	}
+	ck_assert(seen_closing[0] && seen_closing[1]);
+	ck_assert_int_eq(conn_state(&p, 0, ch), MS_TCP_TIME_WAIT);
+	ck_assert_int_eq(conn_state(&p, 1, sh), MS_TCP_TIME_WAIT);
+	pair_run(&p, 2500000);
+	ck_assert_int_eq(conn_state(&p, 0, ch), MS_TCP_CLOSED);
+	ck_assert_int_eq(conn_state(&p, 1, sh), MS_TCP_CLOSED);
+	pair_fini(&p);
+}
+END_TEST
+
+START_TEST(test_half_close_lets_the_other_direction_finish)
+{
+	static uint8_t buf[65536];
+	struct pair p;
+	int lh, ch, sh;
+	uint64_t sent = 0, rcvd = 0;
+	ssize_t n;
+
+	pair_init(&p, &clean_link, NULL, NULL);
+	pair_connect(&p, &lh, &ch, &sh);
+	ck_assert_int_eq(ms_tcp_shutdown(p.st[0], ch, SHUT_WR), 0);
+	ck_assert(pair_until_state(&p, 1, sh, MS_TCP_CLOSE_WAIT, 1000000));
+	/* CLOSE_WAIT still sends: 300 KB to the half-closed client. */
+	for (int i = 0; i < 100000 && rcvd < 300000; i++) {
+		if (sent < 300000) {
+			uint32_t k = 300000 - sent > sizeof(buf) ? sizeof(buf) : (uint32_t)(300000 - sent);
+
+			for (uint32_t j = 0; j < k; j++)
+				buf[j] = pattern(sent + j, 1);
+			n = ms_tcp_send(p.st[1], sh, buf, k);
+			if (n > 0)
+				sent += (uint64_t)n;
+		}
+		while ((n = ms_tcp_recv(p.st[0], ch, buf, sizeof(buf))) > 0)
+			for (ssize_t j = 0; j < n; j++, rcvd++)
+				ck_assert_uint_eq(buf[j], pattern(rcvd, 1));
+		pair_step(&p);
+	}
+	ck_assert_uint_eq(rcvd, 300000);
+	ck_assert_int_eq(conn_state(&p, 0, ch), MS_TCP_FIN_WAIT_2);
+	ck_assert_int_eq(ms_tcp_close(p.st[1], sh), 0);
+	pair_run(&p, 100000);
+	ck_assert_int_eq(ms_tcp_recv(p.st[0], ch, buf, sizeof(buf)), 0);
+	ck_assert_int_eq(conn_state(&p, 0, ch), MS_TCP_TIME_WAIT);
+	pair_fini(&p);
+}
+END_TEST
+
+START_TEST(test_rst_in_syn_sent_refuses_the_connection)
+{
+	struct ms_tcp_addr la = addr_of(1, 81), ca = addr_of(0, 0);
+	struct pair p;
+	int ch;
+	char buf[4];
+
+	pair_init(&p, &clean_link, NULL, NULL);
+	ch = ms_tcp_connect(p.st[0], &ca, &la, NULL);
+	ck_assert_int_ge(ch, 0);
+	pair_run(&p, 100000);
+	ck_assert_int_eq(conn_state(&p, 0, ch), MS_TCP_CLOSED);
+	ck_assert_int_eq(ms_tcp_error(p.st[0], ch), -ECONNREFUSED);
+	ck_assert(p.ev[0][ch] & MS_TCP_EV_ERROR);
+	ck_assert_int_eq(ms_tcp_recv(p.st[0], ch, buf, sizeof(buf)), -ECONNREFUSED);
+	ck_assert_uint_eq(p.st[1]->stats.rst_sent, 1);
+	pair_fini(&p);
+}
+END_TEST
+
+START_TEST(test_rst_in_syn_received_forgets_the_embryo)
+{
+	struct ms_tcp_addr la = addr_of(1, 80), ca = addr_of(0, 0);
+	struct pair p;
+	struct tap t;
+	int lh, ch;
+
+	pair_init(&p, &clean_link, NULL, NULL);
+	tap_init(&t, &p);
+	lh = ms_tcp_listen(p.st[1], &la, 4, NULL);
+	ch = ms_tcp_connect(p.st[0], &ca, &la, NULL);
+	t.block_pure_ack[0] = 1;
+	pair_run(&p, 10000);
+	ck_assert_uint_eq(p.st[1]->tab.listener[0]->nsyn, 1);
+	ck_assert_int_eq(ms_tcp_abort(p.st[0], ch), 0); /* RST at the server's RCV.NXT */
+	pair_run(&p, 10000);
+	ck_assert_uint_eq(p.st[1]->tab.listener[0]->nsyn, 0);
+	ck_assert_uint_eq(p.st[1]->tab.count, 1);
+	ck_assert_int_eq(ms_tcp_accept(p.st[1], lh, NULL, NULL), -EAGAIN);
+	pair_fini(&p);
+}
+END_TEST
+
+/* A reset in ESTABLISHED, FIN_WAIT_1/2 and CLOSE_WAIT: ECONNRESET; in LAST_ACK: closed without error. */
+START_TEST(test_rst_in_synchronized_states_resets)
+{
+	struct pair p;
+	int lh, ch, sh;
+	char buf[4];
+
+	/* ESTABLISHED */
+	pair_init(&p, &clean_link, NULL, NULL);
+	pair_connect(&p, &lh, &ch, &sh);
+	ck_assert_int_eq(ms_tcp_abort(p.st[0], ch), 0);
+	ck_assert(pair_until_state(&p, 1, sh, MS_TCP_CLOSED, 1000000));
+	ck_assert_int_eq(ms_tcp_error(p.st[1], sh), -ECONNRESET);
+	ck_assert(p.ev[1][sh] & MS_TCP_EV_ERROR);
+	ck_assert_int_eq(ms_tcp_send(p.st[1], sh, "x", 1), -ECONNRESET);
+	pair_fini(&p);
+	/* FIN_WAIT_2 (the client shut down; the server resets) */
+	pair_init(&p, &clean_link, NULL, NULL);
+	pair_connect(&p, &lh, &ch, &sh);
+	ck_assert_int_eq(ms_tcp_shutdown(p.st[0], ch, SHUT_WR), 0);
+	ck_assert(pair_until_state(&p, 0, ch, MS_TCP_FIN_WAIT_2, 1000000));
+	ck_assert_int_eq(ms_tcp_abort(p.st[1], sh), 0);
+	ck_assert(pair_until_state(&p, 0, ch, MS_TCP_CLOSED, 1000000));
+	ck_assert_int_eq(ms_tcp_error(p.st[0], ch), -ECONNRESET);
+	pair_fini(&p);
+	/* CLOSE_WAIT (the client shut down and then resets) */
+	pair_init(&p, &clean_link, NULL, NULL);
+	pair_connect(&p, &lh, &ch, &sh);
+	ck_assert_int_eq(ms_tcp_shutdown(p.st[0], ch, SHUT_WR), 0);
+	ck_assert(pair_until_state(&p, 1, sh, MS_TCP_CLOSE_WAIT, 1000000));
+	ck_assert_int_eq(ms_tcp_abort(p.st[0], ch), 0);
+	ck_assert(pair_until_state(&p, 1, sh, MS_TCP_CLOSED, 1000000));
+	ck_assert_int_eq(ms_tcp_error(p.st[1], sh), -ECONNRESET);
+	pair_fini(&p);
+	/* FIN_WAIT_1 (the FIN is held back, the peer resets) */
+	{
+		struct tap t;
+
+		pair_init(&p, &clean_link, NULL, NULL);
+		pair_connect(&p, &lh, &ch, &sh);
+		tap_init(&t, &p);
+		t.block[0] = 1;
+		ck_assert_int_eq(ms_tcp_shutdown(p.st[0], ch, SHUT_WR), 0);
+		pair_run(&p, 10000);
+		ck_assert_int_eq(conn_state(&p, 0, ch), MS_TCP_FIN_WAIT_1);
+		ck_assert_int_eq(ms_tcp_abort(p.st[1], sh), 0);
+		ck_assert(pair_until_state(&p, 0, ch, MS_TCP_CLOSED, 1000000));
+		ck_assert_int_eq(ms_tcp_error(p.st[0], ch), -ECONNRESET);
+		pair_fini(&p);
+	}
+	/* LAST_ACK (the last ACK is held back, a reset arrives at RCV.NXT) */
+	{
+		struct tap t;
+		struct tcp_conn *c;
+
+		pair_init(&p, &clean_link, NULL, NULL);
+		pair_connect(&p, &lh, &ch, &sh);
+		ck_assert_int_eq(ms_tcp_shutdown(p.st[0], ch, SHUT_WR), 0);
+		ck_assert(pair_until_state(&p, 1, sh, MS_TCP_CLOSE_WAIT, 1000000));
+		tap_init(&t, &p);
+		t.block[0] = 1;
+		ck_assert_int_eq(ms_tcp_shutdown(p.st[1], sh, SHUT_WR), 0);
+		pair_run(&p, 10000);
+		ck_assert_int_eq(conn_state(&p, 1, sh), MS_TCP_LAST_ACK);
+		c = conn_of(&p, 1, sh);
+		inject(&p, 1, sh, c->rcv_nxt, c->snd_una, TCP_RST, NULL, 0, NULL);
+		pair_run(&p, 10000);
+		ck_assert_int_eq(conn_state(&p, 1, sh), MS_TCP_CLOSED);
+		ck_assert_int_eq(ms_tcp_error(p.st[1], sh), 0);
+		ck_assert_int_eq(ms_tcp_recv(p.st[1], sh, buf, sizeof(buf)), 0);
+		pair_fini(&p);
+	}
+}
+END_TEST
+
+START_TEST(test_time_wait_acknowledges_a_retransmitted_fin_and_ignores_resets)
+{
+	struct pair p;
+	struct tap t;
+	struct tcp_conn *c;
+	unsigned before;
+	int lh, ch, sh;
+
+	pair_init(&p, &clean_link, &short_tw, NULL);
+	pair_connect(&p, &lh, &ch, &sh);
+	ck_assert_int_eq(ms_tcp_shutdown(p.st[0], ch, SHUT_WR), 0);
+	ck_assert(pair_until_state(&p, 1, sh, MS_TCP_CLOSE_WAIT, 1000000));
+	ck_assert_int_eq(ms_tcp_shutdown(p.st[1], sh, SHUT_WR), 0);
+	ck_assert(pair_until_state(&p, 0, ch, MS_TCP_TIME_WAIT, 1000000));
+	pair_run(&p, 1000000);
+	tap_init(&t, &p);
+	c = conn_of(&p, 0, ch);
+	before = t.nlog[0];
+	inject(&p, 0, ch, c->rcv_nxt - 1, c->snd_nxt, TCP_FIN | TCP_ACK, NULL, 0, NULL);
+	pair_run(&p, 10000);
+	ck_assert_uint_eq(tap_count(&t, 0, before, 0), 1);
+	/* RFC 1337: a reset, even at RCV.NXT, does not end TIME_WAIT early. */
+	inject(&p, 0, ch, c->rcv_nxt, c->snd_nxt, TCP_RST, NULL, 0, NULL);
+	pair_run(&p, 10000);
+	ck_assert_int_eq(conn_state(&p, 0, ch), MS_TCP_TIME_WAIT);
+	/* 2 MSL restarted: still there 1.5 s later, gone after 2 s. */
+	pair_run(&p, 1500000);
+	ck_assert_int_eq(conn_state(&p, 0, ch), MS_TCP_TIME_WAIT);
+	pair_run(&p, 600000);
+	ck_assert_int_eq(conn_state(&p, 0, ch), MS_TCP_CLOSED);
+	pair_fini(&p);
+}
+END_TEST
+
 static Suite *tcp_suite(void)
 {
 	Suite *s = suite_create("tcp");
@@ -288,6 +763,18 @@ static Suite *tcp_suite(void)
 	tcase_add_loop_test(tc, test_streams_survive_a_bad_link, 0, 4);
 	tcase_add_loop_test(tc, test_streams_survive_loss_without_sack_and_timestamps, 0, 2);
 	tcase_add_test(tc, test_cubic_carries_a_stream_over_a_lossy_link);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("states");
+	tcase_add_test(tc, test_active_and_passive_open_go_through_syn_sent_and_syn_received);
+	tcase_add_test(tc, test_simultaneous_open_meets_in_syn_received);
+	tcase_add_test(tc, test_active_close_goes_fin_wait_1_fin_wait_2_time_wait_then_closed);
+	tcase_add_test(tc, test_simultaneous_close_goes_through_closing_to_time_wait);
+	tcase_add_test(tc, test_half_close_lets_the_other_direction_finish);
+	tcase_add_test(tc, test_rst_in_syn_sent_refuses_the_connection);
+	tcase_add_test(tc, test_rst_in_syn_received_forgets_the_embryo);
+	tcase_add_test(tc, test_rst_in_synchronized_states_resets);
+	tcase_add_test(tc, test_time_wait_acknowledges_a_retransmitted_fin_and_ignores_resets);
 	suite_add_tcase(s, tc);
 	return s;
 }

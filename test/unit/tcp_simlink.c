@@ -21,6 +21,7 @@ struct simlink_side {
 	struct simlink_frame *inbox; /* frames towards this side, by arrival time */
 	uint32_t queued;
 	struct simlink_frame *taken[TCP_BURST]; /* handed out by rx_burst, freed by rx_release */
+	uint64_t wire_free_us;                  /* when the sender's wire is free again (rate_mbps) */
 	unsigned ntaken;
 	uint8_t txbuf[SIMLINK_TXBUFS][MS_BUF_SIZE];
 };
@@ -131,6 +132,14 @@ static void simlink_tx_send(void *ctx, const struct ms_pkt *pkts, unsigned k)
 		uint8_t *frame = pkts[i].data;
 		uint32_t len = pkts[i].len;
 		uint64_t at = l->now_us + l->cfg.delay_us;
+
+		if (l->cfg.rate_mbps) {
+			/* The frame leaves once the previous one is on the wire, and takes len * 8 / rate. */
+			uint64_t start = s->wire_free_us > l->now_us ? s->wire_free_us : l->now_us;
+
+			s->wire_free_us = start + (uint64_t)len * 8 / l->cfg.rate_mbps;
+			at = s->wire_free_us + l->cfg.delay_us;
+		}
 
 		if (len < 14 || len > MS_BUF_SIZE)
 			abort(); /* the daemon would drop it; a stack must never build one */

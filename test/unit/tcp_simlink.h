@@ -16,6 +16,7 @@ struct simlink_cfg {
 	uint32_t dup_ppm;
 	uint32_t corrupt_ppm; /* one byte flipped somewhere in the frame */
 	uint32_t queue_max;   /* frames in flight per direction before tail drop; 0: 4096 */
+	uint32_t rate_mbps;   /* serialization: frames leave one after another at this rate; 0: at once */
 	uint64_t seed;
 };
 
