@@ -66,15 +66,22 @@ uint32_t tcp_ts_now(const struct ms_tcp_stack *st, const struct tcp_conn *c)
 	return (uint32_t)st->now_ms + c->ts_off;
 }
 
+/*
+ * The receive window to offer. RFC 9293 3.8.6.2.2 (receiver SWS avoidance):
+ * the right edge moves only by at least min(half the buffer, one MSS); and
+ * it never moves back, a window once offered stays offered.
+ */
 uint32_t tcp_rcv_window(const struct tcp_conn *c)
 {
 	uint32_t cap = c->rcv.buf ? c->rcv.cap : c->rcv_wnd_max;
 	uint32_t used = c->rcv_nxt - c->rd_seq;
 	uint32_t wnd = used < cap ? cap - used : 0;
 	uint32_t adv = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	uint32_t step = cap / 2 < c->rcv_mss ? cap / 2 : c->rcv_mss;
 
-	/* RFC 9293 3.8.6.2.2: never shrink the window already offered. */
-	return wnd > adv ? wnd : adv;
+	if (wnd <= adv || wnd - adv < step)
+		return adv;
+	return wnd;
 }
 
 /*
@@ -250,7 +257,10 @@ static void tcp_output_data(struct ms_tcp_stack *st, struct tcp_conn *c, int sac
 		if (len < c->mss) {
 			int nagle_ok = (c->flags & (TCP_CF_NODELAY | TCP_CF_FIN_QUEUED)) || c->snd_nxt == c->snd_una;
 
-			if (len < avail ? len < c->max_snd_wnd / 2 : !nagle_ok)
+			/* Window-limited with nothing in flight: send what fits rather than wait for a
+			 * window that a receiver avoiding SWS may never offer (RFC 9293 3.8.6.2.1's
+			 * override, without its timer). */
+			if (len < avail ? len < c->max_snd_wnd / 2 && c->snd_nxt != c->snd_una : !nagle_ok)
 				break;
 		}
 		if ((c->flags & TCP_CF_FIN_QUEUED) && c->snd_nxt + len == c->fin_seq)

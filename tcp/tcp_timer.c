@@ -170,6 +170,12 @@ static void tcp_rto_fire(struct ms_tcp_stack *st, struct tcp_conn *c)
 	int syn = c->state == MS_TCP_SYN_SENT || c->state == MS_TCP_SYN_RECEIVED;
 
 	c->rto_at = 0;
+	if (!syn && c->snd_wnd == 0) {
+		/* Only a window probe is outstanding: the persist timer's business, not a loss. */
+		if (!c->persist_at)
+			c->persist_at = st->now_ms + (c->persist_backoff ? c->persist_backoff : TCP_PERSIST_MIN_MS);
+		return;
+	}
 	st->stats.timeouts++;
 	if (++c->retries > (syn ? TCP_SYN_RETRIES : TCP_RETRIES_MAX)) {
 		tcp_fsm_drop(st, c, -ETIMEDOUT);
@@ -198,6 +204,8 @@ static void tcp_persist_fire(struct ms_tcp_stack *st, struct tcp_conn *c)
 {
 	tcp_output_probe(st, c);
 	c->persist_backoff = c->persist_backoff * 2 > TCP_RTO_MAX_MS ? TCP_RTO_MAX_MS : c->persist_backoff * 2;
+	if (c->persist_backoff < TCP_PERSIST_MIN_MS)
+		c->persist_backoff = TCP_PERSIST_MIN_MS;
 	c->persist_at = st->now_ms + c->persist_backoff;
 }
 

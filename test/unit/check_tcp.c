@@ -345,7 +345,7 @@ static void inject(struct pair *p, int to, int h, uint32_t seq, uint32_t ack, ui
 }
 
 /* The timestamp option side to's connection h expects next from its peer. */
-static __attribute__((unused)) struct tcp_opts ts_opt(struct pair *p, int to, int h, int32_t delta)
+static struct tcp_opts ts_opt(struct pair *p, int to, int h, int32_t delta)
 {
 	struct tcp_conn *c = conn_of(p, to, h);
 	struct tcp_opts o = { .present = TCP_OPT_TS };
@@ -752,6 +752,323 @@ START_TEST(test_time_wait_acknowledges_a_retransmitted_fin_and_ignores_resets)
 }
 END_TEST
 
+/* ---- retransmission and recovery ---- */
+
+/* Send n bytes of the pattern from side 0 as the buffer allows, stepping, until side 1 read them all. */
+static void one_way(struct pair *p, int h[2], uint64_t n, uint64_t max_us)
+{
+	static uint8_t buf[65536];
+	uint64_t sent = 0, rcvd = 0, end = simlink_now(p->l) + max_us;
+	ssize_t k;
+
+	while (rcvd < n && simlink_now(p->l) < end) {
+		while (sent < n) {
+			uint32_t chunk = n - sent > sizeof(buf) ? sizeof(buf) : (uint32_t)(n - sent);
+
+			for (uint32_t i = 0; i < chunk; i++)
+				buf[i] = pattern(sent + i, 0);
+			k = ms_tcp_send(p->st[0], h[0], buf, chunk);
+			if (k <= 0)
+				break;
+			sent += (uint64_t)k;
+		}
+		while ((k = ms_tcp_recv(p->st[1], h[1], buf, sizeof(buf))) > 0)
+			for (ssize_t i = 0; i < k; i++, rcvd++)
+				ck_assert_uint_eq(buf[i], pattern(rcvd, 0));
+		pair_step(p);
+	}
+	ck_assert_uint_eq(rcvd, n);
+}
+
+static const struct ms_tcp_config no_ts = { .flags = MS_TCP_CFG_NO_TS };
+
+/* RFC 6298 5.5 and 5.6: each timeout doubles the RTO; Karn: the retransmitted segment gives no RTT sample. */
+START_TEST(test_rto_backs_off_exponentially_and_karn_ignores_retransmitted_samples)
+{
+	struct pair p;
+	struct tap t;
+	int lh, h[2];
+	uint64_t times[5];
+	unsigned n = 0, from;
+	uint32_t srtt_before;
+	struct tcp_conn *c;
+
+	pair_init(&p, &clean_link, &no_ts, NULL);
+	pair_connect(&p, &lh, &h[0], &h[1]);
+	tap_init(&t, &p);
+	c = conn_of(&p, 0, h[0]);
+	srtt_before = c->srtt_us;
+	ck_assert_uint_gt(srtt_before, 0);
+	ck_assert_uint_eq(c->rto_ms, TCP_RTO_MIN_MS);
+	t.block[1] = 1; /* the server's ACKs are lost */
+	ck_assert_int_eq(ms_tcp_send(p.st[0], h[0], "hello", 5), 5);
+	from = t.nlog[0];
+	pair_run(&p, 3500000);
+	for (unsigned i = from; i < t.nlog[0] && n < 5; i++)
+		if (t.log[0][i].len == 5)
+			times[n++] = t.log[0][i].t_us;
+	ck_assert_uint_eq(n, 5); /* sent at 0, 0.2, 0.6, 1.4, 3.0 s */
+	for (unsigned i = 2; i < n; i++) {
+		uint64_t prev = times[i - 1] - times[i - 2], cur = times[i] - times[i - 1];
+
+		ck_assert_uint_ge(cur, 2 * prev - 2000);
+		ck_assert_uint_le(cur, 2 * prev + 2000);
+	}
+	ck_assert_uint_eq(times[1] - times[0] + 500 >= TCP_RTO_MIN_MS * 1000u, 1);
+	ck_assert_uint_eq(c->rto_ms, TCP_RTO_MIN_MS * 16);
+	t.block[1] = 0;
+	pair_run(&p, 4000000);
+	ck_assert_uint_eq(c->snd_una, c->snd_max);
+	ck_assert_uint_eq(c->srtt_us, srtt_before);        /* Karn: no sample from the retransmission */
+	ck_assert_uint_eq(c->rto_ms, TCP_RTO_MIN_MS * 32); /* RFC 6298 5.7: the backed-off RTO stays */
+	pair_fini(&p);
+}
+END_TEST
+
+START_TEST(test_a_peer_that_never_answers_times_out_with_etimedout)
+{
+	struct pair p;
+	struct tap t;
+	int lh, h[2];
+
+	pair_init(&p, &clean_link, NULL, NULL);
+	pair_connect(&p, &lh, &h[0], &h[1]);
+	tap_init(&t, &p);
+	t.block[1] = 1;
+	ck_assert_int_eq(ms_tcp_send(p.st[0], h[0], "hello", 5), 5);
+	ck_assert(pair_until_state(&p, 0, h[0], MS_TCP_CLOSED, 30ull * 60 * 1000000));
+	ck_assert_int_eq(ms_tcp_error(p.st[0], h[0]), -ETIMEDOUT);
+	ck_assert(p.ev[0][h[0]] & MS_TCP_EV_ERROR);
+	ck_assert_uint_eq(conn_of(&p, 0, h[0])->retransmits, TCP_RETRIES_MAX);
+	pair_fini(&p);
+}
+END_TEST
+
+static const struct ms_tcp_config no_sack = { .flags = MS_TCP_CFG_NO_SACK };
+static const struct simlink_cfg fast_link = { .delay_us = 2000, .rate_mbps = 1000, .seed = 3 };
+
+/* RFC 5681 3.2: three duplicate ACKs retransmit the lost segment at once, without waiting for the RTO. */
+START_TEST(test_three_dupacks_trigger_fast_retransmit)
+{
+	struct pair p;
+	struct tap t;
+	int lh, h[2];
+	struct tcp_conn *c;
+
+	pair_init(&p, &fast_link, &no_sack, NULL);
+	pair_connect(&p, &lh, &h[0], &h[1]);
+	tap_init(&t, &p);
+	t.drop_new[t.ndrop++] = 30;
+	one_way(&p, h, 300000, 10000000);
+	c = conn_of(&p, 0, h[0]);
+	ck_assert_uint_eq(p.st[0]->stats.fast_retransmits, 1);
+	ck_assert_uint_eq(p.st[0]->stats.timeouts, 0);
+	ck_assert_uint_eq(c->retransmits, 1);
+	ck_assert_uint_lt(c->cc.ssthresh, UINT32_MAX); /* the controller reacted */
+	pair_fini(&p);
+}
+END_TEST
+
+/* RFC 6582 3.2 (5): a partial ACK in recovery retransmits the next hole at once: two losses, one recovery, no timeout.
+ */
+START_TEST(test_newreno_partial_ack_retransmits_the_next_hole)
+{
+	struct pair p;
+	struct tap t;
+	int lh, h[2];
+
+	pair_init(&p, &fast_link, &no_sack, NULL);
+	pair_connect(&p, &lh, &h[0], &h[1]);
+	tap_init(&t, &p);
+	t.drop_new[t.ndrop++] = 30;
+	t.drop_new[t.ndrop++] = 34;
+	one_way(&p, h, 300000, 10000000);
+	ck_assert_uint_eq(p.st[0]->stats.fast_retransmits, 1);
+	ck_assert_uint_eq(p.st[0]->stats.timeouts, 0);
+	ck_assert_uint_eq(conn_of(&p, 0, h[0])->retransmits, 2);
+	pair_fini(&p);
+}
+END_TEST
+
+/* RFC 6675: with SACK, three losses in one window are three retransmissions, nothing SACKed is sent again. */
+START_TEST(test_sack_recovery_retransmits_only_the_holes)
+{
+	struct pair p;
+	struct tap t;
+	int lh, h[2];
+	struct tcp_conn *c;
+
+	pair_init(&p, &fast_link, NULL, NULL);
+	pair_connect(&p, &lh, &h[0], &h[1]);
+	ck_assert(conn_of(&p, 0, h[0])->flags & TCP_CF_SACK);
+	tap_init(&t, &p);
+	t.drop_new[t.ndrop++] = 30;
+	t.drop_new[t.ndrop++] = 33;
+	t.drop_new[t.ndrop++] = 36;
+	one_way(&p, h, 300000, 10000000);
+	c = conn_of(&p, 0, h[0]);
+	ck_assert_uint_eq(p.st[0]->stats.timeouts, 0);
+	ck_assert_uint_eq(p.st[0]->stats.fast_retransmits, 1);
+	ck_assert_uint_eq(c->retransmits, 3);
+	pair_fini(&p);
+}
+END_TEST
+
+/* RFC 9293 3.8.6.1: a zero window is probed, with backoff, until it opens; then the data flows. */
+START_TEST(test_zero_window_is_probed_until_it_opens)
+{
+	static uint8_t buf[65536];
+	struct ms_tcp_config small = { .rcvbuf = 8192 };
+	struct pair p;
+	struct tap t;
+	int lh, h[2];
+	unsigned probes = 0, from;
+	uint64_t last = 0, gap = 0;
+	ssize_t n;
+	uint64_t got = 0;
+
+	pair_init(&p, &clean_link, NULL, &small);
+	pair_connect(&p, &lh, &h[0], &h[1]);
+	tap_init(&t, &p);
+	memset(buf, 'z', sizeof(buf));
+	ck_assert_int_eq(ms_tcp_send(p.st[0], h[0], buf, 20000), 20000);
+	pair_run(&p, 100000);
+	ck_assert_uint_eq(conn_of(&p, 0, h[0])->snd_wnd, 0);
+	from = t.nlog[0];
+	pair_run(&p, 5000000);
+	/* Probes: one byte each, further and further apart. */
+	for (unsigned i = from; i < t.nlog[0]; i++)
+		if (t.log[0][i].len == 1) {
+			if (last)
+				ck_assert_uint_ge(t.log[0][i].t_us - last, gap);
+			if (last)
+				gap = t.log[0][i].t_us - last;
+			last = t.log[0][i].t_us;
+			probes++;
+		}
+	ck_assert_uint_ge(probes, 3);
+	ck_assert_int_eq(conn_state(&p, 0, h[0]), MS_TCP_ESTABLISHED);
+	/* The reader drains: the window opens and the rest arrives. */
+	for (int i = 0; i < 1000 && got < 20000; i++) {
+		while ((n = ms_tcp_recv(p.st[1], h[1], buf, sizeof(buf))) > 0)
+			got += (uint64_t)n;
+		pair_step(&p);
+	}
+	ck_assert_uint_eq(got, 20000);
+	ck_assert_uint_eq(p.st[0]->stats.timeouts, 0);
+	pair_fini(&p);
+}
+END_TEST
+
+/* ---- RFC 7323, RFC 5961 ---- */
+
+/* RFC 7323 5.3: a segment whose timestamp is older than TS.Recent is dropped (and ACKed), the next good one accepted.
+ */
+START_TEST(test_paws_drops_a_segment_with_an_old_timestamp)
+{
+	struct pair p;
+	int lh, h[2];
+	struct tcp_conn *c;
+	struct tcp_opts o;
+	char buf[8];
+
+	pair_init(&p, &clean_link, NULL, NULL);
+	pair_connect(&p, &lh, &h[0], &h[1]);
+	c = conn_of(&p, 1, h[1]);
+	ck_assert(c->flags & TCP_CF_TS);
+	o = ts_opt(&p, 1, h[1], -1000);
+	inject(&p, 1, h[1], c->rcv_nxt, c->snd_nxt, TCP_ACK | TCP_PSH, "old", 3, &o);
+	pair_run(&p, 10000);
+	ck_assert_uint_eq(p.st[1]->stats.rx_paws, 1);
+	ck_assert_uint_eq(c->bytes_received, 0);
+	ck_assert_int_eq(ms_tcp_recv(p.st[1], h[1], buf, sizeof(buf)), -EAGAIN);
+	o = ts_opt(&p, 1, h[1], 1);
+	inject(&p, 1, h[1], c->rcv_nxt, c->snd_nxt, TCP_ACK | TCP_PSH, "new", 3, &o);
+	pair_run(&p, 10000);
+	ck_assert_int_eq(ms_tcp_recv(p.st[1], h[1], buf, sizeof(buf)), 3);
+	ck_assert_mem_eq(buf, "new", 3);
+	pair_fini(&p);
+}
+END_TEST
+
+/* RFC 5961 3.2: a reset inside the window but not at RCV.NXT gets a challenge ACK; only the exact one resets. */
+START_TEST(test_in_window_rst_gets_a_challenge_ack_and_exact_rst_resets)
+{
+	struct pair p;
+	struct tap t;
+	int lh, h[2];
+	struct tcp_conn *c;
+	unsigned from;
+
+	pair_init(&p, &clean_link, NULL, NULL);
+	pair_connect(&p, &lh, &h[0], &h[1]);
+	tap_init(&t, &p);
+	c = conn_of(&p, 1, h[1]);
+	from = t.nlog[1];
+	inject(&p, 1, h[1], c->rcv_nxt + 1000, 0, TCP_RST, NULL, 0, NULL);
+	pair_run(&p, 10000);
+	ck_assert_int_eq(conn_state(&p, 1, h[1]), MS_TCP_ESTABLISHED);
+	ck_assert_uint_eq(p.st[1]->stats.challenge_acks, 1);
+	ck_assert_uint_eq(tap_count(&t, 1, from, 0), 1);
+	/* Out of the window altogether: dropped silently. */
+	inject(&p, 1, h[1], c->rcv_nxt + 10000000, 0, TCP_RST, NULL, 0, NULL);
+	pair_run(&p, 10000);
+	ck_assert_int_eq(conn_state(&p, 1, h[1]), MS_TCP_ESTABLISHED);
+	inject(&p, 1, h[1], c->rcv_nxt, 0, TCP_RST, NULL, 0, NULL);
+	pair_run(&p, 10000);
+	ck_assert_int_eq(conn_state(&p, 1, h[1]), MS_TCP_CLOSED);
+	ck_assert_int_eq(ms_tcp_error(p.st[1], h[1]), -ECONNRESET);
+	pair_fini(&p);
+}
+END_TEST
+
+/* RFC 5961 4: any SYN on a synchronized connection gets a challenge ACK and changes nothing. */
+START_TEST(test_syn_on_an_established_connection_gets_a_challenge_ack)
+{
+	struct pair p;
+	struct tap t;
+	int lh, h[2];
+	struct tcp_conn *c;
+	unsigned from;
+
+	pair_init(&p, &clean_link, NULL, NULL);
+	pair_connect(&p, &lh, &h[0], &h[1]);
+	tap_init(&t, &p);
+	c = conn_of(&p, 1, h[1]);
+	from = t.nlog[1];
+	inject(&p, 1, h[1], c->rcv_nxt + 5, 0, TCP_SYN, NULL, 0, NULL);
+	pair_run(&p, 10000);
+	inject(&p, 1, h[1], c->rcv_nxt - 100, 0, TCP_SYN, NULL, 0, NULL);
+	pair_run(&p, 10000);
+	ck_assert_int_eq(conn_state(&p, 1, h[1]), MS_TCP_ESTABLISHED);
+	ck_assert_uint_eq(tap_count(&t, 1, from, 0), 2);
+	ck_assert_uint_eq(p.st[1]->stats.challenge_acks, 1); /* the other was out of window: a plain ACK */
+	ck_assert_uint_eq(p.st[1]->stats.rst_sent, 0);
+	pair_fini(&p);
+}
+END_TEST
+
+/* RFC 5961 5.2: an ACK for data never sent is answered with an ACK and otherwise ignored. */
+START_TEST(test_ack_of_unsent_data_is_refused)
+{
+	struct pair p;
+	int lh, h[2];
+	struct tcp_conn *c;
+	uint32_t una;
+
+	pair_init(&p, &clean_link, NULL, NULL);
+	pair_connect(&p, &lh, &h[0], &h[1]);
+	c = conn_of(&p, 1, h[1]);
+	una = c->snd_una;
+	inject(&p, 1, h[1], c->rcv_nxt, c->snd_max + 100000, TCP_ACK, NULL, 0, NULL);
+	pair_run(&p, 10000);
+	ck_assert_uint_eq(c->snd_una, una);
+	ck_assert_uint_eq(p.st[1]->stats.challenge_acks, 1);
+	ck_assert_int_eq(conn_state(&p, 1, h[1]), MS_TCP_ESTABLISHED);
+	pair_fini(&p);
+}
+END_TEST
+
 static Suite *tcp_suite(void)
 {
 	Suite *s = suite_create("tcp");
@@ -775,6 +1092,23 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_rst_in_syn_received_forgets_the_embryo);
 	tcase_add_test(tc, test_rst_in_synchronized_states_resets);
 	tcase_add_test(tc, test_time_wait_acknowledges_a_retransmitted_fin_and_ignores_resets);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("recovery");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_rto_backs_off_exponentially_and_karn_ignores_retransmitted_samples);
+	tcase_add_test(tc, test_a_peer_that_never_answers_times_out_with_etimedout);
+	tcase_add_test(tc, test_three_dupacks_trigger_fast_retransmit);
+	tcase_add_test(tc, test_newreno_partial_ack_retransmits_the_next_hole);
+	tcase_add_test(tc, test_sack_recovery_retransmits_only_the_holes);
+	tcase_add_test(tc, test_zero_window_is_probed_until_it_opens);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("attacks");
+	tcase_add_test(tc, test_paws_drops_a_segment_with_an_old_timestamp);
+	tcase_add_test(tc, test_in_window_rst_gets_a_challenge_ack_and_exact_rst_resets);
+	tcase_add_test(tc, test_syn_on_an_established_connection_gets_a_challenge_ack);
+	tcase_add_test(tc, test_ack_of_unsent_data_is_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }
