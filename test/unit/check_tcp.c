@@ -1069,6 +1069,305 @@ START_TEST(test_ack_of_unsent_data_is_refused)
 }
 END_TEST
 
+/* ---- SYN cookies, ACK policy, Nagle, window scale ---- */
+
+/* RFC 4987 3.6: with the SYN backlog full, a SYN is answered statelessly and the cookie's ACK makes the connection. */
+START_TEST(test_syn_cookies_when_the_backlog_is_full)
+{
+	struct ms_tcp_config srv = { .syn_backlog = 2 };
+	struct ms_tcp_addr la = addr_of(1, 80), ca = addr_of(0, 0);
+	struct pair p;
+	struct tap t;
+	int lh, c[3], sh = -EAGAIN;
+	char buf[16];
+
+	pair_init(&p, &clean_link, NULL, &srv);
+	tap_init(&t, &p);
+	lh = ms_tcp_listen(p.st[1], &la, 16, NULL);
+	/* Two handshakes whose last ACK is lost: two embryos fill the backlog. */
+	t.block_pure_ack[0] = 1;
+	c[0] = ms_tcp_connect(p.st[0], &ca, &la, NULL);
+	c[1] = ms_tcp_connect(p.st[0], &ca, &la, NULL);
+	pair_run(&p, 50000);
+	ck_assert_uint_eq(p.st[1]->tab.listener[0]->nsyn, 2);
+	ck_assert_uint_eq(p.st[1]->stats.syn_cookies_sent, 0);
+	t.block_pure_ack[0] = 0;
+	t.block[1] = 0;
+	c[2] = ms_tcp_connect(p.st[0], &ca, &la, NULL);
+	ck_assert(pair_until_state(&p, 0, c[2], MS_TCP_ESTABLISHED, 100000));
+	ck_assert_uint_eq(p.st[1]->stats.syn_cookies_sent, 1);
+	pair_run(&p, 10000);
+	ck_assert_uint_eq(p.st[1]->stats.syn_cookies_ok, 1);
+	sh = ms_tcp_accept(p.st[1], lh, NULL, NULL);
+	ck_assert_int_ge(sh, 0);
+	ck_assert(conn_of(&p, 1, sh)->flags & TCP_CF_COOKIE);
+	ck_assert_int_eq(conn_of(&p, 1, sh)->ep.rport, conn_of(&p, 0, c[2])->ep.lport);
+	/* Data flows both ways over the cookie connection (no window scale, SACK or timestamps). */
+	ck_assert_int_eq(ms_tcp_send(p.st[0], c[2], "cookie", 6), 6);
+	ck_assert_int_eq(ms_tcp_send(p.st[1], sh, "jar", 3), 3);
+	pair_run(&p, 100000);
+	ck_assert_int_eq(ms_tcp_recv(p.st[1], sh, buf, sizeof(buf)), 6);
+	ck_assert_mem_eq(buf, "cookie", 6);
+	ck_assert_int_eq(ms_tcp_recv(p.st[0], c[2], buf, sizeof(buf)), 3);
+	ck_assert_mem_eq(buf, "jar", 3);
+	pair_fini(&p);
+}
+END_TEST
+
+/* RFC 5681 4.2 / RFC 1122 4.2.3.2: an ACK for at least every second full segment, else after the delayed-ACK timer. */
+START_TEST(test_delayed_ack_acks_every_second_segment_or_after_the_timer)
+{
+	static uint8_t buf[14600];
+	struct simlink_cfg lc = { .delay_us = 1000, .rate_mbps = 100, .seed = 5 };
+	struct pair p;
+	struct tap t;
+	int lh, h[2];
+	unsigned from, acks = 0, data = 0;
+	uint64_t seg_at = 0, ack_at = 0;
+
+	pair_init(&p, &lc, NULL, NULL);
+	pair_connect(&p, &lh, &h[0], &h[1]);
+	ms_tcp_setopt(p.st[0], h[0], MS_TCP_NODELAY, 1);
+	tap_init(&t, &p);
+	/* Ten full segments, spaced by the link's rate so that each arrives in its own burst. */
+	ck_assert_int_eq(ms_tcp_send(p.st[0], h[0], buf, sizeof(buf)), (ssize_t)sizeof(buf));
+	from = t.nlog[1];
+	pair_run(&p, 30000); /* less than the delayed-ACK timer */
+	for (unsigned i = 0; i < t.nlog[0]; i++)
+		data += t.log[0][i].len > 0;
+	acks = tap_count(&t, 1, from, 0);
+	ck_assert_uint_eq(data, 10);
+	ck_assert_uint_eq(acks, 5);
+	/* One segment alone: its ACK waits for the timer (40 ms), not longer than 500 ms. */
+	from = t.nlog[1];
+	ck_assert_int_eq(ms_tcp_send(p.st[0], h[0], buf, 100), 100);
+	pair_run(&p, 200000);
+	for (unsigned i = 0; i < t.nlog[0]; i++)
+		if (t.log[0][i].len == 100)
+			seg_at = t.log[0][i].t_us;
+	for (unsigned i = from; i < t.nlog[1]; i++)
+		if (!t.log[1][i].len && !ack_at)
+			ack_at = t.log[1][i].t_us;
+	ck_assert_uint_gt(ack_at, 0);
+	ck_assert_uint_ge(ack_at - seg_at, TCP_DACK_MS * 1000u);
+	ck_assert_uint_le(ack_at - seg_at, TCP_DACK_MS * 1000u + 5000);
+	pair_fini(&p);
+}
+END_TEST
+
+/* Small writes: one segment at a time in flight with Nagle (RFC 9293 3.7.4), each at once without. */
+static unsigned small_writes(int nodelay)
+{
+	struct pair p;
+	struct tap t;
+	int lh, h[2];
+	unsigned segs = 0;
+	char buf[8];
+
+	pair_init(&p, &clean_link, NULL, NULL);
+	pair_connect(&p, &lh, &h[0], &h[1]);
+	ck_assert_int_eq(ms_tcp_setopt(p.st[0], h[0], MS_TCP_NODELAY, (uint32_t)nodelay), 0);
+	tap_init(&t, &p);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(ms_tcp_send(p.st[0], h[0], "x", 1), 1);
+		pair_poll(&p); /* each write goes out with the next poll, if it may */
+		simlink_set_now(p.l, simlink_now(p.l) + 100);
+	}
+	pair_run(&p, 200000);
+	for (unsigned i = 0; i < t.nlog[0]; i++)
+		segs += t.log[0][i].len > 0;
+	ck_assert_int_eq(ms_tcp_recv(p.st[1], h[1], buf, sizeof(buf)), 3);
+	pair_fini(&p);
+	return segs;
+}
+
+START_TEST(test_nagle_holds_small_segments_while_data_is_unacknowledged)
+{
+	ck_assert_uint_eq(small_writes(0), 2); /* "x", then "xx" once the first is ACKed */
+	ck_assert_uint_eq(small_writes(1), 3);
+}
+END_TEST
+
+/* RFC 7323 2: a 1 MB buffer is offered with a window scale, and the sender uses more than 64 KB of it. */
+START_TEST(test_window_scaling_offers_and_uses_a_window_above_64k)
+{
+	struct ms_tcp_config big = { .rcvbuf = 1 << 20, .sndbuf = 1 << 20 };
+	struct simlink_cfg lc = { .delay_us = 5000, .seed = 9 };
+	struct ms_tcp_info info;
+	struct pair p;
+	int lh, h[2];
+	uint32_t max_flight = 0;
+	static uint8_t buf[1 << 20];
+
+	pair_init(&p, &lc, &big, NULL);
+	pair_connect(&p, &lh, &h[0], &h[1]);
+	ck_assert_int_eq(ms_tcp_info(p.st[1], h[1], &info), 0);
+	ck_assert_uint_eq(info.wscale_rcv, 5); /* 1 MB >> 5 fits in 16 bits */
+	ck_assert_int_eq(ms_tcp_info(p.st[0], h[0], &info), 0);
+	ck_assert_uint_eq(info.wscale_snd, 5);
+	ck_assert_int_eq(ms_tcp_send(p.st[0], h[0], buf, sizeof(buf)), (ssize_t)sizeof(buf));
+	for (int i = 0; i < 2000; i++) {
+		struct tcp_conn *c = conn_of(&p, 0, h[0]);
+
+		if (c->snd_max - c->snd_una > max_flight)
+			max_flight = c->snd_max - c->snd_una;
+		while (ms_tcp_recv(p.st[1], h[1], buf, sizeof(buf)) > 0)
+			;
+		pair_step(&p);
+	}
+	ck_assert_int_eq(ms_tcp_info(p.st[0], h[0], &info), 0);
+	ck_assert_uint_gt(info.snd_wnd, 65535);
+	ck_assert_uint_gt(max_flight, 65535);
+	ck_assert_uint_eq(info.bytes_acked, sizeof(buf));
+	pair_fini(&p);
+}
+END_TEST
+
+START_TEST(test_without_window_scaling_the_window_stays_below_64k)
+{
+	struct ms_tcp_config big = { .rcvbuf = 1 << 20, .flags = MS_TCP_CFG_NO_WSCALE };
+	struct ms_tcp_info info;
+	struct pair p;
+	int lh, h[2];
+
+	pair_init(&p, &clean_link, &big, NULL);
+	pair_connect(&p, &lh, &h[0], &h[1]);
+	ck_assert_int_eq(ms_tcp_info(p.st[0], h[0], &info), 0);
+	ck_assert_uint_eq(info.wscale_snd, 0xff);
+	ck_assert_uint_le(info.snd_wnd, 65535);
+	pair_fini(&p);
+}
+END_TEST
+
+/* ---- limits ---- */
+
+/* A SYN flood from many ports: never more than max_conns connections; the rest are answered with cookies. */
+START_TEST(test_max_conns_holds_under_a_syn_flood)
+{
+	struct ms_tcp_config srv = { .max_conns = 16, .syn_backlog = 1000 };
+	struct ms_tcp_addr la = addr_of(1, 80);
+	struct pair p;
+	struct tcp_endpoints ep = {
+		.family = AF_INET, .lport = 80, .laddr = { 10, 0, 0, 2 }, .raddr = { 10, 0, 0, 1 }
+	};
+	struct tcp_opts o = { .present = TCP_OPT_MSS, .mss = 1460 };
+	uint8_t frame[256], opt[40];
+	struct tcp_hdr_out hd = { .ep = &ep, .flags = TCP_SYN, .wnd = 65535, .opt = opt };
+	struct tap t;
+
+	pair_init(&p, &clean_link, NULL, &srv);
+	ck_assert_int_ge(ms_tcp_listen(p.st[1], &la, 1000, NULL), 0);
+	/* The frames come from the client's address, written by hand; the client stack's answers (resets
+	 * to SYN-ACKs it never asked for) are held back so that the embryos stay. */
+	tap_init(&t, &p);
+	t.block[0] = 1;
+	hd.optlen = (uint8_t)tcp_opt_write(opt, sizeof(opt), &o);
+	hd.src_mac = simlink_io(p.l, 0)->mac;
+	hd.dst_mac = simlink_io(p.l, 1)->mac;
+	for (uint32_t i = 0; i < 500; i++) {
+		struct tcp_endpoints from = ep;
+
+		from.lport = (uint16_t)(10000 + i);
+		from.rport = 80;
+		memcpy(from.laddr, ep.raddr, 16);
+		memcpy(from.raddr, ep.laddr, 16);
+		hd.ep = &from;
+		hd.seq = i * 7919u;
+		simlink_inject(p.l, 1, frame, tcp_ip_build(frame, &hd, 0));
+		if (i % 50 == 0)
+			pair_run(&p, 1000);
+		ck_assert_uint_le(p.st[1]->tab.count, 16);
+	}
+	pair_run(&p, 100000);
+	ck_assert_uint_le(p.st[1]->tab.count, 16);
+	ck_assert_uint_eq(p.st[1]->tab.listener[0]->nsyn, 15);
+	ck_assert_uint_ge(p.st[1]->stats.syn_cookies_sent, 485);
+	pair_fini(&p);
+}
+END_TEST
+
+/* Connections that send to a reader who never reads: the stack's buffers never exceed mem_max. */
+START_TEST(test_buffered_bytes_stay_within_mem_max)
+{
+	struct ms_tcp_config srv = { .mem_max = 200000, .rcvbuf = 65536 };
+	struct ms_tcp_addr la = addr_of(1, 80), ca = addr_of(0, 0);
+	static uint8_t buf[200000];
+	struct pair p;
+	int lh, c[8];
+
+	pair_init(&p, &clean_link, NULL, &srv);
+	lh = ms_tcp_listen(p.st[1], &la, 16, NULL);
+	for (int i = 0; i < 8; i++)
+		c[i] = ms_tcp_connect(p.st[0], &ca, &la, NULL);
+	for (int k = 0; k < 3000; k++) {
+		for (int i = 0; i < 8; i++)
+			if (conn_state(&p, 0, c[i]) == MS_TCP_ESTABLISHED)
+				ms_tcp_send(p.st[0], c[i], buf, sizeof(buf));
+		while (ms_tcp_accept(p.st[1], lh, NULL, NULL) >= 0)
+			;
+		pair_step(&p);
+		ck_assert_uint_le(p.st[1]->mem.used, 200000);
+	}
+	ck_assert_uint_eq(p.st[1]->mem.used, 3 * 65536u); /* three receive buffers fit; a fourth would pass the limit */
+	ck_assert_uint_gt(p.st[1]->stats.rx_no_mem, 0);
+	ck_assert_uint_gt(p.st[1]->mem.refused, 0);
+	pair_fini(&p);
+}
+END_TEST
+
+/* Out-of-order segments that each need a range of their own: at most reass_max ranges, the rest dropped. */
+START_TEST(test_reassembly_ranges_are_bounded)
+{
+	struct ms_tcp_config srv = { .reass_max = 4 };
+	struct pair p;
+	int lh, h[2];
+	struct tcp_conn *c;
+
+	pair_init(&p, &clean_link, NULL, &srv);
+	pair_connect(&p, &lh, &h[0], &h[1]);
+	c = conn_of(&p, 1, h[1]);
+	for (uint32_t i = 0; i < 40; i++) {
+		struct tcp_opts o = ts_opt(&p, 1, h[1], 0);
+
+		inject(&p, 1, h[1], c->rcv_nxt + 2 + 10 * i, c->snd_nxt, TCP_ACK, "abcde", 5, &o);
+	}
+	pair_run(&p, 10000);
+	ck_assert_ptr_nonnull(c->rx);
+	ck_assert_uint_eq(c->rx->reass.n, 4);
+	ck_assert_uint_eq(p.st[1]->stats.rx_ooo_dropped, 36);
+	ck_assert_int_eq(conn_state(&p, 1, h[1]), MS_TCP_ESTABLISHED);
+	pair_fini(&p);
+}
+END_TEST
+
+/* ---- events ---- */
+
+/* Edge style: readable once when data arrives, not again until more arrives; WRITE when a full buffer drains. */
+START_TEST(test_events_are_reported_once_per_change)
+{
+	struct ms_tcp_config small = { .sndbuf = 4096 };
+	static uint8_t buf[8192];
+	struct pair p;
+	int lh, h[2];
+
+	pair_init(&p, &clean_link, &small, NULL);
+	pair_connect(&p, &lh, &h[0], &h[1]);
+	memset(p.ev, 0, sizeof(p.ev));
+	ck_assert_int_eq(ms_tcp_send(p.st[0], h[0], "abc", 3), 3);
+	pair_run(&p, 10000);
+	ck_assert_uint_eq(p.ev[1][h[1]], MS_TCP_EV_READ);
+	memset(p.ev, 0, sizeof(p.ev));
+	pair_run(&p, 100000);
+	ck_assert_uint_eq(p.ev[1][h[1]], 0);
+	/* A send that does not fit entirely, then WRITE once the ACKs free the buffer. */
+	ck_assert_int_eq(ms_tcp_send(p.st[0], h[0], buf, sizeof(buf)), 4096);
+	ck_assert_int_eq(ms_tcp_send(p.st[0], h[0], buf, sizeof(buf)), -EAGAIN);
+	pair_run(&p, 100000);
+	ck_assert(p.ev[0][h[0]] & MS_TCP_EV_WRITE);
+	pair_fini(&p);
+}
+END_TEST
+
 static Suite *tcp_suite(void)
 {
 	Suite *s = suite_create("tcp");
@@ -1109,6 +1408,21 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_in_window_rst_gets_a_challenge_ack_and_exact_rst_resets);
 	tcase_add_test(tc, test_syn_on_an_established_connection_gets_a_challenge_ack);
 	tcase_add_test(tc, test_ack_of_unsent_data_is_refused);
+	tcase_add_test(tc, test_syn_cookies_when_the_backlog_is_full);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("policy");
+	tcase_add_test(tc, test_delayed_ack_acks_every_second_segment_or_after_the_timer);
+	tcase_add_test(tc, test_nagle_holds_small_segments_while_data_is_unacknowledged);
+	tcase_add_test(tc, test_window_scaling_offers_and_uses_a_window_above_64k);
+	tcase_add_test(tc, test_without_window_scaling_the_window_stays_below_64k);
+	tcase_add_test(tc, test_events_are_reported_once_per_change);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("limits");
+	tcase_add_test(tc, test_max_conns_holds_under_a_syn_flood);
+	tcase_add_test(tc, test_buffered_bytes_stay_within_mem_max);
+	tcase_add_test(tc, test_reassembly_ranges_are_bounded);
 	suite_add_tcase(s, tc);
 	return s;
 }
