@@ -641,7 +641,10 @@ int ms_tcp_wait_prepare(struct ms_tcp_stack *st)
 {
 	if (!st || st->out_head || st->ev_head)
 		return 1;
-	return st->s ? ms_wait_prepare(st->s) : 0;
+	if (!st->s)
+		return 0;
+	st->wait_armed = 1;
+	return ms_wait_prepare(st->s);
 }
 
 /* Feed one received frame to TCP. */
@@ -682,6 +685,11 @@ int ms_tcp_poll(struct ms_tcp_stack *st, struct ms_tcp_event *ev, int max)
 			if (poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLHUP | POLLERR)))
 				return -ECONNRESET;
 		}
+	}
+	if (st->wait_armed) {
+		/* Back from sleeping on ms_tcp_fd: drain it and withdraw the wakeup request. */
+		st->wait_armed = 0;
+		ms_wait_done(st->s);
 	}
 	tcp_clock(st);
 	/* Input: the whole burst, before any output, so that ACKs coalesce. */

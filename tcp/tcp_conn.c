@@ -118,19 +118,24 @@ struct tcp_conn *tcp_conn_lookup(const struct tcp_table *t, const struct tcp_end
 
 int tcp_handle_attach(struct tcp_table *t, struct tcp_conn *c)
 {
-	for (uint32_t h = 0; h < t->max; h++)
+	for (uint32_t h = t->free_hint; h < t->max; h++)
 		if (!t->handle[h]) {
 			t->handle[h] = c;
 			c->handle = (int)h;
+			t->free_hint = h + 1;
 			return (int)h;
 		}
+	t->free_hint = t->max;
 	return -ENOSPC;
 }
 
 void tcp_handle_detach(struct tcp_table *t, struct tcp_conn *c)
 {
-	if (c->handle >= 0 && (uint32_t)c->handle < t->max && t->handle[c->handle] == c)
+	if (c->handle >= 0 && (uint32_t)c->handle < t->max && t->handle[c->handle] == c) {
 		t->handle[c->handle] = NULL;
+		if ((uint32_t)c->handle < t->free_hint)
+			t->free_hint = (uint32_t)c->handle;
+	}
 	c->handle = -1;
 }
 

@@ -114,6 +114,7 @@ struct tcp_table {
 	uint32_t nbuckets;        /* a power of two */
 	struct tcp_conn **handle; /* max_conns slots */
 	uint32_t max, count;      /* connections and listeners alive, and their limit */
+	uint32_t free_hint;       /* no free handle below this one */
 	uint64_t key;
 	struct tcp_conn **listener; /* max_conns slots too, densely packed */
 	uint32_t nlisteners;

@@ -80,6 +80,7 @@ struct ms_tcp_stack {
 	uint32_t challenge_count;
 	uint16_t next_port;
 	uint64_t hup_check_ms; /* when the session's control socket was last looked at */
+	uint8_t wait_armed;    /* ms_wait_prepare was called: ms_wait_done at the next poll */
 	struct tcp_stats stats;
 };
 
