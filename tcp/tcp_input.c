@@ -426,6 +426,12 @@ void tcp_input_conn(struct ms_tcp_stack *st, struct tcp_conn *c, const struct tc
 	uint8_t flags = seg->flags;
 
 	c->last_rx_ms = st->now_ms;
+	if (c->ka_probes) {
+		/* The peer answered a keepalive probe: idle again from now (RFC 1122 4.2.3.6). */
+		c->ka_probes = 0;
+		c->ka_at = st->now_ms + c->ka_idle_ms;
+		tcp_timers_update(st, c);
+	}
 	if (c->state == MS_TCP_SYN_SENT) {
 		tcp_input_syn_sent(st, c, seg);
 		return;

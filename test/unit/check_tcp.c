@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <mstack/ms_csum.h>
+
 #include "tcp_ip.h"
 #include "tcp_opt.h"
 #include "tcp_seq.h"
@@ -1368,6 +1370,189 @@ START_TEST(test_events_are_reported_once_per_change)
 }
 END_TEST
 
+/* ---- ICMP, IPv6, keepalive, closing with unread data ---- */
+
+/* An ICMPv4 error from a router (10.0.0.254) to side to, quoting a segment of its connection h at seq. */
+static void inject_icmp4(struct pair *p, int to, int h, uint8_t type, uint8_t code, uint16_t mtu, uint32_t seq)
+{
+	struct tcp_conn *c = conn_of(p, to, h);
+	uint8_t f[14 + 20 + 8 + 28] = { 0 }, *ip = f + 14, *icmp = ip + 20, *q = icmp + 8;
+	uint16_t sum;
+
+	memcpy(f, simlink_io(p->l, to)->mac, 6);
+	memcpy(f + 6, simlink_io(p->l, !to)->mac, 6);
+	f[12] = 0x08;
+	ip[0] = 0x45;
+	ip[3] = sizeof(f) - 14;
+	ip[8] = 64;
+	ip[9] = IPPROTO_ICMP;
+	memcpy(ip + 12, (uint8_t[]){ 10, 0, 0, 254 }, 4);
+	memcpy(ip + 16, c->ep.laddr, 4);
+	sum = (uint16_t)~ms_csum_fold(ms_csum_add(ip, 20, 0));
+	memcpy(ip + 10, &sum, 2);
+	icmp[0] = type;
+	icmp[1] = code;
+	icmp[6] = (uint8_t)(mtu >> 8);
+	icmp[7] = (uint8_t)mtu;
+	/* The quoted segment: our IPv4 header and the first 8 bytes of TCP (ports, sequence). */
+	q[0] = 0x45;
+	q[3] = 40;
+	q[6] = 0x40;
+	q[8] = 64;
+	q[9] = IPPROTO_TCP;
+	memcpy(q + 12, c->ep.laddr, 4);
+	memcpy(q + 16, c->ep.raddr, 4);
+	q[20] = (uint8_t)(c->ep.lport >> 8);
+	q[21] = (uint8_t)c->ep.lport;
+	q[22] = (uint8_t)(c->ep.rport >> 8);
+	q[23] = (uint8_t)c->ep.rport;
+	q[24] = (uint8_t)(seq >> 24);
+	q[25] = (uint8_t)(seq >> 16);
+	q[26] = (uint8_t)(seq >> 8);
+	q[27] = (uint8_t)seq;
+	sum = (uint16_t)~ms_csum_fold(ms_csum_add(icmp, 8 + 28, 0));
+	memcpy(icmp + 2, &sum, 2);
+	simlink_inject(p->l, to, f, sizeof(f));
+}
+
+/* RFC 1191 / RFC 5927: "fragmentation needed" about a segment in flight lowers the MSS; data goes on in smaller
+ * segments. */
+START_TEST(test_icmp_fragmentation_needed_lowers_the_mss)
+{
+	static uint8_t buf[30000];
+	struct pair p;
+	struct tap t;
+	int lh, h[2];
+	struct tcp_conn *c;
+	unsigned from;
+	ssize_t n;
+	uint64_t got = 0;
+
+	pair_init(&p, &clean_link, NULL, NULL);
+	pair_connect(&p, &lh, &h[0], &h[1]);
+	tap_init(&t, &p);
+	c = conn_of(&p, 0, h[0]);
+	t.block[0] = 1; /* the data is "lost" on the big-MTU hop */
+	ck_assert_int_eq(ms_tcp_send(p.st[0], h[0], buf, sizeof(buf)), (ssize_t)sizeof(buf));
+	pair_run(&p, 1000);
+	/* A forged error quoting a sequence number that is not in flight is ignored. */
+	inject_icmp4(&p, 0, h[0], 3, 4, 1000, c->snd_max + 100000);
+	pair_run(&p, 1000);
+	ck_assert_uint_eq(c->mss, 1460);
+	inject_icmp4(&p, 0, h[0], 3, 4, 1000, c->snd_una);
+	t.block[0] = 0;
+	from = t.nlog[0];
+	pair_run(&p, 1000);
+	ck_assert_uint_eq(c->mss, tcp_ip_mss_for_mtu(AF_INET, 1000));
+	for (int i = 0; i < 1000 && got < sizeof(buf); i++) {
+		while ((n = ms_tcp_recv(p.st[1], h[1], buf, sizeof(buf))) > 0)
+			got += (uint64_t)n;
+		pair_step(&p);
+	}
+	ck_assert_uint_eq(got, sizeof(buf));
+	for (unsigned i = from; i < t.nlog[0]; i++)
+		ck_assert_uint_le(t.log[0][i].len, 960);
+	pair_fini(&p);
+}
+END_TEST
+
+/* RFC 1122 4.2.3.9: a hard error (port unreachable) aborts a connection that is still opening. */
+START_TEST(test_icmp_port_unreachable_aborts_an_opening_connection)
+{
+	struct ms_tcp_addr la = addr_of(1, 80), ca = addr_of(0, 0);
+	struct pair p;
+	struct tap t;
+	int ch;
+
+	pair_init(&p, &clean_link, NULL, NULL);
+	tap_init(&t, &p);
+	t.block[0] = 1;
+	ch = ms_tcp_connect(p.st[0], &ca, &la, NULL);
+	pair_run(&p, 1000);
+	ck_assert_int_eq(conn_state(&p, 0, ch), MS_TCP_SYN_SENT);
+	inject_icmp4(&p, 0, ch, 3, 3, 0, conn_of(&p, 0, ch)->iss);
+	pair_run(&p, 1000);
+	ck_assert_int_eq(conn_state(&p, 0, ch), MS_TCP_CLOSED);
+	ck_assert_int_eq(ms_tcp_error(p.st[0], ch), -ECONNREFUSED);
+	pair_fini(&p);
+}
+END_TEST
+
+START_TEST(test_a_stream_over_ipv6)
+{
+	struct ms_tcp_addr la = { .family = AF_INET6, .port = 443, .addr = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 } };
+	struct ms_tcp_addr ca = { .family = AF_INET6, .addr = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 } };
+	struct pair p;
+	int lh, h[2] = { -1, -1 };
+
+	pair_init(&p, &clean_link, NULL, NULL);
+	lh = ms_tcp_listen(p.st[1], &la, 4, NULL);
+	ck_assert_int_ge(lh, 0);
+	h[0] = ms_tcp_connect(p.st[0], &ca, &la, NULL);
+	ck_assert_int_ge(h[0], 0);
+	for (int i = 0; i < 100 && h[1] < 0; i++) {
+		pair_step(&p);
+		h[1] = ms_tcp_accept(p.st[1], lh, NULL, NULL);
+	}
+	ck_assert_int_ge(h[1], 0);
+	ck_assert_uint_eq(conn_of(&p, 0, h[0])->mss, 1440); /* 1500 - 40 - 20 */
+	bulk_transfer(&p, h, 1u << 20, 60000000);
+	close_and_drain(&p, h);
+	pair_fini(&p);
+}
+END_TEST
+
+/* RFC 1122 4.2.3.6: after the idle time, probes; a peer that answers keeps the connection, a silent one ends it. */
+START_TEST(test_keepalive_probes_an_idle_connection)
+{
+	struct pair p;
+	struct tap t;
+	int lh, h[2];
+	unsigned probes = 0;
+
+	pair_init(&p, &clean_link, NULL, NULL);
+	pair_connect(&p, &lh, &h[0], &h[1]);
+	tap_init(&t, &p);
+	ck_assert_int_eq(ms_tcp_setopt(p.st[0], h[0], MS_TCP_KEEPALIVE, 10), 0);
+	pair_run(&p, 25000000);
+	for (unsigned i = 0; i < t.nlog[0]; i++)
+		probes += !t.log[0][i].len && t.log[0][i].seq == conn_of(&p, 0, h[0])->snd_una - 1;
+	ck_assert_uint_eq(probes, 2); /* at 10 s and 20 s, each answered */
+	ck_assert_int_eq(conn_state(&p, 0, h[0]), MS_TCP_ESTABLISHED);
+	t.block[1] = 1;
+	ck_assert(pair_until_state(&p, 0, h[0], MS_TCP_CLOSED, 20ull * 60 * 1000000));
+	ck_assert_int_eq(ms_tcp_error(p.st[0], h[0]), -ETIMEDOUT);
+	pair_fini(&p);
+}
+END_TEST
+
+/* Closing with unread data resets (RFC 2525 2.17); closing a listener resets what was never accepted. */
+START_TEST(test_close_with_unread_data_or_unaccepted_connections_resets)
+{
+	struct ms_tcp_addr la = addr_of(1, 80), ca = addr_of(0, 0);
+	struct pair p;
+	int lh, h[2], c2;
+
+	pair_init(&p, &clean_link, NULL, NULL);
+	pair_connect(&p, &lh, &h[0], &h[1]);
+	ck_assert_int_eq(ms_tcp_send(p.st[0], h[0], "unread", 6), 6);
+	pair_run(&p, 10000);
+	ck_assert_int_eq(ms_tcp_close(p.st[1], h[1]), 0);
+	ck_assert(pair_until_state(&p, 0, h[0], MS_TCP_CLOSED, 100000));
+	ck_assert_int_eq(ms_tcp_error(p.st[0], h[0]), -ECONNRESET);
+	c2 = ms_tcp_connect(p.st[0], &ca, &la, NULL);
+	ck_assert(pair_until_state(&p, 0, c2, MS_TCP_ESTABLISHED, 100000));
+	pair_run(&p, 10000);
+	ck_assert_uint_eq(p.st[1]->tab.listener[0]->nacc, 1);
+	ck_assert_int_eq(ms_tcp_close(p.st[1], lh), 0);
+	ck_assert(pair_until_state(&p, 0, c2, MS_TCP_CLOSED, 100000));
+	ck_assert_int_eq(ms_tcp_error(p.st[0], c2), -ECONNRESET);
+	pair_poll(&p);
+	ck_assert_uint_eq(p.st[1]->tab.count, 0);
+	pair_fini(&p);
+}
+END_TEST
+
 static Suite *tcp_suite(void)
 {
 	Suite *s = suite_create("tcp");
@@ -1417,6 +1602,14 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_window_scaling_offers_and_uses_a_window_above_64k);
 	tcase_add_test(tc, test_without_window_scaling_the_window_stays_below_64k);
 	tcase_add_test(tc, test_events_are_reported_once_per_change);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("more");
+	tcase_add_test(tc, test_icmp_fragmentation_needed_lowers_the_mss);
+	tcase_add_test(tc, test_icmp_port_unreachable_aborts_an_opening_connection);
+	tcase_add_test(tc, test_a_stream_over_ipv6);
+	tcase_add_test(tc, test_keepalive_probes_an_idle_connection);
+	tcase_add_test(tc, test_close_with_unread_data_or_unaccepted_connections_resets);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("limits");
