@@ -2,6 +2,7 @@
 /* check_tcp_sack.c - the SACK scoreboard: RFC 2018 block validation, RFC 6675 IsLost, SetPipe and NextSeg. */
 #include <check.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "tcp_sack.h"
 #include "tcp_seq.h"
@@ -287,11 +288,164 @@ START_TEST(test_many_blocks_keep_the_board_bounded_and_forget_the_lowest)
 }
 END_TEST
 
+/* xorshift32: a fixed seed, so a failure replays. */
+static uint32_t rng_state = 0x2545f491u;
+
+static uint32_t rng(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 17;
+	rng_state ^= rng_state << 5;
+	return rng_state;
+}
+
+/* The oracle: RFC 6675's definitions taken literally, octet by octet, over what the ACKs reported. */
+#define ORC_MSS  100u
+#define ORC_SEGS 40u
+#define ORC_MAX  (ORC_MSS * ORC_SEGS)
+
+static uint8_t orc_sacked[ORC_MAX];
+static uint8_t orc_lost[ORC_MAX];
+
+/*
+ * IsLost(S) for every S: DupThresh discontiguous SACKed sequences above S,
+ * or more than (DupThresh - 1) * SMSS SACKed bytes above S. Counted from the
+ * top down, so that the per-octet definitions stay affordable.
+ */
+static void orc_prepare(void)
+{
+	uint32_t s = ORC_MAX, runs = 0, bytes = 0;
+
+	while (s-- > 0) {
+		orc_lost[s] = runs >= TCP_SACK_DUPTHRESH || bytes > (TCP_SACK_DUPTHRESH - 1) * ORC_MSS;
+		bytes += orc_sacked[s];
+		runs += orc_sacked[s] && (s == 0 || !orc_sacked[s - 1]);
+	}
+}
+
+static int orc_is_lost(uint32_t s)
+{
+	return orc_lost[s];
+}
+
+/* SetPipe: each unSACKed octet counts once unless lost, and once more if retransmitted (S <= HighRxt). */
+static uint32_t orc_pipe(uint32_t una, uint32_t high_rxt)
+{
+	uint32_t s, pipe = 0;
+
+	for (s = una; s < ORC_MAX; s++)
+		if (!orc_sacked[s])
+			pipe += !orc_is_lost(s) + (s < high_rxt);
+	return pipe;
+}
+
+/* NextSeg rules 1 to 3 as RFC 6675 section 4 words them. */
+static int orc_next_seg(uint32_t una, uint32_t high_rxt, int can_send_new, uint32_t *seq, uint32_t *len)
+{
+	uint32_t s, high_sacked = 0, e;
+
+	for (s = 0; s < ORC_MAX; s++)
+		if (orc_sacked[s])
+			high_sacked = s + 1;
+	for (s = una > high_rxt ? una : high_rxt; s < high_sacked && orc_sacked[s]; s++)
+		;
+	if (s < high_sacked) {
+		for (e = s; e < s + ORC_MSS && !orc_sacked[e]; e++)
+			;
+		*seq = s;
+		*len = e - s;
+		if (orc_is_lost(s))
+			return 1;
+	}
+	if (can_send_new) {
+		*seq = ORC_MAX;
+		*len = 0;
+		return 2;
+	}
+	return s < high_sacked;
+}
+
+START_TEST(test_rfc6675_islost_setpipe_nextseg_match_their_octet_by_octet_definitions)
+{
+	uint8_t delivered[ORC_SEGS];
+	int trial, checks = 0, rule_seen[3] = { 0 };
+
+	for (trial = 0; trial < 300; trial++) {
+		uint32_t una = 0, i, ack;
+
+		tcp_sack_reset(&sb, at(0));
+		memset(orc_sacked, 0, sizeof(orc_sacked));
+		for (i = 0; i < ORC_SEGS; i++)
+			delivered[i] = rng() % 10 >= 3; /* 30% loss */
+		for (ack = 0; ack < 12; ack++) {
+			struct tcp_sack_block b[TCP_SACK_BLOCKS_MAX];
+			uint32_t rcv_nxt = 0, nb = 0, seg, seq = 0, len = 0, oseq = 0, olen = 0, high_rxt, wrong;
+			int can_new = rng() & 1, r, orc;
+
+			/* The receiver: a cumulative ACK, then up to 4 of its SACK ranges, chosen at random. */
+			while (rcv_nxt < ORC_SEGS && delivered[rcv_nxt])
+				rcv_nxt++;
+			if (rng() % 4 == 0 && una < rcv_nxt * ORC_MSS)
+				una = rcv_nxt * ORC_MSS;
+			for (seg = rcv_nxt; seg < ORC_SEGS && nb < TCP_SACK_BLOCKS_MAX; seg++) {
+				uint32_t end = seg;
+
+				if (!delivered[seg] || rng() % 3 == 0)
+					continue;
+				while (end < ORC_SEGS && delivered[end])
+					end++;
+				b[nb].start = at(seg * ORC_MSS);
+				b[nb++].end = at(end * ORC_MSS);
+				seg = end;
+			}
+			if (nb < TCP_SACK_BLOCKS_MAX && rng() % 4 == 0) { /* a D-SACK below una, or garbage */
+				b[nb].start = at(rng() % ORC_MAX) - 5000;
+				b[nb].end = b[nb].start + ORC_MSS;
+				nb++;
+			}
+			tcp_sack_update(&sb, at(una), at(ORC_MAX), b, nb);
+			for (i = 0; i < nb; i++)
+				if (b[i].start - at(0) < ORC_MAX && b[i].start - at(0) > una)
+					memset(&orc_sacked[b[i].start - at(0)], 1, b[i].end - b[i].start);
+			memset(orc_sacked, 0, una);
+			orc_prepare();
+
+			assert_board_canonical(at(una));
+			/* One assertion per round: check records every assertion, too slow per octet. */
+			for (i = una, wrong = 0; i < ORC_MAX; i++) {
+				wrong += tcp_sack_is_sacked(&sb, at(i)) != orc_sacked[i];
+				wrong += !orc_sacked[i] && tcp_sack_is_lost(&sb, at(i), ORC_MSS) != orc_is_lost(i);
+			}
+			ck_assert_uint_eq(wrong, 0);
+			high_rxt = una + rng() % (ORC_MAX - una + 1);
+			sb.high_rxt = at(high_rxt);
+			ck_assert_uint_eq(tcp_sack_pipe(&sb, at(una), at(ORC_MAX), ORC_MSS), orc_pipe(una, high_rxt));
+			r = tcp_sack_next_seg(&sb, at(una), at(ORC_MAX), at(ORC_MAX), ORC_MSS, can_new, &seq, &len);
+			orc = orc_next_seg(una, high_rxt, can_new, &oseq, &olen);
+			ck_assert_int_eq(r, orc);
+			if (r) {
+				ck_assert_uint_eq(seq, at(oseq));
+				ck_assert_uint_eq(len, olen);
+				rule_seen[r == 2 ? 1 : orc_is_lost(oseq) ? 0 : 2]++;
+			}
+			sb.high_rxt = at(una); /* the next round draws its own */
+			checks++;
+		}
+	}
+	ck_assert_int_eq(checks, 3600);
+	/* The random boards did reach every rule. */
+	ck_assert_int_gt(rule_seen[0], 100);
+	ck_assert_int_gt(rule_seen[1], 100);
+	ck_assert_int_gt(rule_seen[2], 100);
+}
+END_TEST
+
 static Suite *tcp_sack_suite(void)
 {
 	Suite *s = suite_create("tcp_sack");
 	TCase *tc = tcase_create("scoreboard");
 
+	tcase_set_timeout(tc, 60); /* the randomised runs, on a loaded machine or under valgrind */
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_rfc2018_blocks_outside_una_and_snd_max_are_ignored);
 	tcase_add_test(tc, test_rfc6675_only_newly_sacked_bytes_are_counted);
@@ -305,6 +459,7 @@ static Suite *tcp_sack_suite(void)
 	tcase_add_test(tc, test_rfc6675_highrxt_stops_repeating_retransmissions);
 	tcase_add_test(tc, test_rfc6675_s5_1_an_rto_resets_the_scoreboard);
 	tcase_add_test(tc, test_many_blocks_keep_the_board_bounded_and_forget_the_lowest);
+	tcase_add_test(tc, test_rfc6675_islost_setpipe_nextseg_match_their_octet_by_octet_definitions);
 	suite_add_tcase(s, tc);
 	return s;
 }
