@@ -493,6 +493,12 @@ ssize_t ms_tcp_recv(struct ms_tcp_stack *st, int h, void *buf, size_t len)
 			n = (uint32_t)len;
 		tcp_rcvbuf_read(&c->rcv, buf, n);
 		c->rd_seq += n;
+		/* Drained, nothing out of order: the ring (and the reassembly ranges) go back until data comes. */
+		if (!tcp_readable(c) && !(c->rx && c->rx->reass.n)) {
+			tcp_rcvbuf_free(&c->rcv, &st->mem);
+			free(c->rx);
+			c->rx = NULL;
+		}
 		c->flags |= TCP_CF_RCV_READ;
 		tcp_want_output(st, c);
 		return n;

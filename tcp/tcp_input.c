@@ -303,6 +303,9 @@ static void tcp_input_ack(struct ms_tcp_stack *st, struct tcp_conn *c, const str
 			data_acked = c->snd.len;
 		tcp_sndbuf_consume(&c->snd, data_acked);
 		c->bytes_acked += data_acked;
+		/* An idle connection holds no buffer: the ring goes back once everything was acknowledged. */
+		if (!c->snd.len)
+			tcp_sndbuf_free(&c->snd, &st->mem);
 		c->snd_una = ack;
 		if (seq_lt(c->snd_nxt, ack))
 			c->snd_nxt = ack;
