@@ -227,6 +227,19 @@ void tcp_event(struct ms_tcp_stack *st, struct tcp_conn *c, uint32_t ev)
 	st->ev_tail = &c->ev_next;
 }
 
+/*
+ * RFC 7323 5.4: timestamps start at a secret offset per pair of addresses
+ * (not per connection, so that a new incarnation's timestamps are newer than
+ * the old one's, which RFC 6191's TIME_WAIT reuse relies on).
+ */
+static uint32_t tcp_ts_offset(const struct ms_tcp_stack *st, const struct tcp_endpoints *ep)
+{
+	struct tcp_endpoints pair = *ep;
+
+	pair.lport = pair.rport = 0;
+	return tcp_isn(&st->secret, &pair, 0);
+}
+
 void tcp_conn_setup(struct ms_tcp_stack *st, struct tcp_conn *c)
 {
 	uint32_t mss = tcp_ip_mss_for_mtu(c->ep.family, st->io.mtu);
@@ -247,7 +260,7 @@ void tcp_conn_setup(struct ms_tcp_stack *st, struct tcp_conn *c)
 	}
 	c->iss = tcp_isn(&st->secret, &c->ep, st->now_us);
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
-	c->ts_off = (uint32_t)(st->secret.k1 >> 32) ^ c->iss; /* RFC 7323 5.4: a per-connection offset */
+	c->ts_off = tcp_ts_offset(st, &c->ep);
 	c->cc.mss = c->mss;
 	c->cc.cwnd = 10u * c->mss;
 	c->cc.ssthresh = UINT32_MAX;

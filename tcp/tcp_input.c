@@ -542,16 +542,36 @@ void tcp_input_conn(struct ms_tcp_stack *st, struct tcp_conn *c, const struct tc
 		tcp_want_output(st, c);
 }
 
+/*
+ * A SYN that may reopen a connection in TIME_WAIT (RFC 6191): with
+ * timestamps, its TSval must be newer than the last one seen; without,
+ * its sequence number must lie above everything of the old incarnation
+ * (RFC 9293 3.10.7.4, as the BSDs do).
+ */
+static int tcp_time_wait_reusable(const struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	if ((seg->flags & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN)
+		return 0;
+	if ((c->flags & TCP_CF_TS) && (seg->opt.present & TCP_OPT_TS))
+		return seq_gt(seg->opt.ts_val, c->ts_recent);
+	return seq_gt(seg->seq, c->rcv_nxt);
+}
+
 void tcp_input(struct ms_tcp_stack *st, const struct tcp_seg *seg)
 {
 	struct tcp_conn *c = tcp_conn_lookup(&st->tab, &seg->ep);
 	struct tcp_conn *l;
 
+	l = tcp_listener_lookup(&st->tab, seg->ep.family, seg->ep.laddr, seg->ep.lport);
+	if (c && c->state == MS_TCP_TIME_WAIT && l && tcp_time_wait_reusable(c, seg)) {
+		/* RFC 9293 3.10.7.4 / RFC 6191: a new incarnation ends TIME_WAIT early. */
+		tcp_fsm_drop(st, c, 0);
+		c = NULL;
+	}
 	if (c) {
 		tcp_input_conn(st, c, seg);
 		return;
 	}
-	l = tcp_listener_lookup(&st->tab, seg->ep.family, seg->ep.laddr, seg->ep.lport);
 	if (l) {
 		tcp_input_listen(st, l, seg);
 		return;

@@ -754,6 +754,43 @@ START_TEST(test_time_wait_acknowledges_a_retransmitted_fin_and_ignores_resets)
 }
 END_TEST
 
+/* RFC 6191: a new SYN with a newer timestamp reopens a 4-tuple that the server holds in TIME_WAIT. */
+START_TEST(test_a_new_syn_reuses_a_connection_in_time_wait)
+{
+	struct ms_tcp_addr la = addr_of(1, 80), ca = addr_of(0, 40000);
+	struct pair p;
+	int lh, c1, s1, c2, s2 = -EAGAIN;
+	char buf[4];
+
+	pair_init(&p, &clean_link, NULL, NULL);
+	lh = ms_tcp_listen(p.st[1], &la, 4, NULL);
+	c1 = ms_tcp_connect(p.st[0], &ca, &la, NULL);
+	ck_assert(pair_until_state(&p, 0, c1, MS_TCP_ESTABLISHED, 100000));
+	pair_run(&p, 1000);
+	s1 = ms_tcp_accept(p.st[1], lh, NULL, NULL);
+	ck_assert_int_ge(s1, 0);
+	/* The server closes first: it holds TIME_WAIT; the client's side is gone. */
+	ck_assert_int_eq(ms_tcp_shutdown(p.st[1], s1, SHUT_WR), 0);
+	ck_assert(pair_until_state(&p, 0, c1, MS_TCP_CLOSE_WAIT, 100000));
+	ck_assert_int_eq(ms_tcp_close(p.st[0], c1), 0);
+	ck_assert(pair_until_state(&p, 1, s1, MS_TCP_TIME_WAIT, 100000));
+	ck_assert_int_eq(ms_tcp_close(p.st[1], s1), 0);
+	pair_run(&p, 1000000);
+	c2 = ms_tcp_connect(p.st[0], &ca, &la, NULL);
+	ck_assert_int_ge(c2, 0);
+	ck_assert(pair_until_state(&p, 0, c2, MS_TCP_ESTABLISHED, 100000));
+	for (int i = 0; i < 10 && s2 < 0; i++) {
+		pair_step(&p);
+		s2 = ms_tcp_accept(p.st[1], lh, NULL, NULL);
+	}
+	ck_assert_int_ge(s2, 0);
+	ck_assert_int_eq(ms_tcp_send(p.st[0], c2, "two", 3), 3);
+	pair_run(&p, 100000);
+	ck_assert_int_eq(ms_tcp_recv(p.st[1], s2, buf, sizeof(buf)), 3);
+	pair_fini(&p);
+}
+END_TEST
+
 /* ---- retransmission and recovery ---- */
 
 /* Send n bytes of the pattern from side 0 as the buffer allows, stepping, until side 1 read them all. */
@@ -1576,6 +1613,7 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_rst_in_syn_received_forgets_the_embryo);
 	tcase_add_test(tc, test_rst_in_synchronized_states_resets);
 	tcase_add_test(tc, test_time_wait_acknowledges_a_retransmitted_fin_and_ignores_resets);
+	tcase_add_test(tc, test_a_new_syn_reuses_a_connection_in_time_wait);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("recovery");
