@@ -1379,6 +1379,70 @@ START_TEST(test_reassembly_ranges_are_bounded)
 }
 END_TEST
 
+/* Random segments aimed at a listener and a connection (flags, numbers, options, lengths): the limits hold, nothing
+ * breaks. */
+START_TEST(test_random_segments_break_nothing)
+{
+	struct ms_tcp_config srv = { .max_conns = 32, .mem_max = 1 << 20, .reass_max = 8 };
+	struct pair p;
+	struct tap t;
+	int lh, h[2];
+	uint64_t x = 0x2545f4914f6cdd1dull + (uint64_t)_i;
+	static uint8_t data[1400];
+
+	pair_init(&p, &clean_link, NULL, &srv);
+	pair_connect(&p, &lh, &h[0], &h[1]);
+	tap_init(&t, &p);
+	t.block[0] = 1; /* the client stays out of it: only the hand-made segments reach the server */
+	for (int i = 0; i < 3000; i++) {
+		struct tcp_conn *c = conn_of(&p, 1, h[1]);
+		struct tcp_opts o = { 0 };
+		uint32_t r[6];
+		uint8_t flags;
+
+		for (int k = 0; k < 6; k++) {
+			x ^= x >> 12;
+			x ^= x << 25;
+			x ^= x >> 27;
+			r[k] = (uint32_t)((x * 2685821657736338717ull) >> 32);
+		}
+		if (!c || c->state == MS_TCP_CLOSED)
+			break;
+		flags = (uint8_t)(r[0] & 0x1f) | TCP_ACK * !!(r[0] & 0x100);
+		if (r[0] & 0x200) {
+			o.present |= TCP_OPT_TS;
+			o.ts_val = c->ts_recent + (r[1] & 0xff) - 64;
+		}
+		if (r[0] & 0x400) {
+			o.present |= TCP_OPT_SACK;
+			o.nsack = 1 + (r[1] >> 8) % 3;
+			for (unsigned k = 0; k < o.nsack; k++) {
+				o.sack[k].start = c->snd_una + (r[2] >> (k * 8) & 0xff) * 100;
+				o.sack[k].end = o.sack[k].start + (r[3] & 0xfff);
+			}
+		}
+		/* Mostly near the window, sometimes anywhere; RST only off RCV.NXT, so that the connection lives. */
+		{
+			uint32_t seq = r[4] & 1 ? r[4] : c->rcv_nxt + (r[4] >> 8) % 300000 - 1000;
+
+			if ((r[4] & 6) == 0)
+				seq = c->rcv_nxt;
+
+			if ((flags & TCP_RST) && seq == c->rcv_nxt)
+				seq++;
+			inject(&p, 1, h[1], seq, r[5] & 1 ? r[5] : c->snd_una + (r[5] >> 8) % 3000 - 1500, flags, data,
+			       r[3] >> 20 > 1400 ? 0 : r[3] >> 20, o.present ? &o : NULL);
+		}
+		if (i % 16 == 0)
+			pair_run(&p, 1000);
+		ck_assert_uint_le(p.st[1]->tab.count, 32);
+		ck_assert_uint_le(p.st[1]->mem.used, 1 << 20);
+	}
+	pair_run(&p, 100000);
+	pair_fini(&p);
+}
+END_TEST
+
 /* ---- events ---- */
 
 /* Edge style: readable once when data arrives, not again until more arrives; WRITE when a full buffer drains. */
@@ -1654,6 +1718,7 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_max_conns_holds_under_a_syn_flood);
 	tcase_add_test(tc, test_buffered_bytes_stay_within_mem_max);
 	tcase_add_test(tc, test_reassembly_ranges_are_bounded);
+	tcase_add_loop_test(tc, test_random_segments_break_nothing, 0, 3);
 	suite_add_tcase(s, tc);
 	return s;
 }
