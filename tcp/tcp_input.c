@@ -351,8 +351,9 @@ static void tcp_input_ack(struct ms_tcp_stack *st, struct tcp_conn *c, const str
 		}
 		tcp_want_output(st, c);
 	}
-	/* RFC 9293 3.10.7.4: update the window from the newest segment only. */
-	if (seq_lt(c->snd_wl1, seg->seq) || (c->snd_wl1 == seg->seq && seq_leq(c->snd_wl2, ack))) {
+	/* RFC 9293 3.10.7.4: update the window from the newest segment only, and not from an old ACK. */
+	if (seq_geq(ack, c->snd_una) &&
+	    (seq_lt(c->snd_wl1, seg->seq) || (c->snd_wl1 == seg->seq && seq_leq(c->snd_wl2, ack)))) {
 		if (wnd != c->snd_wnd)
 			tcp_want_output(st, c);
 		c->snd_wnd = wnd;
