@@ -246,7 +246,7 @@ void tcp_conn_setup(struct ms_tcp_stack *st, struct tcp_conn *c)
 
 	c->rcv_wnd_max = st->cfg.rcvbuf;
 	c->rcv_mss = (uint16_t)(mss > 65535 ? 65535 : mss);
-	c->mss = c->rcv_mss;
+	c->mss = c->peer_mss = c->rcv_mss;
 	c->rto_ms = TCP_RTO_INIT_MS;
 	if (!(st->cfg.flags & MS_TCP_CFG_NO_TS))
 		c->flags |= TCP_CF_TS;

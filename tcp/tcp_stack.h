@@ -37,6 +37,7 @@ struct tcp_io {
 };
 
 #define TCP_BURST           64   /* frames per rx burst and per tx allocation */
+#define TCP_TS_OPTLEN       12   /* NOP NOP TS: what timestamps cost every segment */
 #define TCP_RTO_INIT_MS     1000 /* RFC 6298 2.1 */
 #define TCP_RTO_MIN_MS      200  /* as Linux, below RFC 6298 2.4's 1 s: a LAN stack */
 #define TCP_RTO_MAX_MS      60000

@@ -1169,7 +1169,9 @@ START_TEST(test_delayed_ack_acks_every_second_segment_or_after_the_timer)
 	ms_tcp_setopt(p.st[0], h[0], MS_TCP_NODELAY, 1);
 	tap_init(&t, &p);
 	/* Ten full segments, spaced by the link's rate so that each arrives in its own burst. */
-	ck_assert_int_eq(ms_tcp_send(p.st[0], h[0], buf, sizeof(buf)), (ssize_t)sizeof(buf));
+	ck_assert_uint_le(10u * conn_of(&p, 0, h[0])->mss, sizeof(buf));
+	ck_assert_int_eq(ms_tcp_send(p.st[0], h[0], buf, 10u * conn_of(&p, 0, h[0])->mss),
+			 (ssize_t)(10u * conn_of(&p, 0, h[0])->mss));
 	from = t.nlog[1];
 	pair_run(&p, 30000); /* less than the delayed-ACK timer */
 	for (unsigned i = 0; i < t.nlog[0]; i++)
@@ -1539,12 +1541,13 @@ START_TEST(test_icmp_fragmentation_needed_lowers_the_mss)
 	/* A forged error quoting a sequence number that is not in flight is ignored. */
 	inject_icmp4(&p, 0, h[0], 3, 4, 1000, c->snd_max + 100000);
 	pair_run(&p, 1000);
-	ck_assert_uint_eq(c->mss, 1460);
+	ck_assert_uint_eq(c->peer_mss, 1460);
 	inject_icmp4(&p, 0, h[0], 3, 4, 1000, c->snd_una);
 	t.block[0] = 0;
 	from = t.nlog[0];
 	pair_run(&p, 1000);
-	ck_assert_uint_eq(c->mss, tcp_ip_mss_for_mtu(AF_INET, 1000));
+	ck_assert_uint_eq(c->peer_mss, tcp_ip_mss_for_mtu(AF_INET, 1000));
+	ck_assert_uint_eq(c->mss, tcp_ip_mss_for_mtu(AF_INET, 1000) - TCP_TS_OPTLEN);
 	for (int i = 0; i < 1000 && got < sizeof(buf); i++) {
 		while ((n = ms_tcp_recv(p.st[1], h[1], buf, sizeof(buf))) > 0)
 			got += (uint64_t)n;
@@ -1552,7 +1555,7 @@ START_TEST(test_icmp_fragmentation_needed_lowers_the_mss)
 	}
 	ck_assert_uint_eq(got, sizeof(buf));
 	for (unsigned i = from; i < t.nlog[0]; i++)
-		ck_assert_uint_le(t.log[0][i].len, 960);
+		ck_assert_uint_le(t.log[0][i].len, 960 - TCP_TS_OPTLEN);
 	pair_fini(&p);
 }
 END_TEST
@@ -1596,7 +1599,8 @@ START_TEST(test_a_stream_over_ipv6)
 		h[1] = ms_tcp_accept(p.st[1], lh, NULL, NULL);
 	}
 	ck_assert_int_ge(h[1], 0);
-	ck_assert_uint_eq(conn_of(&p, 0, h[0])->mss, 1440); /* 1500 - 40 - 20 */
+	ck_assert_uint_eq(conn_of(&p, 0, h[0])->peer_mss, 1440); /* 1500 - 40 - 20 */
+	ck_assert_uint_eq(conn_of(&p, 0, h[0])->mss, 1440 - TCP_TS_OPTLEN);
 	bulk_transfer(&p, h, 1u << 20, 60000000);
 	close_and_drain(&p, h);
 	pair_fini(&p);

@@ -141,8 +141,8 @@ static void simlink_tx_send(void *ctx, const struct ms_pkt *pkts, unsigned k)
 			at = s->wire_free_us + l->cfg.delay_us;
 		}
 
-		if (len < 14 || len > MS_BUF_SIZE)
-			abort(); /* the daemon would drop it; a stack must never build one */
+		if (len < 14 || len > MS_BUF_SIZE || len > 14 + s->io.mtu)
+			abort(); /* the daemon or the NIC would drop it; a stack must never build one */
 		l->stats.sent[s->side]++;
 		if (l->filter && l->filter(l->filter_ctx, s->side, frame, len)) {
 			l->stats.filtered++;
