@@ -359,6 +359,114 @@ static struct tcp_opts ts_opt(struct pair *p, int to, int h, int32_t delta)
 
 static const struct simlink_cfg clean_link = { .delay_us = 500, .seed = 1 };
 
+/* ---- the timer wheel ---- */
+
+static unsigned fired_count(struct tcp_timer *t)
+{
+	unsigned n = 0;
+
+	for (; t; t = t->next)
+		n++;
+	return n;
+}
+
+START_TEST(test_wheel_fires_each_timer_at_its_millisecond)
+{
+	struct tcp_wheel w;
+	struct tcp_timer a = { 0 }, b = { 0 }, c = { 0 }, *f;
+
+	tcp_wheel_init(&w, 1000);
+	ck_assert_int_eq(tcp_wheel_next(&w), -1);
+	tcp_timer_arm(&w, &a, 1005);
+	tcp_timer_arm(&w, &b, 1001);
+	tcp_timer_arm(&w, &c, 1900);
+	ck_assert_int_eq(tcp_wheel_next(&w), 1);
+	f = tcp_wheel_expire(&w, 1004);
+	ck_assert_ptr_eq(f, &b);
+	ck_assert_uint_eq(fired_count(f), 1);
+	ck_assert_int_eq(tcp_wheel_next(&w), 1);
+	ck_assert_ptr_eq(tcp_wheel_expire(&w, 1005), &a);
+	ck_assert_int_eq(tcp_wheel_next(&w), 895);
+	/* Moving an armed timer, cancelling one. */
+	tcp_timer_arm(&w, &c, 1010);
+	ck_assert_int_eq(tcp_wheel_next(&w), 5);
+	tcp_timer_cancel(&w, &c);
+	ck_assert(!tcp_timer_armed(&c));
+	ck_assert_int_eq(tcp_wheel_next(&w), -1);
+	ck_assert_ptr_null(tcp_wheel_expire(&w, 5000));
+}
+END_TEST
+
+START_TEST(test_wheel_keeps_far_timers_until_their_turn)
+{
+	struct tcp_wheel w;
+	struct tcp_timer tw = { 0 }, rto = { 0 }, ka = { 0 };
+
+	tcp_wheel_init(&w, 0);
+	tcp_timer_arm(&w, &tw, 60000);
+	tcp_timer_arm(&w, &rto, 3000);
+	tcp_timer_arm(&w, &ka, 7200000);
+	ck_assert_uint_eq(w.nfar, 3);
+	ck_assert_int_eq(tcp_wheel_next(&w), 3000);
+	ck_assert_ptr_null(tcp_wheel_expire(&w, 2999));
+	ck_assert_ptr_eq(tcp_wheel_expire(&w, 3000), &rto);
+	ck_assert_int_eq(tcp_wheel_next(&w), 57000);
+	tcp_timer_cancel(&w, &ka);
+	ck_assert_uint_eq(w.nfar, 1);
+	/* A jump over many turns fires what is due and nothing else. */
+	tcp_timer_arm(&w, &ka, 200000);
+	ck_assert_ptr_eq(tcp_wheel_expire(&w, 100000), &tw);
+	ck_assert_int_eq(tcp_wheel_next(&w), 100000);
+	ck_assert_ptr_eq(tcp_wheel_expire(&w, 200000), &ka);
+	ck_assert_uint_eq(w.near + w.nfar, 0);
+}
+END_TEST
+
+/* Random deadlines and steps: every timer fires exactly once, in the step in which its deadline passed. */
+START_TEST(test_wheel_random_deadlines_fire_once_on_time)
+{
+	enum { N = 2000 };
+	static struct tcp_timer t[N];
+	static uint64_t due[N], fired_at[N];
+	struct tcp_wheel w;
+	uint64_t x = 88172645463325252ull, now = 500, prev;
+	unsigned left = N;
+
+	memset(t, 0, sizeof(t));
+	memset(fired_at, 0, sizeof(fired_at));
+	tcp_wheel_init(&w, now);
+	for (unsigned i = 0; i < N; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		due[i] = now + 1 + x % 300000;
+		tcp_timer_arm(&w, &t[i], due[i]);
+	}
+	while (left) {
+		int64_t next = tcp_wheel_next(&w);
+		struct tcp_timer *f;
+
+		ck_assert_int_gt(next, 0);
+		prev = now;
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		/* Sometimes exactly to the next deadline, sometimes past several. */
+		now += x % 3 ? (uint64_t)next : 1 + x % 5000;
+		for (f = tcp_wheel_expire(&w, now); f; f = f->next) {
+			unsigned i = (unsigned)(f - t);
+
+			ck_assert_uint_eq(fired_at[i], 0);
+			ck_assert_uint_le(due[i], now);
+			ck_assert_uint_gt(due[i], prev);
+			fired_at[i] = now;
+			left--;
+		}
+	}
+	ck_assert_int_eq(tcp_wheel_next(&w), -1);
+}
+END_TEST
+
 /* ---- byte streams ---- */
 
 START_TEST(test_several_megabytes_arrive_intact_both_ways_over_a_clean_link)
@@ -1662,6 +1770,12 @@ static Suite *tcp_suite(void)
 {
 	Suite *s = suite_create("tcp");
 	TCase *tc;
+
+	tc = tcase_create("wheel");
+	tcase_add_test(tc, test_wheel_fires_each_timer_at_its_millisecond);
+	tcase_add_test(tc, test_wheel_keeps_far_timers_until_their_turn);
+	tcase_add_test(tc, test_wheel_random_deadlines_fire_once_on_time);
+	suite_add_tcase(s, tc);
 
 	tc = tcase_create("streams");
 	tcase_set_timeout(tc, 120);
