@@ -688,7 +688,7 @@ int ms_tcp_poll(struct ms_tcp_stack *st, struct ms_tcp_event *ev, int max)
 {
 	struct ms_pkt rx[TCP_BURST];
 	struct tcp_timer *t, *next;
-	struct tcp_conn *c;
+	struct tcp_conn *c, *retry;
 	unsigned n;
 	int k = 0;
 
@@ -725,13 +725,25 @@ int ms_tcp_poll(struct ms_tcp_stack *st, struct ms_tcp_event *ev, int max)
 		tcp_timers_fire(st, c);
 	}
 	/* Output for every connection that may have something to send, then one tx burst. */
+	retry = NULL;
 	while ((c = st->out_head)) {
 		st->out_head = c->out_next;
-		c->out_queued = 0;
-		tcp_output(st, c);
+		if (!st->tx_full) {
+			c->out_queued = 0;
+			tcp_output(st, c);
+		}
+		if (st->tx_full) {
+			/* The tx ring is full: this connection (and the rest) try again at the next poll. */
+			c->out_queued = 1;
+			c->out_next = retry;
+			retry = c;
+			continue;
+		}
 		tcp_fsm_reap(st, c);
 	}
 	tcp_output_flush(st);
+	st->out_head = retry;
+	st->tx_full = 0;
 	/* Events, each handle once. */
 	while (k < max && (c = st->ev_head)) {
 		st->ev_head = c->ev_next;

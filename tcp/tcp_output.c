@@ -26,6 +26,7 @@ static struct ms_pkt *tcp_tx_buf(struct ms_tcp_stack *st)
 		st->ntx_alloc = st->io.ops->tx_alloc(st->io.ctx, st->tx, TCP_BURST);
 		if (!st->ntx_alloc) {
 			st->stats.tx_ring_full++;
+			st->tx_full = 1;
 			return NULL;
 		}
 	}

@@ -76,6 +76,7 @@ struct ms_tcp_stack {
 	/* The tx buffers of the current burst. */
 	struct ms_pkt tx[TCP_BURST];
 	unsigned ntx, ntx_alloc;
+	uint8_t tx_full; /* ms_tx_alloc gave nothing this poll: output waits for the next */
 	/* RFC 5961 7: the challenge ACK budget. */
 	uint64_t challenge_sec;
 	uint32_t challenge_count;

@@ -1766,6 +1766,51 @@ START_TEST(test_close_with_unread_data_or_unaccepted_connections_resets)
 }
 END_TEST
 
+/* A tx ring that fills: what did not fit leaves at the next poll, nothing is lost or reordered. */
+START_TEST(test_a_full_tx_ring_delays_output_and_loses_nothing)
+{
+	struct simlink_cfg lc = { .delay_us = 500, .tx_ring = 4, .seed = 11 };
+	struct pair p;
+	int lh, h[2];
+
+	pair_init(&p, &lc, NULL, NULL);
+	pair_connect(&p, &lh, &h[0], &h[1]);
+	bulk_transfer(&p, h, 1u << 20, 60000000);
+	ck_assert_uint_gt(p.st[0]->stats.tx_ring_full, 0);
+	ck_assert_uint_gt(p.st[1]->stats.tx_ring_full, 0);
+	ck_assert_uint_eq(p.st[0]->stats.timeouts, 0);
+	close_and_drain(&p, h);
+	pair_fini(&p);
+}
+END_TEST
+
+/* Eight connections owed an ACK in the same poll, a tx ring of two: the other six are ACKed at the next polls, not
+ * after an RTO. */
+START_TEST(test_acks_that_do_not_fit_the_tx_ring_go_at_the_next_poll)
+{
+	struct simlink_cfg lc = { .delay_us = 500, .tx_ring = 2, .seed = 12 };
+	struct ms_tcp_addr la = addr_of(1, 80), ca = addr_of(0, 0);
+	struct pair p;
+	int c[8];
+
+	pair_init(&p, &lc, NULL, NULL);
+	ck_assert_int_ge(ms_tcp_listen(p.st[1], &la, 16, NULL), 0);
+	for (int i = 0; i < 8; i++)
+		c[i] = ms_tcp_connect(p.st[0], &ca, &la, NULL);
+	for (int i = 0; i < 8; i++)
+		ck_assert(pair_until_state(&p, 0, c[i], MS_TCP_ESTABLISHED, 1000000));
+	pair_run(&p, 500000);
+	for (int i = 0; i < 8; i++)
+		ck_assert_int_eq(ms_tcp_send(p.st[0], c[i], "x", 1), 1);
+	pair_run(&p, 150000); /* the delayed ACKs fire together at 40 ms; the RTO is 200 ms or more */
+	ck_assert_uint_gt(p.st[1]->stats.tx_ring_full, 0);
+	for (int i = 0; i < 8; i++)
+		ck_assert_uint_eq(conn_of(&p, 0, c[i])->snd_una, conn_of(&p, 0, c[i])->snd_max);
+	ck_assert_uint_eq(p.st[0]->stats.timeouts, 0);
+	pair_fini(&p);
+}
+END_TEST
+
 static Suite *tcp_suite(void)
 {
 	Suite *s = suite_create("tcp");
@@ -1783,6 +1828,7 @@ static Suite *tcp_suite(void)
 	tcase_add_loop_test(tc, test_streams_survive_a_bad_link, 0, 4);
 	tcase_add_loop_test(tc, test_streams_survive_loss_without_sack_and_timestamps, 0, 2);
 	tcase_add_test(tc, test_cubic_carries_a_stream_over_a_lossy_link);
+	tcase_add_test(tc, test_a_full_tx_ring_delays_output_and_loses_nothing);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("states");
@@ -1836,6 +1882,7 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_max_conns_holds_under_a_syn_flood);
 	tcase_add_test(tc, test_buffered_bytes_stay_within_mem_max);
 	tcase_add_test(tc, test_reassembly_ranges_are_bounded);
+	tcase_add_test(tc, test_acks_that_do_not_fit_the_tx_ring_go_at_the_next_poll);
 	tcase_add_loop_test(tc, test_random_segments_break_nothing, 0, 3);
 	suite_add_tcase(s, tc);
 	return s;
