@@ -646,6 +646,32 @@ START_TEST(test_active_close_goes_fin_wait_1_fin_wait_2_time_wait_then_closed)
 }
 END_TEST
 
+/* A connection closed by the application in FIN_WAIT_2 does not wait for ever for a peer that never closes. */
+START_TEST(test_fin_wait_2_without_a_handle_is_bounded)
+{
+	struct pair p;
+	int lh, ch, sh;
+
+	for (int early = 0; early < 2; early++) {
+		pair_init(&p, &clean_link, &short_tw, NULL);
+		pair_connect(&p, &lh, &ch, &sh);
+		if (early) {
+			ck_assert_int_eq(ms_tcp_close(p.st[0], ch), 0); /* closed before the FIN is acknowledged */
+		} else {
+			ck_assert_int_eq(ms_tcp_shutdown(p.st[0], ch, SHUT_WR), 0);
+			ck_assert(pair_until_state(&p, 0, ch, MS_TCP_FIN_WAIT_2, 1000000));
+			ck_assert_int_eq(ms_tcp_close(p.st[0], ch), 0);
+		}
+		pair_run(&p, 1000000);
+		ck_assert_uint_eq(p.st[0]->tab.count, 1);
+		pair_run(&p, 1500000);
+		ck_assert_uint_eq(p.st[0]->tab.count, 0);
+		ck_assert_int_eq(conn_state(&p, 1, sh), MS_TCP_CLOSE_WAIT); /* the peer never closed */
+		pair_fini(&p);
+	}
+}
+END_TEST
+
 START_TEST(test_simultaneous_close_goes_through_closing_to_time_wait)
 {
 	struct pair p;
@@ -1836,6 +1862,7 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_simultaneous_open_meets_in_syn_received);
 	tcase_add_test(tc, test_active_close_goes_fin_wait_1_fin_wait_2_time_wait_then_closed);
 	tcase_add_test(tc, test_simultaneous_close_goes_through_closing_to_time_wait);
+	tcase_add_test(tc, test_fin_wait_2_without_a_handle_is_bounded);
 	tcase_add_test(tc, test_half_close_lets_the_other_direction_finish);
 	tcase_add_test(tc, test_rst_in_syn_sent_refuses_the_connection);
 	tcase_add_test(tc, test_rst_in_syn_received_forgets_the_embryo);
