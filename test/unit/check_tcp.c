@@ -581,6 +581,35 @@ START_TEST(test_active_and_passive_open_go_through_syn_sent_and_syn_received)
 }
 END_TEST
 
+/* Listeners by 3-tuple: one per exact tuple; a specific address is preferred to the wildcard. */
+START_TEST(test_a_specific_listener_wins_over_the_wildcard)
+{
+	struct ms_tcp_addr any = { .family = AF_INET, .port = 80 }, spec = addr_of(1, 80), ca = addr_of(0, 0);
+	struct pair p;
+	int lw, ls, c, h = -EAGAIN;
+
+	pair_init(&p, &clean_link, NULL, NULL);
+	lw = ms_tcp_listen(p.st[1], &any, 4, NULL);
+	ck_assert_int_ge(lw, 0);
+	ck_assert_int_eq(ms_tcp_listen(p.st[1], &any, 4, NULL), -EADDRINUSE);
+	ls = ms_tcp_listen(p.st[1], &spec, 4, NULL);
+	ck_assert_int_ge(ls, 0);
+	c = ms_tcp_connect(p.st[0], &ca, &spec, NULL);
+	ck_assert(pair_until_state(&p, 0, c, MS_TCP_ESTABLISHED, 100000));
+	pair_run(&p, 1000);
+	ck_assert_int_eq(ms_tcp_accept(p.st[1], lw, NULL, NULL), -EAGAIN);
+	h = ms_tcp_accept(p.st[1], ls, NULL, NULL);
+	ck_assert_int_ge(h, 0);
+	/* Without the specific one, the wildcard takes the next. */
+	ck_assert_int_eq(ms_tcp_close(p.st[1], ls), 0);
+	c = ms_tcp_connect(p.st[0], &ca, &spec, NULL);
+	ck_assert(pair_until_state(&p, 0, c, MS_TCP_ESTABLISHED, 100000));
+	pair_run(&p, 1000);
+	ck_assert_int_ge(ms_tcp_accept(p.st[1], lw, NULL, NULL), 0);
+	pair_fini(&p);
+}
+END_TEST
+
 START_TEST(test_simultaneous_open_meets_in_syn_received)
 {
 	struct ms_tcp_addr a = addr_of(0, 5000), b = addr_of(1, 6000);
@@ -1860,6 +1889,7 @@ static Suite *tcp_suite(void)
 	tc = tcase_create("states");
 	tcase_add_test(tc, test_active_and_passive_open_go_through_syn_sent_and_syn_received);
 	tcase_add_test(tc, test_simultaneous_open_meets_in_syn_received);
+	tcase_add_test(tc, test_a_specific_listener_wins_over_the_wildcard);
 	tcase_add_test(tc, test_active_close_goes_fin_wait_1_fin_wait_2_time_wait_then_closed);
 	tcase_add_test(tc, test_simultaneous_close_goes_through_closing_to_time_wait);
 	tcase_add_test(tc, test_fin_wait_2_without_a_handle_is_bounded);
