@@ -95,7 +95,9 @@ static void *fake_srv_run(void *arg)
 static void ring_attach_flags(uint32_t ring_size, uint16_t nqueues, uint32_t flags)
 {
 	static unsigned seq;
-	struct ms_attach_opts opts = { .name = "check_ring", .nqueues = nqueues, .ring_size = ring_size, .flags = flags };
+	struct ms_attach_opts opts = {
+		.name = "check_ring", .nqueues = nqueues, .ring_size = ring_size, .flags = flags
+	};
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct fake_srv srv = { .lfd = -1, .conn_fd = -1 };
 	pthread_t th;
