@@ -100,6 +100,53 @@ lossy_stop() {
 }
 lossy_counter() { awk -v k="$1" '$1 == k { print $2 }' "$WORK/lossy.log"; }
 
+# kernel_net direct|middle: no mstackd, two kernels face each other: the client $PEER ($PEER_IP,
+# fd00:$ID::2) and the server $SRV ($HOST_IP, fd00:$ID::1, on $SRV_DEV), on one veth pair or with
+# $MIDDLE between them (its interfaces mla$ID on the server's side, mlb$ID on the peer's: lossy_start)
+kernel_net() {
+	SRV=mssrv$ID
+	SRV_DEV=mss$ID
+	INTEG_NETNS+=("$SRV")
+	ip netns add "$PEER"
+	ip netns add "$SRV"
+	if [ "$1" = middle ]; then
+		ip netns add "$MIDDLE"
+		ip link add "$SRV_DEV" netns "$SRV" type veth peer name "mla$ID" netns "$MIDDLE"
+		ip link add "$VETH_PEER" netns "$PEER" type veth peer name "mlb$ID" netns "$MIDDLE"
+	else
+		ip link add "$SRV_DEV" netns "$SRV" type veth peer name "$VETH_PEER" netns "$PEER"
+	fi
+	for side in "$SRV $SRV_DEV $HOST_IP 1" "$PEER $VETH_PEER $PEER_IP 2"; do
+		read -r ns dev ip n <<< "$side"
+		ip netns exec "$ns" ip link set lo up
+		ip netns exec "$ns" ip addr add "$ip/24" dev "$dev"
+		ip netns exec "$ns" ip addr add "fd00:$ID::$n/64" dev "$dev" nodad
+		ip netns exec "$ns" ip link set "$dev" up
+		no_offload "$ns" "$dev"
+	done
+}
+
+# kernel_echo PORT [BACKLOG]: the kernel's TCP echo server in $SRV (IPv4 and IPv6): reads until end
+# of stream, echoes everything, then closes
+kernel_echo() {
+	start_bg ip netns exec "$SRV" python3 -c '
+import socket, socketserver, sys
+class Echo(socketserver.BaseRequestHandler):
+    def handle(self):
+        try:
+            while (d := self.request.recv(65536)):
+                self.request.sendall(d)
+        except OSError:
+            pass
+class Server(socketserver.ThreadingTCPServer):
+    allow_reuse_address = daemon_threads = True
+    address_family = socket.AF_INET6
+    request_queue_size = int(sys.argv[2])
+Server(("::", int(sys.argv[1])), Echo).serve_forever()' "$1" "${2:-1024}" > "$WORK/kernel_echo.$1" 2>&1
+	kernel_listening() { ip netns exec "$SRV" ss -Hltn "sport = :$1" | grep -q LISTEN; }
+	wait_for 5 kernel_listening "$1" || fail "kernel echo server on $1 did not start: $(cat "$WORK/kernel_echo.$1")"
+}
+
 integ_net() {
 	ip netns add "$PEER"
 	if [ -n "${INTEG_LOSSY:-}" ]; then
