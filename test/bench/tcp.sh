@@ -7,6 +7,7 @@
 # Environment: BENCH_RUNS (3), BENCH_SECONDS (10), BENCH_QUICK=1 (R=1, T=3), BENCH_WARMUP (2),
 #   BENCH_PAR (setup rate: parallel connect/echo/close loops, 64), BENCH_MSG (bytes echoed per
 #   connection, 64), BENCH_OFFLOADS=0 (skip the kernel run with veth offloads on),
+#   BENCH_TESTS ("up down rate"), BENCH_STACKS ("kernel mstack"),
 #   BENCH_WAIT (seconds to wait for a foreign mstackd/build/test run), MSTACK_BIN (build dir).
 # Needs root, python3, ethtool, taskset; the build's mstackd, mstackctl, test/tcpperf_srv and
 # test/tcp_load. The same server program (tcpperf_srv) runs on both stacks in one run: with -k on
@@ -39,6 +40,8 @@ WAIT_MAX=${BENCH_WAIT:-120}
 PAR=${BENCH_PAR:-64}
 MSG=${BENCH_MSG:-64}
 OFFLOADS=${BENCH_OFFLOADS:-1}
+TESTS=${BENCH_TESTS:-"up down rate"}
+STACKS=${BENCH_STACKS:-"kernel mstack"}
 PORT=5300 # tcpperf_srv: PORT sink, PORT+1 source, PORT+2 echo
 
 ID=$(printf '%04x' $(( ($$ + RANDOM) % 65536 )))
@@ -94,6 +97,11 @@ window() {
 	down) port=$(( PORT + 1 )) ;;
 	rate) port=$(( PORT + 2 )); args=(-p "$PAR" -l "$MSG") ;;
 	esac
+	# TCP timestamps (RFC 7323) only where the client's SYN offers them, so the same for both
+	# stacks: on for the setup rate (tcp_tw_reuse needs them to recycle the client's ports), off
+	# for bulk, because libmstack-tcp does not yet take the option's 12 bytes off a full-MSS
+	# segment (1526-byte frames that mstackd refuses as tx_too_long; docs/performance.md).
+	ip netns exec "$PEER" sysctl -qw net.ipv4.tcp_timestamps=$([ "$test" = rate ] && echo 1 || echo 0)
 	for try in 1 2 3; do
 		quiet_wait
 		bg ip netns exec "$PEER" taskset -c 0 "$LOAD" -m "$test" "${args[@]}" -t $(( WARMUP + SECS + 30 )) \
@@ -148,7 +156,8 @@ kernel_side() {
 	srv=$LAST_PID
 	wait_for 10 grep -q ready "$WORK/srv.out" || { cat "$WORK/srv.out" >&2; die "tcpperf_srv -k did not start"; }
 	ip netns exec "$PEER" ping -c 1 -W 2 "$HOST_IP" > /dev/null || die "no route to $HOST_IP"
-	if [ "$1" = off ]; then runs kernel "$srv" up down rate; else runs kernel "$srv" up down; fi
+	# shellcheck disable=SC2086 # lists, split on purpose
+	if [ "$1" = off ]; then runs kernel "$srv" $TESTS; else runs kernel "$srv" ${TESTS/rate/}; fi
 	stop_pid "$srv"
 	log "  tcpperf_srv: $(grep accepted "$WORK/srv.out")"
 	net_down
@@ -170,9 +179,11 @@ mstack_side() {
 	bg taskset -c 0 "$SRV" -s "$SOCK" "$HOST_IP" $PORT > "$WORK/srv.out" 2>&1
 	srv=$LAST_PID
 	wait_for 10 grep -q ready "$WORK/srv.out" || { cat "$WORK/srv.out" >&2; die "tcpperf_srv did not start"; }
-	runs mstack "$srv" up down rate
+	# shellcheck disable=SC2086
+	runs mstack "$srv" $TESTS
 	stop_pid "$srv"
 	log "  tcpperf_srv: $(grep accepted "$WORK/srv.out")"
+	[ -n "${BENCH_DEBUG:-}" ] && { $BIN/mstackctl -s "$SOCK" stats >&2; cp -r "$WORK" "$BENCH_DEBUG"; }
 	ms_stop
 	net_down
 }
@@ -187,9 +198,9 @@ done
 : > "$RAW"
 START=$(date +%s)
 log "mstack TCP benchmark: runs=$RUNS seconds=$SECS parallel=$PAR message=${MSG}B results=$OUT"
-kernel_side off
-mstack_side
-[ "$OFFLOADS" = 1 ] && kernel_side on
+[[ " $STACKS " == *" kernel "* ]] && kernel_side off
+[[ " $STACKS " == *" mstack "* ]] && mstack_side
+[[ " $STACKS " == *" kernel "* && $OFFLOADS = 1 && "$TESTS" != rate ]] && kernel_side on
 
 {
 	echo "## mstack TCP benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"

@@ -86,6 +86,8 @@ static int load_connect(struct load *l, unsigned i, uint32_t events)
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* The servers' congestion control (tcpperf_srv), whatever the host's default is. */
+	setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, "cubic", 5);
 	if ((connect(fd, (struct sockaddr *)&l->dst, sizeof(l->dst)) < 0 && errno != EINPROGRESS) ||
 	    epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &e) < 0) {
 		int rc = -errno;

@@ -36,6 +36,8 @@
 #define PERF_EVENTS  256
 #define PERF_CHUNK   65536 /* bytes per recv or send call */
 #define PERF_WAIT_MS 200   /* longest sleep, so that a stop signal is seen even without traffic */
+/* The congestion control of both stacks (their defaults differ: NewReno, and the host's, often BBR). */
+#define PERF_CC "cubic"
 
 enum perf_mode { PERF_SINK, PERF_SOURCE, PERF_ECHO, PERF_NMODES };
 static const char *const perf_mode_name[PERF_NMODES] = { "sink", "source", "echo" };
@@ -121,7 +123,7 @@ static struct perf_slot *perf_slot(struct perf_srv *p, int h)
 static int perf_ms_open(struct perf_srv *p, const char *socket_path, unsigned max_conns)
 {
 	struct ms_attach_opts opts = { .name = "tcpperf_srv", .nqueues = 1, .ring_size = 1024 };
-	struct ms_tcp_config cfg = { .max_conns = max_conns, .syn_backlog = 4096 };
+	struct ms_tcp_config cfg = { .max_conns = max_conns, .syn_backlog = 4096, .cc = PERF_CC };
 	int rc = ms_attach(socket_path, &opts, &p->session);
 
 	if (rc < 0)
@@ -241,7 +243,9 @@ static int perf_k_listen(struct perf_srv *p, const char *addr, uint16_t port)
 	if (fd < 0)
 		return -errno;
 	e.data.fd = fd;
+	/* Accepted connections inherit the listener's congestion control. */
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, PERF_CC, sizeof(PERF_CC) - 1) < 0 ||
 	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(fd, 4096) < 0 ||
 	    epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &e) < 0) {
 		int rc = -errno;
