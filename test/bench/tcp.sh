@@ -4,7 +4,7 @@
 # connection both ways and connection setup rate, with the CPU each stack spends; Markdown tables.
 #
 # Usage: test/bench/tcp.sh [-o RESULTS.md] [-b BUILD_DIR]
-# Environment: BENCH_RUNS (3), BENCH_SECONDS (10), BENCH_QUICK=1 (R=1, T=3), BENCH_WARMUP (2),
+# Environment: BENCH_RUNS (3), BENCH_SECONDS (5), BENCH_QUICK=1 (R=1, T=3), BENCH_WARMUP (2),
 #   BENCH_PAR (setup rate: parallel connect/echo/close loops, 64), BENCH_MSG (bytes echoed per
 #   connection, 64), BENCH_OFFLOADS=0 (skip the kernel run with veth offloads on),
 #   BENCH_TESTS ("up down rate"), BENCH_STACKS ("kernel mstack"),
@@ -31,7 +31,7 @@ done
 BIN=$(cd "$BIN" && pwd) || { echo "tcp.sh: no build directory $BIN" >&2; exit 2; }
 
 RUNS=${BENCH_RUNS:-3}
-SECS=${BENCH_SECONDS:-10}
+SECS=${BENCH_SECONDS:-5} # 3 runs of 8 windows stay under 5 minutes
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	RUNS=1 SECS=3
 fi
