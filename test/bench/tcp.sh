@@ -7,7 +7,9 @@
 # Environment: BENCH_RUNS (3), BENCH_SECONDS (5), BENCH_QUICK=1 (R=1, T=3), BENCH_WARMUP (2),
 #   BENCH_PAR (setup rate: parallel connect/echo/close loops, 64), BENCH_MSG (bytes echoed per
 #   connection, 64), BENCH_OFFLOADS=0 (skip the kernel run with veth offloads on),
-#   BENCH_TESTS ("up down rate"), BENCH_STACKS ("kernel mstack"),
+#   BENCH_TESTS ("up down rate"), BENCH_STACKS ("kernel mstack"), BENCH_PROFILE=DIR (perf record
+#   -a of every measured window into DIR/STACK-TEST.data, with a flat profile DIR/STACK-TEST.txt:
+#   a profiling run, its figures carry perf's overhead),
 #   BENCH_WAIT (seconds to wait for a foreign mstackd/build/test run), MSTACK_BIN (build dir).
 # Needs root, python3, ethtool, taskset; the build's mstackd, mstackctl, test/tcpperf_srv and
 # test/tcp_load. The same server program (tcpperf_srv) runs on both stacks in one run: with -k on
@@ -112,7 +114,12 @@ window() {
 		kill -USR1 "$g"
 		t0=$(now); c0=$(cpu_idle 1); p0=$(pid_cpu "$srv"); q0=$(pid_cpu "$g")
 		[ "$stack" = mstack ] && snap_take 0
-		sleep "$SECS"
+		if [ -n "${BENCH_PROFILE:-}" ]; then
+			taskset -c 0 perf record -q -a -o "$BENCH_PROFILE/${stack}-${test}.data" -- sleep "$SECS" \
+				> /dev/null 2>&1
+		else
+			sleep "$SECS"
+		fi
 		kill -USR1 "$g"
 		t1=$(now); c1=$(cpu_idle 1); p1=$(pid_cpu "$srv"); q1=$(pid_cpu "$g")
 		[ "$stack" = mstack ] && { snap_take 1; s0=$(snap_read 0); s1=$(snap_read 1); }
@@ -121,6 +128,8 @@ window() {
 		kill -0 "$srv" 2>/dev/null || die "tcpperf_srv ($stack) died during $test: $(cat "$WORK/srv.out")"
 		disturbed $try || break
 	done
+	[ -n "${BENCH_PROFILE:-}" ] && perf report -i "$BENCH_PROFILE/${stack}-${test}.data" --stdio \
+		--sort cpu,comm,dso,sym --percent-limit 0.5 > "$BENCH_PROFILE/${stack}-${test}.txt" 2>/dev/null
 	grep -q '^t=' "$gout" || { cat "$gout" >&2; die "tcp_load -m $test printed nothing"; }
 	grep -v '^t=' "$gout" | sed 's/^/    tcp_load: /' >&2
 	record "tcp_$([ "$test" = rate ] && echo rate || echo bulk)" "test=$test,stack=$STACK_LABEL" \
@@ -189,6 +198,10 @@ mstack_side() {
 }
 
 [ "$(id -u)" = 0 ] || die "run as root"
+if [ -n "${BENCH_PROFILE:-}" ]; then
+	command -v perf > /dev/null || die "perf is missing (Debian linux-perf; scripts/bench.sh installs it)"
+	mkdir -p "$BENCH_PROFILE" || die "cannot create $BENCH_PROFILE"
+fi
 for t in mstackd mstackctl test/tcpperf_srv test/tcp_load; do
 	[ -x "$BIN/$t" ] || die "$BIN/$t is missing: build first (scripts/build.sh)"
 done
