@@ -10,6 +10,7 @@
   benchlib.py delta rx|tx SNAP0 SNAP1     rates between two snapshots (mstackd receive/transmit)
   benchlib.py testpmd FILE WARMUP SECS RXPORT TXPORT   mean pps from testpmd --stats-period 1 output
   benchlib.py pktgen FILE | iperf FILE | kern ... | tcp ...   parse a tool's output (see each function)
+  benchlib.py hogs SECONDS PID...   foreign processes busy on our cores (see the function)
   benchlib.py table RESULTS [HEADER_FILE]
       Turn the raw results (one "part<TAB>key<TAB>metric=value..." line per run) into
       Markdown tables: median [min-max] of each metric over the runs.
@@ -271,6 +272,39 @@ def cmd_tcp(argv):
     print(_line(out))
 
 
+def cmd_hogs(argv):
+    """hogs SECONDS PID...: processes other than the given ones (and kernel threads) that used more
+    than a fifth of a core over SECONDS, as "PID:COMM" words: someone else's work sharing our cores."""
+    import os
+    import time
+
+    secs, mine = float(argv[0]), set(argv[1:])
+
+    def sample():
+        out = {}
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit() or pid in mine:
+                continue
+            try:
+                with open("/proc/%s/stat" % pid) as fh:
+                    st = fh.read()
+            except OSError:
+                continue
+            comm = st[st.index("(") + 1:st.rindex(")")]
+            f = st[st.rindex(")") + 2:].split()
+            if f[1] == "2" or pid == "2":  # kthreadd's children: softirq work is ours to measure
+                continue
+            out[pid] = (comm, int(f[11]) + int(f[12]))
+        return out
+
+    hz = os.sysconf("SC_CLK_TCK")
+    a = sample()
+    time.sleep(secs)
+    b = sample()
+    print(" ".join("%s:%s" % (pid, b[pid][0]) for pid in b
+                   if pid in a and (b[pid][1] - a[pid][1]) / hz / secs > 0.2))
+
+
 def cmd_iperf(argv):
     extra = ""
     if len(argv) >= 3 and argv[1] and argv[2]:
@@ -515,7 +549,7 @@ def main():
         cmd_pcap(argv)
     elif cmd == "snap":
         cmd_snap(argv)
-    elif cmd in ("delta", "testpmd", "pktgen", "kern", "iperf", "tcp"):
+    elif cmd in ("delta", "testpmd", "pktgen", "kern", "iperf", "tcp", "hogs"):
         globals()["cmd_" + cmd](argv)
     elif cmd == "table":
         table(argv[0], argv[1] if len(argv) > 1 else None)

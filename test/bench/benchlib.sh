@@ -36,26 +36,30 @@ wait_for() {
 	return 1
 }
 
-# others: someone else's daemon, testpmd, build or test run, which would share our two cores
+# others: someone else's daemon, testpmd, build or test run, or any other process keeping a fifth
+# of a core busy (a fuzzer, a valgrind run), which would share our two cores
 others() {
 	pgrep -x mstackd | grep -vx "${DAEMON_PID:-none}"
 	pgrep -x dpdk-testpmd; pgrep -x cc1; pgrep -x ctest; pgrep -x make; pgrep -x memcheck-amd64-
+	python3 "$(dirname "${BASH_SOURCE[0]}")/benchlib.py" hogs 0.3 $$ ${DAEMON_PID:-} "${PIDS[@]}" | tr ' ' '\n'
 }
 
-# Measurements need the machine to themselves: wait while others() run (at most WAIT_MAX s).
+# Measurements need the machine to themselves: wait while others() run. WAIT_MAX seconds is the
+# budget of the whole run, so that a foreign job that runs on does not stretch the run without end.
+WAITED=0
 quiet_wait() {
-	local waited=0 o
+	local first=1 o
 	while :; do
-		o=$(others)
+		o=$(others | sort -u)
 		[ -z "$o" ] && return 0
-		if [ "$waited" -ge "$WAIT_MAX" ]; then
-			log "WARNING: another mstackd/testpmd/build/test run still runs after ${WAIT_MAX}s; measuring anyway"
-			NOTES+=("A foreign mstackd, testpmd, build or test run was running during some measurements (waited ${WAIT_MAX}s).")
+		if [ "$WAITED" -ge "$WAIT_MAX" ]; then
+			NOTES+=("Foreign processes (mstackd, testpmd, a build, a test or fuzz run) ran during some measurements: the waiting budget of ${WAIT_MAX}s was spent.")
 			return 0
 		fi
-		[ $waited -eq 0 ] && log "waiting for another mstackd/testpmd/build/test run to finish ($(echo $o))"
+		[ $first = 1 ] && log "waiting for other processes to finish ($(echo $o))"
+		first=0
 		sleep 5
-		waited=$(( waited + 5 ))
+		WAITED=$(( WAITED + 5 ))
 	done
 }
 
@@ -63,10 +67,10 @@ quiet_wait() {
 # so that the caller measures the window again; the third try is kept whatever happened.
 disturbed() {
 	local o
-	o=$(others)
+	o=$(others | sort -u)
 	[ -z "$o" ] && return 1
-	if [ "$1" -ge 3 ]; then
-		NOTES+=("Some windows were disturbed three times by other processes and kept anyway.")
+	if [ "$1" -ge 3 ] || [ "$WAITED" -ge "$WAIT_MAX" ]; then
+		NOTES+=("Some windows were disturbed by other processes and kept anyway (three tries, or the waiting budget spent).")
 		return 1
 	fi
 	log "  window disturbed ($(echo $o)): measuring it again"
