@@ -26,6 +26,7 @@ static struct ms_pkt *tcp_tx_buf(struct ms_tcp_stack *st)
 		st->ntx_alloc = st->io.ops->tx_alloc(st->io.ctx, st->tx, TCP_BURST);
 		if (!st->ntx_alloc) {
 			st->stats.tx_ring_full++;
+			st->tx_full = 1;
 			return NULL;
 		}
 	}
@@ -35,7 +36,7 @@ static struct ms_pkt *tcp_tx_buf(struct ms_tcp_stack *st)
 /* One segment; payload from c's send ring at byte offset off (len bytes), or none. @return 0; -ENOBUFS. */
 static int tcp_emit(struct ms_tcp_stack *st, const struct tcp_endpoints *ep, const uint8_t *dst_mac, uint32_t seq,
 		    uint32_t ack, uint8_t flags, uint16_t wnd, const struct tcp_opts *o, const struct tcp_conn *c,
-		    uint32_t off, uint32_t len)
+		    uint32_t off, uint32_t len, size_t optcap)
 {
 	uint8_t opt[40];
 	struct tcp_hdr_out h = { 0 };
@@ -44,7 +45,7 @@ static int tcp_emit(struct ms_tcp_stack *st, const struct tcp_endpoints *ep, con
 
 	if (!p)
 		return -ENOBUFS;
-	h.optlen = o ? (uint8_t)tcp_opt_write(opt, sizeof(opt), o) : 0;
+	h.optlen = o ? (uint8_t)tcp_opt_write(opt, optcap, o) : 0;
 	hl = tcp_ip_header_len(ep->family, h.optlen);
 	if (len)
 		tcp_sndbuf_peek(&c->snd, off, p->data + hl, len);
@@ -59,6 +60,15 @@ static int tcp_emit(struct ms_tcp_stack *st, const struct tcp_endpoints *ep, con
 	p->len = tcp_ip_build(p->data, &h, len);
 	st->ntx++;
 	return 0;
+}
+
+/* Option bytes a segment of len payload bytes may carry: what is left of the peer's MSS (SACK blocks that
+ * do not fit are left out by tcp_opt_write), at most 40. */
+static size_t tcp_opt_room(const struct tcp_conn *c, uint32_t len)
+{
+	uint32_t room = c->peer_mss > len ? c->peer_mss - len : 0;
+
+	return room > 40 ? 40 : room;
 }
 
 uint32_t tcp_ts_now(const struct ms_tcp_stack *st, const struct tcp_conn *c)
@@ -126,7 +136,8 @@ static int tcp_emit_conn(struct ms_tcp_stack *st, struct tcp_conn *c, uint32_t s
 	}
 	if (c->state != MS_TCP_SYN_SENT)
 		flags |= TCP_ACK;
-	err = tcp_emit(st, &c->ep, c->dst_mac, seq, c->rcv_nxt, flags, wire_wnd, &o, c, seq - data_seq, len);
+	err = tcp_emit(st, &c->ep, c->dst_mac, seq, c->rcv_nxt, flags, wire_wnd, &o, c, seq - data_seq, len,
+		       (flags & TCP_SYN) ? 40 : tcp_opt_room(c, len));
 	if (err)
 		return err;
 	if (flags & TCP_ACK) {
@@ -165,10 +176,10 @@ void tcp_send_reset_for(struct ms_tcp_stack *st, const struct tcp_seg *seg)
 		return;
 	st->stats.rst_sent++;
 	if (seg->flags & TCP_ACK)
-		tcp_emit(st, &seg->ep, seg->src_mac, seg->ack, 0, TCP_RST, 0, NULL, NULL, 0, 0);
+		tcp_emit(st, &seg->ep, seg->src_mac, seg->ack, 0, TCP_RST, 0, NULL, NULL, 0, 0, 0);
 	else
 		tcp_emit(st, &seg->ep, seg->src_mac, 0, seg->seq + tcp_seg_seqlen(seg), TCP_RST | TCP_ACK, 0, NULL,
-			 NULL, 0, 0);
+			 NULL, 0, 0, 0);
 }
 
 void tcp_send_synack_cookie(struct ms_tcp_stack *st, const struct tcp_seg *seg, uint32_t cookie, uint16_t mss)
@@ -177,7 +188,7 @@ void tcp_send_synack_cookie(struct ms_tcp_stack *st, const struct tcp_seg *seg, 
 
 	st->stats.syn_cookies_sent++;
 	tcp_emit(st, &seg->ep, seg->src_mac, cookie, seg->seq + 1, TCP_SYN | TCP_ACK,
-		 st->cfg.rcvbuf > 65535 ? 65535 : (uint16_t)st->cfg.rcvbuf, &o, NULL, 0, 0);
+		 st->cfg.rcvbuf > 65535 ? 65535 : (uint16_t)st->cfg.rcvbuf, &o, NULL, 0, 0, 40);
 }
 
 /* Retransmit [seq, seq + len) of the send ring (len <= mss), with FIN if it ends at our FIN. */
