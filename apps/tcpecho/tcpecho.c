@@ -49,12 +49,14 @@ struct echo_worker {
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: mstack-tcpecho [-s SOCKET] [-q QUEUES] [-c CONNS] [-b BACKLOG] LISTEN...\n"
+		"usage: mstack-tcpecho [-s SOCKET] [-q QUEUES] [-c CONNS] [-b BACKLOG] [-w BYTES] [-M MB] LISTEN...\n"
 		"  LISTEN      ADDR:PORT or [ADDR6]:PORT (0.0.0.0 or [::]: every address)\n"
 		"  -s SOCKET   mstackd's control socket (default %s)\n"
 		"  -q QUEUES   queues, one thread and TCP stack each (default 1)\n"
 		"  -c CONNS    connections per queue, TIME_WAIT included (default 4096)\n"
-		"  -b BACKLOG  connections waiting for accept per listener (default 1024)\n",
+		"  -b BACKLOG  connections waiting for accept per listener (default 1024)\n"
+		"  -w BYTES    send and receive buffer per connection (default 262144)\n"
+		"  -M MB       buffered bytes of all connections of a queue, MiB (default 256)\n",
 		MS_DEFAULT_SOCKET);
 }
 
@@ -241,11 +243,11 @@ int main(int argc, char **argv)
 	struct ms_tcp_addr listen_addr[ECHO_MAXLISTEN];
 	struct echo_worker w[ECHO_MAXQ];
 	struct ms_session *s;
-	unsigned nq = 1, conns = 0, backlog = 1024, i, j, nlisten;
+	unsigned nq = 1, conns = 0, backlog = 1024, bufsize = 0, mem_mb = 0, i, j, nlisten;
 	sigset_t sigs;
 	int opt, rc, sig, stop_fd, status = 0;
 
-	while ((opt = getopt(argc, argv, "s:q:c:b:h")) != -1) {
+	while ((opt = getopt(argc, argv, "s:q:c:b:w:M:h")) != -1) {
 		switch (opt) {
 		case 's': sock = optarg; break;
 		case 'q':
@@ -258,6 +260,14 @@ int main(int argc, char **argv)
 			break;
 		case 'b':
 			if (!numarg_uint(optarg, 1, 1u << 20, &backlog))
+				goto bad_usage;
+			break;
+		case 'w':
+			if (!numarg_uint(optarg, 1024, 1u << 30, &bufsize))
+				goto bad_usage;
+			break;
+		case 'M':
+			if (!numarg_uint(optarg, 1, 1u << 20, &mem_mb))
 				goto bad_usage;
 			break;
 		default: goto bad_usage;
@@ -274,6 +284,8 @@ int main(int argc, char **argv)
 	}
 	cfg.max_conns = conns;
 	cfg.syn_backlog = backlog;
+	cfg.sndbuf = cfg.rcvbuf = bufsize;
+	cfg.mem_max = (uint64_t)mem_mb << 20;
 
 	/* Signals are taken by sigwait in this thread only; the workers inherit the mask. */
 	sigemptyset(&sigs);
@@ -290,7 +302,7 @@ int main(int argc, char **argv)
 	opts.nqueues = (uint16_t)nq;
 	rc = ms_attach(sock, &opts, &s);
 	if (rc < 0) {
-		fprintf(stderr, "mstack-tcpecho: attach %s: %s\n", sock ? sock : MS_DEFAULT_SOCKET, ms_strerror(rc));
+		fprintf(stderr, "mstack-tcpecho: attach %s: %s\n", sock ? sock : MS_DEFAULT_SOCKET, strerror(-rc));
 		return 1;
 	}
 	memset(w, 0, sizeof(w));
@@ -299,7 +311,7 @@ int main(int argc, char **argv)
 		w[i].stop_fd = stop_fd;
 		rc = ms_tcp_stack_new(s, i, &cfg, &w[i].st);
 		if (rc < 0) {
-			fprintf(stderr, "mstack-tcpecho: stack on queue %u: %s\n", i, ms_strerror(rc));
+			fprintf(stderr, "mstack-tcpecho: stack on queue %u: %s\n", i, strerror(-rc));
 			status = 1;
 			goto out;
 		}
@@ -309,7 +321,7 @@ int main(int argc, char **argv)
 			int l = ms_tcp_listen(w[i].st, &listen_addr[j], (int)backlog, NULL);
 
 			if (l < 0) {
-				fprintf(stderr, "mstack-tcpecho: listen %s: %s\n", argv[optind + j], ms_strerror(l));
+				fprintf(stderr, "mstack-tcpecho: listen %s: %s\n", argv[optind + j], strerror(-l));
 				status = 1;
 				goto out;
 			}
@@ -344,7 +356,7 @@ int main(int argc, char **argv)
 	for (j = 0; j < i; j++) {
 		pthread_join(w[j].thread, NULL);
 		if (w[j].rc < 0) {
-			fprintf(stderr, "mstack-tcpecho: queue %u: %s\n", j, ms_strerror(w[j].rc));
+			fprintf(stderr, "mstack-tcpecho: queue %u: %s\n", j, strerror(-w[j].rc));
 			status = 1;
 		}
 	}

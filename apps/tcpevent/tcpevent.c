@@ -120,18 +120,18 @@ int main(int argc, char **argv)
 		goto bad_usage;
 	rc = ms_attach(sock, &opts, &s);
 	if (rc < 0) {
-		fprintf(stderr, "mstack-tcpevent: attach %s: %s\n", sock ? sock : MS_DEFAULT_SOCKET, ms_strerror(rc));
+		fprintf(stderr, "mstack-tcpevent: attach %s: %s\n", sock ? sock : MS_DEFAULT_SOCKET, strerror(-rc));
 		return 1;
 	}
 	rc = ms_tcp_stack_new(s, 0, NULL, &h.st);
 	if (rc < 0) {
-		fprintf(stderr, "mstack-tcpevent: stack: %s\n", ms_strerror(rc));
+		fprintf(stderr, "mstack-tcpevent: stack: %s\n", strerror(-rc));
 		ms_detach(s);
 		return 1;
 	}
 	l = ms_tcp_listen(h.st, &addr, 128, NULL);
 	if (l < 0) {
-		fprintf(stderr, "mstack-tcpevent: listen %s: %s\n", argv[optind], ms_strerror(l));
+		fprintf(stderr, "mstack-tcpevent: listen %s: %s\n", argv[optind], strerror(-l));
 		ms_tcp_stack_free(h.st);
 		ms_detach(s);
 		return 1;
@@ -156,7 +156,7 @@ int main(int argc, char **argv)
 	event_base_dispatch(base);
 
 	if (h.rc < 0)
-		fprintf(stderr, "mstack-tcpevent: %s\n", ms_strerror(h.rc));
+		fprintf(stderr, "mstack-tcpevent: %s\n", strerror(-h.rc));
 	event_free(sigint);
 	event_free(sigterm);
 	event_free(h.ev);

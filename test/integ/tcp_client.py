@@ -12,7 +12,9 @@ Modes:
   rst         send, then abort with SO_LINGER 0 (the kernel sends RST) without reading
 
 With --hold, no connection sends a byte until all N are established, so all N are
-open at the same time (the concurrency test). Prints one line:
+open at the same time (the concurrency test). With --stall S, a connection reads
+nothing for its first S seconds: flow control must hold its sender (--stall-max:
+the most it may have sent by then), and then every byte must still come back. Prints one line:
   tcp_client: mode=echo conns=N ok=N failed=0 bytes=... seconds=... mbit/s=...
 and exits 0 only when every connection did what its mode expects.
 """
@@ -31,7 +33,7 @@ BLOCK = 1 << 20  # the payload source: M bytes taken cyclically from a seeded ra
 
 
 class Conn:
-    __slots__ = ("sock", "idx", "state", "sent", "rcvd", "h_out", "h_in", "eof", "err", "t0")
+    __slots__ = ("sock", "idx", "state", "sent", "rcvd", "h_out", "h_in", "eof", "err", "stall_end")
 
     def __init__(self, sock, idx):
         self.sock, self.idx = sock, idx
@@ -40,6 +42,7 @@ class Conn:
         self.h_out, self.h_in = hashlib.sha256(), hashlib.sha256()
         self.eof = False
         self.err = None
+        self.stall_end = 0.0
 
 
 def payload(block, idx, off, n):
@@ -60,6 +63,9 @@ def main():
     ap.add_argument("--pending", type=int, default=256, help="connects in flight at once")
     ap.add_argument("-t", "--timeout", type=float, default=50)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--mss", type=int, help="MSS to announce in our SYNs (TCP_MAXSEG)")
+    ap.add_argument("--stall", type=float, default=0, help="seconds without reading at the start")
+    ap.add_argument("--stall-max", type=int, default=0, help="bytes the stalled sender may have sent")
     a = ap.parse_args()
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -99,6 +105,8 @@ def main():
         while next_idx < a.conns and connecting < a.pending:
             s = socket.socket(fam, socket.SOCK_STREAM)
             s.setblocking(False)
+            if a.mss:
+                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, a.mss)
             c = Conn(s, next_idx)
             next_idx += 1
             conns.append(c)
@@ -113,13 +121,16 @@ def main():
         ev = 0
         if c.state == "sending" and c.sent < a.bytes:
             ev |= selectors.EVENT_WRITE
-        if c.state == "sending" and a.mode != "rst":
+        if c.state == "sending" and a.mode != "rst" and time.monotonic() >= c.stall_end:
             ev |= selectors.EVENT_READ
         return ev
 
     def go(c):
         """Established (and released by --hold): start sending."""
         c.state = "sending"
+        if a.stall:
+            c.stall_end = time.monotonic() + a.stall
+            stalled.append(c)
         if a.bytes == 0:
             after_sent(c)
         if c.state != "done":
@@ -132,7 +143,7 @@ def main():
             c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             finish(c, True)
 
-    held = []
+    held, stalled = [], []
     start_more()
     while ok + failed < a.conns:
         now = time.monotonic()
@@ -141,7 +152,7 @@ def main():
                 if c.state != "done":
                     finish(c, False, f"timeout in state {c.state}: sent {c.sent} received {c.rcvd}")
             break
-        events = sel.select(min(1.0, deadline - now))
+        events = sel.select(min(0.2 if stalled else 1.0, deadline - now))
         for key, mask in events:
             c = key.data
             if c.state == "done":
@@ -205,6 +216,15 @@ def main():
                 continue
             if c.state != "done":
                 sel.modify(c.sock, want(c) or selectors.EVENT_READ, c)
+        for c in [c for c in stalled if time.monotonic() >= c.stall_end]:
+            stalled.remove(c)
+            if c.state == "done":
+                continue
+            if a.stall_max and c.sent > a.stall_max:
+                finish(c, False, f"sent {c.sent} bytes without the peer reading: no flow control")
+                continue
+            print(f"tcp_client: conn {c.idx}: held after {c.sent} bytes without reading")
+            sel.modify(c.sock, want(c) or selectors.EVENT_READ, c)
         start_more()
         if a.hold and established + failed == a.conns and held:
             for c in held:

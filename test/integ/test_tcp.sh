@@ -33,7 +33,7 @@ out=$("$BIN/mstack-tcpecho" -s "$WORK/none.sock" "$HOST_IP:$PORT" 2>&1) && fail 
 "$BIN/mstack-tcpecho" -s "$SOCK" "not-an-address" > /dev/null 2>&1; [ $? -eq 2 ] || fail "a bad LISTEN is not a usage error"
 ok "a missing daemon is one line and status 1"
 
-start_tcpecho echo -c 12000 "$HOST_IP:$PORT" "[$HOST_IP6]:$PORT"
+start_tcpecho echo "$HOST_IP:$PORT" "[$HOST_IP6]:$PORT"
 ECHO_PID=$LAST_PID
 out=$("$BIN/mstack-tcpecho" -s "$SOCK" "$HOST_IP:$PORT" 2>&1) && fail "a second listener on the same tuple succeeded"
 [ "$out" = "mstack-tcpecho: listen $HOST_IP:$PORT: Address already in use" ] || fail "bind error: '$out'"
@@ -57,43 +57,18 @@ client "$HOST_IP" $PORT -n 2 -m 100000 -t 20 || fail "no service after the reset
 ok "250 aborted connections, the server still serves"
 
 # 5. 10 000 connections open at the same time: nobody sends before all are established.
+# A server sized for it: 12 000 connections of 16 KiB buffers, 512 MiB in all.
+start_tcpecho many -c 12000 -w 16384 -M 512 "$HOST_IP:7002"
+MANY_PID=$LAST_PID
 peer sysctl -qw net.ipv4.ip_local_port_range="20000 60999"
-client "$HOST_IP" $PORT -n 10000 -m 64 --hold --pending 512 -t 50 || fail "10 000 concurrent connections"
+client "$HOST_IP" 7002 -n 10000 -m 64 --hold --pending 512 -t 50 || fail "10 000 concurrent connections"
+kill "$MANY_PID"
 ok "10 000 concurrent connections, each echoed"
 
 # 6. Back-pressure: a client that sends 32 MB without reading can only fill the buffers on the way
 # (its own, the server's and back), then is held by flow control; reading, it gets every byte.
-peer python3 -c '
-import hashlib, socket, sys, time
-s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
-s.setblocking(False)
-data = bytes(range(256)) * (32 * 4096)
-sent = 0
-end = time.monotonic() + 3
-while time.monotonic() < end:
-    try:
-        sent += s.send(data[sent:sent + 65536])
-    except BlockingIOError:
-        time.sleep(0.05)
-held = sent
-if held >= len(data):
-    sys.exit("never held: all 32 MB taken without reading")
-s.setblocking(True)
-got = hashlib.sha256()
-n = 0
-import threading
-t = threading.Thread(target=lambda: s.sendall(data[held:]))
-t.start()
-while n < len(data):
-    b = s.recv(1 << 20)
-    if not b:
-        sys.exit(f"end of stream after {n} bytes")
-    got.update(b)
-    n += len(b)
-t.join()
-if got.digest() != hashlib.sha256(data).digest():
-    sys.exit("hash mismatch")
-print(f"held after {held} of {len(data)} bytes, then all echoed")' "$HOST_IP" $PORT || fail "back-pressure"
+peer python3 "$INTEG_DIR/tcp_client.py" "$HOST_IP" $PORT -m 32000000 --stall 3 --stall-max 20000000 -t 30 ||
+	fail "back-pressure"
 ok "a client that does not read is held by flow control, then gets everything"
 
 # 7. Idle means asleep: no CPU while no connection is active.
