@@ -86,9 +86,11 @@ offloads() {
 	"${ns[@]}" ethtool -K "$2" tx "$state" tso "$state" gso "$state" gro "$state" > /dev/null 2>&1
 }
 
-# The client namespace: many short connections from one address need ports back quickly.
+# The client namespace: many short connections from one address need ports back quickly
+# (tcp_tw_reuse, which needs TCP timestamps: the client's SYN offers them to both stacks alike).
 peer_sysctls() {
-	ip netns exec "$PEER" sysctl -qw net.ipv4.ip_local_port_range="1024 65535" net.ipv4.tcp_tw_reuse=1
+	ip netns exec "$PEER" sysctl -qw net.ipv4.ip_local_port_range="1024 65535" net.ipv4.tcp_tw_reuse=1 \
+		net.ipv4.tcp_timestamps=1
 }
 
 # window STACK TEST SRV_PID: start tcp_load for TEST (up, down, rate), measure SECS after WARMUP
@@ -99,11 +101,6 @@ window() {
 	down) port=$(( PORT + 1 )) ;;
 	rate) port=$(( PORT + 2 )); args=(-p "$PAR" -l "$MSG") ;;
 	esac
-	# TCP timestamps (RFC 7323) only where the client's SYN offers them, so the same for both
-	# stacks: on for the setup rate (tcp_tw_reuse needs them to recycle the client's ports), off
-	# for bulk, because libmstack-tcp does not yet take the option's 12 bytes off a full-MSS
-	# segment (1526-byte frames that mstackd refuses as tx_too_long; docs/performance.md).
-	ip netns exec "$PEER" sysctl -qw net.ipv4.tcp_timestamps=$([ "$test" = rate ] && echo 1 || echo 0)
 	for try in 1 2 3; do
 		quiet_wait
 		bg ip netns exec "$PEER" taskset -c 0 "$LOAD" -m "$test" "${args[@]}" -t $(( WARMUP + SECS + 30 )) \
