@@ -42,7 +42,7 @@ mstackd owns a NIC through DPDK, keeps the kernel's stack working through a
 TAP port and hands each application the packets of the 3-tuples it has bound.
 This package holds the daemon, its systemd unit (not enabled) and
 configuration, the admin tool mstackctl and the example apps mstack-echo,
-mstack-pktgen and mstack-pktcount.")
+mstack-tcpecho, mstack-pktgen and mstack-pktcount.")
 set(CPACK_DEBIAN_DAEMON_PACKAGE_CONTROL_EXTRA "${deb}/conffiles;${deb}/postinst;${deb}/prerm;${deb}/postrm")
 
 set(CPACK_DEBIAN_LIB_PACKAGE_NAME libmstack-client1)
