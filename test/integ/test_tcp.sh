@@ -88,7 +88,29 @@ start_tcpecho again "$HOST_IP:7100"
 client "$HOST_IP" 7100 -n 2 -m 100000 -t 10 || fail "echo on 7100 after kill -9"
 ok "a killed app's tuple is free within a second, and a new app serves on it"
 
-# 9. SIGTERM: a clean exit, status 0.
+# 9. The libevent example: a greeting, then end of stream; asleep when idle.
+"$BIN/mstack-tcpevent" -s "$SOCK" "$HOST_IP:7003" > "$WORK/event" 2>&1 &
+EVENT_PID=$!
+INTEG_PIDS+=("$EVENT_PID")
+wait_for 10 grep -q "greeting" "$WORK/event" || fail "mstack-tcpevent did not start: $(cat "$WORK/event")"
+hello() {
+	peer python3 -c '
+import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
+data = b""
+while (b := s.recv(100)):
+    data += b
+sys.exit(0 if data == b"hello from mstack\n" else f"got {data!r}")' "$@"
+}
+for i in 1 2 3; do hello "$HOST_IP" 7003 || fail "mstack-tcpevent greeting $i"; done
+sleep 1
+t0=$(cpu_ticks "$EVENT_PID"); sleep 2; t1=$(cpu_ticks "$EVENT_PID")
+[ $((t1 - t0)) -le 2 ] || fail "idle mstack-tcpevent used $((t1 - t0)) ticks in 2 s"
+kill -TERM "$EVENT_PID"
+wait "$EVENT_PID" || fail "mstack-tcpevent exited with status $? on SIGTERM"
+ok "mstack-tcpevent greets from its libevent loop and sleeps when idle"
+
+# 10. SIGTERM: a clean exit, status 0.
 kill -TERM "$ECHO_PID"
 wait "$ECHO_PID"
 rc=$?
