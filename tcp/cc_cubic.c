@@ -103,6 +103,8 @@ static void cubic_on_ack(struct tcp_cc_state *cc, uint32_t acked)
 	double mss = cc->mss, cwnd_seg, t, rtt, alpha, target, inc;
 
 	cu->rto_pending = 0;
+	if (cc->mss == 0)
+		return; /* not yet set: no segment to count in */
 	if (cc->cwnd < cc->ssthresh) {
 		tcp_cc_slow_start(cc, acked, cu->after_rto ? cc->mss : 2 * cc->mss);
 		return;

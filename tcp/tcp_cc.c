@@ -24,8 +24,9 @@ const struct tcp_cc_ops *tcp_cc_find(const char *name)
 
 /*
  * RFC 6928 section 2: IW = min(10 * MSS, max(2 * MSS, 14600)). Chosen over
- * RFC 5681 3.1's 2 to 4 segments, as deployed stacks do; the connection
- * still drops to one segment if its SYN was retransmitted (RFC 6928 2).
+ * RFC 5681 3.1's 2 to 4 segments, as deployed stacks do. If the SYN or
+ * SYN-ACK was lost, RFC 6928 section 2 requires one segment instead: the
+ * connection sets that after init.
  */
 uint32_t tcp_cc_initial_window(uint32_t mss)
 {

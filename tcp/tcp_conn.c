@@ -118,19 +118,24 @@ struct tcp_conn *tcp_conn_lookup(const struct tcp_table *t, const struct tcp_end
 
 int tcp_handle_attach(struct tcp_table *t, struct tcp_conn *c)
 {
-	for (uint32_t h = 0; h < t->max; h++)
+	for (uint32_t h = t->free_hint; h < t->max; h++)
 		if (!t->handle[h]) {
 			t->handle[h] = c;
 			c->handle = (int)h;
+			t->free_hint = h + 1;
 			return (int)h;
 		}
+	t->free_hint = t->max;
 	return -ENOSPC;
 }
 
 void tcp_handle_detach(struct tcp_table *t, struct tcp_conn *c)
 {
-	if (c->handle >= 0 && (uint32_t)c->handle < t->max && t->handle[c->handle] == c)
+	if (c->handle >= 0 && (uint32_t)c->handle < t->max && t->handle[c->handle] == c) {
 		t->handle[c->handle] = NULL;
+		if ((uint32_t)c->handle < t->free_hint)
+			t->free_hint = (uint32_t)c->handle;
+	}
 	c->handle = -1;
 }
 
@@ -143,9 +148,13 @@ struct tcp_conn *tcp_handle_get(const struct tcp_table *t, int h)
 
 int tcp_listener_add(struct tcp_table *t, struct tcp_conn *l)
 {
-	if (tcp_listener_lookup(t, l->ep.family, l->ep.laddr, l->ep.lport) &&
-	    !memcmp(tcp_listener_lookup(t, l->ep.family, l->ep.laddr, l->ep.lport)->ep.laddr, l->ep.laddr, 16))
-		return -EADDRINUSE;
+	/* One listener per exact 3-tuple; a wildcard and a specific address may coexist (the specific wins). */
+	for (uint32_t i = 0; i < t->nlisteners; i++) {
+		const struct tcp_conn *o = t->listener[i];
+
+		if (o->ep.family == l->ep.family && o->ep.lport == l->ep.lport && !memcmp(o->ep.laddr, l->ep.laddr, 16))
+			return -EADDRINUSE;
+	}
 	t->listener[t->nlisteners++] = l;
 	return 0;
 }

@@ -53,6 +53,7 @@ struct tcp_conn {
 	struct tcp_conn *ev_next;   /* the stack's list of connections with events */
 	uint8_t out_queued, ev_queued;
 	uint8_t bound;   /* holds its tuple in mstackd (ms_bind): released when freed */
+	uint8_t reaped;  /* on the stack's list of connections to free */
 	uint32_t events; /* MS_TCP_EV_* not yet reported */
 
 	/* Listener only (state LISTEN). */
@@ -64,10 +65,11 @@ struct tcp_conn {
 	uint32_t max_snd_wnd; /* RFC 5961 5.2: MAX.SND.WND */
 	/* Receive sequence variables; rcv_adv is the right edge of the window last advertised. */
 	uint32_t irs, rcv_nxt, rcv_adv, rcv_wnd_max;
-	uint32_t rd_seq;                /* the next byte the application reads */
-	uint32_t rcv_fin_seq;           /* the peer's FIN */
-	uint16_t mss;                   /* send MSS (SMSS) */
-	uint16_t rcv_mss;               /* the MSS we announced */
+	uint32_t rd_seq;      /* the next byte the application reads */
+	uint32_t rcv_fin_seq; /* the peer's FIN */
+	uint16_t mss;         /* SMSS: payload of a full segment, after the options every segment carries (RFC 6691) */
+	uint16_t peer_mss;    /* what the peer and the path allow, options included: payload + options <= it */
+	uint16_t rcv_mss;     /* the MSS we announced */
 	uint8_t snd_wscale, rcv_wscale; /* RFC 7323 2: Snd.Wind.Shift, Rcv.Wind.Shift */
 	uint8_t dupacks, segs_unacked;
 
@@ -113,6 +115,7 @@ struct tcp_table {
 	uint32_t nbuckets;        /* a power of two */
 	struct tcp_conn **handle; /* max_conns slots */
 	uint32_t max, count;      /* connections and listeners alive, and their limit */
+	uint32_t free_hint;       /* no free handle below this one */
 	uint64_t key;
 	struct tcp_conn **listener; /* max_conns slots too, densely packed */
 	uint32_t nlisteners;

@@ -23,14 +23,32 @@ void tcp_set_state(struct ms_tcp_stack *st, struct tcp_conn *c, int state)
 	c->state = (uint8_t)state;
 }
 
-/* Forget c once nothing refers to it: closed, no handle, on no list of this poll. */
+/*
+ * Forget c once nothing refers to it: closed, no handle, on no list of this
+ * poll. It is freed at the end of the poll (tcp_fsm_free_reaped), so that
+ * no caller up the stack holds a dangling pointer.
+ */
 static void tcp_conn_reap(struct ms_tcp_stack *st, struct tcp_conn *c)
 {
-	if (c->state == MS_TCP_CLOSED && c->handle < 0 && !c->out_queued && !c->ev_queued && !c->listener) {
+	if (c->state == MS_TCP_CLOSED && c->handle < 0 && !c->out_queued && !c->ev_queued && !c->listener &&
+	    !c->reaped) {
+		c->reaped = 1;
 		tcp_conn_unbind(st, c);
+		c->out_next = st->reap_head;
+		st->reap_head = c;
+	}
+}
+
+void tcp_fsm_free_reaped(struct ms_tcp_stack *st)
+{
+	while (st->reap_head) {
+		struct tcp_conn *c = st->reap_head;
+
+		st->reap_head = c->out_next;
 		tcp_conn_free(&st->tab, &st->mem, c);
 	}
 }
+
 void tcp_fsm_reap(struct ms_tcp_stack *st, struct tcp_conn *c)
 {
 	tcp_conn_reap(st, c);
@@ -102,6 +120,12 @@ static void tcp_enter_time_wait(struct ms_tcp_stack *st, struct tcp_conn *c)
 	tcp_timers_update(st, c);
 }
 
+void tcp_fsm_time_wait_restart(struct ms_tcp_stack *st, struct tcp_conn *c)
+{
+	c->tw_at = st->now_ms + st->cfg.time_wait_ms;
+	tcp_timers_update(st, c);
+}
+
 /* RFC 9293 3.10.7.4 eighth step: the FIN, once every byte before it arrived. */
 void tcp_fsm_rcv_fin(struct ms_tcp_stack *st, struct tcp_conn *c)
 {
@@ -121,10 +145,6 @@ void tcp_fsm_rcv_fin(struct ms_tcp_stack *st, struct tcp_conn *c)
 		tcp_event(st, c, MS_TCP_EV_READ);
 		break;
 	case MS_TCP_FIN_WAIT_2: tcp_enter_time_wait(st, c); break;
-	case MS_TCP_TIME_WAIT:
-		/* A retransmitted FIN: acknowledge it and restart the 2 MSL timeout. */
-		tcp_enter_time_wait(st, c);
-		break;
 	default: break;
 	}
 }

@@ -26,6 +26,7 @@ static struct ms_pkt *tcp_tx_buf(struct ms_tcp_stack *st)
 		st->ntx_alloc = st->io.ops->tx_alloc(st->io.ctx, st->tx, TCP_BURST);
 		if (!st->ntx_alloc) {
 			st->stats.tx_ring_full++;
+			st->tx_full = 1;
 			return NULL;
 		}
 	}
@@ -35,7 +36,7 @@ static struct ms_pkt *tcp_tx_buf(struct ms_tcp_stack *st)
 /* One segment; payload from c's send ring at byte offset off (len bytes), or none. @return 0; -ENOBUFS. */
 static int tcp_emit(struct ms_tcp_stack *st, const struct tcp_endpoints *ep, const uint8_t *dst_mac, uint32_t seq,
 		    uint32_t ack, uint8_t flags, uint16_t wnd, const struct tcp_opts *o, const struct tcp_conn *c,
-		    uint32_t off, uint32_t len)
+		    uint32_t off, uint32_t len, size_t optcap)
 {
 	uint8_t opt[40];
 	struct tcp_hdr_out h = { 0 };
@@ -44,7 +45,7 @@ static int tcp_emit(struct ms_tcp_stack *st, const struct tcp_endpoints *ep, con
 
 	if (!p)
 		return -ENOBUFS;
-	h.optlen = o ? (uint8_t)tcp_opt_write(opt, sizeof(opt), o) : 0;
+	h.optlen = o ? (uint8_t)tcp_opt_write(opt, optcap, o) : 0;
 	hl = tcp_ip_header_len(ep->family, h.optlen);
 	if (len)
 		tcp_sndbuf_peek(&c->snd, off, p->data + hl, len);
@@ -61,20 +62,36 @@ static int tcp_emit(struct ms_tcp_stack *st, const struct tcp_endpoints *ep, con
 	return 0;
 }
 
+/* Option bytes a segment of len payload bytes may carry: what is left of the peer's MSS (SACK blocks that
+ * do not fit are left out by tcp_opt_write), at most 40. */
+static size_t tcp_opt_room(const struct tcp_conn *c, uint32_t len)
+{
+	uint32_t room = c->peer_mss > len ? c->peer_mss - len : 0;
+
+	return room > 40 ? 40 : room;
+}
+
 uint32_t tcp_ts_now(const struct ms_tcp_stack *st, const struct tcp_conn *c)
 {
 	return (uint32_t)st->now_ms + c->ts_off;
 }
 
+/*
+ * The receive window to offer. RFC 9293 3.8.6.2.2 (receiver SWS avoidance):
+ * the right edge moves only by at least min(half the buffer, one MSS); and
+ * it never moves back, a window once offered stays offered.
+ */
 uint32_t tcp_rcv_window(const struct tcp_conn *c)
 {
 	uint32_t cap = c->rcv.buf ? c->rcv.cap : c->rcv_wnd_max;
 	uint32_t used = c->rcv_nxt - c->rd_seq;
 	uint32_t wnd = used < cap ? cap - used : 0;
 	uint32_t adv = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	uint32_t step = cap / 2 < c->rcv_mss ? cap / 2 : c->rcv_mss;
 
-	/* RFC 9293 3.8.6.2.2: never shrink the window already offered. */
-	return wnd > adv ? wnd : adv;
+	if (wnd <= adv || wnd - adv < step)
+		return adv;
+	return wnd;
 }
 
 /*
@@ -119,7 +136,8 @@ static int tcp_emit_conn(struct ms_tcp_stack *st, struct tcp_conn *c, uint32_t s
 	}
 	if (c->state != MS_TCP_SYN_SENT)
 		flags |= TCP_ACK;
-	err = tcp_emit(st, &c->ep, c->dst_mac, seq, c->rcv_nxt, flags, wire_wnd, &o, c, seq - data_seq, len);
+	err = tcp_emit(st, &c->ep, c->dst_mac, seq, c->rcv_nxt, flags, wire_wnd, &o, c, seq - data_seq, len,
+		       (flags & TCP_SYN) ? 40 : tcp_opt_room(c, len));
 	if (err)
 		return err;
 	if (flags & TCP_ACK) {
@@ -158,10 +176,10 @@ void tcp_send_reset_for(struct ms_tcp_stack *st, const struct tcp_seg *seg)
 		return;
 	st->stats.rst_sent++;
 	if (seg->flags & TCP_ACK)
-		tcp_emit(st, &seg->ep, seg->src_mac, seg->ack, 0, TCP_RST, 0, NULL, NULL, 0, 0);
+		tcp_emit(st, &seg->ep, seg->src_mac, seg->ack, 0, TCP_RST, 0, NULL, NULL, 0, 0, 0);
 	else
 		tcp_emit(st, &seg->ep, seg->src_mac, 0, seg->seq + tcp_seg_seqlen(seg), TCP_RST | TCP_ACK, 0, NULL,
-			 NULL, 0, 0);
+			 NULL, 0, 0, 0);
 }
 
 void tcp_send_synack_cookie(struct ms_tcp_stack *st, const struct tcp_seg *seg, uint32_t cookie, uint16_t mss)
@@ -170,7 +188,7 @@ void tcp_send_synack_cookie(struct ms_tcp_stack *st, const struct tcp_seg *seg, 
 
 	st->stats.syn_cookies_sent++;
 	tcp_emit(st, &seg->ep, seg->src_mac, cookie, seg->seq + 1, TCP_SYN | TCP_ACK,
-		 st->cfg.rcvbuf > 65535 ? 65535 : (uint16_t)st->cfg.rcvbuf, &o, NULL, 0, 0);
+		 st->cfg.rcvbuf > 65535 ? 65535 : (uint16_t)st->cfg.rcvbuf, &o, NULL, 0, 0, 40);
 }
 
 /* Retransmit [seq, seq + len) of the send ring (len <= mss), with FIN if it ends at our FIN. */
@@ -250,7 +268,10 @@ static void tcp_output_data(struct ms_tcp_stack *st, struct tcp_conn *c, int sac
 		if (len < c->mss) {
 			int nagle_ok = (c->flags & (TCP_CF_NODELAY | TCP_CF_FIN_QUEUED)) || c->snd_nxt == c->snd_una;
 
-			if (len < avail ? len < c->max_snd_wnd / 2 : !nagle_ok)
+			/* Window-limited with nothing in flight: send what fits rather than wait for a
+			 * window that a receiver avoiding SWS may never offer (RFC 9293 3.8.6.2.1's
+			 * override, without its timer). */
+			if (len < avail ? len < c->max_snd_wnd / 2 && c->snd_nxt != c->snd_una : !nagle_ok)
 				break;
 		}
 		if ((c->flags & TCP_CF_FIN_QUEUED) && c->snd_nxt + len == c->fin_seq)

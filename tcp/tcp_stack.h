@@ -37,6 +37,7 @@ struct tcp_io {
 };
 
 #define TCP_BURST           64   /* frames per rx burst and per tx allocation */
+#define TCP_TS_OPTLEN       12   /* NOP NOP TS: what timestamps cost every segment */
 #define TCP_RTO_INIT_MS     1000 /* RFC 6298 2.1 */
 #define TCP_RTO_MIN_MS      200  /* as Linux, below RFC 6298 2.4's 1 s: a LAN stack */
 #define TCP_RTO_MAX_MS      60000
@@ -71,14 +72,17 @@ struct ms_tcp_stack {
 	struct tcp_route route;
 	/* Connections with output to consider, and with events, this poll. */
 	struct tcp_conn *out_head, *ev_head, **ev_tail;
+	struct tcp_conn *reap_head; /* closed and forgotten, freed at the end of the poll (through out_next) */
 	/* The tx buffers of the current burst. */
 	struct ms_pkt tx[TCP_BURST];
 	unsigned ntx, ntx_alloc;
+	uint8_t tx_full; /* ms_tx_alloc gave nothing this poll: output waits for the next */
 	/* RFC 5961 7: the challenge ACK budget. */
 	uint64_t challenge_sec;
 	uint32_t challenge_count;
 	uint16_t next_port;
 	uint64_t hup_check_ms; /* when the session's control socket was last looked at */
+	uint8_t wait_armed;    /* ms_wait_prepare was called: ms_wait_done at the next poll */
 	struct tcp_stats stats;
 };
 
@@ -122,6 +126,8 @@ void tcp_set_state(struct ms_tcp_stack *st, struct tcp_conn *c, int state);
 void tcp_established(struct ms_tcp_stack *st, struct tcp_conn *c);
 /* The peer's FIN became in order. */
 void tcp_fsm_rcv_fin(struct ms_tcp_stack *st, struct tcp_conn *c);
+/* A retransmitted FIN in TIME_WAIT: 2 MSL again. */
+void tcp_fsm_time_wait_restart(struct ms_tcp_stack *st, struct tcp_conn *c);
 /* Our FIN was acknowledged. */
 void tcp_fsm_fin_acked(struct ms_tcp_stack *st, struct tcp_conn *c);
 /* The connection is over with err (0: normally): CLOSED, timers stopped, unhashed, freed if no handle. */
@@ -129,8 +135,9 @@ void tcp_fsm_drop(struct ms_tcp_stack *st, struct tcp_conn *c, int err);
 /* User calls: CLOSE/SHUTDOWN (queue a FIN), ABORT (RST). */
 int tcp_fsm_shutdown(struct ms_tcp_stack *st, struct tcp_conn *c);
 void tcp_fsm_abort(struct ms_tcp_stack *st, struct tcp_conn *c);
-/* Free c if it is closed, has no handle and is on no list. */
+/* Mark c for freeing if it is closed, has no handle and is on no list; free the marked ones. */
 void tcp_fsm_reap(struct ms_tcp_stack *st, struct tcp_conn *c);
+void tcp_fsm_free_reaped(struct ms_tcp_stack *st);
 
 /* tcp_timer.c: the connection's timers. */
 void tcp_timers_update(struct ms_tcp_stack *st, struct tcp_conn *c);

@@ -445,6 +445,7 @@ static Suite *tcp_sack_suite(void)
 	Suite *s = suite_create("tcp_sack");
 	TCase *tc = tcase_create("scoreboard");
 
+	tcase_set_timeout(tc, 60); /* the randomised runs, on a loaded machine or under valgrind */
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_rfc2018_blocks_outside_una_and_snd_max_are_ignored);
 	tcase_add_test(tc, test_rfc6675_only_newly_sacked_bytes_are_counted);
