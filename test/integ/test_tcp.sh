@@ -43,6 +43,11 @@ ok "a taken tuple is refused with EADDRINUSE"
 client "$HOST_IP" $PORT -n 4 -m 8000000 -t 40 || fail "IPv4 4 x 8 MB"
 client "$HOST_IP6" $PORT -n 2 -m 8000000 -t 40 || fail "IPv6 2 x 8 MB"
 ok "IPv4 4 x 8 MB and IPv6 2 x 8 MB echoed intact"
+start_tcpecho twoq -q 2 "$HOST_IP:7004"
+client "$HOST_IP" 7004 -n 50 -m 100000 -t 20 || fail "50 connections over two queues"
+kill -TERM "$LAST_PID"
+wait "$LAST_PID" || fail "mstack-tcpecho -q 2 exited with status $? on SIGTERM"
+ok "two queues, two stack instances: 50 connections echoed"
 
 # 3. Half-close: the client shuts down writing at once and still reads every byte back, then our FIN.
 client "$HOST_IP" $PORT -n 8 -m 1000000 --mode halfclose -t 30 || fail "IPv4 half-close"
