@@ -102,7 +102,7 @@ static bool echo_send(struct echo_worker *w, int h, const uint8_t *buf, uint32_t
 
 		if (n == -EAGAIN)
 			break;
-		if (n < 0) {
+		if (n < 0) { /* -ENOBUFS too: no event says when memory frees up, so do not wait for one */
 			echo_release(w, h, true);
 			return false;
 		}
