@@ -2,14 +2,13 @@
 /* tcpecho.c - mstack-tcpecho: a TCP echo server on libmstack-tcp, one stack instance per queue. */
 #include <errno.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <mstack/mstack.h>
@@ -36,14 +35,11 @@ struct echo_slot {
 	uint8_t *buf;     /* ECHO_CHUNK bytes, allocated while pending > 0 */
 };
 
+/* One stack instance (one queue) and its handles. */
 struct echo_worker {
 	struct ms_tcp_stack *st;
-	uint32_t queue;
-	int stop_fd;
 	struct echo_slot *slots;
 	size_t nslots;
-	int rc; /* why the worker stopped: 0 or -errno */
-	pthread_t thread;
 };
 
 static void usage(void)
@@ -52,7 +48,7 @@ static void usage(void)
 		"usage: mstack-tcpecho [-s SOCKET] [-q QUEUES] [-c CONNS] [-b BACKLOG] [-w BYTES] [-M MB] LISTEN...\n"
 		"  LISTEN      ADDR:PORT or [ADDR6]:PORT (0.0.0.0 or [::]: every address)\n"
 		"  -s SOCKET   mstackd's control socket (default %s)\n"
-		"  -q QUEUES   queues, one thread and TCP stack each (default 1)\n"
+		"  -q QUEUES   queues, one TCP stack each (default 1)\n"
 		"  -c CONNS    connections per queue, TIME_WAIT included (default 4096)\n"
 		"  -b BACKLOG  connections waiting for accept per listener (default 1024)\n"
 		"  -w BYTES    send and receive buffer per connection (default 262144)\n"
@@ -106,7 +102,7 @@ static bool echo_send(struct echo_worker *w, int h, const uint8_t *buf, uint32_t
 
 		if (n == -EAGAIN)
 			break;
-		if (n < 0) {
+		if (n < 0) { /* -ENOBUFS too: no event says when memory frees up, so do not wait for one */
 			echo_release(w, h, true);
 			return false;
 		}
@@ -192,36 +188,47 @@ static void echo_dispatch(struct echo_worker *w, const struct ms_tcp_event *ev)
 }
 
 /*
- * The event loop of one stack instance. A poll that returned events runs
- * again at once (our sends go out with it); only a poll that found nothing
- * leads to sleeping on the wakeup fd, for as long as the next timer allows.
+ * The event loop, one thread for every queue: the session has one wakeup
+ * descriptor, and its wait calls may not run in several threads at once, so
+ * the instances take turns. A round in which some poll returned events runs
+ * again at once (our sends go out with it); only a round that found nothing
+ * anywhere leads to sleeping on the wakeup fd, for as long as the nearest
+ * timer allows, or until a signal. Returns 0 on a signal, or -errno.
  */
-static void *echo_run(void *arg)
+static int echo_run(struct echo_worker *w, unsigned nq, int sig_fd)
 {
-	struct echo_worker *w = arg;
 	struct ms_tcp_event ev[ECHO_EVENTS];
 
 	for (;;) {
-		struct pollfd pfd[2] = { { .fd = ms_tcp_fd(w->st), .events = POLLIN },
-					 { .fd = w->stop_fd, .events = POLLIN } };
-		int n = ms_tcp_poll(w->st, ev, ECHO_EVENTS), i;
+		struct pollfd pfd[2] = { { .fd = ms_tcp_fd(w[0].st), .events = POLLIN },
+					 { .fd = sig_fd, .events = POLLIN } };
+		bool busy = false;
+		int timeout = -1;
+		unsigned q;
 
-		if (n < 0) {
-			w->rc = n;
-			kill(getpid(), SIGTERM); /* the session is gone: stop every worker */
-			return NULL;
+		for (q = 0; q < nq; q++) {
+			int n = ms_tcp_poll(w[q].st, ev, ECHO_EVENTS), i;
+
+			if (n < 0)
+				return n; /* the session is gone */
+			for (i = 0; i < n; i++)
+				echo_dispatch(&w[q], &ev[i]);
+			busy |= n > 0;
 		}
-		for (i = 0; i < n; i++)
-			echo_dispatch(w, &ev[i]);
-		if (n > 0 || ms_tcp_wait_prepare(w->st))
+		for (q = 0; q < nq && !busy; q++) {
+			int t;
+
+			busy = ms_tcp_wait_prepare(w[q].st);
+			t = ms_tcp_timeout(w[q].st);
+			if (t >= 0 && (timeout < 0 || t < timeout))
+				timeout = t;
+		}
+		if (busy)
 			continue;
-		if (poll(pfd, 2, ms_tcp_timeout(w->st)) < 0 && errno != EINTR) {
-			w->rc = -errno;
-			kill(getpid(), SIGTERM);
-			return NULL;
-		}
+		if (poll(pfd, 2, timeout) < 0 && errno != EINTR)
+			return -errno;
 		if (pfd[1].revents & POLLIN)
-			return NULL;
+			return 0;
 	}
 }
 
@@ -245,7 +252,7 @@ int main(int argc, char **argv)
 	struct ms_session *s;
 	unsigned nq = 1, conns = 0, backlog = 1024, bufsize = 0, mem_mb = 0, i, j, nlisten;
 	sigset_t sigs;
-	int opt, rc, sig, stop_fd, status = 0;
+	int opt, rc, sig_fd, status = 0;
 
 	while ((opt = getopt(argc, argv, "s:q:c:b:w:M:h")) != -1) {
 		switch (opt) {
@@ -287,15 +294,15 @@ int main(int argc, char **argv)
 	cfg.sndbuf = cfg.rcvbuf = bufsize;
 	cfg.mem_max = (uint64_t)mem_mb << 20;
 
-	/* Signals are taken by sigwait in this thread only; the workers inherit the mask. */
+	/* SIGTERM and SIGINT arrive as a descriptor that the loop sleeps on beside the stack's. */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	stop_fd = eventfd(0, EFD_CLOEXEC);
-	if (stop_fd < 0) {
-		fprintf(stderr, "mstack-tcpecho: eventfd: %s\n", strerror(errno));
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN); /* a write to a daemon that died is an error, not a death */
+	sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	if (sig_fd < 0) {
+		fprintf(stderr, "mstack-tcpecho: signalfd: %s\n", strerror(errno));
 		return 1;
 	}
 
@@ -307,8 +314,6 @@ int main(int argc, char **argv)
 	}
 	memset(w, 0, sizeof(w));
 	for (i = 0; i < nq; i++) {
-		w[i].queue = i;
-		w[i].stop_fd = stop_fd;
 		rc = ms_tcp_stack_new(s, i, &cfg, &w[i].st);
 		if (rc < 0) {
 			fprintf(stderr, "mstack-tcpecho: stack on queue %u: %s\n", i, strerror(-rc));
@@ -340,31 +345,16 @@ int main(int argc, char **argv)
 	printf(" (%u queue%s)\n", nq, nq > 1 ? "s" : "");
 	fflush(stdout);
 
-	for (i = 0; i < nq; i++) {
-		rc = pthread_create(&w[i].thread, NULL, echo_run, &w[i]);
-		if (rc) {
-			fprintf(stderr, "mstack-tcpecho: thread: %s\n", strerror(rc));
-			status = 1;
-			break;
-		}
-	}
-	if (i == nq)
-		sigwait(&sigs, &sig);
-	/* An eventfd that is never read stays readable: every worker sees it. */
-	if (eventfd_write(stop_fd, 1) < 0)
+	rc = echo_run(w, nq, sig_fd);
+	if (rc < 0) {
+		fprintf(stderr, "mstack-tcpecho: %s\n", strerror(-rc));
 		status = 1;
-	for (j = 0; j < i; j++) {
-		pthread_join(w[j].thread, NULL);
-		if (w[j].rc < 0) {
-			fprintf(stderr, "mstack-tcpecho: queue %u: %s\n", j, strerror(-w[j].rc));
-			status = 1;
-		}
 	}
 out:
 	for (i = 0; i < nq; i++)
 		echo_worker_free(&w[i]);
 	ms_detach(s);
-	close(stop_fd);
+	close(sig_fd);
 	return status;
 
 bad_usage:

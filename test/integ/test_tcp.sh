@@ -43,6 +43,11 @@ ok "a taken tuple is refused with EADDRINUSE"
 client "$HOST_IP" $PORT -n 4 -m 8000000 -t 40 || fail "IPv4 4 x 8 MB"
 client "$HOST_IP6" $PORT -n 2 -m 8000000 -t 40 || fail "IPv6 2 x 8 MB"
 ok "IPv4 4 x 8 MB and IPv6 2 x 8 MB echoed intact"
+start_tcpecho twoq -q 2 "$HOST_IP:7004"
+client "$HOST_IP" 7004 -n 50 -m 100000 -t 20 || fail "50 connections over two queues"
+kill -TERM "$LAST_PID"
+wait "$LAST_PID" || fail "mstack-tcpecho -q 2 exited with status $? on SIGTERM"
+ok "two queues, two stack instances: 50 connections echoed"
 
 # 3. Half-close: the client shuts down writing at once and still reads every byte back, then our FIN.
 client "$HOST_IP" $PORT -n 8 -m 1000000 --mode halfclose -t 30 || fail "IPv4 half-close"
@@ -88,7 +93,29 @@ start_tcpecho again "$HOST_IP:7100"
 client "$HOST_IP" 7100 -n 2 -m 100000 -t 10 || fail "echo on 7100 after kill -9"
 ok "a killed app's tuple is free within a second, and a new app serves on it"
 
-# 9. SIGTERM: a clean exit, status 0.
+# 9. The libevent example: a greeting, then end of stream; asleep when idle.
+"$BIN/mstack-tcpevent" -s "$SOCK" "$HOST_IP:7003" > "$WORK/event" 2>&1 &
+EVENT_PID=$!
+INTEG_PIDS+=("$EVENT_PID")
+wait_for 10 grep -q "greeting" "$WORK/event" || fail "mstack-tcpevent did not start: $(cat "$WORK/event")"
+hello() {
+	peer python3 -c '
+import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
+data = b""
+while (b := s.recv(100)):
+    data += b
+sys.exit(0 if data == b"hello from mstack\n" else f"got {data!r}")' "$@"
+}
+for i in 1 2 3; do hello "$HOST_IP" 7003 || fail "mstack-tcpevent greeting $i"; done
+sleep 1
+t0=$(cpu_ticks "$EVENT_PID"); sleep 2; t1=$(cpu_ticks "$EVENT_PID")
+[ $((t1 - t0)) -le 2 ] || fail "idle mstack-tcpevent used $((t1 - t0)) ticks in 2 s"
+kill -TERM "$EVENT_PID"
+wait "$EVENT_PID" || fail "mstack-tcpevent exited with status $? on SIGTERM"
+ok "mstack-tcpevent greets from its libevent loop and sleeps when idle"
+
+# 10. SIGTERM: a clean exit, status 0.
 kill -TERM "$ECHO_PID"
 wait "$ECHO_PID"
 rc=$?

@@ -5,7 +5,7 @@
 source "$(dirname "$0")/lib.sh"
 
 SEED=${LOSSY_SEED:-$RANDOM}
-echo "lossy seed $SEED (LOSSY_SEED=$SEED replays the same impairment decisions)"
+echo "lossy seed $SEED (LOSSY_SEED=$SEED runs again with it)"
 INTEG_LOSSY="-d 2 -u 1 -r 3 -D 2 -S $SEED"
 integ_start
 HOST_IP6=fd00:$ID::1
