@@ -51,7 +51,8 @@ set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS_POLICY ">=")
 set(CPACK_DEBIAN_LIB_DESCRIPTION "client library of mstack (attach user-level stacks to mstackd)
 libmstack-client lets an application attach to mstackd, bind 3-tuples and
-exchange packets with it through shared-memory rings. It needs only libc.")
+exchange packets with it through shared-memory rings. It needs only libc.
+libmstack-tcp, the reference user-level TCP/IP stack on top of it, is here too.")
 # CPack 3.25 also writes postinst/postrm calling ldconfig; the trigger is what policy asks for.
 set(CPACK_DEBIAN_LIB_PACKAGE_CONTROL_EXTRA "${deb}/triggers")
 

@@ -11,9 +11,7 @@ export DEB_BUILD_MAINT_OPTIONS=hardening=+all
 eval "$(dpkg-buildflags --export=sh)"
 export CFLAGS="$CPPFLAGS $CFLAGS" # CMake does not read CPPFLAGS (-D_FORTIFY_SOURCE)
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr "$@" > /dev/null
-# The TCP apps exist once libmstack-tcp does (CMakeLists.txt builds them only then).
-tcp_apps=$([ -f tcp/CMakeLists.txt ] && echo mstack-tcpecho || true)
 cmake --build "$dir" -j"${MSTACK_JOBS:-$(nproc)}" --target mstackd mstackctl mstack-echo mstack-pktgen mstack-pktcount \
-	$tcp_apps mstack-client mstack-client-static manpages deb-changelog
+	mstack-tcpecho mstack-client mstack-client-static mstack-tcp mstack-tcp-static manpages deb-changelog
 (cd "$dir" && cpack -G DEB > /dev/null)
 ls "$dir"/*.deb
