@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* dp.c - the datapath: NIC rx demux to apps or the kernel, TAP rx to the NIC, app tx validated to the NIC. */
+/* dp.c - the datapath: NIC rx demux to apps or the kernel, the kernel's frames to the NIC, app tx validated to the NIC.
+ */
 #include "dp.h"
 
 #include <errno.h>
@@ -23,7 +24,6 @@
 #define DP_BURST_MAX        64 /* rte_hash bulk lookups take at most 64 keys */
 #define DP_WORKER_TID       0
 #define DP_TX_APPS_PER_LOOP 32
-#define DP_TAP_IDLE_SKIP    8 /* loops without reading an idle TAP */
 #define DP_FRAG_LIFETIME_S  2 /* how long later fragments may trail the first */
 
 /* How long an app's later fragments may follow its first one: a receiver's reassembly timeout. */
@@ -56,6 +56,9 @@ int dp_init(struct dp *dp, struct ports *ports, struct btable *bt, uint16_t burs
 	rc = pub_init(dp);
 	if (rc < 0)
 		return rc;
+	rc = handover_init(&dp->ho, 1, ports->tap, dp->burst);
+	if (rc < 0)
+		return rc;
 	dp->frags = rte_zmalloc("mstack_frags", sizeof(*dp->frags), RTE_CACHE_LINE_SIZE);
 	if (!dp->frags)
 		return -ENOMEM;
@@ -65,6 +68,7 @@ int dp_init(struct dp *dp, struct ports *ports, struct btable *bt, uint16_t burs
 
 void dp_fini(struct dp *dp)
 {
+	handover_fini(&dp->ho);
 	pub_fini(dp);
 	rte_free(dp->frags);
 	dp->frags = NULL;
@@ -301,20 +305,19 @@ static void dp_wild_local(struct dp *dp, struct dp_rx_burst *b, uint64_t wild)
 }
 
 /*
- * Send n frames on queue 0 of port, counted in st; free (and count as
- * tx_full) what the queue could not take. Returns how many were sent.
- * A running capture of cap_point (MS_CAP_NIC or MS_CAP_TAP) sees the
- * frames offered to the port, before it owns them.
+ * Send n frames on the NIC's tx queue, counted in nic_stats; free (and count
+ * as tx_full) what the queue could not take. Returns how many were sent.
+ * A running capture of the NIC sees the frames offered to it, before it owns them.
  */
-static uint32_t dp_tx_or_drop(struct dp *dp, uint16_t port, struct rte_mbuf **pkts, uint32_t n, struct port_stats *st,
-			      uint8_t cap_point)
+static uint32_t dp_nic_tx(struct dp *dp, struct rte_mbuf **pkts, uint32_t n)
 {
+	struct port_stats *st = &dp->nic_stats;
 	uint16_t sent;
 	uint32_t i;
 
 	if (unlikely(dp->cap_live))
-		dp_capture(dp, cap_point, MS_CAP_TX, 0, pkts, n);
-	sent = n ? rte_eth_tx_burst(port, 0, pkts, (uint16_t)n) : 0;
+		dp_capture(dp, MS_CAP_NIC, MS_CAP_TX, 0, pkts, n);
+	sent = n ? rte_eth_tx_burst(dp->ports->nic, 0, pkts, (uint16_t)n) : 0;
 
 	for (i = 0; i < sent; i++)
 		st->tx_bytes += pkts[i]->pkt_len;
@@ -324,6 +327,20 @@ static uint32_t dp_tx_or_drop(struct dp *dp, uint16_t port, struct rte_mbuf **pk
 		rte_pktmbuf_free_bulk(&pkts[sent], n - sent);
 	}
 	return sent;
+}
+
+/*
+ * The frames of a burst that belong to the kernel: handed to the TAP lcore
+ * in one enqueue (handover.h); the worker never makes the TAP's system
+ * calls. A capture of the TAP sees them here, as offered to the TAP.
+ */
+static void dp_to_kernel(struct dp *dp, struct rte_mbuf **pkts, uint32_t n)
+{
+	if (n == 0)
+		return;
+	if (unlikely(dp->cap_live))
+		dp_capture(dp, MS_CAP_TAP, MS_CAP_TX, 0, pkts, n);
+	handover_to_kernel(&dp->ho, DP_WORKER_TID, pkts, n);
 }
 
 /*
@@ -399,34 +416,23 @@ static uint32_t dp_rx_nic(struct dp *dp)
 			appring_rx_wake(b.touched[i]);
 	}
 	dp->nic_stats.rx_to_kernel += b.nto_tap;
-	dp_tx_or_drop(dp, dp->ports->tap, b.to_tap, b.nto_tap, &dp->tap_stats, MS_CAP_TAP);
+	dp_to_kernel(dp, b.to_tap, b.nto_tap);
 	if (b.nto_free)
 		rte_pktmbuf_free_bulk(b.to_free, b.nto_free);
 	return n;
 }
 
-/* The kernel's frames go out unchanged: it is the host's own stack. */
-static uint32_t dp_rx_tap(struct dp *dp)
+/* The kernel's frames, read from the TAP by the TAP lcore, go out unchanged: it is the host's own stack. */
+static uint32_t dp_from_kernel(struct dp *dp)
 {
 	struct rte_mbuf *pkts[DP_BURST_MAX];
-	uint16_t n, i;
+	uint32_t n = handover_from_kernel(&dp->ho, DP_WORKER_TID, pkts, dp->burst);
 
-	/* An empty TAP costs a system call to find out: after one, skip a few loops. */
-	if (dp->tap_skip) {
-		dp->tap_skip--;
-		return 0;
-	}
-	n = rte_eth_rx_burst(dp->ports->tap, 0, pkts, dp->burst);
 	if (n == 0)
-		dp->tap_skip = DP_TAP_IDLE_SKIP;
-
-	for (i = 0; i < n; i++) {
-		dp->tap_stats.rx_packets++;
-		dp->tap_stats.rx_bytes += pkts[i]->pkt_len;
-	}
+		return 0;
 	if (unlikely(dp->cap_live))
 		dp_capture(dp, MS_CAP_TAP, MS_CAP_RX, 0, pkts, n);
-	dp_tx_or_drop(dp, dp->ports->nic, pkts, n, &dp->nic_stats, MS_CAP_NIC);
+	dp_nic_tx(dp, pkts, n);
 	return n;
 }
 
@@ -474,7 +480,7 @@ static uint32_t dp_app_tx_queue(struct dp *dp, const struct txval_env *env, stru
 	appring_tx_release(a, q, (uint32_t)n);
 	if (unlikely(dp->cap_live))
 		dp_capture(dp, MS_CAP_APP, MS_CAP_TX, a->id, out, nout);
-	sent = dp_tx_or_drop(dp, dp->ports->nic, out, nout, &dp->nic_stats, MS_CAP_NIC);
+	sent = dp_nic_tx(dp, out, nout);
 	a->stats.tx_packets += sent;
 	a->stats.tx_nic_full += nout - sent;
 	return (uint32_t)n;
@@ -554,8 +560,6 @@ static void dp_idle(struct dp *dp, uint32_t work, uint64_t now)
 		rte_rcu_qsbr_thread_online(dp->qsv, DP_WORKER_TID);
 		/* The capture may have ended and been freed while we were offline. */
 		dp->cap_live = __atomic_load_n(&dp->capture, __ATOMIC_ACQUIRE);
-		if (woke & IDLE_WOKE_RX)
-			dp->tap_skip = 0; /* the kernel may have sent: read the TAP at once */
 		if (!(woke & IDLE_WOKE_KICK))
 			return;
 	}
@@ -577,7 +581,7 @@ int dp_worker(void *arg)
 		/* One load per loop; dropped at the quiescent state below like every other pointer. */
 		dp->cap_live = __atomic_load_n(&dp->capture, __ATOMIC_ACQUIRE);
 		work = dp_rx_nic(dp);
-		work += dp_rx_tap(dp);
+		work += dp_from_kernel(dp);
 		work += dp_apps_tx(dp);
 		if (unlikely(dp->cap_live))
 			capture_publish(dp->cap_live, &dp->cap_stats);

@@ -10,6 +10,7 @@
 #include "btable.h"
 #include "capture.h"
 #include "fragtrack.h"
+#include "handover.h"
 #include "idle.h"
 #include "port.h"
 #include "stats.h"
@@ -41,15 +42,14 @@ struct dp {
 	struct fragtrack *frags; /* worker only: where fragmented datagrams go */
 	struct capture *capture; /* the running capture, NULL if none (one at a time) */
 	struct port_stats nic_stats;
-	struct port_stats tap_stats;
 	struct dp_stats stats;
 	struct cap_stats cap_stats;
 	uint64_t heartbeat;       /* incremented by the worker every loop */
 	uint64_t burst_seq;       /* the worker's count of NIC bursts */
 	struct capture *cap_live; /* worker only: dp->capture as loaded at the top of this loop */
 	uint32_t tx_cursor;       /* next app whose tx rings the worker polls */
-	uint32_t tap_skip;        /* loops left before the worker reads the TAP again */
 	struct idle idle;         /* [datapath] idle: when and how the worker sleeps (idle.h) */
+	struct handover ho;       /* the rings to and from the TAP lcore (handover.h) */
 	bool stop;
 };
 

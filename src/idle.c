@@ -87,7 +87,7 @@ static void idle_add_port(struct idle *id, uint16_t port, const char *what)
 		 IDLE_BACKOFF_MIN_US, IDLE_BACKOFF_MAX_US);
 }
 
-int idle_init(struct idle *id, enum conf_idle policy, const struct ports *ports)
+int idle_init(struct idle *id, enum conf_idle policy, const struct ports *ports, int kernel_fd)
 {
 	memset(id, 0, sizeof(*id));
 	id->policy = policy;
@@ -107,7 +107,13 @@ int idle_init(struct idle *id, enum conf_idle policy, const struct ports *ports)
 		return rc;
 	}
 	idle_add_port(id, ports->nic, "NIC");
-	idle_add_port(id, ports->tap, "TAP");
+	/* The kernel's frames come from the TAP lcore, which kicks this eventfd (handover.h). */
+	if (idle_add_fd(id, kernel_fd, IDLE_EV_RX) < 0) {
+		int rc = -errno;
+
+		log_err("idle: cannot add the handover's eventfd to the worker's epoll set: %s", strerror(-rc));
+		return rc;
+	}
 	{
 		struct timespec zero = { 0, 0 };
 		struct epoll_event ev;
@@ -231,6 +237,9 @@ enum idle_step idle_prepare(struct dp *dp, uint64_t now)
 	for (i = 0; i < id->nintr; i++)
 		if (rte_eth_rx_queue_count(id->intr_port[i], 0) > 0)
 			return IDLE_STAY;
+	/* Last: the TAP lcore kicks only once this flag is up (handover.h). */
+	if (!handover_worker_may_sleep(&dp->ho, 0))
+		return IDLE_STAY;
 	return IDLE_SLEEP;
 }
 
@@ -257,6 +266,7 @@ unsigned idle_sleep(struct dp *dp)
 	for (i = 0; i < n; i++)
 		woke |= ev[i].data.u64 == IDLE_EV_KICK ? IDLE_WOKE_KICK : IDLE_WOKE_RX;
 	idle_ports_intr(id, false);
+	handover_worker_awake(&dp->ho, 0);
 	if (!woke && id->backoff_us < IDLE_BACKOFF_MAX_US)
 		id->backoff_us = id->backoff_us * 2 > IDLE_BACKOFF_MAX_US ? IDLE_BACKOFF_MAX_US : id->backoff_us * 2;
 	else if (woke)

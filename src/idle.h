@@ -15,9 +15,10 @@ struct ports;
 /*
  * With [datapath] idle = adaptive, a worker whose loops found nothing for
  * IDLE_SPIN_US goes to sleep in epoll_pwait2 on one epoll set holding:
- * - the rx interrupt fd of each port whose PMD has one (net_tap: the TAP's
- *   own fd, so a frame from the kernel wakes it; ixgbe: the queue's MSI-X
+ * - the NIC's rx interrupt fd if its PMD has one (ixgbe: the queue's MSI-X
  *   eventfd), found through rte_eth_dev_rx_intr_ctl_q_get_fd;
+ * - the handover's eventfd: the TAP lcore kicks it when it gives a sleeping
+ *   worker frames from the kernel (handover.h);
  * - every attached app's kick eventfd (the transmit doorbell, ms_abi.h).
  * Every fd is edge-triggered and never read: an eventfd or a socket reports
  * each new write or frame as an edge, an edge that comes while the worker is
@@ -36,7 +37,7 @@ struct ports;
 #define IDLE_SLEEP_MAX_MS   100
 
 /* What woke a sleeping worker (idle_sleep), as bits; 0 is the timer. */
-#define IDLE_WOKE_RX   0x1u /* a port's rx interrupt, the TAP included */
+#define IDLE_WOKE_RX   0x1u /* the NIC's rx interrupt, or frames from the kernel */
 #define IDLE_WOKE_KICK 0x2u /* an app's kick */
 
 /* What the worker does after a loop that found no work (idle_prepare). */
@@ -67,9 +68,11 @@ struct idle {
 
 /*
  * After port_setup: set the policy up; with adaptive, create the epoll set
- * and add the ports' rx interrupts. Returns 0 or -errno (logged).
+ * and add the NIC's rx interrupt and kernel_fd, the eventfd the TAP lcore
+ * kicks when it hands frames from the kernel to a sleeping worker
+ * (handover.h). Returns 0 or -errno (logged).
  */
-int idle_init(struct idle *id, enum conf_idle policy, const struct ports *ports);
+int idle_init(struct idle *id, enum conf_idle policy, const struct ports *ports, int kernel_fd);
 
 /* After the worker has stopped. Accepts an idle_init that failed. */
 void idle_fini(struct idle *id);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <rte_eal.h>
+#include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <systemd/sd-daemon.h>
 
@@ -24,9 +25,11 @@
 #include "mstackd.h"
 #include "publish.h"
 
-#define MAIN_TICK_MS 50
-#define MAIN_SIGFD   ((void *)1)
-#define MAIN_TIMERFD ((void *)2)
+#define MAIN_TICK_MS     50
+#define MAIN_SIGFD       ((void *)1)
+#define MAIN_TIMERFD     ((void *)2)
+#define MAIN_TAPFD       ((void *)3)
+#define MAIN_TAP_POLL_MS 1 /* a TAP without an rx interrupt fd is polled this often while idle */
 
 static void usage(FILE *f)
 {
@@ -50,7 +53,8 @@ static void main_log_stats(struct mstackd *d)
 {
 	log_info("counters (non-zero):");
 	stats_visit_port("nic", &d->dp.nic_stats, main_log_counter, NULL);
-	stats_visit_port("tap", &d->dp.tap_stats, main_log_counter, NULL);
+	stats_visit_port("tap", &d->dp.ho.tap_stats, main_log_counter, NULL);
+	handover_visit_stats(&d->dp.ho, main_log_counter, NULL);
 	stats_visit_dp("dp", &d->dp.stats, main_log_counter, NULL);
 }
 
@@ -159,6 +163,30 @@ static void main_block_signals(void)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
+/*
+ * The main lcore also owns the TAP (handover.h): it sleeps in the same
+ * epoll_wait as the control thread, woken by the TAP's rx interrupt fd (a
+ * frame from the kernel) and by the workers' kick when they hand frames
+ * over while it sleeps. Both edge-triggered and never read, as in idle.c:
+ * the loop polls the TAP and the rings until a pass finds nothing.
+ */
+static int main_tap_fds(struct mstackd *d)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.ptr = MAIN_TAPFD };
+	int fd = rte_eth_dev_rx_intr_ctl_q_get_fd(d->ports.tap, 0);
+
+	if (fd >= 0 && epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev) == 0) {
+		d->tap_wakes = true;
+	} else {
+		d->tap_wakes = false;
+		log_warn("TAP port %u has no rx interrupt fd: the main lcore polls it every %d ms while idle",
+			 d->ports.tap, MAIN_TAP_POLL_MS);
+	}
+	if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, d->dp.ho.tap_kick_fd, &ev) < 0)
+		return -errno;
+	return 0;
+}
+
 static int main_setup_fds(struct mstackd *d, int *sigfd, int *timerfd)
 {
 	struct itimerspec its = { .it_interval = { 0, MAIN_TICK_MS * 1000000L },
@@ -178,7 +206,7 @@ static int main_setup_fds(struct mstackd *d, int *sigfd, int *timerfd)
 	ev.data.ptr = MAIN_TIMERFD;
 	if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, *timerfd, &ev) < 0)
 		return -errno;
-	return 0;
+	return main_tap_fds(d);
 }
 
 /* Every second: watchdog only while the worker makes progress; refresh host addresses. */
@@ -203,7 +231,15 @@ static void main_loop(struct mstackd *d, int sigfd, int timerfd)
 	int i, n;
 
 	while (running) {
-		n = epoll_wait(d->epoll_fd, ev, 32, -1);
+		int timeout = -1;
+
+		/* The kernel's share first: while it finds frames, the loop does not sleep. */
+		if (handover_tap_poll(&d->dp.ho) > 0 || !handover_tap_may_sleep(&d->dp.ho))
+			timeout = 0;
+		else if (!d->tap_wakes)
+			timeout = MAIN_TAP_POLL_MS;
+		n = epoll_wait(d->epoll_fd, ev, 32, timeout);
+		handover_tap_awake(&d->dp.ho);
 		for (i = 0; i < n; i++) {
 			if (ev[i].data.ptr == MAIN_SIGFD) {
 				struct signalfd_siginfo si;
@@ -227,6 +263,8 @@ static void main_loop(struct mstackd *d, int sigfd, int timerfd)
 					ticks = 0;
 					main_second(d, &last_beat);
 				}
+			} else if (ev[i].data.ptr == MAIN_TAPFD) {
+				continue; /* polled at the top of the loop */
 			} else {
 				ctl_event(d, ev[i].data.ptr, ev[i].events);
 			}
@@ -290,7 +328,7 @@ int main(int argc, char **argv)
 		log_err("cannot create the datapath's RCU state: %s", strerror(-rc));
 		goto fail;
 	}
-	rc = idle_init(&d.dp.idle, d.conf.idle, &d.ports);
+	rc = idle_init(&d.dp.idle, d.conf.idle, &d.ports, d.dp.ho.chan[0].worker_kick_fd);
 	if (rc < 0)
 		goto fail; /* logged */
 	rc = main_setup_fds(&d, &sigfd, &timerfd);

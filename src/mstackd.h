@@ -37,6 +37,7 @@ struct mstackd {
 	LIST_HEAD(, ctl_conn) conns; /* every control connection */
 	int listen_fd;
 	int epoll_fd;
+	bool tap_wakes;                     /* the TAP's rx interrupt fd is in epoll_fd (else it is polled) */
 	bool listen_paused;                 /* out of fds: accept again at the next tick */
 	uint32_t nconns;                    /* control connections open */
 	uint32_t ctl_max_conns_auto;        /* min(1024, NOFILE / 4): when [control] max_connections is unset */

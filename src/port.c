@@ -88,27 +88,28 @@ static int port_probe(const char *devargs, uint16_t *port)
 }
 
 /*
- * Configure one rx and one tx queue. With [datapath] idle = adaptive, ask for
- * rx interrupts (idle.c sleeps on them); a PMD that refuses them is
- * configured without, and idle.c finds that it has none.
+ * Configure one rx and one tx queue, with rx interrupts if want_intr (the
+ * NIC with [datapath] idle = adaptive, for idle.c; the TAP always, for the
+ * main lcore's loop). A PMD that refuses them is configured without, and
+ * whoever sleeps on the port finds that it has none.
  */
-static int port_configure(uint16_t port, const char *what, const struct conf *c, struct rte_eth_conf *ec)
+static int port_configure(uint16_t port, const char *what, bool want_intr, struct rte_eth_conf *ec)
 {
 	int rc;
 
-	if (c->idle == CONF_IDLE_ADAPTIVE) {
+	if (want_intr) {
 		ec->intr_conf.rxq = 1;
 		rc = rte_eth_dev_configure(port, 1, 1, ec);
 		if (rc == 0)
 			return 0;
-		log_info("%s port %u refuses rx interrupts (%s): the idle worker polls it on a timer", what, port,
+		log_info("%s port %u refuses rx interrupts (%s): it is polled on a timer while idle", what, port,
 			 rte_strerror(-rc));
 		ec->intr_conf.rxq = 0;
 	}
 	return rte_eth_dev_configure(port, 1, 1, ec);
 }
 
-static int port_start(uint16_t port, const char *what, const struct conf *c, struct rte_mempool *pool)
+static int port_start(uint16_t port, const char *what, const struct conf *c, bool want_intr, struct rte_mempool *pool)
 {
 	struct rte_eth_conf ec;
 	struct rte_eth_dev_info info;
@@ -122,7 +123,7 @@ static int port_start(uint16_t port, const char *what, const struct conf *c, str
 	/* Let a NIC that can verify IPv4 header checksums do so; the classifier trusts the flag. */
 	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM)
 		ec.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
-	rc = port_configure(port, what, c, &ec);
+	rc = port_configure(port, what, want_intr, &ec);
 	if (rc < 0)
 		goto fail;
 	rc = rte_eth_dev_adjust_nb_rx_tx_desc(port, &rxd, &txd);
@@ -168,7 +169,7 @@ int port_setup(struct ports *p, const struct conf *c, const char *conf_path)
 		return rc;
 	}
 	memcpy(p->nic_mac, mac.addr_bytes, 6);
-	rc = port_start(p->nic, "NIC", c, p->pool);
+	rc = port_start(p->nic, "NIC", c, c->idle == CONF_IDLE_ADAPTIVE, p->pool);
 	if (rc < 0)
 		return rc;
 	/* Multicast (IPv6 neighbour discovery, mDNS...) must reach the kernel. */
@@ -190,7 +191,7 @@ int port_setup(struct ports *p, const struct conf *c, const char *conf_path)
 	if (rc < 0)
 		return rc;
 	p->tap_probed = true;
-	rc = port_start(p->tap, "TAP", c, p->pool);
+	rc = port_start(p->tap, "TAP", c, true, p->pool);
 	if (rc < 0)
 		return rc;
 	rc = hostaddr_start_addrs(c, conf_path);

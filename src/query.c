@@ -144,7 +144,8 @@ int query_reply(struct mstackd *d, uint16_t type, uint32_t offset, void *out, si
 		l.entry = sizeof(struct ms_counter);
 		stats_visit_port("nic", &d->dp.nic_stats, query_counter, &l);
 		query_port_hw(&l, "nic", d->ports.nic);
-		stats_visit_port("tap", &d->dp.tap_stats, query_counter, &l);
+		stats_visit_port("tap", &d->dp.ho.tap_stats, query_counter, &l);
+		handover_visit_stats(&d->dp.ho, query_counter, &l);
 		query_port_hw(&l, "tap", d->ports.tap);
 		stats_visit_dp("dp", &d->dp.stats, query_counter, &l);
 		stats_visit_cap("capture", &d->dp.cap_stats, query_counter, &l);
