@@ -50,19 +50,21 @@ struct app *appmgr_attach(struct mstackd *d, const struct ms_hello *h, pid_t pid
 	a = app_create(d->next_app_id + 1, h, h->ring_size);
 	if (!a)
 		return NULL;
-	rc = idle_app_add(&d->dp.idle, a);
+	rc = app_spread_stats(a, d->dp.nworkers);
+	if (rc == 0)
+		rc = idle_app_add(&d->dp, a);
 	if (rc < 0) {
 		app_destroy(a); /* never published */
 		errno = -rc;
 		return NULL;
 	}
 	if (pub_app_add(&d->dp, a) < 0) {
-		idle_app_remove(&d->dp.idle, a);
+		idle_app_remove(&d->dp, a);
 		app_destroy(a); /* never published */
 		errno = ENOMEM;
 		return NULL;
 	}
-	idle_app_published(&d->dp.idle);
+	idle_app_published(&d->dp);
 	d->next_app_id++;
 	a->pid = pid;
 	a->uid = uid;
@@ -83,8 +85,8 @@ void appmgr_detach(struct mstackd *d, struct app *a)
 	LIST_REMOVE(a, link);
 	d->napps--;
 	pub_app_remove(&d->dp, a);
-	idle_app_remove(&d->dp.idle, a); /* epoll_ctl is thread-safe: the worker may be asleep in it */
-	app_release_bindings(a);         /* the tuples go back to the kernel now; the memory after a grace period */
+	idle_app_remove(&d->dp, a); /* epoll_ctl is thread-safe: the worker may be asleep in it */
+	app_release_bindings(a);    /* the tuples go back to the kernel now; the memory after a grace period */
 	pub_retire(&d->dp, appmgr_free, a);
 	log_info("app %u detached: %s pid %d, %u binding(s) released", a->id, a->name, (int)a->pid, n);
 	fdreap_sync(FDREAP_SOCKETS, APPMGR_CLOSE_WAIT_MS);

@@ -26,7 +26,8 @@ struct mstackd {
 	struct ports ports;
 	struct btable bt;
 	struct dp dp;
-	unsigned worker_lcore;
+	unsigned worker_lcores[DP_WORKERS_MAX]; /* worker w runs on worker_lcores[w] */
+	uint32_t nworkers;
 	uint64_t start_ms;
 
 	LIST_HEAD(, app) apps; /* every attached app */
