@@ -82,6 +82,16 @@ static struct rte_ring *dp_peer_ring(uint32_t from, uint32_t to)
 				    RING_F_SP_ENQ | RING_F_SC_DEQ);
 }
 
+bool dp_peers_pending(const struct dp_worker *wk)
+{
+	uint32_t v;
+
+	for (v = 0; v < wk->dp->nworkers; v++)
+		if (wk->peer_in[v] && !rte_ring_empty(wk->peer_in[v]))
+			return true;
+	return false;
+}
+
 int dp_init(struct dp *dp, struct ports *ports, struct btable *bt, uint16_t burst, uint32_t nworkers)
 {
 	uint32_t i, v;
@@ -233,6 +243,8 @@ static void dp_handoff_send(struct dp_worker *wk, uint32_t to, const struct dp_h
 		return;
 	q = rte_ring_enqueue_burst_elem(wk->dp->w[to].peer_in[wk->id], h, sizeof(*h), n, NULL);
 	wk->handoff.handoff_out += q;
+	if (q && wk->dp->w[to].idle.policy == CONF_IDLE_ADAPTIVE)
+		handover_kick_worker(&wk->dp->ho, to);
 	if (unlikely(q < n)) {
 		wk->handoff.handoff_full += n - q;
 		for (i = q; i < n; i++)
@@ -495,15 +507,20 @@ static void dp_to_kernel(struct dp_worker *wk, struct rte_mbuf **pkts, uint32_t 
 }
 
 /*
- * Pick the frame's rx queue in app a and start fetching the lines the copy
- * will write (slot, buffer, producer index): with many apps each frame of a
- * burst goes to other memory, and issuing these misses together overlaps them.
+ * Pick the frame's rx queue in app a and, if this worker owns it, start
+ * fetching the lines the copy will write (slot, buffer, producer index):
+ * with many apps each frame of a burst goes to other memory, and issuing
+ * these misses together overlaps them.
  */
-static uint32_t dp_prefetch_dest(const struct app *a, uint32_t flow)
+static uint32_t dp_prefetch_dest(const struct dp_worker *wk, const struct app *a, uint32_t flow)
 {
 	uint32_t q = dp_app_queue(a, flow);
 	const struct app_queue *aq = &a->q[q];
-	uint32_t slot = aq->rx_head & a->mask;
+	uint32_t slot;
+
+	if (q % wk->dp->nworkers != wk->id)
+		return q; /* another worker's queue: its head is that worker's to read */
+	slot = aq->rx_head & a->mask;
 
 	/* Prefetches for writing (DPDK 22.11's rte_prefetch0_write is still experimental). */
 	__builtin_prefetch(&aq->rx->slot[slot], 1, 3);
@@ -545,7 +562,7 @@ static void dp_deliver(struct dp_worker *wk, struct dp_rx_burst *b)
 		dp_wild_local(wk, b, wild);
 	for (i = 0; i < b->nkeys; i++)
 		if (b->owners[i])
-			b->key_q[i] = dp_prefetch_dest(b->owners[i], b->key_flow[i]);
+			b->key_q[i] = dp_prefetch_dest(wk, b->owners[i], b->key_flow[i]);
 	for (i = 0; i < b->nkeys; i++) {
 		struct app *a = b->owners[i];
 		struct rte_mbuf *m = b->key_pkt[i];

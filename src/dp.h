@@ -93,6 +93,9 @@ int dp_init(struct dp *dp, struct ports *ports, struct btable *bt, uint16_t burs
 /* After the workers have stopped: free the datapath's state and everything published. */
 void dp_fini(struct dp *dp);
 
+/* Worker, about to sleep (idle.c): have other workers handed it frames? */
+bool dp_peers_pending(const struct dp_worker *wk);
+
 /* A worker's main loop (rte_eal_remote_launch with its struct dp_worker). */
 int dp_worker(void *arg);
 

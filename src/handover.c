@@ -150,6 +150,11 @@ bool handover_worker_may_sleep(struct handover *h, uint32_t w)
 	return false;
 }
 
+bool handover_kick_worker(struct handover *h, uint32_t w)
+{
+	return handover_wake(&h->chan[w].worker_sleeping, h->chan[w].worker_kick_fd);
+}
+
 void handover_worker_awake(struct handover *h, uint32_t w)
 {
 	__atomic_store_n(&h->chan[w].worker_sleeping, 0, __ATOMIC_RELAXED);

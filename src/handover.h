@@ -99,6 +99,13 @@ uint32_t handover_from_kernel(struct handover *h, uint32_t w, struct rte_mbuf **
  */
 bool handover_worker_may_sleep(struct handover *h, uint32_t w);
 
+/*
+ * Another worker has just handed worker w frames (dp.c): full fence, and
+ * kick w's eventfd if it sleeps. The same need-wakeup rule as above; w looks
+ * at its peer rings after setting its flag. Returns whether it kicked.
+ */
+bool handover_kick_worker(struct handover *h, uint32_t w);
+
 /* Worker w, awake again: clear its sleeping flag. */
 void handover_worker_awake(struct handover *h, uint32_t w);
 

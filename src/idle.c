@@ -266,9 +266,13 @@ enum idle_step idle_prepare(struct dp_worker *wk, uint64_t now)
 	for (i = 0; i < id->nintr; i++)
 		if (rte_eth_rx_queue_count(id->intr_port[i], id->queue) > 0)
 			return IDLE_STAY;
-	/* Last: the TAP lcore kicks only once this flag is up (handover.h). */
+	/* Last: the TAP lcore and the other workers kick only once this flag is up (handover.h). */
 	if (!handover_worker_may_sleep(&wk->dp->ho, wk->id))
 		return IDLE_STAY;
+	if (dp_peers_pending(wk)) {
+		handover_worker_awake(&wk->dp->ho, wk->id);
+		return IDLE_STAY;
+	}
 	return IDLE_SLEEP;
 }
 
