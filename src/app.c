@@ -164,7 +164,7 @@ int app_spread_stats(struct app *a, uint32_t nworkers)
 	memset(a->wstats, 0, nworkers * sizeof(*a->wstats));
 	a->nwstats = nworkers;
 	for (q = 0; q < a->nqueues; q++)
-		a->q[q].st = &a->wstats[q % nworkers];
+		a->q[q].st = &a->wstats[app_queue_owner(a, q, nworkers)];
 	return 0;
 }
 

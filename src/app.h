@@ -87,7 +87,23 @@ struct app {
 struct app *app_create(uint32_t id, const struct ms_hello *h, uint32_t ring_size);
 
 /*
- * Several workers (queue q belongs to worker q % nworkers): give each worker
+ * With several workers, queue q of app a belongs to worker (a->id + q) %
+ * nworkers: that worker alone produces into its rx ring and consumes its tx
+ * ring. Adding the app's id spreads apps of one queue over the workers.
+ */
+static inline uint32_t app_queue_owner(const struct app *a, uint32_t q, uint32_t nworkers)
+{
+	return (a->id + q) % nworkers;
+}
+
+/* The first queue of a that worker w owns (>= a->nqueues: none); the next ones follow every nworkers. */
+static inline uint32_t app_first_queue(const struct app *a, uint32_t w, uint32_t nworkers)
+{
+	return (w + nworkers - a->id % nworkers) % nworkers;
+}
+
+/*
+ * Several workers: give each worker
  * a counter block of its own, so that no counter has two writers. Control
  * thread, before a is published. 0 or -ENOMEM.
  */

@@ -33,7 +33,7 @@
 
 /*
  * A frame one worker received for an app queue that another worker owns
- * (q % nworkers): it crosses in the owner's peer_in ring with what the
+ * (app_queue_owner): it crosses in the owner's peer_in ring with what the
  * owner needs to deliver it itself. No pointer into published state
  * crosses: the owner looks the tuple up again in its own RCU read-side
  * section, so a grace period never has to wait for a frame in flight.
@@ -270,13 +270,15 @@ static uint64_t dp_bcast_deliver(struct dp_worker *wk, const void *f, uint32_t l
 		struct app *a = l->a[i];
 		uint32_t q = dp_app_queue(a, flow);
 
-		if (q % nw != wk->id) {
-			others |= 1ull << (q % nw);
+		uint32_t owner = app_queue_owner(a, q, nw);
+
+		if (owner != wk->id) {
+			others |= 1ull << owner;
 			continue;
 		}
 		if (appring_rx_put(a, q, f, len) == 0 && unlikely(wk->cap_live))
 			dp_capture_app_rx(wk, a, f, len);
-		appring_rx_publish_of(a, wk->id, nw);
+		appring_rx_publish_of(a, app_first_queue(a, wk->id, nw), nw);
 	}
 	return others;
 }
@@ -518,7 +520,7 @@ static uint32_t dp_prefetch_dest(const struct dp_worker *wk, const struct app *a
 	const struct app_queue *aq = &a->q[q];
 	uint32_t slot;
 
-	if (q % wk->dp->nworkers != wk->id)
+	if (app_queue_owner(a, q, wk->dp->nworkers) != wk->id)
 		return q; /* another worker's queue: its head is that worker's to read */
 	slot = aq->rx_head & a->mask;
 
@@ -548,7 +550,7 @@ static void dp_handoff_flush(struct dp_worker *wk, struct dp_rx_burst *b)
 /*
  * The second half of a burst, for frames from the NIC or handed in by
  * another worker: look the keys up, deliver to the app queues this worker
- * owns (queue q belongs to worker q % nworkers, so that every app rx ring
+ * owns (app_queue_owner, so that every app rx ring
  * has one producer), hand the others to their owners, publish once per
  * touched app, the rest to the kernel, free what was consumed.
  */
@@ -572,8 +574,8 @@ static void dp_deliver(struct dp_worker *wk, struct dp_rx_burst *b)
 			b->to_tap[b->nto_tap++] = m;
 			continue;
 		}
-		if (unlikely(b->key_q[i] % nw != wk->id)) {
-			uint32_t to = b->key_q[i] % nw;
+		if (unlikely(app_queue_owner(a, b->key_q[i], nw) != wk->id)) {
+			uint32_t to = app_queue_owner(a, b->key_q[i], nw);
 
 			if (b->from_peer) {
 				/* Its binding moved between the two lookups: rare, and never bounced on. */
@@ -605,11 +607,11 @@ static void dp_deliver(struct dp_worker *wk, struct dp_rx_burst *b)
 		}
 	}
 	for (i = 0; i < b->ntouched; i++)
-		appring_rx_store_heads_of(b->touched[i], wk->id, nw);
+		appring_rx_store_heads_of(b->touched[i], app_first_queue(b->touched[i], wk->id, nw), nw);
 	if (b->ntouched) {
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		for (i = 0; i < b->ntouched; i++)
-			appring_rx_wake_of(b->touched[i], wk->id, nw);
+			appring_rx_wake_of(b->touched[i], app_first_queue(b->touched[i], wk->id, nw), nw);
 	}
 	if (b->nho)
 		dp_handoff_flush(wk, b);
@@ -751,7 +753,7 @@ static uint32_t dp_app_tx_queue(struct dp_worker *wk, const struct txval_env *en
  * Poll the tx rings of at most DP_TX_APPS_PER_LOOP apps per loop, round
  * robin, so that the cost of a loop (and of each received packet) does not
  * grow with the number of attached apps. Each tx ring has one consumer: the
- * worker that owns its queue (q % nworkers); an app with fewer queues than
+ * worker that owns its queue (app_queue_owner); an app with fewer queues than
  * workers is polled by the first ones only.
  */
 static uint32_t dp_apps_tx(struct dp_worker *wk)
@@ -772,7 +774,8 @@ static uint32_t dp_apps_tx(struct dp_worker *wk)
 	budget = l->n < DP_TX_APPS_PER_LOOP ? l->n : DP_TX_APPS_PER_LOOP;
 	i = wk->tx_cursor < l->n ? wk->tx_cursor : 0;
 	for (k = 0; k < budget; k++) {
-		for (q = wk->id; q < l->a[i]->nqueues; q += wk->dp->nworkers)
+		for (q = app_first_queue(l->a[i], wk->id, wk->dp->nworkers); q < l->a[i]->nqueues;
+		     q += wk->dp->nworkers)
 			done += dp_app_tx_queue(wk, &env, l->a[i], q);
 		if (++i == l->n)
 			i = 0;

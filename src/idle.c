@@ -139,7 +139,7 @@ void idle_fini(struct idle *id)
 	id->epfd = -1;
 }
 
-/* The workers that poll some tx ring of a: those that own one of its queues. */
+/* Queues 0 .. min(nqueues, nworkers) - 1 of a belong to distinct workers: those that poll its tx rings. */
 static uint32_t idle_app_workers(const struct dp *dp, const struct app *a)
 {
 	return a->nqueues < dp->nworkers ? a->nqueues : dp->nworkers;
@@ -147,16 +147,17 @@ static uint32_t idle_app_workers(const struct dp *dp, const struct app *a)
 
 int idle_app_add(struct dp *dp, struct app *a)
 {
-	uint32_t w, n = idle_app_workers(dp, a);
+	uint32_t q, n = idle_app_workers(dp, a);
 	int rc;
 
 	if (dp->w[0].idle.policy != CONF_IDLE_ADAPTIVE)
 		return 0;
-	for (w = 0; w < n; w++) {
-		rc = idle_add_fd(&dp->w[w].idle, a->kick_fd, IDLE_EV_KICK);
+	for (q = 0; q < n; q++) {
+		rc = idle_add_fd(&dp->w[app_queue_owner(a, q, dp->nworkers)].idle, a->kick_fd, IDLE_EV_KICK);
 		if (rc < 0) {
-			while (w-- > 0)
-				epoll_ctl(dp->w[w].idle.epfd, EPOLL_CTL_DEL, a->kick_fd, NULL);
+			while (q-- > 0)
+				epoll_ctl(dp->w[app_queue_owner(a, q, dp->nworkers)].idle.epfd, EPOLL_CTL_DEL,
+					  a->kick_fd, NULL);
 			return rc;
 		}
 	}
@@ -177,12 +178,12 @@ void idle_app_published(struct dp *dp)
 
 void idle_app_remove(struct dp *dp, struct app *a)
 {
-	uint32_t w, n = idle_app_workers(dp, a);
+	uint32_t q, n = idle_app_workers(dp, a);
 
 	if (dp->w[0].idle.policy != CONF_IDLE_ADAPTIVE)
 		return;
-	for (w = 0; w < n; w++) /* fails only if it was never added */
-		epoll_ctl(dp->w[w].idle.epfd, EPOLL_CTL_DEL, a->kick_fd, NULL);
+	for (q = 0; q < n; q++) /* fails only if it was never added */
+		epoll_ctl(dp->w[app_queue_owner(a, q, dp->nworkers)].idle.epfd, EPOLL_CTL_DEL, a->kick_fd, NULL);
 }
 
 /*
@@ -198,13 +199,13 @@ static bool idle_doorbells(struct dp_worker *wk, bool on)
 	if (!l)
 		return false;
 	for (i = 0; i < l->n; i++)
-		appring_tx_need_wakeup_of(l->a[i], on, wk->id, nw);
+		appring_tx_need_wakeup_of(l->a[i], on, app_first_queue(l->a[i], wk->id, nw), nw);
 	if (!on)
 		return false;
 	/* Pairs with the app's fence between publishing head and reading the flag. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	for (i = 0; i < l->n && !pending; i++)
-		pending = appring_tx_pending_of(l->a[i], wk->id, nw);
+		pending = appring_tx_pending_of(l->a[i], app_first_queue(l->a[i], wk->id, nw), nw);
 	return pending;
 }
 

@@ -12,7 +12,7 @@ grep -q "^workers *2$" "$WORK/status" || fail "want 2 workers: $(cat "$WORK/stat
 grep -q "2 worker(s)" "$DLOG" || fail "mstackd did not start two workers: $(tail -5 "$DLOG")"
 ok "mstackd runs two workers"
 
-# --- Many flows, an app with 4 queues: queues 0 and 2 belong to worker 0, 1 and 3 to worker 1.
+# --- Many flows, an app with 4 queues: two belong to worker 0, two to worker 1 (app_queue_owner).
 NQ=4
 PORT=7400
 start_bg "$BIN/test/flow_app" "$SOCK" $NQ 120 "$HOST_IP:$PORT" > "$WORK/flow" 2>&1
@@ -41,7 +41,7 @@ in=$(( $(counter dp.0.handoff_in) + $(counter dp.1.handoff_in) ))
 [ "$(counter dp.0.handoff_full)" -eq 0 ] && [ "$(counter dp.1.handoff_full)" -eq 0 ] || fail "handoff rings overflowed"
 ok "both workers received (worker 0: $w0 frames, worker 1: $w1); $out frames crossed to the worker that owns their queue, none lost"
 
-# --- An app with one queue: every flow lands on queue 0, which worker 0 owns, whichever worker got it.
+# --- An app with one queue: every flow lands on queue 0, which one worker owns, whichever worker got it.
 start_echo 7500
 for i in $(seq 16); do
 	[ "$(udp_roundtrip "$HOST_IP" 7500 "one-queue-$i")" = "one-queue-$i" ] || fail "echo round trip $i through a one-queue app"
