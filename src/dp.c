@@ -268,9 +268,7 @@ static uint64_t dp_bcast_deliver(struct dp_worker *wk, const void *f, uint32_t l
 		return 0;
 	for (i = 0; i < l->n; i++) {
 		struct app *a = l->a[i];
-		uint32_t q = dp_app_queue(a, flow);
-
-		uint32_t owner = app_queue_owner(a, q, nw);
+		uint32_t q = dp_app_queue(a, flow), owner = app_queue_owner(a, q, nw);
 
 		if (owner != wk->id) {
 			others |= 1ull << owner;
@@ -550,9 +548,9 @@ static void dp_handoff_flush(struct dp_worker *wk, struct dp_rx_burst *b)
 /*
  * The second half of a burst, for frames from the NIC or handed in by
  * another worker: look the keys up, deliver to the app queues this worker
- * owns (app_queue_owner, so that every app rx ring
- * has one producer), hand the others to their owners, publish once per
- * touched app, the rest to the kernel, free what was consumed.
+ * owns (app_queue_owner: every app rx ring has one producer), hand the
+ * others to their owners, publish once per touched app, the rest to the
+ * kernel, free what was consumed.
  */
 static void dp_deliver(struct dp_worker *wk, struct dp_rx_burst *b)
 {
