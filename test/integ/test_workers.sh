@@ -52,7 +52,7 @@ ok "16 flows to an app with one queue were all answered"
 peer ping -c 3 -W 2 "$HOST_IP" > "$WORK/ping" || fail "ping $HOST_IP from the peer through mstackd"
 mkdir -p "$WORK/www" && echo "kernel-$ID" > "$WORK/www/index.html"
 start_bg python3 -m http.server -b "$HOST_IP" -d "$WORK/www" 8080 > /dev/null 2>&1
-wait_for 10 ss -ltn "sport = :8080" | grep -q LISTEN
+wait_for 10 peer curl -sf -m 2 "http://$HOST_IP:8080/" || fail "HTTP server on $HOST_IP:8080 not reachable"
 for i in 1 2 3 4; do
 	[ "$(peer curl -sf -m 5 "http://$HOST_IP:8080/index.html")" = "kernel-$ID" ] || fail "HTTP GET $i through mstackd"
 done
