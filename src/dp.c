@@ -871,9 +871,14 @@ int dp_worker(void *arg)
 			wk->stats.packets += work;
 		}
 		__atomic_store_n(&wk->heartbeat, wk->heartbeat + 1, __ATOMIC_RELEASE);
-		if (wk->idle.policy == CONF_IDLE_ADAPTIVE)
+		if (wk->idle.policy == CONF_IDLE_ADAPTIVE) {
 			dp_idle(wk, work, t1);
-		t0 = t1;
+			/* A sleep belongs to total_cycles, never to the busy loop after it. */
+			t0 = rte_rdtsc();
+			wk->stats.total_cycles += t0 - t1;
+		} else {
+			t0 = t1;
+		}
 	}
 	rte_rcu_qsbr_thread_offline(wk->dp->qsv, wk->id);
 	rte_rcu_qsbr_thread_unregister(wk->dp->qsv, wk->id);
