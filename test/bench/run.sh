@@ -519,7 +519,7 @@ if [[ " $PARTS " == *" 1 "* ]]; then
 	# The frames must name the NIC's MAC, as a wire would; check what net_pcap reports.
 	$LIB pcap "$WORK/probe.pcap" --len 60 --dst-mac "$PCAP_MAC" --dst-ip "$HOST_IP" --first-port $FIRST_PORT \
 		--n 1 --unbound-port $UNBOUND_PORT > /dev/null
-	ms_start "net_pcap_$PREFIX,rx_pcap=$WORK/probe.pcap,infinite_rx=1"
+	ms_start "net_pcap_$PREFIX,$(pcap_rx_queues "$WORK/probe.pcap")infinite_rx=1"
 	mac=$(cat "/sys/class/net/$TAP/address")
 	ms_stop
 	[ "$mac" = "$PCAP_MAC" ] || { log "net_pcap's MAC is $mac"; PCAP_MAC=$mac; }
