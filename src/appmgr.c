@@ -113,6 +113,13 @@ int appmgr_bind(struct mstackd *d, struct app *a, struct ms_tuple *t, int fd)
 		return rc;
 	}
 	pub_replace(&d->dp, (void **)&a->addrs, addrs, free);
+	/*
+	 * resv_check read the kernel's addresses just now; the datapath's copy is
+	 * re-read once a second. An address bound before the datapath knows it
+	 * would send the tuple's ICMP errors to the kernel only: publish it now.
+	 */
+	if (!ms_tuple_is_wildcard(t) && (!d->dp.local || !app_addrs_allow(d->dp.local, t->family, t->addr, false)))
+		pub_host_addrs(&d->dp, d->conf.tap_name);
 	if (log_debug_enabled()) {
 		char name[MS_TUPLE_STRLEN];
 
