@@ -113,9 +113,11 @@ static int port_configure(uint16_t port, const char *what, uint16_t nq, bool wan
  * Several queues: spread flows over them with the NIC's RSS on the IP
  * addresses and TCP/UDP ports, where the PMD has it (ixgbe: Toeplitz over
  * up to 16 queues). A PMD without RSS spreads in its own way or not at all:
- * net_af_packet's queues are sockets in one PACKET_FANOUT_HASH group, so
- * the kernel's flow hash picks the queue, which keeps a flow on one queue
- * too. Either way every frame of a flow reaches one worker.
+ * net_af_packet's queues are sockets in one PACKET_FANOUT_HASH group (with
+ * FLAG_DEFRAG and FLAG_ROLLOVER), so the kernel's flow hash picks the queue,
+ * which keeps a flow on one queue too, except that a socket whose ring is
+ * full rolls frames over to another. Whichever worker receives a frame, it
+ * reaches the app queue its flow hash names (dp.c).
  */
 static void port_rss(uint16_t port, const char *what, uint16_t nq, const struct rte_eth_dev_info *info,
 		     struct rte_eth_conf *ec)
