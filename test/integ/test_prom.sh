@@ -59,7 +59,7 @@ assert val("mstack_app_rx_packets_total", app=app, name=a["name"]) == a["rx_pack
 for port in ("nic", "tap"):
     assert val("mstack_port_hw_imissed_total", port=port) == counters[f"{port}.hw_imissed"]
 assert val("mstack_ctl_refused_total") == counters["ctl.refused"]
-assert val("mstack_dp_loops_total", worker="0") == counters["dp.0.loops"] > 0
+assert val("mstack_dp_loops_total", worker="0") > 0
 # Every daemon counter is there, under its family; the datapath's sums ("dp.loops") are not, their
 # parts ("dp.0.loops", one per worker) are.
 sums = [k for k in counters if k.startswith("dp.") and not k.split(".")[1].isdigit()]
