@@ -311,6 +311,9 @@ def cmd_iperf(argv):
         a, b = _kv(argv[1]), _kv(argv[2])
         extra = " tap_tx_full=%d nic_tx_full=%d nic_rx=%d tap_rx=%d" % tuple(
             b[k] - a[k] for k in ("tap.tx_full", "nic.tx_full", "nic.rx_packets", "tap.rx_packets"))
+        # The workers' busy cycles per frame they moved (NIC rx to the kernel, the kernel's frames to the NIC).
+        frames = (b["nic.rx_packets"] - a["nic.rx_packets"]) + (b["tap.rx_packets"] - a["tap.rx_packets"])
+        extra += " worker_cyc_per_frame=%.0f" % ((b["dp.busy_cycles"] - a["dp.busy_cycles"]) / (frames or 1))
     try:
         with open(argv[0]) as fh:
             j = json.load(fh)
@@ -474,14 +477,15 @@ def table(path, header=None):
     if ip:
         out.append("### 5. Exception path: TCP (iperf3, 1 stream) from the peer namespace to HOST_IP")
         out.append("")
-        out.append("| path | Gbit/s | retransmits | mstackd tap.tx_full + nic.tx_full |")
-        out.append("|---|---|---|---|")
+        out.append("| path | Gbit/s | retransmits | mstackd tap.tx_full + nic.tx_full | worker busy cycles per frame |")
+        out.append("|---|---|---|---|---|")
         for key, m in ip.items():
             kp = _keyparts(key)
             full = [None if a is None or b is None else a + b
                     for a, b in zip(m.get("tap_tx_full", []), m.get("nic_tx_full", []))]
-            out.append("| %s | %s | %s | %s |" % (kp["path"], _cell(m.get("gbps", []), 2),
-                                                _cell(m.get("retr", []), 0), _cell(full, 0)))
+            out.append("| %s | %s | %s | %s | %s |" % (kp["path"], _cell(m.get("gbps", []), 2),
+                                                     _cell(m.get("retr", []), 0), _cell(full, 0),
+                                                     _cell(m.get("worker_cyc_per_frame", []), 0)))
         out.append("")
 
     tb, tr = res.get("tcp_bulk", {}), res.get("tcp_rate", {})

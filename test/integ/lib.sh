@@ -174,14 +174,16 @@ integ_net() {
 	peer ethtool -K "$VETH_PEER" tx off > /dev/null
 }
 
-# integ_start [config lines...]: write the config, start mstackd, wait until it serves
+# integ_start [config lines...]: write the config, start mstackd, wait until it serves.
+# INTEG_LCORES (EAL lcore option, default "-l 0-1": one worker) and INTEG_NIC_ARGS (appended to the
+# NIC's devargs, e.g. ",qpairs=2") shape the datapath.
 integ_start() {
 	integ_net
 	{
 		echo "[eal]"
-		echo "args = -l 0-1 --no-huge -m 256 --no-pci --file-prefix ms$ID --log-level=*:warning"
+		echo "args = ${INTEG_LCORES:--l 0-1} --no-huge -m 256 --no-pci --file-prefix ms$ID --log-level=*:warning"
 		echo "[nic]"
-		echo "devargs = net_af_packet$ID,iface=$VETH_NIC"
+		echo "devargs = net_af_packet$ID,iface=$VETH_NIC${INTEG_NIC_ARGS:-}"
 		echo "[host]"
 		echo "tap = $TAP"
 		echo "address = $HOST_IP/24"
