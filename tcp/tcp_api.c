@@ -369,18 +369,51 @@ int ms_tcp_accept(struct ms_tcp_stack *st, int l, struct ms_tcp_addr *peer, void
 	return h;
 }
 
+/* Ephemeral ports a connection on several queues may take (Linux's default ip_local_port_range). */
+#define TCP_EPHEMERAL_LO 32768
+#define TCP_EPHEMERAL_HI 60999
+#define TCP_PORT_TRIES   256 /* ports of this queue tried before giving up (-EADDRNOTAVAIL) */
+
 /*
- * The local port of a new active connection. With one queue any port does
- * and the kernel picks it (0 in ms_bind). With several queues the port must
- * be one whose flow hash (the daemon's RSS, ms_flow_queue once it exists)
- * lands on this instance's queue q: that choice belongs here.
+ * Claim the local port of a new active connection in mstackd and write it
+ * into ep->lport. With one queue any port does: the kernel picks it (port 0
+ * in ms_bind). With several, mstackd delivers a flow to the queue its hash
+ * names (ms_flow_queue), so the port must be one whose hash, with this
+ * remote end, lands on this instance's queue -- mTCP's choice of source
+ * port for RSS. Ports are tried from a random point of the ephemeral range;
+ * one in nqueues matches, and a port the kernel or another app holds is
+ * skipped (-EADDRINUSE).
  */
-static uint16_t tcp_port_for_queue(struct ms_tcp_stack *st, const struct tcp_endpoints *ep)
+static int tcp_bind_local_port(struct ms_tcp_stack *st, struct tcp_endpoints *ep)
 {
-	(void)ep;
-	if (st->s)
-		return 0;
-	/* No daemon (tests): ports from the IANA dynamic range, in turn. */
+	uint32_t span = TCP_EPHEMERAL_HI - TCP_EPHEMERAL_LO + 1, start, i, tries = 0;
+	struct ms_tuple t;
+	int err;
+
+	tcp_tuple_of(&t, ep->family, ep->laddr, 0);
+	if (ms_nqueues(st->s) == 1) {
+		err = ms_bind(st->s, &t);
+		ep->lport = t.port;
+		return err;
+	}
+	start = (uint32_t)st->now_us % span;
+	for (i = 0; i < span && tries < TCP_PORT_TRIES; i++) {
+		t.port = (uint16_t)(TCP_EPHEMERAL_LO + (start + i) % span);
+		if (ms_flow_queue(st->s, &t, ep->raddr, ep->rport) != st->q)
+			continue;
+		tries++;
+		err = ms_bind(st->s, &t);
+		if (err == -EADDRINUSE)
+			continue;
+		ep->lport = t.port;
+		return err;
+	}
+	return -EADDRNOTAVAIL;
+}
+
+/* The local port of a connection in tests without a daemon: the IANA dynamic range, in turn. */
+static uint16_t tcp_port_without_daemon(struct ms_tcp_stack *st)
+{
 	if (st->next_port < 49152)
 		st->next_port = 49152;
 	return st->next_port++;
@@ -410,13 +443,18 @@ int ms_tcp_connect(struct ms_tcp_stack *st, const struct ms_tcp_addr *local, con
 	err = tcp_route_lookup(&st->route, ep.family, ep.raddr, st->now_ms, mac);
 	if (err)
 		return err;
-	ep.lport = local->port ? local->port : tcp_port_for_queue(st, &ep);
-	if (st->s) {
+	ep.lport = local->port;
+	if (st->s && !local->port) {
+		err = tcp_bind_local_port(st, &ep);
+		if (err)
+			return err;
+	} else if (st->s) {
 		tcp_tuple_of(&t, ep.family, ep.laddr, ep.lport);
 		err = ms_bind(st->s, &t);
 		if (err)
 			return err;
-		ep.lport = t.port;
+	} else if (!local->port) {
+		ep.lport = tcp_port_without_daemon(st);
 	}
 	if (tcp_conn_lookup(&st->tab, &ep)) {
 		err = -EADDRINUSE;

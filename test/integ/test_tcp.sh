@@ -115,7 +115,18 @@ kill -TERM "$EVENT_PID"
 wait "$EVENT_PID" || fail "mstack-tcpevent exited with status $? on SIGTERM"
 ok "mstack-tcpevent greets from its libevent loop and sleeps when idle"
 
-# 10. SIGTERM: a clean exit, status 0.
+# 10. Active opens over two queues: each connection's local port is one whose flow hash lands on
+# its stack's queue (ms_flow_queue); a wrong port would send the peer's answers to the other
+# queue's stack, which resets them. IPv4 and IPv6, against the kernel's echo server in the peer.
+SRV=$PEER kernel_echo 7100
+"$BIN/test/tcp_connect_app" "$SOCK" 2 "$HOST_IP" "$PEER_IP:7100" 64 100000 > "$WORK/connect4" 2>&1 ||
+	fail "active opens over IPv4: $(cat "$WORK/connect4")"
+"$BIN/test/tcp_connect_app" "$SOCK" 2 "$HOST_IP6" "[fd00:$ID::2]:7100" 32 100000 > "$WORK/connect6" 2>&1 ||
+	fail "active opens over IPv6: $(cat "$WORK/connect6")"
+grep -q "^ok 64 connections, .*per queue: 32 32$" "$WORK/connect4" || fail "IPv4: $(cat "$WORK/connect4")"
+ok "active opens on two queues: 64 IPv4 and 32 IPv6 connections echoed intact, each on its stack's queue"
+
+# 11. SIGTERM: a clean exit, status 0.
 kill -TERM "$ECHO_PID"
 wait "$ECHO_PID"
 rc=$?
