@@ -8,7 +8,7 @@
 #   BENCH_PARTS ("1 2 3 4 5"), BENCH_NS (receive/transmit N list), BENCH_KERN_NS (part 4 N list),
 #   BENCH_LENS (part 1-2 frame lengths without FCS, "60 1514"),
 #   BENCH_RATE (part 4 fixed offered load, frames/s), BENCH_WARMUP (seconds before each window),
-#   BENCH_WAIT (seconds to wait for a foreign mstackd/testpmd to finish), MSTACK_BIN (build dir),
+#   BENCH_WAIT (seconds, for the whole run, to wait for foreign work), MSTACK_BIN (build dir),
 #   BENCH_WORKERS (mstackd's datapath workers, 1; with more, lcore i runs on CPU i % nproc, and
 #   net_pcap gets one rx queue per worker).
 # Needs root, iperf3, dpdk-testpmd (Debian package dpdk), python3, a C compiler: scripts/bench.sh
