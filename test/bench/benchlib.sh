@@ -22,7 +22,7 @@ die() { log "FAIL: $*"; exit 1; }
 # bench_options NAME HELP_LINES ARGS...: -o RESULTS.md, -b BUILD_DIR (MSTACK_BIN, else the
 # repository's build/), -h (prints lines HELP_LINES, "2,12", of the script); sets OUT and BIN
 bench_options() {
-	local name=$1 help=$2 opt OPTIND=1
+	local name=$1 help=$2 opt dir OPTIND=1
 	shift 2
 	BENCH_NAME=$name
 	BIN=${MSTACK_BIN:-$(cd "$BENCH_DIR/../.." && pwd)/build}
@@ -35,7 +35,8 @@ bench_options() {
 		*) exit 2 ;;
 		esac
 	done
-	BIN=$(cd "$BIN" && pwd) || { echo "$name: no build directory $BIN" >&2; exit 2; }
+	dir=$(cd "$BIN" && pwd) || { echo "$name: no build directory $BIN" >&2; exit 2; }
+	BIN=$dir
 }
 
 # bench_times SECONDS WAIT: RUNS windows of SECS seconds after WARMUP, from BENCH_RUNS (3),
