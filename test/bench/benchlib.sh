@@ -1,18 +1,104 @@
 # SPDX-License-Identifier: BSD-2-Clause
-# benchlib.sh - shell helpers of the benchmarks (sourced): processes, quiet windows, CPU counters, mstackd, the veth bed.
+# benchlib.sh - shell helpers of the benchmarks (sourced): options, processes, quiet windows, CPU counters, mstackd, the veth bed, the results.
 #
-# The caller sets BIN (build directory), WORK (scratch directory), PREFIX (EAL file prefix), SOCK,
-# TAP, HOST_IP, PEER_IP, PEER, VNIC, VPEER, WAIT_MAX (seconds to wait for foreign runs), and may
-# set MS_CONF_EXTRA (config lines). These are the same conventions as test/bench/run.sh.
+# A benchmark sources it, then calls bench_options, bench_times and bench_bed, which set BIN (build
+# directory), OUT (results), RUNS, SECS, WARMUP, WAIT_MAX (seconds to wait for foreign runs), WORK
+# (scratch directory), RAW (raw results), PREFIX (EAL file prefix), SOCK, TAP, HOST_IP, PEER_IP,
+# PEER, VNIC, VPEER; then bench_on_exit. It may set MS_LCORES (mstackd's EAL lcore option, "-l 0-1")
+# and MS_APPS (mstackd's [limits] apps, 64) before ms_start, and add paths to CLEAN_PATHS.
 
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+LIB="python3 $BENCH_DIR/benchlib.py"
 PIDS=()
 DAEMON_PID=""
 WORKER_TID=""
 NOTES=()
+CLEAN_PATHS=()
 HZ=$(getconf CLK_TCK)
 
 log() { echo "[$(date +%T)] $*" >&2; }
 die() { log "FAIL: $*"; exit 1; }
+
+# bench_options NAME HELP_LINES ARGS...: -o RESULTS.md, -b BUILD_DIR (MSTACK_BIN, else the
+# repository's build/), -h (prints lines HELP_LINES, "2,12", of the script); sets OUT and BIN
+bench_options() {
+	local name=$1 help=$2 opt dir OPTIND=1
+	shift 2
+	BENCH_NAME=$name
+	BIN=${MSTACK_BIN:-$(cd "$BENCH_DIR/../.." && pwd)/build}
+	OUT=""
+	while getopts "o:b:h" opt; do
+		case $opt in
+		o) OUT=$OPTARG ;;
+		b) BIN=$OPTARG ;;
+		h) sed -n "${help}p" "$0"; exit 0 ;;
+		*) exit 2 ;;
+		esac
+	done
+	dir=$(cd "$BIN" && pwd) || { echo "$name: no build directory $BIN" >&2; exit 2; }
+	BIN=$dir
+}
+
+# bench_times SECONDS WAIT: RUNS windows of SECS seconds after WARMUP, from BENCH_RUNS (3),
+# BENCH_SECONDS (SECONDS), BENCH_QUICK=1 (1 run of 3 s), BENCH_WARMUP (2) and BENCH_WAIT (WAIT)
+bench_times() {
+	RUNS=${BENCH_RUNS:-3}
+	SECS=${BENCH_SECONDS:-$1}
+	if [ "${BENCH_QUICK:-0}" = 1 ]; then
+		RUNS=1 SECS=3
+	fi
+	WARMUP=${BENCH_WARMUP:-2}
+	WAIT_MAX=${BENCH_WAIT:-$2}
+}
+
+# bench_bed TAG SUBNET STEM: names of this run, unique per process so that runs do not collide:
+# the 10.SUBNET.x.0/24 network, the peer namespace, veth ends, TAP and EAL prefix TAG<p|n|q|t|>ID,
+# the scratch directory /tmp/mstack-STEM.XXXXXX and the default results /tmp/mstack-STEM-DATE.md
+bench_bed() {
+	ID=$(printf '%04x' $(( ($$ + RANDOM) % 65536 )))
+	NET=10.$2.$(( 0x$ID % 250 + 1 ))
+	HOST_IP=$NET.1
+	PEER_IP=$NET.2
+	PEER=$1p$ID  # the remote host's namespace
+	VNIC=$1n$ID  # our veth end: the kernel's interface, or mstackd's "NIC"
+	VPEER=$1q$ID # the peer's veth end
+	TAP=$1t$ID
+	PREFIX=$1$ID # EAL file prefix
+	WORK=$(mktemp -d "/tmp/mstack-$3.XXXXXX")
+	SOCK=$WORK/mstackd.sock
+	RAW=$WORK/results.tsv
+	[ -n "$OUT" ] || OUT=/tmp/mstack-$3-$(date +%Y%m%d-%H%M%S).md
+}
+
+# bench_on_exit: clean up whatever way the script ends (bench_cleanup), and say so if it failed
+bench_on_exit() {
+	trap bench_exit EXIT
+	trap 'exit 130' INT TERM
+}
+
+bench_exit() {
+	local rc=$?
+	trap - EXIT INT TERM
+	bench_cleanup
+	[ $rc -ne 0 ] && log "$BENCH_NAME: stopped (status $rc); everything it started is cleaned up"
+	exit $rc
+}
+
+# bench_need BINARIES... -- COMMANDS...: root, the build's programs and the installed tools
+bench_need() {
+	local t
+	[ "$(id -u)" = 0 ] || die "run as root"
+	while [ "$1" != "--" ]; do
+		[ -x "$BIN/$1" ] || die "$BIN/$1 is missing: build first (scripts/build.sh)"
+		shift
+	done
+	shift
+	for t in "$@"; do
+		command -v "$t" > /dev/null || die "$t is missing: run scripts/bench.sh (it installs what this needs)"
+	done
+}
+
+record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >> "$RAW"; log "  $1 $2: $3"; }
 
 # bg CMD...: start in the background, remembered for the cleanup; sets $LAST_PID
 bg() {
@@ -41,7 +127,7 @@ wait_for() {
 others() {
 	pgrep -x mstackd | grep -vx "${DAEMON_PID:-none}"
 	pgrep -x dpdk-testpmd; pgrep -x cc1; pgrep -x ctest; pgrep -x make; pgrep -x memcheck-amd64-
-	python3 "$(dirname "${BASH_SOURCE[0]}")/benchlib.py" hogs 0.3 $$ ${DAEMON_PID:-} "${PIDS[@]}" | tr ' ' '\n'
+	$LIB hogs 0.3 $$ ${DAEMON_PID:-} "${PIDS[@]}" | tr ' ' '\n'
 }
 
 # Measurements need the machine to themselves: wait while others() run. WAIT_MAX seconds is the
@@ -87,7 +173,8 @@ cpu_idle() { awk -v c="cpu$1" '$1 == c { print $5 + $6 }' /proc/stat; }
 # pid_cpu PID: CPU time a (single-threaded) process or a thread ran, in ns (sum_exec_runtime)
 pid_cpu() { awk '{ print $1 }' "/proc/$1/schedstat" 2>/dev/null || echo 0; }
 
-# snap_take NAME: save mstackd's counters (raw JSON), when they were taken, and the worker's run time
+# snap_take NAME: save mstackd's counters (raw JSON), when they were taken, and the run time of the
+# worker thread; nothing else runs on core 0 meanwhile (parsing waits for snap_read, after the window)
 snap_take() {
 	local t0 t1
 	t0=$(now)
@@ -100,16 +187,16 @@ snap_take() {
 snap_read() {
 	local t w
 	read -r t w <<< "$(awk '{ printf "%.6f %s", ($1 + $2) / 2, $3 }' "$WORK/snap.$1.t")"
-	echo "t=$t worker_ns=$w $(python3 "$(dirname "${BASH_SOURCE[0]}")/benchlib.py" snap < "$WORK/snap.$1.json")"
+	echo "t=$t worker_ns=$w $($LIB snap < "$WORK/snap.$1.json")"
 }
 
-# ms_start NIC_DEVARGS [extra config lines...]: mstackd with its worker lcore on core 1
+# ms_start NIC_DEVARGS [extra config lines...]: mstackd with its worker lcore on core 1 (MS_LCORES)
 ms_start() {
 	local devargs=$1; shift
 	quiet_wait
 	{
 		echo "[eal]"
-		echo "args = -l 0-1 --no-huge -m 1024 --no-pci --file-prefix $PREFIX --log-level=*:warning"
+		echo "args = ${MS_LCORES:--l 0-1} --no-huge -m 1024 --no-pci --file-prefix $PREFIX --log-level=*:warning"
 		echo "[nic]"
 		echo "devargs = $devargs"
 		echo "[host]"
@@ -118,7 +205,7 @@ ms_start() {
 		echo "[control]"
 		echo "socket = $SOCK"
 		echo "[limits]"
-		echo "apps = 64"
+		echo "apps = ${MS_APPS:-64}"
 		echo "ring_size = 4096"
 		echo "[datapath]"
 		echo "mbufs = 32767"
@@ -128,6 +215,7 @@ ms_start() {
 	DAEMON_PID=$!
 	wait_for 30 grep -q "ready" "$WORK/mstackd.log" || { cat "$WORK/mstackd.log" >&2; die "mstackd did not start"; }
 	sysctl -qw "net.ipv4.conf.$TAP.rp_filter=0"
+	# The datapath thread: its run time over a window says whether it had core 1 to itself.
 	WORKER_TID=$(grep -l '^rte-worker-1$' /proc/"$DAEMON_PID"/task/*/comm | head -1 | cut -d/ -f5)
 }
 
@@ -171,7 +259,7 @@ bench_cleanup() {
 	ip netns del "$PEER" 2>/dev/null
 	ip link del "$VNIC" 2>/dev/null
 	ip link del "$TAP" 2>/dev/null
-	rm -rf "$WORK" "/var/run/dpdk/$PREFIX"
+	rm -rf "$WORK" "/var/run/dpdk/$PREFIX" "${CLEAN_PATHS[@]}"
 }
 
 # bench_header: the machine, kernel and DPDK, as the Markdown results begin
@@ -179,4 +267,20 @@ bench_header() {
 	echo "- CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) cores;" \
 		"TSC $(dmesg 2>/dev/null | sed -n 's/.*tsc: Detected \([0-9.]* MHz\).*/\1/p' | head -1)"
 	echo "- kernel: $(uname -r); DPDK $(dpkg-query -W -f '${Version}' dpdk 2>/dev/null); mstackd from $BIN"
+}
+
+# bench_report TITLE: the Markdown results (title, machine, the caller's header lines from stdin,
+# notes, tables) in OUT and on stdout, the raw results beside them in OUT's name with .tsv
+bench_report() {
+	{
+		echo "## $1, $(date -u '+%Y-%m-%d %H:%M UTC')"
+		echo
+		bench_header
+		cat
+		[ ${#NOTES[@]} -gt 0 ] && printf -- '- NOTE: %s\n' "${NOTES[@]}" | sort -u
+	} > "$WORK/header.md"
+	$LIB table "$RAW" "$WORK/header.md" > "$OUT"
+	cp "$RAW" "${OUT%.md}.tsv"
+	cat "$OUT"
+	log "results: $OUT (raw: ${OUT%.md}.tsv)"
 }

@@ -11,40 +11,12 @@
 #endif
 
 #include <mstack/ms_csum.h>
+#include "../csum_word_sum.h"
 
 #define BENCH_MAX_LEN   9000
 #define BENCH_ALIGN_MAX 7
 #define BENCH_ROUNDS    201
 #define BENCH_BYTES     (1 << 20) /* per round and variant: long enough to time, short enough to dodge a preemption */
-
-/*
- * The baseline: ms_csum_add as it was, one 32-bit word per step into one sum
- * (a chain of dependent additions). Kept here only to measure against.
- */
-static uint64_t baseline_csum_add(const void *p, size_t len, uint64_t sum)
-{
-	const uint8_t *b = (const uint8_t *)p;
-	uint32_t w;
-	uint16_t h;
-
-	for (; len >= 4; b += 4, len -= 4) {
-		memcpy(&w, b, sizeof(w));
-		sum += w;
-	}
-	if (len >= 2) {
-		memcpy(&h, b, sizeof(h));
-		sum += h;
-		b += 2;
-		len -= 2;
-	}
-	if (len) {
-		uint8_t last[2] = { b[0], 0 };
-
-		memcpy(&h, last, sizeof(h));
-		sum += h;
-	}
-	return sum;
-}
 
 /* Out of line, called through a pointer: the length is not known at compile time, as in a stack's receive path. */
 static __attribute__((noinline)) uint64_t current_csum_add(const void *p, size_t len, uint64_t sum)
@@ -143,13 +115,13 @@ int main(int argc, char **argv)
 		size_t len = lens[i];
 
 		/* Never time a wrong answer. */
-		if (ms_csum_fold(baseline_csum_add(p, len, 0)) != ms_csum_fold(current_csum_add(p, len, 0))) {
+		if (ms_csum_fold(csum_word_sum(p, len, 0)) != ms_csum_fold(current_csum_add(p, len, 0))) {
 			fprintf(stderr, "csum_bench: the two sums of %zu bytes differ\n", len);
 			return 1;
 		}
 		/* Rounds alternate between the two, so that both see the same noise from the rest of the machine. */
 		for (r = 0; r < BENCH_ROUNDS; r++) {
-			old_t[r] = bench_round(baseline_csum_add, p, len);
+			old_t[r] = bench_round(csum_word_sum, p, len);
 			new_t[r] = bench_round(current_csum_add, p, len);
 		}
 		qsort(old_t, BENCH_ROUNDS, sizeof(double), cmp_double);

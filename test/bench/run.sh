@@ -8,7 +8,7 @@
 #   BENCH_PARTS ("1 2 3 4 5"), BENCH_NS (receive/transmit N list), BENCH_KERN_NS (part 4 N list),
 #   BENCH_LENS (part 1-2 frame lengths without FCS, "60 1514"),
 #   BENCH_RATE (part 4 fixed offered load, frames/s), BENCH_WARMUP (seconds before each window),
-#   BENCH_WAIT (seconds to wait for a foreign mstackd/testpmd to finish), MSTACK_BIN (build dir),
+#   BENCH_WAIT (seconds, for the whole run, to wait for foreign work), MSTACK_BIN (build dir),
 #   BENCH_WORKERS (mstackd's datapath workers, 1; with more, lcore i runs on CPU i % nproc, and
 #   net_pcap gets one rx queue per worker).
 # Needs root, iperf3, dpdk-testpmd (Debian package dpdk), python3, a C compiler: scripts/bench.sh
@@ -17,28 +17,13 @@
 set -u -o pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-BIN=${MSTACK_BIN:-$ROOT/build}
-OUT=""
-while getopts "o:b:h" opt; do
-	case $opt in
-	o) OUT=$OPTARG ;;
-	b) BIN=$OPTARG ;;
-	h) sed -n '2,12p' "$0"; exit 0 ;;
-	*) exit 2 ;;
-	esac
-done
-BIN=$(cd "$BIN" && pwd) || { echo "run.sh: no build directory $BIN" >&2; exit 2; }
-
-RUNS=${BENCH_RUNS:-3}
-SECS=${BENCH_SECONDS:-10}
+# shellcheck source=benchlib.sh
+source "$HERE/benchlib.sh"
+bench_options run.sh 2,12 "$@"
+bench_times 10 600
 NS=${BENCH_NS:-"1 8 64 254 1024"}
 KERN_NS=${BENCH_KERN_NS:-"1 64"}
-if [ "${BENCH_QUICK:-0}" = 1 ]; then
-	RUNS=1 SECS=3
-	NS=${BENCH_NS:-"1 254"}
-	KERN_NS=${BENCH_KERN_NS:-"1 64"}
-fi
+[ "${BENCH_QUICK:-0}" = 1 ] && NS=${BENCH_NS:-"1 254"}
 PARTS=${BENCH_PARTS:-"1 2 3 4 5"}
 WORKERS=${BENCH_WORKERS:-1}
 if [ "$WORKERS" = 1 ]; then
@@ -48,211 +33,16 @@ else
 	for i in $(seq "$WORKERS"); do MS_LCORES+=",$i@$(( i % $(nproc) ))"; done
 fi
 RATE=${BENCH_RATE:-400000}
-WARMUP=${BENCH_WARMUP:-2}
-WAIT_MAX=${BENCH_WAIT:-600}
 RING=256            # slots per app ring, every N (1024 sessions x 2 rings x 256 x 2 KiB = 1 GiB of memfd)
 KRING=4096          # part 4: deep enough to ride out core 0's scheduling (the sockets get 4 MB)
 FIRST_PORT=10000    # apps bind FIRST_PORT..FIRST_PORT+N-1
 UNBOUND_PORT=9999   # nobody binds it: the kernel's share
 LENS=${BENCH_LENS:-"60 1514"} # frames without FCS: 64 and 1518 bytes on the wire (1500-byte IP MTU)
 
-ID=$(printf '%04x' $(( ($$ + RANDOM) % 65536 )))
-NET=10.214.$(( 0x$ID % 250 + 1 ))
-HOST_IP=$NET.1
-PEER_IP=$NET.2
-PEER=msbp$ID     # the remote host's namespace (parts 4, 5)
-VNIC=msbn$ID     # our veth end
-VPEER=msbq$ID    # the peer's veth end
-TAP=msbt$ID
-PREFIX=msb$ID    # EAL file prefix
-WORK=$(mktemp -d /tmp/mstack-bench.XXXXXX)
-SOCK=$WORK/mstackd.sock
-RAW=$WORK/results.tsv
-[ -n "$OUT" ] || OUT=/tmp/mstack-bench-$(date +%Y%m%d-%H%M%S).md
-PIDS=()
-DAEMON_PID=""
-WORKER_TID=""
-NETUP=0
-LIB="python3 $HERE/benchlib.py"
-CTL="$BIN/mstackctl -s $SOCK"
-NOTES=()
-
-log() { echo "[$(date +%T)] $*" >&2; }
-die() { log "FAIL: $*"; exit 1; }
-
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-	sleep 0.3
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-	ms_stop
-	ip netns del "$PEER" 2>/dev/null
-	ip link del "$VNIC" 2>/dev/null
-	ip link del "$TAP" 2>/dev/null
-	rm -rf "$WORK" "/var/run/dpdk/$PREFIX" "/var/run/dpdk/${PREFIX}tp"
-	[ $rc -ne 0 ] && log "run.sh: stopped (status $rc); everything it started is cleaned up"
-	exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# bg CMD...: start in the background, remembered for the cleanup; sets $LAST_PID
-bg() {
-	"$@" &
-	LAST_PID=$!
-	PIDS+=("$LAST_PID")
-}
-
-# stop_pid PID [SIGNAL]: end one of our processes and reap it
-stop_pid() {
-	kill -"${2:-TERM}" "$1" 2>/dev/null
-	for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.05; done
-	kill -9 "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-	return 0
-}
-
-wait_for() {
-	local t=$1; shift
-	for _ in $(seq $(( t * 10 ))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-	return 1
-}
-
-# others: someone else's daemon, testpmd, build or test run, which would share our two cores
-others() {
-	pgrep -x mstackd | grep -vx "${DAEMON_PID:-none}"
-	pgrep -x dpdk-testpmd; pgrep -x cc1; pgrep -x ctest; pgrep -x make; pgrep -x memcheck-amd64-
-}
-
-# Measurements need the machine to themselves: wait while others() run (at most BENCH_WAIT s).
-quiet_wait() {
-	local waited=0 o
-	while :; do
-		o=$(others)
-		[ -z "$o" ] && return 0
-		if [ $waited -ge "$WAIT_MAX" ]; then
-			log "WARNING: another mstackd/testpmd/build/test run still runs after ${WAIT_MAX}s; measuring anyway"
-			NOTES+=("A foreign mstackd, testpmd, build or test run was running during some measurements (waited ${WAIT_MAX}s).")
-			return 0
-		fi
-		[ $waited -eq 0 ] && log "waiting for another mstackd/testpmd/build/test run to finish ($(echo $o))"
-		sleep 5
-		waited=$(( waited + 5 ))
-	done
-}
-
-# disturbed TRY: after a window, true (and a log line) if others() started meanwhile and TRY < 3,
-# so that the caller measures the window again; the third try is kept whatever happened.
-disturbed() {
-	local o
-	o=$(others)
-	[ -z "$o" ] && return 1
-	if [ "$1" -ge 3 ]; then
-		NOTES+=("Some windows were disturbed three times by other processes and kept anyway.")
-		return 1
-	fi
-	log "  window disturbed ($(echo $o)): measuring it again"
-	quiet_wait
-	return 0
-}
-
-now() { date +%s.%N; }
-
-# snap_take NAME: save mstackd's counters (raw JSON), when they were taken, and the run time of the
-# worker thread; nothing else runs on core 0 meanwhile (parsing waits for snap_read, after the window)
-snap_take() {
-	local t0 t1
-	t0=$(now)
-	$CTL --json stats > "$WORK/snap.$1.json" || return 1
-	t1=$(now)
-	echo "$t0 $t1 $(pid_cpu "$WORKER_TID")" > "$WORK/snap.$1.t"
-}
-
-# snap_read NAME: one line "t=... worker_ns=... counters..." (t is the middle of the mstackctl call)
-snap_read() {
-	local t w
-	read -r t w <<< "$(awk '{ printf "%.6f %s", ($1 + $2) / 2, $3 }' "$WORK/snap.$1.t")"
-	echo "t=$t worker_ns=$w $($LIB snap < "$WORK/snap.$1.json")"
-}
-
-# field LINE KEY: the value of KEY=... in a snapshot line
-field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
-
-# cpu_idle CPU: idle + iowait of a CPU since boot, in USER_HZ ticks. On a tickless kernel without
-# IRQ_TIME_ACCOUNTING the busy columns miss short softirq bursts on an otherwise idle CPU, but the
-# idle time is measured exactly (nohz idle accounting stops at every interrupt): busy = wall - idle.
-cpu_idle() { awk -v c="cpu$1" '$1 == c { print $5 + $6 }' /proc/stat; }
-# pid_cpu PID: CPU time a (single-threaded) process or a thread ran, in ns (sum_exec_runtime)
-pid_cpu() { awk '{ print $1 }' "/proc/$1/schedstat" 2>/dev/null || echo 0; }
-HZ=$(getconf CLK_TCK)
-
-record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >> "$RAW"; log "  $1 $2: $3"; }
-
-# --- mstackd --------------------------------------------------------------------------------
-
-# ms_start NIC_DEVARGS [extra config lines...]
-ms_start() {
-	local devargs=$1; shift
-	quiet_wait
-	{
-		echo "[eal]"
-		echo "args = $MS_LCORES --no-huge -m 1024 --no-pci --file-prefix $PREFIX --log-level=*:warning"
-		echo "[nic]"
-		echo "devargs = $devargs"
-		echo "[host]"
-		echo "tap = $TAP"
-		echo "address = $HOST_IP/24"
-		echo "[control]"
-		echo "socket = $SOCK"
-		echo "[limits]"
-		echo "apps = 2048"
-		echo "ring_size = 4096"
-		echo "[datapath]"
-		echo "mbufs = 32767"
-		for l in "$@"; do echo "$l"; done
-	} > "$WORK/mstackd.conf"
-	"$BIN/mstackd" -c "$WORK/mstackd.conf" > "$WORK/mstackd.log" 2>&1 &
-	DAEMON_PID=$!
-	wait_for 30 grep -q "ready" "$WORK/mstackd.log" || { cat "$WORK/mstackd.log" >&2; die "mstackd did not start"; }
-	sysctl -qw "net.ipv4.conf.$TAP.rp_filter=0"
-	# The datapath thread: its run time over a window says whether it had core 1 to itself.
-	WORKER_TID=$(grep -l '^rte-worker-1$' /proc/"$DAEMON_PID"/task/*/comm | head -1 | cut -d/ -f5)
-}
-
-ms_stop() {
-	[ -n "$DAEMON_PID" ] || return 0
-	stop_pid "$DAEMON_PID"
-	DAEMON_PID="" WORKER_TID=""
-}
-
-# --- the veth test bed (parts 4 and 5), as test/integ/lib.sh builds it -----------------------
-
-net_up() {
-	ip netns add "$PEER"
-	ip link add "$VNIC" type veth peer name "$VPEER"
-	ip link set "$VPEER" netns "$PEER"
-	ip link set "$VNIC" up
-	ip netns exec "$PEER" ip link set lo up
-	ip netns exec "$PEER" ip addr add "$PEER_IP/24" dev "$VPEER"
-	ip netns exec "$PEER" ip link set "$VPEER" up
-	NETUP=1
-}
-
-net_down() {
-	ip netns del "$PEER" 2>/dev/null
-	ip link del "$VNIC" 2>/dev/null
-	NETUP=0
-	sleep 0.5
-}
-
-# The veth end is mstackd's "NIC": the host stack must leave it alone, and the peer must put
-# complete checksums in its frames (veth leaves them to "hardware", which AF_PACKET never fills).
-net_for_mstackd() {
-	sysctl -qw "net.ipv6.conf.$VNIC.disable_ipv6=1" "net.ipv4.conf.$VNIC.rp_filter=1" \
-		"net.ipv4.conf.$VNIC.arp_ignore=8"
-	ip netns exec "$PEER" ethtool -K "$VPEER" tx off > /dev/null
-}
+bench_bed msb 214 bench
+MS_APPS=2048
+CLEAN_PATHS+=("/var/run/dpdk/${PREFIX}tp") # testpmd's EAL files
+bench_on_exit
 
 # veth_in: frames the peer put on the wire to us (received or dropped at our end)
 veth_in() { echo $(( $(cat "/sys/class/net/$VNIC/statistics/rx_packets") + $(cat "/sys/class/net/$VNIC/statistics/rx_dropped") )); }
@@ -503,13 +293,7 @@ part_iperf() {
 
 # --- main ---------------------------------------------------------------------------------------
 
-[ "$(id -u)" = 0 ] || die "run as root"
-for t in mstackd mstackctl mstack-pktcount mstack-pktgen; do
-	[ -x "$BIN/$t" ] || die "$BIN/$t is missing: build first (scripts/build.sh)"
-done
-for t in dpdk-testpmd iperf3 python3 cc taskset ethtool; do
-	command -v $t > /dev/null || die "$t is missing: run scripts/bench.sh (it installs what this needs)"
-done
+bench_need mstackd mstackctl mstack-pktcount mstack-pktgen -- dpdk-testpmd iperf3 python3 cc taskset ethtool
 : > "$RAW"
 PCAP_MAC=02:70:63:61:70:00 # net_pcap's address for its first port in DPDK 22.11; checked below
 
@@ -531,17 +315,7 @@ fi
 [[ " $PARTS " == *" 5 "* ]] && part_iperf
 
 {
-	echo "## mstack benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
-	echo
-	echo "- CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) cores;" \
-		"TSC $(dmesg 2>/dev/null | sed -n 's/.*tsc: Detected \([0-9.]* MHz\).*/\1/p' | head -1)"
-	echo "- kernel: $(uname -r); DPDK $(dpkg-query -W -f '${Version}' dpdk 2>/dev/null); mstackd from $BIN"
 	echo "- runs per figure: $RUNS x ${SECS}s (after ${WARMUP}s warm-up); total time $(( $(date +%s) - START ))s"
 	echo "- datapath on core 1 (mstackd worker / testpmd forwarding lcore / kernel softirq via RPS);" \
 		"apps and generators pinned to core 0; mstackd workers: $WORKERS ($MS_LCORES)"
-	[ ${#NOTES[@]} -gt 0 ] && printf -- '- NOTE: %s\n' "${NOTES[@]}" | sort -u
-} > "$WORK/header.md"
-$LIB table "$RAW" "$WORK/header.md" > "$OUT"
-cp "$RAW" "${OUT%.md}.tsv"
-cat "$OUT"
-log "results: $OUT (raw: ${OUT%.md}.tsv)"
+} | bench_report "mstack benchmark"

@@ -19,26 +19,10 @@
 set -u -o pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-BIN=${MSTACK_BIN:-$ROOT/build}
-OUT=""
-while getopts "o:b:h" opt; do
-	case $opt in
-	o) OUT=$OPTARG ;;
-	b) BIN=$OPTARG ;;
-	h) sed -n '2,15p' "$0"; exit 0 ;;
-	*) exit 2 ;;
-	esac
-done
-BIN=$(cd "$BIN" && pwd) || { echo "tcp.sh: no build directory $BIN" >&2; exit 2; }
-
-RUNS=${BENCH_RUNS:-3}
-SECS=${BENCH_SECONDS:-5} # 3 runs of 8 windows stay under 5 minutes
-if [ "${BENCH_QUICK:-0}" = 1 ]; then
-	RUNS=1 SECS=3
-fi
-WARMUP=${BENCH_WARMUP:-2}
-WAIT_MAX=${BENCH_WAIT:-120}
+# shellcheck source=benchlib.sh
+source "$HERE/benchlib.sh"
+bench_options tcp.sh 2,15 "$@"
+bench_times 5 120 # 3 runs of 8 windows of 5 s stay under 5 minutes
 PAR=${BENCH_PAR:-64}
 MSG=${BENCH_MSG:-64}
 OFFLOADS=${BENCH_OFFLOADS:-1}
@@ -46,36 +30,10 @@ TESTS=${BENCH_TESTS:-"up down rate"}
 STACKS=${BENCH_STACKS:-"kernel mstack"}
 PORT=5300 # tcpperf_srv: PORT sink, PORT+1 source, PORT+2 echo
 
-ID=$(printf '%04x' $(( ($$ + RANDOM) % 65536 )))
-NET=10.216.$(( 0x$ID % 250 + 1 ))
-HOST_IP=$NET.1
-PEER_IP=$NET.2
-PEER=mstp$ID  # the remote host's namespace: the load generator
-VNIC=mstn$ID  # our veth end: the kernel's interface, or mstackd's "NIC"
-VPEER=mstq$ID # the peer's veth end
-TAP=mstt$ID
-PREFIX=mst$ID # EAL file prefix
-WORK=$(mktemp -d /tmp/mstack-tcpbench.XXXXXX)
-SOCK=$WORK/mstackd.sock
-RAW=$WORK/results.tsv
-[ -n "$OUT" ] || OUT=/tmp/mstack-tcpbench-$(date +%Y%m%d-%H%M%S).md
-LIB="python3 $HERE/benchlib.py"
+bench_bed mst 216 tcpbench
 SRV=$BIN/test/tcpperf_srv
 LOAD=$BIN/test/tcp_load
-# shellcheck source=benchlib.sh
-source "$HERE/benchlib.sh"
-
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	bench_cleanup
-	[ $rc -ne 0 ] && log "tcp.sh: stopped (status $rc); everything it started is cleaned up"
-	exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >> "$RAW"; log "  $1 $2: $3"; }
+bench_on_exit
 
 # offloads DEV_NS DEV on|off: the veth's checksum, segmentation and receive offloads. Off, each
 # TCP segment crosses the veth as one MTU-sized frame with its checksum computed and verified in
@@ -194,17 +152,11 @@ mstack_side() {
 	net_down
 }
 
-[ "$(id -u)" = 0 ] || die "run as root"
+bench_need mstackd mstackctl test/tcpperf_srv test/tcp_load -- python3 taskset ethtool
 if [ -n "${BENCH_PROFILE:-}" ]; then
 	command -v perf > /dev/null || die "perf is missing (Debian linux-perf; scripts/bench.sh installs it)"
 	mkdir -p "$BENCH_PROFILE" || die "cannot create $BENCH_PROFILE"
 fi
-for t in mstackd mstackctl test/tcpperf_srv test/tcp_load; do
-	[ -x "$BIN/$t" ] || die "$BIN/$t is missing: build first (scripts/build.sh)"
-done
-for t in python3 taskset ethtool; do
-	command -v $t > /dev/null || die "$t is missing: run scripts/bench.sh (it installs what this needs)"
-done
 : > "$RAW"
 START=$(date +%s)
 log "mstack TCP benchmark: runs=$RUNS seconds=$SECS parallel=$PAR message=${MSG}B results=$OUT"
@@ -213,15 +165,7 @@ log "mstack TCP benchmark: runs=$RUNS seconds=$SECS parallel=$PAR message=${MSG}
 [[ " $STACKS " == *" kernel "* && $OFFLOADS = 1 && "$TESTS" != rate ]] && kernel_side on
 
 {
-	echo "## mstack TCP benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
-	echo
-	bench_header
 	echo "- runs per figure: $RUNS x ${SECS}s (after ${WARMUP}s warm-up); total time $(( $(date +%s) - START ))s;" \
 		"setup rate: $PAR parallel loops of connect, ${MSG} B echoed, close"
 	echo "- core 1: mstackd's worker lcore / the kernel's receive softirq (RPS); core 0: tcpperf_srv and tcp_load"
-	[ ${#NOTES[@]} -gt 0 ] && printf -- '- NOTE: %s\n' "${NOTES[@]}" | sort -u
-} > "$WORK/header.md"
-$LIB table "$RAW" "$WORK/header.md" > "$OUT"
-cp "$RAW" "${OUT%.md}.tsv"
-cat "$OUT"
-log "results: $OUT (raw: ${OUT%.md}.tsv)"
+} | bench_report "mstack TCP benchmark"

@@ -100,6 +100,17 @@ lossy_stop() {
 }
 lossy_counter() { awk -v k="$1" '$1 == k { print $2 }' "$WORK/lossy.log"; }
 
+# lossy_impaired_both_ways: after lossy_stop, fail unless the forwarder dropped, duplicated and
+# reordered frames in each direction, so that a transfer that came through was really impaired
+lossy_impaired_both_ways() {
+	local dir k
+	for dir in a_to_b b_to_a; do
+		for k in dropped duplicated reordered; do
+			[ "$(lossy_counter "$dir.$k")" -gt 0 ] || fail "lossy_fwd did no $dir.$k: $(cat "$WORK/lossy.log")"
+		done
+	done
+}
+
 # kernel_net direct|middle: no mstackd, two kernels face each other: the client $PEER ($PEER_IP,
 # fd00:$ID::2) and the server $SRV ($HOST_IP, fd00:$ID::1, on $SRV_DEV), on one veth pair or with
 # $MIDDLE between them (its interfaces mla$ID on the server's side, mlb$ID on the peer's: lossy_start)

@@ -25,11 +25,7 @@ lossy_start "mla$ID" "mlb$ID" -d 2 -u 2 -r 3 -D 2 -S 42
 client "$HOST_IP" $PORT -n 4 -m 1000000 -t 40 || fail "IPv4 transfer through drops, duplicates, reordering"
 client "fd00:$ID::1" $PORT -n 2 -m 500000 --mode halfclose -t 40 || fail "IPv6 half-close through the impairments"
 lossy_stop
-for dir in a_to_b b_to_a; do
-	for k in dropped duplicated reordered; do
-		[ "$(lossy_counter $dir.$k)" -gt 0 ] || fail "no $dir.$k: $(cat "$WORK/lossy.log")"
-	done
-done
+lossy_impaired_both_ways
 ok "kernel TCP through 2% loss, 2% duplication, 3% reordering, 2 ms delay: hashes match"
 
 # 3. Bounded memory: an 8-frame queue with a long delay overflows and counts it, and stays up.

@@ -25,11 +25,7 @@ client "$HOST_IP" $PORT -n 100 -m 2000 -t 30 || fail "100 short connections thro
 kill -0 "$LAST_PID" || fail "mstack-tcpecho died: $(cat "$WORK/echo")"
 
 lossy_stop
-for dir in a_to_b b_to_a; do
-	for k in dropped duplicated reordered; do
-		[ "$(lossy_counter $dir.$k)" -gt 0 ] || fail "lossy_fwd did no $dir.$k: $(cat "$WORK/lossy.log")"
-	done
-done
+lossy_impaired_both_ways
 ok "transfers intact through $(lossy_counter a_to_b.dropped)+$(lossy_counter b_to_a.dropped) drops," \
 	"$(lossy_counter a_to_b.duplicated)+$(lossy_counter b_to_a.duplicated) duplicates," \
 	"$(lossy_counter a_to_b.reordered)+$(lossy_counter b_to_a.reordered) reorderings"
