@@ -298,8 +298,13 @@ int http_parse(struct http_parser *p, const char *buf, size_t len, struct http_r
 			p->scanned = i + 1;
 			return hp_head(req, buf, p->req_start, i + 1);
 		}
-		if (p->lines == 0)
+		if (p->lines == 0) {
+			/* The same early verdict whether the line arrived whole or in pieces. */
+			rc = hp_check_method_prefix(buf, p->line_start, i);
+			if (rc < 0)
+				return rc;
 			p->req_start = p->line_start;
+		}
 		if (++p->lines > HTTP_FIELDS_MAX + 1)
 			return -431;
 		p->line_start = i + 1;

@@ -175,6 +175,9 @@ START_TEST(test_a_bad_method_is_refused_before_the_line_ends)
 	ck_assert_int_eq(http_parse(&p, "\r", 1, &r), 0); /* maybe a leading CRLF */
 	http_parser_reset(&p);
 	ck_assert_int_eq(http_parse(&p, "GE", 2, &r), 0);
+	/* The same verdict once the line is complete but the head is not (found by fuzz_http). */
+	http_parser_reset(&p);
+	ck_assert_int_eq(http_parse(&p, "G\x11T / HTTP/1.1\r\nHost: h\r\n", 25, &r), -400);
 }
 END_TEST
 
