@@ -11,14 +11,19 @@
 #include "http_resp.h"
 
 /*
- * A connection reads a request head into its input buffer (HTTP_HEAD_MAX,
- * allocated only while a request is arriving), answers it, and goes back
+ * A connection reads a request head into an input buffer of HTTP_HEAD_MAX
+ * bytes, answers it, and goes back
  * for the next one, which may already be in the buffer (pipelining: one
  * answer at a time, in order, RFC 9112 9.3.2). While an answer waits for
  * the client to read it, nothing more is read from that client: what it
  * sends meanwhile stays in the transport's receive window, not in our
  * memory. So a connection holds at most its struct, one input buffer and a
  * reference to a shared file, whatever the client does.
+ *
+ * The input buffer is the server's scratch buffer, lent for the turn: a
+ * request that arrives whole in one read (the common case) is answered
+ * from there, and the connection only gets a buffer of its own when bytes
+ * are left at the end of its turn (a partial or pipelined request).
  *
  *   READ --head--> [BODY: drop Content-Length bytes] --> WRITE --done--> READ (keep-alive)
  *                                                               \------> LINGER (close) --> closed
@@ -124,6 +129,35 @@ static void hc_runnable_add(struct http_conn *c)
 	l->tail = c;
 }
 
+static void hc_in_free(struct http_conn *c)
+{
+	if (c->in != c->srv->scratch)
+		free(c->in);
+	c->in = NULL;
+}
+
+/*
+ * End of a turn: give the scratch buffer back, keeping what is left of the
+ * input in a buffer of the connection's own. @return false when out of memory.
+ */
+static bool hc_in_return(struct http_conn *c)
+{
+	char *own;
+
+	if (c->in != c->srv->scratch)
+		return true;
+	if (c->in_len == 0) {
+		c->in = NULL;
+		return true;
+	}
+	own = malloc(HTTP_HEAD_MAX);
+	if (!own)
+		return false;
+	memcpy(own, c->in, c->in_len);
+	c->in = own;
+	return true;
+}
+
 static void hc_close(struct http_conn *c, bool reset)
 {
 	struct http_server *s = c->srv;
@@ -131,7 +165,7 @@ static void hc_close(struct http_conn *c, bool reset)
 	hc_timer_clear(c);
 	hc_runnable_clear(c);
 	http_file_put(s->cache, c->file);
-	free(c->in);
+	hc_in_free(c);
 	s->tr->ops->close(s->tr, c->h, reset);
 	s->nconns--;
 	s->stats.closed++;
@@ -285,8 +319,8 @@ static ssize_t hc_fill(struct http_conn *c, uint64_t now)
 
 	if (!c->rd_ready || c->in_len >= HTTP_HEAD_MAX)
 		return -EAGAIN;
-	if (!c->in && !(c->in = malloc(HTTP_HEAD_MAX)))
-		return -ENOMEM;
+	if (!c->in)
+		c->in = c->srv->scratch; /* lent until the end of the turn */
 	n = t->ops->recv(t, c->h, c->in + c->in_len, HTTP_HEAD_MAX - c->in_len);
 	if (n == -EAGAIN)
 		c->rd_ready = false;
@@ -350,9 +384,8 @@ static bool hc_response_done(struct http_conn *c, uint64_t now)
 	if (c->close_after) {
 		/* RFC 9112 9.6: half-close first, then read until the client closes, so that its
 		 * unread requests do not turn our close into a reset that loses the answer. */
-		free(c->in);
-		c->in = NULL;
 		c->in_len = 0;
+		hc_in_free(c);
 		c->state = HC_LINGER;
 		hc_timer_set(c, HTTP_T_LINGER, now);
 		if (t->ops->shutdown(t, c->h) < 0) {
@@ -363,8 +396,7 @@ static bool hc_response_done(struct http_conn *c, uint64_t now)
 	}
 	c->state = HC_READ;
 	if (c->in_len == 0) {
-		free(c->in); /* an idle connection holds no buffer */
-		c->in = NULL;
+		hc_in_free(c); /* an idle connection holds no buffer */
 		hc_timer_set(c, HTTP_T_IDLE, now);
 	} else {
 		hc_timer_set(c, HTTP_T_HEADER, now);
@@ -393,8 +425,8 @@ static bool hc_linger(struct http_conn *c)
 	return true;
 }
 
-/* One turn of a connection: up to max_pipeline answers, then others get theirs. */
-static void hc_turn(struct http_conn *c, uint64_t now)
+/* One turn of a connection: up to max_pipeline answers, then others get theirs. @return false: closed. */
+static bool hc_turn_steps(struct http_conn *c, uint64_t now)
 {
 	uint32_t budget = c->srv->cfg.max_pipeline;
 	struct http_request req;
@@ -408,15 +440,15 @@ static void hc_turn(struct http_conn *c, uint64_t now)
 			rc = hc_flush(c, now);
 			if (rc < 0) {
 				hc_close(c, true);
-				return;
+				return false;
 			}
 			if (rc == 0)
-				return; /* until the transport says writable */
+				return true; /* until the transport says writable */
 			if (!hc_response_done(c, now))
-				return;
+				return false;
 			if (--budget == 0) {
 				hc_runnable_add(c);
-				return;
+				return true;
 			}
 			break;
 		case HC_READ:
@@ -429,19 +461,21 @@ static void hc_turn(struct http_conn *c, uint64_t now)
 			}
 			n = hc_fill(c, now);
 			if (n == -EAGAIN)
-				return;
+				return true;
 			if (n <= 0) {
 				/* End of stream between requests is the normal end; within one, or an error, is not. */
 				hc_close(c, n < 0 || c->in_len > 0);
-				return;
+				return false;
 			}
 			break;
 		case HC_BODY: {
 			uint64_t drop = c->body_left < c->in_len ? c->body_left : c->in_len;
 
-			c->in_len -= (uint32_t)drop;
-			memmove(c->in, c->in + drop, c->in_len);
-			c->body_left -= drop;
+			if (drop) {
+				c->in_len -= (uint32_t)drop;
+				memmove(c->in, c->in + drop, c->in_len);
+				c->body_left -= drop;
+			}
 			if (c->body_left == 0) {
 				c->state = HC_WRITE;
 				hc_timer_set(c, HTTP_T_SEND, now);
@@ -449,19 +483,29 @@ static void hc_turn(struct http_conn *c, uint64_t now)
 			}
 			n = hc_fill(c, now);
 			if (n == -EAGAIN)
-				return;
+				return true;
 			if (n <= 0) {
 				hc_close(c, true);
-				return;
+				return false;
 			}
 			break;
 		}
 		case HC_LINGER:
-			if (hc_linger(c) && c->deadline <= now)
+			if (!hc_linger(c))
+				return false;
+			if (c->deadline <= now) {
 				hc_close(c, false);
-			return;
+				return false;
+			}
+			return true;
 		}
 	}
+}
+
+static void hc_turn(struct http_conn *c, uint64_t now)
+{
+	if (hc_turn_steps(c, now) && !hc_in_return(c))
+		hc_close(c, true);
 }
 
 void http_conn_event(struct http_conn *c, uint32_t events, uint64_t now_ms)

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "http_file.h"
+#include "http_parse.h"
 #include "transport.h"
 
 /* The timeouts; each kind has its own list, in deadline order because its duration is fixed. */
@@ -52,6 +53,7 @@ struct http_server {
 	time_t date_sec;
 	char date[HTTP_DATE_LEN];
 	struct http_stats stats;
+	char scratch[HTTP_HEAD_MAX]; /* the input buffer lent to a connection for its turn */
 };
 
 /* @return 0; -ENOMEM. cfg's zeros take the defaults. */
