@@ -185,6 +185,8 @@ static char *repeat(char c, size_t n)
 {
 	char *s = malloc(n + 1);
 
+	ck_assert_ptr_nonnull(s);
+
 	memset(s, c, n);
 	s[n] = '\0';
 	return s;
@@ -194,7 +196,7 @@ static char *repeat(char c, size_t n)
 START_TEST(test_a_long_request_line_is_414)
 {
 	char *path = repeat('a', HTTP_LINE_MAX);
-	char *buf = malloc(HTTP_LINE_MAX + 64);
+	static char buf[HTTP_LINE_MAX + 64];
 	struct http_request r;
 	struct http_parser p;
 
@@ -207,7 +209,6 @@ START_TEST(test_a_long_request_line_is_414)
 	snprintf(buf, HTTP_LINE_MAX + 64, "GET /%s HTTP/1.1\r\nHost: h\r\n\r\n", path + 15);
 	ck_assert_int_gt(parse_all(buf, &r), 0);
 	free(path);
-	free(buf);
 }
 END_TEST
 
@@ -242,6 +243,7 @@ START_TEST(test_endless_leading_empty_lines_are_431)
 	struct http_request r;
 	struct http_parser p;
 
+	ck_assert_ptr_nonnull(crlf);
 	for (int i = 0; i < HTTP_HEAD_MAX; i += 2)
 		memcpy(crlf + i, "\r\n", 2);
 	http_parser_reset(&p);
