@@ -68,6 +68,18 @@ U6=http://[$HOST_IP6]:$PORT
 wait_for 15 peer curl -sf -o /dev/null "$U4/" || fail "no answer on $U4: $(cat "$SLOG")"
 ok "mstack-httpd ($MODE) answers on $U4"
 
+# Failures to start say why in one line and exit 1: a port that is taken, a daemon that is not there.
+for args in "-k -r $ROOT $HOST_IP:$PORT" "-s $WORK/nothing.sock -r $ROOT $HOST_IP:$((PORT + 1))" \
+	"-k -r $WORK/nodir $HOST_IP:$PORT"; do
+	# shellcheck disable=SC2086 # word splitting wanted
+	out=$("$BIN/mstack-httpd" $args 2>&1 > /dev/null | grep -v '^mstack-httpd: serving ')
+	[ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -q '^mstack-httpd: ' || fail "mstack-httpd $args: '$out'"
+	"$BIN/mstack-httpd" $args > /dev/null 2>&1
+	rc=$?
+	[ $rc -eq 1 ] || fail "mstack-httpd $args: exit status $rc"
+done
+ok "a port in use, no mstackd, no document root: exit 1 with a one-line reason"
+
 alive() { kill -0 "$HTTPD" 2>/dev/null || fail "mstack-httpd died: $(tail -5 "$SLOG")"; }
 code() { peer curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$@"; }
 
@@ -133,7 +145,7 @@ echo "$out" | grep -q '^Failed requests: *0$' && echo "$out" | grep -q '^Complet
 out=$(peer ab -q -k -n 4000 -c 50 "$U4/index.html" 2>&1)
 echo "$out" | grep -q '^Failed requests: *0$' && echo "$out" | grep -q '^Keep-Alive requests: *4000$' ||
 	fail "ab -k: $out"
-out=$(peer wrk -t1 -c64 -d3s "$U4/1k.bin" 2>&1)
+out=$(peer wrk -t1 -c64 -d2s "$U4/1k.bin" 2>&1)
 echo "$out" | grep -q 'requests in' || fail "wrk: $out"
 echo "$out" | grep -qE 'Socket errors|Non-2xx' && fail "wrk: $out"
 out6=$(peer wrk -t1 -c16 -d2s -H "Connection: close" "$U6/index.html" 2>&1)
@@ -154,7 +166,7 @@ wait $MANY
 ok "10 000 concurrent connections answered; server RSS with them open: ${rss} kB"
 
 # Slowloris: 200 heads that never end; others are served meanwhile, and the trickle is cut at the deadline.
-peer python3 "$CLIENTS" slowloris "$HOST_IP" $PORT 200 6 > "$WORK/slow.out" 2>&1 &
+peer python3 "$CLIENTS" slowloris "$HOST_IP" $PORT 200 4 > "$WORK/slow.out" 2>&1 &
 SLOW=$!
 sleep 1
 t0=$(date +%s%N)
@@ -166,7 +178,7 @@ wait $SLOW
 ok "slowloris: 200 trickling heads cut at the header deadline; a request meanwhile took $ms ms"
 
 # Clients that pipeline requests for a large file and never read: others are served, they are reset.
-peer python3 "$CLIENTS" nonreaders "$HOST_IP" $PORT 50 /big.bin 5 > "$WORK/nonread.out" 2>&1 &
+peer python3 "$CLIENTS" nonreaders "$HOST_IP" $PORT 50 /big.bin 4.5 > "$WORK/nonread.out" 2>&1 &
 NR=$!
 sleep 1
 t0=$(date +%s%N)
