@@ -33,6 +33,8 @@ int httpd_parse_listen(const char *s, struct sockaddr_storage *ss);
  * @return 0 after a stop; -errno after a failure, reason (one line) said into err.
  */
 int httpd_run_kernel(const struct httpd_options *o, char *err, size_t errlen);
+/* The kernel transport's operations on a connected, non-blocking stream socket (fd = handle). */
+extern const struct http_transport_ops transport_kernel_ops;
 int httpd_run_mstack(const struct httpd_options *o, char *err, size_t errlen);
 
 #endif

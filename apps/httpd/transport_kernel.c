@@ -72,7 +72,7 @@ static void tk_close(struct http_transport *t, int fd, bool reset)
 	close(fd);
 }
 
-static const struct http_transport_ops tk_ops = {
+const struct http_transport_ops transport_kernel_ops = {
 	.recv = tk_recv,
 	.sendv = tk_sendv,
 	.shutdown = tk_shutdown,
@@ -200,7 +200,7 @@ static int tk_worker_init(struct tk_worker *w, const struct httpd_options *o)
 	int rc;
 
 	w->o = o;
-	w->tr.ops = &tk_ops;
+	w->tr.ops = &transport_kernel_ops;
 	w->epfd = -1;
 	for (uint32_t l = 0; l < HTTPD_LISTEN_MAX; l++)
 		w->lfd[l] = -1;

@@ -6,14 +6,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "http_conn.h"
 #include "http_file.h"
 #include "http_parse.h"
 #include "http_path.h"
 #include "http_resp.h"
+#include "httpd.h"
 #include "check_main.h"
 
 /* Parse s whole, in one read. */
@@ -700,11 +703,240 @@ START_TEST(test_content_types_come_from_the_extension)
 }
 END_TEST
 
+/* ---- connections, over the kernel transport's socket operations on a socketpair ---- */
+
+/* transport_kernel.c's loop is not used here, only its socket operations; it needs these two. */
+volatile sig_atomic_t httpd_stop;
+uint64_t httpd_now_ms(void)
+{
+	return 0;
+}
+
+static struct http_transport ktr = { .ops = &transport_kernel_ops };
+static struct http_server srv;
+static const struct http_server_config conn_cfg = {
+	.max_conns = 4,
+	.timeout_ms = { [HTTP_T_HEADER] = 100, [HTTP_T_IDLE] = 200, [HTTP_T_SEND] = 300, [HTTP_T_LINGER] = 50 },
+};
+
+static void conn_setup(void)
+{
+	struct http_server_config cfg = conn_cfg;
+	char *big = repeat('z', 1 << 20);
+
+	tree_setup();
+	put_file("root/big.bin", big);
+	free(big);
+	cfg.root_fd = root_fd;
+	ck_assert_int_eq(http_server_init(&srv, &ktr, &cfg), 0);
+}
+
+static void conn_teardown(void)
+{
+	http_server_fini(&srv);
+	tree_teardown();
+}
+
+/* A connection on one end of a non-blocking socketpair; *peer is the client's end. */
+static struct http_conn *conn_new(int *peer, uint64_t now)
+{
+	int sv[2];
+	struct http_conn *c;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+	c = http_conn_open(&srv, sv[0], now);
+	ck_assert_ptr_nonnull(c);
+	*peer = sv[1];
+	return c;
+}
+
+/* Everything the client can read now (-1: end of stream seen). */
+static ssize_t peer_read(int fd, char *buf, size_t cap, bool *eof)
+{
+	size_t have = 0;
+
+	*eof = false;
+	for (;;) {
+		ssize_t n = read(fd, buf + have, cap - 1 - have);
+
+		if (n == 0 || (n < 0 && errno == ECONNRESET)) {
+			*eof = true;
+			break;
+		}
+		if (n < 0)
+			break;
+		have += (size_t)n;
+	}
+	buf[have] = '\0';
+	return (ssize_t)have;
+}
+
+static int count(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+/* RFC 9112 9.3.2: pipelined requests are answered in order on the connection; "close" ends it after. */
+START_TEST(test_a_connection_answers_pipelined_requests_in_order_then_closes)
+{
+	static char out[1 << 16];
+	int peer;
+	struct http_conn *c = conn_new(&peer, 0);
+	const char *in =
+	    "GET /a.txt HTTP/1.1\r\nHost: h\r\n\r\nHEAD /dir/ HTTP/1.1\r\nHost: h\r\n\r\n"
+	    "GET /nope HTTP/1.1\r\nHost: h\r\n\r\nGET /a.txt HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n";
+	bool eof;
+	char *p;
+
+	ck_assert_int_eq(write(peer, in, strlen(in)), (ssize_t)strlen(in));
+	http_conn_event(c, HTTP_EV_READ | HTTP_EV_WRITE, 0);
+	peer_read(peer, out, sizeof(out), &eof);
+	ck_assert_int_eq(count(out, "HTTP/1.1 "), 4);
+	p = strstr(out, "HTTP/1.1 200 OK");
+	ck_assert_ptr_eq(p, out);
+	p = strstr(p + 1, "HTTP/1.1 200 OK"); /* HEAD: a head and no body */
+	ck_assert(p && strstr(p, "Content-Length: 11\r\n"));
+	p = strstr(p + 1, "\r\n\r\n") + 4;
+	ck_assert(strncmp(p, "HTTP/1.1 404 Not Found", 22) == 0);
+	p = strstr(p + 1, "HTTP/1.1 200 OK");
+	ck_assert(p && strstr(p, "Connection: close\r\n"));
+	ck_assert_str_eq(strstr(p, "\r\n\r\n") + 4, "alpha\n");
+	/* Our FIN came after the last answer; the connection lingers until the client's. */
+	ck_assert(eof);
+	ck_assert_uint_eq(srv.stats.closed, 0);
+	close(peer);
+	http_conn_event(c, HTTP_EV_READ, 1);
+	ck_assert_uint_eq(srv.stats.closed, 1);
+	ck_assert_uint_eq(srv.stats.requests, 4);
+}
+END_TEST
+
+/* A request that arrives a byte at a time is answered once, when complete. */
+START_TEST(test_a_request_arriving_byte_by_byte_is_answered_once)
+{
+	static char out[4096];
+	const char *in = "GET /a.txt HTTP/1.1\r\nHost: h\r\n\r\n";
+	int peer;
+	struct http_conn *c = conn_new(&peer, 0);
+	bool eof;
+
+	for (size_t i = 0; i < strlen(in); i++) {
+		ck_assert_int_eq(peer_read(peer, out, sizeof(out), &eof), 0);
+		ck_assert_int_eq(write(peer, in + i, 1), 1);
+		http_conn_event(c, HTTP_EV_READ | (i == 0 ? HTTP_EV_WRITE : 0), 0);
+	}
+	peer_read(peer, out, sizeof(out), &eof);
+	ck_assert_int_eq(count(out, "HTTP/1.1 200 OK"), 1);
+	ck_assert(!eof); /* keep-alive */
+	close(peer);
+}
+END_TEST
+
+/* Slowloris: the header deadline runs from the first byte and trickling does not renew it. */
+START_TEST(test_the_header_deadline_is_not_renewed_by_trickling)
+{
+	static char out[4096];
+	int peer;
+	struct http_conn *c = conn_new(&peer, 0);
+	bool eof;
+
+	for (uint64_t t = 0; t < 100; t += 20) {
+		ck_assert_int_eq(write(peer, "X", 1), 1);
+		http_conn_event(c, HTTP_EV_READ, t);
+		http_server_run(&srv, t);
+		ck_assert_uint_eq(srv.stats.closed, 0);
+	}
+	ck_assert_int_eq(http_server_timeout(&srv, 90), 10);
+	http_server_run(&srv, 100);
+	ck_assert_uint_eq(srv.stats.timeouts[HTTP_T_HEADER], 1);
+	ck_assert_uint_eq(srv.stats.closed, 1);
+	peer_read(peer, out, sizeof(out), &eof);
+	ck_assert(eof);
+	close(peer);
+}
+END_TEST
+
+/* Keep-alive: the idle deadline between requests, then the header deadline for the next one. */
+START_TEST(test_an_idle_connection_is_closed_at_the_idle_deadline)
+{
+	static char out[4096];
+	const char *in = "GET /a.txt HTTP/1.1\r\nHost: h\r\n\r\n";
+	int peer;
+	struct http_conn *c = conn_new(&peer, 0);
+	bool eof;
+
+	ck_assert_int_eq(write(peer, in, strlen(in)), (ssize_t)strlen(in));
+	http_conn_event(c, HTTP_EV_READ | HTTP_EV_WRITE, 50);
+	peer_read(peer, out, sizeof(out), &eof);
+	http_server_run(&srv, 249);
+	ck_assert_uint_eq(srv.stats.closed, 0);
+	http_server_run(&srv, 250);
+	ck_assert_uint_eq(srv.stats.timeouts[HTTP_T_IDLE], 1);
+	peer_read(peer, out, sizeof(out), &eof);
+	ck_assert(eof);
+	close(peer);
+}
+END_TEST
+
+/*
+ * A client that never reads: once the transport is full the connection reads
+ * nothing more from it (its pipelined requests stay in the socket), and at the
+ * send deadline it is reset.
+ */
+START_TEST(test_a_client_that_never_reads_is_not_read_and_is_reset)
+{
+	const char *req = "GET /big.bin HTTP/1.1\r\nHost: h\r\n\r\n";
+	int peer, small = 4096;
+	struct http_conn *c = conn_new(&peer, 0);
+	char probe;
+
+	ck_assert_int_eq(setsockopt(peer, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
+	ck_assert_int_eq(write(peer, req, strlen(req)), (ssize_t)strlen(req));
+	http_conn_event(c, HTTP_EV_READ | HTTP_EV_WRITE, 0);
+	for (int i = 0; i < 20; i++)
+		ck_assert_int_eq(write(peer, req, strlen(req)), (ssize_t)strlen(req));
+	http_conn_event(c, HTTP_EV_READ, 10);
+	http_server_run(&srv, 10);
+	ck_assert_uint_eq(srv.stats.requests, 1);
+	ck_assert_uint_eq(srv.stats.closed, 0);
+	http_server_run(&srv, 310);
+	ck_assert_uint_eq(srv.stats.timeouts[HTTP_T_SEND], 1);
+	ck_assert_uint_eq(srv.stats.resets, 1);
+	/* Gone: whatever the client reads now ends (after what was already in its buffer). */
+	while (read(peer, &probe, 1) == 1)
+		;
+	ck_assert_int_eq(send(peer, "x", 1, MSG_NOSIGNAL), -1);
+	close(peer);
+}
+END_TEST
+
+START_TEST(test_connections_are_bounded_in_number_and_memory)
+{
+	int peers[4], extra[2];
+
+	for (int i = 0; i < 4; i++)
+		conn_new(&peers[i], 0);
+	ck_assert(http_server_full(&srv));
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, extra), 0);
+	ck_assert_ptr_null(http_conn_open(&srv, extra[0], 0));
+	ck_assert_uint_eq(srv.stats.refused, 1);
+	ck_assert_uint_le(http_conn_mem_max(), 9 * 1024);
+	for (int i = 0; i < 4; i++)
+		close(peers[i]);
+	close(extra[0]);
+	close(extra[1]);
+}
+END_TEST
+
 static Suite *http_suite(void)
 {
 	Suite *s = suite_create("http");
 	TCase *parse = tcase_create("parse"), *path = tcase_create("path"), *files = tcase_create("files"),
-	      *resp = tcase_create("resp");
+	      *resp = tcase_create("resp"), *conn = tcase_create("conn");
 
 	tcase_add_test(parse, test_a_simple_get_is_parsed_and_persists_in_1_1);
 	tcase_add_test(parse, test_keep_alive_follows_the_version_and_connection_rules);
@@ -736,6 +968,14 @@ static Suite *http_suite(void)
 	tcase_add_test(resp, test_response_heads_follow_status_method_and_persistence);
 	tcase_add_test(resp, test_content_types_come_from_the_extension);
 	suite_add_tcase(s, resp);
+	tcase_add_checked_fixture(conn, conn_setup, conn_teardown);
+	tcase_add_test(conn, test_a_connection_answers_pipelined_requests_in_order_then_closes);
+	tcase_add_test(conn, test_a_request_arriving_byte_by_byte_is_answered_once);
+	tcase_add_test(conn, test_the_header_deadline_is_not_renewed_by_trickling);
+	tcase_add_test(conn, test_an_idle_connection_is_closed_at_the_idle_deadline);
+	tcase_add_test(conn, test_a_client_that_never_reads_is_not_read_and_is_reset);
+	tcase_add_test(conn, test_connections_are_bounded_in_number_and_memory);
+	suite_add_tcase(s, conn);
 	return s;
 }
 
