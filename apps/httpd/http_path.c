@@ -87,8 +87,44 @@ int http_path_decode(const char *target, size_t len, char *out, size_t cap)
 	return 0;
 }
 
+/*
+ * Without openat2 (Linux before 5.6, or valgrind, which does not know the
+ * call): a component at a time with O_NOFOLLOW, so that no symbolic link is
+ * followed at all (stricter than RESOLVE_BENEATH: links inside the root are
+ * refused too). Paths come from http_path_decode: no "..", no empty component.
+ */
+static int hpath_walk(int root_fd, const char *path, int flags)
+{
+	char comp[HTTP_PATH_MAX];
+	int dfd = root_fd, fd, err;
+
+	for (;;) {
+		const char *slash = strchr(path, '/');
+		size_t n = slash ? (size_t)(slash - path) : strlen(path);
+
+		if (n == 0 || n >= sizeof(comp)) {
+			err = -ENOENT;
+			break;
+		}
+		memcpy(comp, path, n);
+		comp[n] = '\0';
+		fd = openat(dfd, comp, (slash ? O_RDONLY | O_DIRECTORY | O_CLOEXEC : flags) | O_NOFOLLOW);
+		err = fd < 0 ? (errno == ELOOP ? -EXDEV : -errno) : 0;
+		if (dfd != root_fd)
+			close(dfd);
+		if (fd < 0 || !slash)
+			return fd < 0 ? err : fd;
+		dfd = fd;
+		path = slash + 1;
+	}
+	if (dfd != root_fd)
+		close(dfd);
+	return err;
+}
+
 static int hpath_openat2(int dirfd, const char *path)
 {
+	static bool no_openat2;
 	struct open_how how = {
 		/* O_NONBLOCK: opening a FIFO someone left in the tree must not block the server. */
 		.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
@@ -96,9 +132,15 @@ static int hpath_openat2(int dirfd, const char *path)
 	};
 	long fd;
 
+	if (no_openat2)
+		return hpath_walk(dirfd, path, (int)how.flags);
 	do
 		fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
 	while (fd < 0 && errno == EAGAIN); /* RESOLVE_BENEATH may ask to retry after a concurrent rename */
+	if (fd < 0 && errno == ENOSYS) {
+		no_openat2 = true;
+		return hpath_walk(dirfd, path, (int)how.flags);
+	}
 	return fd < 0 ? -errno : (int)fd;
 }
 

@@ -28,9 +28,11 @@ int http_path_decode(const char *target, size_t len, char *out, size_t cap);
  * link that stays inside works. It is atomic, unlike realpath and a prefix
  * check (the tree may change between the check and the open), and unlike
  * O_NOFOLLOW per component it does not forbid links inside the root.
+ * Where the kernel has no openat2 (before 5.6), O_NOFOLLOW per component it
+ * is, and every link is refused (-EXDEV).
  * @return an fd (O_RDONLY, O_CLOEXEC), *st, and *index (it is a directory's index.html); -ENOENT (missing, or not a
  *   regular file); -EXDEV (it would leave the root); -EACCES; -ELOOP;
- *   -ENOSYS (a kernel before 5.6); another -errno of openat2.
+ *   another -errno of openat2.
  */
 int http_path_open(int root_fd, const char *rel, struct stat *st, bool *index);
 

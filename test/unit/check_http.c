@@ -3,11 +3,13 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -511,20 +513,33 @@ static int open_target(const char *target, char *content, size_t cap, bool *inde
 	return 0;
 }
 
+/* Whether this kernel (or valgrind, which does not know the call) has openat2. */
+static bool have_openat2(void)
+{
+	struct open_how how = { .flags = O_RDONLY | O_CLOEXEC };
+	long fd = syscall(SYS_openat2, AT_FDCWD, ".", &how, sizeof(how));
+
+	if (fd >= 0)
+		close((int)fd);
+	return fd >= 0 || errno != ENOSYS;
+}
+
 START_TEST(test_files_and_links_inside_the_root_are_served)
 {
+	/* Links inside work with openat2; the fallback without it refuses every link. */
+	int link_rc = have_openat2() ? 0 : -EXDEV;
 	char c[64];
 	bool index;
 
 	ck_assert_int_eq(open_target("/a.txt", c, sizeof(c), &index), 0);
 	ck_assert_str_eq(c, "alpha\n");
 	ck_assert(!index);
-	ck_assert_int_eq(open_target("/inside", c, sizeof(c), &index), 0);
-	ck_assert_str_eq(c, "alpha\n");
-	ck_assert_int_eq(open_target("/inside2", c, sizeof(c), &index), 0);
-	ck_assert_str_eq(c, "alpha\n");
-	ck_assert_int_eq(open_target("/dir/up/a.txt", c, sizeof(c), &index), 0); /* ".." that stays inside */
-	ck_assert_str_eq(c, "alpha\n");
+	ck_assert_int_eq(open_target("/inside", c, sizeof(c), &index), link_rc);
+	ck_assert_int_eq(open_target("/inside2", c, sizeof(c), &index), link_rc);
+	if (link_rc == 0) {
+		ck_assert_int_eq(open_target("/dir/up/a.txt", c, sizeof(c), &index), 0); /* ".." that stays inside */
+		ck_assert_str_eq(c, "alpha\n");
+	}
 	ck_assert_int_eq(open_target("/dir/", c, sizeof(c), &index), 0);
 	ck_assert_str_eq(c, "<p>dir</p>\n");
 	ck_assert(index);
@@ -540,9 +555,12 @@ START_TEST(test_links_leaving_the_root_are_refused)
 	char c[64];
 	bool index;
 
-	for (size_t i = 0; i < sizeof(out) / sizeof(out[0]); i++)
-		ck_assert_msg(open_target(out[i], c, sizeof(c), &index) == -EXDEV, "%s: %d", out[i],
-			      open_target(out[i], c, sizeof(c), &index));
+	for (size_t i = 0; i < sizeof(out) / sizeof(out[0]); i++) {
+		int rc = open_target(out[i], c, sizeof(c), &index);
+
+		/* Without openat2, a link to a directory opened as one is "not a directory". */
+		ck_assert_msg(rc == -EXDEV || (!have_openat2() && rc == -ENOTDIR), "%s: %d", out[i], rc);
+	}
 }
 END_TEST
 
