@@ -833,6 +833,34 @@ START_TEST(test_a_connection_answers_pipelined_requests_in_order_then_closes)
 }
 END_TEST
 
+/* RFC 9112 6.3: a body framed by Content-Length is read and dropped; the next request follows it. */
+START_TEST(test_a_request_body_is_dropped_and_the_next_request_follows)
+{
+	static char out[8192];
+	const char *in = "POST /a.txt HTTP/1.1\r\nHost: h\r\nContent-Length: 36\r\n\r\n"
+			 "GET /a.txt HTTP/1.1\r\nHost: h\r\n\r\n\r\n\r\n"; /* a body that looks like a request */
+	const char *next = "GET /a.txt HTTP/1.1\r\nHost: h\r\n\r\n";
+	int peer;
+	struct http_conn *c = conn_new(&peer, 0);
+	bool eof;
+
+	ck_assert_uint_eq(strlen(strstr(in, "\r\n\r\n") + 4), 36);
+	ck_assert_int_eq(write(peer, in, 20), 20);
+	http_conn_event(c, HTTP_EV_READ | HTTP_EV_WRITE, 0);
+	ck_assert_int_eq(write(peer, in + 20, strlen(in) - 20), (ssize_t)strlen(in) - 20);
+	http_conn_event(c, HTTP_EV_READ, 0);
+	ck_assert_int_eq(write(peer, next, strlen(next)), (ssize_t)strlen(next));
+	http_conn_event(c, HTTP_EV_READ, 0);
+	peer_read(peer, out, sizeof(out), &eof);
+	ck_assert_int_eq(count(out, "HTTP/1.1 405 Method Not Allowed"), 1);
+	ck_assert_int_eq(count(out, "HTTP/1.1 200 OK"), 1);
+	ck_assert(strstr(out, "405") < strstr(out, "200 OK"));
+	ck_assert_uint_eq(srv.stats.requests, 2);
+	ck_assert(!eof);
+	close(peer);
+}
+END_TEST
+
 /* A request that arrives a byte at a time is answered once, when complete. */
 START_TEST(test_a_request_arriving_byte_by_byte_is_answered_once)
 {
@@ -989,6 +1017,7 @@ static Suite *http_suite(void)
 	tcase_add_checked_fixture(conn, conn_setup, conn_teardown);
 	tcase_add_test(conn, test_a_connection_answers_pipelined_requests_in_order_then_closes);
 	tcase_add_test(conn, test_a_request_arriving_byte_by_byte_is_answered_once);
+	tcase_add_test(conn, test_a_request_body_is_dropped_and_the_next_request_follows);
 	tcase_add_test(conn, test_the_header_deadline_is_not_renewed_by_trickling);
 	tcase_add_test(conn, test_an_idle_connection_is_closed_at_the_idle_deadline);
 	tcase_add_test(conn, test_a_client_that_never_reads_is_not_read_and_is_reset);
