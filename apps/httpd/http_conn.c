@@ -374,6 +374,25 @@ static int hc_flush(struct http_conn *c, uint64_t now)
 	return 1;
 }
 
+/*
+ * Whether the client has sent nothing we have not read: closing now would
+ * send FIN, not RST. One read tells, and what it reads (after an answer with
+ * "close") is dropped anyway.
+ */
+static bool hc_input_drained(struct http_conn *c)
+{
+	struct http_transport *t = c->srv->tr;
+	char probe[512];
+	ssize_t n;
+
+	if (!c->rd_ready)
+		return true;
+	n = t->ops->recv(t, c->h, probe, sizeof(probe));
+	if (n == -EAGAIN)
+		c->rd_ready = false;
+	return n <= 0;
+}
+
 /* The answer is out: close (after draining), or wait for the next request. @return false: closed. */
 static bool hc_response_done(struct http_conn *c, uint64_t now)
 {
@@ -382,8 +401,13 @@ static bool hc_response_done(struct http_conn *c, uint64_t now)
 	http_file_put(c->srv->cache, c->file);
 	c->file = NULL;
 	if (c->close_after) {
-		/* RFC 9112 9.6: half-close first, then read until the client closes, so that its
-		 * unread requests do not turn our close into a reset that loses the answer. */
+		/* Nothing unread (the usual request per connection): a plain close sends FIN after the answer. */
+		if (c->in_len == 0 && hc_input_drained(c)) {
+			hc_close(c, false);
+			return false;
+		}
+		/* RFC 9112 9.6: otherwise half-close first, then read until the client closes, so that
+		 * its unread requests do not turn our close into a reset that loses the answer. */
 		c->in_len = 0;
 		hc_in_free(c);
 		c->state = HC_LINGER;

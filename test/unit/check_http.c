@@ -823,13 +823,42 @@ START_TEST(test_a_connection_answers_pipelined_requests_in_order_then_closes)
 	p = strstr(p + 1, "HTTP/1.1 200 OK");
 	ck_assert(p && strstr(p, "Connection: close\r\n"));
 	ck_assert_str_eq(strstr(p, "\r\n\r\n") + 4, "alpha\n");
-	/* Our FIN came after the last answer; the connection lingers until the client's. */
+	/* Nothing else was sent: closed at once, our FIN after the last answer. */
 	ck_assert(eof);
-	ck_assert_uint_eq(srv.stats.closed, 0);
-	close(peer);
-	http_conn_event(c, HTTP_EV_READ, 1);
 	ck_assert_uint_eq(srv.stats.closed, 1);
+	ck_assert_uint_eq(srv.stats.resets, 0);
 	ck_assert_uint_eq(srv.stats.requests, 4);
+	close(peer);
+}
+END_TEST
+
+/* RFC 9112 9.6: requests after a "close" are not answered, and the server lingers until the client closes. */
+START_TEST(test_after_close_the_server_half_closes_and_lingers)
+{
+	static char out[4096];
+	const char *in = "GET /a.txt HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n";
+	const char *more = "GET /a.txt HTTP/1.1\r\nHost: h\r\n\r\n";
+	int peer;
+	struct http_conn *c = conn_new(&peer, 0);
+	bool eof;
+
+	ck_assert_int_eq(write(peer, in, strlen(in)), (ssize_t)strlen(in));
+	ck_assert_int_eq(write(peer, more, strlen(more)), (ssize_t)strlen(more));
+	http_conn_event(c, HTTP_EV_READ | HTTP_EV_WRITE, 0);
+	peer_read(peer, out, sizeof(out), &eof);
+	ck_assert_int_eq(count(out, "HTTP/1.1 200 OK"), 1);
+	ck_assert(eof); /* our FIN */
+	ck_assert_uint_eq(srv.stats.closed, 0);
+	/* More from the client is read and dropped; its close ends ours, without a reset. */
+	ck_assert_int_eq(write(peer, more, strlen(more)), (ssize_t)strlen(more));
+	http_conn_event(c, HTTP_EV_READ, 10);
+	ck_assert_uint_eq(srv.stats.closed, 0);
+	ck_assert_int_eq(shutdown(peer, SHUT_WR), 0);
+	http_conn_event(c, HTTP_EV_READ, 20);
+	ck_assert_uint_eq(srv.stats.closed, 1);
+	ck_assert_uint_eq(srv.stats.resets, 0);
+	ck_assert_uint_eq(srv.stats.requests, 1);
+	close(peer);
 }
 END_TEST
 
@@ -1016,6 +1045,7 @@ static Suite *http_suite(void)
 	suite_add_tcase(s, resp);
 	tcase_add_checked_fixture(conn, conn_setup, conn_teardown);
 	tcase_add_test(conn, test_a_connection_answers_pipelined_requests_in_order_then_closes);
+	tcase_add_test(conn, test_after_close_the_server_half_closes_and_lingers);
 	tcase_add_test(conn, test_a_request_arriving_byte_by_byte_is_answered_once);
 	tcase_add_test(conn, test_a_request_body_is_dropped_and_the_next_request_follows);
 	tcase_add_test(conn, test_the_header_deadline_is_not_renewed_by_trickling);
