@@ -25,6 +25,9 @@ extern volatile sig_atomic_t httpd_stop;
 /* Milliseconds of CLOCK_MONOTONIC: the deadlines' clock. */
 uint64_t httpd_now_ms(void);
 
+/* Say on stderr that every listener is up (a transport calls it once, before serving). */
+void httpd_ready(const struct httpd_options *o, const char *transport);
+
 /* "ADDR:PORT" or "[ADDR6]:PORT" into *ss. @return 0; -EINVAL. */
 int httpd_parse_listen(const char *s, struct sockaddr_storage *ss);
 

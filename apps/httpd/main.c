@@ -69,6 +69,12 @@ int httpd_parse_listen(const char *s, struct sockaddr_storage *ss)
 	return 0;
 }
 
+void httpd_ready(const struct httpd_options *o, const char *transport)
+{
+	fprintf(stderr, "mstack-httpd: serving %u address%s over %s, %u worker%s\n", o->nlisten,
+		o->nlisten > 1 ? "es" : "", transport, o->queues, o->queues > 1 ? "s" : "");
+}
+
 static void httpd_on_signal(int sig)
 {
 	(void)sig;
@@ -171,9 +177,6 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	httpd_raise_nofile();
-	fprintf(stderr, "mstack-httpd: serving %s on %u address%s over %s, %u worker%s\n", root, o.nlisten,
-		o.nlisten > 1 ? "es" : "", kernel ? "the kernel's TCP" : "mstack TCP", o.queues,
-		o.queues > 1 ? "s" : "");
 	rc = kernel ? httpd_run_kernel(&o, err, sizeof(err)) : httpd_run_mstack(&o, err, sizeof(err));
 	close(o.server.root_fd);
 	if (rc < 0) {

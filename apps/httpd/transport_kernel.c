@@ -221,9 +221,11 @@ static int tk_worker_init(struct tk_worker *w, const struct httpd_options *o)
 		w->lfd[l] = tk_listen(&o->listen[l], o->queues > 1);
 		if (w->lfd[l] < 0) {
 			rc = w->lfd[l];
+			char port[8];
+
 			getnameinfo((const struct sockaddr *)&o->listen[l], sizeof(o->listen[l]), addr, sizeof(addr),
-				    NULL, 0, NI_NUMERICHOST);
-			snprintf(w->err, sizeof(w->err), "cannot listen on %s: %s", addr, strerror(-rc));
+				    port, sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV);
+			snprintf(w->err, sizeof(w->err), "cannot listen on %s port %s: %s", addr, port, strerror(-rc));
 			return rc;
 		}
 		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->lfd[l], &ev) < 0) {
@@ -253,6 +255,7 @@ int httpd_run_kernel(const struct httpd_options *o, char *err, size_t errlen)
 			goto out;
 		}
 	}
+	httpd_ready(o, "the kernel's TCP");
 	/* Worker 0 runs on this thread, the others on their own. */
 	for (started = 1; started < o->queues; started++) {
 		rc = -pthread_create(&w[started].thread, NULL, tk_loop, &w[started]);

@@ -284,6 +284,7 @@ int httpd_run_mstack(const struct httpd_options *o, char *err, size_t errlen)
 		}
 	}
 	rc = 0;
+	httpd_ready(o, "mstack TCP");
 	for (started = 1; started < o->queues; started++) {
 		rc = -pthread_create(&w[started].thread, NULL, tm_loop, &w[started]);
 		if (rc < 0) {

@@ -723,11 +723,16 @@ END_TEST
 
 /* ---- connections, over the kernel transport's socket operations on a socketpair ---- */
 
-/* transport_kernel.c's loop is not used here, only its socket operations; it needs these two. */
+/* transport_kernel.c's loop is not used here, only its socket operations; the loop needs these. */
 volatile sig_atomic_t httpd_stop;
 uint64_t httpd_now_ms(void)
 {
 	return 0;
+}
+void httpd_ready(const struct httpd_options *o, const char *transport)
+{
+	(void)o;
+	(void)transport;
 }
 
 static struct http_transport ktr = { .ops = &transport_kernel_ops };
