@@ -6,6 +6,7 @@
 #include "ms_tuple.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 struct ms_queue {
@@ -24,13 +26,81 @@ struct ms_queue {
 struct ms_session {
 	int ctl_fd;
 	int wakeup_fd;
+	int kick_fd; /* the transmit doorbell (ms_abi.h) */
 	uint32_t req_id;
 	void *region;
 	uint64_t region_size;
 	struct ms_hello_reply info;
 	uint32_t mask;
+	struct ms_revive *rv; /* what survives a daemon restart; see ms_reattach */
 	struct ms_queue q[];
 };
+
+/* A tuple the session holds, with the library's own copy of its reservation socket. */
+struct ms_binding {
+	struct ms_tuple t;
+	int fd;
+};
+
+/*
+ * The part of a session that outlives its attachment: what to ask a new
+ * daemon for, the tuples to claim again, and the back-off schedule. Only
+ * ms_attach, ms_bind, ms_unbind, ms_reattach and ms_detach touch it.
+ */
+struct ms_revive {
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct ms_hello hello;
+	int wait_reports_loss; /* MS_ATTACH_F_NO_REATTACH: ms_wait answers -ECONNRESET, never re-attaches */
+	int lost;              /* the control connection is gone; the region is ours alone */
+	uint32_t backoff_ms;
+	int64_t next_try_ms;      /* CLOCK_MONOTONIC, like attached_ms */
+	int64_t attached_ms;      /* when the current attachment began */
+	int64_t revoked_check_ms; /* when ms_wait last looked for revoked bindings */
+	struct ms_binding *b;
+	unsigned nb, cap;
+};
+
+#define MS_BACKOFF_FIRST_MS 10
+#define MS_BACKOFF_MAX_MS   1000
+#define MS_STABLE_MS        10000 /* an attachment that lived this long starts the back-off afresh */
+#define MS_REVOKED_CHECK_MS 100   /* how often ms_wait looks for revoked bindings (one poll(2)) */
+
+static int64_t ms_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Schedule the next attempt one back-off from now, and double the back-off up to its cap. */
+static void ms_backoff_step(struct ms_revive *rv, int64_t now)
+{
+	rv->next_try_ms = now + rv->backoff_ms;
+	rv->backoff_ms = rv->backoff_ms * 2 > MS_BACKOFF_MAX_MS ? MS_BACKOFF_MAX_MS : rv->backoff_ms * 2;
+}
+
+/*
+ * The control connection is gone. After a long attachment the first
+ * attempt is at once; a loss soon after the last (re-)attachment keeps
+ * backing off instead, so that a session the daemon keeps closing (it
+ * disconnects a misbehaving application) comes back at most once per
+ * MS_BACKOFF_MAX_MS, never in a tight loop.
+ */
+static void ms_session_lost(struct ms_revive *rv)
+{
+	int64_t now = ms_now_ms();
+
+	if (rv->lost)
+		return;
+	rv->lost = 1;
+	if (now - rv->attached_ms >= MS_STABLE_MS) {
+		rv->backoff_ms = MS_BACKOFF_FIRST_MS;
+		rv->next_try_ms = now;
+	} else {
+		ms_backoff_step(rv, now);
+	}
+}
 
 /* Longer than the daemon's longest answer (a RESOLVE waits up to 3 s for the kernel). */
 static const struct timeval ms_reply_timeout = { .tv_sec = 10 };
@@ -137,29 +207,19 @@ static int ms_map(struct ms_session *s, int memfd)
 	return 0;
 }
 
-int ms_attach(const char *socket_path, const struct ms_attach_opts *opts, struct ms_session **out)
+/* Connect, send hello and map the region granted: a session without its ms_revive (s->rv NULL). */
+static int ms_session_open(const char *socket_path, const struct ms_hello *hello, struct ms_session **out)
 {
 	uint8_t buf[256]; /* the reply is 48 bytes; a longer one is refused (-EMSGSIZE) */
-	struct ms_hello hello;
 	struct ms_session *s;
 	const void *body;
-	int fd, fds[2], nfds = 2, rc;
+	int fd, fds[3], nfds = 3, rc;
 
-	if (!out)
-		return -EINVAL;
-	memset(&hello, 0, sizeof(hello));
-	hello.abi_major = MS_ABI_MAJOR;
-	hello.abi_minor = MS_ABI_MINOR;
-	hello.nqueues = opts && opts->nqueues ? opts->nqueues : 1;
-	hello.ring_size = opts && opts->ring_size ? opts->ring_size : 1024;
-	hello.flags = opts ? (uint16_t)opts->flags : 0;
-	if (opts && opts->name)
-		strncpy(hello.name, opts->name, sizeof(hello.name) - 1);
 	fd = ms_ctl_connect(socket_path);
 	if (fd < 0)
 		return fd;
-	rc = ms_call(fd, 1, MS_MSG_HELLO, &hello, sizeof(hello), NULL, 0, buf, sizeof(buf), &body, fds, &nfds);
-	if (rc >= 0 && nfds != 2) {
+	rc = ms_call(fd, 1, MS_MSG_HELLO, hello, sizeof(*hello), NULL, 0, buf, sizeof(buf), &body, fds, &nfds);
+	if (rc >= 0 && nfds != 3) {
 		for (int i = 0; i < nfds; i++)
 			close(fds[i]);
 		rc = -EPROTO;
@@ -168,7 +228,7 @@ int ms_attach(const char *socket_path, const struct ms_attach_opts *opts, struct
 		close(fd);
 		return rc;
 	}
-	s = calloc(1, sizeof(*s) + hello.nqueues * sizeof(struct ms_queue));
+	s = calloc(1, sizeof(*s) + hello->nqueues * sizeof(struct ms_queue));
 	if (!s) {
 		rc = -ENOMEM;
 		goto fail;
@@ -176,9 +236,10 @@ int ms_attach(const char *socket_path, const struct ms_attach_opts *opts, struct
 	memcpy(&s->info, body, sizeof(s->info));
 	s->ctl_fd = fd;
 	s->wakeup_fd = fds[1];
+	s->kick_fd = fds[2];
 	s->req_id = 1;
 	s->mask = s->info.ring_size - 1;
-	if (s->info.nqueues != hello.nqueues) {
+	if (s->info.nqueues != hello->nqueues) {
 		rc = -EPROTO;
 		goto fail;
 	}
@@ -194,23 +255,120 @@ fail:
 	free(s);
 	close(fds[0]);
 	close(fds[1]);
+	close(fds[2]);
 	close(fd);
 	return rc;
+}
+
+/* Close what ms_session_open opened (an fd of -1 is skipped) and free s; not s->rv. */
+static void ms_session_close(struct ms_session *s)
+{
+	if (s->ctl_fd >= 0)
+		close(s->ctl_fd);
+	if (s->wakeup_fd >= 0)
+		close(s->wakeup_fd);
+	if (s->kick_fd >= 0)
+		close(s->kick_fd);
+	if (s->region)
+		munmap(s->region, s->region_size);
+	free(s);
+}
+
+int ms_attach(const char *socket_path, const struct ms_attach_opts *opts, struct ms_session **out)
+{
+	const char *path = socket_path ? socket_path : MS_DEFAULT_SOCKET;
+	struct ms_revive *rv;
+	struct ms_session *s;
+	int rc;
+
+	if (!out)
+		return -EINVAL;
+	rv = calloc(1, sizeof(*rv));
+	if (!rv)
+		return -ENOMEM;
+	if (strlen(path) >= sizeof(rv->path)) {
+		free(rv);
+		return -ENAMETOOLONG;
+	}
+	memcpy(rv->path, path, strlen(path) + 1);
+	rv->hello.abi_major = MS_ABI_MAJOR;
+	rv->hello.abi_minor = MS_ABI_MINOR;
+	rv->hello.nqueues = opts && opts->nqueues ? opts->nqueues : 1;
+	rv->hello.ring_size = opts && opts->ring_size ? opts->ring_size : 1024;
+	/* The library's own flags stay here: the daemon sees only MS_HELLO_F_*. */
+	rv->hello.flags = opts ? (uint16_t)(opts->flags & 0xffffu) : 0;
+	rv->wait_reports_loss = opts && (opts->flags & MS_ATTACH_F_NO_REATTACH);
+	rv->backoff_ms = MS_BACKOFF_FIRST_MS;
+	rv->attached_ms = ms_now_ms();
+	if (opts && opts->name)
+		strncpy(rv->hello.name, opts->name, sizeof(rv->hello.name) - 1);
+	rc = ms_session_open(rv->path, &rv->hello, &s);
+	if (rc < 0) {
+		free(rv);
+		return rc;
+	}
+	s->rv = rv;
+	*out = s;
+	return 0;
+}
+
+static void ms_revive_free(struct ms_revive *rv)
+{
+	unsigned i;
+
+	for (i = 0; i < rv->nb; i++)
+		close(rv->b[i].fd);
+	free(rv->b);
+	free(rv);
 }
 
 void ms_detach(struct ms_session *s)
 {
 	if (!s)
 		return;
-	close(s->ctl_fd);
-	close(s->wakeup_fd);
-	if (s->region)
-		munmap(s->region, s->region_size);
-	free(s);
+	ms_revive_free(s->rv);
+	ms_session_close(s);
+}
+
+/*
+ * A control request of a session. A connection found dead marks the
+ * session lost (ms_reattach then re-attaches) and answers -ECONNRESET;
+ * a lost session answers it at once.
+ */
+static int ms_session_call(struct ms_session *s, uint16_t type, const void *req, uint32_t req_len, const int *fds_out,
+			   int nfds_out, void *buf, size_t cap, const void **body)
+{
+	int rc;
+
+	if (s->rv->lost)
+		return -ECONNRESET;
+	rc = ms_call(s->ctl_fd, ++s->req_id, type, req, req_len, fds_out, nfds_out, buf, cap, body, NULL, NULL);
+	if (rc == -ECONNRESET || rc == -EPIPE || rc == -ENOTCONN) {
+		ms_session_lost(s->rv);
+		rc = -ECONNRESET;
+	}
+	return rc;
+}
+
+static int ms_binding_find(const struct ms_revive *rv, const struct ms_tuple *t)
+{
+	unsigned i;
+
+	for (i = 0; i < rv->nb; i++)
+		if (memcmp(&rv->b[i].t, t, sizeof(*t)) == 0)
+			return (int)i;
+	return -1;
+}
+
+static void ms_binding_forget(struct ms_revive *rv, unsigned i)
+{
+	close(rv->b[i].fd);
+	rv->b[i] = rv->b[--rv->nb];
 }
 
 int ms_bind(struct ms_session *s, struct ms_tuple *t)
 {
+	struct ms_revive *rv = s->rv;
 	uint8_t buf[256];
 	const void *body;
 	struct ms_tuple want;
@@ -219,16 +377,27 @@ int ms_bind(struct ms_session *s, struct ms_tuple *t)
 	rc = ms_tuple_check(t);
 	if (rc < 0)
 		return rc;
+	if (rv->nb == rv->cap) { /* room first: a binding granted is never one the library cannot keep */
+		unsigned cap = rv->cap ? 2 * rv->cap : 4;
+		struct ms_binding *b = realloc(rv->b, cap * sizeof(*b));
+
+		if (!b)
+			return -ENOMEM;
+		rv->b = b;
+		rv->cap = cap;
+	}
 	want = *t;
 	fd = ms_tuple_bind_socket(&want); /* the kernel decides whether t is ours to take */
 	if (fd < 0)
 		return fd;
-	rc = ms_call(s->ctl_fd, ++s->req_id, MS_MSG_BIND, &want, sizeof(want), &fd, 1, buf, sizeof(buf), &body, NULL,
-		     NULL);
-	close(fd); /* mstackd holds its own copy now */
-	if (rc < 0)
+	rc = ms_session_call(s, MS_MSG_BIND, &want, sizeof(want), &fd, 1, buf, sizeof(buf), &body);
+	if (rc < 0) {
+		close(fd);
 		return rc;
+	}
 	memcpy(t, body, sizeof(*t));
+	/* mstackd holds a copy; ours keeps the tuple reserved across a daemon restart. */
+	rv->b[rv->nb++] = (struct ms_binding){ .t = *t, .fd = fd };
 	return 0;
 }
 
@@ -236,13 +405,152 @@ int ms_unbind(struct ms_session *s, const struct ms_tuple *t)
 {
 	uint8_t buf[256];
 	const void *body;
-	int rc = ms_tuple_check(t);
+	int rc = ms_tuple_check(t), i;
 
 	if (rc < 0)
 		return rc;
-	rc =
-	    ms_call(s->ctl_fd, ++s->req_id, MS_MSG_UNBIND, t, sizeof(*t), NULL, 0, buf, sizeof(buf), &body, NULL, NULL);
+	i = ms_binding_find(s->rv, t);
+	rc = ms_session_call(s, MS_MSG_UNBIND, t, sizeof(*t), NULL, 0, buf, sizeof(buf), &body);
+	/* A lost session's binding is released by closing our reservation: no daemon holds the other copy. */
+	if (i >= 0 && (rc >= 0 || rc == -ECONNRESET)) {
+		ms_binding_forget(s->rv, (unsigned)i);
+		rc = 0;
+	}
 	return rc < 0 ? rc : 0;
+}
+
+/*
+ * Forget the bindings an administrator revoked: mstackd shuts their
+ * reservation socket down (POLLRDHUP), and closing our copy frees the
+ * tuple in the kernel. Never claimed again after a restart.
+ */
+static void ms_bindings_drop_revoked(struct ms_revive *rv)
+{
+	struct pollfd p[16];
+	unsigned i, n, k;
+
+	for (i = 0; i < rv->nb; i += n) {
+		n = rv->nb - i < 16 ? rv->nb - i : 16;
+		for (k = 0; k < n; k++)
+			p[k] = (struct pollfd){ .fd = rv->b[i + k].fd, .events = POLLRDHUP };
+		if (poll(p, n, 0) <= 0)
+			continue;
+		for (k = n; k-- > 0;) /* from the end: forgetting moves the last entry into the hole */
+			if (p[k].revents & POLLRDHUP)
+				ms_binding_forget(rv, i + k);
+	}
+}
+
+/* 1 if the control connection hung up (mstackd exited or closed the session), without blocking. */
+static int ms_ctl_hung_up(const struct ms_session *s)
+{
+	struct pollfd p = { .fd = s->ctl_fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR));
+}
+
+/* Claim every kept tuple on fresh, each with the reservation socket the library kept. */
+static int ms_rebind_all(struct ms_session *fresh, const struct ms_revive *rv)
+{
+	uint8_t buf[256];
+	const void *body;
+	unsigned i;
+	int rc;
+
+	for (i = 0; i < rv->nb; i++) {
+		rc = ms_call(fresh->ctl_fd, ++fresh->req_id, MS_MSG_BIND, &rv->b[i].t, sizeof(rv->b[i].t), &rv->b[i].fd,
+			     1, buf, sizeof(buf), &body, NULL, NULL);
+		if (rc < 0)
+			return rc;
+		if (memcmp(body, &rv->b[i].t, sizeof(rv->b[i].t)) != 0)
+			return -EPROTO; /* the socket holds this tuple; the daemon must grant exactly it */
+	}
+	return 0;
+}
+
+/* Put new's fd at the number *old had (closing that file), so that a stored fd number stays right. */
+static void ms_fd_keep_number(int *new_fd, int *old_fd)
+{
+	if (dup3(*new_fd, *old_fd, O_CLOEXEC) == *old_fd) {
+		close(*new_fd);
+		*new_fd = *old_fd;
+		*old_fd = -1;
+	}
+}
+
+/* Make s the attachment fresh is (same pointer for the application) and close the old one. */
+static void ms_session_adopt(struct ms_session *s, struct ms_session *fresh)
+{
+	size_t size = sizeof(*s) + s->info.nqueues * sizeof(struct ms_queue), i;
+	uint8_t *x = (uint8_t *)s, *y = (uint8_t *)fresh, c;
+
+	for (i = 0; i < size; i++) { /* both were sized for the same nqueues */
+		c = x[i];
+		x[i] = y[i];
+		y[i] = c;
+	}
+	s->rv = fresh->rv;
+	fresh->rv = NULL;
+	ms_fd_keep_number(&s->ctl_fd, &fresh->ctl_fd);
+	ms_fd_keep_number(&s->wakeup_fd, &fresh->wakeup_fd);
+	ms_session_close(fresh);
+}
+
+/* One attempt: a new attachment with the same request, every tuple claimed again, then adopted. */
+static int ms_reattach_once(struct ms_session *s)
+{
+	struct ms_session *fresh;
+	int rc;
+
+	ms_bindings_drop_revoked(s->rv);
+	rc = ms_session_open(s->rv->path, &s->rv->hello, &fresh);
+	if (rc < 0)
+		return rc;
+	rc = ms_rebind_all(fresh, s->rv);
+	if (rc < 0) {
+		ms_session_close(fresh); /* the daemon releases what it granted with the connection */
+		return rc;
+	}
+	ms_session_adopt(s, fresh);
+	return 0;
+}
+
+/* The errors of an attempt that mean "no daemon serves the socket yet". */
+static int ms_daemon_absent(int err)
+{
+	return err == -ENOENT || err == -ECONNREFUSED || err == -ECONNRESET || err == -EPIPE || err == -ETIMEDOUT;
+}
+
+int ms_reattach(struct ms_session *s, int timeout_ms)
+{
+	struct ms_revive *rv = s->rv;
+	int64_t deadline = timeout_ms < 0 ? INT64_MAX : ms_now_ms() + timeout_ms;
+
+	if (!rv->lost && !ms_ctl_hung_up(s))
+		return 0;
+	ms_session_lost(rv);
+	for (;;) {
+		int64_t now = ms_now_ms(), wake;
+		int rc;
+
+		if (now >= rv->next_try_ms) {
+			rc = ms_reattach_once(s);
+			if (rc == 0) {
+				rv->lost = 0;
+				rv->attached_ms = ms_now_ms();
+				return MS_REATTACHED;
+			}
+			now = ms_now_ms();
+			ms_backoff_step(rv, now);
+			if (!ms_daemon_absent(rc))
+				return rc;
+		}
+		if (now >= deadline)
+			return -EAGAIN;
+		wake = rv->next_try_ms < deadline ? rv->next_try_ms : deadline;
+		if (poll(NULL, 0, (int)(wake - now)) < 0 && errno == EINTR)
+			return -EINTR;
+	}
 }
 
 int ms_resolve(struct ms_session *s, int family, const void *addr, uint8_t mac[6])
@@ -260,8 +568,7 @@ int ms_resolve(struct ms_session *s, int family, const void *addr, uint8_t mac[6
 	memset(&req, 0, sizeof(req));
 	req.family = (uint8_t)family;
 	memcpy(req.addr, addr, family == AF_INET ? 4 : 16);
-	rc = ms_call(s->ctl_fd, ++s->req_id, MS_MSG_RESOLVE, &req, sizeof(req), NULL, 0, buf, sizeof(buf), &body, NULL,
-		     NULL);
+	rc = ms_session_call(s, MS_MSG_RESOLVE, &req, sizeof(req), NULL, 0, buf, sizeof(buf), &body);
 	if (rc < 0)
 		return rc;
 	memcpy(&rep, body, sizeof(rep));
@@ -357,6 +664,22 @@ unsigned ms_tx_alloc(struct ms_session *s, uint32_t q, struct ms_pkt *pkts, unsi
 	return n;
 }
 
+/*
+ * The transmit doorbell, after tx head was published: a full fence (pairing
+ * with the daemon's between setting the flag and re-reading head), then the
+ * flag. Either the daemon's re-check saw our head, or we see its flag here.
+ * A failed write (the counter full because the app wrote to the fd itself)
+ * delays only this app's frames, until the daemon's timer.
+ */
+static void ms_tx_kick(struct ms_session *s, const struct ms_ring *r)
+{
+	uint64_t one = 1;
+
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&r->flags, __ATOMIC_RELAXED) & MS_RING_NEED_WAKEUP)
+		(void)!write(s->kick_fd, &one, sizeof(one));
+}
+
 void ms_tx_send(struct ms_session *s, uint32_t q, const struct ms_pkt *pkts, unsigned k)
 {
 	struct ms_ring *r;
@@ -373,6 +696,8 @@ void ms_tx_send(struct ms_session *s, uint32_t q, const struct ms_pkt *pkts, uns
 		r->slot[(head + i) & s->mask].flags = 0;
 	}
 	__atomic_store_n(&r->head, head + k, __ATOMIC_RELEASE);
+	if (k)
+		ms_tx_kick(s, r);
 }
 
 int ms_tx_copy(struct ms_session *s, uint32_t q, const void *frame, uint32_t len)
@@ -423,11 +748,29 @@ void ms_wait_done(struct ms_session *s)
 		;
 }
 
+/*
+ * ms_wait on a lost session: re-attach within the wait's time (still away
+ * at its end is a timeout), unless the application re-attaches itself.
+ */
+static int ms_wait_reattach(struct ms_session *s, int timeout_ms)
+{
+	int rc;
+
+	if (s->rv->wait_reports_loss)
+		return -ECONNRESET;
+	rc = ms_reattach(s, timeout_ms);
+
+	return rc == -EAGAIN ? 0 : rc;
+}
+
 int ms_wait(struct ms_session *s, int timeout_ms)
 {
 	struct pollfd p[2] = { { .fd = s->wakeup_fd, .events = POLLIN }, { .fd = s->ctl_fd, .events = POLLIN } };
-	int rc = ms_wait_prepare(s);
+	int rc;
 
+	if (s->rv->lost)
+		return ms_wait_reattach(s, timeout_ms);
+	rc = ms_wait_prepare(s);
 	if (rc == 0) {
 		rc = poll(p, 2, timeout_ms);
 		if (rc < 0)
@@ -438,6 +781,14 @@ int ms_wait(struct ms_session *s, int timeout_ms)
 			rc = ms_rx_ready(s);
 	}
 	ms_wait_done(s);
+	if (s->rv->nb && ms_now_ms() - s->rv->revoked_check_ms >= MS_REVOKED_CHECK_MS) {
+		s->rv->revoked_check_ms = ms_now_ms();
+		ms_bindings_drop_revoked(s->rv);
+	}
+	if (rc == -ECONNRESET) {
+		ms_session_lost(s->rv);
+		rc = ms_wait_reattach(s, timeout_ms);
+	}
 	return rc;
 }
 
@@ -447,7 +798,7 @@ const char *ms_strerror(int err)
 	case EADDRINUSE: return "address and port already in use (by the kernel or another application)";
 	case ENOENT: return "no such binding, or mstackd is not running (no control socket)";
 	case ECONNREFUSED: return "mstackd is not running (connection refused)";
-	case ECONNRESET: return "mstackd closed the session";
+	case ECONNRESET: return "mstackd closed the session (it exited or was restarted)";
 	case EACCES: return "permission denied";
 	case EPERM: return "operation not permitted (administrator only)";
 	case ENOSPC: return "a limit of mstackd was reached (applications or bindings)";

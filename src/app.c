@@ -110,8 +110,15 @@ struct app *app_create(uint32_t id, const struct ms_hello *h, uint32_t ring_size
 	a->want_bcast = (h->flags & MS_HELLO_F_BCAST) != 0;
 	a->memfd = -1;
 	app_copy_name(a->name, h->name);
+	a->kick_fd = -1;
 	a->wakeup_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (a->wakeup_fd < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	/* Non-blocking on both sides: a kick must never stall the app, and the daemon never reads it. */
+	a->kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (a->kick_fd < 0) {
 		rc = -errno;
 		goto fail;
 	}
@@ -156,6 +163,8 @@ void app_destroy(struct app *a)
 		close(a->memfd);
 	if (a->wakeup_fd >= 0)
 		close(a->wakeup_fd);
+	if (a->kick_fd >= 0)
+		close(a->kick_fd);
 	free(a);
 }
 

@@ -14,6 +14,7 @@
 
 #include "ms_tuple.h" /* lib/: the kernel sockets behind bindings */
 
+#include "misbehave.h"
 #include "stats.h"
 #include "txfrag.h"
 
@@ -53,6 +54,7 @@ struct app {
 	uint32_t mask;
 	bool want_bcast;
 	int wakeup_fd;           /* eventfd the daemon writes */
+	int kick_fd;             /* eventfd the app writes: the transmit doorbell (ms_abi.h) */
 	struct app_addrs *addrs; /* published and retired by the rule of publish.h */
 	struct app_stats stats;  /* written by the datapath only */
 	uint64_t dp_burst_seq;   /* datapath only: last burst that delivered here */
@@ -69,14 +71,16 @@ struct app {
 	uint32_t nbindings;
 	uint32_t cap_bindings;
 	struct app_binding *bindings;
-	LIST_ENTRY(app) link; /* the control thread's list of all apps */
+	struct misbehave misbehave; /* the disconnect policy's account of stats */
+	LIST_ENTRY(app) link;       /* the control thread's list of all apps */
 
 	struct app_queue q[]; /* nqueues */
 };
 
 /*
  * Create an app with its region (memfd, sealed against resizing so that the
- * application cannot make the daemon fault) and its wakeup eventfd.
+ * application cannot make the daemon fault), its wakeup eventfd and its
+ * kick eventfd.
  * Returns NULL with errno set.
  */
 struct app *app_create(uint32_t id, const struct ms_hello *h, uint32_t ring_size);
@@ -92,7 +96,7 @@ void app_region_handed_over(struct app *a);
 void app_release_bindings(struct app *a);
 
 /*
- * Free everything: region, wakeup fd, bindings (through fdreap), memory.
+ * Free everything: region, wakeup and kick fds, bindings (through fdreap), memory.
  * a must be unreachable from the datapath (publish.h). Accepts NULL.
  */
 void app_destroy(struct app *a);

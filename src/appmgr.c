@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "fdreap.h"
 #include "log.h"
@@ -32,6 +33,7 @@ static void appmgr_free(void *a)
 struct app *appmgr_attach(struct mstackd *d, const struct ms_hello *h, pid_t pid, uid_t uid, gid_t gid)
 {
 	struct app *a;
+	int rc;
 
 	if (h->abi_major != MS_ABI_MAJOR) {
 		errno = EPROTO;
@@ -49,11 +51,19 @@ struct app *appmgr_attach(struct mstackd *d, const struct ms_hello *h, pid_t pid
 	a = app_create(d->next_app_id + 1, h, h->ring_size);
 	if (!a)
 		return NULL;
+	rc = idle_app_add(&d->dp.idle, a);
+	if (rc < 0) {
+		app_destroy(a); /* never published */
+		errno = -rc;
+		return NULL;
+	}
 	if (pub_app_add(&d->dp, a) < 0) {
+		idle_app_remove(&d->dp.idle, a);
 		app_destroy(a); /* never published */
 		errno = ENOMEM;
 		return NULL;
 	}
+	idle_app_published(&d->dp.idle);
 	d->next_app_id++;
 	a->pid = pid;
 	a->uid = uid;
@@ -74,7 +84,8 @@ void appmgr_detach(struct mstackd *d, struct app *a)
 	LIST_REMOVE(a, link);
 	d->napps--;
 	pub_app_remove(&d->dp, a);
-	app_release_bindings(a); /* the tuples go back to the kernel now; the memory after a grace period */
+	idle_app_remove(&d->dp.idle, a); /* epoll_ctl is thread-safe: the worker may be asleep in it */
+	app_release_bindings(a);         /* the tuples go back to the kernel now; the memory after a grace period */
 	pub_retire(&d->dp, appmgr_free, a);
 	log_info("app %u detached: %s pid %d, %u binding(s) released", a->id, a->name, (int)a->pid, n);
 	fdreap_sync(FDREAP_SOCKETS, APPMGR_CLOSE_WAIT_MS);
@@ -137,6 +148,22 @@ int appmgr_reserve(struct mstackd *d, const struct ms_tuple *t)
 	return resv_admin_add(&d->res, t);
 }
 
+/*
+ * Tell everyone who holds the reservation socket that it is revoked: the
+ * client library keeps its own copy (to claim the tuple again after a
+ * daemon restart) and drops it when it sees the socket shut down
+ * (POLLRDHUP), which frees the tuple in the kernel. shutdown(2) of an
+ * unconnected socket never blocks, whatever the client made of it.
+ */
+static void appmgr_mark_revoked(const struct app *owner, const struct ms_tuple *t)
+{
+	uint32_t i;
+
+	for (i = 0; i < owner->nbindings; i++)
+		if (memcmp(&owner->bindings[i].tuple, t, sizeof(*t)) == 0)
+			shutdown(owner->bindings[i].fd, SHUT_RDWR);
+}
+
 int appmgr_revoke(struct mstackd *d, const struct ms_tuple *t)
 {
 	struct app *owner;
@@ -151,5 +178,6 @@ int appmgr_revoke(struct mstackd *d, const struct ms_tuple *t)
 		return -ENOENT;
 	ms_tuple_format(t, name, sizeof(name));
 	log_notice("administrator revoked %s from app %u (%s, pid %d)", name, owner->id, owner->name, (int)owner->pid);
+	appmgr_mark_revoked(owner, t);
 	return appmgr_unbind(d, owner, t);
 }

@@ -4,6 +4,7 @@
 #define MSTACK_APPRING_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -146,6 +147,37 @@ static inline uint32_t appring_tx_frame(struct app *a, uint32_t q, uint32_t k, c
 		return 0;
 	}
 	return len;
+}
+
+/*
+ * The transmit doorbell (ms_abi.h, "Transmit doorbell"): before the worker
+ * sleeps it sets MS_RING_NEED_WAKEUP on every tx ring of an app, so that the
+ * app kicks it after its next publish; once awake it clears them, so that a
+ * busy app makes no system call. The daemon writes this flag; it sits on the
+ * ring's flags line, which the app never writes on a tx ring.
+ */
+static inline void appring_tx_need_wakeup(struct app *a, bool on)
+{
+	uint32_t q;
+
+	for (q = 0; q < a->nqueues; q++)
+		__atomic_store_n(&a->q[q].tx->flags, on ? MS_RING_NEED_WAKEUP : 0u, __ATOMIC_RELAXED);
+}
+
+/*
+ * After the flags are set and a full fence: has the app published frames
+ * the daemon has not taken? Either this sees them, or the app (publish,
+ * fence, read the flag) sees the flag and kicks. An impossible head counts
+ * as pending: the next poll counts it and skips nothing else.
+ */
+static inline bool appring_tx_pending(const struct app *a)
+{
+	uint32_t q;
+
+	for (q = 0; q < a->nqueues; q++)
+		if (__atomic_load_n(&a->q[q].tx->head, __ATOMIC_ACQUIRE) != a->q[q].tx_tail)
+			return true;
+	return false;
 }
 
 /* Give n consumed tx slots back to the app. */

@@ -7,6 +7,11 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <sys/socket.h>
+
+#include <mstack/ms_flow.h>
+#include <mstack/ms_proto.h>
+
 /*
  * Why a frame failed its checks: the one list that gives the enum, the
  * names (cls_status_name) and the per-port counters "rx_<name>".
@@ -78,6 +83,55 @@ static inline bool cls_mac_eq(const uint8_t *a, const uint8_t *b)
 	memcpy(&a2, a + 4, 2);
 	memcpy(&b2, b + 4, 2);
 	return ((a4 ^ b4) | (uint32_t)(a2 ^ b2)) == 0;
+}
+
+/*
+ * The flow hash of a received frame with ports (CLS_F_L4), the one that
+ * picks its app's rx queue: the frame's destination is the local end
+ * (include/mstack/ms_flow.h), so the app computes the same value from its
+ * own endpoint and its peer's.
+ */
+static inline uint32_t cls_flow_hash(const struct cls_result *r)
+{
+	return ms_flow_hash(r->dst_addr, r->dst_port, r->src_addr, r->src_port);
+}
+
+/* What cls_icmp_quote found in an ICMP or ICMPv6 message. */
+enum cls_icmp {
+	CLS_ICMP_NOT_ERROR = 0, /* not one of the error messages an app is told about */
+	CLS_ICMP_QUOTE,         /* an error quoting a TCP/UDP packet: *quote holds its tuple */
+	CLS_ICMP_NO_TUPLE,      /* a well-formed error whose quote has no ports (other protocol, later fragment) */
+	CLS_ICMP_MALFORMED,     /* bad ICMP checksum, or a quote too short for its IP header + 8 bytes */
+};
+
+/*
+ * r is a frame that cls_parse returned CLS_OK for, unfragmented, with
+ * proto ICMP (IPv4) or ICMPv6 (IPv6). If it is an error message about a
+ * packet this host sent (ICMPv4 destination unreachable, time exceeded,
+ * parameter problem; ICMPv6 destination unreachable, packet too big, time
+ * exceeded, parameter problem), parse the quoted packet into *quote: l3,
+ * proto, src/dst addresses and ports (CLS_F_L4). The quote's SOURCE is the
+ * local end, the host's own tuple. Never reads outside the IP length r gave.
+ */
+enum cls_icmp cls_icmp_quote(const uint8_t *frame, const struct cls_result *r, struct cls_result *quote);
+
+/*
+ * The tuple an app holds if the quoted packet q (from cls_icmp_quote) was
+ * its own: the quote's source, the host's end (protocol, address, port).
+ */
+static inline void cls_quote_tuple(const struct cls_result *q, struct ms_tuple *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->proto = q->proto;
+	t->family = q->l3 == CLS_L3_IPV4 ? AF_INET : AF_INET6;
+	t->port = q->src_port;
+	memcpy(t->addr, q->src_addr, 16);
+}
+
+/* The flow hash of the quoted packet q: the same as its flow's received frames (the source is local). */
+static inline uint32_t cls_quote_flow_hash(const struct cls_result *q)
+{
+	return ms_flow_hash(q->src_addr, q->src_port, q->dst_addr, q->dst_port);
 }
 
 /* "runt", "truncated", ... : the counter suffix for a status. */

@@ -158,6 +158,21 @@ static int conf_parse_path(const struct conf_key *k, const char *val, struct con
 	return conf_parse_string(k, val, c, p);
 }
 
+/* [datapath] idle: one word of a short list; the enum's value is the word's place in it. */
+static int conf_parse_idle(const struct conf_key *k, const char *val, struct conf *c, struct conf_parser *p)
+{
+	static const char *const words[] = { [CONF_IDLE_ADAPTIVE] = "adaptive", [CONF_IDLE_POLL] = "poll" };
+
+	(void)p;
+	for (size_t i = 0; i < CONF_ARRAY_SIZE(words); i++) {
+		if (strcmp(val, words[i]) == 0) {
+			*(enum conf_idle *)conf_field(c, k) = (enum conf_idle)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
 /* Characters only: the group is looked up when the socket is created, not at parse time. */
 static int conf_parse_group(const struct conf_key *k, const char *val, struct conf *c, struct conf_parser *p)
 {
@@ -405,10 +420,16 @@ static const struct conf_key conf_keys[] = {
 	  CONF_RELOAD_APPLY, "an integer between 1 and 4096" },
 	{ "limits", "resolve_rate", conf_parse_uint, CONF_FIELD(resolve_rate), 1, 1024, false, false, CONF_RELOAD_APPLY,
 	  "an integer between 1 and 1024" },
+	{ "limits", "misbehave_rate", conf_parse_uint, CONF_FIELD(misbehave_rate), 0, 1000000, false, false,
+	  CONF_RELOAD_APPLY, "an integer between 0 (no disconnection) and 1000000" },
+	{ "limits", "misbehave_burst", conf_parse_uint, CONF_FIELD(misbehave_burst), 1, 1000000, false, false,
+	  CONF_RELOAD_APPLY, "an integer between 1 and 1000000" },
 	{ "datapath", "mbufs", conf_parse_uint, CONF_FIELD(mbufs), 4095, 1048575, false, false, CONF_RELOAD_FIXED,
 	  "an integer between 4095 and 1048575" },
 	{ "datapath", "burst", conf_parse_uint, CONF_FIELD(burst), 1, 64, false, false, CONF_RELOAD_FIXED,
 	  "an integer between 1 and 64" },
+	{ "datapath", "idle", conf_parse_idle, CONF_FIELD(idle), 0, 0, false, false, CONF_RELOAD_FIXED,
+	  "adaptive or poll" },
 };
 
 __attribute__((format(printf, 2, 3))) static void conf_err(struct conf_parser *p, const char *fmt, ...)
@@ -442,8 +463,11 @@ void conf_defaults(struct conf *c)
 	c->max_bindings_all = 65536;
 	c->resolve_burst = 64;
 	c->resolve_rate = 8;
+	c->misbehave_rate = 100;
+	c->misbehave_burst = 1000;
 	c->mbufs = 8191;
 	c->burst = 32;
+	c->idle = CONF_IDLE_ADAPTIVE;
 }
 
 enum conf_line_status { CONF_LINE_OK, CONF_LINE_EOF, CONF_LINE_LONG, CONF_LINE_NUL };

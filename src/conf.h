@@ -33,6 +33,12 @@ struct conf_route {
 	uint32_t line;
 };
 
+/* [datapath] idle: what the worker does when it finds no work. */
+enum conf_idle {
+	CONF_IDLE_ADAPTIVE, /* "adaptive" (default): sleep on interrupts, kicks and a short timer */
+	CONF_IDLE_POLL,     /* "poll": spin, lowest latency, a whole core */
+};
+
 struct conf {
 	/* [eal] */
 	char eal_args[CONF_EAL_ARGS_MAX]; /* args: split on blanks, passed to rte_eal_init */
@@ -60,9 +66,13 @@ struct conf {
 	uint32_t max_bindings_all; /* bindings, default 65536, 1..1048576 */
 	uint32_t resolve_burst;    /* resolve_burst, default 64, 1..4096: unknown next hops an app may probe at once */
 	uint32_t resolve_rate;     /* resolve_rate, default 8, 1..1024: probes per second an app earns back */
+	uint32_t
+	    misbehave_rate; /* misbehave_rate, default 100, 0..1000000: refusals a second an app may sustain; 0: off */
+	uint32_t misbehave_burst; /* misbehave_burst, default 1000, 1..1000000: refusals an app may make at once */
 	/* [datapath] */
-	uint32_t mbufs; /* mbufs, default 8191, 4095..1048575 */
-	uint16_t burst; /* burst, default 32, 1..64 (rte_hash bulk lookups take 64 keys) */
+	uint32_t mbufs;      /* mbufs, default 8191, 4095..1048575 */
+	uint16_t burst;      /* burst, default 32, 1..64 (rte_hash bulk lookups take 64 keys) */
+	enum conf_idle idle; /* idle, "adaptive" (default) or "poll" */
 };
 
 /* What a SIGHUP does with a key: apply its new value, or keep the running one (a restart applies it). */

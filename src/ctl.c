@@ -5,6 +5,7 @@
 #include <bsd/string.h>
 #include <errno.h>
 #include <grp.h>
+#include <inttypes.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -267,7 +268,7 @@ static void ctl_hello(struct mstackd *d, struct ctl_conn *c, const struct ms_msg
 	struct ms_hello hello;
 	struct ms_hello_reply rep;
 	struct app *a;
-	int fds[2];
+	int fds[3];
 
 	memcpy(&hello, body, sizeof(hello));
 	if (c->app) {
@@ -292,7 +293,8 @@ static void ctl_hello(struct mstackd *d, struct ctl_conn *c, const struct ms_msg
 	memcpy(rep.mac, d->ports.nic_mac, 6);
 	fds[0] = a->memfd;
 	fds[1] = a->wakeup_fd;
-	ctl_reply(c, h->type, h->req_id, 0, &rep, sizeof(rep), fds, 2);
+	fds[2] = a->kick_fd;
+	ctl_reply(c, h->type, h->req_id, 0, &rep, sizeof(rep), fds, 3);
 	app_region_handed_over(a);
 }
 
@@ -378,6 +380,37 @@ static void ctl_resolve(struct mstackd *d, struct ctl_conn *c, const struct ms_m
 	ctl_resolve_try(d, c);
 }
 
+/*
+ * The disconnect policy (misbehave.h): the datapath counted what each app's
+ * rings presented; an app over [limits] misbehave_rate/misbehave_burst
+ * loses its session, by the same two-phase removal as a detach (the
+ * datapath lets go of it before it is freed).
+ */
+static void ctl_police_apps(struct mstackd *d, uint64_t now_ms)
+{
+	static struct log_ratelimit rl = LOG_RATELIMIT_INIT(10, 5);
+	struct ctl_conn *c, *next;
+
+	for (c = LIST_FIRST(&d->conns); c; c = next) {
+		struct app *a = c->app;
+		uint64_t n;
+
+		next = LIST_NEXT(c, link);
+		if (!a)
+			continue;
+		n = misbehave_count(&a->stats);
+		if (!misbehave_over(&a->misbehave, n, d->conf.misbehave_rate, d->conf.misbehave_burst, now_ms))
+			continue;
+		d->ctl_apps_disconnected++;
+		if (log_ratelimit_ok(&rl))
+			log_warn("app %u (%s, pid %d) disconnected: its rings presented %" PRIu64
+				 " refused indices, descriptors or frames, beyond [limits] misbehave_rate %u/s, "
+				 "misbehave_burst %u",
+				 a->id, a->name, (int)a->pid, n, d->conf.misbehave_rate, d->conf.misbehave_burst);
+		ctl_drop(d, c);
+	}
+}
+
 void ctl_tick(struct mstackd *d)
 {
 	struct ctl_conn *c;
@@ -392,6 +425,7 @@ void ctl_tick(struct mstackd *d)
 	LIST_FOREACH (c, &d->conns, link)
 		if (c->resolving)
 			ctl_resolve_try(d, c);
+	ctl_police_apps(d, clock_now_ms());
 }
 
 static void ctl_admin(struct mstackd *d, struct ctl_conn *c, const struct ms_msg_hdr *h, const void *body)

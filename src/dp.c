@@ -36,6 +36,7 @@ struct dp_rx_burst {
 	struct ms_tuple keys[DP_BURST_MAX];
 	struct rte_mbuf *key_pkt[DP_BURST_MAX];
 	uint32_t key_flow[DP_BURST_MAX]; /* flow hash: picks the app's rx queue */
+	uint64_t key_to_both;            /* bit i: keys[i]'s frame goes to the kernel too, owner or not */
 	struct app *owners[DP_BURST_MAX];
 	uint32_t key_q[DP_BURST_MAX]; /* the owner's rx queue for the frame */
 	struct app *touched[DP_BURST_MAX];
@@ -113,32 +114,17 @@ static void dp_capture_app_rx(struct dp *dp, const struct app *a, const void *fr
 		capture_put(c, &dp->cap_stats, capture_now_ns(c), MS_CAP_APP, MS_CAP_RX, a->id, frame, len);
 }
 
-static uint32_t dp_flow_hash_addr(const struct cls_result *r)
-{
-	uint32_t w[4], h;
-
-	memcpy(w, r->src_addr, sizeof(w));
-	h = w[0] ^ w[1] ^ w[2] ^ w[3];
-	return h ^ (h >> 16);
-}
-
-/* Spread a flow's frames over an app's rx queues by source address and port. */
-static uint32_t dp_flow_hash(const struct cls_result *r)
-{
-	return dp_flow_hash_addr(r) ^ ((uint32_t)r->src_port * 2654435761u >> 16);
-}
-
-/* The rx queue of app a for a frame of flow hash `flow` (no division for one queue). */
+/* The rx queue of app a for a frame of flow hash `flow` (include/mstack/ms_flow.h: what the app predicts). */
 static inline uint32_t dp_app_queue(const struct app *a, uint32_t flow)
 {
-	return a->nqueues == 1 ? 0 : flow % a->nqueues;
+	return ms_flow_pick(flow, a->nqueues);
 }
 
 /* Broadcast and multicast: a copy for every app that asked, the frame itself to the kernel. */
 static void dp_deliver_bcast(struct dp *dp, const struct rte_mbuf *m, const struct cls_result *r)
 {
 	const struct app_list *l = __atomic_load_n(&dp->bcast, __ATOMIC_ACQUIRE);
-	uint32_t i, flow = dp_flow_hash(r);
+	uint32_t i, flow = cls_flow_hash(r);
 
 	dp->nic_stats.rx_bcast++;
 	if (!l)
@@ -178,6 +164,7 @@ static void dp_dst_tuple(const struct cls_result *r, struct ms_tuple *t)
 static void dp_fragment(struct dp *dp, struct dp_rx_burst *b, struct rte_mbuf *m, const struct cls_result *r)
 {
 	struct ms_tuple t;
+	uint32_t flow;
 
 	dp->nic_stats.rx_fragment++;
 	if (r->flags & CLS_F_FRAG_FIRST) {
@@ -186,13 +173,46 @@ static void dp_fragment(struct dp *dp, struct dp_rx_burst *b, struct rte_mbuf *m
 			return;
 		}
 		dp_dst_tuple(r, &t);
-		fragtrack_note(dp->frags, r, &t, b->now);
-	} else if (!fragtrack_find(dp->frags, r, b->now, &t)) {
+		flow = cls_flow_hash(r);
+		fragtrack_note(dp->frags, r, &t, flow, b->now);
+	} else if (!fragtrack_find(dp->frags, r, b->now, &t, &flow)) {
 		b->to_tap[b->nto_tap++] = m;
 		return;
 	}
-	/* Every fragment of a datagram takes the same queue: hash on the source address only. */
-	dp_queue_lookup(b, m, &t, dp_flow_hash_addr(r));
+	/* Later fragments carry no ports: they take the queue their first fragment's flow hash gave. */
+	dp_queue_lookup(b, m, &t, flow);
+}
+
+/*
+ * An ICMP/ICMPv6 error addressed to the host about a packet it sent: if the
+ * quoted packet's source tuple is an app's (the same lookup as any frame,
+ * exact then wildcard), the app gets a copy on the queue of the quoted
+ * flow, so that its stack learns of unreachable peers and path MTUs
+ * (RFC 1122 4.2.3.9, RFC 8201); the kernel always gets the frame, for its
+ * own sockets and its PMTU cache. A malformed error goes to the kernel only.
+ */
+static void dp_icmp_error(struct dp *dp, struct dp_rx_burst *b, struct rte_mbuf *m, const uint8_t *f,
+			  const struct cls_result *r)
+{
+	const struct app_addrs *local = __atomic_load_n(&dp->local, __ATOMIC_ACQUIRE);
+	struct cls_result q;
+	struct ms_tuple t;
+	enum cls_icmp kind = cls_icmp_quote(f, r, &q);
+
+	if (kind != CLS_ICMP_QUOTE) {
+		if (kind == CLS_ICMP_MALFORMED)
+			dp->nic_stats.rx_icmp_malformed++;
+		b->to_tap[b->nto_tap++] = m;
+		return;
+	}
+	if (!local || !app_addrs_allow(local, r->l3 == CLS_L3_IPV4 ? AF_INET : AF_INET6, r->dst_addr, false)) {
+		b->to_tap[b->nto_tap++] = m;
+		return;
+	}
+	/* The quote's source is the host's end: the app's tuple, and "local" for the flow hash. */
+	cls_quote_tuple(&q, &t);
+	b->key_to_both |= 1ull << b->nkeys;
+	dp_queue_lookup(b, m, &t, cls_quote_flow_hash(&q));
 }
 
 static void dp_classify_one(struct dp *dp, struct dp_rx_burst *b, struct rte_mbuf *m)
@@ -244,14 +264,17 @@ static void dp_classify_one(struct dp *dp, struct dp_rx_burst *b, struct rte_mbu
 		return;
 	}
 	if (!(r.flags & CLS_F_L4)) {
-		b->to_tap[b->nto_tap++] = m;
+		if (r.proto == IPPROTO_ICMP || r.proto == IPPROTO_ICMPV6)
+			dp_icmp_error(dp, b, m, f, &r);
+		else
+			b->to_tap[b->nto_tap++] = m;
 		return;
 	}
 	{
 		struct ms_tuple t;
 
 		dp_dst_tuple(&r, &t);
-		dp_queue_lookup(b, m, &t, dp_flow_hash(&r));
+		dp_queue_lookup(b, m, &t, cls_flow_hash(&r));
 	}
 }
 
@@ -332,6 +355,7 @@ static uint32_t dp_rx_nic(struct dp *dp)
 	if (n == 0)
 		return 0;
 	b.nto_tap = b.nto_free = b.nkeys = b.ntouched = 0;
+	b.key_to_both = 0;
 	b.seq = ++dp->burst_seq;
 	b.now = rte_rdtsc();
 	if (unlikely(dp->cap_live))
@@ -357,7 +381,12 @@ static uint32_t dp_rx_nic(struct dp *dp)
 				dp_capture_app_rx(dp, a, f, b.key_pkt[i]->data_len);
 			dp_touch(&b, a);
 			dp->nic_stats.rx_to_app++;
-			b.to_free[b.nto_free++] = b.key_pkt[i];
+			if (unlikely(b.key_to_both >> i & 1)) {
+				dp->nic_stats.rx_icmp_to_app++;
+				b.to_tap[b.nto_tap++] = b.key_pkt[i];
+			} else {
+				b.to_free[b.nto_free++] = b.key_pkt[i];
+			}
 		} else {
 			b.to_tap[b.nto_tap++] = b.key_pkt[i];
 		}
@@ -483,6 +512,58 @@ static uint32_t dp_apps_tx(struct dp *dp)
 	return done;
 }
 
+/*
+ * One pass over every app's tx rings (the round robin of dp_apps_tx, all the
+ * way round): after a kick, the app that rang is served now, wherever the
+ * round robin stands. Costs a look at each app's tx head, once per wakeup.
+ */
+static uint32_t dp_apps_tx_sweep(struct dp *dp)
+{
+	const struct app_list *l = __atomic_load_n(&dp->apps, __ATOMIC_ACQUIRE);
+	uint32_t k, rounds, done = 0;
+
+	if (!l)
+		return 0;
+	rounds = (l->n + DP_TX_APPS_PER_LOOP - 1) / DP_TX_APPS_PER_LOOP;
+	for (k = 0; k < rounds; k++)
+		done += dp_apps_tx(dp);
+	return done;
+}
+
+/*
+ * [datapath] idle = adaptive, after each loop (idle.h): sleep once the loops
+ * have found nothing for a while. The sleep is outside RCU (offline), so the
+ * control thread's grace periods never wait for it; every published pointer
+ * is loaded again after it.
+ */
+static void dp_idle(struct dp *dp, uint32_t work, uint64_t now)
+{
+	enum idle_step step;
+	unsigned woke;
+
+	if (work) {
+		idle_awake(dp, work, now);
+		return;
+	}
+	step = idle_prepare(dp, now);
+	if (step == IDLE_STAY)
+		return;
+	if (step == IDLE_SLEEP) {
+		rte_rcu_qsbr_thread_offline(dp->qsv, DP_WORKER_TID);
+		woke = idle_sleep(dp);
+		rte_rcu_qsbr_thread_online(dp->qsv, DP_WORKER_TID);
+		/* The capture may have ended and been freed while we were offline. */
+		dp->cap_live = __atomic_load_n(&dp->capture, __ATOMIC_ACQUIRE);
+		if (woke & IDLE_WOKE_RX)
+			dp->tap_skip = 0; /* the kernel may have sent: read the TAP at once */
+		if (!(woke & IDLE_WOKE_KICK))
+			return;
+	}
+	work = dp_apps_tx_sweep(dp);
+	dp->stats.packets += work;
+	idle_awake(dp, work, rte_rdtsc());
+}
+
 int dp_worker(void *arg)
 {
 	struct dp *dp = arg;
@@ -511,6 +592,8 @@ int dp_worker(void *arg)
 			dp->stats.packets += work;
 		}
 		__atomic_store_n(&dp->heartbeat, dp->heartbeat + 1, __ATOMIC_RELEASE);
+		if (dp->idle.policy == CONF_IDLE_ADAPTIVE)
+			dp_idle(dp, work, t1);
 		t0 = t1;
 	}
 	rte_rcu_qsbr_thread_offline(dp->qsv, DP_WORKER_TID);

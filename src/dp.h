@@ -10,6 +10,7 @@
 #include "btable.h"
 #include "capture.h"
 #include "fragtrack.h"
+#include "idle.h"
 #include "port.h"
 #include "stats.h"
 
@@ -48,6 +49,7 @@ struct dp {
 	struct capture *cap_live; /* worker only: dp->capture as loaded at the top of this loop */
 	uint32_t tx_cursor;       /* next app whose tx rings the worker polls */
 	uint32_t tap_skip;        /* loops left before the worker reads the TAP again */
+	struct idle idle;         /* [datapath] idle: when and how the worker sleeps (idle.h) */
 	bool stop;
 };
 

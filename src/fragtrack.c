@@ -27,7 +27,8 @@ static bool fragtrack_match(const struct fragtrack_entry *e, const struct cls_re
 	       memcmp(e->src, r->src_addr, 16) == 0 && memcmp(e->dst, r->dst_addr, 16) == 0;
 }
 
-void fragtrack_note(struct fragtrack *f, const struct cls_result *r, const struct ms_tuple *t, uint64_t now)
+void fragtrack_note(struct fragtrack *f, const struct cls_result *r, const struct ms_tuple *t, uint32_t flow,
+		    uint64_t now)
 {
 	struct fragtrack_entry *e = &f->slot[fragtrack_slot(r)];
 
@@ -38,14 +39,17 @@ void fragtrack_note(struct fragtrack *f, const struct cls_result *r, const struc
 	memcpy(e->src, r->src_addr, 16);
 	memcpy(e->dst, r->dst_addr, 16);
 	e->tuple = *t;
+	e->flow = flow;
 }
 
-bool fragtrack_find(const struct fragtrack *f, const struct cls_result *r, uint64_t now, struct ms_tuple *t)
+bool fragtrack_find(const struct fragtrack *f, const struct cls_result *r, uint64_t now, struct ms_tuple *t,
+		    uint32_t *flow)
 {
 	const struct fragtrack_entry *e = &f->slot[fragtrack_slot(r)];
 
 	if (e->expires == 0 || now >= e->expires || !fragtrack_match(e, r))
 		return false;
 	*t = e->tuple;
+	*flow = e->flow;
 	return true;
 }

@@ -290,6 +290,9 @@ int main(int argc, char **argv)
 		log_err("cannot create the datapath's RCU state: %s", strerror(-rc));
 		goto fail;
 	}
+	rc = idle_init(&d.dp.idle, d.conf.idle, &d.ports);
+	if (rc < 0)
+		goto fail; /* logged */
 	rc = main_setup_fds(&d, &sigfd, &timerfd);
 	if (rc < 0) {
 		log_err("cannot set up the signal, timer and epoll descriptors: %s", strerror(-rc));
@@ -318,6 +321,7 @@ int main(int argc, char **argv)
 	port_teardown(&d.ports);
 	resv_admin_clear(&d.res);
 	btable_free(&d.bt); /* before dp_fini: the table's defer queue uses the RCU state */
+	idle_fini(&d.dp.idle);
 	dp_fini(&d.dp);
 	rte_eal_cleanup();
 	log_notice("stopped");

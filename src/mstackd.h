@@ -43,6 +43,7 @@ struct mstackd {
 	uint64_t ctl_refused;               /* requests refused by the access policy or a limit */
 	uint64_t ctl_conn_refused;          /* connections closed at accept: max_connections reached */
 	uint64_t ctl_fds_lost;              /* BINDs whose socket did not arrive (we were out of fds) */
+	uint64_t ctl_apps_disconnected;     /* apps cut off by the disconnect policy (misbehave.h) */
 	struct neigh_budget resolve_budget; /* every app's RESOLVE probes together */
 };
 

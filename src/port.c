@@ -87,6 +87,27 @@ static int port_probe(const char *devargs, uint16_t *port)
 	return -ENODEV;
 }
 
+/*
+ * Configure one rx and one tx queue. With [datapath] idle = adaptive, ask for
+ * rx interrupts (idle.c sleeps on them); a PMD that refuses them is
+ * configured without, and idle.c finds that it has none.
+ */
+static int port_configure(uint16_t port, const char *what, const struct conf *c, struct rte_eth_conf *ec)
+{
+	int rc;
+
+	if (c->idle == CONF_IDLE_ADAPTIVE) {
+		ec->intr_conf.rxq = 1;
+		rc = rte_eth_dev_configure(port, 1, 1, ec);
+		if (rc == 0)
+			return 0;
+		log_info("%s port %u refuses rx interrupts (%s): the idle worker polls it on a timer", what, port,
+			 rte_strerror(-rc));
+		ec->intr_conf.rxq = 0;
+	}
+	return rte_eth_dev_configure(port, 1, 1, ec);
+}
+
 static int port_start(uint16_t port, const char *what, const struct conf *c, struct rte_mempool *pool)
 {
 	struct rte_eth_conf ec;
@@ -101,7 +122,7 @@ static int port_start(uint16_t port, const char *what, const struct conf *c, str
 	/* Let a NIC that can verify IPv4 header checksums do so; the classifier trusts the flag. */
 	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM)
 		ec.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
-	rc = rte_eth_dev_configure(port, 1, 1, &ec);
+	rc = port_configure(port, what, c, &ec);
 	if (rc < 0)
 		goto fail;
 	rc = rte_eth_dev_adjust_nb_rx_tx_desc(port, &rxd, &txd);

@@ -151,6 +151,7 @@ int query_reply(struct mstackd *d, uint16_t type, uint32_t offset, void *out, si
 		query_counter(&l, "ctl.refused", d->ctl_refused);
 		query_counter(&l, "ctl.conn_refused", d->ctl_conn_refused);
 		query_counter(&l, "ctl.fds_lost", d->ctl_fds_lost);
+		query_counter(&l, "ctl.apps_disconnected", d->ctl_apps_disconnected);
 		fdreap_get_stats(&reap);
 		query_counter(&l, "ctl.close_pending", reap.pending);
 		query_counter(&l, "ctl.close_slow", reap.slow);

@@ -35,6 +35,8 @@
 	X(rx_to_kernel) \
 	X(rx_to_app) \
 	X(rx_bcast) \
+	X(rx_icmp_to_app)    /* ICMP errors about an app's flow: a copy to the app, the frame to the kernel */ \
+	X(rx_icmp_malformed) /* ICMP errors with a bad checksum or a short quote: to the kernel only */ \
 	X(tx_full)
 
 #define APP_COUNTERS(X, DROP) \
@@ -50,9 +52,20 @@
 	DROP(tx_invalid_desc) \
 	DROP(tx_nombuf) \
 	DROP(tx_nic_full)
-/* clang-format on */
 
-#define DP_COUNTERS(X) X(loops) X(busy_loops) X(busy_cycles) X(total_cycles) X(packets)
+/* sleeps..idle_pending: the adaptive idle policy (idle.c); the time slept is part of total_cycles. */
+#define DP_COUNTERS(X) \
+	X(loops) \
+	X(busy_loops) \
+	X(busy_cycles) \
+	X(total_cycles) \
+	X(packets) \
+	X(sleeps) \
+	X(slept_us) \
+	X(woke_rx) \
+	X(woke_kick) \
+	X(idle_pending)
+/* clang-format on */
 
 /* Packet capture: copies made, copies lost to a full capture ring (never the traffic), reader wakeups. */
 #define CAP_COUNTERS(X) X(frames) X(dropped) X(wakeups)

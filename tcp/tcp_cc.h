@@ -47,4 +47,13 @@ extern const struct tcp_cc_ops tcp_cc_cubic;   /* cc_cubic.c: RFC 9438 */
 /* The controller called name, or NULL. */
 const struct tcp_cc_ops *tcp_cc_find(const char *name);
 
+/* What every controller shares (tcp_cc.c). */
+#define TCP_CC_CWND_MAX (1u << 30) /* cwnd stops growing here: byte arithmetic never overflows */
+
+/* The initial window of RFC 6928: min(10 SMSS, max(2 SMSS, 14600 bytes)). */
+uint32_t tcp_cc_initial_window(uint32_t mss);
+
+/* RFC 5681 slow start, counting bytes per RFC 3465: cwnd += min(acked, limit), limit being L. */
+void tcp_cc_slow_start(struct tcp_cc_state *cc, uint32_t acked, uint32_t limit);
+
 #endif

@@ -3,9 +3,14 @@
 #ifndef MSTACK_TCP_ISN_H
 #define MSTACK_TCP_ISN_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "tcp_seg.h"
+
+/* The MSS values a SYN cookie can carry, ascending (tcp_isn.c). */
+#define TCP_COOKIE_MSS_COUNT 8
+extern const uint16_t tcp_cookie_mss[TCP_COOKIE_MSS_COUNT];
 
 struct tcp_secret {
 	uint64_t k0, k1; /* SipHash-2-4 key, from getrandom(2) */
@@ -14,6 +19,9 @@ struct tcp_secret {
 /* Fill a fresh secret. @return 0; -errno of getrandom. */
 int tcp_secret_init(struct tcp_secret *k);
 
+/* SipHash-2-4 (Aumasson and Bernstein, 2012) of msg[0..len) under k; key bytes are k0, k1 little-endian. */
+uint64_t tcp_siphash(const struct tcp_secret *k, const void *msg, size_t len);
+
 /* RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport, secretkey), M a 4 us clock. */
 uint32_t tcp_isn(const struct tcp_secret *k, const struct tcp_endpoints *ep, uint64_t now_us);
 
@@ -21,8 +29,9 @@ uint32_t tcp_isn(const struct tcp_secret *k, const struct tcp_endpoints *ep, uin
  * SYN cookie: our ISN for a SYN answered without state (RFC 4987 3.6).
  * Encodes a 64 s time slot (5 bits), the MSS as an index into a table of
  * common values (3 bits), and a 24-bit MAC over the endpoints, the peer's
- * ISN and the slot. Options other than MSS are lost unless timestamps let
- * the caller keep them (not done here).
+ * ISN, the slot and the MSS index. Options other than MSS are lost unless
+ * timestamps let the caller keep them (not done here). The MSS is rounded
+ * down to tcp_cookie_mss[] (up to its smallest entry).
  */
 uint32_t tcp_cookie_make(const struct tcp_secret *k, const struct tcp_endpoints *ep, uint32_t peer_isn,
 	uint16_t mss, uint64_t now_ms);

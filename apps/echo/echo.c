@@ -92,12 +92,27 @@ static uint32_t echo_reflect(uint8_t *f, uint32_t len, const uint8_t mac[6])
 	return ETH_HLEN + iplen;
 }
 
+/*
+ * Nothing received: sleep on the wakeup fd, or when busy-polling look at
+ * the daemon now and then (a wait of 0 ms costs a poll(2)). Either way a
+ * daemon restart comes back as MS_REATTACHED (-ECONNRESET with -x).
+ */
+static int echo_idle(struct ms_session *s, bool busy)
+{
+	static unsigned idle;
+
+	if (!busy)
+		return ms_wait(s, 500);
+	return ++idle % 4096 ? 0 : ms_wait(s, 0);
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: mstack-echo [-s SOCKET] [-p] udp ADDR:PORT\n"
+		"usage: mstack-echo [-s SOCKET] [-p] [-x] udp ADDR:PORT\n"
 		"  -s SOCKET  mstackd's control socket (default %s)\n"
-		"  -p         busy-poll instead of sleeping on the wakeup fd\n",
+		"  -p         busy-poll instead of sleeping on the wakeup fd\n"
+		"  -x         exit when mstackd goes away (default: attach again when it is back)\n",
 		MS_DEFAULT_SOCKET);
 }
 
@@ -111,10 +126,11 @@ int main(int argc, char **argv)
 	bool busy = false;
 	int opt, rc;
 
-	while ((opt = getopt(argc, argv, "s:ph")) != -1) {
+	while ((opt = getopt(argc, argv, "s:pxh")) != -1) {
 		switch (opt) {
 		case 's': sock = optarg; break;
 		case 'p': busy = true; break;
+		case 'x': opts.flags |= MS_ATTACH_F_NO_REATTACH; break;
 		default: usage(); return 2;
 		}
 	}
@@ -145,7 +161,14 @@ int main(int argc, char **argv)
 		unsigned n = ms_rx_burst(s, 0, rx, ECHO_BURST), i;
 
 		if (n == 0) {
-			if (!busy && (rc = ms_wait(s, 500)) < 0 && rc != -EINTR) {
+			rc = echo_idle(s, busy);
+			if (rc == MS_REATTACHED) {
+				printf("mstack-echo: mstackd restarted; app %u echoing %s again\n", ms_app_id(s), name);
+				fflush(stdout);
+			} else if (rc == -ECONNRESET) {
+				fprintf(stderr, "mstack-echo: mstackd went away; exiting as asked (-x)\n");
+				break;
+			} else if (rc < 0 && rc != -EINTR) {
 				fprintf(stderr, "mstack-echo: %s\n", ms_strerror(rc));
 				break;
 			}

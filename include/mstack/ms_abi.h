@@ -50,18 +50,32 @@
  * its rx ring's flags, re-checks the ring, then polls the wakeup fd (an
  * eventfd). The daemon signals it after publishing into a ring that was
  * empty while the flag was set.
+ *
+ * Transmit doorbell (ABI 1.1): a daemon with [datapath] idle = adaptive
+ * sleeps when it has nothing to do. Before it sleeps it sets
+ * MS_RING_NEED_WAKEUP in the flags of every tx ring, issues a full fence,
+ * and re-checks every tx ring's head; it clears the flags once awake and
+ * busy. On a tx ring the flag is (d): the daemon writes it, the application
+ * only reads it. The application, after publishing tx head (release store),
+ * issues a full fence, reads the flag, and if it is set writes 1 (a uint64_t)
+ * to the kick eventfd (the third fd of the HELLO reply). The two fences make
+ * it impossible for both sides to miss each other: either the daemon's
+ * re-check sees the new head, or the application sees the flag and kicks.
+ * A busy daemon keeps the flag clear, so a busy application makes no system
+ * call. An application that clears the flag or never kicks only delays its
+ * own frames (by up to the daemon's longest sleep).
  */
 
 #define MS_REGION_MAGIC 0x4d53524eu /* "MSRN" */
 #define MS_ABI_MAJOR    1           /* incompatible layout changes */
-#define MS_ABI_MINOR    0           /* compatible additions */
+#define MS_ABI_MINOR    1           /* compatible additions; 1: the transmit doorbell */
 
 #define MS_CACHELINE 64
 #define MS_BUF_SIZE  2048 /* bytes per packet buffer; frames up to this length */
 #define MS_FRAME_MIN 14   /* an Ethernet header */
 
 /* ms_ring.flags */
-#define MS_RING_NEED_WAKEUP 0x1u /* (a) rx ring: signal the wakeup fd when it fills */
+#define MS_RING_NEED_WAKEUP 0x1u /* rx ring (a): signal the wakeup fd when it fills; tx ring (d): kick me */
 
 struct ms_region_hdr {
 	uint32_t magic;       /* (d) MS_REGION_MAGIC */
@@ -90,8 +104,8 @@ struct ms_ring {
 	/* consumer's line */
 	uint32_t tail; /* rx: (a), tx: (d) */
 	uint8_t pad1[MS_CACHELINE - sizeof(uint32_t)];
-	/* the app's requests: written rarely, read by the daemon at every publish */
-	uint32_t flags; /* (a) MS_RING_* */
+	/* requests to the other side: rx (a) read by the daemon at every publish, tx (d) read by the app */
+	uint32_t flags; /* MS_RING_*: (a) on rx rings, (d) on tx rings */
 	uint8_t pad2[MS_CACHELINE - sizeof(uint32_t)];
 	struct ms_slot slot[]; /* ring_size slots */
 };

@@ -18,7 +18,7 @@
  *
  * File descriptors travel as SCM_RIGHTS with the message:
  *   BIND request   1 fd: a kernel socket bound to the tuple (the reservation)
- *   HELLO reply    2 fds: the region memfd, then the wakeup eventfd
+ *   HELLO reply    3 fds: the region memfd, the wakeup eventfd, the kick eventfd (ms_abi.h)
  *   CAPTURE reply  2 fds: the capture region memfd (ms_capture.h), then its eventfd
  *
  * A malformed message (wrong version, unknown type, wrong length, bad field)
@@ -26,7 +26,7 @@
  * daemon closes the connection.
  */
 
-#define MS_PROTO_VERSION 1
+#define MS_PROTO_VERSION 2     /* 2: HELLO reply carries the kick eventfd */
 #define MS_MSG_MAX       65536 /* bytes, header included: no message is larger */
 #define MS_NAME_MAX      32    /* application names, NUL-terminated within */
 #define MS_MSG_FDS_MAX   4     /* fds one message may carry */
@@ -35,7 +35,7 @@
 #define MS_MSG_REPLY 0x8000
 
 enum ms_msg_type {
-	MS_MSG_HELLO = 1,         /* attach: ms_hello -> ms_hello_reply + 2 fds */
+	MS_MSG_HELLO = 1,         /* attach: ms_hello -> ms_hello_reply + 3 fds */
 	MS_MSG_BIND = 2,          /* ms_tuple + fd -> ms_tuple (the port actually bound) */
 	MS_MSG_UNBIND = 3,        /* ms_tuple -> empty */
 	MS_MSG_RESOLVE = 4,       /* ms_resolve -> ms_resolve_reply */

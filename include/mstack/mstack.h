@@ -27,6 +27,30 @@ extern "C" {
  * except that each queue's rx side (ms_rx_burst, ms_rx_release) and tx side
  * (ms_tx_alloc, ms_tx_send, ms_tx_copy) may each be used by one thread.
  *
+ * Restarts: a session outlives its daemon. When mstackd exits, crashes or
+ * is restarted, the session becomes "lost": the datapath calls keep
+ * working on the old region (nothing arrives, what is sent goes nowhere),
+ * control calls answer -ECONNRESET, and ms_wait / ms_reattach attach again
+ * to the daemon that comes back, with the same request, and claim every
+ * tuple again with the reservation socket the library kept (so nobody can
+ * take a port in between). They then return MS_REATTACHED: the session
+ * pointer is the same, but the region, its rings and buffers (every ms_pkt
+ * and ms_region pointer from before), the app id, MAC and MTU are new;
+ * ms_wait_fd and ms_ctl_fd keep their numbers but are new files (add them
+ * to an epoll set again). Frames queued in the old rings are lost. A loop
+ * survives with:
+ *
+ *	rc = ms_wait(s, 1000);
+ *	if (rc == MS_REATTACHED)
+ *		continue;         (drop every ms_pkt held; re-read what you cached)
+ *
+ * Re-attaching swaps the region under every queue: with threads on the
+ * session's rx or tx sides, those must be stopped (or hold no ms_pkt and
+ * make no call) while ms_wait or ms_reattach runs. An application that
+ * prefers to end with its daemon, or whose threads must be stopped first,
+ * attaches with MS_ATTACH_F_NO_REATTACH: then ms_wait returns -ECONNRESET
+ * and re-attaches only when the application calls ms_reattach itself.
+ *
  * Preconditions common to every function below: s is a session returned by
  * ms_attach and not yet passed to ms_detach (the library cannot check a
  * dangling pointer; NULL is accepted by ms_detach only). Where a function
@@ -40,8 +64,19 @@ struct ms_attach_opts {
 	const char *name;   /* shown by mstackctl; NULL: none; truncated to MS_NAME_MAX - 1 bytes */
 	uint16_t nqueues;   /* 0 means 1 */
 	uint32_t ring_size; /* slots per ring, power of two; 0 means 1024 */
-	uint32_t flags;     /* MS_HELLO_F_BCAST: also receive broadcast/multicast */
+	uint32_t flags;     /* MS_HELLO_F_BCAST: also receive broadcast/multicast; MS_ATTACH_F_* */
 };
+
+/*
+ * A flag of the library, never sent to mstackd (bits 16..31 of
+ * ms_attach_opts.flags; bits 0..15 are MS_HELLO_F_*): ms_wait does not
+ * re-attach when mstackd goes away but answers -ECONNRESET; the
+ * application exits, or calls ms_reattach when it is ready to.
+ */
+#define MS_ATTACH_F_NO_REATTACH 0x10000u
+
+/* Returned by ms_wait and ms_reattach: the session is attached to a new daemon (see "Restarts"). */
+#define MS_REATTACHED 2
 
 /* A frame in a ring buffer. */
 struct ms_pkt {
@@ -77,7 +112,11 @@ void ms_detach(struct ms_session *s);
 
 /**
  * Claim a tuple. The library binds a kernel socket to it, so the kernel's
- * rules apply, and hands that socket to mstackd as the reservation.
+ * rules apply, and hands that socket to mstackd as the reservation. The
+ * library keeps its own copy of the socket while the binding lives, to
+ * claim the tuple again after a daemon restart (ms_reattach). A binding an
+ * administrator revokes (mstackctl unbind) is forgotten, and the copy
+ * closed, by the next ms_wait (within 100 ms of waits) or ms_reattach.
  *
  * @param t  the tuple; t->port 0 asks for an ephemeral port, written back into *t.
  * @return
@@ -92,8 +131,10 @@ int ms_bind(struct ms_session *s, struct ms_tuple *t);
 /**
  * Release a tuple this session bound.
  *
- * @return 0; -EINVAL (t NULL or malformed, checked); -ENOENT (not bound by this session);
- *   -ETIMEDOUT, -ECONNRESET, -EPROTO.
+ * @return 0 (also on a lost session: closing the library's reservation
+ *   socket releases the tuple); -EINVAL (t NULL or malformed, checked);
+ *   -ENOENT (not bound by this session); -ECONNRESET (lost, and t not
+ *   bound); -ETIMEDOUT, -EPROTO.
  */
 int ms_unbind(struct ms_session *s, const struct ms_tuple *t);
 
@@ -119,6 +160,29 @@ const uint8_t *ms_mac(const struct ms_session *s);
 uint32_t ms_mtu(const struct ms_session *s);
 uint32_t ms_nqueues(const struct ms_session *s);
 uint32_t ms_app_id(const struct ms_session *s);
+
+/**
+ * The rx queue on which mstackd delivers the frames of the flow between the
+ * local endpoint `local` and the remote (raddr, rport): the queue whose
+ * stack instance should own the connection, and the queue to send its
+ * frames on. A stack that runs one instance per queue picks, before it
+ * connects, a local port for which this gives its own queue (see
+ * include/mstack/ms_flow.h for the hash, shared with the daemon). ICMP
+ * errors about the flow arrive on the same queue. Computed locally: no
+ * message to the daemon, safe from any thread.
+ *
+ * @param local  the application's end: proto (unused by the hash), family
+ *               AF_INET or AF_INET6, port, and the concrete local address the
+ *               flow uses (for a wildcard binding, the address the peer
+ *               talks to, never the all-zero wildcard); not NULL, not checked.
+ * @param raddr  the remote address, network order: 4 bytes when
+ *               local->family is AF_INET, else 16; not NULL, not checked.
+ * @param rport  the remote port, host order.
+ * @return the queue, less than ms_nqueues(s) (always 0 with one queue).
+ *   Later IP fragments carry no ports: mstackd sends them to the queue of
+ *   their datagram's first fragment (docs/architecture.md).
+ */
+uint32_t ms_flow_queue(const struct ms_session *s, const struct ms_tuple *local, const void *raddr, uint16_t rport);
 
 /*
  * The datapath. Each function works on queue q, which must be less than
@@ -160,7 +224,9 @@ unsigned ms_tx_alloc(struct ms_session *s, uint32_t q, struct ms_pkt *pkts, unsi
  * Send the first k buffers of the last ms_tx_alloc of queue q, in the
  * order it returned them (only pkts[i].len is read: 14..MS_BUF_SIZE bytes,
  * the daemon drops and counts any other length). k must not exceed what
- * ms_tx_alloc returned. A q out of range does nothing.
+ * ms_tx_alloc returned. A q out of range does nothing. If the daemon asked
+ * for it (it is about to sleep, ms_abi.h "Transmit doorbell"), this also
+ * kicks it: one eventfd write; a busy daemon costs no system call.
  */
 void ms_tx_send(struct ms_session *s, uint32_t q, const struct ms_pkt *pkts, unsigned k);
 
@@ -182,13 +248,44 @@ int ms_tx_copy(struct ms_session *s, uint32_t q, const void *frame, uint32_t len
  * receiving threads stopped.
  *
  * ms_wait does all three with poll(2); timeout_ms as poll's (-1: forever).
- * Returns 1 when frames are ready, 0 on timeout, -ECONNRESET when mstackd
- * closed the session, or -errno of poll (-EINTR).
+ * Returns 1 when frames are ready, 0 on timeout, or -errno of poll
+ * (-EINTR). When mstackd goes away it re-attaches within the same timeout
+ * (ms_reattach) and returns what that returns, with -EAGAIN (not back yet)
+ * turned into 0: MS_REATTACHED or a new daemon's refusal. The time may
+ * run up to twice timeout_ms when the hang-up ends the poll. With
+ * MS_ATTACH_F_NO_REATTACH it returns -ECONNRESET instead, at once and at
+ * every call until ms_reattach succeeds.
  */
 int ms_wait_fd(const struct ms_session *s);
 int ms_wait_prepare(struct ms_session *s);
 void ms_wait_done(struct ms_session *s);
 int ms_wait(struct ms_session *s, int timeout_ms);
+
+/**
+ * Re-attach a session whose daemon went away; a no-op (one poll(2) of
+ * ms_ctl_fd) while it is attached. Connects again with back-off (10 ms
+ * doubling to 1 s between attempts; the schedule lives in the session, so
+ * calling it with timeout_ms 0 from a poll loop never hammers the socket),
+ * sends the same HELLO, maps the new region and claims every bound tuple
+ * again with the reservation socket the library kept. Call it where the
+ * application holds no ms_pkt: MS_REATTACHED invalidates them all. An
+ * attachment that lived 10 s or more is retried at once; one lost sooner
+ * keeps backing off (a daemon that keeps closing the session, e.g. for
+ * misbehaving rings, sees it back at most once a second).
+ *
+ * @param timeout_ms  how long to try: 0 once if an attempt is due, -1 until it works.
+ *                    One attempt may take up to the 10 s reply timeout if a
+ *                    daemon accepts without answering.
+ * @return
+ *   - 0: attached, nothing changed.
+ *   - MS_REATTACHED: attached to a new daemon (see "Restarts" above).
+ *   - -EAGAIN: no daemon serves the socket yet (ENOENT, ECONNREFUSED, ...); call again.
+ *   - -EINTR: a signal interrupted the back-off sleep.
+ *   - a new daemon's refusal (-EPROTO, -EACCES, -ENOSPC, -EINVAL; -EADDRNOTAVAIL and the
+ *     other ms_bind codes for a tuple it refuses): the session stays lost, the next call
+ *     tries again after the back-off; give up (ms_detach) or keep calling.
+ */
+int ms_reattach(struct ms_session *s, int timeout_ms);
 
 /*
  * The mapped region, for code that works on the rings directly through
@@ -197,7 +294,10 @@ int ms_wait(struct ms_session *s, int timeout_ms);
  */
 void *ms_region(const struct ms_session *s);
 
-/* The control connection's fd, to poll: readable (POLLHUP) when mstackd goes away. Do not read, write or close it. */
+/*
+ * The control connection's fd, to poll: readable (POLLHUP) when mstackd goes
+ * away, then call ms_reattach. Do not read, write or close it.
+ */
 int ms_ctl_fd(const struct ms_session *s);
 
 /* A message for any int, meant for a -errno of this library: a static string, or strerror(-err). */

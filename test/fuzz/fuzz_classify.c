@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* fuzz_classify.c - libFuzzer target: the receive classifier (cls_parse) over arbitrary frames. */
+/* fuzz_classify.c - libFuzzer target: the receive classifier (cls_parse, cls_icmp_quote) over arbitrary frames. */
 #include <netinet/in.h>
 #include <string.h>
 
@@ -73,6 +73,29 @@ static void fz_check_ok(const uint8_t *f, uint32_t len, const struct cls_result 
 	}
 }
 
+/*
+ * An accepted frame that is ICMP/ICMPv6: the quote parser stays inside the
+ * message, and a tuple it returns is the quote's bytes, TCP or UDP.
+ */
+static void fz_check_icmp(const uint8_t *f, const struct cls_result *r)
+{
+	const uint8_t *m = f + r->l3_off + r->ip_hdr_len, *q = m + 8;
+	uint32_t mlen = r->l3_len - r->ip_hdr_len;
+	struct cls_result quote;
+	enum cls_icmp k = cls_icmp_quote(f, r, &quote);
+
+	FZ_ASSERT(k <= CLS_ICMP_MALFORMED);
+	if (k != CLS_ICMP_QUOTE)
+		return;
+	FZ_ASSERT(!(r->flags & CLS_F_FRAG));
+	FZ_ASSERT(quote.l3 == r->l3 && (quote.flags & CLS_F_L4));
+	FZ_ASSERT(quote.proto == IPPROTO_UDP || quote.proto == IPPROTO_TCP);
+	FZ_ASSERT(mlen >= 8u + quote.ip_hdr_len + 8);
+	FZ_ASSERT(quote.src_port == fz_rd16(q + quote.ip_hdr_len));
+	FZ_ASSERT(quote.dst_port == fz_rd16(q + quote.ip_hdr_len + 2));
+	FZ_ASSERT(memcmp(quote.src_addr, q + (r->l3 == CLS_L3_IPV4 ? 12 : 8), r->l3 == CLS_L3_IPV4 ? 4 : 16) == 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct cls_result sw, hw;
@@ -100,6 +123,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (s_hw == CLS_OK)
 		fz_check_ok(f, (uint32_t)size, &hw);
+	if (s_hw == CLS_OK && (hw.proto == IPPROTO_ICMP || hw.proto == IPPROTO_ICMPV6))
+		fz_check_icmp(f, &hw);
 	if (s_hw == CLS_RUNT)
 		FZ_ASSERT(size < 18);
 	free(f);

@@ -43,6 +43,8 @@ static void fz_check_conf(const struct conf *c)
 	FZ_ASSERT(c->max_bindings_all >= 1 && c->max_bindings_all <= 1048576);
 	FZ_ASSERT(c->resolve_burst >= 1 && c->resolve_burst <= 4096);
 	FZ_ASSERT(c->resolve_rate >= 1 && c->resolve_rate <= 1024);
+	FZ_ASSERT(c->misbehave_rate <= 1000000);
+	FZ_ASSERT(c->misbehave_burst >= 1 && c->misbehave_burst <= 1000000);
 	FZ_ASSERT(c->mbufs >= 4095 && c->mbufs <= 1048575);
 	FZ_ASSERT(c->burst >= 1 && c->burst <= 64);
 	FZ_ASSERT(c->n_addrs <= CONF_ADDRS_MAX);

@@ -4,7 +4,8 @@
 
 usage: mkcorpus.py   (from anywhere; rewrites the generated seeds, keeps other files)
 Seeds are small real inputs: control messages, tuples, configuration files,
-Ethernet frames (UDP/TCP over IPv4/IPv6, ARP, NS/NA, fragments, VLAN), ring programs.
+Ethernet frames (UDP/TCP over IPv4/IPv6, ARP, NS/NA, fragments, VLAN, ICMP errors), ring
+programs, TCP option lists.
 """
 import os
 import shutil
@@ -82,6 +83,32 @@ def frames():
     }
 
 
+def icmp_error_seeds(f):
+    """ICMP and ICMPv6 errors received by the host, quoting frames it sent (cls_icmp_quote)."""
+    def icmp4(mtype, code, quote):
+        body = struct.pack("!BBHI", mtype, code, 0, 1280) + quote
+        return body[:2] + struct.pack("!H", csum(body)) + body[4:]
+
+    def icmp6(src, dst, mtype, quote):
+        body = struct.pack("!BBHI", mtype, 0, 0, 1280) + quote
+        pseudo = socket.inet_pton(socket.AF_INET6, src) + socket.inet_pton(socket.AF_INET6, dst) + \
+            struct.pack("!IxxxB", len(body), 58)
+        return body[:2] + struct.pack("!H", csum(pseudo + body)) + body[4:]
+
+    q4, q6 = f["udp4"][14:14 + 28], f["udp6"][14:14 + 48]
+    return {
+        "icmp4-frag-needed": eth(0x0800, ipv4("192.0.2.200", "10.0.0.1", 1, icmp4(3, 4, q4)), PEER_MAC, NIC_MAC),
+        "icmp4-time-exceeded-tcp": eth(0x0800, ipv4("192.0.2.1", "10.0.0.3", 1, icmp4(11, 0, f["tcp4"][14:14 + 28])),
+                                       PEER_MAC, NIC_MAC),
+        "icmp4-short-quote": eth(0x0800, ipv4("192.0.2.200", "10.0.0.1", 1, icmp4(3, 3, q4[:24])), PEER_MAC, NIC_MAC),
+        "icmp6-packet-too-big": eth(0x86DD, ipv6("2001:db8:ffff::200", "2001:db8::1", 58,
+                                                 icmp6("2001:db8:ffff::200", "2001:db8::1", 2, q6)), PEER_MAC, NIC_MAC),
+        "icmp6-unreach-frag": eth(0x86DD, ipv6("2001:db8:ffff::200", "2001:db8::1", 58,
+                                               icmp6("2001:db8:ffff::200", "2001:db8::1", 1,
+                                                     f["frag6-first"][14:])), PEER_MAC, NIC_MAC),
+    }
+
+
 def msg(mtype, body=b"", status=0, req_id=1):
     return struct.pack("=HHIIi", 1, mtype, len(body), req_id, status) + body
 
@@ -143,6 +170,83 @@ def ring_seeds():
     }
 
 
+def tcp_seg(src, dst, sport, dport, flags, opts=b"", data=b"", v6=False):
+    """A TCP segment with its checksum (RFC 9293 3.1, RFC 8200 8.1 pseudo-headers), for the frame parser's seeds."""
+    fam = socket.AF_INET6 if v6 else socket.AF_INET
+    hdr = struct.pack("!HHIIBBHHH", sport, dport, 0x01020304, 0x0a0b0c0d, (5 + len(opts) // 4) << 4, flags, 64240,
+                      0, 0) + opts
+    seg = hdr + data
+    pseudo = socket.inet_pton(fam, src) + socket.inet_pton(fam, dst)
+    pseudo += struct.pack("!I", len(seg)) + b"\0\0\0\6" if v6 else struct.pack("!BBH", 0, 6, len(seg))
+    return seg[:16] + struct.pack("!H", csum(pseudo + seg)) + seg[18:]
+
+
+def icmp4(typ, code, rest, quoted):
+    body = struct.pack("!BBHI", typ, code, 0, rest) + quoted
+    return body[:2] + struct.pack("!H", csum(body)) + body[4:]
+
+
+def icmp6(src, dst, typ, code, rest, quoted):
+    body = struct.pack("!BBHI", typ, code, 0, rest) + quoted
+    pseudo = socket.inet_pton(socket.AF_INET6, src) + socket.inet_pton(socket.AF_INET6, dst) + \
+        struct.pack("!I", len(body)) + b"\0\0\0\x3a"
+    return body[:2] + struct.pack("!H", csum(pseudo + body)) + body[4:]
+
+
+def tcp_ip_seeds():
+    """fuzz_tcp_ip.c: byte 0 = 0 a frame as received, 1 a frame whose checksums the target fills, 2 an option list."""
+    syn_opts = bytes.fromhex("020405b40402080a000000010000000001030307")  # MSS, SACK-perm + TS, NOP + WSCALE
+    est_opts = bytes.fromhex("0101080a0001e2400009fbf10101050a000003e8000007d0")  # NOP NOP TS, NOP NOP SACK 1
+    v4 = ipv4("10.0.0.1", "192.0.2.7", 6, tcp_seg("10.0.0.1", "192.0.2.7", 80, 40000, 0x18, est_opts, b"x"))
+    v4syn = ipv4("192.0.2.7", "10.0.0.1", 6, tcp_seg("192.0.2.7", "10.0.0.1", 40000, 80, 0x02, syn_opts))
+    v6 = ipv6("2001:db8::2", "2001:db8::1", 6, tcp_seg("2001:db8::2", "2001:db8::1", 50000, 443, 0x02, syn_opts,
+                                                       b"abc", v6=True))
+    ours4 = ipv4("10.0.0.1", "192.0.2.7", 6, tcp_seg("10.0.0.1", "192.0.2.7", 80, 40000, 0x18, b"", b"x" * 100))
+    ours6 = ipv6("2001:db8::1", "2001:db8::2", 6, tcp_seg("2001:db8::1", "2001:db8::2", 443, 50000, 0x18,
+                                                           b"", b"y" * 100, v6=True))
+    frag_needed = ipv4("192.0.2.254", "10.0.0.1", 1, icmp4(3, 4, 1400, ours4[:28]))
+    port_unreach = ipv4("192.0.2.7", "10.0.0.1", 1, icmp4(3, 3, 0, ours4[:28]))
+    too_big = ipv6("2001:db8::fe", "2001:db8::1", 58, icmp6("2001:db8::fe", "2001:db8::1", 2, 0, 1400, ours6[:48]))
+    return {
+        "raw-tcp4": b"\0" + eth(0x0800, v4, src=PEER_MAC, dst=NIC_MAC),
+        "raw-syn4": b"\0" + eth(0x0800, v4syn, src=PEER_MAC, dst=NIC_MAC),
+        "raw-syn6": b"\0" + eth(0x86DD, v6, src=PEER_MAC, dst=NIC_MAC),
+        "raw-frag-needed": b"\0" + eth(0x0800, frag_needed, src=PEER_MAC, dst=NIC_MAC),
+        "raw-port-unreach": b"\0" + eth(0x0800, port_unreach, src=PEER_MAC, dst=NIC_MAC),
+        "raw-too-big": b"\0" + eth(0x86DD, too_big, src=PEER_MAC, dst=NIC_MAC),
+        "fixed-syn4": b"\1" + eth(0x0800, v4syn, src=PEER_MAC, dst=NIC_MAC),
+        "fixed-syn6": b"\1" + eth(0x86DD, v6, src=PEER_MAC, dst=NIC_MAC),
+        "fixed-frag-needed": b"\1" + eth(0x0800, frag_needed, src=PEER_MAC, dst=NIC_MAC),
+        "opts-syn": b"\2\1" + syn_opts,
+        "opts-est": b"\2\0" + est_opts,
+    }
+
+
+def stack_rec(op, flags, seq, ack, wnd=65535, opts=b"", paylen8=0, ms=1):
+    """One record of fuzz_tcp_stack.c: op, flags, seq, ack, window, options, payload length / 8, ms."""
+    return struct.pack("!BBIIHB", op, flags, seq, ack, wnd, len(opts)) + opts + bytes([paylen8, ms])
+
+
+def tcp_stack_seeds():
+    """fuzz_tcp_stack.c: a passive open with options, data both ways, SACK, close; and a reset."""
+    syn_opts = b"\x02\x04\x05\xb4\x04\x02\x08\x0a\0\0\0\x01\0\0\0\0\x01\x03\x03\x07"
+    ts = b"\x01\x01\x08\x0a\0\0\0\x02\0\0\0\0"
+    rel = 4
+    call = 8
+    handshake = stack_rec(0, 0x02, 1000, 0, opts=syn_opts) + stack_rec(rel, 0x10, 0, 1, opts=ts)
+    accept_ = stack_rec(rel | call | 0 << 4, 0x10, 0, 0, opts=ts)
+    data = stack_rec(rel | call | 2 << 4, 0x18, 0, 0, opts=ts, paylen8=100) + \
+        stack_rec(rel | call | 1 << 4, 0x18, 800, 0, opts=ts, paylen8=100)
+    sack = stack_rec(rel, 0x10, 0, 0, opts=b"\x01\x01\x05\x0a" + struct.pack("!II", 2000, 3000) + b"\x01\x01")
+    close = stack_rec(rel | call | 3 << 4, 0x11, 0, 0, opts=ts) + stack_rec(rel, 0x10, 1, 1, ms=200)
+    return {
+        "open-data-close": handshake + accept_ + data + sack + close,
+        "open-reset": handshake + accept_ + stack_rec(rel, 0x04, 0, 0),
+        "syn-flood": b"".join(stack_rec(i & 3, 0x02, 1000 * i, 0, opts=syn_opts[:4]) for i in range(8)),
+        "active-open": stack_rec(call | 8 << 4, 0x10, 0, 0) + stack_rec(rel, 0x12, 5000, 1, opts=syn_opts),
+    }
+
+
 def write(target, seeds):
     d = os.path.join(HERE, "corpus", target)
     os.makedirs(d, exist_ok=True)
@@ -154,9 +258,11 @@ def write(target, seeds):
 def main():
     f = frames()
     write("proto", proto_seeds())
-    write("classify", f)
+    write("classify", {**f, **icmp_error_seeds(f)})
     write("txval", txval_seeds(f))
     write("ring", ring_seeds())
+    write("tcp_ip", tcp_ip_seeds())
+    write("tcp_stack", tcp_stack_seeds())
     conf_dir = os.path.join(HERE, "corpus", "conf")
     os.makedirs(conf_dir, exist_ok=True)
     shutil.copy(os.path.join(ROOT, "config", "mstackd.conf"), os.path.join(conf_dir, "mstackd.conf"))

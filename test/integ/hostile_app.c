@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* hostile_app.c - a misbehaving application for the integration tests: garbage indices, bad
- * lengths and spoofed frames in its own region ("garbage"), or one that never reads ("stall"). */
+ * lengths and spoofed frames in its own region ("garbage"), a steady stream of spoofed frames
+ * ("spoof:RATE"), or one that never reads ("stall"). It says when mstackd disconnects it. */
 #include <arpa/inet.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <mstack/ms_csum.h>
@@ -66,6 +69,48 @@ static void hostile_garbage(struct ms_session *s, const struct ms_tuple *mine, u
 	fflush(stdout);
 }
 
+static uint64_t hostile_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Spoofed frames (someone else's source port) at rate a second, paced every 10 ms, until mstackd hangs up. */
+static void hostile_spoof(struct ms_session *s, const struct ms_tuple *mine, uint16_t victim_port, unsigned rate)
+{
+	struct pollfd p = { .fd = ms_ctl_fd(s), .events = POLLIN };
+	uint64_t start = hostile_now_ms(), sent = 0;
+	unsigned i;
+
+	printf("hostile: spoofing %u frames a second\n", rate);
+	fflush(stdout);
+	while (poll(&p, 1, 10) == 0) {
+		struct ms_pkt pkts[64];
+		uint64_t due = (hostile_now_ms() - start) * rate / 1000 - sent;
+		unsigned n = ms_tx_alloc(s, 0, pkts, due < 64 ? (unsigned)due : 64);
+
+		for (i = 0; i < n; i++)
+			pkts[i].len = hostile_udp(pkts[i].data, ms_mac(s), mine->addr, victim_port);
+		ms_tx_send(s, 0, pkts, n);
+		sent += n;
+	}
+	printf("hostile: disconnected by mstackd after %llu spoofed frames\n", (unsigned long long)sent);
+	fflush(stdout);
+}
+
+/* Wait for mstackd to hang up, and say so (the library would re-attach only if we called ms_wait). */
+static void hostile_await_disconnect(struct ms_session *s)
+{
+	struct pollfd p = { .fd = ms_ctl_fd(s), .events = POLLIN };
+
+	while (poll(&p, 1, -1) != 1)
+		;
+	printf("hostile: disconnected by mstackd\n");
+	fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
 	struct ms_attach_opts o = { .name = "hostile", .nqueues = 1, .ring_size = 256 };
@@ -74,7 +119,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	if (argc != 5 || ms_tuple_parse("udp", argv[3], &t) < 0) {
-		fprintf(stderr, "usage: hostile_app SOCKET garbage|stall ADDR:PORT VICTIM_PORT\n");
+		fprintf(stderr, "usage: hostile_app SOCKET garbage|stall|spoof:RATE ADDR:PORT VICTIM_PORT\n");
 		return 2;
 	}
 	if ((rc = ms_attach(argv[1], &o, &s)) < 0 || (rc = ms_bind(s, &t)) < 0) {
@@ -83,10 +128,14 @@ int main(int argc, char **argv)
 	}
 	printf("hostile: app %u\n", ms_app_id(s));
 	fflush(stdout);
-	if (strcmp(argv[2], "garbage") == 0)
+	if (strcmp(argv[2], "garbage") == 0) {
 		hostile_garbage(s, &t, (uint16_t)atoi(argv[4]));
-	else
+		hostile_await_disconnect(s);
+	} else if (strncmp(argv[2], "spoof:", 6) == 0) {
+		hostile_spoof(s, &t, (uint16_t)atoi(argv[4]), (unsigned)atoi(argv[2] + 6));
+	} else {
 		printf("hostile: stalled, never reading\n");
+	}
 	fflush(stdout);
 	for (;;)
 		pause();

@@ -136,10 +136,11 @@ for _ in range(3):
 sys.exit(1)' "$@"
 }
 
-# start_echo PORT: an mstack-echo bound to udp $HOST_IP:PORT; sets $LAST_PID and $APP_ID
+# start_echo PORT [OPTION...]: an mstack-echo bound to udp $HOST_IP:PORT; sets $LAST_PID and $APP_ID
 start_echo() {
-	local out="$WORK/echo.$1"
-	start_bg "$BIN/mstack-echo" -s "$SOCK" udp "$HOST_IP:$1" > "$out" 2>&1
-	wait_for 10 grep -q "echoing" "$out" || fail "mstack-echo on port $1 did not start: $(cat "$out")"
+	local out="$WORK/echo.$1" port=$1
+	shift
+	start_bg "$BIN/mstack-echo" -s "$SOCK" "$@" udp "$HOST_IP:$port" > "$out" 2>&1
+	wait_for 10 grep -q "echoing" "$out" || fail "mstack-echo on port $port did not start: $(cat "$out")"
 	APP_ID=$(sed -n 's/.* app \([0-9]*\) echoing.*/\1/p' "$out")
 }

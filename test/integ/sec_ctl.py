@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 
-MS_PROTO_VERSION = 1
+MS_PROTO_VERSION = 2
 MS_ABI_MAJOR = 1
 HELLO, BIND, UNBIND, STATUS = 1, 2, 3, 5
 REPLY = 0x8000

@@ -4,7 +4,9 @@
 # traffic alongside, isolation between apps, the kernel as tuple authority, kill -9, hostile and
 # stalled apps that disturb nobody else.
 source "$(dirname "$0")/lib.sh"
-integ_start
+# The hostile app below must stay attached to have its refusals counted: the disconnect policy off
+# (test_misbehave.sh tests it).
+integ_start "[limits]" "misbehave_rate = 0"
 
 start_echo 7000; ECHO1=$LAST_PID; APP1=$APP_ID
 r=$(udp_roundtrip "$HOST_IP" 7000 "hello-$ID") || fail "no echo from mstack-echo on 7000"

@@ -4,7 +4,9 @@
 # a failed start-up must fail at once (issue 13 #11), an app's region can never fault the daemon
 # (#1), and RESOLVE plants kernel neighbour entries only for on-link next hops, bounded (#9).
 source "$(dirname "$0")/lib.sh"
-integ_start "[limits]" "resolve_burst = 6" "resolve_rate = 1"
+# The region attacker publishes a lap of empty slots and must stay attached to be counted: the
+# disconnect policy off (test_misbehave.sh tests it).
+integ_start "[limits]" "resolve_burst = 6" "resolve_rate = 1" "misbehave_rate = 0"
 
 # 11. A second mstackd on the same EAL file prefix: rte_eal_init fails without setting
 # rte_errno. Start-up must stop there with a reason, not go on to a later step.

@@ -15,7 +15,10 @@
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 
+#include <mstack/ms_csum.h>
+
 #include "btable.h"
+#include "classify.h"
 #include "check_main.h"
 
 /*
@@ -530,6 +533,66 @@ START_TEST(test_full_capacity_of_65536_keys_is_found_then_deleted_and_reused)
 }
 END_TEST
 
+/* ------------------------------------------------------------ ICMP errors */
+
+/*
+ * An ICMP fragmentation-needed (RFC 1191) from 10.0.0.2 to the host
+ * 10.0.0.1 quoting the UDP packet 10.0.0.1:qport -> 10.0.0.2:9000, laid
+ * out by hand, with a correct ICMP checksum; the frame's length.
+ */
+static uint32_t frag_needed_quoting(uint8_t *f, uint16_t qport)
+{
+	static const uint8_t frame[14 + 20 + 8 + 20 + 8] = {
+		2,    0, 0,    0,    0,    1,    2,    0,    0,  0,
+		0,    2, 0x08, 0x00, /* Ethernet */
+		0x45, 0, 0,    56,   0,    0,    0,    0,    64, IPPROTO_ICMP,
+		0,    0, 10,   0,    0,    2,    10,   0,    0,  1, /* outer IPv4 */
+		3,    4, 0,    0,    0,    0,    0x05, 0x00,        /* type 3 code 4, MTU 1280 */
+		0x45, 0, 0x05, 0xdc, 0,    0,    0x40, 0,    1,  IPPROTO_UDP,
+		0,    0, 10,   0,    0,    1,    10,   0,    0,  2, /* the quote */
+		0,    0, 0x23, 0x28, 0x05, 0xc8, 0,    0,           /* UDP, 9000 */
+	};
+	uint16_t c;
+
+	memcpy(f, frame, sizeof(frame));
+	f[62] = (uint8_t)(qport >> 8);
+	f[63] = (uint8_t)qport;
+	c = (uint16_t)~ms_csum_fold(ms_csum_add(f + 34, 36, 0));
+	memcpy(f + 36, &c, 2);
+	return sizeof(frame);
+}
+
+/* The datapath's decision for an ICMP error: the owner of the quoted packet's source tuple, or NULL (kernel only). */
+static struct app *icmp_owner(uint16_t qport)
+{
+	uint8_t f[128];
+	struct cls_result r, q;
+	struct ms_tuple t;
+
+	ck_assert_int_eq(cls_parse(f, frag_needed_quoting(f, qport), false, &r), CLS_OK);
+	ck_assert_int_eq(cls_icmp_quote(f, &r, &q), CLS_ICMP_QUOTE);
+	cls_quote_tuple(&q, &t);
+	return burst1(t);
+}
+
+START_TEST(test_icmp_error_goes_to_the_holder_of_the_quoted_source_tuple_or_nobody)
+{
+	struct ms_tuple exact = U4("10.0.0.1", 5000), wild = U4(NULL, 6000);
+
+	table_new(64);
+	ck_assert_int_eq(btable_add(&bt, &exact, A), 0);
+	ck_assert_int_eq(btable_add(&bt, &wild, B), 0);
+	ck_assert_ptr_eq(icmp_owner(5000), A);
+	ck_assert_ptr_eq(icmp_owner(6000), B);
+	/* A quote of a tuple nobody holds: no app, the kernel alone gets the error. */
+	ck_assert_ptr_null(icmp_owner(5001));
+	/* The quote's destination port (9000) is the peer's, not a key. */
+	ck_assert_int_eq(
+	    btable_add(&bt, &(struct ms_tuple){ .proto = IPPROTO_UDP, .family = AF_INET, .port = 9000 }, C), 0);
+	ck_assert_ptr_null(icmp_owner(5001));
+}
+END_TEST
+
 static Suite *btable_suite(void)
 {
 	Suite *s = suite_create("btable");
@@ -542,6 +605,7 @@ static Suite *btable_suite(void)
 	tcase_add_test(tc, test_exact_key_is_preferred_over_the_wildcard);
 	tcase_add_test(tc, test_miss_gives_null);
 	tcase_add_test(tc, test_family_and_protocol_are_part_of_the_key);
+	tcase_add_test(tc, test_icmp_error_goes_to_the_holder_of_the_quoted_source_tuple_or_nobody);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("update");

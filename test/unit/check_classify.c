@@ -905,6 +905,207 @@ START_TEST(test_random_and_mutated_frames_stay_in_bounds)
 }
 END_TEST
 
+/* ------------------------------------------------------------ ICMP errors */
+
+/*
+ * An ICMP error from the peer (SRC4/SRC6) to the host (DST4/DST6) about the
+ * packet the host sent on the flow that build() receives: from the host's
+ * DPORT to the peer's SPORT.
+ */
+struct icmp_spec {
+	int family;      /* AF_INET or AF_INET6 */
+	uint8_t type;    /* ICMP or ICMPv6 type */
+	uint8_t qproto;  /* the quoted packet's protocol */
+	uint32_t q_l4;   /* bytes of the quoted transport header (RFC 792: at least 8) */
+	uint16_t q_frag; /* the quoted IPv4 flags + fragment offset field */
+	bool bad_csum;   /* corrupt the ICMP checksum */
+};
+
+/* Builds the error into buf and returns the frame's length. */
+static uint32_t build_icmp(const struct icmp_spec *s)
+{
+	bool v4 = s->family == AF_INET;
+	uint32_t l3 = 14, ihl = v4 ? 20 : 40, m = l3 + ihl, q = m + 8, mlen = 8 + ihl + s->q_l4;
+	const uint8_t *host = v4 ? DST4 : DST6, *peer = v4 ? SRC4 : SRC6;
+	uint64_t sum = 0;
+	uint16_t c;
+
+	memset(buf, 0, BUF_MAX);
+	memcpy(buf, MAC_UNICAST, 6);
+	memcpy(buf + 6, MAC_SRC, 6);
+	put16(buf + 12, v4 ? ETH_IPV4 : ETH_IPV6);
+	/* The quote: the host's packet as it left, then its first q_l4 transport bytes. */
+	if (v4) {
+		buf[q] = 0x45;
+		put16(buf + q + 2, 20 + 8 + 1200);
+		put16(buf + q + 6, s->q_frag);
+		buf[q + 8] = 1;
+		buf[q + 9] = s->qproto;
+		memcpy(buf + q + 12, host, 4);
+		memcpy(buf + q + 16, peer, 4);
+		ip4_fix_csum(buf, q);
+	} else {
+		buf[q] = 0x60;
+		put16(buf + q + 4, 8 + 1400);
+		buf[q + 6] = s->qproto;
+		buf[q + 7] = 1;
+		memcpy(buf + q + 8, host, 16);
+		memcpy(buf + q + 24, peer, 16);
+	}
+	put16(buf + q + ihl, DPORT);
+	put16(buf + q + ihl + 2, SPORT);
+	/* The message: type, code 0 (4 for fragmentation needed), checksum, an MTU. */
+	buf[m] = s->type;
+	buf[m + 1] = v4 && s->type == 3 ? 4 : 0;
+	put16(buf + m + 6, 1280);
+	/* The outer header, from the peer to the host. */
+	if (v4) {
+		buf[l3] = 0x45;
+		put16(buf + l3 + 2, ihl + mlen);
+		buf[l3 + 8] = 64;
+		buf[l3 + 9] = IPPROTO_ICMP;
+		memcpy(buf + l3 + 12, peer, 4);
+		memcpy(buf + l3 + 16, host, 4);
+		ip4_fix_csum(buf, l3);
+	} else {
+		uint8_t pseudo[8] = { 0, 0, (uint8_t)(mlen >> 8), (uint8_t)mlen, 0, 0, 0, IPPROTO_ICMPV6 };
+
+		buf[l3] = 0x60;
+		put16(buf + l3 + 4, mlen);
+		buf[l3 + 6] = IPPROTO_ICMPV6;
+		buf[l3 + 7] = 64;
+		memcpy(buf + l3 + 8, peer, 16);
+		memcpy(buf + l3 + 24, host, 16);
+		sum = ms_csum_add(peer, 16, ms_csum_add(host, 16, ms_csum_add(pseudo, 8, 0)));
+	}
+	c = (uint16_t)~ms_csum_fold(ms_csum_add(buf + m, mlen, sum));
+	memcpy(buf + m + 2, &c, 2);
+	if (s->bad_csum)
+		buf[m + 2] ^= 0x01;
+	return m + mlen;
+}
+
+static const struct icmp_case {
+	const char *name;
+	struct icmp_spec spec;
+	enum cls_icmp want;
+} icmp_cases[] = {
+	{ "ICMP fragmentation needed quoting UDP gives the quoted tuple",
+	  { AF_INET, 3, IPPROTO_UDP, 8, 0, false },
+	  CLS_ICMP_QUOTE },
+	{ "ICMP time exceeded quoting TCP (8 bytes of it) gives the quoted tuple",
+	  { AF_INET, 11, IPPROTO_TCP, 8, 0, false },
+	  CLS_ICMP_QUOTE },
+	{ "ICMP parameter problem gives the quoted tuple",
+	  { AF_INET, 12, IPPROTO_UDP, 8, 0x4000, false },
+	  CLS_ICMP_QUOTE },
+	{ "ICMPv6 packet too big quoting UDP gives the quoted tuple",
+	  { AF_INET6, 2, IPPROTO_UDP, 8, 0, false },
+	  CLS_ICMP_QUOTE },
+	{ "ICMPv6 destination unreachable gives the quoted tuple",
+	  { AF_INET6, 1, IPPROTO_TCP, 20, 0, false },
+	  CLS_ICMP_QUOTE },
+	{ "ICMPv6 time exceeded gives the quoted tuple", { AF_INET6, 3, IPPROTO_UDP, 8, 0, false }, CLS_ICMP_QUOTE },
+	{ "ICMPv6 parameter problem gives the quoted tuple",
+	  { AF_INET6, 4, IPPROTO_UDP, 8, 0, false },
+	  CLS_ICMP_QUOTE },
+	{ "ICMP quote with 4 transport bytes is malformed",
+	  { AF_INET, 3, IPPROTO_UDP, 4, 0, false },
+	  CLS_ICMP_MALFORMED },
+	{ "ICMP quote with no transport bytes is malformed",
+	  { AF_INET, 3, IPPROTO_UDP, 0, 0, false },
+	  CLS_ICMP_MALFORMED },
+	{ "ICMPv6 quote with 7 transport bytes is malformed",
+	  { AF_INET6, 2, IPPROTO_UDP, 7, 0, false },
+	  CLS_ICMP_MALFORMED },
+	{ "ICMP error with a bad checksum is malformed", { AF_INET, 3, IPPROTO_UDP, 8, 0, true }, CLS_ICMP_MALFORMED },
+	{ "ICMPv6 error with a bad checksum is malformed",
+	  { AF_INET6, 2, IPPROTO_UDP, 8, 0, true },
+	  CLS_ICMP_MALFORMED },
+	{ "ICMP error quoting ICMP has no tuple", { AF_INET, 3, IPPROTO_ICMP, 8, 0, false }, CLS_ICMP_NO_TUPLE },
+	{ "ICMP error quoting a later fragment has no tuple",
+	  { AF_INET, 11, IPPROTO_UDP, 8, 185, false },
+	  CLS_ICMP_NO_TUPLE },
+	{ "ICMP echo request is not an error", { AF_INET, 8, IPPROTO_UDP, 8, 0, false }, CLS_ICMP_NOT_ERROR },
+	{ "ICMP redirect is not an error an app is told about",
+	  { AF_INET, 5, IPPROTO_UDP, 8, 0, false },
+	  CLS_ICMP_NOT_ERROR },
+	{ "ICMPv6 echo request is not an error", { AF_INET6, 128, IPPROTO_UDP, 8, 0, false }, CLS_ICMP_NOT_ERROR },
+};
+#define N_ICMP_CASES (int)(sizeof(icmp_cases) / sizeof(icmp_cases[0]))
+
+START_TEST(test_icmp_error_gives_the_quoted_tuple_only_when_well_formed)
+{
+	const struct icmp_case *c = &icmp_cases[_i];
+	uint32_t len = build_icmp(&c->spec);
+	struct cls_result r, q;
+	struct ms_tuple t;
+
+	expect_status(c->name, parse(len, &r), CLS_OK);
+	ck_assert_msg(!(r.flags & CLS_F_L4), "%s: an ICMP message has no ports", c->name);
+	ck_assert_msg(cls_icmp_quote(buf, &r, &q) == c->want, "%s: got %d", c->name, cls_icmp_quote(buf, &r, &q));
+	if (c->want != CLS_ICMP_QUOTE)
+		return;
+	/* The app's tuple is the quote's source: the host's address and port. */
+	cls_quote_tuple(&q, &t);
+	ck_assert_uint_eq(t.proto, c->spec.qproto);
+	ck_assert_uint_eq(t.family, c->spec.family);
+	ck_assert_uint_eq(t.port, DPORT);
+	ck_assert_mem_eq(t.addr, c->spec.family == AF_INET ? DST4 : DST6, c->spec.family == AF_INET ? 4 : 16);
+	ck_assert_uint_eq(q.dst_port, SPORT);
+}
+END_TEST
+
+START_TEST(test_icmp_error_takes_the_queue_of_the_flow_it_quotes)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+
+	for (int i = 0; i < 2; i++) {
+		struct icmp_spec is = { families[i], families[i] == AF_INET ? 3 : 2, IPPROTO_UDP, 8, 0, false };
+		struct fspec fs = { .ethertype = families[i] == AF_INET ? ETH_IPV4 : ETH_IPV6, .proto = IPPROTO_UDP };
+		struct cls_result r, q, flow;
+
+		/* A received frame of the flow: peer SPORT -> host DPORT. */
+		expect_status("flow frame", parse(build(&fs, buf), &flow), CLS_OK);
+		expect_status("icmp", parse(build_icmp(&is), &r), CLS_OK);
+		ck_assert_int_eq(cls_icmp_quote(buf, &r, &q), CLS_ICMP_QUOTE);
+		ck_assert_uint_eq(cls_quote_flow_hash(&q), cls_flow_hash(&flow));
+	}
+}
+END_TEST
+
+START_TEST(test_icmp_quote_cut_anywhere_is_refused_and_never_read_past_the_message)
+{
+	struct icmp_spec is = { AF_INET6, 2, IPPROTO_UDP, 8, 0, false };
+	uint32_t full = build_icmp(&is), len;
+
+	/* A shorter IP length over the same bytes: every cut is refused or parsed within bounds. */
+	for (len = 14 + 40; len < full; len++) {
+		struct cls_result r, q;
+		uint8_t *copy = malloc(len);
+
+		ck_assert_ptr_nonnull(copy);
+		memcpy(copy, buf, len);
+		put16(copy + 14 + 4, len - 14 - 40);
+		if (len >= 14 + 40 + 4) {
+			/* A correct checksum over what is left, so that the quote's own checks are what refuses it. */
+			uint32_t mlen = len - 14 - 40;
+			uint8_t pseudo[8] = { 0, 0, (uint8_t)(mlen >> 8), (uint8_t)mlen, 0, 0, 0, IPPROTO_ICMPV6 };
+			uint16_t c;
+
+			put16(copy + 14 + 40 + 2, 0);
+			c = (uint16_t)~ms_csum_fold(ms_csum_add(
+			    copy + 14 + 40, mlen, ms_csum_add(copy + 14 + 8, 32, ms_csum_add(pseudo, 8, 0))));
+			memcpy(copy + 14 + 40 + 2, &c, 2);
+		}
+		if (cls_parse(copy, len, true, &r) == CLS_OK)
+			ck_assert_int_ne(cls_icmp_quote(copy, &r, &q),
+					 CLS_ICMP_QUOTE); /* checksum or quote too short */
+		free(copy);
+	}
+}
+END_TEST
+
 static Suite *classify_suite(void)
 {
 	Suite *s = suite_create("classify");
@@ -937,6 +1138,12 @@ static Suite *classify_suite(void)
 
 	tc = tcase_create("fragments");
 	tcase_add_loop_test(tc, test_later_fragments_have_no_ports, 0, N_LATER_FRAG_CASES);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("icmp_errors");
+	tcase_add_loop_test(tc, test_icmp_error_gives_the_quoted_tuple_only_when_well_formed, 0, N_ICMP_CASES);
+	tcase_add_test(tc, test_icmp_error_takes_the_queue_of_the_flow_it_quotes);
+	tcase_add_test(tc, test_icmp_quote_cut_anywhere_is_refused_and_never_read_past_the_message);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("helpers");

@@ -71,7 +71,8 @@ START_TEST(test_full_ipv4_config_sets_every_field)
 			   "bindings = 1048576\n"
 			   "[datapath]\n"
 			   "mbufs = 4095\n"
-			   "burst = 64\n";
+			   "burst = 64\n"
+			   "idle = poll\n";
 	const uint8_t addr[16] = { 10, 0, 0, 1 };
 
 	ck_assert_int_eq(conf_test_parse(text), 0);
@@ -99,6 +100,7 @@ START_TEST(test_full_ipv4_config_sets_every_field)
 	ck_assert_uint_eq(conf.max_bindings_all, 1048576);
 	ck_assert_uint_eq(conf.mbufs, 4095);
 	ck_assert_uint_eq(conf.burst, 64);
+	ck_assert_int_eq(conf.idle, CONF_IDLE_POLL);
 }
 END_TEST
 
@@ -141,6 +143,16 @@ START_TEST(test_absent_keys_take_their_defaults)
 	ck_assert_uint_eq(conf.max_bindings_all, 65536);
 	ck_assert_uint_eq(conf.mbufs, 8191);
 	ck_assert_uint_eq(conf.burst, 32);
+	ck_assert_int_eq(conf.idle, CONF_IDLE_ADAPTIVE); /* no core burnt unless asked */
+}
+END_TEST
+
+START_TEST(test_idle_policy_is_adaptive_or_poll)
+{
+	ck_assert_int_eq(conf_test_parse(BASE "[datapath]\nidle = adaptive\n"), 0);
+	ck_assert_int_eq(conf.idle, CONF_IDLE_ADAPTIVE);
+	ck_assert_int_eq(conf_test_parse(BASE "[datapath]\nidle = poll\n"), 0);
+	ck_assert_int_eq(conf.idle, CONF_IDLE_POLL);
 }
 END_TEST
 
@@ -444,6 +456,8 @@ static const struct {
 	{ BASE "[datapath]\nmbufs = 4094\n",
 	  "t.conf:6: mbufs must be an integer between 4095 and 1048575, got '4094'\n" },
 	{ BASE "[datapath]\nburst = 65\n", "t.conf:6: burst must be an integer between 1 and 64, got '65'\n" },
+	{ BASE "[datapath]\nidle = Poll\n", "t.conf:6: idle must be adaptive or poll, got 'Poll'\n" },
+	{ BASE "[datapath]\nidle = sleep\n", "t.conf:6: idle must be adaptive or poll, got 'sleep'\n" },
 	{ BASE "[control]\nmode = 0778\n", "t.conf:6: mode must be an octal mode between 0 and 0777, got '0778'\n" },
 	{ BASE "[control]\nmode = 01000\n", "t.conf:6: mode must be an octal mode between 0 and 0777, got '01000'\n" },
 	{ BASE "[control]\nmode = -0660\n", "t.conf:6: mode must be an octal mode between 0 and 0777, got '-0660'\n" },
@@ -719,6 +733,7 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, test_full_ipv4_config_sets_every_field);
 	tcase_add_test(tc, test_ipv6_address_is_stored_with_its_prefix);
 	tcase_add_test(tc, test_absent_keys_take_their_defaults);
+	tcase_add_test(tc, test_idle_policy_is_adaptive_or_poll);
 	tcase_add_test(tc, test_parse_resets_struct_to_defaults_first);
 	tcase_add_test(tc, test_comments_blank_lines_and_whitespace_are_ignored);
 	tcase_add_test(tc, test_last_line_without_newline_is_parsed);

@@ -10,6 +10,9 @@
 #include "check_main.h"
 
 static struct fragtrack *ft;
+static uint32_t got_flow;
+
+#define FLOW 0x5eed1234u /* the flow hash noted with a first fragment */
 
 static void setup(void)
 {
@@ -74,10 +77,12 @@ START_TEST(test_later_fragment_finds_the_tuple_of_its_first)
 	struct cls_result later = frag(c->family, c->src, c->dst, c->id, false);
 	struct ms_tuple t = tuple(c->family, c->addr, c->port), got;
 
-	ck_assert_msg(!fragtrack_find(ft, &later, c->note_at, &got), "%s: found before its first was noted", c->name);
-	fragtrack_note(ft, &first, &t, c->note_at);
-	ck_assert_msg(fragtrack_find(ft, &later, c->find_at, &got), "%s: not found", c->name);
+	ck_assert_msg(!fragtrack_find(ft, &later, c->note_at, &got, &got_flow), "%s: found before its first was noted",
+		      c->name);
+	fragtrack_note(ft, &first, &t, FLOW, c->note_at);
+	ck_assert_msg(fragtrack_find(ft, &later, c->find_at, &got, &got_flow), "%s: not found", c->name);
 	ck_assert_msg(memcmp(&got, &t, sizeof(t)) == 0, "%s: found another tuple", c->name);
+	ck_assert_msg(got_flow == FLOW, "%s: found another flow hash", c->name);
 }
 END_TEST
 
@@ -104,8 +109,8 @@ START_TEST(test_other_datagrams_do_not_match)
 	struct ms_tuple t = tuple(AF_INET, "10.0.0.1", 7000), got;
 
 	later.proto = c->proto;
-	fragtrack_note(ft, &first, &t, 0);
-	ck_assert_msg(!fragtrack_find(ft, &later, 1, &got), "%s: it did", c->name);
+	fragtrack_note(ft, &first, &t, FLOW, 0);
+	ck_assert_msg(!fragtrack_find(ft, &later, 1, &got, &got_flow), "%s: it did", c->name);
 }
 END_TEST
 
@@ -115,9 +120,9 @@ START_TEST(test_entries_expire_after_their_lifetime)
 	struct cls_result later = frag(AF_INET, "10.0.0.2", "10.0.0.1", 5, false);
 	struct ms_tuple t = tuple(AF_INET, "10.0.0.1", 7000), got;
 
-	fragtrack_note(ft, &first, &t, 1000);
-	ck_assert(fragtrack_find(ft, &later, 1099, &got));
-	ck_assert(!fragtrack_find(ft, &later, 1100, &got));
+	fragtrack_note(ft, &first, &t, FLOW, 1000);
+	ck_assert(fragtrack_find(ft, &later, 1099, &got, &got_flow));
+	ck_assert(!fragtrack_find(ft, &later, 1100, &got, &got_flow));
 }
 END_TEST
 
@@ -131,12 +136,12 @@ START_TEST(test_many_interleaved_datagrams_each_find_their_own_tuple)
 		struct cls_result first = frag(AF_INET, "10.0.0.2", "10.0.0.1", id, true);
 		struct ms_tuple t = tuple(AF_INET, "10.0.0.1", (uint16_t)(1000 + id));
 
-		fragtrack_note(ft, &first, &t, 0);
+		fragtrack_note(ft, &first, &t, FLOW, 0);
 	}
 	for (id = 0; id < 512; id++) {
 		struct cls_result later = frag(AF_INET, "10.0.0.2", "10.0.0.1", id, false);
 
-		if (fragtrack_find(ft, &later, 1, &got)) {
+		if (fragtrack_find(ft, &later, 1, &got, &got_flow)) {
 			ck_assert_uint_eq(got.port, 1000 + id);
 			found++;
 		}

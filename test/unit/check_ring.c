@@ -5,6 +5,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -24,7 +25,7 @@
 /*
  * Each test attaches the real client library (lib/mstack.c) to a fake
  * control server running in a thread: it answers HELLO the way mstackd does
- * (app_create, then the reply with the memfd and the wakeup eventfd). The
+ * (app_create, then the reply with the memfd, the wakeup and kick eventfds). The
  * test then holds both sides of one region: the daemon's `struct app` and
  * the client's `struct ms_session`.
  */
@@ -41,7 +42,7 @@ struct fake_srv {
 	struct app *app; /* made on HELLO, handed to the test */
 };
 
-/* Serve exactly one HELLO like mstackd: app_create, reply, pass memfd and wakeup fd. */
+/* Serve exactly one HELLO like mstackd: app_create, reply, pass memfd, wakeup fd and kick fd. */
 static void *fake_srv_run(void *arg)
 {
 	static uint8_t buf[MS_MSG_MAX];
@@ -51,7 +52,7 @@ static void *fake_srv_run(void *arg)
 	struct ms_msg_hdr h;
 	const void *body;
 	uint8_t out[sizeof(struct ms_msg_hdr) + sizeof(rep)];
-	int cfd, nfds = 0, fds[2];
+	int cfd, nfds = 0, fds[3];
 	ssize_t n;
 	struct app *a;
 
@@ -79,7 +80,8 @@ static void *fake_srv_run(void *arg)
 	n = ms_msg_pack(out, sizeof(out), MS_MSG_HELLO | MS_MSG_REPLY, h.req_id, 0, &rep, sizeof(rep));
 	fds[0] = a->memfd;
 	fds[1] = a->wakeup_fd;
-	if (n < 0 || ms_msg_send(cfd, out, (size_t)n, fds, 2) < 0) {
+	fds[2] = a->kick_fd;
+	if (n < 0 || ms_msg_send(cfd, out, (size_t)n, fds, 3) < 0) {
 		close(cfd);
 		app_destroy(a);
 		return NULL;
@@ -89,11 +91,13 @@ static void *fake_srv_run(void *arg)
 	return NULL;
 }
 
-/* Attach a client with nqueues rings of ring_size slots; sets g_app and g_s. */
-static void ring_attach(uint32_t ring_size, uint16_t nqueues)
+/* Attach a client with nqueues rings of ring_size slots and attach flags; sets g_app and g_s. */
+static void ring_attach_flags(uint32_t ring_size, uint16_t nqueues, uint32_t flags)
 {
 	static unsigned seq;
-	struct ms_attach_opts opts = { .name = "check_ring", .nqueues = nqueues, .ring_size = ring_size };
+	struct ms_attach_opts opts = {
+		.name = "check_ring", .nqueues = nqueues, .ring_size = ring_size, .flags = flags
+	};
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct fake_srv srv = { .lfd = -1, .conn_fd = -1 };
 	pthread_t th;
@@ -116,6 +120,11 @@ static void ring_attach(uint32_t ring_size, uint16_t nqueues)
 	ck_assert_ptr_nonnull(g_app);
 	ck_assert_uint_eq(ms_nqueues(g_s), nqueues);
 	ck_assert_uint_eq(g_app->ring_size, ring_size);
+}
+
+static void ring_attach(uint32_t ring_size, uint16_t nqueues)
+{
+	ring_attach_flags(ring_size, nqueues, 0);
 }
 
 static void ring_setup(void)
@@ -750,9 +759,10 @@ START_TEST(test_wait_returns_1_when_frames_are_ready)
 }
 END_TEST
 
+/* An app that asked to handle the daemon's departure itself is told of it (the default re-attaches: check_client). */
 START_TEST(test_wait_reports_a_closed_control_connection)
 {
-	ring_attach(RING, 1);
+	ring_attach_flags(RING, 1, MS_ATTACH_F_NO_REATTACH);
 	close(g_conn_fd);
 	g_conn_fd = -1;
 	ck_assert_int_eq(ms_wait(g_s, 5000), -ECONNRESET);
@@ -877,6 +887,141 @@ START_TEST(test_rx_with_producer_and_consumer_on_two_threads_delivers_every_fram
 }
 END_TEST
 
+/* ------------------------------------------------------------ transmit doorbell */
+
+static const uint8_t kick_frame[60] = { 0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00 };
+
+/* Take every waiting frame of tx ring q the way the worker does. Returns how many. */
+static int tx_take_all(uint32_t q)
+{
+	int n = appring_tx_avail(g_app, q, RING);
+
+	if (n > 0)
+		appring_tx_release(g_app, q, (uint32_t)n);
+	return n;
+}
+
+START_TEST(test_tx_send_does_not_kick_an_awake_daemon)
+{
+	struct ms_pkt p[4];
+
+	ring_attach(RING, 1);
+	ck_assert_int_eq(ms_tx_copy(g_s, 0, kick_frame, sizeof(kick_frame)), 0);
+	ck_assert_uint_eq(ms_tx_alloc(g_s, 0, p, 4), 4);
+	ms_tx_send(g_s, 0, p, 4);
+	ck_assert_uint_eq(evfd_read(g_app->kick_fd), 0);
+	ck_assert_int_eq(tx_take_all(0), 5);
+}
+END_TEST
+
+START_TEST(test_tx_send_kicks_once_per_batch_when_the_daemon_asked)
+{
+	struct ms_pkt p[8];
+
+	ring_attach(RING, 1);
+	appring_tx_need_wakeup(g_app, true);
+	ck_assert_uint_eq(ms_tx_alloc(g_s, 0, p, 8), 8);
+	for (unsigned i = 0; i < 8; i++)
+		p[i].len = 60;
+	ms_tx_send(g_s, 0, p, 8);
+	ck_assert_uint_eq(evfd_read(g_app->kick_fd), 1);
+	ck_assert_int_eq(ms_tx_copy(g_s, 0, kick_frame, sizeof(kick_frame)), 0);
+	ck_assert_uint_eq(evfd_read(g_app->kick_fd), 1);
+	/* Awake again: the daemon clears the flag, and the app stops making system calls. */
+	appring_tx_need_wakeup(g_app, false);
+	ck_assert_int_eq(ms_tx_copy(g_s, 0, kick_frame, sizeof(kick_frame)), 0);
+	ck_assert_uint_eq(evfd_read(g_app->kick_fd), 0);
+	ck_assert_int_eq(tx_take_all(0), 10);
+}
+END_TEST
+
+START_TEST(test_tx_doorbell_is_set_on_every_queue_and_each_queue_kicks)
+{
+	ring_attach(RING, 4);
+	appring_tx_need_wakeup(g_app, true);
+	for (uint32_t q = 0; q < 4; q++) {
+		ck_assert_uint_eq(g_app->q[q].tx->flags, MS_RING_NEED_WAKEUP);
+		ck_assert_uint_eq(g_app->q[q].rx->flags, 0); /* the rx flags are the app's */
+		ck_assert_int_eq(ms_tx_copy(g_s, q, kick_frame, sizeof(kick_frame)), 0);
+		ck_assert_uint_eq(evfd_read(g_app->kick_fd), 1);
+	}
+	appring_tx_need_wakeup(g_app, false);
+	for (uint32_t q = 0; q < 4; q++)
+		ck_assert_uint_eq(g_app->q[q].tx->flags, 0);
+}
+END_TEST
+
+START_TEST(test_tx_pending_sees_published_frames_until_the_daemon_takes_them)
+{
+	ring_attach(RING, 2);
+	ck_assert(!appring_tx_pending(g_app));
+	ck_assert_int_eq(ms_tx_copy(g_s, 1, kick_frame, sizeof(kick_frame)), 0);
+	ck_assert(appring_tx_pending(g_app));
+	ck_assert_int_eq(tx_take_all(1), 1);
+	ck_assert(!appring_tx_pending(g_app));
+}
+END_TEST
+
+/*
+ * The ordering contract of the doorbell (ms_abi.h), raced on two threads:
+ * the daemon sets the flag, fences, re-checks head, and only then sleeps
+ * on the kick fd; the app publishes, fences, reads the flag. A lost wakeup
+ * leaves the daemon asleep with a frame in the ring: it would hit the poll
+ * timeout, which fails the test.
+ */
+#define DOORBELL_ROUNDS 3000
+
+static void *doorbell_app(void *arg)
+{
+	uint32_t i;
+
+	(void)arg;
+	for (i = 0; i < DOORBELL_ROUNDS; i++) {
+		/* Wait until the daemon has taken the previous frame, then send the next one. */
+		while (__atomic_load_n(&g_app->q[0].tx->tail, __ATOMIC_ACQUIRE) != i)
+			;
+		if (i % 3 == 0)
+			sched_yield(); /* vary who comes first */
+		while (ms_tx_copy(g_s, 0, kick_frame, sizeof(kick_frame)) != 0)
+			;
+	}
+	return NULL;
+}
+
+START_TEST(test_tx_doorbell_never_loses_a_wakeup_against_a_sleeping_daemon)
+{
+	struct pollfd pfd;
+	unsigned taken = 0, timeouts = 0;
+	pthread_t th;
+
+	ring_attach(RING, 1);
+	pfd.fd = g_app->kick_fd;
+	pfd.events = POLLIN;
+	ck_assert_int_eq(pthread_create(&th, NULL, doorbell_app, NULL), 0);
+	while (taken < DOORBELL_ROUNDS && timeouts == 0) {
+		int n = tx_take_all(0);
+
+		if (n > 0) {
+			taken += (unsigned)n;
+			appring_tx_need_wakeup(g_app, false);
+			continue;
+		}
+		appring_tx_need_wakeup(g_app, true);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (appring_tx_pending(g_app))
+			continue;
+		if (poll(&pfd, 1, 2000) == 0)
+			timeouts++;
+		evfd_read(g_app->kick_fd);
+	}
+	if (timeouts)
+		taken = DOORBELL_ROUNDS + tx_take_all(0); /* let the app thread finish */
+	pthread_join(th, NULL);
+	ck_assert_uint_eq(timeouts, 0);
+	ck_assert_uint_eq(taken, DOORBELL_ROUNDS);
+}
+END_TEST
+
 static Suite *ring_suite(void)
 {
 	Suite *s = suite_create("ring");
@@ -924,6 +1069,14 @@ static Suite *ring_suite(void)
 	tcase_add_test(tc, test_wakeup_request_covers_every_queue);
 	suite_add_tcase(s, tc);
 
+	tc = tcase_create("doorbell");
+	tcase_add_checked_fixture(tc, ring_setup, ring_teardown);
+	tcase_add_test(tc, test_tx_send_does_not_kick_an_awake_daemon);
+	tcase_add_test(tc, test_tx_send_kicks_once_per_batch_when_the_daemon_asked);
+	tcase_add_test(tc, test_tx_doorbell_is_set_on_every_queue_and_each_queue_kicks);
+	tcase_add_test(tc, test_tx_pending_sees_published_frames_until_the_daemon_takes_them);
+	suite_add_tcase(s, tc);
+
 	tc = tcase_create("region");
 	tcase_add_checked_fixture(tc, ring_setup, ring_teardown);
 	tcase_add_test(tc, test_region_is_sealed_against_resizing);
@@ -934,6 +1087,7 @@ static Suite *ring_suite(void)
 	tcase_add_checked_fixture(tc, ring_setup, ring_teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_rx_with_producer_and_consumer_on_two_threads_delivers_every_frame_in_order);
+	tcase_add_test(tc, test_tx_doorbell_never_loses_a_wakeup_against_a_sleeping_daemon);
 	suite_add_tcase(s, tc);
 
 	return s;

@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* idle.c - the worker's idle policy: when to sleep, the doorbells, the epoll set it sleeps on. */
+#include "idle.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <linux/if_packet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+
+#include "appring.h"
+#include "dp.h"
+#include "log.h"
+
+/* epoll data: which kind of fd fired (the worker needs no more). */
+#define IDLE_EV_RX   1
+#define IDLE_EV_KICK 2
+
+static int idle_add_fd(struct idle *id, int fd, uint64_t tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.u64 = tag };
+
+	return epoll_ctl(id->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+/*
+ * net_af_packet has no rx interrupt, but its frames land in the ring of a
+ * kernel AF_PACKET socket (PACKET_RX_RING) bound to the port's interface,
+ * and each frame wakes that socket's pollers: mstackd's own AF_PACKET
+ * sockets on that interface (the PMD's, one per queue) are its wakeup. They
+ * are found among our fds once, at start, before any client can pass one.
+ * Returns how many were added.
+ */
+static unsigned idle_add_packet_sockets(struct idle *id, uint16_t port)
+{
+	struct rte_eth_dev_info info;
+	struct dirent *de;
+	unsigned n = 0;
+	DIR *dir;
+
+	if (rte_eth_dev_info_get(port, &info) != 0 || info.if_index == 0 || !info.driver_name ||
+	    strcmp(info.driver_name, "net_af_packet") != 0)
+		return 0;
+	dir = opendir("/proc/self/fd");
+	if (!dir)
+		return 0;
+	while ((de = readdir(dir)) != NULL) {
+		struct sockaddr_ll sll;
+		socklen_t len = sizeof(int);
+		int fd = atoi(de->d_name), domain = 0;
+
+		if (de->d_name[0] == '.' || fd == dirfd(dir) ||
+		    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 || domain != AF_PACKET)
+			continue;
+		len = sizeof(sll);
+		if (getsockname(fd, (struct sockaddr *)&sll, &len) == 0 && sll.sll_ifindex == (int)info.if_index &&
+		    idle_add_fd(id, fd, IDLE_EV_RX) == 0)
+			n++;
+	}
+	closedir(dir);
+	return n;
+}
+
+/* A port's rx interrupt into the epoll set, if its PMD has one (configured by port_setup). */
+static void idle_add_port(struct idle *id, uint16_t port, const char *what)
+{
+	int fd = rte_eth_dev_rx_intr_ctl_q_get_fd(port, 0);
+
+	if (fd >= 0 && idle_add_fd(id, fd, IDLE_EV_RX) == 0) {
+		id->intr_port[id->nintr++] = port;
+		log_info("idle: %s port %u wakes the worker by its rx interrupt", what, port);
+		return;
+	}
+	if (idle_add_packet_sockets(id, port) > 0) {
+		log_info("idle: %s port %u wakes the worker through its AF_PACKET socket", what, port);
+		return;
+	}
+	id->timed = true;
+	log_info("idle: %s port %u has no rx interrupt: polled every %u..%u us while idle", what, port,
+		 IDLE_BACKOFF_MIN_US, IDLE_BACKOFF_MAX_US);
+}
+
+int idle_init(struct idle *id, enum conf_idle policy, const struct ports *ports)
+{
+	memset(id, 0, sizeof(*id));
+	id->policy = policy;
+	id->epfd = -1;
+	id->tsc_per_us = rte_get_tsc_hz() / 1000000;
+	if (id->tsc_per_us == 0)
+		id->tsc_per_us = 1;
+	id->spin_tsc = id->tsc_per_us * IDLE_SPIN_US;
+	id->backoff_us = IDLE_BACKOFF_MIN_US;
+	if (policy != CONF_IDLE_ADAPTIVE)
+		return 0;
+	id->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (id->epfd < 0) {
+		int rc = -errno;
+
+		log_err("idle: cannot create the worker's epoll set: %s", strerror(-rc));
+		return rc;
+	}
+	idle_add_port(id, ports->nic, "NIC");
+	idle_add_port(id, ports->tap, "TAP");
+	{
+		struct timespec zero = { 0, 0 };
+		struct epoll_event ev;
+
+		if (epoll_pwait2(id->epfd, &ev, 1, &zero, NULL) < 0 && errno == ENOSYS) {
+			id->ms_timer = true;
+			log_warn("idle: no epoll_pwait2 in this kernel: timed sleeps last at least 1 ms");
+		}
+	}
+	return 0;
+}
+
+void idle_fini(struct idle *id)
+{
+	if (id->epfd >= 0)
+		close(id->epfd);
+	id->epfd = -1;
+}
+
+int idle_app_add(struct idle *id, struct app *a)
+{
+	int rc;
+
+	if (id->policy != CONF_IDLE_ADAPTIVE)
+		return 0;
+	rc = idle_add_fd(id, a->kick_fd, IDLE_EV_KICK);
+	if (rc < 0)
+		return rc;
+	/* Not yet published: the control thread still owns the app. */
+	appring_tx_need_wakeup(a, true);
+	return 0;
+}
+
+void idle_app_published(struct idle *id)
+{
+	if (id->policy == CONF_IDLE_ADAPTIVE)
+		__atomic_fetch_add(&id->apps_changed, 1, __ATOMIC_RELEASE);
+}
+
+void idle_app_remove(struct idle *id, struct app *a)
+{
+	if (id->policy == CONF_IDLE_ADAPTIVE)
+		epoll_ctl(id->epfd, EPOLL_CTL_DEL, a->kick_fd, NULL); /* fails only if it was never added */
+}
+
+/* Set or clear the doorbell of every published app. Returns whether an app has frames waiting. */
+static bool idle_doorbells(struct dp *dp, bool on)
+{
+	const struct app_list *l = __atomic_load_n(&dp->apps, __ATOMIC_ACQUIRE);
+	bool pending = false;
+	uint32_t i;
+
+	if (!l)
+		return false;
+	for (i = 0; i < l->n; i++)
+		appring_tx_need_wakeup(l->a[i], on);
+	if (!on)
+		return false;
+	/* Pairs with the app's fence between publishing head and reading the flag. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	for (i = 0; i < l->n && !pending; i++)
+		pending = appring_tx_pending(l->a[i]);
+	return pending;
+}
+
+static void idle_ports_intr(struct idle *id, bool on)
+{
+	uint32_t i;
+
+	if (id->intr_on == on)
+		return;
+	/* net_tap has nothing to switch (its fd is always readable): -ENOTSUP is fine. */
+	for (i = 0; i < id->nintr; i++) {
+		if (on)
+			rte_eth_dev_rx_intr_enable(id->intr_port[i], 0);
+		else
+			rte_eth_dev_rx_intr_disable(id->intr_port[i], 0);
+	}
+	id->intr_on = on;
+}
+
+void idle_awake(struct dp *dp, uint32_t work, uint64_t now)
+{
+	struct idle *id = &dp->idle;
+	uint32_t changed;
+
+	if (!work)
+		return;
+	id->last_work = now;
+	id->backoff_us = IDLE_BACKOFF_MIN_US;
+	changed = __atomic_load_n(&id->apps_changed, __ATOMIC_ACQUIRE);
+	/* A busy worker keeps the doorbells clear, those of apps attached meanwhile included. */
+	if (id->armed || changed != id->apps_seen) {
+		idle_doorbells(dp, false);
+		id->apps_seen = changed;
+		id->armed = false;
+	}
+}
+
+enum idle_step idle_prepare(struct dp *dp, uint64_t now)
+{
+	struct idle *id = &dp->idle;
+	uint32_t i;
+
+	if (now - id->last_work < id->spin_tsc)
+		return IDLE_STAY;
+	idle_ports_intr(id, true);
+	if (!id->armed) {
+		/* Apps attached from here on get their doorbell set by idle_app_add. */
+		id->apps_seen = __atomic_load_n(&id->apps_changed, __ATOMIC_ACQUIRE);
+		id->armed = true;
+		if (idle_doorbells(dp, true)) {
+			dp->stats.idle_pending++;
+			return IDLE_PENDING;
+		}
+	}
+	/*
+	 * A frame that reached the queue between the last poll and enabling the
+	 * interrupt may not raise one: where the PMD can count its queue, look.
+	 */
+	for (i = 0; i < id->nintr; i++)
+		if (rte_eth_rx_queue_count(id->intr_port[i], 0) > 0)
+			return IDLE_STAY;
+	return IDLE_SLEEP;
+}
+
+unsigned idle_sleep(struct dp *dp)
+{
+	struct idle *id = &dp->idle;
+	struct epoll_event ev[16];
+	struct timespec ts;
+	uint64_t t0 = rte_rdtsc();
+	unsigned woke = 0;
+	int i, n;
+
+	if (id->timed) {
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)id->backoff_us * 1000;
+	} else {
+		ts.tv_sec = IDLE_SLEEP_MAX_MS / 1000;
+		ts.tv_nsec = (long)(IDLE_SLEEP_MAX_MS % 1000) * 1000000;
+	}
+	if (id->ms_timer)
+		n = epoll_wait(id->epfd, ev, 16, (int)(ts.tv_sec * 1000 + (ts.tv_nsec + 999999) / 1000000));
+	else
+		n = epoll_pwait2(id->epfd, ev, 16, &ts, NULL);
+	for (i = 0; i < n; i++)
+		woke |= ev[i].data.u64 == IDLE_EV_KICK ? IDLE_WOKE_KICK : IDLE_WOKE_RX;
+	idle_ports_intr(id, false);
+	if (!woke && id->backoff_us < IDLE_BACKOFF_MAX_US)
+		id->backoff_us = id->backoff_us * 2 > IDLE_BACKOFF_MAX_US ? IDLE_BACKOFF_MAX_US : id->backoff_us * 2;
+	else if (woke)
+		id->backoff_us = IDLE_BACKOFF_MIN_US;
+	dp->stats.sleeps++;
+	dp->stats.slept_us += (rte_rdtsc() - t0) / id->tsc_per_us;
+	if (woke & IDLE_WOKE_KICK)
+		dp->stats.woke_kick++;
+	if (woke & IDLE_WOKE_RX)
+		dp->stats.woke_rx++;
+	return woke;
+}
