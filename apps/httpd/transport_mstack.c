@@ -14,7 +14,8 @@
 
 #include "httpd.h"
 
-#define TM_EVENTS 256
+#define TM_EVENTS        256
+#define TM_TIME_WAIT_MAX 262144 /* connections closed by us that the stack keeps in TIME_WAIT */
 
 /*
  * A worker drives one stack instance: ms_tcp_poll runs the protocol and
@@ -212,6 +213,23 @@ static void tm_addr(const struct sockaddr_storage *ss, struct ms_tcp_addr *a)
 	}
 }
 
+/*
+ * The stack counts connections of every state. This server closes first
+ * (after "Connection: close" and HTTP/1.0), so each such connection then
+ * spends TIME_WAIT (60 s) in the stack. With room for only the stack's
+ * default 4096, one request per connection at a few thousand requests/s
+ * fills it within seconds and new connections are reset. 262 144 (the
+ * kernel's usual tcp_max_tw_buckets) lasts at about 4 400 closes/s; beyond,
+ * the stack would need what the kernel does: a compact TIME_WAIT, or none
+ * past the bound (RFC 6191 reuse of a TIME_WAIT by a new SYN helps too).
+ */
+static uint32_t tm_stack_conns(const struct httpd_options *o)
+{
+	uint32_t open = o->server.max_conns ? o->server.max_conns : 10240;
+
+	return open + TM_TIME_WAIT_MAX;
+}
+
 static int tm_worker_init(struct tm_worker *w, struct ms_session *s, uint32_t q, const struct httpd_options *o)
 {
 	char host[64];
@@ -225,8 +243,7 @@ static int tm_worker_init(struct tm_worker *w, struct ms_session *s, uint32_t q,
 		snprintf(w->err, sizeof(w->err), "out of memory");
 		return rc;
 	}
-	rc = ms_tcp_stack_new(
-	    s, q, &(struct ms_tcp_config){ .max_conns = o->server.max_conns ? o->server.max_conns + 1024 : 0 }, &w->st);
+	rc = ms_tcp_stack_new(s, q, &(struct ms_tcp_config){ .max_conns = tm_stack_conns(o) }, &w->st);
 	if (rc < 0) {
 		snprintf(w->err, sizeof(w->err), "queue %u: cannot start the TCP stack: %s", q, ms_strerror(rc));
 		return rc;
