@@ -42,7 +42,8 @@ mstackd owns a NIC through DPDK, keeps the kernel's stack working through a
 TAP port and hands each application the packets of the 3-tuples it has bound.
 This package holds the daemon, its systemd unit (not enabled) and
 configuration, the admin tool mstackctl, the example apps mstack-echo,
-mstack-pktgen and mstack-pktcount, and the static file server mstack-httpd.")
+mstack-tcpecho, mstack-pktgen and mstack-pktcount, and the static file server
+mstack-httpd.")
 set(CPACK_DEBIAN_DAEMON_PACKAGE_CONTROL_EXTRA "${deb}/conffiles;${deb}/postinst;${deb}/prerm;${deb}/postrm")
 
 set(CPACK_DEBIAN_LIB_PACKAGE_NAME libmstack-client1)
@@ -51,7 +52,8 @@ set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS_POLICY ">=")
 set(CPACK_DEBIAN_LIB_DESCRIPTION "client library of mstack (attach user-level stacks to mstackd)
 libmstack-client lets an application attach to mstackd, bind 3-tuples and
-exchange packets with it through shared-memory rings. It needs only libc.")
+exchange packets with it through shared-memory rings. It needs only libc.
+libmstack-tcp, the reference user-level TCP/IP stack on top of it, is here too.")
 # CPack 3.25 also writes postinst/postrm calling ldconfig; the trigger is what policy asks for.
 set(CPACK_DEBIAN_LIB_PACKAGE_CONTROL_EXTRA "${deb}/triggers")
 

@@ -12,6 +12,6 @@ eval "$(dpkg-buildflags --export=sh)"
 export CFLAGS="$CPPFLAGS $CFLAGS" # CMake does not read CPPFLAGS (-D_FORTIFY_SOURCE)
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr "$@" > /dev/null
 cmake --build "$dir" -j"${MSTACK_JOBS:-$(nproc)}" --target mstackd mstackctl mstack-echo mstack-pktgen mstack-pktcount \
-	mstack-client mstack-client-static manpages deb-changelog
+	mstack-tcpecho mstack-client mstack-client-static mstack-tcp mstack-tcp-static manpages deb-changelog
 (cd "$dir" && cpack -G DEB > /dev/null)
 ls "$dir"/*.deb

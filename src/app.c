@@ -130,6 +130,8 @@ struct app *app_create(uint32_t id, const struct ms_hello *h, uint32_t ring_size
 	rc = app_map_region(a, h, ring_size);
 	if (rc < 0)
 		goto fail;
+	for (rc = 0; rc < (int)a->nqueues; rc++)
+		a->q[rc].st = &a->stats;
 	return a;
 fail:
 	app_destroy(a);
@@ -150,10 +152,42 @@ void app_release_bindings(struct app *a)
 		fdreap_close(FDREAP_SOCKETS, a->bindings[--a->nbindings].fd); /* the client's: closing may block */
 }
 
+int app_spread_stats(struct app *a, uint32_t nworkers)
+{
+	uint32_t q;
+
+	if (nworkers <= 1)
+		return 0;
+	a->wstats = aligned_alloc(64, nworkers * sizeof(*a->wstats));
+	if (!a->wstats)
+		return -ENOMEM;
+	memset(a->wstats, 0, nworkers * sizeof(*a->wstats));
+	a->nwstats = nworkers;
+	for (q = 0; q < a->nqueues; q++)
+		a->q[q].st = &a->wstats[app_queue_owner(a, q, nworkers)];
+	return 0;
+}
+
+void app_stats_sum(const struct app *a, struct app_stats *out)
+{
+	const uint64_t *src;
+	uint64_t *dst = (uint64_t *)out;
+	size_t i, n = sizeof(*out) / sizeof(uint64_t);
+	uint32_t w;
+
+	*out = a->stats;
+	for (w = 0; w < a->nwstats; w++) {
+		src = (const uint64_t *)&a->wstats[w];
+		for (i = 0; i < n; i++)
+			dst[i] += __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+	}
+}
+
 void app_destroy(struct app *a)
 {
 	if (!a)
 		return;
+	free(a->wstats);
 	app_release_bindings(a);
 	free(a->bindings);
 	free(a->addrs);

@@ -28,6 +28,7 @@ struct app_queue {
 	uint32_t rx_published; /* rx_head as last published */
 	uint32_t rx_tail;      /* the app's rx tail as last read and checked */
 	uint32_t tx_tail;      /* (d) private copy */
+	struct app_stats *st;  /* where this queue's one worker counts: app.stats, or its block in app.wstats */
 };
 
 /* Addresses an application may use as a source (and in ARP/ND). */
@@ -53,12 +54,14 @@ struct app {
 	uint32_t ring_size; /* power of two */
 	uint32_t mask;
 	bool want_bcast;
-	int wakeup_fd;           /* eventfd the daemon writes */
-	int kick_fd;             /* eventfd the app writes: the transmit doorbell (ms_abi.h) */
-	struct app_addrs *addrs; /* published and retired by the rule of publish.h */
-	struct app_stats stats;  /* written by the datapath only */
-	uint64_t dp_burst_seq;   /* datapath only: last burst that delivered here */
-	struct txfrag txfrag;    /* datapath only: first fragments it sent, for their later fragments */
+	int wakeup_fd;            /* eventfd the daemon writes */
+	int kick_fd;              /* eventfd the app writes: the transmit doorbell (ms_abi.h) */
+	struct app_addrs *addrs;  /* published and retired by the rule of publish.h */
+	struct app_stats stats;   /* written by the datapath only (with one worker) */
+	struct app_stats *wstats; /* with several workers: one block each (app_spread_stats), or NULL */
+	uint32_t nwstats;
+	uint64_t dp_burst_seq; /* datapath only: last burst that delivered here (unique over workers) */
+	struct txfrag txfrag;  /* datapath only: first fragments it sent, for their later fragments */
 
 	/* control thread only */
 	pid_t pid;
@@ -84,6 +87,32 @@ struct app {
  * Returns NULL with errno set.
  */
 struct app *app_create(uint32_t id, const struct ms_hello *h, uint32_t ring_size);
+
+/*
+ * With several workers, queue q of app a belongs to worker (a->id + q) %
+ * nworkers: that worker alone produces into its rx ring and consumes its tx
+ * ring. Adding the app's id spreads apps of one queue over the workers.
+ */
+static inline uint32_t app_queue_owner(const struct app *a, uint32_t q, uint32_t nworkers)
+{
+	return (a->id + q) % nworkers;
+}
+
+/* The first queue of a that worker w owns (>= a->nqueues: none); the next ones follow every nworkers. */
+static inline uint32_t app_first_queue(const struct app *a, uint32_t w, uint32_t nworkers)
+{
+	return (w + nworkers - a->id % nworkers) % nworkers;
+}
+
+/*
+ * Several workers: give each worker
+ * a counter block of its own, so that no counter has two writers. Control
+ * thread, before a is published. 0 or -ENOMEM.
+ */
+int app_spread_stats(struct app *a, uint32_t nworkers);
+
+/* The sum of every block a's workers count in. */
+void app_stats_sum(const struct app *a, struct app_stats *out);
 
 /*
  * The region's fd has been handed to the application: close ours (the

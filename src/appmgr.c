@@ -51,19 +51,21 @@ struct app *appmgr_attach(struct mstackd *d, const struct ms_hello *h, pid_t pid
 	a = app_create(d->next_app_id + 1, h, h->ring_size);
 	if (!a)
 		return NULL;
-	rc = idle_app_add(&d->dp.idle, a);
+	rc = app_spread_stats(a, d->dp.nworkers);
+	if (rc == 0)
+		rc = idle_app_add(&d->dp, a);
 	if (rc < 0) {
 		app_destroy(a); /* never published */
 		errno = -rc;
 		return NULL;
 	}
 	if (pub_app_add(&d->dp, a) < 0) {
-		idle_app_remove(&d->dp.idle, a);
+		idle_app_remove(&d->dp, a);
 		app_destroy(a); /* never published */
 		errno = ENOMEM;
 		return NULL;
 	}
-	idle_app_published(&d->dp.idle);
+	idle_app_published(&d->dp);
 	d->next_app_id++;
 	a->pid = pid;
 	a->uid = uid;
@@ -84,8 +86,8 @@ void appmgr_detach(struct mstackd *d, struct app *a)
 	LIST_REMOVE(a, link);
 	d->napps--;
 	pub_app_remove(&d->dp, a);
-	idle_app_remove(&d->dp.idle, a); /* epoll_ctl is thread-safe: the worker may be asleep in it */
-	app_release_bindings(a);         /* the tuples go back to the kernel now; the memory after a grace period */
+	idle_app_remove(&d->dp, a); /* epoll_ctl is thread-safe: the worker may be asleep in it */
+	app_release_bindings(a);    /* the tuples go back to the kernel now; the memory after a grace period */
 	pub_retire(&d->dp, appmgr_free, a);
 	log_info("app %u detached: %s pid %d, %u binding(s) released", a->id, a->name, (int)a->pid, n);
 	fdreap_sync(FDREAP_SOCKETS, APPMGR_CLOSE_WAIT_MS);
@@ -112,6 +114,13 @@ int appmgr_bind(struct mstackd *d, struct app *a, struct ms_tuple *t, int fd)
 		return rc;
 	}
 	pub_replace(&d->dp, (void **)&a->addrs, addrs, free);
+	/*
+	 * resv_check read the kernel's addresses just now; the datapath's copy is
+	 * re-read once a second. An address bound before the datapath knows it
+	 * would send the tuple's ICMP errors to the kernel only: publish it now.
+	 */
+	if (!ms_tuple_is_wildcard(t) && (!d->dp.local || !app_addrs_allow(d->dp.local, t->family, t->addr, false)))
+		pub_host_addrs(&d->dp, d->conf.tap_name);
 	if (log_debug_enabled()) {
 		char name[MS_TUPLE_STRLEN];
 

@@ -25,7 +25,7 @@ static inline int appring_rx_sync_tail(struct app *a, struct app_queue *aq)
 	uint32_t tail = __atomic_load_n(&aq->rx->tail, __ATOMIC_ACQUIRE);
 
 	if (aq->rx_head - tail > a->ring_size) {
-		a->stats.rx_bad_index++;
+		aq->st->rx_bad_index++;
 		return -EBADMSG;
 	}
 	aq->rx_tail = tail;
@@ -48,12 +48,12 @@ static inline int appring_rx_put(struct app *a, uint32_t q, const void *frame, u
 		if (appring_rx_sync_tail(a, aq) < 0)
 			return -EBADMSG;
 		if (aq->rx_head - aq->rx_tail == a->ring_size) {
-			a->stats.rx_ring_full++;
+			aq->st->rx_ring_full++;
 			return -ENOBUFS;
 		}
 	}
 	if (len > MS_BUF_SIZE) {
-		a->stats.rx_too_long++;
+		aq->st->rx_too_long++;
 		return -EMSGSIZE;
 	}
 	slot = aq->rx_head & a->mask;
@@ -61,8 +61,8 @@ static inline int appring_rx_put(struct app *a, uint32_t q, const void *frame, u
 	aq->rx->slot[slot].len = len;
 	aq->rx->slot[slot].flags = 0;
 	aq->rx_head++;
-	a->stats.rx_packets++;
-	a->stats.rx_bytes += len;
+	aq->st->rx_packets++;
+	aq->st->rx_bytes += len;
 	return 0;
 }
 
@@ -73,23 +73,32 @@ static inline int appring_rx_put(struct app *a, uint32_t q, const void *frame, u
  * NEED_WAKEUP flag (appring_rx_wake). The fence pairs with the app's fence
  * between setting NEED_WAKEUP and re-reading head: either the app sees the
  * new head, or the daemon sees the flag.
+ *
+ * With several workers a worker touches only the queues it owns: queues
+ * first, first + step, ... (worker w of n: first w, step n). The plain names
+ * are the one-worker case.
  */
-static inline void appring_rx_store_heads(struct app *a)
+static inline void appring_rx_store_heads_of(struct app *a, uint32_t first, uint32_t step)
 {
 	uint32_t q;
 
-	for (q = 0; q < a->nqueues; q++)
+	for (q = first; q < a->nqueues; q += step)
 		if (a->q[q].rx_published != a->q[q].rx_head)
 			__atomic_store_n(&a->q[q].rx->head, a->q[q].rx_head, __ATOMIC_RELEASE);
 }
 
+static inline void appring_rx_store_heads(struct app *a)
+{
+	appring_rx_store_heads_of(a, 0, 1);
+}
+
 /* After the fence: wake the app where a ring it sleeps on was empty. Returns the wakeups sent. */
-static inline unsigned appring_rx_wake(struct app *a)
+static inline unsigned appring_rx_wake_of(struct app *a, uint32_t first, uint32_t step)
 {
 	unsigned woken = 0;
 	uint32_t q;
 
-	for (q = 0; q < a->nqueues; q++) {
+	for (q = first; q < a->nqueues; q += step) {
 		struct app_queue *aq = &a->q[q];
 		uint64_t one = 1;
 
@@ -99,7 +108,7 @@ static inline unsigned appring_rx_wake(struct app *a)
 		if ((__atomic_load_n(&aq->rx->flags, __ATOMIC_RELAXED) & MS_RING_NEED_WAKEUP) &&
 		    appring_rx_sync_tail(a, aq) == 0 && aq->rx_tail == aq->rx_published &&
 		    write(a->wakeup_fd, &one, sizeof(one)) == sizeof(one)) {
-			a->stats.rx_wakeups++;
+			aq->st->rx_wakeups++;
 			woken++;
 		}
 		aq->rx_published = aq->rx_head;
@@ -107,12 +116,23 @@ static inline unsigned appring_rx_wake(struct app *a)
 	return woken;
 }
 
-/* Both steps for one app (broadcast, tests). Returns the wakeups sent. */
+static inline unsigned appring_rx_wake(struct app *a)
+{
+	return appring_rx_wake_of(a, 0, 1);
+}
+
+/* Both steps for one app's queues first, first + step, ... Returns the wakeups sent. */
+static inline unsigned appring_rx_publish_of(struct app *a, uint32_t first, uint32_t step)
+{
+	appring_rx_store_heads_of(a, first, step);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return appring_rx_wake_of(a, first, step);
+}
+
+/* Both steps for every queue of one app (tests). Returns the wakeups sent. */
 static inline unsigned appring_rx_publish(struct app *a)
 {
-	appring_rx_store_heads(a);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return appring_rx_wake(a);
+	return appring_rx_publish_of(a, 0, 1);
 }
 
 /*
@@ -125,7 +145,7 @@ static inline int appring_tx_avail(struct app *a, uint32_t q, uint32_t max)
 	uint32_t avail = __atomic_load_n(&aq->tx->head, __ATOMIC_ACQUIRE) - aq->tx_tail;
 
 	if (avail > a->ring_size) {
-		a->stats.tx_bad_index++;
+		aq->st->tx_bad_index++;
 		return -EBADMSG;
 	}
 	return (int)(avail < max ? avail : max);
@@ -143,7 +163,7 @@ static inline uint32_t appring_tx_frame(struct app *a, uint32_t q, uint32_t k, c
 
 	*data = aq->tx_bufs + (size_t)slot * MS_BUF_SIZE;
 	if (len < MS_FRAME_MIN || len > MS_BUF_SIZE) {
-		a->stats.tx_invalid_desc++;
+		aq->st->tx_invalid_desc++;
 		return 0;
 	}
 	return len;
@@ -156,12 +176,17 @@ static inline uint32_t appring_tx_frame(struct app *a, uint32_t q, uint32_t k, c
  * busy app makes no system call. The daemon writes this flag; it sits on the
  * ring's flags line, which the app never writes on a tx ring.
  */
-static inline void appring_tx_need_wakeup(struct app *a, bool on)
+static inline void appring_tx_need_wakeup_of(struct app *a, bool on, uint32_t first, uint32_t step)
 {
 	uint32_t q;
 
-	for (q = 0; q < a->nqueues; q++)
+	for (q = first; q < a->nqueues; q += step)
 		__atomic_store_n(&a->q[q].tx->flags, on ? MS_RING_NEED_WAKEUP : 0u, __ATOMIC_RELAXED);
+}
+
+static inline void appring_tx_need_wakeup(struct app *a, bool on)
+{
+	appring_tx_need_wakeup_of(a, on, 0, 1);
 }
 
 /*
@@ -170,14 +195,19 @@ static inline void appring_tx_need_wakeup(struct app *a, bool on)
  * fence, read the flag) sees the flag and kicks. An impossible head counts
  * as pending: the next poll counts it and skips nothing else.
  */
-static inline bool appring_tx_pending(const struct app *a)
+static inline bool appring_tx_pending_of(const struct app *a, uint32_t first, uint32_t step)
 {
 	uint32_t q;
 
-	for (q = 0; q < a->nqueues; q++)
+	for (q = first; q < a->nqueues; q += step)
 		if (__atomic_load_n(&a->q[q].tx->head, __ATOMIC_ACQUIRE) != a->q[q].tx_tail)
 			return true;
 	return false;
+}
+
+static inline bool appring_tx_pending(const struct app *a)
+{
+	return appring_tx_pending_of(a, 0, 1);
 }
 
 /* Give n consumed tx slots back to the app. */

@@ -430,6 +430,8 @@ static const struct conf_key conf_keys[] = {
 	  "an integer between 1 and 64" },
 	{ "datapath", "idle", conf_parse_idle, CONF_FIELD(idle), 0, 0, false, false, CONF_RELOAD_FIXED,
 	  "adaptive or poll" },
+	{ "datapath", "workers", conf_parse_uint, CONF_FIELD(workers), 0, 64, false, false, CONF_RELOAD_FIXED,
+	  "an integer between 0 (every lcore after the main one) and 64" },
 };
 
 __attribute__((format(printf, 2, 3))) static void conf_err(struct conf_parser *p, const char *fmt, ...)

@@ -73,6 +73,7 @@ struct conf {
 	uint32_t mbufs;      /* mbufs, default 8191, 4095..1048575 */
 	uint16_t burst;      /* burst, default 32, 1..64 (rte_hash bulk lookups take 64 keys) */
 	enum conf_idle idle; /* idle, "adaptive" (default) or "poll" */
+	uint32_t workers;    /* workers, default 0: every EAL lcore after the main one; else at most that many */
 };
 
 /* What a SIGHUP does with a key: apply its new value, or keep the running one (a restart applies it). */

@@ -68,18 +68,23 @@ static unsigned idle_add_packet_sockets(struct idle *id, uint16_t port)
 	return n;
 }
 
-/* A port's rx interrupt into the epoll set, if its PMD has one (configured by port_setup). */
-static void idle_add_port(struct idle *id, uint16_t port, const char *what)
+/*
+ * A port's rx interrupt of this worker's queue into the epoll set, if its
+ * PMD has one (configured by port_setup). net_af_packet's sockets cannot be
+ * told apart by queue: a worker sleeps on all of them and may wake for a
+ * frame its peer will take (a spurious wakeup, nothing lost).
+ */
+static void idle_add_port(struct idle *id, uint16_t port, uint16_t queue, const char *what)
 {
-	int fd = rte_eth_dev_rx_intr_ctl_q_get_fd(port, 0);
+	int fd = rte_eth_dev_rx_intr_ctl_q_get_fd(port, queue);
 
 	if (fd >= 0 && idle_add_fd(id, fd, IDLE_EV_RX) == 0) {
 		id->intr_port[id->nintr++] = port;
-		log_info("idle: %s port %u wakes the worker by its rx interrupt", what, port);
+		log_info("idle: %s port %u queue %u wakes its worker by its rx interrupt", what, port, queue);
 		return;
 	}
 	if (idle_add_packet_sockets(id, port) > 0) {
-		log_info("idle: %s port %u wakes the worker through its AF_PACKET socket", what, port);
+		log_info("idle: %s port %u wakes worker %u through its AF_PACKET sockets", what, port, queue);
 		return;
 	}
 	id->timed = true;
@@ -87,11 +92,12 @@ static void idle_add_port(struct idle *id, uint16_t port, const char *what)
 		 IDLE_BACKOFF_MIN_US, IDLE_BACKOFF_MAX_US);
 }
 
-int idle_init(struct idle *id, enum conf_idle policy, const struct ports *ports)
+int idle_init(struct idle *id, enum conf_idle policy, const struct ports *ports, uint16_t queue, int kernel_fd)
 {
 	memset(id, 0, sizeof(*id));
 	id->policy = policy;
 	id->epfd = -1;
+	id->queue = queue;
 	id->tsc_per_us = rte_get_tsc_hz() / 1000000;
 	if (id->tsc_per_us == 0)
 		id->tsc_per_us = 1;
@@ -106,8 +112,14 @@ int idle_init(struct idle *id, enum conf_idle policy, const struct ports *ports)
 		log_err("idle: cannot create the worker's epoll set: %s", strerror(-rc));
 		return rc;
 	}
-	idle_add_port(id, ports->nic, "NIC");
-	idle_add_port(id, ports->tap, "TAP");
+	idle_add_port(id, ports->nic, queue, "NIC");
+	/* The kernel's frames come from the TAP lcore, which kicks this eventfd (handover.h). */
+	if (idle_add_fd(id, kernel_fd, IDLE_EV_RX) < 0) {
+		int rc = -errno;
+
+		log_err("idle: cannot add the handover's eventfd to the worker's epoll set: %s", strerror(-rc));
+		return rc;
+	}
 	{
 		struct timespec zero = { 0, 0 };
 		struct epoll_event ev;
@@ -127,49 +139,73 @@ void idle_fini(struct idle *id)
 	id->epfd = -1;
 }
 
-int idle_app_add(struct idle *id, struct app *a)
+/* Queues 0 .. min(nqueues, nworkers) - 1 of a belong to distinct workers: those that poll its tx rings. */
+static uint32_t idle_app_workers(const struct dp *dp, const struct app *a)
 {
+	return a->nqueues < dp->nworkers ? a->nqueues : dp->nworkers;
+}
+
+int idle_app_add(struct dp *dp, struct app *a)
+{
+	uint32_t q, n = idle_app_workers(dp, a);
 	int rc;
 
-	if (id->policy != CONF_IDLE_ADAPTIVE)
+	if (dp->w[0].idle.policy != CONF_IDLE_ADAPTIVE)
 		return 0;
-	rc = idle_add_fd(id, a->kick_fd, IDLE_EV_KICK);
-	if (rc < 0)
-		return rc;
+	for (q = 0; q < n; q++) {
+		rc = idle_add_fd(&dp->w[app_queue_owner(a, q, dp->nworkers)].idle, a->kick_fd, IDLE_EV_KICK);
+		if (rc < 0) {
+			while (q-- > 0)
+				epoll_ctl(dp->w[app_queue_owner(a, q, dp->nworkers)].idle.epfd, EPOLL_CTL_DEL,
+					  a->kick_fd, NULL);
+			return rc;
+		}
+	}
 	/* Not yet published: the control thread still owns the app. */
 	appring_tx_need_wakeup(a, true);
 	return 0;
 }
 
-void idle_app_published(struct idle *id)
+void idle_app_published(struct dp *dp)
 {
-	if (id->policy == CONF_IDLE_ADAPTIVE)
-		__atomic_fetch_add(&id->apps_changed, 1, __ATOMIC_RELEASE);
+	uint32_t w;
+
+	if (dp->w[0].idle.policy != CONF_IDLE_ADAPTIVE)
+		return;
+	for (w = 0; w < dp->nworkers; w++)
+		__atomic_fetch_add(&dp->w[w].idle.apps_changed, 1, __ATOMIC_RELEASE);
 }
 
-void idle_app_remove(struct idle *id, struct app *a)
+void idle_app_remove(struct dp *dp, struct app *a)
 {
-	if (id->policy == CONF_IDLE_ADAPTIVE)
-		epoll_ctl(id->epfd, EPOLL_CTL_DEL, a->kick_fd, NULL); /* fails only if it was never added */
+	uint32_t q, n = idle_app_workers(dp, a);
+
+	if (dp->w[0].idle.policy != CONF_IDLE_ADAPTIVE)
+		return;
+	for (q = 0; q < n; q++) /* fails only if it was never added */
+		epoll_ctl(dp->w[app_queue_owner(a, q, dp->nworkers)].idle.epfd, EPOLL_CTL_DEL, a->kick_fd, NULL);
 }
 
-/* Set or clear the doorbell of every published app. Returns whether an app has frames waiting. */
-static bool idle_doorbells(struct dp *dp, bool on)
+/*
+ * Set or clear the doorbell of the tx rings this worker owns in every
+ * published app. Returns whether one of them has frames waiting.
+ */
+static bool idle_doorbells(struct dp_worker *wk, bool on)
 {
-	const struct app_list *l = __atomic_load_n(&dp->apps, __ATOMIC_ACQUIRE);
+	const struct app_list *l = __atomic_load_n(&wk->dp->apps, __ATOMIC_ACQUIRE);
+	uint32_t i, nw = wk->dp->nworkers;
 	bool pending = false;
-	uint32_t i;
 
 	if (!l)
 		return false;
 	for (i = 0; i < l->n; i++)
-		appring_tx_need_wakeup(l->a[i], on);
+		appring_tx_need_wakeup_of(l->a[i], on, app_first_queue(l->a[i], wk->id, nw), nw);
 	if (!on)
 		return false;
 	/* Pairs with the app's fence between publishing head and reading the flag. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	for (i = 0; i < l->n && !pending; i++)
-		pending = appring_tx_pending(l->a[i]);
+		pending = appring_tx_pending_of(l->a[i], app_first_queue(l->a[i], wk->id, nw), nw);
 	return pending;
 }
 
@@ -182,16 +218,16 @@ static void idle_ports_intr(struct idle *id, bool on)
 	/* net_tap has nothing to switch (its fd is always readable): -ENOTSUP is fine. */
 	for (i = 0; i < id->nintr; i++) {
 		if (on)
-			rte_eth_dev_rx_intr_enable(id->intr_port[i], 0);
+			rte_eth_dev_rx_intr_enable(id->intr_port[i], id->queue);
 		else
-			rte_eth_dev_rx_intr_disable(id->intr_port[i], 0);
+			rte_eth_dev_rx_intr_disable(id->intr_port[i], id->queue);
 	}
 	id->intr_on = on;
 }
 
-void idle_awake(struct dp *dp, uint32_t work, uint64_t now)
+void idle_awake(struct dp_worker *wk, uint32_t work, uint64_t now)
 {
-	struct idle *id = &dp->idle;
+	struct idle *id = &wk->idle;
 	uint32_t changed;
 
 	if (!work)
@@ -201,15 +237,15 @@ void idle_awake(struct dp *dp, uint32_t work, uint64_t now)
 	changed = __atomic_load_n(&id->apps_changed, __ATOMIC_ACQUIRE);
 	/* A busy worker keeps the doorbells clear, those of apps attached meanwhile included. */
 	if (id->armed || changed != id->apps_seen) {
-		idle_doorbells(dp, false);
+		idle_doorbells(wk, false);
 		id->apps_seen = changed;
 		id->armed = false;
 	}
 }
 
-enum idle_step idle_prepare(struct dp *dp, uint64_t now)
+enum idle_step idle_prepare(struct dp_worker *wk, uint64_t now)
 {
-	struct idle *id = &dp->idle;
+	struct idle *id = &wk->idle;
 	uint32_t i;
 
 	if (now - id->last_work < id->spin_tsc)
@@ -219,8 +255,8 @@ enum idle_step idle_prepare(struct dp *dp, uint64_t now)
 		/* Apps attached from here on get their doorbell set by idle_app_add. */
 		id->apps_seen = __atomic_load_n(&id->apps_changed, __ATOMIC_ACQUIRE);
 		id->armed = true;
-		if (idle_doorbells(dp, true)) {
-			dp->stats.idle_pending++;
+		if (idle_doorbells(wk, true)) {
+			wk->stats.idle_pending++;
 			return IDLE_PENDING;
 		}
 	}
@@ -229,14 +265,21 @@ enum idle_step idle_prepare(struct dp *dp, uint64_t now)
 	 * interrupt may not raise one: where the PMD can count its queue, look.
 	 */
 	for (i = 0; i < id->nintr; i++)
-		if (rte_eth_rx_queue_count(id->intr_port[i], 0) > 0)
+		if (rte_eth_rx_queue_count(id->intr_port[i], id->queue) > 0)
 			return IDLE_STAY;
+	/* Last: the TAP lcore and the other workers kick only once this flag is up (handover.h). */
+	if (!handover_worker_may_sleep(&wk->dp->ho, wk->id))
+		return IDLE_STAY;
+	if (dp_peers_pending(wk)) {
+		handover_worker_awake(&wk->dp->ho, wk->id);
+		return IDLE_STAY;
+	}
 	return IDLE_SLEEP;
 }
 
-unsigned idle_sleep(struct dp *dp)
+unsigned idle_sleep(struct dp_worker *wk)
 {
-	struct idle *id = &dp->idle;
+	struct idle *id = &wk->idle;
 	struct epoll_event ev[16];
 	struct timespec ts;
 	uint64_t t0 = rte_rdtsc();
@@ -257,15 +300,16 @@ unsigned idle_sleep(struct dp *dp)
 	for (i = 0; i < n; i++)
 		woke |= ev[i].data.u64 == IDLE_EV_KICK ? IDLE_WOKE_KICK : IDLE_WOKE_RX;
 	idle_ports_intr(id, false);
+	handover_worker_awake(&wk->dp->ho, wk->id);
 	if (!woke && id->backoff_us < IDLE_BACKOFF_MAX_US)
 		id->backoff_us = id->backoff_us * 2 > IDLE_BACKOFF_MAX_US ? IDLE_BACKOFF_MAX_US : id->backoff_us * 2;
 	else if (woke)
 		id->backoff_us = IDLE_BACKOFF_MIN_US;
-	dp->stats.sleeps++;
-	dp->stats.slept_us += (rte_rdtsc() - t0) / id->tsc_per_us;
+	wk->stats.sleeps++;
+	wk->stats.slept_us += (rte_rdtsc() - t0) / id->tsc_per_us;
 	if (woke & IDLE_WOKE_KICK)
-		dp->stats.woke_kick++;
+		wk->stats.woke_kick++;
 	if (woke & IDLE_WOKE_RX)
-		dp->stats.woke_rx++;
+		wk->stats.woke_rx++;
 	return woke;
 }

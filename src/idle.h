@@ -10,14 +10,16 @@
 
 struct app;
 struct dp;
+struct dp_worker;
 struct ports;
 
 /*
  * With [datapath] idle = adaptive, a worker whose loops found nothing for
  * IDLE_SPIN_US goes to sleep in epoll_pwait2 on one epoll set holding:
- * - the rx interrupt fd of each port whose PMD has one (net_tap: the TAP's
- *   own fd, so a frame from the kernel wakes it; ixgbe: the queue's MSI-X
+ * - the NIC's rx interrupt fd if its PMD has one (ixgbe: the queue's MSI-X
  *   eventfd), found through rte_eth_dev_rx_intr_ctl_q_get_fd;
+ * - the handover's eventfd: the TAP lcore kicks it when it gives a sleeping
+ *   worker frames from the kernel (handover.h);
  * - every attached app's kick eventfd (the transmit doorbell, ms_abi.h).
  * Every fd is edge-triggered and never read: an eventfd or a socket reports
  * each new write or frame as an edge, an edge that comes while the worker is
@@ -36,7 +38,7 @@ struct ports;
 #define IDLE_SLEEP_MAX_MS   100
 
 /* What woke a sleeping worker (idle_sleep), as bits; 0 is the timer. */
-#define IDLE_WOKE_RX   0x1u /* a port's rx interrupt, the TAP included */
+#define IDLE_WOKE_RX   0x1u /* the NIC's rx interrupt, or frames from the kernel */
 #define IDLE_WOKE_KICK 0x2u /* an app's kick */
 
 /* What the worker does after a loop that found no work (idle_prepare). */
@@ -51,6 +53,7 @@ struct idle {
 	int epfd; /* the worker sleeps here; -1 with idle = poll */
 	uint16_t intr_port[2];
 	uint32_t nintr;        /* ports in intr_port: their rx interrupts are in epfd */
+	uint16_t queue;        /* the worker's rx queue on those ports */
 	bool timed;            /* a port has no rx interrupt: sleeps follow the back-off */
 	bool ms_timer;         /* no epoll_pwait2 (Linux < 5.11): epoll_wait's milliseconds */
 	uint64_t spin_tsc;     /* IDLE_SPIN_US in TSC cycles */
@@ -67,28 +70,31 @@ struct idle {
 
 /*
  * After port_setup: set the policy up; with adaptive, create the epoll set
- * and add the ports' rx interrupts. Returns 0 or -errno (logged).
+ * and add the NIC's rx interrupt and kernel_fd, the eventfd the TAP lcore
+ * kicks when it hands frames from the kernel to a sleeping worker
+ * (handover.h). Returns 0 or -errno (logged).
  */
-int idle_init(struct idle *id, enum conf_idle policy, const struct ports *ports);
+int idle_init(struct idle *id, enum conf_idle policy, const struct ports *ports, uint16_t queue, int kernel_fd);
 
 /* After the worker has stopped. Accepts an idle_init that failed. */
 void idle_fini(struct idle *id);
 
 /*
  * Control thread, attach: before a is published, add its kick fd to the
- * epoll set and, with adaptive, set its doorbells (the worker may be asleep
- * already and never see this app until it kicks). 0 or -errno.
+ * epoll set of every worker that owns one of its queues and, with adaptive,
+ * set its doorbells (a worker may be asleep already and never see this app
+ * until it kicks). 0 or -errno.
  */
-int idle_app_add(struct idle *id, struct app *a);
+int idle_app_add(struct dp *dp, struct app *a);
 
-/* Control thread, attach: a has been published; the worker clears its doorbells if it is awake. */
-void idle_app_published(struct idle *id);
+/* Control thread, attach: a has been published; each worker clears its doorbells if it is awake. */
+void idle_app_published(struct dp *dp);
 
-/* Control thread, detach: take a's kick fd out of the epoll set (the app's copy keeps the file open). */
-void idle_app_remove(struct idle *id, struct app *a);
+/* Control thread, detach: take a's kick fd out of the epoll sets (the app's copy keeps the file open). */
+void idle_app_remove(struct dp *dp, struct app *a);
 
-/* Worker, after every loop (adaptive only): work found at TSC now clears the doorbells. */
-void idle_awake(struct dp *dp, uint32_t work, uint64_t now);
+/* Worker, after every loop (adaptive only): work found at TSC now clears its doorbells. */
+void idle_awake(struct dp_worker *wk, uint32_t work, uint64_t now);
 
 /*
  * Worker, after a loop without work (adaptive only): once idle long enough,
@@ -96,13 +102,13 @@ void idle_awake(struct dp *dp, uint32_t work, uint64_t now);
  * arm the ports' rx interrupts. Reads the RCU-published app list: call it
  * online.
  */
-enum idle_step idle_prepare(struct dp *dp, uint64_t now);
+enum idle_step idle_prepare(struct dp_worker *wk, uint64_t now);
 
 /*
  * Worker: sleep until an event or the timer; returns IDLE_WOKE_* bits.
  * Touches nothing published: call it offline (rte_rcu_qsbr_thread_offline)
  * so that the control thread's grace periods do not wait for the sleep.
  */
-unsigned idle_sleep(struct dp *dp);
+unsigned idle_sleep(struct dp_worker *wk);
 
 #endif

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <rte_eal.h>
+#include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <systemd/sd-daemon.h>
 
@@ -24,9 +25,11 @@
 #include "mstackd.h"
 #include "publish.h"
 
-#define MAIN_TICK_MS 50
-#define MAIN_SIGFD   ((void *)1)
-#define MAIN_TIMERFD ((void *)2)
+#define MAIN_TICK_MS     50
+#define MAIN_SIGFD       ((void *)1)
+#define MAIN_TIMERFD     ((void *)2)
+#define MAIN_TAPFD       ((void *)3)
+#define MAIN_TAP_POLL_MS 1 /* a TAP without an rx interrupt fd is polled this often while idle */
 
 static void usage(FILE *f)
 {
@@ -48,10 +51,15 @@ static int main_log_counter(void *arg, const char *name, uint64_t value)
 
 static void main_log_stats(struct mstackd *d)
 {
+	struct port_stats nic;
+	struct dp_stats loops;
+
+	dp_sum_stats(&d->dp, &nic, &loops);
 	log_info("counters (non-zero):");
-	stats_visit_port("nic", &d->dp.nic_stats, main_log_counter, NULL);
-	stats_visit_port("tap", &d->dp.tap_stats, main_log_counter, NULL);
-	stats_visit_dp("dp", &d->dp.stats, main_log_counter, NULL);
+	stats_visit_port("nic", &nic, main_log_counter, NULL);
+	stats_visit_port("tap", &d->dp.ho.tap_stats, main_log_counter, NULL);
+	handover_visit_stats(&d->dp.ho, main_log_counter, NULL);
+	stats_visit_dp("dp", &loops, main_log_counter, NULL);
 }
 
 /* conf_load with each error logged at LOG_ERR (journald keeps the level). */
@@ -159,6 +167,30 @@ static void main_block_signals(void)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
+/*
+ * The main lcore also owns the TAP (handover.h): it sleeps in the same
+ * epoll_wait as the control thread, woken by the TAP's rx interrupt fd (a
+ * frame from the kernel) and by the workers' kick when they hand frames
+ * over while it sleeps. Both edge-triggered and never read, as in idle.c:
+ * the loop polls the TAP and the rings until a pass finds nothing.
+ */
+static int main_tap_fds(struct mstackd *d)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.ptr = MAIN_TAPFD };
+	int fd = rte_eth_dev_rx_intr_ctl_q_get_fd(d->ports.tap, 0);
+
+	if (fd >= 0 && epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev) == 0) {
+		d->tap_wakes = true;
+	} else {
+		d->tap_wakes = false;
+		log_warn("TAP port %u has no rx interrupt fd: the main lcore polls it every %d ms while idle",
+			 d->ports.tap, MAIN_TAP_POLL_MS);
+	}
+	if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, d->dp.ho.tap_kick_fd, &ev) < 0)
+		return -errno;
+	return 0;
+}
+
 static int main_setup_fds(struct mstackd *d, int *sigfd, int *timerfd)
 {
 	struct itimerspec its = { .it_interval = { 0, MAIN_TICK_MS * 1000000L },
@@ -178,32 +210,77 @@ static int main_setup_fds(struct mstackd *d, int *sigfd, int *timerfd)
 	ev.data.ptr = MAIN_TIMERFD;
 	if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, *timerfd, &ev) < 0)
 		return -errno;
-	return 0;
+	return main_tap_fds(d);
 }
 
-/* Every second: watchdog only while the worker makes progress; refresh host addresses. */
+/* Every second: watchdog only while every worker makes progress; refresh host addresses. */
 static void main_second(struct mstackd *d, uint64_t *last_beat)
 {
-	uint64_t beat = __atomic_load_n(&d->dp.heartbeat, __ATOMIC_ACQUIRE);
+	bool all = true;
+	uint32_t w;
 
-	if (beat != *last_beat)
+	for (w = 0; w < d->dp.nworkers; w++) {
+		uint64_t beat = __atomic_load_n(&d->dp.w[w].heartbeat, __ATOMIC_ACQUIRE);
+
+		if (beat == last_beat[w]) {
+			log_err("datapath lcore %u (worker %u) made no progress for a second", d->dp.w[w].lcore, w);
+			all = false;
+		}
+		last_beat[w] = beat;
+	}
+	if (all)
 		sd_notify(0, "WATCHDOG=1");
-	else
-		log_err("datapath lcore %u made no progress for a second", d->worker_lcore);
-	*last_beat = beat;
 	pub_host_addrs(&d->dp, d->conf.tap_name);
 	fdreap_check();
+}
+
+/*
+ * The workers: every lcore of the EAL list after the main one, or the first
+ * [datapath] workers of them. The main lcore keeps the control thread and
+ * the TAP (handover.h): on a two-core host that leaves one core whole for
+ * the datapath.
+ */
+static int main_pick_workers(struct mstackd *d)
+{
+	unsigned lcore;
+
+	d->nworkers = 0;
+	RTE_LCORE_FOREACH_WORKER(lcore)
+	{
+		if (d->nworkers == DP_WORKERS_MAX || (d->conf.workers && d->nworkers == d->conf.workers))
+			break;
+		d->worker_lcores[d->nworkers++] = lcore;
+	}
+	if (d->nworkers == 0) {
+		log_err("no worker lcore: give the EAL at least two lcores ([eal] args = -l 0-1 ...)");
+		return -EINVAL;
+	}
+	if (d->conf.workers && d->nworkers < d->conf.workers) {
+		log_err("[datapath] workers = %u, but the EAL list has %u lcore(s) after the main one", d->conf.workers,
+			d->nworkers);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static void main_loop(struct mstackd *d, int sigfd, int timerfd)
 {
 	struct epoll_event ev[32];
-	uint64_t ticks = 0, last_beat = (uint64_t)-1;
+	uint64_t ticks = 0, last_beat[DP_WORKERS_MAX];
 	bool running = true;
 	int i, n;
 
+	memset(last_beat, 0xff, sizeof(last_beat));
 	while (running) {
-		n = epoll_wait(d->epoll_fd, ev, 32, -1);
+		int timeout = -1;
+
+		/* The kernel's share first: while it finds frames, the loop does not sleep. */
+		if (handover_tap_poll(&d->dp.ho) > 0 || !handover_tap_may_sleep(&d->dp.ho))
+			timeout = 0;
+		else if (!d->tap_wakes)
+			timeout = MAIN_TAP_POLL_MS;
+		n = epoll_wait(d->epoll_fd, ev, 32, timeout);
+		handover_tap_awake(&d->dp.ho);
 		for (i = 0; i < n; i++) {
 			if (ev[i].data.ptr == MAIN_SIGFD) {
 				struct signalfd_siginfo si;
@@ -225,8 +302,10 @@ static void main_loop(struct mstackd *d, int sigfd, int timerfd)
 				pub_reclaim(&d->dp);
 				if ((ticks += exp) >= 1000 / MAIN_TICK_MS) {
 					ticks = 0;
-					main_second(d, &last_beat);
+					main_second(d, last_beat);
 				}
+			} else if (ev[i].data.ptr == MAIN_TAPFD) {
+				continue; /* polled at the top of the loop */
 			} else {
 				ctl_event(d, ev[i].data.ptr, ev[i].events);
 			}
@@ -240,6 +319,7 @@ int main(int argc, char **argv)
 	const char *path = "/etc/mstack/mstackd.conf";
 	bool check_only = false;
 	int opt, rc, sigfd = -1, timerfd = -1;
+	uint32_t w;
 
 	while ((opt = getopt(argc, argv, "c:ndVh")) != -1) {
 		switch (opt) {
@@ -273,26 +353,26 @@ int main(int argc, char **argv)
 	if (port_eal_init(&d.conf, argv[0]) < 0)
 		return 1;
 	d.start_ms = clock_now_ms();
-	d.worker_lcore = rte_get_next_lcore(-1, 1, 0);
-	if (d.worker_lcore >= RTE_MAX_LCORE) {
-		log_err("no worker lcore: give the EAL at least two lcores ([eal] args = -l 0-1 ...)");
-		goto fail;
-	}
-	if (port_setup(&d.ports, &d.conf, path) < 0)
+	if (main_pick_workers(&d) < 0)
+		goto fail; /* logged */
+	if (port_setup(&d.ports, &d.conf, path, (uint16_t)d.nworkers) < 0)
 		goto fail;
 	rc = btable_init(&d.bt, "mstack_bindings", d.conf.max_bindings_all);
 	if (rc < 0) {
 		log_err("cannot create the binding table: %s", strerror(-rc));
 		goto fail;
 	}
-	rc = dp_init(&d.dp, &d.ports, &d.bt, d.conf.burst);
+	rc = dp_init(&d.dp, &d.ports, &d.bt, d.conf.burst, d.nworkers);
 	if (rc < 0) {
-		log_err("cannot create the datapath's RCU state: %s", strerror(-rc));
+		log_err("cannot create the datapath's state (RCU, rings): %s", strerror(-rc));
 		goto fail;
 	}
-	rc = idle_init(&d.dp.idle, d.conf.idle, &d.ports);
-	if (rc < 0)
-		goto fail; /* logged */
+	for (w = 0; w < d.nworkers; w++) {
+		d.dp.w[w].lcore = d.worker_lcores[w];
+		rc = idle_init(&d.dp.w[w].idle, d.conf.idle, &d.ports, (uint16_t)w, d.dp.ho.chan[w].worker_kick_fd);
+		if (rc < 0)
+			goto fail; /* logged */
+	}
 	rc = main_setup_fds(&d, &sigfd, &timerfd);
 	if (rc < 0) {
 		log_err("cannot set up the signal, timer and epoll descriptors: %s", strerror(-rc));
@@ -301,13 +381,19 @@ int main(int argc, char **argv)
 	if (ctl_open(&d) < 0)
 		goto fail; /* logged */
 	pub_host_addrs(&d.dp, d.conf.tap_name);
-	rc = rte_eal_remote_launch(dp_worker, &d.dp, d.worker_lcore);
-	if (rc < 0) {
-		log_err("cannot launch the worker on lcore %u: %s", d.worker_lcore, strerror(-rc));
-		goto fail;
+	for (w = 0; w < d.nworkers; w++) {
+		rc = rte_eal_remote_launch(dp_worker, &d.dp.w[w], d.worker_lcores[w]);
+		if (rc < 0) {
+			log_err("cannot launch worker %u on lcore %u: %s", w, d.worker_lcores[w], strerror(-rc));
+			__atomic_store_n(&d.dp.stop, true, __ATOMIC_RELEASE);
+			rte_eal_mp_wait_lcore();
+			goto fail;
+		}
 	}
-	log_notice("mstackd %s ready: NIC %s (port %u), TAP %s (port %u), worker lcore %u, socket %s", MSTACK_VERSION,
-		   d.conf.nic_devargs, d.ports.nic, d.conf.tap_name, d.ports.tap, d.worker_lcore, d.conf.ctl_socket);
+	log_notice("mstackd %s ready: NIC %s (port %u), TAP %s (port %u, main lcore), %u worker(s) from lcore %u, "
+		   "socket %s",
+		   MSTACK_VERSION, d.conf.nic_devargs, d.ports.nic, d.conf.tap_name, d.ports.tap, d.nworkers,
+		   d.worker_lcores[0], d.conf.ctl_socket);
 	sd_notifyf(0, "READY=1\nSTATUS=running: NIC %s, TAP %s\nMAINPID=%d", d.conf.nic_devargs, d.conf.tap_name,
 		   (int)getpid());
 	main_loop(&d, sigfd, timerfd);
@@ -316,12 +402,13 @@ int main(int argc, char **argv)
 	log_notice("stopping");
 	ctl_close(&d);
 	__atomic_store_n(&d.dp.stop, true, __ATOMIC_RELEASE);
-	rte_eal_wait_lcore(d.worker_lcore);
+	rte_eal_mp_wait_lcore();
 	main_log_stats(&d);
 	port_teardown(&d.ports);
 	resv_admin_clear(&d.res);
 	btable_free(&d.bt); /* before dp_fini: the table's defer queue uses the RCU state */
-	idle_fini(&d.dp.idle);
+	for (w = 0; w < d.nworkers; w++)
+		idle_fini(&d.dp.w[w].idle);
 	dp_fini(&d.dp);
 	rte_eal_cleanup();
 	log_notice("stopped");

@@ -26,7 +26,8 @@ struct mstackd {
 	struct ports ports;
 	struct btable bt;
 	struct dp dp;
-	unsigned worker_lcore;
+	unsigned worker_lcores[DP_WORKERS_MAX]; /* worker w runs on worker_lcores[w] */
+	uint32_t nworkers;
 	uint64_t start_ms;
 
 	LIST_HEAD(, app) apps; /* every attached app */
@@ -37,6 +38,7 @@ struct mstackd {
 	LIST_HEAD(, ctl_conn) conns; /* every control connection */
 	int listen_fd;
 	int epoll_fd;
+	bool tap_wakes;                     /* the TAP's rx interrupt fd is in epoll_fd (else it is polled) */
 	bool listen_paused;                 /* out of fds: accept again at the next tick */
 	uint32_t nconns;                    /* control connections open */
 	uint32_t ctl_max_conns_auto;        /* min(1024, NOFILE / 4): when [control] max_connections is unset */

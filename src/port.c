@@ -88,31 +88,61 @@ static int port_probe(const char *devargs, uint16_t *port)
 }
 
 /*
- * Configure one rx and one tx queue. With [datapath] idle = adaptive, ask for
- * rx interrupts (idle.c sleeps on them); a PMD that refuses them is
- * configured without, and idle.c finds that it has none.
+ * Configure nq rx and nq tx queues, with rx interrupts if want_intr (the
+ * NIC with [datapath] idle = adaptive, for idle.c; the TAP always, for the
+ * main lcore's loop). A PMD that refuses them is configured without, and
+ * whoever sleeps on the port finds that it has none.
  */
-static int port_configure(uint16_t port, const char *what, const struct conf *c, struct rte_eth_conf *ec)
+static int port_configure(uint16_t port, const char *what, uint16_t nq, bool want_intr, struct rte_eth_conf *ec)
 {
 	int rc;
 
-	if (c->idle == CONF_IDLE_ADAPTIVE) {
+	if (want_intr) {
 		ec->intr_conf.rxq = 1;
-		rc = rte_eth_dev_configure(port, 1, 1, ec);
+		rc = rte_eth_dev_configure(port, nq, nq, ec);
 		if (rc == 0)
 			return 0;
-		log_info("%s port %u refuses rx interrupts (%s): the idle worker polls it on a timer", what, port,
+		log_info("%s port %u refuses rx interrupts (%s): it is polled on a timer while idle", what, port,
 			 rte_strerror(-rc));
 		ec->intr_conf.rxq = 0;
 	}
-	return rte_eth_dev_configure(port, 1, 1, ec);
+	return rte_eth_dev_configure(port, nq, nq, ec);
 }
 
-static int port_start(uint16_t port, const char *what, const struct conf *c, struct rte_mempool *pool)
+/*
+ * Several queues: spread flows over them with the NIC's RSS on the IP
+ * addresses and TCP/UDP ports, where the PMD has it (ixgbe: Toeplitz over
+ * up to 16 queues). A PMD without RSS spreads in its own way or not at all:
+ * net_af_packet's queues are sockets in one PACKET_FANOUT_HASH group (with
+ * FLAG_DEFRAG and FLAG_ROLLOVER), so the kernel's flow hash picks the queue,
+ * which keeps a flow on one queue too, except that a socket whose ring is
+ * full rolls frames over to another. Whichever worker receives a frame, it
+ * reaches the app queue its flow hash names (dp.c).
+ */
+static void port_rss(uint16_t port, const char *what, uint16_t nq, const struct rte_eth_dev_info *info,
+		     struct rte_eth_conf *ec)
+{
+	uint64_t hf = info->flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP);
+
+	if (nq <= 1)
+		return;
+	if (hf == 0) {
+		log_info("%s port %u (%s) has no RSS: its driver spreads frames over the %u queues", what, port,
+			 info->driver_name, nq);
+		return;
+	}
+	ec->rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+	ec->rx_adv_conf.rss_conf.rss_key = NULL; /* the PMD's default key */
+	ec->rx_adv_conf.rss_conf.rss_hf = hf;
+	log_info("%s port %u: RSS over %u queues", what, port, nq);
+}
+
+static int port_start(uint16_t port, const char *what, const struct conf *c, uint16_t nq, bool want_intr,
+		      struct rte_mempool *pool)
 {
 	struct rte_eth_conf ec;
 	struct rte_eth_dev_info info;
-	uint16_t rxd = c->nic_rx_desc, txd = c->nic_tx_desc;
+	uint16_t rxd = c->nic_rx_desc, txd = c->nic_tx_desc, q;
 	int rc;
 
 	memset(&ec, 0, sizeof(ec));
@@ -122,18 +152,26 @@ static int port_start(uint16_t port, const char *what, const struct conf *c, str
 	/* Let a NIC that can verify IPv4 header checksums do so; the classifier trusts the flag. */
 	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM)
 		ec.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
-	rc = port_configure(port, what, c, &ec);
+	if (nq > info.max_rx_queues || nq > info.max_tx_queues) {
+		log_err("%s port %u (%s) has at most %u rx and %u tx queues: too few for %u workers", what, port,
+			info.driver_name, info.max_rx_queues, info.max_tx_queues, nq);
+		return -EINVAL;
+	}
+	port_rss(port, what, nq, &info, &ec);
+	rc = port_configure(port, what, nq, want_intr, &ec);
 	if (rc < 0)
 		goto fail;
 	rc = rte_eth_dev_adjust_nb_rx_tx_desc(port, &rxd, &txd);
 	if (rc < 0)
 		goto fail;
-	rc = rte_eth_rx_queue_setup(port, 0, rxd, rte_eth_dev_socket_id(port), NULL, pool);
-	if (rc < 0)
-		goto fail;
-	rc = rte_eth_tx_queue_setup(port, 0, txd, rte_eth_dev_socket_id(port), NULL);
-	if (rc < 0)
-		goto fail;
+	for (q = 0; q < nq; q++) {
+		rc = rte_eth_rx_queue_setup(port, q, rxd, rte_eth_dev_socket_id(port), NULL, pool);
+		if (rc < 0)
+			goto fail;
+		rc = rte_eth_tx_queue_setup(port, q, txd, rte_eth_dev_socket_id(port), NULL);
+		if (rc < 0)
+			goto fail;
+	}
 	rc = rte_eth_dev_start(port);
 	if (rc < 0)
 		goto fail;
@@ -143,7 +181,7 @@ fail:
 	return rc;
 }
 
-int port_setup(struct ports *p, const struct conf *c, const char *conf_path)
+int port_setup(struct ports *p, const struct conf *c, const char *conf_path, uint16_t nworkers)
 {
 	struct rte_ether_addr mac;
 	char tap_args[128];
@@ -168,7 +206,7 @@ int port_setup(struct ports *p, const struct conf *c, const char *conf_path)
 		return rc;
 	}
 	memcpy(p->nic_mac, mac.addr_bytes, 6);
-	rc = port_start(p->nic, "NIC", c, p->pool);
+	rc = port_start(p->nic, "NIC", c, nworkers, c->idle == CONF_IDLE_ADAPTIVE, p->pool);
 	if (rc < 0)
 		return rc;
 	/* Multicast (IPv6 neighbour discovery, mDNS...) must reach the kernel. */
@@ -190,7 +228,7 @@ int port_setup(struct ports *p, const struct conf *c, const char *conf_path)
 	if (rc < 0)
 		return rc;
 	p->tap_probed = true;
-	rc = port_start(p->tap, "TAP", c, p->pool);
+	rc = port_start(p->tap, "TAP", c, 1, true, p->pool);
 	if (rc < 0)
 		return rc;
 	rc = hostaddr_start_addrs(c, conf_path);

@@ -24,11 +24,12 @@ struct ports {
 int port_eal_init(const struct conf *c, const char *argv0);
 
 /*
- * Probe and start the NIC (devargs), create the TAP with the NIC's MAC,
+ * Probe and start the NIC (devargs) with an rx/tx queue pair per worker,
+ * create the TAP (one queue pair, served by the main lcore) with the NIC's MAC,
  * put the [host] addresses on it, bring it up and add the [host] routes.
  * conf_path names the file in messages. Returns 0 or -errno (logged).
  */
-int port_setup(struct ports *p, const struct conf *c, const char *conf_path);
+int port_setup(struct ports *p, const struct conf *c, const char *conf_path, uint16_t nworkers);
 
 /* Stop and close both ports (the TAP interface disappears with its port). */
 void port_teardown(struct ports *p);

@@ -13,7 +13,6 @@
 #include "kern.h"
 #include "log.h"
 
-#define PUB_READERS  1    /* the worker */
 #define PUB_DQ_SIZE  4096 /* retired objects waiting at most; beyond, a retire waits a grace period */
 #define PUB_DQ_BATCH 256  /* freed per reclaim call */
 
@@ -46,10 +45,11 @@ int pub_init(struct dp *dp)
 	};
 	int rc;
 
-	dp->qsv = rte_zmalloc("mstack_qsbr", rte_rcu_qsbr_get_memsize(PUB_READERS), RTE_CACHE_LINE_SIZE);
+	/* One reader per worker: its id is its thread id. */
+	dp->qsv = rte_zmalloc("mstack_qsbr", rte_rcu_qsbr_get_memsize(dp->nworkers), RTE_CACHE_LINE_SIZE);
 	if (!dp->qsv)
 		return -ENOMEM;
-	if (rte_rcu_qsbr_init(dp->qsv, PUB_READERS) != 0)
+	if (rte_rcu_qsbr_init(dp->qsv, dp->nworkers) != 0)
 		return -EINVAL;
 	dqp.v = dp->qsv;
 	dp->retired = rte_rcu_qsbr_dq_create(&dqp);

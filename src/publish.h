@@ -23,7 +23,7 @@
  * queue is full does a retire wait for one grace period, then free at once.
  */
 
-/* Create the RCU state for one reader (the worker) and attach the binding table to it. 0 or -errno. */
+/* Create the RCU state for dp->nworkers readers (the workers) and attach the binding table to it. 0 or -errno. */
 int pub_init(struct dp *dp);
 
 /* After the worker has stopped: free everything still retired, then the RCU state. */

@@ -64,6 +64,40 @@ static void query_port_hw(struct query_list *l, const char *port_name, uint16_t 
 #undef QUERY_HW
 }
 
+/*
+ * The NIC's and the loops' counters summed over the workers (the names the
+ * tools read), then each worker's own as "dp.<w>.<name>": loops, busy
+ * cycles, packets, and its handoffs to other workers.
+ */
+static void query_datapath(struct mstackd *d, struct query_list *l)
+{
+	struct port_stats nic;
+	struct dp_stats loops;
+	uint32_t w;
+
+	dp_sum_stats(&d->dp, &nic, &loops);
+	stats_visit_port("nic", &nic, query_counter, l);
+	stats_visit_dp("dp", &loops, query_counter, l);
+	for (w = 0; w < d->dp.nworkers; w++) {
+		const struct dp_worker *wk = &d->dp.w[w];
+		char prefix[32];
+
+		char name[64];
+
+		snprintf(prefix, sizeof(prefix), "dp.%u", w);
+		stats_visit_dp(prefix, &wk->stats, query_counter, l);
+		snprintf(name, sizeof(name), "%s.nic_rx_packets", prefix);
+		query_counter(l, name, __atomic_load_n(&wk->nic_stats.rx_packets, __ATOMIC_RELAXED));
+		snprintf(name, sizeof(name), "%s.nic_tx_packets", prefix);
+		query_counter(l, name, __atomic_load_n(&wk->nic_stats.tx_packets, __ATOMIC_RELAXED));
+#define QUERY_HANDOFF(field)                                   \
+	snprintf(name, sizeof(name), "%s.%s", prefix, #field); \
+	query_counter(l, name, __atomic_load_n(&wk->handoff.field, __ATOMIC_RELAXED));
+		DP_HANDOFF_COUNTERS(QUERY_HANDOFF)
+#undef QUERY_HANDOFF
+	}
+}
+
 static void query_status(struct mstackd *d, struct ms_status *s)
 {
 	const char *names[2] = { "nic", "tap" };
@@ -76,7 +110,7 @@ static void query_status(struct mstackd *d, struct ms_status *s)
 	s->uptime_ms = clock_now_ms() - d->start_ms;
 	s->napps = d->napps;
 	s->nbindings = d->bt.count + d->res.n;
-	s->nworkers = 1;
+	s->nworkers = d->dp.nworkers;
 	s->nports = 2;
 	for (i = 0; i < 2; i++) {
 		strlcpy(s->ports[i].name, names[i], sizeof(s->ports[i].name));
@@ -103,6 +137,7 @@ int query_reply(struct mstackd *d, uint16_t type, uint32_t offset, void *out, si
 		l.entry = sizeof(struct ms_app_info);
 		LIST_FOREACH (a, &d->apps, link) {
 			struct ms_app_info *e = query_list_slot(&l);
+			struct app_stats st;
 
 			if (!e)
 				continue;
@@ -112,9 +147,10 @@ int query_reply(struct mstackd *d, uint16_t type, uint32_t offset, void *out, si
 			e->nqueues = a->nqueues;
 			e->ring_size = a->ring_size;
 			e->nbindings = a->nbindings;
-			e->rx_packets = a->stats.rx_packets;
-			e->tx_packets = a->stats.tx_packets;
-			e->drops = stats_app_drops(&a->stats);
+			app_stats_sum(a, &st);
+			e->rx_packets = st.rx_packets;
+			e->tx_packets = st.tx_packets;
+			e->drops = stats_app_drops(&st);
 			memcpy(e->name, a->name, sizeof(e->name));
 		}
 		break;
@@ -142,11 +178,11 @@ int query_reply(struct mstackd *d, uint16_t type, uint32_t offset, void *out, si
 		break;
 	case MS_MSG_STATS:
 		l.entry = sizeof(struct ms_counter);
-		stats_visit_port("nic", &d->dp.nic_stats, query_counter, &l);
+		query_datapath(d, &l);
 		query_port_hw(&l, "nic", d->ports.nic);
-		stats_visit_port("tap", &d->dp.tap_stats, query_counter, &l);
+		stats_visit_port("tap", &d->dp.ho.tap_stats, query_counter, &l);
+		handover_visit_stats(&d->dp.ho, query_counter, &l);
 		query_port_hw(&l, "tap", d->ports.tap);
-		stats_visit_dp("dp", &d->dp.stats, query_counter, &l);
 		stats_visit_cap("capture", &d->dp.cap_stats, query_counter, &l);
 		query_counter(&l, "ctl.refused", d->ctl_refused);
 		query_counter(&l, "ctl.conn_refused", d->ctl_conn_refused);
@@ -157,10 +193,12 @@ int query_reply(struct mstackd *d, uint16_t type, uint32_t offset, void *out, si
 		query_counter(&l, "ctl.close_slow", reap.slow);
 		query_counter(&l, "ctl.close_leaked", reap.leaked);
 		LIST_FOREACH (a, &d->apps, link) {
+			struct app_stats st;
 			char prefix[32];
 
+			app_stats_sum(a, &st);
 			snprintf(prefix, sizeof(prefix), "app.%u", a->id);
-			stats_visit_app(prefix, &a->stats, query_counter, &l);
+			stats_visit_app(prefix, &st, query_counter, &l);
 		}
 		break;
 	default: return -EPROTO;

@@ -11,7 +11,9 @@
 /*
  * A daemon counter "group.name" becomes the sample mstack_<family>_<name>_total{labels}:
  *   nic.rx_packets, tap.hw_imissed  mstack_port_rx_packets_total{port="nic"}, ..._hw_imissed_total{port="tap"}
- *   dp.busy_cycles                  mstack_dp_busy_cycles_total{worker="0"}
+ *   dp.1.busy_cycles                mstack_dp_busy_cycles_total{worker="1"}
+ *   dp.busy_cycles                  the same with worker="0" from a daemon without per-worker
+ *                                   counters; left out when "dp.0." ones exist (they are its parts)
  *   app.3.tx_spoofed                mstack_app_tx_spoofed_total{app="3",name="echo"}
  *   ctl.refused                     mstack_ctl_refused_total
  * Gauges (prom_kinds[].gauge) have no _total. A name this table does not know
@@ -180,7 +182,8 @@ static const struct prom_kind *prom_kind_find(const char *family, const char *na
 }
 
 /* The metric a counter goes to: its family name, kind and label. */
-static void prom_series_make(const struct prom_input *in, const struct ms_counter *c, struct prom_series *p)
+static void prom_series_make(const struct prom_input *in, const struct ms_counter *c, struct prom_series *p,
+			     int per_worker)
 {
 	const char *name = c->name, *dot, *rest, *fam;
 	size_t nlen = strnlen(c->name, sizeof(c->name)), glen;
@@ -196,9 +199,17 @@ static void prom_series_make(const struct prom_input *in, const struct ms_counte
 		p->label = PROM_PORT;
 		memcpy(p->lval, name, glen);
 	} else if (glen == 2 && !strncmp(name, "dp", 2)) {
+		size_t digits = strspn(rest, "0123456789");
+
 		fam = "dp";
 		p->label = PROM_WORKER;
-		p->lval[0] = '0'; /* one worker today, and the names carry no index */
+		if (digits > 0 && rest[digits] == '.') {
+			memcpy(p->lval, rest, digits); /* "dp.W.name": worker W's own */
+			rest += digits + 1;
+		} else {
+			p->lval[0] = '0';     /* a daemon with one worker and no per-worker names */
+			p->done = per_worker; /* a sum of the per-worker series: one series per worker only */
+		}
 	} else if (glen == 3 && !strncmp(name, "app", 3) && dot &&
 		   (dot = memchr(rest, '.', nlen - (size_t)(rest - name))) != NULL && dot > rest &&
 		   strspn(rest, "0123456789") == (size_t)(dot - rest)) {
@@ -307,12 +318,15 @@ int prom_write(FILE *f, const struct prom_input *in)
 {
 	const struct sample *s = in->s;
 	struct prom_series *p = calloc(s->n ? s->n : 1, sizeof(*p));
+	int per_worker = 0;
 	uint32_t i;
 
 	if (!p)
 		return -ENOMEM;
+	for (i = 0; i < s->n && !per_worker; i++)
+		per_worker = !strncmp(s->c[i].name, "dp.0.", 5);
 	for (i = 0; i < s->n; i++)
-		prom_series_make(in, &s->c[i], &p[i]);
+		prom_series_make(in, &s->c[i], &p[i], per_worker);
 	if (in->st)
 		prom_status(f, in->st);
 	/* A family's samples must be contiguous: nic's and tap's rx_packets are one family. */

@@ -9,7 +9,8 @@
       Print one line "key=value ..." of the counters the benchmark uses, apps summed.
   benchlib.py delta rx|tx SNAP0 SNAP1     rates between two snapshots (mstackd receive/transmit)
   benchlib.py testpmd FILE WARMUP SECS RXPORT TXPORT   mean pps from testpmd --stats-period 1 output
-  benchlib.py pktgen FILE | iperf FILE | kern ...      parse a tool's output (see each function)
+  benchlib.py pktgen FILE | iperf FILE | kern ... | tcp ...   parse a tool's output (see each function)
+  benchlib.py hogs SECONDS PID...   foreign processes busy on our cores (see the function)
   benchlib.py table RESULTS [HEADER_FILE]
       Turn the raw results (one "part<TAB>key<TAB>metric=value..." line per run) into
       Markdown tables: median [min-max] of each metric over the runs.
@@ -227,12 +228,92 @@ def cmd_kern(argv):
     print(_line(out))
 
 
+def cmd_tcp(argv):
+    """tcp STACK HZ T0 T1 IDLE1_0 IDLE1_1 SRV_NS_0 SRV_NS_1 GEN_NS_0 GEN_NS_1 LOAD0 LOAD1 SNAP0 SNAP1
+
+    STACK: kernel or mstack. IDLE1: core 1's idle ticks; SRV_NS, GEN_NS: run time of tcpperf_srv
+    and tcp_load (schedstat); LOAD: tcp_load's "t= bytes= conns= fails=" lines at the window's
+    edges; SNAP: mstackd snapshots (mstack only). The stack's CPU is core 1's busy time for the
+    kernel (its receive softirq, moved there by RPS), the worker's busy cycles for mstack (it
+    polls: its idle loops are not the stack's work)."""
+    stack, hz = argv[0], float(argv[1])
+    t0, t1, c0, c1, p0, p1, q0, q1 = (float(x) for x in argv[2:10])
+    g0, g1 = _kv(argv[10]), _kv(argv[11])
+    dt, gdt = t1 - t0, g1["t"] - g0["t"]
+    out = {}
+    bps = (g1["bytes"] - g0["bytes"]) / gdt
+    cps = (g1["conns"] - g0["conns"]) / gdt
+    out["gbps"] = bps * 8 / 1e9
+    out["conns_per_s"] = cps
+    out["fails_per_s"] = (g1["fails"] - g0["fails"]) / gdt
+    srv = (p1 - p0) / 1e9 / dt
+    if stack == "kernel":
+        stk = max(0.0, dt - (c1 - c0) / hz) / dt
+    else:
+        a, b = _kv(argv[12]), _kv(argv[13])
+        sdt = b["t"] - a["t"]
+        total = b["dp.total_cycles"] - a["dp.total_cycles"]
+        stk = (b["dp.busy_cycles"] - a["dp.busy_cycles"]) / (total or 1)
+        out["worker_share_pct"] = 100.0 * (b["worker_ns"] - a["worker_ns"]) / 1e9 / sdt
+        out["tsc_mhz"] = total / sdt / 1e6
+        out["nic_rx_pps"] = (b["nic.rx_packets"] - a["nic.rx_packets"]) / sdt
+        out["nic_tx_pps"] = (b["nic.tx_packets"] - a["nic.tx_packets"]) / sdt
+        out["ring_full_per_s"] = (b["app.rx_ring_full"] - a["app.rx_ring_full"]) / sdt
+        out["pkts_per_busy_loop"] = (b["dp.packets"] - a["dp.packets"]) / ((b["dp.busy_loops"] - a["dp.busy_loops"]) or 1)
+    cores = stk + srv
+    out["stack_cores"] = stk
+    out["srv_cores"] = srv
+    out["gen_cores"] = (q1 - q0) / 1e9 / dt
+    out["cores"] = cores
+    out["gbit_per_core_s"] = out["gbps"] / cores if cores else float("nan")
+    out["cpu_ns_per_kb"] = cores * 1e9 / bps * 1000 if bps else float("nan")
+    out["conns_per_core_s"] = cps / cores if cores else float("nan")
+    out["cpu_us_per_conn"] = cores * 1e6 / cps if cps else float("nan")
+    print(_line(out))
+
+
+def cmd_hogs(argv):
+    """hogs SECONDS PID...: processes other than the given ones (and kernel threads) that used more
+    than a fifth of a core over SECONDS, as "PID:COMM" words: someone else's work sharing our cores."""
+    import os
+    import time
+
+    secs, mine = float(argv[0]), set(argv[1:])
+
+    def sample():
+        out = {}
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit() or pid in mine:
+                continue
+            try:
+                with open("/proc/%s/stat" % pid) as fh:
+                    st = fh.read()
+            except OSError:
+                continue
+            comm = st[st.index("(") + 1:st.rindex(")")]
+            f = st[st.rindex(")") + 2:].split()
+            if f[1] == "2" or pid == "2":  # kthreadd's children: softirq work is ours to measure
+                continue
+            out[pid] = (comm, int(f[11]) + int(f[12]))
+        return out
+
+    hz = os.sysconf("SC_CLK_TCK")
+    a = sample()
+    time.sleep(secs)
+    b = sample()
+    print(" ".join("%s:%s" % (pid, b[pid][0]) for pid in b
+                   if pid in a and (b[pid][1] - a[pid][1]) / hz / secs > 0.2))
+
+
 def cmd_iperf(argv):
     extra = ""
     if len(argv) >= 3 and argv[1] and argv[2]:
         a, b = _kv(argv[1]), _kv(argv[2])
         extra = " tap_tx_full=%d nic_tx_full=%d nic_rx=%d tap_rx=%d" % tuple(
             b[k] - a[k] for k in ("tap.tx_full", "nic.tx_full", "nic.rx_packets", "tap.rx_packets"))
+        # The workers' busy cycles per frame they moved (NIC rx to the kernel, the kernel's frames to the NIC).
+        frames = (b["nic.rx_packets"] - a["nic.rx_packets"]) + (b["tap.rx_packets"] - a["tap.rx_packets"])
+        extra += " worker_cyc_per_frame=%.0f" % ((b["dp.busy_cycles"] - a["dp.busy_cycles"]) / (frames or 1))
     try:
         with open(argv[0]) as fh:
             j = json.load(fh)
@@ -396,14 +477,70 @@ def table(path, header=None):
     if ip:
         out.append("### 5. Exception path: TCP (iperf3, 1 stream) from the peer namespace to HOST_IP")
         out.append("")
-        out.append("| path | Gbit/s | retransmits | mstackd tap.tx_full + nic.tx_full |")
-        out.append("|---|---|---|---|")
+        out.append("| path | Gbit/s | retransmits | mstackd tap.tx_full + nic.tx_full | worker busy cycles per frame |")
+        out.append("|---|---|---|---|---|")
         for key, m in ip.items():
             kp = _keyparts(key)
             full = [None if a is None or b is None else a + b
                     for a, b in zip(m.get("tap_tx_full", []), m.get("nic_tx_full", []))]
-            out.append("| %s | %s | %s | %s |" % (kp["path"], _cell(m.get("gbps", []), 2),
-                                                _cell(m.get("retr", []), 0), _cell(full, 0)))
+            out.append("| %s | %s | %s | %s | %s |" % (kp["path"], _cell(m.get("gbps", []), 2),
+                                                     _cell(m.get("retr", []), 0), _cell(full, 0),
+                                                     _cell(m.get("worker_cyc_per_frame", []), 0)))
+        out.append("")
+
+    tb, tr = res.get("tcp_bulk", {}), res.get("tcp_rate", {})
+    kern = "kernel, offloads off"
+    if tb:
+        out.append("### TCP bulk, one connection: tcp_load (peer namespace) <-> tcpperf_srv on each stack")
+        out.append("")
+        out.append("| direction | stack | Gbit/s | stack CPU (cores) | server CPU (cores) | Gbit/s per core-second "
+                   "| CPU ns per kB | x kernel per core-second | generator CPU (cores) |")
+        out.append("|---|---|---|---|---|---|---|---|---|")
+        for key, m in tb.items():
+            kp = _keyparts(key)
+            d = "peer -> server (sink)" if kp["test"] == "up" else "server -> peer (source)"
+            base = tb.get("test=%s,stack=%s" % (kp["test"], kern), {})
+            ratio = "-" if kp["stack"] == kern else _fmt(
+                _ratio(_med(m.get("gbit_per_core_s", [])), _med(base.get("gbit_per_core_s", []))), 2)
+            out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                d, kp["stack"], _cell(m.get("gbps", []), 2), _cell(m.get("stack_cores", []), 2),
+                _cell(m.get("srv_cores", []), 2), _cell(m.get("gbit_per_core_s", []), 2),
+                _cell(m.get("cpu_ns_per_kb", []), 0), ratio, _cell(m.get("gen_cores", []), 2)))
+        out.append("")
+    if tr:
+        out.append("### TCP connection setup rate: parallel loops of connect, echo, close")
+        out.append("")
+        out.append("| stack | connections/s | failed/s | stack CPU (cores) | server CPU (cores) "
+                   "| connections per core-second | CPU us per connection | x kernel per core-second "
+                   "| generator CPU (cores) |")
+        out.append("|---|---|---|---|---|---|---|---|---|")
+        base = tr.get("test=rate,stack=%s" % kern, {})
+        for key, m in tr.items():
+            kp = _keyparts(key)
+            ratio = "-" if kp["stack"] == kern else _fmt(
+                _ratio(_med(m.get("conns_per_core_s", [])), _med(base.get("conns_per_core_s", []))), 2)
+            out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                kp["stack"], _cell(m.get("conns_per_s", []), 0), _cell(m.get("fails_per_s", []), 1),
+                _cell(m.get("stack_cores", []), 2), _cell(m.get("srv_cores", []), 2),
+                _cell(m.get("conns_per_core_s", []), 0), _cell(m.get("cpu_us_per_conn", []), 1), ratio,
+                _cell(m.get("gen_cores", []), 2)))
+        out.append("")
+    ms = [m for part in (tb, tr) for k, m in part.items() if "stack=mstack" in k]
+    if ms:
+        out.append("mstackd during the mstack windows (worker lcore on core 1; it polls, so its run time is "
+                   "always ~100%: the stack CPU above is its busy cycles):")
+        out.append("")
+        out.append("| test | NIC rx pps | NIC tx pps | app ring full /s | frames per busy loop | worker's share of core 1 % |")
+        out.append("|---|---|---|---|---|---|")
+        for part in (tb, tr):
+            for key, m in part.items():
+                kp = _keyparts(key)
+                if kp["stack"] != "mstack":
+                    continue
+                out.append("| %s | %s | %s | %s | %s | %s |" % (
+                    kp["test"], _cell(m.get("nic_rx_pps", []), 0), _cell(m.get("nic_tx_pps", []), 0),
+                    _cell(m.get("ring_full_per_s", []), 0), _cell(m.get("pkts_per_busy_loop", []), 1),
+                    _cell(m.get("worker_share_pct", []), 0)))
         out.append("")
     print("\n".join(out))
 
@@ -416,7 +553,7 @@ def main():
         cmd_pcap(argv)
     elif cmd == "snap":
         cmd_snap(argv)
-    elif cmd in ("delta", "testpmd", "pktgen", "kern", "iperf"):
+    elif cmd in ("delta", "testpmd", "pktgen", "kern", "iperf", "tcp", "hogs"):
         globals()["cmd_" + cmd](argv)
     elif cmd == "table":
         table(argv[0], argv[1] if len(argv) > 1 else None)

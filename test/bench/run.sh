@@ -8,7 +8,9 @@
 #   BENCH_PARTS ("1 2 3 4 5"), BENCH_NS (receive/transmit N list), BENCH_KERN_NS (part 4 N list),
 #   BENCH_LENS (part 1-2 frame lengths without FCS, "60 1514"),
 #   BENCH_RATE (part 4 fixed offered load, frames/s), BENCH_WARMUP (seconds before each window),
-#   BENCH_WAIT (seconds to wait for a foreign mstackd/testpmd to finish), MSTACK_BIN (build dir).
+#   BENCH_WAIT (seconds to wait for a foreign mstackd/testpmd to finish), MSTACK_BIN (build dir),
+#   BENCH_WORKERS (mstackd's datapath workers, 1; with more, lcore i runs on CPU i % nproc, and
+#   net_pcap gets one rx queue per worker).
 # Needs root, iperf3, dpdk-testpmd (Debian package dpdk), python3, a C compiler: scripts/bench.sh
 # installs them. The datapath gets core 1 (mstackd's worker lcore, testpmd's forwarding lcore,
 # the kernel's receive softirq through RPS); apps and generators are pinned to core 0.
@@ -38,6 +40,13 @@ if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	KERN_NS=${BENCH_KERN_NS:-"1 64"}
 fi
 PARTS=${BENCH_PARTS:-"1 2 3 4 5"}
+WORKERS=${BENCH_WORKERS:-1}
+if [ "$WORKERS" = 1 ]; then
+	MS_LCORES="-l 0-1"
+else
+	MS_LCORES="--lcores 0@0"
+	for i in $(seq "$WORKERS"); do MS_LCORES+=",$i@$(( i % $(nproc) ))"; done
+fi
 RATE=${BENCH_RATE:-400000}
 WARMUP=${BENCH_WARMUP:-2}
 WAIT_MAX=${BENCH_WAIT:-600}
@@ -188,7 +197,7 @@ ms_start() {
 	quiet_wait
 	{
 		echo "[eal]"
-		echo "args = -l 0-1 --no-huge -m 1024 --no-pci --file-prefix $PREFIX --log-level=*:warning"
+		echo "args = $MS_LCORES --no-huge -m 1024 --no-pci --file-prefix $PREFIX --log-level=*:warning"
 		echo "[nic]"
 		echo "devargs = $devargs"
 		echo "[host]"
@@ -252,6 +261,12 @@ nic_mac() { cat "/sys/class/net/$VNIC/address"; }
 
 # --- part 1: receive --------------------------------------------------------------------------
 
+# pcap_rx_queues FILE: "rx_pcap=FILE," once per worker (net_pcap has one rx queue per rx_pcap)
+pcap_rx_queues() {
+	local i
+	for i in $(seq "$WORKERS"); do printf 'rx_pcap=%s,' "$1"; done
+}
+
 # rx_point LEN N [VARIANT]: mstackd on net_pcap, N sessions of one pktcount, RUNS windows
 rx_point() {
 	local len=$1 n=$2 variant=${3:-} pcap="$WORK/rx-$1-$2.pcap" key out s0 s1 r unbound=$UNBOUND_PORT
@@ -259,7 +274,7 @@ rx_point() {
 	[ "$variant" = "no kernel share" ] && unbound=0
 	$LIB pcap "$pcap" --len "$len" --dst-mac "$PCAP_MAC" --dst-ip "$HOST_IP" --first-port $FIRST_PORT \
 		--n "$n" --unbound-port "$unbound" > /dev/null || die "pcap"
-	ms_start "net_pcap_$PREFIX,rx_pcap=$pcap,infinite_rx=1"
+	ms_start "net_pcap_$PREFIX,$(pcap_rx_queues "$pcap")infinite_rx=1"
 	for r in $(seq "$RUNS"); do
 		for try in 1 2 3; do
 			out="$WORK/pktcount.out"
@@ -504,7 +519,7 @@ if [[ " $PARTS " == *" 1 "* ]]; then
 	# The frames must name the NIC's MAC, as a wire would; check what net_pcap reports.
 	$LIB pcap "$WORK/probe.pcap" --len 60 --dst-mac "$PCAP_MAC" --dst-ip "$HOST_IP" --first-port $FIRST_PORT \
 		--n 1 --unbound-port $UNBOUND_PORT > /dev/null
-	ms_start "net_pcap_$PREFIX,rx_pcap=$WORK/probe.pcap,infinite_rx=1"
+	ms_start "net_pcap_$PREFIX,$(pcap_rx_queues "$WORK/probe.pcap")infinite_rx=1"
 	mac=$(cat "/sys/class/net/$TAP/address")
 	ms_stop
 	[ "$mac" = "$PCAP_MAC" ] || { log "net_pcap's MAC is $mac"; PCAP_MAC=$mac; }
@@ -523,7 +538,7 @@ fi
 	echo "- kernel: $(uname -r); DPDK $(dpkg-query -W -f '${Version}' dpdk 2>/dev/null); mstackd from $BIN"
 	echo "- runs per figure: $RUNS x ${SECS}s (after ${WARMUP}s warm-up); total time $(( $(date +%s) - START ))s"
 	echo "- datapath on core 1 (mstackd worker / testpmd forwarding lcore / kernel softirq via RPS);" \
-		"apps and generators pinned to core 0"
+		"apps and generators pinned to core 0; mstackd workers: $WORKERS ($MS_LCORES)"
 	[ ${#NOTES[@]} -gt 0 ] && printf -- '- NOTE: %s\n' "${NOTES[@]}" | sort -u
 } > "$WORK/header.md"
 $LIB table "$RAW" "$WORK/header.md" > "$OUT"

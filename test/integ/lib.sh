@@ -5,6 +5,8 @@
 #
 # Use: source lib.sh; integ_start [extra config lines]; ... ; integ_pass
 # Provides: $PEER (netns), $HOST_IP, $PEER_IP, $SOCK, $TAP, $WORK, $BIN, peer CMD..., ctl ARGS...
+# With INTEG_LOSSY="lossy_fwd options" set before integ_start, the peer reaches mstackd's veth
+# through a middle namespace $MIDDLE where lossy_fwd drops, duplicates, reorders and delays frames.
 
 set -u
 BIN=${MSTACK_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}
@@ -14,6 +16,8 @@ PEER=mspeer$ID
 VETH_NIC=msn$ID		# our end: the DPDK "NIC" (net_af_packet)
 VETH_PEER=msp$ID	# the remote host's end, inside $PEER
 TAP=mst$ID
+MIDDLE=msmid$ID		# the lossy forwarder's namespace (INTEG_LOSSY, lossy_start)
+INTEG_NETNS=()		# more namespaces that cleanup deletes
 NET=10.213.$(( 0x$ID % 250 + 1 ))
 HOST_IP=$NET.1
 PEER_IP=$NET.2
@@ -40,7 +44,7 @@ integ_cleanup() {
 			rc=1
 		fi
 	fi
-	ip netns del "$PEER" 2>/dev/null
+	for ns in "$PEER" "$MIDDLE" "${INTEG_NETNS[@]}"; do ip netns del "$ns" 2>/dev/null; done
 	ip link del "$VETH_NIC" 2>/dev/null
 	if [ $rc -ne 0 ] && [ -f "$DLOG" ]; then
 		echo "--- mstackd log ($DLOG) ---"; tail -40 "$DLOG"
@@ -68,10 +72,95 @@ wait_for() {
 	return 1
 }
 
+# no_offload NS DEV: frames on DEV carry complete checksums and stay MTU-sized (no TSO/GSO/GRO),
+# as on a real wire; AF_PACKET readers (mstackd, lossy_fwd) see them as sent.
+no_offload() {
+	ip netns exec "$1" ethtool -K "$2" tx off tso off gso off gro off > /dev/null 2>&1
+}
+
+# lossy_start LEFT RIGHT OPTIONS...: in $MIDDLE, join LEFT and RIGHT (its interfaces) through
+# lossy_fwd; sets $LOSSY_PID, output in $WORK/lossy.log
+lossy_start() {
+	local l=$1 r=$2; shift 2
+	for d in "$l" "$r"; do
+		ip netns exec "$MIDDLE" sysctl -qw "net.ipv6.conf.$d.disable_ipv6=1"
+		ip netns exec "$MIDDLE" ip link set "$d" up
+		no_offload "$MIDDLE" "$d"
+	done
+	ip netns exec "$MIDDLE" "$BIN/test/lossy_fwd" "$@" "$l" "$r" > "$WORK/lossy.log" 2>&1 &
+	LOSSY_PID=$!
+	INTEG_PIDS+=("$LOSSY_PID")
+	wait_for 5 grep -q "forwarding" "$WORK/lossy.log" || fail "lossy_fwd did not start: $(cat "$WORK/lossy.log")"
+}
+
+# lossy_stop: SIGTERM the forwarder, wait for its counters; lossy_counter NAME then reads one
+lossy_stop() {
+	kill -TERM "$LOSSY_PID" 2>/dev/null
+	wait "$LOSSY_PID" 2>/dev/null
+}
+lossy_counter() { awk -v k="$1" '$1 == k { print $2 }' "$WORK/lossy.log"; }
+
+# kernel_net direct|middle: no mstackd, two kernels face each other: the client $PEER ($PEER_IP,
+# fd00:$ID::2) and the server $SRV ($HOST_IP, fd00:$ID::1, on $SRV_DEV), on one veth pair or with
+# $MIDDLE between them (its interfaces mla$ID on the server's side, mlb$ID on the peer's: lossy_start)
+kernel_net() {
+	SRV=mssrv$ID
+	SRV_DEV=mss$ID
+	INTEG_NETNS+=("$SRV")
+	ip netns add "$PEER"
+	ip netns add "$SRV"
+	if [ "$1" = middle ]; then
+		ip netns add "$MIDDLE"
+		ip link add "$SRV_DEV" netns "$SRV" type veth peer name "mla$ID" netns "$MIDDLE"
+		ip link add "$VETH_PEER" netns "$PEER" type veth peer name "mlb$ID" netns "$MIDDLE"
+	else
+		ip link add "$SRV_DEV" netns "$SRV" type veth peer name "$VETH_PEER" netns "$PEER"
+	fi
+	for side in "$SRV $SRV_DEV $HOST_IP 1" "$PEER $VETH_PEER $PEER_IP 2"; do
+		read -r ns dev ip n <<< "$side"
+		ip netns exec "$ns" ip link set lo up
+		ip netns exec "$ns" ip addr add "$ip/24" dev "$dev"
+		ip netns exec "$ns" ip addr add "fd00:$ID::$n/64" dev "$dev" nodad
+		ip netns exec "$ns" ip link set "$dev" up
+		no_offload "$ns" "$dev"
+	done
+}
+
+# kernel_echo PORT [BACKLOG]: the kernel's TCP echo server in $SRV (IPv4 and IPv6): reads until end
+# of stream, echoes everything, then closes
+kernel_echo() {
+	start_bg ip netns exec "$SRV" python3 -c '
+import socket, socketserver, sys
+class Echo(socketserver.BaseRequestHandler):
+    def handle(self):
+        try:
+            while (d := self.request.recv(65536)):
+                self.request.sendall(d)
+        except OSError:
+            pass
+class Server(socketserver.ThreadingTCPServer):
+    allow_reuse_address = daemon_threads = True
+    address_family = socket.AF_INET6
+    request_queue_size = int(sys.argv[2])
+Server(("::", int(sys.argv[1])), Echo).serve_forever()' "$1" "${2:-1024}" > "$WORK/kernel_echo.$1" 2>&1
+	kernel_listening() { ip netns exec "$SRV" ss -Hltn "sport = :$1" | grep -q LISTEN; }
+	wait_for 5 kernel_listening "$1" || fail "kernel echo server on $1 did not start: $(cat "$WORK/kernel_echo.$1")"
+}
+
 integ_net() {
 	ip netns add "$PEER"
-	ip link add "$VETH_NIC" type veth peer name "$VETH_PEER"
-	ip link set "$VETH_PEER" netns "$PEER"
+	if [ -n "${INTEG_LOSSY:-}" ]; then
+		ip netns add "$MIDDLE"
+		ip link add "$VETH_NIC" type veth peer name "mla$ID" netns "$MIDDLE"
+		ip link add "$VETH_PEER" type veth peer name "mlb$ID" netns "$MIDDLE"
+		ip link set "$VETH_PEER" netns "$PEER"
+		# shellcheck disable=SC2086 # options, split on purpose
+		lossy_start "mla$ID" "mlb$ID" $INTEG_LOSSY
+		peer ethtool -K "$VETH_PEER" tso off gso off gro off > /dev/null
+	else
+		ip link add "$VETH_NIC" type veth peer name "$VETH_PEER"
+		ip link set "$VETH_PEER" netns "$PEER"
+	fi
 	ip link set "$VETH_NIC" up
 	# The veth end is our "NIC": only DPDK may use it, not this host's own stack
 	# (AF_PACKET sees frames before these filters drop them for the kernel).
@@ -85,14 +174,16 @@ integ_net() {
 	peer ethtool -K "$VETH_PEER" tx off > /dev/null
 }
 
-# integ_start [config lines...]: write the config, start mstackd, wait until it serves
+# integ_start [config lines...]: write the config, start mstackd, wait until it serves.
+# INTEG_LCORES (EAL lcore option, default "-l 0-1": one worker) and INTEG_NIC_ARGS (appended to the
+# NIC's devargs, e.g. ",qpairs=2") shape the datapath.
 integ_start() {
 	integ_net
 	{
 		echo "[eal]"
-		echo "args = -l 0-1 --no-huge -m 256 --no-pci --file-prefix ms$ID --log-level=*:warning"
+		echo "args = ${INTEG_LCORES:--l 0-1} --no-huge -m 256 --no-pci --file-prefix ms$ID --log-level=*:warning"
 		echo "[nic]"
-		echo "devargs = net_af_packet$ID,iface=$VETH_NIC"
+		echo "devargs = net_af_packet$ID,iface=$VETH_NIC${INTEG_NIC_ARGS:-}"
 		echo "[host]"
 		echo "tap = $TAP"
 		echo "address = $HOST_IP/24"

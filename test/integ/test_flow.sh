@@ -25,23 +25,8 @@ grep -q "^ready app [0-9]* queues $NQ$" "$WORK/flow" || fail "flow_app: $(head -
 APP=$(sed -n 's/^ready app \([0-9]*\) .*/\1/p' "$WORK/flow")
 
 # --- Steering: 64 flows from the peer, one per source port; each reply names the queue it came from.
-peer python3 - "$HOST_IP" "$PORT" > "$WORK/steer" <<'EOF' || fail "steering: $(cat "$WORK/steer")"
-import socket, sys
-host, port = sys.argv[1], int(sys.argv[2])
-for i in range(64):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("", 31000 + i))
-    s.settimeout(1)
-    for _ in range(3):
-        s.sendto(b"which queue?", (host, port))
-        try:
-            print(s.recv(256).decode())
-            break
-        except socket.timeout:
-            pass
-    else:
-        sys.exit("no reply to source port %d" % (31000 + i))
-EOF
+peer python3 "$INTEG_DIR/flow_steer.py" "$HOST_IP" "$PORT" 64 31000 > "$WORK/steer" 2>&1 ||
+	fail "steering: $(cat "$WORK/steer")"
 [ "$(wc -l < "$WORK/steer")" -eq 64 ] || fail "64 flows, $(wc -l < "$WORK/steer") replies"
 bad=$(awk '{ split($1, a, "="); split($2, b, "="); if (a[2] != b[2]) n++ } END { print n + 0 }' "$WORK/steer")
 [ "$bad" -eq 0 ] || fail "$bad of 64 flows arrived on another queue than ms_flow_queue predicts: $(cat "$WORK/steer")"

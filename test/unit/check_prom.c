@@ -48,6 +48,23 @@ START_TEST(ports_share_a_family_with_help_and_type_once)
 }
 END_TEST
 
+START_TEST(per_worker_counters_are_labelled_by_worker_and_their_sums_left_out)
+{
+	static const struct ms_counter c[] = {
+		{ "dp.busy_cycles", 900 },
+		{ "dp.0.busy_cycles", 400 },
+		{ "dp.1.busy_cycles", 500 },
+	};
+	char *out = render(c, 3, NULL, NULL, 0);
+
+	ck_assert_str_eq(out, "# HELP mstack_dp_busy_cycles_total TSC cycles spent in datapath loops that did work.\n"
+			      "# TYPE mstack_dp_busy_cycles_total counter\n"
+			      "mstack_dp_busy_cycles_total{worker=\"0\"} 400\n"
+			      "mstack_dp_busy_cycles_total{worker=\"1\"} 500\n");
+	free(out);
+}
+END_TEST
+
 START_TEST(app_labels_carry_the_escaped_name)
 {
 	static const struct ms_counter c[] = {
@@ -153,6 +170,7 @@ static Suite *prom_suite(void)
 
 	tcase_add_test(tc, ports_share_a_family_with_help_and_type_once);
 	tcase_add_test(tc, app_labels_carry_the_escaped_name);
+	tcase_add_test(tc, per_worker_counters_are_labelled_by_worker_and_their_sums_left_out);
 	tcase_add_test(tc, gauges_have_no_total_and_unknown_names_still_print);
 	tcase_add_test(tc, status_gives_gauges_first);
 	tcase_add_test(tc, names_fill_their_arrays_safely);

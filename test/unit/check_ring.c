@@ -299,6 +299,44 @@ START_TEST(test_rx_frames_are_invisible_until_publish)
 }
 END_TEST
 
+/*
+ * Several workers: each queue has exactly one owner, (app id + q) % nworkers;
+ * a worker's publish stores the heads of its own queues only (another
+ * worker's head is that worker's to store), and counts in its own block.
+ */
+START_TEST(test_each_worker_publishes_and_counts_only_the_queues_it_owns)
+{
+	const uint32_t nw = 2;
+	struct app_stats sum;
+	uint32_t q, w, owned[2] = { 0, 0 };
+
+	ring_attach(RING, 4);
+	ck_assert_int_eq(app_spread_stats(g_app, nw), 0);
+	for (w = 0; w < nw; w++)
+		for (q = app_first_queue(g_app, w, nw); q < g_app->nqueues; q += nw) {
+			ck_assert_uint_eq(app_queue_owner(g_app, q, nw), w);
+			owned[w]++;
+		}
+	ck_assert_uint_eq(owned[0] + owned[1], 4); /* every queue once */
+	ck_assert_uint_eq(owned[0], 2);
+	for (q = 0; q < 4; q++)
+		ck_assert_int_eq(rx_put(q, q, len_of(q)), 0);
+	w = app_queue_owner(g_app, 0, nw);
+	appring_rx_publish_of(g_app, app_first_queue(g_app, w, nw), nw);
+	for (q = 0; q < 4; q++)
+		ck_assert_uint_eq(g_app->q[q].rx->head, app_queue_owner(g_app, q, nw) == w ? 1 : 0);
+	/* Each frame was counted in the block of its queue's owner. */
+	ck_assert_uint_eq(g_app->wstats[w].rx_packets, 2);
+	ck_assert_uint_eq(g_app->wstats[1 - w].rx_packets, 2);
+	ck_assert_uint_eq(g_app->stats.rx_packets, 0);
+	app_stats_sum(g_app, &sum);
+	ck_assert_uint_eq(sum.rx_packets, 4);
+	appring_rx_publish_of(g_app, app_first_queue(g_app, 1 - w, nw), nw);
+	for (q = 0; q < 4; q++)
+		ck_assert_uint_eq(g_app->q[q].rx->head, 1);
+}
+END_TEST
+
 START_TEST(test_rx_full_ring_refuses_with_enobufs_and_counts_rx_ring_full)
 {
 	ring_attach(RING, 1);
@@ -1034,6 +1072,7 @@ static Suite *ring_suite(void)
 	tcase_add_test(tc, test_rx_frames_arrive_in_order_with_their_lengths_and_bytes);
 	tcase_add_test(tc, test_rx_burst_takes_at_most_n_and_release_of_part_keeps_the_rest);
 	tcase_add_test(tc, test_rx_frames_are_invisible_until_publish);
+	tcase_add_test(tc, test_each_worker_publishes_and_counts_only_the_queues_it_owns);
 	tcase_add_test(tc, test_rx_full_ring_refuses_with_enobufs_and_counts_rx_ring_full);
 	tcase_add_test(tc, test_rx_frame_over_buffer_size_is_refused_counted_and_not_written);
 	tcase_add_loop_test(tc, test_rx_indices_wrap_with_varying_batch_and_burst_sizes, 0, nwrap);

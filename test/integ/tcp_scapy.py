@@ -1,0 +1,249 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
+# tcp_scapy.py - packet-level checks of the user TCP from the peer namespace: SYN-ACK options, SYN cookies, challenge ACK.
+"""Usage: tcp_scapy.py IFACE HOST_MAC HOST4 FAKE4 HOST6 FAKE6 PORT FLOOD_PORT FLOOD_BACKLOG
+
+Segments are crafted with scapy from addresses the peer's kernel does not own
+(FAKE4, FAKE6: the host has static neighbour entries for them pointing at
+IFACE), so that the kernel neither answers the server's segments with RSTs nor
+interferes with the handshakes we drive by hand. PORT is an echo server;
+FLOOD_PORT is an echo server whose SYN backlog is FLOOD_BACKLOG.
+"""
+import random
+import select
+import socket
+import sys
+import time
+
+from scapy.all import IP, TCP, Ether, IPv6, Raw, conf  # noqa: E402
+
+conf.verb = 0
+
+
+class Wire:
+    """One raw socket on the peer's interface: send IP/TCP to the host, receive its answers."""
+
+    def __init__(self, iface, host_mac):
+        self.sock = conf.L2socket(iface=iface)
+        self.host_mac = host_mac
+
+    def send(self, ip, tcp):
+        self.sock.send(Ether(dst=self.host_mac) / ip / tcp)
+
+    def recv(self, match, timeout=2.0):
+        """The first TCP segment for which match(ip, tcp) is true, or None after timeout."""
+        end = time.monotonic() + timeout
+        while (left := end - time.monotonic()) > 0:
+            r, _, _ = select.select([self.sock], [], [], left)
+            if not r:
+                break
+            p = self.sock.recv()
+            if p is None or TCP not in p:
+                continue
+            ip = p[IP] if IP in p else (p[IPv6] if IPv6 in p else None)
+            if ip is not None and match(ip, p[TCP]):
+                return ip, p[TCP]
+        return None
+
+    def recv_all(self, match, timeout):
+        out = []
+        end = time.monotonic() + timeout
+        while (left := end - time.monotonic()) > 0:
+            got = self.recv(match, left)
+            if got is None:
+                break
+            out.append(got)
+        return out
+
+
+def fail(msg):
+    print(f"FAIL: tcp_scapy: {msg}", file=sys.stderr)
+    sys.exit(1)
+
+
+def ok(msg):
+    print(f"ok: {msg}")
+
+
+def options(tcp):
+    return {k: v for k, v in tcp.options}
+
+
+class Flow:
+    """A connection we drive by hand from (src, sport) to (dst, dport)."""
+
+    def __init__(self, wire, src, dst, dport, sport=None):
+        self.w, self.src, self.dst, self.dport = wire, src, dst, dport
+        self.sport = sport or random.randint(20000, 60000)
+        self.iss = random.randint(0, 2**32 - 1)
+        self.snd_nxt = self.iss
+        self.rcv_nxt = None
+        self.v6 = ":" in dst
+
+    def ip(self):
+        return IPv6(src=self.src, dst=self.dst) if self.v6 else IP(src=self.src, dst=self.dst)
+
+    def mine(self, ip, tcp):
+        return ip.src == self.dst and tcp.sport == self.dport and tcp.dport == self.sport
+
+    def send(self, flags, payload=b"", seq=None, ack=None, opts=None):
+        t = TCP(sport=self.sport, dport=self.dport, flags=flags,
+                seq=self.snd_nxt if seq is None else seq,
+                ack=(self.rcv_nxt or 0) if ack is None else ack, window=65535, options=opts or [])
+        self.w.send(self.ip(), t / Raw(payload) if payload else t)
+
+    def syn(self, opts):
+        self.send("S", opts=opts, ack=0)
+        got = self.w.recv(lambda ip, t: self.mine(ip, t) and t.flags.S and t.flags.A)
+        if got is None:
+            fail(f"no SYN-ACK from {self.dst}:{self.dport}")
+        synack = got[1]
+        if synack.ack != (self.iss + 1) % 2**32:
+            fail(f"SYN-ACK acknowledges {synack.ack}, not ISS+1 {self.iss + 1}")
+        self.snd_nxt = (self.iss + 1) % 2**32
+        self.rcv_nxt = (synack.seq + 1) % 2**32
+        return synack
+
+    def connect(self, opts):
+        synack = self.syn(opts)
+        self.send("A")
+        return synack
+
+    def exchange(self, data, timeout=2.0):
+        """Send data, return what the echo sends back (ACKing it), b"" if nothing within timeout."""
+        self.send("PA", data)
+        self.snd_nxt = (self.snd_nxt + len(data)) % 2**32
+        got = b""
+        end = time.monotonic() + timeout
+        while len(got) < len(data) and time.monotonic() < end:
+            r = self.w.recv(lambda ip, t: self.mine(ip, t) and len(bytes(t.payload)) > 0
+                            and t.seq == self.rcv_nxt, end - time.monotonic())
+            if r is None:
+                break
+            chunk = bytes(r[1].payload)
+            got += chunk
+            self.rcv_nxt = (self.rcv_nxt + len(chunk)) % 2**32
+            self.send("A")
+        return got
+
+    def reset(self):
+        self.send("R", ack=0)
+
+
+FULL = [("MSS", 1460), ("SAckOK", b""), ("Timestamp", (123456, 0)), ("NOP", None), ("WScale", 7)]
+MSS_ONLY = [("MSS", 1460)]
+
+
+def check_synack_options(w, src, dst, port):
+    """RFC 9293 3.7.1 (MSS), RFC 2018 (SACK-permitted), RFC 7323 2.2 and 3.2 (window scale and
+    timestamps: in a SYN-ACK only when the SYN offered them; TSecr echoes the SYN's TSval)."""
+    fam = "IPv6" if ":" in dst else "IPv4"
+    mss_max = 1440 if ":" in dst else 1460
+    f = Flow(w, src, dst, port)
+    o = options(f.syn(FULL))
+    f.reset()
+    if not 536 <= o.get("MSS", 0) <= mss_max:
+        fail(f"{fam} SYN-ACK MSS {o.get('MSS')} (options {o})")
+    if "SAckOK" not in o:
+        fail(f"{fam} SYN-ACK without SACK-permitted to a SYN that offered it: {o}")
+    if "Timestamp" not in o or o["Timestamp"][1] != 123456:
+        fail(f"{fam} SYN-ACK timestamp does not echo TSval 123456: {o}")
+    if not 0 <= o.get("WScale", -1) <= 14:
+        fail(f"{fam} SYN-ACK window scale missing or above 14 to a SYN that offered it: {o}")
+    ok(f"{fam} SYN-ACK to a full SYN: MSS {o['MSS']}, SACK-permitted, TSecr echoed, window scale {o['WScale']}")
+
+    f = Flow(w, src, dst, port)
+    o = options(f.syn(MSS_ONLY))
+    f.reset()
+    for k in ("WScale", "SAckOK", "Timestamp"):
+        if k in o:
+            fail(f"{fam} SYN-ACK carries {k} that the SYN did not offer: {o}")
+    if "MSS" not in o:
+        fail(f"{fam} SYN-ACK without MSS: {o}")
+    ok(f"{fam} SYN-ACK to an MSS-only SYN: no window scale, SACK or timestamps")
+
+
+def check_challenge_ack(w, src, dst, port):
+    """RFC 5961 3.2: an RST in the window but not at RCV.NXT gets a challenge ACK and leaves the
+    connection up; an RST at exactly RCV.NXT resets it."""
+    f = Flow(w, src, dst, port)
+    f.connect(MSS_ONLY)
+    if f.exchange(b"before") != b"before":
+        fail("no echo on the hand-made connection")
+    f.send("R", seq=(f.snd_nxt + 1000) % 2**32, ack=0)
+    got = w.recv(lambda ip, t: f.mine(ip, t) and t.flags.A and not t.flags.R and not t.flags.S
+                 and len(bytes(t.payload)) == 0)
+    if got is None:
+        fail("no challenge ACK to an in-window RST")
+    if got[1].ack != f.snd_nxt:
+        fail(f"challenge ACK acknowledges {got[1].ack}, not RCV.NXT {f.snd_nxt}")
+    if f.exchange(b"after") != b"after":
+        fail("the connection did not survive an in-window RST")
+    ok("in-window RST: challenge ACK with ack = RCV.NXT, connection still echoes")
+    f.send("R", ack=0)
+    time.sleep(0.2)
+    f.send("PA", b"dead")
+    if w.recv(lambda ip, t: f.mine(ip, t) and t.flags.R) is None:
+        fail("data after an exact RST got no RST back: the RST did not reset the connection")
+    ok("RST at RCV.NXT resets the connection")
+
+
+def check_syn_flood(w, src, dst, port, backlog, real_peer_ok):
+    """A SYN flood beyond the listener's backlog: SYN cookies (RFC 4987 3.6) answer every SYN, a
+    cookie ACK completes a connection without state, and a real client is still served."""
+    n = backlog * 8
+    flows = [Flow(w, src, dst, port, sport=10000 + i) for i in range(n)]
+    for f in flows:
+        f.send("S", opts=MSS_ONLY, ack=0)
+    synacks = {}
+    for ip, t in w.recv_all(lambda ip, t: ip.src == dst and t.sport == port and t.flags.S and t.flags.A, 3.0):
+        synacks.setdefault(t.dport, t)
+    if len(synacks) < n * 9 // 10:
+        fail(f"{len(synacks)} SYN-ACKs to {n} SYNs against a backlog of {backlog}: no SYN cookies")
+    ok(f"{len(synacks)} SYN-ACKs to {n} SYNs, backlog {backlog}")
+    # The last SYN came long after the backlog was full: its SYN-ACK is a cookie.
+    last = flows[-1]
+    t = synacks.get(last.sport)
+    if t is None:
+        fail("no SYN-ACK to the last SYN of the flood")
+    last.snd_nxt = (last.iss + 1) % 2**32
+    last.rcv_nxt = (t.seq + 1) % 2**32
+    last.send("A")
+    if last.exchange(b"cookie") != b"cookie":
+        fail("the ACK of a SYN-cookie SYN-ACK did not make a working connection")
+    ok("a connection completed from a SYN cookie echoes")
+    if not real_peer_ok():
+        fail("a real client was not served during the SYN flood")
+    ok("a kernel client is served during the flood")
+    for f in flows:
+        f.reset()
+
+
+def kernel_echo(host, port):
+    def run():
+        try:
+            with socket.create_connection((host, port), timeout=5) as s:
+                s.sendall(b"real client")
+                return s.recv(100) == b"real client"
+        except OSError:
+            return False
+    return run
+
+
+def main():
+    if len(sys.argv) != 10:
+        print(__doc__, file=sys.stderr)
+        sys.exit(2)
+    iface, host_mac, host4, fake4, host6, fake6, port, flood_port, backlog = sys.argv[1:]
+    port, flood_port, backlog = int(port), int(flood_port), int(backlog)
+    random.seed()
+    w = Wire(iface, host_mac)
+    check_synack_options(w, fake4, host4, port)
+    check_synack_options(w, fake6, host6, port)
+    check_challenge_ack(w, fake4, host4, port)
+    check_challenge_ack(w, fake6, host6, port)
+    check_syn_flood(w, fake4, host4, flood_port, backlog, kernel_echo(host4, flood_port))
+
+
+if __name__ == "__main__":
+    main()
