@@ -112,15 +112,21 @@ def cmd_nonreaders(host, port, n, path, secs):
         except BlockingIOError:
             pass
     time.sleep(float(secs))
-    dead = 0
-    for s in socks:
-        try:
-            s.send(req)
-        except BlockingIOError:
-            pass
-        except OSError:
-            dead += 1
-    print(dead)
+    # Then look for the resets for up to 5 s more: a reset reaches us when the server's stack sends it.
+    dead = set()
+    end = time.time() + 5
+    while len(dead) < len(socks) and time.time() < end:
+        for i, s in enumerate(socks):
+            if i in dead:
+                continue
+            try:
+                s.send(req)
+            except BlockingIOError:
+                pass
+            except OSError:
+                dead.add(i)
+        time.sleep(0.2)
+    print(len(dead))
 
 
 def cmd_many(host, port, n, path, pidfile=""):

@@ -178,7 +178,7 @@ wait $SLOW
 ok "slowloris: 200 trickling heads cut at the header deadline; a request meanwhile took $ms ms"
 
 # Clients that pipeline requests for a large file and never read: others are served, they are reset.
-peer python3 "$CLIENTS" nonreaders "$HOST_IP" $PORT 50 /big.bin 4.5 > "$WORK/nonread.out" 2>&1 &
+peer python3 "$CLIENTS" nonreaders "$HOST_IP" $PORT 50 /big.bin 3 > "$WORK/nonread.out" 2>&1 &
 NR=$!
 sleep 1
 t0=$(date +%s%N)
