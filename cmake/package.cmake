@@ -41,8 +41,9 @@ set(CPACK_DEBIAN_DAEMON_DESCRIPTION "user-level network stacks sharing a DPDK po
 mstackd owns a NIC through DPDK, keeps the kernel's stack working through a
 TAP port and hands each application the packets of the 3-tuples it has bound.
 This package holds the daemon, its systemd unit (not enabled) and
-configuration, the admin tool mstackctl and the example apps mstack-echo,
-mstack-tcpecho, mstack-pktgen and mstack-pktcount.")
+configuration, the admin tool mstackctl, the example apps mstack-echo,
+mstack-tcpecho, mstack-pktgen and mstack-pktcount, and the static file server
+mstack-httpd.")
 set(CPACK_DEBIAN_DAEMON_PACKAGE_CONTROL_EXTRA "${deb}/conffiles;${deb}/postinst;${deb}/prerm;${deb}/postrm")
 
 set(CPACK_DEBIAN_LIB_PACKAGE_NAME libmstack-client1)

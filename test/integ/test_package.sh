@@ -78,7 +78,8 @@ unit=$(dpkg -L mstack | grep '/systemd/system/mstackd.service$')
 for f in /usr/sbin/mstackd /usr/bin/mstackctl /usr/bin/mstack-echo /etc/mstack/mstackd.conf "$unit" \
 	/usr/share/man/man8/mstackd.8.gz /usr/share/man/man8/mstackctl.8.gz /usr/share/man/man5/mstackd.conf.5.gz \
 	/usr/lib/x86_64-linux-gnu/libmstack-client.so.1 /usr/include/mstack/mstack.h \
-	/usr/lib/x86_64-linux-gnu/pkgconfig/libmstack-client.pc; do
+	/usr/lib/x86_64-linux-gnu/pkgconfig/libmstack-client.pc \
+	/usr/bin/mstack-httpd /usr/share/man/man8/mstack-httpd.8.gz; do
 	[ -e "$f" ] || fail "$f missing"
 done
 dpkg -L libmstack-client1 | grep -q '\.so$' && fail "the .so link belongs in libmstack-client-dev"

@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* http_file.c - the files served: small ones kept in memory, large ones mapped, both refreshed on change. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "http_file.h"
+#include "http_path.h"
+
+#define HF_BUCKETS 4096 /* a power of two */
+
+struct http_cache {
+	int root_fd;
+	struct http_cache_limits lim;
+	uint64_t mem;     /* bytes of the small files in the table (and of evicted ones still sent) */
+	uint32_t entries; /* files in the table */
+	struct http_file *lru_head, *lru_tail; /* most recently used first */
+	struct http_file *buckets[HF_BUCKETS];
+};
+
+/* FNV-1a: short keys, no adversary gets to choose many that collide cheaply enough to matter here. */
+static uint32_t hf_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	while (*s)
+		h = (h ^ (uint8_t)*s++) * 16777619u;
+	return h & (HF_BUCKETS - 1);
+}
+
+int http_cache_new(int root_fd, const struct http_cache_limits *lim, struct http_cache **out)
+{
+	struct http_cache *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	c->root_fd = root_fd;
+	c->lim.mem_max = lim && lim->mem_max ? lim->mem_max : 64u << 20;
+	c->lim.small_max = lim && lim->small_max ? lim->small_max : 256u << 10;
+	c->lim.entries_max = lim && lim->entries_max ? lim->entries_max : 4096;
+	c->lim.revalidate_ms = lim && lim->revalidate_ms ? lim->revalidate_ms : 1000;
+	*out = c;
+	return 0;
+}
+
+static void hf_destroy(struct http_cache *c, struct http_file *f)
+{
+	if (f->mapped)
+		munmap((void *)f->data, f->len);
+	else {
+		c->mem -= f->len;
+		free((void *)f->data);
+	}
+	free(f->key);
+	free(f);
+}
+
+/* Take f out of the table and the LRU; it is freed now, or by the last http_file_put. */
+static void hf_unlink(struct http_cache *c, struct http_file *f)
+{
+	struct http_file **pp = &c->buckets[hf_hash(f->key)];
+
+	while (*pp != f)
+		pp = &(*pp)->hnext;
+	*pp = f->hnext;
+	if (f->lprev)
+		f->lprev->lnext = f->lnext;
+	else
+		c->lru_head = f->lnext;
+	if (f->lnext)
+		f->lnext->lprev = f->lprev;
+	else
+		c->lru_tail = f->lprev;
+	f->cached = false;
+	c->entries--;
+	if (f->refs == 0)
+		hf_destroy(c, f);
+}
+
+void http_cache_free(struct http_cache *c)
+{
+	if (!c)
+		return;
+	while (c->lru_head)
+		hf_unlink(c, c->lru_head);
+	free(c);
+}
+
+static void hf_touch(struct http_cache *c, struct http_file *f)
+{
+	if (c->lru_head == f)
+		return;
+	f->lprev->lnext = f->lnext;
+	if (f->lnext)
+		f->lnext->lprev = f->lprev;
+	else
+		c->lru_tail = f->lprev;
+	f->lprev = NULL;
+	f->lnext = c->lru_head;
+	c->lru_head->lprev = f;
+	c->lru_head = f;
+}
+
+static bool hf_same(const struct http_file *f, const struct stat *st)
+{
+	return f->dev == st->st_dev && f->ino == st->st_ino && f->len == (uint64_t)st->st_size &&
+	       f->mtime.tv_sec == st->st_mtim.tv_sec && f->mtime.tv_nsec == st->st_mtim.tv_nsec;
+}
+
+/* Read a small file whole; a file that changes size under us is an error, not a torn response. */
+static int hf_read(int fd, uint8_t *buf, uint64_t len)
+{
+	uint64_t off = 0;
+
+	while (off < len) {
+		ssize_t n = pread(fd, buf + off, len - off, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+static int hf_load(struct http_cache *c, const char *rel, int fd, const struct stat *st, bool index,
+		   struct http_file **out)
+{
+	struct http_file *f = calloc(1, sizeof(*f));
+	int rc = -ENOMEM;
+
+	if (!f)
+		goto fail;
+	f->key = strdup(rel);
+	if (!f->key)
+		goto fail;
+	f->len = (uint64_t)st->st_size;
+	if (f->len > c->lim.small_max) {
+		void *m = mmap(NULL, f->len, PROT_READ, MAP_SHARED, fd, 0);
+
+		if (m == MAP_FAILED) {
+			rc = -errno;
+			goto fail;
+		}
+		madvise(m, f->len, MADV_SEQUENTIAL);
+		f->data = m;
+		f->mapped = true;
+	} else if (f->len > 0) {
+		uint8_t *buf = malloc(f->len);
+
+		if (!buf)
+			goto fail;
+		rc = hf_read(fd, buf, f->len);
+		if (rc < 0) {
+			free(buf);
+			goto fail;
+		}
+		f->data = buf;
+		c->mem += f->len;
+	}
+	f->dev = st->st_dev;
+	f->ino = st->st_ino;
+	f->mtime = st->st_mtim;
+	f->content_type = http_content_type(index ? "index.html" : rel);
+	http_date(st->st_mtim.tv_sec, f->last_modified);
+	*out = f;
+	return 0;
+fail:
+	if (f)
+		free(f->key);
+	free(f);
+	return rc;
+}
+
+/* Make room: drop least recently used files until the limits hold (files being sent stay alive). */
+static void hf_evict(struct http_cache *c)
+{
+	while (c->lru_tail && (c->mem > c->lim.mem_max || c->entries > c->lim.entries_max))
+		hf_unlink(c, c->lru_tail);
+}
+
+static void hf_insert(struct http_cache *c, struct http_file *f)
+{
+	uint32_t b = hf_hash(f->key);
+
+	f->hnext = c->buckets[b];
+	c->buckets[b] = f;
+	f->lprev = NULL;
+	f->lnext = c->lru_head;
+	if (c->lru_head)
+		c->lru_head->lprev = f;
+	else
+		c->lru_tail = f;
+	c->lru_head = f;
+	f->cached = true;
+	c->entries++;
+}
+
+int http_cache_get(struct http_cache *c, const char *rel, uint64_t now_ms, struct http_file **out)
+{
+	struct http_file *f;
+	struct stat st;
+	bool index;
+	int fd, rc;
+
+	for (f = c->buckets[hf_hash(rel)]; f; f = f->hnext)
+		if (strcmp(f->key, rel) == 0)
+			break;
+	if (f && now_ms - f->checked_ms < c->lim.revalidate_ms) {
+		hf_touch(c, f);
+		goto found;
+	}
+	/* Unknown, or trusted long enough: open it again, through the confinement. */
+	fd = http_path_open(c->root_fd, rel, &st, &index);
+	if (fd < 0) {
+		if (f)
+			hf_unlink(c, f);
+		return fd;
+	}
+	if (f && hf_same(f, &st)) {
+		close(fd);
+		hf_touch(c, f);
+		f->checked_ms = now_ms;
+		goto found;
+	}
+	if (f)
+		hf_unlink(c, f);
+	rc = hf_load(c, rel, fd, &st, index, &f);
+	close(fd);
+	if (rc < 0)
+		return rc;
+	f->checked_ms = now_ms;
+	hf_insert(c, f);
+	f->refs++; /* before evicting, so that the new file survives it */
+	hf_evict(c);
+	*out = f;
+	return 0;
+found:
+	f->refs++;
+	*out = f;
+	return 0;
+}
+
+void http_file_put(struct http_cache *c, struct http_file *f)
+{
+	if (f && --f->refs == 0 && !f->cached)
+		hf_destroy(c, f);
+}
+
+uint64_t http_cache_mem(const struct http_cache *c)
+{
+	return c->mem;
+}
+
+uint32_t http_cache_entries(const struct http_cache *c)
+{
+	return c->entries;
+}

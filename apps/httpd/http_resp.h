@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* http_resp.h - response heads: status line, framing, content type, dates, persistence. */
+#ifndef MSTACK_HTTP_RESP_H
+#define MSTACK_HTTP_RESP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT": 29 characters and a NUL. */
+#define HTTP_DATE_LEN 30
+/* A response head (and an error's small body) always fits in this much. */
+#define HTTP_RESP_HEAD_MAX 512
+
+struct http_resp {
+	int status;
+	bool keep_alive;           /* the connection stays open after this response */
+	bool keep_alive_explicit;  /* say "Connection: keep-alive" (an HTTP/1.0 client asked for it) */
+	bool head_only;            /* HEAD: the same head, no body */
+	uint64_t content_length;   /* of the file; ignored for errors, which carry their own body */
+	const char *content_type;  /* NULL: none */
+	const char *last_modified; /* IMF-fixdate or NULL */
+	const char *date;          /* IMF-fixdate of now */
+};
+
+/* RFC 9110 5.6.7: t as an IMF-fixdate, into out[HTTP_DATE_LEN]. */
+void http_date(time_t t, char out[HTTP_DATE_LEN]);
+
+/* The reason phrase of a status this server sends ("" for others). */
+const char *http_reason(int status);
+
+/* The media type for a path, from its extension; application/octet-stream when unknown. */
+const char *http_content_type(const char *path);
+
+/**
+ * Write the head of r into buf: status line, Date, Server, Content-Length,
+ * Content-Type, Last-Modified, Connection, and for 405 Allow. A status of
+ * 400 or more gets a short text/plain body after the head (none for HEAD).
+ * @return the length written; -ENOSPC (cap too small; HTTP_RESP_HEAD_MAX always fits).
+ */
+int http_resp_head(char *buf, size_t cap, const struct http_resp *r);
+
+#endif
