@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-2-Clause
-# tcp_scapy.py - packet-level checks of the user TCP from the peer namespace: SYN-ACK options, SYN cookies, challenge ACK, SACK, RTO backoff.
+# tcp_scapy.py - packet-level TCP checks from the peer: SYN-ACK options, SYN cookies, challenge ACK, SACK, RTO backoff.
 """Usage: tcp_scapy.py IFACE HOST_MAC HOST4 FAKE4 HOST6 FAKE6 PORT FLOOD_PORT FLOOD_BACKLOG
 
 Segments are crafted with scapy from addresses the peer's kernel does not own
