@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-2-Clause
-# tcp_scapy.py - packet-level checks of the user TCP from the peer namespace: SYN-ACK options, SYN cookies, challenge ACK.
+# tcp_scapy.py - packet-level TCP checks from the peer: SYN-ACK options, SYN cookies, challenge ACK, SACK, RTO backoff.
 """Usage: tcp_scapy.py IFACE HOST_MAC HOST4 FAKE4 HOST6 FAKE6 PORT FLOOD_PORT FLOOD_BACKLOG
 
 Segments are crafted with scapy from addresses the peer's kernel does not own
@@ -132,6 +132,19 @@ class Flow:
 
 FULL = [("MSS", 1460), ("SAckOK", b""), ("Timestamp", (123456, 0)), ("NOP", None), ("WScale", 7)]
 MSS_ONLY = [("MSS", 1460)]
+SACK_OK = [("MSS", 1460), ("SAckOK", b"")]
+# Longest wait for an ACK that must come at once: the delayed ACK is 40 ms in mstack and in
+# Linux (which also ACKs out-of-order data at once); the rest is scapy's latency on a busy host.
+ACK_AT_ONCE = 0.035
+# RTO backoff: 3 retransmissions (1 + 2 + 4 RTOs, at most 7 s with the 1 s initial RTO), each
+# interval at least 1.6 x the one before (timer granularity and scheduling jitter). The first
+# is the RTO: [200 ms minimum, 1 s initial] plus slack, or near the minimum after an RTT sample.
+RTO_RETRANSMITS = 3
+RTO_WATCH = 12.0
+RTO_FIRST_MIN = 0.18
+RTO_FIRST_MAX = 1.5
+RTO_FIRST_MAX_SAMPLED = 0.6
+BACKOFF_MIN = 1.6
 
 
 def check_synack_options(w, src, dst, port):
@@ -161,6 +174,103 @@ def check_synack_options(w, src, dst, port):
     if "MSS" not in o:
         fail(f"{fam} SYN-ACK without MSS: {o}")
     ok(f"{fam} SYN-ACK to an MSS-only SYN: no window scale, SACK or timestamps")
+
+
+def sack_blocks(tcp):
+    """The SACK option's blocks as [(left, right), ...] in the order sent, [] without one."""
+    edges = options(tcp).get("SAck", ())
+    return list(zip(edges[0::2], edges[1::2]))
+
+
+def check_sack_dup_ack(w, src, dst, port):
+    """RFC 5681 4.2 and RFC 2018 4: out-of-order data is ACKed at once (no delayed ACK) with
+    ack = the hole's start and a SACK block for exactly what arrived; the block of the most recent
+    segment comes first; the segments that fill the holes are ACKed at once and cumulatively."""
+    fam = "IPv6" if ":" in dst else "IPv4"
+    f = Flow(w, src, dst, port)
+    if "SAckOK" not in options(f.connect(SACK_OK)):
+        fail(f"{fam} SYN-ACK without SACK-permitted to a SYN that offered it")
+    base, seg = f.snd_nxt, 100
+    data = bytes(random.getrandbits(8) for _ in range(4 * seg))
+
+    def at(i):
+        return (base + i * seg) % 2**32
+
+    def ack_to(i, expect_ack, expect_blocks, what):
+        f.send("PA", data[i * seg:(i + 1) * seg], seq=at(i))
+        sent = time.monotonic()
+        got = w.recv(lambda ip, t: f.mine(ip, t) and t.flags.A and t.ack == expect_ack, 1.0)
+        if got is None:
+            fail(f"{fam} {what}: no ACK of {expect_ack}")
+        delay = time.monotonic() - sent
+        if delay > ACK_AT_ONCE:
+            fail(f"{fam} {what}: ACK after {delay * 1000:.0f} ms, delayed rather than at once")
+        blocks = sack_blocks(got[1])
+        if blocks != expect_blocks:
+            fail(f"{fam} {what}: SACK blocks {blocks}, expected {expect_blocks}")
+        return delay
+
+    # Segments 1 and 3 leave holes at 0 and 2; both dup ACKs acknowledge the first hole.
+    d = ack_to(1, base, [(at(1), at(2))], "segment beyond a hole")
+    ok(f"{fam} out-of-order segment: dup ACK of the hole after {d * 1000:.1f} ms, one SACK block covering it")
+    ack_to(3, base, [(at(3), at(4)), (at(1), at(2))], "second out-of-order segment")
+    ok(f"{fam} second out-of-order segment: two SACK blocks, the most recent first")
+    ack_to(0, at(2), [(at(3), at(4))], "segment filling the first hole")
+    ok(f"{fam} first hole filled: cumulative ACK to the second hole, its SACK block remains")
+    ack_to(2, at(4), [], "segment filling the last hole")
+    ok(f"{fam} last hole filled: cumulative ACK of everything, no SACK block")
+    f.snd_nxt = at(4)
+    f.reset()
+
+
+def check_rto_backoff(w, src, dst, port, timestamps):
+    """RFC 6298 5.5: a segment that is never acknowledged is retransmitted with the RTO doubled
+    each time (5.4: the earliest unacknowledged segment, the same bytes). The first comes after
+    the stack's RTO: with timestamps the handshake's ACK is an RTT sample (RFC 7323 4.1, RFC 6298
+    2.2), so the RTO is near its 200 ms minimum; without them a passive opener may have no sample
+    yet and use the 1 s initial RTO (2.1)."""
+    fam = "IPv6" if ":" in dst else "IPv4"
+    what = f"{fam} {'with' if timestamps else 'without'} timestamps"
+    f = Flow(w, src, dst, port)
+    first_max = RTO_FIRST_MAX_SAMPLED if timestamps else RTO_FIRST_MAX
+    if timestamps:
+        peer_ts = options(f.syn(FULL))["Timestamp"][0]
+        opts = [("NOP", None), ("NOP", None), ("Timestamp", (123457, peer_ts))]
+        f.send("A", opts=opts)
+    else:
+        f.connect(MSS_ONLY)
+        opts = None
+    data = b"never acknowledged " * 5
+    f.send("PA", data, opts=opts)
+    f.snd_nxt = (f.snd_nxt + len(data)) % 2**32
+
+    def echoed(ip, t):
+        return f.mine(ip, t) and len(bytes(t.payload)) > 0 and t.seq == f.rcv_nxt
+    sends = []
+    end = time.monotonic() + RTO_WATCH
+    while len(sends) < 1 + RTO_RETRANSMITS and (left := end - time.monotonic()) > 0:
+        got = w.recv(echoed, left)
+        if got is None:
+            break
+        sends.append((time.monotonic(), bytes(got[1].payload)))
+    f.reset()
+    if not sends:
+        fail(f"{what}: no echo to retransmit")
+    if len(sends) < 1 + RTO_RETRANSMITS:
+        fail(f"{what}: {len(sends) - 1} retransmissions within {RTO_WATCH} s, expected {RTO_RETRANSMITS}")
+    if any(p != sends[0][1] for _, p in sends):
+        fail(f"{what}: retransmissions differ from the original segment")
+    if sends[0][1] != data:
+        fail(f"{what}: the echoed segment is not what was sent")
+    gaps = [b[0] - a[0] for a, b in zip(sends, sends[1:])]
+    shown = ", ".join(f"{g * 1000:.0f}" for g in gaps)
+    if not RTO_FIRST_MIN <= gaps[0] <= first_max:
+        fail(f"{what}: first retransmission after {gaps[0] * 1000:.0f} ms, not within "
+             f"[{RTO_FIRST_MIN * 1000:.0f}, {first_max * 1000:.0f}] ms (intervals {shown} ms)")
+    for a, b in zip(gaps, gaps[1:]):
+        if b < BACKOFF_MIN * a:
+            fail(f"{what}: retransmission intervals {shown} ms do not double")
+    ok(f"{what}: {RTO_RETRANSMITS} retransmissions of the same bytes, intervals {shown} ms")
 
 
 def check_challenge_ack(w, src, dst, port):
@@ -242,6 +352,10 @@ def main():
     check_synack_options(w, fake6, host6, port)
     check_challenge_ack(w, fake4, host4, port)
     check_challenge_ack(w, fake6, host6, port)
+    check_sack_dup_ack(w, fake4, host4, port)
+    check_sack_dup_ack(w, fake6, host6, port)
+    check_rto_backoff(w, fake4, host4, port, timestamps=False)
+    check_rto_backoff(w, fake6, host6, port, timestamps=True)
     check_syn_flood(w, fake4, host4, flood_port, backlog, kernel_echo(host4, flood_port))
 
 

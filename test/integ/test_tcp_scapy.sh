@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-2-Clause
 # test_tcp_scapy.sh - the user TCP at packet level (tcp_scapy.py): SYN-ACK options, SYN cookies under a
-# SYN flood, challenge ACKs, against mstack-tcpecho through a real mstackd.
+# SYN flood, challenge ACKs, SACK dup ACKs, RTO backoff, against mstack-tcpecho through a real mstackd.
 # "test_tcp_scapy.sh kernel" runs the same checks against the kernel's TCP in a namespace: the
 # reference that proves the checks themselves.
 source "$(dirname "$0")/lib.sh"
@@ -24,6 +24,9 @@ if [ "$TARGET" = kernel ]; then
 	SERVER_DEV=$SRV_DEV
 	kernel_echo $PORT 1024
 	kernel_echo $FLOOD_PORT $BACKLOG
+	# Linux sends a tail loss probe (RFC 8985 7) before the first RTO; mstack has none. Without
+	# it the kernel's retransmissions are RTO-driven alone, the behaviour the backoff check reads.
+	ip netns exec "$SRV" sysctl -qw net.ipv4.tcp_early_retrans=0
 else
 	integ_start
 	SERVER_NS=
