@@ -42,15 +42,15 @@ struct ms_tcp_addr {
 
 /* Limits and defaults of a stack instance; every 0 means the default in brackets. */
 struct ms_tcp_config {
-	uint32_t max_conns;      /* connections of every state, TIME_WAIT included [4096] */
-	uint32_t sndbuf;         /* send buffer per connection, bytes [262144] */
-	uint32_t rcvbuf;         /* receive buffer (and window) per connection, bytes [262144] */
-	uint64_t mem_max;        /* buffered bytes of all connections together [268435456] */
-	uint32_t syn_backlog;    /* embryonic connections per listener before SYN cookies [1024] */
-	uint32_t reass_max;      /* out-of-order segments held per connection [64] */
-	uint32_t time_wait_ms;   /* TIME_WAIT, 2 MSL [60000] */
-	const char *cc;          /* congestion control: "newreno" or "cubic" [newreno] */
-	uint32_t flags;          /* MS_TCP_CFG_* */
+	uint32_t max_conns;    /* connections of every state, TIME_WAIT included [4096] */
+	uint32_t sndbuf;       /* send buffer per connection, bytes [262144] */
+	uint32_t rcvbuf;       /* receive buffer (and window) per connection, bytes [262144] */
+	uint64_t mem_max;      /* buffered bytes of all connections together [268435456] */
+	uint32_t syn_backlog;  /* embryonic connections per listener before SYN cookies [1024] */
+	uint32_t reass_max;    /* out-of-order segments held per connection [64] */
+	uint32_t time_wait_ms; /* TIME_WAIT, 2 MSL [60000] */
+	const char *cc;        /* congestion control: "newreno" or "cubic" [newreno] */
+	uint32_t flags;        /* MS_TCP_CFG_* */
 };
 #define MS_TCP_CFG_NO_SACK   0x1u /* do not offer or accept SACK */
 #define MS_TCP_CFG_NO_TS     0x2u /* no timestamps */
@@ -60,8 +60,7 @@ struct ms_tcp_config {
  * Create a stack instance on queue q of session s.
  * @return 0 and *out; -EINVAL (s or out NULL, q out of range, unknown cc); -ENOMEM.
  */
-int ms_tcp_stack_new(struct ms_session *s, uint32_t q, const struct ms_tcp_config *cfg,
-	struct ms_tcp_stack **out);
+int ms_tcp_stack_new(struct ms_session *s, uint32_t q, const struct ms_tcp_config *cfg, struct ms_tcp_stack **out);
 
 /* Abort every connection (RST), release the bindings, free. st may be NULL. */
 void ms_tcp_stack_free(struct ms_tcp_stack *st);
@@ -81,17 +80,21 @@ int ms_tcp_accept(struct ms_tcp_stack *st, int l, struct ms_tcp_addr *peer, void
 
 /**
  * Open a connection (non-blocking: MS_TCP_EV_WRITE reports it established,
- * MS_TCP_EV_ERROR that it failed). local->port 0 picks a port whose flow
- * hash lands on this instance's queue.
- * @return a connection handle; -EINVAL; -EADDRNOTAVAIL; -ENETUNREACH; -EHOSTUNREACH; -ENOSPC.
+ * MS_TCP_EV_ERROR that it failed). local names the address to send from
+ * (one of the host's; all zeros is -EADDRNOTAVAIL); local->port 0 picks a
+ * port whose flow hash lands on this instance's queue. The SYN leaves with
+ * the next ms_tcp_poll.
+ * @return a connection handle; -EINVAL; -EADDRNOTAVAIL; -EADDRINUSE; -ENETUNREACH; -EHOSTUNREACH;
+ *   -ENOSPC; -errno of ms_bind.
  */
-int ms_tcp_connect(struct ms_tcp_stack *st, const struct ms_tcp_addr *local,
-	const struct ms_tcp_addr *remote, void *udata);
+int ms_tcp_connect(struct ms_tcp_stack *st, const struct ms_tcp_addr *local, const struct ms_tcp_addr *remote,
+		   void *udata);
 
 /**
- * Queue up to len bytes for sending.
- * @return bytes taken (> 0); -EAGAIN (buffer full); -EPIPE (shut down for writing);
- *   -ENOTCONN (not yet established); the connection's error (-ECONNRESET, -ETIMEDOUT, ...).
+ * Queue up to len bytes for sending; they leave with the next ms_tcp_poll.
+ * @return bytes taken (> 0; 0 for len 0); -EAGAIN (buffer full: MS_TCP_EV_WRITE reports space);
+ *   -ENOBUFS (the stack's mem_max is reached: no buffer for this connection yet); -EPIPE (shut
+ *   down for writing); -ENOTCONN (not yet established); the connection's error (-ECONNRESET, ...).
  */
 ssize_t ms_tcp_send(struct ms_tcp_stack *st, int c, const void *buf, size_t len);
 
@@ -119,10 +122,10 @@ enum ms_tcp_opt {
 int ms_tcp_setopt(struct ms_tcp_stack *st, int c, enum ms_tcp_opt opt, uint32_t value);
 
 /* Events (ms_tcp_event.events). */
-#define MS_TCP_EV_READ   0x1u /* data, end of stream, or an error to read */
-#define MS_TCP_EV_WRITE  0x2u /* established, or send buffer space */
-#define MS_TCP_EV_ACCEPT 0x4u /* a listener has connections to accept */
-#define MS_TCP_EV_ERROR  0x8u /* reset, timed out or unreachable: ms_tcp_error says which */
+#define MS_TCP_EV_READ   0x1u  /* data, end of stream, or an error to read */
+#define MS_TCP_EV_WRITE  0x2u  /* established, or send buffer space */
+#define MS_TCP_EV_ACCEPT 0x4u  /* a listener has connections to accept */
+#define MS_TCP_EV_ERROR  0x8u  /* reset, timed out or unreachable: ms_tcp_error says which */
 #define MS_TCP_EV_CLOSED 0x10u /* ms_tcp_close'd or fully closed: nothing more will come */
 
 struct ms_tcp_event {
@@ -145,25 +148,34 @@ int ms_tcp_error(struct ms_tcp_stack *st, int c);
 /* Waiting: the fd to poll (the session's wakeup fd), ms before the next timer (-1: none). */
 int ms_tcp_fd(const struct ms_tcp_stack *st);
 int ms_tcp_timeout(const struct ms_tcp_stack *st);
-/* Before sleeping on ms_tcp_fd: 1 if work is already there (do not sleep), else 0. */
+/* Before sleeping on ms_tcp_fd: 1 if work is already there (frames, output or events: do not
+ * sleep), else 0. The next ms_tcp_poll withdraws the wakeup request. */
 int ms_tcp_wait_prepare(struct ms_tcp_stack *st);
 
 /* What a connection looks like, for tools and tests. */
 struct ms_tcp_info {
-	uint8_t state;          /* enum ms_tcp_state */
-	uint32_t mss;           /* send MSS */
-	uint32_t cwnd;          /* bytes */
-	uint32_t ssthresh;      /* bytes */
+	uint8_t state;     /* enum ms_tcp_state */
+	uint32_t mss;      /* send MSS */
+	uint32_t cwnd;     /* bytes */
+	uint32_t ssthresh; /* bytes */
 	uint32_t srtt_us, rttvar_us, rto_ms;
-	uint32_t snd_wnd;       /* peer's window, bytes */
+	uint32_t snd_wnd; /* peer's window, bytes */
 	uint64_t bytes_sent, bytes_acked, bytes_received;
-	uint32_t retransmits;   /* segments sent again */
+	uint32_t retransmits;           /* segments sent again */
 	uint8_t wscale_snd, wscale_rcv; /* 0xff: not in use */
-	uint8_t sack, ts;       /* negotiated */
+	uint8_t sack, ts;               /* negotiated */
 };
 enum ms_tcp_state {
-	MS_TCP_CLOSED, MS_TCP_LISTEN, MS_TCP_SYN_SENT, MS_TCP_SYN_RECEIVED, MS_TCP_ESTABLISHED,
-	MS_TCP_FIN_WAIT_1, MS_TCP_FIN_WAIT_2, MS_TCP_CLOSE_WAIT, MS_TCP_CLOSING, MS_TCP_LAST_ACK,
+	MS_TCP_CLOSED,
+	MS_TCP_LISTEN,
+	MS_TCP_SYN_SENT,
+	MS_TCP_SYN_RECEIVED,
+	MS_TCP_ESTABLISHED,
+	MS_TCP_FIN_WAIT_1,
+	MS_TCP_FIN_WAIT_2,
+	MS_TCP_CLOSE_WAIT,
+	MS_TCP_CLOSING,
+	MS_TCP_LAST_ACK,
 	MS_TCP_TIME_WAIT,
 };
 int ms_tcp_info(struct ms_tcp_stack *st, int c, struct ms_tcp_info *info);

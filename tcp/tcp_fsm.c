@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* tcp_fsm.c - the RFC 9293 state machine: opening, closing, resets, TIME_WAIT; every transition in one place. */
+#include <errno.h>
+
+#include "tcp_seq.h"
+#include "tcp_stack.h"
+
+/*
+ *                         RFC 9293 figure 5, as this file implements it
+ *
+ *  CLOSED --connect/SYN--> SYN_SENT --SYN,ACK/ACK--> ESTABLISHED
+ *  LISTEN --SYN/SYN,ACK--> SYN_RECEIVED --ACK--> ESTABLISHED      (or the cookie ACK: ESTABLISHED at once)
+ *  SYN_SENT --SYN/SYN,ACK--> SYN_RECEIVED                            (simultaneous open)
+ *  ESTABLISHED --close/FIN--> FIN_WAIT_1 --ACK of FIN--> FIN_WAIT_2 --FIN/ACK--> TIME_WAIT
+ *  FIN_WAIT_1 --FIN/ACK--> CLOSING --ACK of FIN--> TIME_WAIT         (simultaneous close)
+ *  ESTABLISHED --FIN/ACK--> CLOSE_WAIT --close/FIN--> LAST_ACK --ACK of FIN--> CLOSED
+ *  TIME_WAIT --2 MSL--> CLOSED;  any --RST (RFC 5961 checked)--> CLOSED
+ */
+
+void tcp_set_state(struct ms_tcp_stack *st, struct tcp_conn *c, int state)
+{
+	(void)st;
+	c->state = (uint8_t)state;
+}
+
+/*
+ * Forget c once nothing refers to it: closed, no handle, on no list of this
+ * poll. It is freed at the end of the poll (tcp_fsm_free_reaped), so that
+ * no caller up the stack holds a dangling pointer.
+ */
+static void tcp_conn_reap(struct ms_tcp_stack *st, struct tcp_conn *c)
+{
+	if (c->state == MS_TCP_CLOSED && c->handle < 0 && !c->out_queued && !c->ev_queued && !c->listener &&
+	    !c->reaped) {
+		c->reaped = 1;
+		tcp_conn_unbind(st, c);
+		c->out_next = st->reap_head;
+		st->reap_head = c;
+	}
+}
+
+void tcp_fsm_free_reaped(struct ms_tcp_stack *st)
+{
+	while (st->reap_head) {
+		struct tcp_conn *c = st->reap_head;
+
+		st->reap_head = c->out_next;
+		tcp_conn_free(&st->tab, &st->mem, c);
+	}
+}
+
+void tcp_fsm_reap(struct ms_tcp_stack *st, struct tcp_conn *c)
+{
+	tcp_conn_reap(st, c);
+}
+
+/* Take c off its listener's accept queue or embryonic count. */
+static void tcp_conn_unlisten(struct tcp_conn *c)
+{
+	struct tcp_conn *l = c->listener, **p;
+
+	if (!l)
+		return;
+	if (c->state == MS_TCP_SYN_RECEIVED) {
+		l->nsyn--;
+	} else {
+		for (p = &l->acc_head; *p; p = &(*p)->acc_next)
+			if (*p == c) {
+				*p = c->acc_next;
+				l->nacc--;
+				break;
+			}
+		l->acc_tail = NULL;
+		for (struct tcp_conn *q = l->acc_head; q; q = q->acc_next)
+			l->acc_tail = q;
+	}
+	c->acc_next = NULL;
+	c->listener = NULL;
+}
+
+void tcp_established(struct ms_tcp_stack *st, struct tcp_conn *c)
+{
+	struct tcp_conn *l = c->listener;
+
+	c->cc.mss = c->mss;
+	c->cc.now_us = st->now_us;
+	st->cc->init(&c->cc);
+	tcp_sack_reset(&c->sb, c->snd_una);
+	c->retries = 0;
+	if (l) {
+		/* A passive open: ready to accept (RFC 9293 3.10.7.4, SYN-RECEIVED and the ACK). */
+		l->nsyn--;
+		c->acc_next = NULL;
+		if (l->acc_tail)
+			l->acc_tail->acc_next = c;
+		else
+			l->acc_head = c;
+		l->acc_tail = c;
+		l->nacc++;
+		tcp_set_state(st, c, MS_TCP_ESTABLISHED);
+		tcp_event(st, l, MS_TCP_EV_ACCEPT);
+	} else {
+		tcp_set_state(st, c, MS_TCP_ESTABLISHED);
+		tcp_event(st, c, MS_TCP_EV_WRITE);
+	}
+	/* A close asked for during the handshake (RFC 9293 3.10.4, SYN-RECEIVED: FIN after it). */
+	if (c->flags & TCP_CF_FIN_QUEUED) {
+		c->fin_seq = tcp_snd_data_seq(c) + c->snd.len;
+		tcp_set_state(st, c, MS_TCP_FIN_WAIT_1);
+	}
+	tcp_want_output(st, c);
+}
+
+static void tcp_enter_time_wait(struct ms_tcp_stack *st, struct tcp_conn *c)
+{
+	tcp_set_state(st, c, MS_TCP_TIME_WAIT);
+	c->rto_at = c->persist_at = c->dack_at = c->ka_at = 0;
+	c->tw_at = st->now_ms + st->cfg.time_wait_ms;
+	tcp_event(st, c, MS_TCP_EV_READ | MS_TCP_EV_CLOSED);
+	tcp_timers_update(st, c);
+}
+
+void tcp_fsm_time_wait_restart(struct ms_tcp_stack *st, struct tcp_conn *c)
+{
+	c->tw_at = st->now_ms + st->cfg.time_wait_ms;
+	tcp_timers_update(st, c);
+}
+
+/* RFC 9293 3.10.7.4 eighth step: the FIN, once every byte before it arrived. */
+void tcp_fsm_rcv_fin(struct ms_tcp_stack *st, struct tcp_conn *c)
+{
+	c->rcv_nxt++;
+	c->flags |= TCP_CF_RCV_FIN | TCP_CF_ACK_NOW;
+	c->flags &= ~TCP_CF_RCV_FIN_OOO;
+	tcp_want_output(st, c);
+	switch (c->state) {
+	case MS_TCP_SYN_RECEIVED:
+	case MS_TCP_ESTABLISHED:
+		tcp_set_state(st, c, MS_TCP_CLOSE_WAIT);
+		tcp_event(st, c, MS_TCP_EV_READ);
+		break;
+	case MS_TCP_FIN_WAIT_1:
+		/* Our FIN is not acknowledged yet (else we would be in FIN_WAIT_2): simultaneous close. */
+		tcp_set_state(st, c, MS_TCP_CLOSING);
+		tcp_event(st, c, MS_TCP_EV_READ);
+		break;
+	case MS_TCP_FIN_WAIT_2: tcp_enter_time_wait(st, c); break;
+	default: break;
+	}
+}
+
+void tcp_fsm_fin_acked(struct ms_tcp_stack *st, struct tcp_conn *c)
+{
+	c->rto_at = 0;
+	switch (c->state) {
+	case MS_TCP_FIN_WAIT_1:
+		tcp_set_state(st, c, MS_TCP_FIN_WAIT_2);
+		/* Closed by the application: nobody will read, so bound the wait for the peer's FIN. */
+		if (c->handle < 0)
+			c->tw_at = st->now_ms + st->cfg.time_wait_ms;
+		break;
+	case MS_TCP_CLOSING: tcp_enter_time_wait(st, c); break;
+	case MS_TCP_LAST_ACK: tcp_fsm_drop(st, c, 0); break;
+	default: break;
+	}
+}
+
+void tcp_fsm_drop(struct ms_tcp_stack *st, struct tcp_conn *c, int err)
+{
+	int was = c->state;
+
+	if (was == MS_TCP_CLOSED)
+		return;
+	if (c->listener && c->handle < 0) {
+		/* Never accepted: nobody will read the error; it just disappears. */
+		tcp_conn_unlisten(c);
+	}
+	tcp_set_state(st, c, MS_TCP_CLOSED);
+	tcp_timer_cancel(&st->wheel, &c->timer);
+	c->rto_at = c->persist_at = c->dack_at = c->ka_at = c->tw_at = 0;
+	tcp_conn_unhash(&st->tab, c);
+	if (err && !c->error)
+		c->error = err;
+	if (c->handle >= 0)
+		tcp_event(st, c, MS_TCP_EV_READ | MS_TCP_EV_CLOSED | (err ? MS_TCP_EV_ERROR : 0));
+	tcp_conn_reap(st, c);
+}
+
+/* RFC 9293 3.10.4 CLOSE (and SHUTDOWN for writing): a FIN after the queued data. */
+int tcp_fsm_shutdown(struct ms_tcp_stack *st, struct tcp_conn *c)
+{
+	if (c->flags & TCP_CF_FIN_QUEUED)
+		return 0;
+	switch (c->state) {
+	case MS_TCP_SYN_SENT: tcp_fsm_drop(st, c, 0); return 0;
+	case MS_TCP_SYN_RECEIVED:
+		c->flags |= TCP_CF_FIN_QUEUED; /* sent once established */
+		return 0;
+	case MS_TCP_ESTABLISHED: tcp_set_state(st, c, MS_TCP_FIN_WAIT_1); break;
+	case MS_TCP_CLOSE_WAIT: tcp_set_state(st, c, MS_TCP_LAST_ACK); break;
+	default: return -ENOTCONN;
+	}
+	c->flags |= TCP_CF_FIN_QUEUED;
+	c->fin_seq = tcp_snd_data_seq(c) + c->snd.len;
+	tcp_want_output(st, c);
+	return 0;
+}
+
+/* RFC 9293 3.10.5 ABORT: a reset in the synchronized states, then CLOSED. */
+void tcp_fsm_abort(struct ms_tcp_stack *st, struct tcp_conn *c)
+{
+	switch (c->state) {
+	case MS_TCP_SYN_RECEIVED:
+	case MS_TCP_ESTABLISHED:
+	case MS_TCP_FIN_WAIT_1:
+	case MS_TCP_FIN_WAIT_2:
+	case MS_TCP_CLOSE_WAIT:
+		st->stats.rst_sent++;
+		tcp_send_ctl(st, c, c->snd_nxt, TCP_RST);
+		break;
+	default: break;
+	}
+	tcp_fsm_drop(st, c, -ECONNABORTED);
+}

@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* tcp_timer.c - the stack's hashed timer wheel. */
+#include <errno.h>
+#include <stddef.h>
+
+#include "tcp_seq.h"
+#include "tcp_stack.h"
+#include "tcp_timer.h"
+
+void tcp_wheel_init(struct tcp_wheel *w, uint64_t now_ms)
+{
+	for (unsigned i = 0; i < TCP_TIMER_SLOTS; i++)
+		w->slot[i] = NULL;
+	w->now_ms = now_ms;
+	w->armed = 0;
+}
+
+void tcp_timer_cancel(struct tcp_wheel *w, struct tcp_timer *t)
+{
+	if (!t->pprev)
+		return;
+	*t->pprev = t->next;
+	if (t->next)
+		t->next->pprev = t->pprev;
+	t->next = NULL;
+	t->pprev = NULL;
+	w->armed--;
+}
+
+void tcp_timer_arm(struct tcp_wheel *w, struct tcp_timer *t, uint64_t expires_ms)
+{
+	struct tcp_timer **head;
+
+	tcp_timer_cancel(w, t);
+	/* A deadline already passed goes into the next slot to be run. */
+	if (expires_ms <= w->now_ms)
+		expires_ms = w->now_ms + 1;
+	t->expires_ms = expires_ms;
+	head = &w->slot[(expires_ms / TCP_TIMER_TICK_MS) & (TCP_TIMER_SLOTS - 1)];
+	t->next = *head;
+	if (t->next)
+		t->next->pprev = &t->next;
+	*head = t;
+	t->pprev = head;
+	w->armed++;
+}
+
+/* Move the expired entries of one slot onto the fire list. */
+static void tcp_wheel_run_slot(struct tcp_wheel *w, unsigned i, uint64_t now_ms, struct tcp_timer **fire)
+{
+	struct tcp_timer *t = w->slot[i], *next;
+
+	for (; t; t = next) {
+		next = t->next;
+		if (t->expires_ms > now_ms)
+			continue;
+		tcp_timer_cancel(w, t);
+		t->next = *fire;
+		*fire = t;
+	}
+}
+
+struct tcp_timer *tcp_wheel_expire(struct tcp_wheel *w, uint64_t now_ms)
+{
+	struct tcp_timer *fire = NULL;
+	uint64_t tick, from, to;
+
+	if (now_ms <= w->now_ms)
+		return NULL;
+	from = w->now_ms / TCP_TIMER_TICK_MS + 1;
+	to = now_ms / TCP_TIMER_TICK_MS;
+	/* A jump of a whole turn or more visits every slot once. */
+	if (to - from >= TCP_TIMER_SLOTS)
+		from = to - TCP_TIMER_SLOTS + 1;
+	for (tick = from; tick <= to && w->armed; tick++)
+		tcp_wheel_run_slot(w, tick & (TCP_TIMER_SLOTS - 1), now_ms, &fire);
+	w->now_ms = now_ms;
+	return fire;
+}
+
+int64_t tcp_wheel_next(const struct tcp_wheel *w)
+{
+	uint64_t best = UINT64_MAX, tick = w->now_ms / TCP_TIMER_TICK_MS;
+
+	if (!w->armed)
+		return -1;
+	/* The first non-empty slot within one turn holds the answer unless its entries are for later
+	 * turns; then the minimum over the whole wheel, which this scan also computes. */
+	for (unsigned n = 1; n <= TCP_TIMER_SLOTS; n++) {
+		const struct tcp_timer *t = w->slot[(tick + n) & (TCP_TIMER_SLOTS - 1)];
+
+		for (; t; t = t->next)
+			if (t->expires_ms < best)
+				best = t->expires_ms;
+		if (best <= (tick + n) * TCP_TIMER_TICK_MS)
+			break;
+	}
+	return best <= w->now_ms ? 0 : (int64_t)(best - w->now_ms);
+}
+
+/*
+ * The connection's timers, on its one wheel entry.
+ */
+
+static void tcp_deadline_min(uint64_t *m, uint64_t at)
+{
+	if (at && (!*m || at < *m))
+		*m = at;
+}
+
+void tcp_timers_update(struct ms_tcp_stack *st, struct tcp_conn *c)
+{
+	uint64_t m = 0;
+
+	if (c->state == MS_TCP_CLOSED)
+		return;
+	tcp_deadline_min(&m, c->rto_at);
+	tcp_deadline_min(&m, c->persist_at);
+	tcp_deadline_min(&m, c->dack_at);
+	tcp_deadline_min(&m, c->ka_at);
+	tcp_deadline_min(&m, c->tw_at);
+	if (!m)
+		tcp_timer_cancel(&st->wheel, &c->timer);
+	else if (!tcp_timer_armed(&c->timer) || c->timer.expires_ms != m)
+		tcp_timer_arm(&st->wheel, &c->timer, m);
+}
+
+void tcp_rto_restart(struct ms_tcp_stack *st, struct tcp_conn *c)
+{
+	c->rto_at = st->now_ms + c->rto_ms;
+}
+
+/* RFC 6298 2.2 and 2.3: SRTT, RTTVAR and RTO from a sample; RTO clamped to [min, max] (2.4, 2.5). */
+void tcp_rtt_sample(struct ms_tcp_stack *st, struct tcp_conn *c, uint32_t rtt_us)
+{
+	uint32_t rto_us;
+
+	if (!rtt_us)
+		rtt_us = 1;
+	if (!c->srtt_us) {
+		c->srtt_us = rtt_us;
+		c->rttvar_us = rtt_us / 2;
+	} else {
+		uint32_t delta = c->srtt_us > rtt_us ? c->srtt_us - rtt_us : rtt_us - c->srtt_us;
+
+		c->rttvar_us = c->rttvar_us - c->rttvar_us / 4 + delta / 4; /* beta 1/4 */
+		c->srtt_us = c->srtt_us - c->srtt_us / 8 + rtt_us / 8;      /* alpha 1/8 */
+	}
+	rto_us = c->srtt_us + (4 * c->rttvar_us > 1000 ? 4 * c->rttvar_us : 1000); /* G: a 1 ms clock */
+	c->rto_ms = rto_us / 1000;
+	if (c->rto_ms < TCP_RTO_MIN_MS)
+		c->rto_ms = TCP_RTO_MIN_MS;
+	if (c->rto_ms > TCP_RTO_MAX_MS)
+		c->rto_ms = TCP_RTO_MAX_MS;
+	c->cc.srtt_us = c->srtt_us;
+	if (!c->cc.min_rtt_us || rtt_us < c->cc.min_rtt_us)
+		c->cc.min_rtt_us = rtt_us;
+	if (st->cc->on_rtt)
+		st->cc->on_rtt(&c->cc, rtt_us);
+}
+
+/*
+ * RFC 6298 5.4-5.6: retransmit the earliest unacknowledged segment, double
+ * the RTO (up to the maximum) and give up after TCP_RETRIES_MAX timeouts of
+ * the same data; RFC 5681 (4) through the controller; RFC 6675 5.1: forget
+ * the SACK scoreboard; RFC 6582: recover = the highest sequence sent.
+ */
+static void tcp_rto_fire(struct ms_tcp_stack *st, struct tcp_conn *c)
+{
+	int syn = c->state == MS_TCP_SYN_SENT || c->state == MS_TCP_SYN_RECEIVED;
+
+	c->rto_at = 0;
+	if (!syn && c->snd_wnd == 0) {
+		/* Only a window probe is outstanding: the persist timer's business, not a loss. */
+		if (!c->persist_at)
+			c->persist_at = st->now_ms + (c->persist_backoff ? c->persist_backoff : TCP_PERSIST_MIN_MS);
+		return;
+	}
+	st->stats.timeouts++;
+	if (++c->retries > (syn ? TCP_SYN_RETRIES : TCP_RETRIES_MAX)) {
+		tcp_fsm_drop(st, c, -ETIMEDOUT);
+		return;
+	}
+	c->rto_ms = c->rto_ms * 2 > TCP_RTO_MAX_MS ? TCP_RTO_MAX_MS : c->rto_ms * 2;
+	c->flags &= ~TCP_CF_RTT_TIMING; /* Karn */
+	if (syn) {
+		c->snd_nxt = c->iss;
+		c->retransmits++;
+	} else {
+		c->cc.flight = c->snd_max - c->snd_una;
+		c->cc.now_us = st->now_us;
+		st->cc->on_rto(&c->cc);
+		tcp_sack_reset(&c->sb, c->snd_una);
+		c->flags &= ~TCP_CF_RECOVERY;
+		c->dupacks = 0;
+		c->recover = c->snd_max;
+		c->snd_nxt = c->snd_una;
+	}
+	tcp_want_output(st, c);
+}
+
+/* RFC 9293 3.8.6.1: probe the zero window, backing off like the retransmission timer. */
+static void tcp_persist_fire(struct ms_tcp_stack *st, struct tcp_conn *c)
+{
+	tcp_output_probe(st, c);
+	c->persist_backoff = c->persist_backoff * 2 > TCP_RTO_MAX_MS ? TCP_RTO_MAX_MS : c->persist_backoff * 2;
+	if (c->persist_backoff < TCP_PERSIST_MIN_MS)
+		c->persist_backoff = TCP_PERSIST_MIN_MS;
+	c->persist_at = st->now_ms + c->persist_backoff;
+}
+
+/* RFC 1122 4.2.3.6: after the idle time, probes (sequence snd_una - 1, no data) until one is answered. */
+static void tcp_keepalive_fire(struct ms_tcp_stack *st, struct tcp_conn *c)
+{
+	if (st->now_ms < c->last_rx_ms + c->ka_idle_ms) {
+		c->ka_probes = 0;
+		c->ka_at = c->last_rx_ms + c->ka_idle_ms;
+		return;
+	}
+	if (c->ka_probes++ >= TCP_KA_PROBES) {
+		tcp_fsm_drop(st, c, -ETIMEDOUT);
+		return;
+	}
+	tcp_send_ctl(st, c, c->snd_una - 1, 0);
+	c->ka_at = st->now_ms + TCP_KA_INTVL_MS;
+}
+
+void tcp_timers_fire(struct ms_tcp_stack *st, struct tcp_conn *c)
+{
+	uint64_t now = st->now_ms;
+
+	if (c->tw_at && c->tw_at <= now) {
+		c->tw_at = 0;
+		tcp_fsm_drop(st, c, 0);
+		return;
+	}
+	if (c->rto_at && c->rto_at <= now) {
+		tcp_rto_fire(st, c);
+		if (c->state == MS_TCP_CLOSED)
+			return;
+	}
+	if (c->persist_at && c->persist_at <= now)
+		tcp_persist_fire(st, c);
+	if (c->dack_at && c->dack_at <= now) {
+		c->dack_at = 0;
+		c->flags |= TCP_CF_ACK_NOW;
+		tcp_want_output(st, c);
+	}
+	if (c->ka_at && c->ka_at <= now) {
+		tcp_keepalive_fire(st, c);
+		if (c->state == MS_TCP_CLOSED)
+			return;
+	}
+	tcp_timers_update(st, c);
+}
