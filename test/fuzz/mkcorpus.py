@@ -5,7 +5,7 @@
 usage: mkcorpus.py   (from anywhere; rewrites the generated seeds, keeps other files)
 Seeds are small real inputs: control messages, tuples, configuration files,
 Ethernet frames (UDP/TCP over IPv4/IPv6, ARP, NS/NA, fragments, VLAN, ICMP errors), ring
-programs, TCP option lists.
+programs, TCP option lists, fuzz_tcp_input programs.
 """
 import os
 import shutil
@@ -222,6 +222,53 @@ def tcp_ip_seeds():
     }
 
 
+def tcp_input_seeds():
+    """fuzz_tcp_input.c: 8 configuration bytes, then operations (enum fz_op) with their operands."""
+    SEG, SEG_POLL, POLL, ADVANCE, LISTEN, CONNECT, ACCEPT, SEND, RECV, SHUTDOWN, CLOSE, ABORT, SETOPT, ICMP, FLOW, \
+        TX_RING = range(16)
+    FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
+    # 8 connections, 64 KiB buffers, default memory, SYN backlog 4, 8 out-of-order ranges, TIME_WAIT 1 s,
+    # NewReno, SACK/TS/WS on, MTU 1500.
+    cfg = bytes([6, 0x3a, 0x3b, 0, 0, 0, 0, 0])
+
+    def seg(flags, plen=0, seq_mode=0, ack_mode=0, dseq=0, dack=0, wnd=0xffff, syn_opts=False, flow=0, poll=True):
+        """A peer segment on flow with seq/ack offsets from the connection's numbers; TS always, SYN options."""
+        mode = seq_mode | ack_mode << 2
+        if syn_opts:
+            opts = bytes([0x0f]) + struct.pack("!H", 1460) + bytes([7, 0])  # MSS, WS 7, SACK-permitted, TS
+        else:
+            opts = bytes([0x08, 0])  # TS
+        return bytes([SEG_POLL if poll else SEG, flow, flags, mode]) + struct.pack("!hhH", dseq, dack, wnd) + opts + \
+            struct.pack("!H", plen)
+
+    listen = bytes([LISTEN, 0, 8])
+    passive_open = listen + seg(SYN, syn_opts=True) + seg(ACK) + bytes([ACCEPT, 0])
+    conn = 1  # the accepted connection is the second handle
+    exchange = seg(ACK | PSH, plen=100) + bytes([RECV, conn, 0, 200]) + bytes([SEND, conn, 0x01, 0x2c, 0]) + \
+        bytes([POLL]) + seg(ACK)
+    close_active = bytes([CLOSE, conn, POLL]) + seg(ACK) + seg(FIN | ACK) + bytes([ADVANCE, 0x41, ADVANCE, 0x41])
+    close_passive = seg(FIN | ACK) + bytes([RECV, conn, 0, 200, CLOSE, conn, POLL]) + seg(ACK)
+    # The stack connects: SYN out, the peer's SYN,ACK acknowledges it, data both ways, the peer closes first.
+    active = bytes([CONNECT, 0x00, POLL]) + seg(SYN | ACK, syn_opts=True) + \
+        bytes([SEND, 0, 0x05, 0xdc, 0]) + bytes([POLL]) + seg(ACK, plen=50) + bytes([RECV, 0, 0, 100]) + \
+        seg(FIN | ACK) + bytes([RECV, 0, 0, 100, SHUTDOWN, 0, 0, POLL]) + seg(ACK)
+    # Out of order: a hole, data above it, then the hole filled; a bulk send with loss and a timeout.
+    reorder = passive_open + seg(ACK, plen=500, dseq=1000) + seg(ACK, plen=1000) + bytes([RECV, conn, 0x10, 0])
+    bulk = passive_open + bytes([SEND, conn, 0xff, 0xff, 1, POLL]) + seg(ACK, dack=-20000) + \
+        seg(ACK, ack_mode=1) + seg(ACK, ack_mode=1) + seg(ACK, ack_mode=1) + bytes([ADVANCE, 0x41]) + seg(ACK)
+    return {
+        "passive-established": cfg + passive_open,
+        "passive-data-close": cfg + passive_open + exchange + close_active,
+        "passive-peer-closes": cfg + passive_open + exchange + close_passive,
+        "active-data-close": cfg + active,
+        "reorder": cfg + reorder,
+        "bulk-recovery": cfg + bulk,
+        "syn-flood-cookies": cfg + listen + b"".join(seg(SYN, dseq=1000 * i, syn_opts=True, flow=i) +
+                                                     bytes([FLOW, 8 * (i + 1)]) for i in range(6)),
+        "reset": cfg + passive_open + seg(RST | ACK, ack_mode=1),
+    }
+
+
 def write(target, seeds):
     d = os.path.join(HERE, "corpus", target)
     os.makedirs(d, exist_ok=True)
@@ -237,6 +284,7 @@ def main():
     write("txval", txval_seeds(f))
     write("ring", ring_seeds())
     write("tcp_ip", tcp_ip_seeds())
+    write("tcp_input", tcp_input_seeds())
     conf_dir = os.path.join(HERE, "corpus", "conf")
     os.makedirs(conf_dir, exist_ok=True)
     shutil.copy(os.path.join(ROOT, "config", "mstackd.conf"), os.path.join(conf_dir, "mstackd.conf"))
