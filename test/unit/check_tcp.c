@@ -1116,6 +1116,56 @@ START_TEST(test_syn_cookies_when_the_backlog_is_full)
 }
 END_TEST
 
+/* Every frame a side sends, for test_full_segments_fit_the_mtu_with_their_options. */
+struct mtu_watch {
+	uint32_t frames, too_big, full_with_ts, data_with_sack;
+};
+
+static int mtu_filter(void *ctx, int from, uint8_t *frame, uint32_t len)
+{
+	struct mtu_watch *w = ctx;
+	struct tcp_seg seg;
+	struct tcp_icmp_err err;
+
+	(void)from;
+	w->frames++;
+	if (len > 1500 + 14)
+		w->too_big++;
+	if (tcp_ip_parse(frame, len, &seg, &err) == TCP_IP_SEGMENT && seg.len) {
+		w->full_with_ts += seg.len == 1460 - 12 && (seg.opt.present & TCP_OPT_TS);
+		w->data_with_sack += !!(seg.opt.present & TCP_OPT_SACK);
+	}
+	return 0;
+}
+
+/*
+ * RFC 9293 3.7.1 (Eff.snd.MSS) and RFC 6691: the MSS bounds data plus TCP
+ * options. With timestamps a full segment carries 1448 bytes, not 1460, and
+ * SACK blocks that would not fit are left out of a full data segment: no
+ * frame is larger than the MTU (a larger one would be dropped on the way).
+ */
+START_TEST(test_full_segments_fit_the_mtu_with_their_options)
+{
+	struct simlink_cfg lc = { .delay_us = 1000, .loss_ppm = 20000, .seed = 11 };
+	struct mtu_watch w = { 0 };
+	struct pair p;
+	int lh, h[2];
+
+	pair_init(&p, &lc, NULL, NULL);
+	pair_connect(&p, &lh, &h[0], &h[1]);
+	ck_assert(conn_of(&p, 0, h[0])->flags & TCP_CF_TS);
+	ck_assert(conn_of(&p, 0, h[0])->flags & TCP_CF_SACK);
+	simlink_set_filter(p.l, mtu_filter, &w);
+	bulk_transfer(&p, h, 1u << 20, 120000000);
+	close_and_drain(&p, h);
+	ck_assert_uint_eq(w.too_big, 0);
+	ck_assert_uint_gt(w.frames, 1000);
+	ck_assert_uint_gt(w.full_with_ts, 100);
+	ck_assert_uint_gt(w.data_with_sack, 0);
+	pair_fini(&p);
+}
+END_TEST
+
 /* RFC 5681 4.2 / RFC 1122 4.2.3.2: an ACK for at least every second full segment, else after the delayed-ACK timer. */
 START_TEST(test_delayed_ack_acks_every_second_segment_or_after_the_timer)
 {
@@ -1598,6 +1648,7 @@ static Suite *tcp_suite(void)
 
 	tc = tcase_create("policy");
 	tcase_add_test(tc, test_delayed_ack_acks_every_second_segment_or_after_the_timer);
+	tcase_add_test(tc, test_full_segments_fit_the_mtu_with_their_options);
 	tcase_add_test(tc, test_nagle_holds_small_segments_while_data_is_unacknowledged);
 	tcase_add_test(tc, test_window_scaling_offers_and_uses_a_window_above_64k);
 	tcase_add_test(tc, test_without_window_scaling_the_window_stays_below_64k);
