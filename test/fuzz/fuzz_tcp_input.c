@@ -870,7 +870,10 @@ static void fz_check_stack(void)
 	uint32_t count = 0, armed = 0;
 	uint64_t mem = 0;
 
-	FZ_ASSERT(!st->out_head && !st->ev_head && !st->reap_head);
+	/* After a poll only connections that met a full tx ring wait for output (they are hashed). */
+	FZ_ASSERT(!st->ev_head && !st->reap_head);
+	for (struct tcp_conn *c = st->out_head; c; c = c->out_next)
+		FZ_ASSERT(c->out_queued && c->state != MS_TCP_CLOSED && tcp_conn_lookup(&st->tab, &c->ep) == c);
 	FZ_ASSERT(st->tab.count <= st->tab.max);
 	FZ_ASSERT(st->mem.used <= st->mem.max);
 	for (uint32_t h = 0; h < st->tab.max; h++) {
@@ -921,7 +924,7 @@ static void fz_check_stack(void)
 			mem += (c->snd.buf ? c->snd.cap : 0) + (c->rcv.buf ? c->rcv.cap : 0);
 			fz_check_conn(c);
 			/* Without a handle nothing will ever close it: a timer must. */
-			FZ_ASSERT(c->listener || tcp_timer_armed(&c->timer));
+			FZ_ASSERT(c->listener || tcp_timer_armed(&c->timer) || c->out_queued);
 		}
 	FZ_ASSERT(count == st->tab.count);
 	FZ_ASSERT(armed == st->wheel.armed);
@@ -946,6 +949,13 @@ static void fz_trace_step(const char *what)
 				ms_tcp_state_name(c->state), c->snd_una - c->iss, c->snd_nxt - c->iss,
 				c->snd_max - c->iss, c->rcv_nxt - c->irs, c->snd.len);
 	}
+	for (uint32_t b = 0; b < fz.st->tab.nbuckets; b++)
+		for (struct tcp_conn *c = fz.st->tab.bucket[b]; c; c = c->hash_next)
+			if (c->handle < 0)
+				fprintf(stderr, " [- %s una %u nxt %u max %u rcv %u snd.len %u flags %#x timer %d]",
+					ms_tcp_state_name(c->state), c->snd_una - c->iss, c->snd_nxt - c->iss,
+					c->snd_max - c->iss, c->rcv_nxt - c->irs, c->snd.len, c->flags,
+					tcp_timer_armed(&c->timer));
 	fprintf(stderr, "\n");
 }
 
