@@ -669,7 +669,7 @@ int ms_tcp_poll(struct ms_tcp_stack *st, struct ms_tcp_event *ev, int max)
 {
 	struct ms_pkt rx[TCP_BURST];
 	struct tcp_timer *t, *next;
-	struct tcp_conn *c;
+	struct tcp_conn *c, *retry = NULL;
 	unsigned n;
 	int k = 0;
 
@@ -707,11 +707,23 @@ int ms_tcp_poll(struct ms_tcp_stack *st, struct ms_tcp_event *ev, int max)
 	}
 	/* Output for every connection that may have something to send, then one tx burst. */
 	while ((c = st->out_head)) {
+		uint64_t ring_full = st->stats.tx_ring_full;
+
 		st->out_head = c->out_next;
 		c->out_queued = 0;
 		tcp_output(st, c);
+		if (st->stats.tx_ring_full != ring_full && c->state != MS_TCP_CLOSED && !c->out_queued) {
+			/* The tx ring was full: what c could not send (a SYN, data, a FIN, an ACK) is tried
+			 * again at the next poll, not left to a timer that a segment never sent did not
+			 * start. ms_tcp_timeout says 0 meanwhile. */
+			c->out_queued = 1;
+			c->out_next = retry;
+			retry = c;
+			continue;
+		}
 		tcp_fsm_reap(st, c);
 	}
+	st->out_head = retry;
 	tcp_output_flush(st);
 	/* Events, each handle once. */
 	while (k < max && (c = st->ev_head)) {
