@@ -1576,6 +1576,89 @@ START_TEST(test_keepalive_probes_an_idle_connection)
 }
 END_TEST
 
+/* A side's tx ring that the test can fill: every other operation goes to the simulated link. */
+struct full_ring {
+	struct tcp_io inner;
+	int full;
+};
+
+static unsigned full_ring_rx_burst(void *ctx, struct ms_pkt *pkts, unsigned n)
+{
+	struct full_ring *r = ctx;
+
+	return r->inner.ops->rx_burst(r->inner.ctx, pkts, n);
+}
+
+static void full_ring_rx_release(void *ctx, unsigned k)
+{
+	struct full_ring *r = ctx;
+
+	r->inner.ops->rx_release(r->inner.ctx, k);
+}
+
+static unsigned full_ring_tx_alloc(void *ctx, struct ms_pkt *pkts, unsigned n)
+{
+	struct full_ring *r = ctx;
+
+	return r->full ? 0 : r->inner.ops->tx_alloc(r->inner.ctx, pkts, n);
+}
+
+static void full_ring_tx_send(void *ctx, const struct ms_pkt *pkts, unsigned k)
+{
+	struct full_ring *r = ctx;
+
+	r->inner.ops->tx_send(r->inner.ctx, pkts, k);
+}
+
+static uint64_t full_ring_now(void *ctx)
+{
+	struct full_ring *r = ctx;
+
+	return r->inner.ops->now_us(r->inner.ctx);
+}
+
+static const struct tcp_io_ops full_ring_ops = {
+	.rx_burst = full_ring_rx_burst,
+	.rx_release = full_ring_rx_release,
+	.tx_alloc = full_ring_tx_alloc,
+	.tx_send = full_ring_tx_send,
+	.now_us = full_ring_now,
+};
+
+/*
+ * A FIN (or any segment) that met a full tx ring is sent once the ring has
+ * room, at the next poll: a connection closed in that moment still closes
+ * (RFC 9293 3.10.4), it does not wait in FIN_WAIT_1 for a timer that its
+ * unsent FIN never started.
+ */
+START_TEST(test_output_that_met_a_full_tx_ring_goes_at_the_next_poll)
+{
+	struct full_ring r;
+	struct pair p;
+	uint8_t buf[16];
+	int lh, h[2];
+
+	pair_init(&p, &clean_link, NULL, NULL);
+	pair_connect(&p, &lh, &h[0], &h[1]);
+	r.inner = p.st[0]->io;
+	r.full = 1;
+	p.st[0]->io.ops = &full_ring_ops;
+	p.st[0]->io.ctx = &r;
+	ck_assert_int_eq(ms_tcp_close(p.st[0], h[0]), 0);
+	ck_assert_int_ge(ms_tcp_poll(p.st[0], NULL, 0), 0);
+	ck_assert_uint_gt(p.st[0]->stats.tx_ring_full, 0);
+	ck_assert_int_eq(ms_tcp_timeout(p.st[0]), 0); /* something to send: poll again soon */
+	r.full = 0;
+	pair_run(&p, 1000000);
+	ck_assert_int_eq(ms_tcp_recv(p.st[1], h[1], buf, sizeof(buf)), 0); /* the FIN arrived */
+	ck_assert_int_eq(ms_tcp_close(p.st[1], h[1]), 0);
+	pair_run(&p, 70000000); /* past TIME_WAIT */
+	ck_assert_uint_eq(p.st[0]->tab.count, 0);
+	ck_assert_uint_eq(p.st[1]->tab.count, 1); /* the listener */
+	pair_fini(&p);
+}
+END_TEST
+
 /* Closing with unread data resets (RFC 2525 2.17); closing a listener resets what was never accepted. */
 START_TEST(test_close_with_unread_data_or_unaccepted_connections_resets)
 {
@@ -1661,6 +1744,7 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_a_stream_over_ipv6);
 	tcase_add_test(tc, test_keepalive_probes_an_idle_connection);
 	tcase_add_test(tc, test_close_with_unread_data_or_unaccepted_connections_resets);
+	tcase_add_test(tc, test_output_that_met_a_full_tx_ring_goes_at_the_next_poll);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("limits");
