@@ -85,6 +85,11 @@ void tcp_established(struct ms_tcp_stack *st, struct tcp_conn *c)
 	c->cc.mss = c->mss;
 	c->cc.now_us = st->now_us;
 	st->cc->init(&c->cc);
+	/* RFC 9293 3.3.1, SND.UNA <= SND.NXT: a retransmission timeout put snd_nxt back at the ISS to send
+	 * the SYN again; if the ACK of the first SYN arrives before that one left (a full tx ring), new
+	 * data starts after the SYN, not at it. */
+	if (seq_lt(c->snd_nxt, c->snd_una))
+		c->snd_nxt = c->snd_una;
 	tcp_sack_reset(&c->sb, c->snd_una);
 	c->retries = 0;
 	if (l) {
