@@ -1659,6 +1659,55 @@ START_TEST(test_output_that_met_a_full_tx_ring_goes_at_the_next_poll)
 }
 END_TEST
 
+/*
+ * RFC 9293 3.3.1, SND.UNA <= SND.NXT: the server's SYN,ACK times out while
+ * its tx ring is full (its retransmission waits), then the client's ACK of
+ * the first one arrives. The connection is established and its data
+ * leaves after the SYN, as if the retransmission had never been due.
+ */
+START_TEST(test_ack_of_a_syn_whose_retransmission_waits_establishes_cleanly)
+{
+	struct ms_tcp_addr la = addr_of(1, 80), ca = addr_of(0, 0);
+	struct full_ring r;
+	struct pair p;
+	struct tap t;
+	uint8_t buf[16];
+	int lh, ch, sh = -EAGAIN;
+	ssize_t n = -EAGAIN;
+
+	pair_init(&p, &clean_link, NULL, NULL);
+	tap_init(&t, &p);
+	t.block_pure_ack[0] = 1; /* the client's ACK of the SYN,ACK is lost */
+	lh = ms_tcp_listen(p.st[1], &la, 4, NULL);
+	ch = ms_tcp_connect(p.st[0], &ca, &la, NULL);
+	ck_assert(pair_until_state(&p, 0, ch, MS_TCP_ESTABLISHED, 100000));
+	r.inner = p.st[1]->io;
+	r.full = 1;
+	p.st[1]->io.ops = &full_ring_ops;
+	p.st[1]->io.ctx = &r;
+	pair_run(&p, 1500000); /* the server's SYN,ACK times out; its retransmission meets the full ring */
+	ck_assert_uint_gt(p.st[1]->stats.timeouts, 0);
+	t.block_pure_ack[0] = 0;
+	ck_assert_int_eq(ms_tcp_send(p.st[0], ch, "hello", 5), 5); /* its ACK establishes the server's side */
+	for (int i = 0; i < 100 && sh < 0; i++) {
+		pair_step(&p);
+		sh = ms_tcp_accept(p.st[1], lh, NULL, NULL);
+	}
+	ck_assert_int_ge(sh, 0);
+	r.full = 0;
+	ck_assert_int_eq(ms_tcp_send(p.st[1], sh, "world", 5), 5);
+	for (int i = 0; i < 1000 && n == -EAGAIN; i++) {
+		pair_step(&p);
+		n = ms_tcp_recv(p.st[0], ch, buf, sizeof(buf));
+	}
+	ck_assert_int_eq(n, 5);
+	ck_assert_mem_eq(buf, "world", 5);
+	ck_assert_int_eq(ms_tcp_recv(p.st[1], sh, buf, sizeof(buf)), 5);
+	ck_assert_mem_eq(buf, "hello", 5);
+	pair_fini(&p);
+}
+END_TEST
+
 /* Closing with unread data resets (RFC 2525 2.17); closing a listener resets what was never accepted. */
 START_TEST(test_close_with_unread_data_or_unaccepted_connections_resets)
 {
@@ -1745,6 +1794,7 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_keepalive_probes_an_idle_connection);
 	tcase_add_test(tc, test_close_with_unread_data_or_unaccepted_connections_resets);
 	tcase_add_test(tc, test_output_that_met_a_full_tx_ring_goes_at_the_next_poll);
+	tcase_add_test(tc, test_ack_of_a_syn_whose_retransmission_waits_establishes_cleanly);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("limits");
