@@ -560,11 +560,14 @@ int ms_tcp_close(struct ms_tcp_stack *st, int h)
 	if (c->rcv.buf && tcp_readable(c)) {
 		/* RFC 2525 2.17: closing with unread data resets, so the peer knows it was lost. */
 		tcp_fsm_abort(st, c);
-	} else if (c->state != MS_TCP_CLOSED && tcp_fsm_shutdown(st, c) == -ENOTCONN &&
-		   (c->state == MS_TCP_FIN_WAIT_2)) {
-		/* Already half-closed and waiting for the peer: bound the wait without a handle. */
-		c->tw_at = st->now_ms + st->cfg.time_wait_ms;
-		tcp_timers_update(st, c);
+	} else if (c->state != MS_TCP_CLOSED) {
+		/* A FIN already queued (ms_tcp_shutdown) is not queued again: nothing to check here. */
+		tcp_fsm_shutdown(st, c);
+		if (c->state == MS_TCP_FIN_WAIT_2) {
+			/* Already half-closed and waiting for the peer: bound the wait without a handle. */
+			c->tw_at = st->now_ms + st->cfg.time_wait_ms;
+			tcp_timers_update(st, c);
+		}
 	}
 	tcp_fsm_reap(st, c);
 	return 0;
