@@ -538,6 +538,30 @@ START_TEST(test_active_close_goes_fin_wait_1_fin_wait_2_time_wait_then_closed)
 }
 END_TEST
 
+/*
+ * A connection half-closed with ms_tcp_shutdown and then closed in
+ * FIN_WAIT_2 has no reader for the peer's FIN: its wait is bounded (by
+ * time_wait_ms) even if the peer never sends it.
+ */
+START_TEST(test_close_after_shutdown_bounds_fin_wait_2)
+{
+	struct pair p;
+	int lh, ch, sh;
+
+	pair_init(&p, &clean_link, &short_tw, NULL);
+	pair_connect(&p, &lh, &ch, &sh);
+	ck_assert_int_eq(ms_tcp_shutdown(p.st[0], ch, SHUT_WR), 0);
+	ck_assert(pair_until_state(&p, 0, ch, MS_TCP_FIN_WAIT_2, 1000000));
+	ck_assert_int_eq(ms_tcp_close(p.st[0], ch), 0);
+	/* The server never closes its side. */
+	pair_run(&p, 1500000);
+	ck_assert_uint_eq(p.st[0]->tab.count, 1);
+	pair_run(&p, 1000000);
+	ck_assert_uint_eq(p.st[0]->tab.count, 0);
+	pair_fini(&p);
+}
+END_TEST
+
 START_TEST(test_simultaneous_close_goes_through_closing_to_time_wait)
 {
 	struct pair p;
@@ -1753,6 +1777,7 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_simultaneous_open_meets_in_syn_received);
 	tcase_add_test(tc, test_active_close_goes_fin_wait_1_fin_wait_2_time_wait_then_closed);
 	tcase_add_test(tc, test_simultaneous_close_goes_through_closing_to_time_wait);
+	tcase_add_test(tc, test_close_after_shutdown_bounds_fin_wait_2);
 	tcase_add_test(tc, test_half_close_lets_the_other_direction_finish);
 	tcase_add_test(tc, test_rst_in_syn_sent_refuses_the_connection);
 	tcase_add_test(tc, test_rst_in_syn_received_forgets_the_embryo);
