@@ -131,9 +131,16 @@ void tcp_fsm_time_wait_restart(struct ms_tcp_stack *st, struct tcp_conn *c)
 	tcp_timers_update(st, c);
 }
 
-/* RFC 9293 3.10.7.4 eighth step: the FIN, once every byte before it arrived. */
+/*
+ * RFC 9293 3.10.7.4 eighth step: the FIN, once every byte before it arrived.
+ * It ends the stream: bytes a peer sent beyond its own FIN, waiting out of
+ * order, are forgotten (as Linux's tcp_fin does), or they would sit at and
+ * below the new RCV.NXT.
+ */
 void tcp_fsm_rcv_fin(struct ms_tcp_stack *st, struct tcp_conn *c)
 {
+	if (c->rx)
+		tcp_reass_init(&c->rx->reass, c->rx->reass.max);
 	c->rcv_nxt++;
 	c->flags |= TCP_CF_RCV_FIN | TCP_CF_ACK_NOW;
 	c->flags &= ~TCP_CF_RCV_FIN_OOO;
