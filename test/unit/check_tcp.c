@@ -562,6 +562,39 @@ START_TEST(test_close_after_shutdown_bounds_fin_wait_2)
 }
 END_TEST
 
+/*
+ * RFC 9293 3.10.7.4 eighth step: the FIN ends the stream. Bytes the peer
+ * sent beyond its own FIN, held out of order, are forgotten when the FIN
+ * is taken: the application reads the end of the stream, and no SACK
+ * block reports data beyond it.
+ */
+START_TEST(test_fin_forgets_out_of_order_data_beyond_it)
+{
+	static const uint8_t data[100];
+	struct pair p;
+	struct tcp_conn *c;
+	struct tcp_opts o;
+	uint8_t buf[16];
+	int lh, ch, sh;
+
+	pair_init(&p, &clean_link, NULL, NULL);
+	pair_connect(&p, &lh, &ch, &sh);
+	c = conn_of(&p, 1, sh);
+	o = ts_opt(&p, 1, sh, 1);
+	inject(&p, 1, sh, c->rcv_nxt + 1, c->snd_nxt, TCP_ACK, data, sizeof(data), &o);
+	pair_run(&p, 10000);
+	ck_assert_ptr_nonnull(c->rx);
+	ck_assert_uint_eq(c->rx->reass.n, 1);
+	o = ts_opt(&p, 1, sh, 2);
+	inject(&p, 1, sh, c->rcv_nxt, c->snd_nxt, TCP_FIN | TCP_ACK, NULL, 0, &o);
+	pair_run(&p, 10000);
+	ck_assert_int_eq(c->state, MS_TCP_CLOSE_WAIT);
+	ck_assert_uint_eq(c->rx->reass.n, 0);
+	ck_assert_int_eq(ms_tcp_recv(p.st[1], sh, buf, sizeof(buf)), 0);
+	pair_fini(&p);
+}
+END_TEST
+
 START_TEST(test_simultaneous_close_goes_through_closing_to_time_wait)
 {
 	struct pair p;
@@ -1778,6 +1811,7 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_active_close_goes_fin_wait_1_fin_wait_2_time_wait_then_closed);
 	tcase_add_test(tc, test_simultaneous_close_goes_through_closing_to_time_wait);
 	tcase_add_test(tc, test_close_after_shutdown_bounds_fin_wait_2);
+	tcase_add_test(tc, test_fin_forgets_out_of_order_data_beyond_it);
 	tcase_add_test(tc, test_half_close_lets_the_other_direction_finish);
 	tcase_add_test(tc, test_rst_in_syn_sent_refuses_the_connection);
 	tcase_add_test(tc, test_rst_in_syn_received_forgets_the_embryo);
