@@ -70,6 +70,7 @@ struct fz_flow {
 	uint32_t peer_nxt, peer_acked, peer_ts;
 	/* What the stack sent on this flow (the current incarnation: since its last SYN). */
 	uint8_t iss_known, ack_known, ts_known;
+	uint8_t wscale; /* the stack's receive window shift, once seen (its frames outlive the connection) */
 	uint32_t iss, snd_max, ack, edge, ts;
 	uint64_t app_sent; /* bytes the application queued on this incarnation */
 	uint8_t fin_sent;
@@ -234,6 +235,7 @@ static struct fz_flow *fz_flow_find(int v6, uint16_t lport, uint16_t rport)
 static void fz_flow_new_incarnation(struct fz_flow *f)
 {
 	f->iss_known = f->ack_known = 0;
+	f->wscale = 0;
 	f->app_sent = 0;
 	f->fin_sent = 0;
 }
@@ -316,8 +318,9 @@ static void fz_inspect_tx(const uint8_t *f, uint32_t len)
 		uint32_t scale = 0, edge;
 
 		c = fz_conn_of_flow(fl);
-		if (c && (c->flags & TCP_CF_WSCALE))
-			scale = c->rcv_wscale;
+		if (c)
+			fl->wscale = c->flags & TCP_CF_WSCALE ? c->rcv_wscale : 0;
+		scale = fl->wscale;
 		edge = seg.ack + ((uint32_t)seg.wnd << scale);
 		if (fl->ack_known) {
 			FZ_ASSERT(seq_geq(seg.ack, fl->ack));
