@@ -938,6 +938,12 @@ static void fz_check_stack(void)
 	FZ_ASSERT(ms_tcp_timeout(st) >= -1);
 }
 
+/* A connection's deadline for the trace: ms from now, -1 for none. */
+static long long fz_rel_ms(uint64_t at)
+{
+	return at ? (long long)at - (long long)(fz.now_us / 1000) : -1;
+}
+
 /* The trace of one step: the operation, then each handle's connection. */
 static void fz_trace_step(const char *what)
 {
@@ -955,10 +961,13 @@ static void fz_trace_step(const char *what)
 	for (uint32_t b = 0; b < fz.st->tab.nbuckets; b++)
 		for (struct tcp_conn *c = fz.st->tab.bucket[b]; c; c = c->hash_next)
 			if (c->handle < 0)
-				fprintf(stderr, " [- %s una %u nxt %u max %u rcv %u snd.len %u flags %#x timer %d]",
+				fprintf(stderr,
+					" [- %s una %u nxt %u max %u rcv %u snd.len %u wnd %u flags %#x timer %d"
+					" (rto %lld persist %lld dack %lld ka %lld tw %lld)]",
 					ms_tcp_state_name(c->state), c->snd_una - c->iss, c->snd_nxt - c->iss,
-					c->snd_max - c->iss, c->rcv_nxt - c->irs, c->snd.len, c->flags,
-					tcp_timer_armed(&c->timer));
+					c->snd_max - c->iss, c->rcv_nxt - c->irs, c->snd.len, c->snd_wnd, c->flags,
+					tcp_timer_armed(&c->timer), fz_rel_ms(c->rto_at), fz_rel_ms(c->persist_at),
+					fz_rel_ms(c->dack_at), fz_rel_ms(c->ka_at), fz_rel_ms(c->tw_at));
 	fprintf(stderr, "\n");
 }
 
