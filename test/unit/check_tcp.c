@@ -313,13 +313,13 @@ static unsigned tap_count(const struct tap *t, int side, unsigned from, int data
 }
 
 /*
- * A hand-made segment to side to's connection h, as its peer would send it
- * (built by tcp_ip.c and tcp_opt.c), put on the wire after the link's delay.
+ * A hand-made segment to side to's connection c (which may have lost its
+ * handle), as its peer would send it (built by tcp_ip.c and tcp_opt.c),
+ * put on the wire after the link's delay.
  */
-static void inject(struct pair *p, int to, int h, uint32_t seq, uint32_t ack, uint8_t flags, const void *data,
-		   uint32_t len, const struct tcp_opts *o)
+static void inject_conn(struct pair *p, int to, const struct tcp_conn *c, uint32_t seq, uint32_t ack, uint8_t flags,
+			uint16_t wnd, const void *data, uint32_t len, const struct tcp_opts *o)
 {
-	struct tcp_conn *c = conn_of(p, to, h);
 	struct tcp_endpoints ep = { 0 };
 	struct tcp_hdr_out hd = { 0 };
 	uint8_t frame[MS_BUF_SIZE], opt[40];
@@ -340,10 +340,17 @@ static void inject(struct pair *p, int to, int h, uint32_t seq, uint32_t ack, ui
 	hd.dst_mac = simlink_io(p->l, to)->mac;
 	hd.seq = seq;
 	hd.ack = ack;
-	hd.wnd = 65535;
+	hd.wnd = wnd;
 	hd.flags = flags;
 	hd.opt = opt;
 	simlink_inject(p->l, to, frame, tcp_ip_build(frame, &hd, len));
+}
+
+/* The same to side to's connection of handle h, with a window of 65535. */
+static void inject(struct pair *p, int to, int h, uint32_t seq, uint32_t ack, uint8_t flags, const void *data,
+		   uint32_t len, const struct tcp_opts *o)
+{
+	inject_conn(p, to, conn_of(p, to, h), seq, ack, flags, 65535, data, len, o);
 }
 
 /* The timestamp option side to's connection h expects next from its peer. */
@@ -1015,6 +1022,48 @@ START_TEST(test_zero_window_is_probed_until_it_opens)
 	}
 	ck_assert_uint_eq(got, 20000);
 	ck_assert_uint_eq(p.st[0]->stats.timeouts, 0);
+	pair_fini(&p);
+}
+END_TEST
+
+/*
+ * RFC 6298 5.1: a FIN in flight keeps the retransmission timer running. A
+ * FIN sent into a zero window times out (the persist timer takes over);
+ * when the window reopens without acknowledging it, the FIN is sent again.
+ */
+START_TEST(test_fin_sent_into_a_zero_window_is_retransmitted_when_it_opens)
+{
+	struct pair p;
+	struct tap t;
+	struct tcp_conn *c;
+	struct tcp_opts o;
+	uint8_t buf[8];
+	int lh, h[2];
+	ssize_t n = -EAGAIN;
+
+	pair_init(&p, &clean_link, NULL, NULL);
+	pair_connect(&p, &lh, &h[0], &h[1]);
+	tap_init(&t, &p);
+	t.block[0] = t.block[1] = 1;
+	c = conn_of(&p, 0, h[0]);
+	o = ts_opt(&p, 0, h[0], 1);
+	inject_conn(&p, 0, c, c->rcv_nxt, c->snd_nxt, TCP_ACK, 0, NULL, 0, &o); /* the window closes */
+	pair_run(&p, 10000);
+	ck_assert_uint_eq(c->snd_wnd, 0);
+	ck_assert_int_eq(ms_tcp_close(p.st[0], h[0]), 0);
+	pair_run(&p, 3000000); /* the FIN times out in the zero window: persist */
+	ck_assert(c->persist_at && !c->rto_at);
+	ck_assert_int_eq(c->state, MS_TCP_FIN_WAIT_1);
+	o.ts_val++;
+	inject_conn(&p, 0, c, c->rcv_nxt, c->snd_una, TCP_ACK, 65535, NULL, 0, &o); /* it opens, FIN unacknowledged */
+	pair_run(&p, 10000);
+	ck_assert_uint_gt(c->snd_wnd, 0);
+	t.block[0] = t.block[1] = 0;
+	for (int i = 0; i < 1000 && n == -EAGAIN; i++) {
+		pair_step(&p);
+		n = ms_tcp_recv(p.st[1], h[1], buf, sizeof(buf));
+	}
+	ck_assert_int_eq(n, 0); /* the end of the stream: the FIN arrived */
 	pair_fini(&p);
 }
 END_TEST
@@ -1827,6 +1876,7 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_newreno_partial_ack_retransmits_the_next_hole);
 	tcase_add_test(tc, test_sack_recovery_retransmits_only_the_holes);
 	tcase_add_test(tc, test_zero_window_is_probed_until_it_opens);
+	tcase_add_test(tc, test_fin_sent_into_a_zero_window_is_retransmitted_when_it_opens);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("attacks");
