@@ -740,6 +740,9 @@ static void fz_op_recv(struct fz_in *in)
 	if (n < 0) {
 		FZ_ASSERT(n == -EAGAIN || n == -EINVAL || n == -ECONNRESET || n == -ECONNABORTED || n == -ETIMEDOUT ||
 			  n == -ECONNREFUSED || n == -EHOSTUNREACH || n == -ENETUNREACH);
+		/* An error recv reports is the connection's pending error. */
+		if (n != -EAGAIN && n != -EINVAL)
+			FZ_ASSERT(ms_tcp_error(fz.st, h) == n);
 		return;
 	}
 	FZ_ASSERT((size_t)n <= len);
@@ -935,7 +938,10 @@ static void fz_check_stack(void)
 	/* The counters agree with the backend. */
 	FZ_ASSERT(st->stats.rx_frames == fz.delivered);
 	FZ_ASSERT(st->stats.tx_frames == fz.transmitted);
+	/* Waiting: no sleep while output waits for the ring; else as long as the next timer. */
 	FZ_ASSERT(ms_tcp_timeout(st) >= -1);
+	FZ_ASSERT((ms_tcp_timeout(st) == 0) >= !!st->out_head);
+	FZ_ASSERT(ms_tcp_wait_prepare(st) == !!st->out_head);
 }
 
 /* A connection's deadline for the trace: ms from now, -1 for none. */
