@@ -336,8 +336,13 @@ void tcp_output_probe(struct ms_tcp_stack *st, struct tcp_conn *c)
 {
 	uint32_t data_end = tcp_snd_data_seq(c) + c->snd.len;
 
-	if (!seq_gt(data_end, c->snd_una))
+	if (!seq_gt(data_end, c->snd_una)) {
+		/* No data left: the FIN in flight is the probe (the receiver answers it with its window),
+		 * or a lost window update would leave both ends waiting for good. */
+		if ((c->flags & TCP_CF_FIN_QUEUED) && c->snd_una == c->fin_seq && seq_gt(c->snd_max, c->fin_seq))
+			tcp_emit_conn(st, c, c->fin_seq, TCP_FIN, 0);
 		return;
+	}
 	if (tcp_emit_conn(st, c, c->snd_una, 0, 1))
 		return;
 	if (seq_gt(c->snd_una + 1, c->snd_max))
