@@ -1068,6 +1068,41 @@ START_TEST(test_fin_sent_into_a_zero_window_is_retransmitted_when_it_opens)
 }
 END_TEST
 
+/*
+ * RFC 9293 3.8.6.1: a zero window is probed for as long as it stays shut.
+ * With no data left, the probe is the FIN in flight: a peer whose window
+ * update was lost still hears from us, and the connection does not wait
+ * for good.
+ */
+START_TEST(test_a_fin_in_a_zero_window_is_the_probe)
+{
+	struct pair p;
+	struct tap t;
+	struct tcp_conn *c;
+	struct tcp_opts o;
+	unsigned fins = 0, from;
+	int lh, h[2];
+
+	pair_init(&p, &clean_link, NULL, NULL);
+	pair_connect(&p, &lh, &h[0], &h[1]);
+	tap_init(&t, &p);
+	t.block[0] = t.block[1] = 1;
+	c = conn_of(&p, 0, h[0]);
+	o = ts_opt(&p, 0, h[0], 1);
+	inject_conn(&p, 0, c, c->rcv_nxt, c->snd_nxt, TCP_ACK, 0, NULL, 0, &o); /* the window closes */
+	pair_run(&p, 10000);
+	ck_assert_uint_eq(c->snd_wnd, 0);
+	ck_assert_int_eq(ms_tcp_close(p.st[0], h[0]), 0);
+	from = t.nlog[0];
+	pair_run(&p, 10000000);
+	for (unsigned i = from; i < t.nlog[0]; i++)
+		fins += !!(t.log[0][i].flags & TCP_FIN);
+	ck_assert_uint_ge(fins, 4);
+	ck_assert_int_eq(c->state, MS_TCP_FIN_WAIT_1);
+	pair_fini(&p);
+}
+END_TEST
+
 /* ---- RFC 7323, RFC 5961 ---- */
 
 /* RFC 7323 5.3: a segment whose timestamp is older than TS.Recent is dropped (and ACKed), the next good one accepted.
@@ -1877,6 +1912,7 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_sack_recovery_retransmits_only_the_holes);
 	tcase_add_test(tc, test_zero_window_is_probed_until_it_opens);
 	tcase_add_test(tc, test_fin_sent_into_a_zero_window_is_retransmitted_when_it_opens);
+	tcase_add_test(tc, test_a_fin_in_a_zero_window_is_the_probe);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("attacks");
