@@ -227,13 +227,26 @@ void tcp_event(struct ms_tcp_stack *st, struct tcp_conn *c, uint32_t ev)
 	st->ev_tail = &c->ev_next;
 }
 
+/*
+ * RFC 7323 5.4: timestamps start at a secret offset per pair of addresses
+ * (not per connection, so that a new incarnation's timestamps are newer than
+ * the old one's, which RFC 6191's TIME_WAIT reuse relies on).
+ */
+static uint32_t tcp_ts_offset(const struct ms_tcp_stack *st, const struct tcp_endpoints *ep)
+{
+	struct tcp_endpoints pair = *ep;
+
+	pair.lport = pair.rport = 0;
+	return tcp_isn(&st->secret, &pair, 0);
+}
+
 void tcp_conn_setup(struct ms_tcp_stack *st, struct tcp_conn *c)
 {
 	uint32_t mss = tcp_ip_mss_for_mtu(c->ep.family, st->io.mtu);
 
 	c->rcv_wnd_max = st->cfg.rcvbuf;
 	c->rcv_mss = (uint16_t)(mss > 65535 ? 65535 : mss);
-	c->mss = c->rcv_mss;
+	c->mss = c->peer_mss = c->rcv_mss;
 	c->rto_ms = TCP_RTO_INIT_MS;
 	if (!(st->cfg.flags & MS_TCP_CFG_NO_TS))
 		c->flags |= TCP_CF_TS;
@@ -247,7 +260,7 @@ void tcp_conn_setup(struct ms_tcp_stack *st, struct tcp_conn *c)
 	}
 	c->iss = tcp_isn(&st->secret, &c->ep, st->now_us);
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
-	c->ts_off = (uint32_t)(st->secret.k1 >> 32) ^ c->iss; /* RFC 7323 5.4: a per-connection offset */
+	c->ts_off = tcp_ts_offset(st, &c->ep);
 	c->cc.mss = c->mss;
 	c->cc.cwnd = 10u * c->mss;
 	c->cc.ssthresh = UINT32_MAX;
@@ -493,6 +506,12 @@ ssize_t ms_tcp_recv(struct ms_tcp_stack *st, int h, void *buf, size_t len)
 			n = (uint32_t)len;
 		tcp_rcvbuf_read(&c->rcv, buf, n);
 		c->rd_seq += n;
+		/* Drained, nothing out of order: the ring (and the reassembly ranges) go back until data comes. */
+		if (!tcp_readable(c) && !(c->rx && c->rx->reass.n)) {
+			tcp_rcvbuf_free(&c->rcv, &st->mem);
+			free(c->rx);
+			c->rx = NULL;
+		}
 		c->flags |= TCP_CF_RCV_READ;
 		tcp_want_output(st, c);
 		return n;
@@ -561,7 +580,6 @@ int ms_tcp_close(struct ms_tcp_stack *st, int h)
 		/* RFC 2525 2.17: closing with unread data resets, so the peer knows it was lost. */
 		tcp_fsm_abort(st, c);
 	} else if (c->state != MS_TCP_CLOSED) {
-		/* A FIN already queued (ms_tcp_shutdown) is not queued again: nothing to check here. */
 		tcp_fsm_shutdown(st, c);
 		if (c->state == MS_TCP_FIN_WAIT_2) {
 			/* Already half-closed and waiting for the peer: bound the wait without a handle. */
@@ -672,7 +690,7 @@ int ms_tcp_poll(struct ms_tcp_stack *st, struct ms_tcp_event *ev, int max)
 {
 	struct ms_pkt rx[TCP_BURST];
 	struct tcp_timer *t, *next;
-	struct tcp_conn *c, *retry = NULL;
+	struct tcp_conn *c, *retry;
 	unsigned n;
 	int k = 0;
 
@@ -709,16 +727,15 @@ int ms_tcp_poll(struct ms_tcp_stack *st, struct ms_tcp_event *ev, int max)
 		tcp_timers_fire(st, c);
 	}
 	/* Output for every connection that may have something to send, then one tx burst. */
+	retry = NULL;
 	while ((c = st->out_head)) {
-		uint64_t ring_full = st->stats.tx_ring_full;
-
 		st->out_head = c->out_next;
-		c->out_queued = 0;
-		tcp_output(st, c);
-		if (st->stats.tx_ring_full != ring_full && c->state != MS_TCP_CLOSED && !c->out_queued) {
-			/* The tx ring was full: what c could not send (a SYN, data, a FIN, an ACK) is tried
-			 * again at the next poll, not left to a timer that a segment never sent did not
-			 * start. ms_tcp_timeout says 0 meanwhile. */
+		if (!st->tx_full) {
+			c->out_queued = 0;
+			tcp_output(st, c);
+		}
+		if (st->tx_full) {
+			/* The tx ring is full: this connection (and the rest) try again at the next poll. */
 			c->out_queued = 1;
 			c->out_next = retry;
 			retry = c;
@@ -726,8 +743,9 @@ int ms_tcp_poll(struct ms_tcp_stack *st, struct ms_tcp_event *ev, int max)
 		}
 		tcp_fsm_reap(st, c);
 	}
-	st->out_head = retry;
 	tcp_output_flush(st);
+	st->out_head = retry;
+	st->tx_full = 0;
 	/* Events, each handle once. */
 	while (k < max && (c = st->ev_head)) {
 		st->ev_head = c->ev_next;

@@ -148,9 +148,13 @@ struct tcp_conn *tcp_handle_get(const struct tcp_table *t, int h)
 
 int tcp_listener_add(struct tcp_table *t, struct tcp_conn *l)
 {
-	if (tcp_listener_lookup(t, l->ep.family, l->ep.laddr, l->ep.lport) &&
-	    !memcmp(tcp_listener_lookup(t, l->ep.family, l->ep.laddr, l->ep.lport)->ep.laddr, l->ep.laddr, 16))
-		return -EADDRINUSE;
+	/* One listener per exact 3-tuple; a wildcard and a specific address may coexist (the specific wins). */
+	for (uint32_t i = 0; i < t->nlisteners; i++) {
+		const struct tcp_conn *o = t->listener[i];
+
+		if (o->ep.family == l->ep.family && o->ep.lport == l->ep.lport && !memcmp(o->ep.laddr, l->ep.laddr, 16))
+			return -EADDRINUSE;
+	}
 	t->listener[t->nlisteners++] = l;
 	return 0;
 }

@@ -65,10 +65,11 @@ struct tcp_conn {
 	uint32_t max_snd_wnd; /* RFC 5961 5.2: MAX.SND.WND */
 	/* Receive sequence variables; rcv_adv is the right edge of the window last advertised. */
 	uint32_t irs, rcv_nxt, rcv_adv, rcv_wnd_max;
-	uint32_t rd_seq;                /* the next byte the application reads */
-	uint32_t rcv_fin_seq;           /* the peer's FIN */
-	uint16_t mss;                   /* send MSS (SMSS) */
-	uint16_t rcv_mss;               /* the MSS we announced */
+	uint32_t rd_seq;      /* the next byte the application reads */
+	uint32_t rcv_fin_seq; /* the peer's FIN */
+	uint16_t mss;         /* SMSS: payload of a full segment, after the options every segment carries (RFC 6691) */
+	uint16_t peer_mss;    /* what the peer and the path allow, options included: payload + options <= it */
+	uint16_t rcv_mss;     /* the MSS we announced */
 	uint8_t snd_wscale, rcv_wscale; /* RFC 7323 2: Snd.Wind.Shift, Rcv.Wind.Shift */
 	uint8_t dupacks, segs_unacked;
 

@@ -15,6 +15,13 @@ static uint16_t tcp_default_mss(uint8_t family)
 	return family == AF_INET ? 536 : 1220;
 }
 
+/* RFC 6691: the payload of a full segment leaves room for the timestamps every segment carries. */
+static void tcp_set_mss(struct tcp_conn *c)
+{
+	c->mss = (uint16_t)(c->peer_mss - ((c->flags & TCP_CF_TS) ? TCP_TS_OPTLEN : 0));
+	c->cc.mss = c->mss;
+}
+
 /*
  * What both SYNs agreed (RFC 7323 2.2 and 3.2, RFC 2018 2): an option is
  * used only when we offered it and the peer's SYN carried it; the send MSS
@@ -24,11 +31,11 @@ static void tcp_negotiate(struct tcp_conn *c, const struct tcp_seg *seg)
 {
 	const struct tcp_opts *o = &seg->opt;
 
-	c->mss = (o->present & TCP_OPT_MSS) && o->mss ? o->mss : tcp_default_mss(c->ep.family);
-	if (c->mss > c->rcv_mss)
-		c->mss = c->rcv_mss;
-	if (c->mss < 64)
-		c->mss = 64; /* a peer cannot make us send one byte per frame */
+	c->peer_mss = (o->present & TCP_OPT_MSS) && o->mss ? o->mss : tcp_default_mss(c->ep.family);
+	if (c->peer_mss > c->rcv_mss)
+		c->peer_mss = c->rcv_mss;
+	if (c->peer_mss < 64)
+		c->peer_mss = 64; /* a peer cannot make us send one byte per frame */
 	if ((c->flags & TCP_CF_WSCALE) && (o->present & TCP_OPT_WSCALE)) {
 		c->snd_wscale = o->wscale > 14 ? 14 : o->wscale; /* RFC 7323 2.3 */
 	} else {
@@ -43,6 +50,7 @@ static void tcp_negotiate(struct tcp_conn *c, const struct tcp_seg *seg)
 	} else {
 		c->flags &= ~TCP_CF_TS;
 	}
+	tcp_set_mss(c);
 }
 
 /* RFC 5961 7: challenge ACKs are rate-limited per stack, so that they cannot be used to amplify. */
@@ -106,7 +114,8 @@ static struct tcp_conn *tcp_input_cookie(struct ms_tcp_stack *st, struct tcp_con
 	c->flags &= ~(TCP_CF_WSCALE | TCP_CF_SACK | TCP_CF_TS);
 	c->flags |= TCP_CF_COOKIE;
 	c->rcv_wscale = c->snd_wscale = 0;
-	c->mss = mss < c->rcv_mss ? mss : c->rcv_mss;
+	c->peer_mss = mss < c->rcv_mss ? mss : c->rcv_mss;
+	tcp_set_mss(c);
 	c->irs = seg->seq - 1;
 	c->rcv_nxt = c->rd_seq = c->rcv_adv = seg->seq;
 	c->iss = seg->ack - 1;
@@ -303,6 +312,9 @@ static void tcp_input_ack(struct ms_tcp_stack *st, struct tcp_conn *c, const str
 			data_acked = c->snd.len;
 		tcp_sndbuf_consume(&c->snd, data_acked);
 		c->bytes_acked += data_acked;
+		/* An idle connection holds no buffer: the ring goes back once everything was acknowledged. */
+		if (!c->snd.len)
+			tcp_sndbuf_free(&c->snd, &st->mem);
 		c->snd_una = ack;
 		if (seq_lt(c->snd_nxt, ack))
 			c->snd_nxt = ack;
@@ -348,8 +360,9 @@ static void tcp_input_ack(struct ms_tcp_stack *st, struct tcp_conn *c, const str
 		}
 		tcp_want_output(st, c);
 	}
-	/* RFC 9293 3.10.7.4: update the window from the newest segment only. */
-	if (seq_lt(c->snd_wl1, seg->seq) || (c->snd_wl1 == seg->seq && seq_leq(c->snd_wl2, ack))) {
+	/* RFC 9293 3.10.7.4: update the window from the newest segment only, and not from an old ACK. */
+	if (seq_geq(ack, c->snd_una) &&
+	    (seq_lt(c->snd_wl1, seg->seq) || (c->snd_wl1 == seg->seq && seq_leq(c->snd_wl2, ack)))) {
 		if (wnd != c->snd_wnd)
 			tcp_want_output(st, c);
 		c->snd_wnd = wnd;
@@ -539,16 +552,36 @@ void tcp_input_conn(struct ms_tcp_stack *st, struct tcp_conn *c, const struct tc
 		tcp_want_output(st, c);
 }
 
+/*
+ * A SYN that may reopen a connection in TIME_WAIT (RFC 6191): with
+ * timestamps, its TSval must be newer than the last one seen; without,
+ * its sequence number must lie above everything of the old incarnation
+ * (RFC 9293 3.10.7.4, as the BSDs do).
+ */
+static int tcp_time_wait_reusable(const struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	if ((seg->flags & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN)
+		return 0;
+	if ((c->flags & TCP_CF_TS) && (seg->opt.present & TCP_OPT_TS))
+		return seq_gt(seg->opt.ts_val, c->ts_recent);
+	return seq_gt(seg->seq, c->rcv_nxt);
+}
+
 void tcp_input(struct ms_tcp_stack *st, const struct tcp_seg *seg)
 {
 	struct tcp_conn *c = tcp_conn_lookup(&st->tab, &seg->ep);
 	struct tcp_conn *l;
 
+	l = tcp_listener_lookup(&st->tab, seg->ep.family, seg->ep.laddr, seg->ep.lport);
+	if (c && c->state == MS_TCP_TIME_WAIT && l && tcp_time_wait_reusable(c, seg)) {
+		/* RFC 9293 3.10.7.4 / RFC 6191: a new incarnation ends TIME_WAIT early. */
+		tcp_fsm_drop(st, c, 0);
+		c = NULL;
+	}
 	if (c) {
 		tcp_input_conn(st, c, seg);
 		return;
 	}
-	l = tcp_listener_lookup(&st->tab, seg->ep.family, seg->ep.laddr, seg->ep.lport);
 	if (l) {
 		tcp_input_listen(st, l, seg);
 		return;
@@ -573,9 +606,9 @@ void tcp_input_icmp(struct ms_tcp_stack *st, const struct tcp_icmp_err *err)
 	if (err->error == -EMSGSIZE) {
 		uint32_t mss = tcp_ip_mss_for_mtu(c->ep.family, err->mtu);
 
-		if (mss >= 88 && mss < c->mss) {
-			c->mss = (uint16_t)mss;
-			c->cc.mss = mss;
+		if (mss >= 88 && mss < c->peer_mss) {
+			c->peer_mss = (uint16_t)mss;
+			tcp_set_mss(c);
 			c->snd_nxt = c->snd_una;
 			tcp_want_output(st, c);
 		}

@@ -26,6 +26,7 @@ static struct ms_pkt *tcp_tx_buf(struct ms_tcp_stack *st)
 		st->ntx_alloc = st->io.ops->tx_alloc(st->io.ctx, st->tx, TCP_BURST);
 		if (!st->ntx_alloc) {
 			st->stats.tx_ring_full++;
+			st->tx_full = 1;
 			return NULL;
 		}
 	}
@@ -34,8 +35,8 @@ static struct ms_pkt *tcp_tx_buf(struct ms_tcp_stack *st)
 
 /* One segment; payload from c's send ring at byte offset off (len bytes), or none. @return 0; -ENOBUFS. */
 static int tcp_emit(struct ms_tcp_stack *st, const struct tcp_endpoints *ep, const uint8_t *dst_mac, uint32_t seq,
-		    uint32_t ack, uint8_t flags, uint16_t wnd, const struct tcp_opts *o, uint32_t optcap,
-		    const struct tcp_conn *c, uint32_t off, uint32_t len)
+		    uint32_t ack, uint8_t flags, uint16_t wnd, const struct tcp_opts *o, const struct tcp_conn *c,
+		    uint32_t off, uint32_t len, size_t optcap)
 {
 	uint8_t opt[40];
 	struct tcp_hdr_out h = { 0 };
@@ -44,7 +45,7 @@ static int tcp_emit(struct ms_tcp_stack *st, const struct tcp_endpoints *ep, con
 
 	if (!p)
 		return -ENOBUFS;
-	h.optlen = o ? (uint8_t)tcp_opt_write(opt, optcap < sizeof(opt) ? optcap : sizeof(opt), o) : 0;
+	h.optlen = o ? (uint8_t)tcp_opt_write(opt, optcap, o) : 0;
 	hl = tcp_ip_header_len(ep->family, h.optlen);
 	if (len)
 		tcp_sndbuf_peek(&c->snd, off, p->data + hl, len);
@@ -61,23 +62,18 @@ static int tcp_emit(struct ms_tcp_stack *st, const struct tcp_endpoints *ep, con
 	return 0;
 }
 
+/* Option bytes a segment of len payload bytes may carry: what is left of the peer's MSS (SACK blocks that
+ * do not fit are left out by tcp_opt_write), at most 40. */
+static size_t tcp_opt_room(const struct tcp_conn *c, uint32_t len)
+{
+	uint32_t room = c->peer_mss > len ? c->peer_mss - len : 0;
+
+	return room > 40 ? 40 : room;
+}
+
 uint32_t tcp_ts_now(const struct ms_tcp_stack *st, const struct tcp_conn *c)
 {
 	return (uint32_t)st->now_ms + c->ts_off;
-}
-
-#define TCP_TS_OPTLEN 12 /* NOP, NOP, timestamps: on every segment once negotiated */
-
-/*
- * The most payload one segment carries. RFC 9293 3.7.1 (Eff.snd.MSS) and
- * RFC 6691: the MSS bounds data plus TCP options, so the options every
- * segment carries (timestamps) come out of it, or a full segment would
- * exceed the path's MTU. SACK blocks, which vary, are left out of a segment
- * they would not fit in (tcp_emit_conn).
- */
-static uint32_t tcp_payload_max(const struct tcp_conn *c)
-{
-	return (c->flags & TCP_CF_TS) ? c->mss - TCP_TS_OPTLEN : c->mss;
 }
 
 /*
@@ -108,7 +104,6 @@ static int tcp_emit_conn(struct ms_tcp_stack *st, struct tcp_conn *c, uint32_t s
 {
 	struct tcp_opts o = { 0 };
 	uint32_t wnd = tcp_rcv_window(c), data_seq = tcp_snd_data_seq(c);
-	uint32_t optcap = 40;
 	uint16_t wire_wnd;
 	int err;
 
@@ -141,10 +136,8 @@ static int tcp_emit_conn(struct ms_tcp_stack *st, struct tcp_conn *c, uint32_t s
 	}
 	if (c->state != MS_TCP_SYN_SENT)
 		flags |= TCP_ACK;
-	/* Options and payload together within the MSS: SACK blocks that do not fit stay out. */
-	if (len && c->mss - len < optcap)
-		optcap = (c->mss - len) & ~3u;
-	err = tcp_emit(st, &c->ep, c->dst_mac, seq, c->rcv_nxt, flags, wire_wnd, &o, optcap, c, seq - data_seq, len);
+	err = tcp_emit(st, &c->ep, c->dst_mac, seq, c->rcv_nxt, flags, wire_wnd, &o, c, seq - data_seq, len,
+		       (flags & TCP_SYN) ? 40 : tcp_opt_room(c, len));
 	if (err)
 		return err;
 	if (flags & TCP_ACK) {
@@ -183,10 +176,10 @@ void tcp_send_reset_for(struct ms_tcp_stack *st, const struct tcp_seg *seg)
 		return;
 	st->stats.rst_sent++;
 	if (seg->flags & TCP_ACK)
-		tcp_emit(st, &seg->ep, seg->src_mac, seg->ack, 0, TCP_RST, 0, NULL, 0, NULL, 0, 0);
+		tcp_emit(st, &seg->ep, seg->src_mac, seg->ack, 0, TCP_RST, 0, NULL, NULL, 0, 0, 0);
 	else
-		tcp_emit(st, &seg->ep, seg->src_mac, 0, seg->seq + tcp_seg_seqlen(seg), TCP_RST | TCP_ACK, 0, NULL, 0,
-			 NULL, 0, 0);
+		tcp_emit(st, &seg->ep, seg->src_mac, 0, seg->seq + tcp_seg_seqlen(seg), TCP_RST | TCP_ACK, 0, NULL,
+			 NULL, 0, 0, 0);
 }
 
 void tcp_send_synack_cookie(struct ms_tcp_stack *st, const struct tcp_seg *seg, uint32_t cookie, uint16_t mss)
@@ -195,7 +188,7 @@ void tcp_send_synack_cookie(struct ms_tcp_stack *st, const struct tcp_seg *seg, 
 
 	st->stats.syn_cookies_sent++;
 	tcp_emit(st, &seg->ep, seg->src_mac, cookie, seg->seq + 1, TCP_SYN | TCP_ACK,
-		 st->cfg.rcvbuf > 65535 ? 65535 : (uint16_t)st->cfg.rcvbuf, &o, 40, NULL, 0, 0);
+		 st->cfg.rcvbuf > 65535 ? 65535 : (uint16_t)st->cfg.rcvbuf, &o, NULL, 0, 0, 40);
 }
 
 /* Retransmit [seq, seq + len) of the send ring (len <= mss), with FIN if it ends at our FIN. */
@@ -227,10 +220,9 @@ static int tcp_output_sack_recovery(struct ms_tcp_stack *st, struct tcp_conn *c,
 	uint32_t data_end = tcp_snd_data_seq(c) + c->snd.len;
 	int can_send_new = seq_gt(data_end, c->snd_nxt) && seq_gt(c->snd_una + c->snd_wnd, c->snd_nxt);
 
-	*pipe = tcp_sack_pipe(&c->sb, c->snd_una, c->snd_max, tcp_payload_max(c));
+	*pipe = tcp_sack_pipe(&c->sb, c->snd_una, c->snd_max, c->mss);
 	while (*pipe < c->cc.cwnd) {
-		r = tcp_sack_next_seg(&c->sb, c->snd_una, c->snd_nxt, c->snd_max, tcp_payload_max(c), can_send_new,
-				      &seq, &len);
+		r = tcp_sack_next_seg(&c->sb, c->snd_una, c->snd_nxt, c->snd_max, c->mss, can_send_new, &seq, &len);
 		if (r != 1)
 			return r == 2;
 		if (tcp_retransmit(st, c, seq, len) < 0)
@@ -253,8 +245,7 @@ static int tcp_output_sack_recovery(struct ms_tcp_stack *st, struct tcp_conn *c,
  */
 static void tcp_output_data(struct ms_tcp_stack *st, struct tcp_conn *c, int sack_recovery, uint32_t pipe)
 {
-	uint32_t data_end = tcp_snd_data_seq(c) + c->snd.len, mss = tcp_payload_max(c);
-
+	uint32_t data_end = tcp_snd_data_seq(c) + c->snd.len;
 	for (;;) {
 		uint32_t avail = seq_gt(data_end, c->snd_nxt) ? data_end - c->snd_nxt : 0;
 		uint32_t flight = sack_recovery ? pipe : c->snd_nxt - c->snd_una;
@@ -270,11 +261,11 @@ static void tcp_output_data(struct ms_tcp_stack *st, struct tcp_conn *c, int sac
 			len = by_wnd;
 		if (len > by_cwnd)
 			len = by_cwnd;
-		if (len > mss)
-			len = mss;
+		if (len > c->mss)
+			len = c->mss;
 		if (!len)
 			break;
-		if (len < mss) {
+		if (len < c->mss) {
 			int nagle_ok = (c->flags & (TCP_CF_NODELAY | TCP_CF_FIN_QUEUED)) || c->snd_nxt == c->snd_una;
 
 			/* Window-limited with nothing in flight: send what fits rather than wait for a
@@ -373,7 +364,7 @@ void tcp_output(struct ms_tcp_stack *st, struct tcp_conn *c)
 		/* RFC 6582 3.2 (5): a partial ACK retransmits the first unacknowledged segment. */
 		if (c->flags & TCP_CF_RXMIT_UNA) {
 			c->flags &= ~TCP_CF_RXMIT_UNA;
-			tcp_retransmit(st, c, c->snd_una, tcp_payload_max(c));
+			tcp_retransmit(st, c, c->snd_una, c->mss);
 		}
 		sack_recovery = (c->flags & (TCP_CF_RECOVERY | TCP_CF_SACK)) == (TCP_CF_RECOVERY | TCP_CF_SACK);
 		if (!sack_recovery || tcp_output_sack_recovery(st, c, &pipe))

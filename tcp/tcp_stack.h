@@ -37,6 +37,7 @@ struct tcp_io {
 };
 
 #define TCP_BURST           64   /* frames per rx burst and per tx allocation */
+#define TCP_TS_OPTLEN       12   /* NOP NOP TS: what timestamps cost every segment */
 #define TCP_RTO_INIT_MS     1000 /* RFC 6298 2.1 */
 #define TCP_RTO_MIN_MS      200  /* as Linux, below RFC 6298 2.4's 1 s: a LAN stack */
 #define TCP_RTO_MAX_MS      60000
@@ -75,6 +76,7 @@ struct ms_tcp_stack {
 	/* The tx buffers of the current burst. */
 	struct ms_pkt tx[TCP_BURST];
 	unsigned ntx, ntx_alloc;
+	uint8_t tx_full; /* ms_tx_alloc gave nothing this poll: output waits for the next */
 	/* RFC 5961 7: the challenge ACK budget. */
 	uint64_t challenge_sec;
 	uint32_t challenge_count;

@@ -11,8 +11,15 @@ void tcp_wheel_init(struct tcp_wheel *w, uint64_t now_ms)
 {
 	for (unsigned i = 0; i < TCP_TIMER_SLOTS; i++)
 		w->slot[i] = NULL;
+	w->far = NULL;
+	w->far_min = UINT64_MAX;
 	w->now_ms = now_ms;
-	w->armed = 0;
+	w->near = w->nfar = 0;
+}
+
+static int tcp_timer_is_near(const struct tcp_wheel *w, uint64_t expires_ms)
+{
+	return expires_ms - w->now_ms < TCP_TIMER_SLOTS;
 }
 
 void tcp_timer_cancel(struct tcp_wheel *w, struct tcp_timer *t)
@@ -22,30 +29,66 @@ void tcp_timer_cancel(struct tcp_wheel *w, struct tcp_timer *t)
 	*t->pprev = t->next;
 	if (t->next)
 		t->next->pprev = t->pprev;
+	if (t->on_far)
+		w->nfar--;
+	else
+		w->near--;
 	t->next = NULL;
 	t->pprev = NULL;
-	w->armed--;
 }
 
-void tcp_timer_arm(struct tcp_wheel *w, struct tcp_timer *t, uint64_t expires_ms)
+static void tcp_timer_link(struct tcp_timer **head, struct tcp_timer *t)
 {
-	struct tcp_timer **head;
-
-	tcp_timer_cancel(w, t);
-	/* A deadline already passed goes into the next slot to be run. */
-	if (expires_ms <= w->now_ms)
-		expires_ms = w->now_ms + 1;
-	t->expires_ms = expires_ms;
-	head = &w->slot[(expires_ms / TCP_TIMER_TICK_MS) & (TCP_TIMER_SLOTS - 1)];
 	t->next = *head;
 	if (t->next)
 		t->next->pprev = &t->next;
 	*head = t;
 	t->pprev = head;
-	w->armed++;
 }
 
-/* Move the expired entries of one slot onto the fire list. */
+void tcp_timer_arm(struct tcp_wheel *w, struct tcp_timer *t, uint64_t expires_ms)
+{
+	tcp_timer_cancel(w, t);
+	/* A deadline already passed goes into the next slot to be run. */
+	if (expires_ms <= w->now_ms)
+		expires_ms = w->now_ms + 1;
+	t->expires_ms = expires_ms;
+	if (tcp_timer_is_near(w, expires_ms)) {
+		tcp_timer_link(&w->slot[expires_ms & (TCP_TIMER_SLOTS - 1)], t);
+		t->on_far = 0;
+		w->near++;
+	} else {
+		tcp_timer_link(&w->far, t);
+		t->on_far = 1;
+		w->nfar++;
+		if (expires_ms < w->far_min)
+			w->far_min = expires_ms;
+	}
+}
+
+/* Move the far entries that a wheel at now_ms reaches into their slots; recompute far_min. */
+static void tcp_wheel_pull_far(struct tcp_wheel *w, uint64_t now_ms)
+{
+	struct tcp_timer *t = w->far, *next;
+
+	w->far_min = UINT64_MAX;
+	for (; t; t = next) {
+		next = t->next;
+		if (t->expires_ms - now_ms < TCP_TIMER_SLOTS || t->expires_ms <= now_ms) {
+			*t->pprev = t->next;
+			if (t->next)
+				t->next->pprev = t->pprev;
+			w->nfar--;
+			tcp_timer_link(&w->slot[t->expires_ms & (TCP_TIMER_SLOTS - 1)], t);
+			t->on_far = 0;
+			w->near++;
+		} else if (t->expires_ms < w->far_min) {
+			w->far_min = t->expires_ms;
+		}
+	}
+}
+
+/* Move the entries of one slot due by now_ms onto the fire list. */
 static void tcp_wheel_run_slot(struct tcp_wheel *w, unsigned i, uint64_t now_ms, struct tcp_timer **fire)
 {
 	struct tcp_timer *t = w->slot[i], *next;
@@ -63,38 +106,44 @@ static void tcp_wheel_run_slot(struct tcp_wheel *w, unsigned i, uint64_t now_ms,
 struct tcp_timer *tcp_wheel_expire(struct tcp_wheel *w, uint64_t now_ms)
 {
 	struct tcp_timer *fire = NULL;
-	uint64_t tick, from, to;
+	uint64_t ms, from;
 
 	if (now_ms <= w->now_ms)
 		return NULL;
-	from = w->now_ms / TCP_TIMER_TICK_MS + 1;
-	to = now_ms / TCP_TIMER_TICK_MS;
+	/* Far entries due within a turn of the new time join the slots first (at most once per turn:
+	 * far_min is then more than a turn ahead). */
+	if (w->nfar && now_ms + TCP_TIMER_SLOTS > w->far_min)
+		tcp_wheel_pull_far(w, now_ms);
+	from = w->now_ms + 1;
 	/* A jump of a whole turn or more visits every slot once. */
-	if (to - from >= TCP_TIMER_SLOTS)
-		from = to - TCP_TIMER_SLOTS + 1;
-	for (tick = from; tick <= to && w->armed; tick++)
-		tcp_wheel_run_slot(w, tick & (TCP_TIMER_SLOTS - 1), now_ms, &fire);
+	if (now_ms - from >= TCP_TIMER_SLOTS)
+		from = now_ms - TCP_TIMER_SLOTS + 1;
+	for (ms = from; ms <= now_ms && w->near; ms++)
+		tcp_wheel_run_slot(w, ms & (TCP_TIMER_SLOTS - 1), now_ms, &fire);
 	w->now_ms = now_ms;
 	return fire;
 }
 
 int64_t tcp_wheel_next(const struct tcp_wheel *w)
 {
-	uint64_t best = UINT64_MAX, tick = w->now_ms / TCP_TIMER_TICK_MS;
+	uint64_t best = UINT64_MAX;
 
-	if (!w->armed)
-		return -1;
-	/* The first non-empty slot within one turn holds the answer unless its entries are for later
-	 * turns; then the minimum over the whole wheel, which this scan also computes. */
-	for (unsigned n = 1; n <= TCP_TIMER_SLOTS; n++) {
-		const struct tcp_timer *t = w->slot[(tick + n) & (TCP_TIMER_SLOTS - 1)];
+	if (w->near) {
+		/* Every near entry is due within the turn, each at its slot's millisecond. */
+		for (uint64_t ms = w->now_ms + 1; ms <= w->now_ms + TCP_TIMER_SLOTS; ms++) {
+			const struct tcp_timer *t = w->slot[ms & (TCP_TIMER_SLOTS - 1)];
 
-		for (; t; t = t->next)
-			if (t->expires_ms < best)
-				best = t->expires_ms;
-		if (best <= (tick + n) * TCP_TIMER_TICK_MS)
-			break;
+			for (; t; t = t->next)
+				if (t->expires_ms < best)
+					best = t->expires_ms;
+			if (best != UINT64_MAX)
+				break;
+		}
 	}
+	if (w->nfar && w->far_min < best)
+		best = w->far_min;
+	if (best == UINT64_MAX)
+		return -1;
 	return best <= w->now_ms ? 0 : (int64_t)(best - w->now_ms);
 }
 

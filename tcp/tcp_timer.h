@@ -11,21 +11,29 @@
  * fields and holds one wheel entry armed at the earliest of them; when the
  * entry fires the connection looks at which deadlines passed and arms the
  * entry again. So the wheel holds at most one entry per connection, and
- * arming, moving and cancelling are O(1). Slots are TCP_TIMER_TICK_MS wide;
- * an entry further than one turn away stays in its slot until its turn.
+ * arming, moving and cancelling are O(1).
+ *
+ * The wheel has TCP_TIMER_SLOTS slots of one millisecond: one turn. An entry
+ * due within the turn sits in its millisecond's slot, so every entry of a
+ * slot is due at that very millisecond and the earliest deadline is the first
+ * non-empty slot. Entries due later (TIME_WAIT, keepalive, backed-off
+ * retransmissions) wait on one "far" list, moved into the slots once per
+ * turn when they come within reach.
  */
-#define TCP_TIMER_SLOTS   1024 /* a power of two */
-#define TCP_TIMER_TICK_MS 1
+#define TCP_TIMER_SLOTS 1024 /* a power of two */
 
 struct tcp_timer {
 	struct tcp_timer *next, **pprev; /* pprev NULL: not armed */
 	uint64_t expires_ms;
+	uint8_t on_far; /* on the far list, not in a slot */
 };
 
 struct tcp_wheel {
 	struct tcp_timer *slot[TCP_TIMER_SLOTS];
-	uint64_t now_ms; /* every slot up to this tick was run */
-	uint32_t armed;
+	struct tcp_timer *far; /* due a turn or more after they were armed */
+	uint64_t far_min;      /* no far entry is due before this (a lower bound) */
+	uint64_t now_ms;       /* every slot up to this millisecond was run */
+	uint32_t near, nfar;   /* entries in the slots, on the far list */
 };
 
 void tcp_wheel_init(struct tcp_wheel *w, uint64_t now_ms);

@@ -876,10 +876,18 @@ static void fz_check_stack(void)
 	uint32_t count = 0, armed = 0;
 	uint64_t mem = 0;
 
-	/* After a poll only connections that met a full tx ring wait for output (they are hashed). */
+	/* After a poll only connections that met a full tx ring wait for output; those neither hashed nor
+	 * held by a handle are closed ones, freed at the next poll. */
 	FZ_ASSERT(!st->ev_head && !st->reap_head);
-	for (struct tcp_conn *c = st->out_head; c; c = c->out_next)
-		FZ_ASSERT(c->out_queued && c->state != MS_TCP_CLOSED && tcp_conn_lookup(&st->tab, &c->ep) == c);
+	for (struct tcp_conn *c = st->out_head; c; c = c->out_next) {
+		FZ_ASSERT(c->out_queued && !c->reaped);
+		if (c->handle >= 0 || tcp_conn_lookup(&st->tab, &c->ep) == c)
+			continue;
+		FZ_ASSERT(c->state == MS_TCP_CLOSED);
+		count++;
+		armed += tcp_timer_armed(&c->timer);
+		mem += (c->snd.buf ? c->snd.cap : 0) + (c->rcv.buf ? c->rcv.cap : 0);
+	}
 	FZ_ASSERT(st->tab.count <= st->tab.max);
 	FZ_ASSERT(st->mem.used <= st->mem.max);
 	for (uint32_t h = 0; h < st->tab.max; h++) {
@@ -933,7 +941,7 @@ static void fz_check_stack(void)
 			FZ_ASSERT(c->listener || tcp_timer_armed(&c->timer) || c->out_queued);
 		}
 	FZ_ASSERT(count == st->tab.count);
-	FZ_ASSERT(armed == st->wheel.armed);
+	FZ_ASSERT(armed == st->wheel.near + st->wheel.nfar);
 	FZ_ASSERT(mem == st->mem.used);
 	/* The counters agree with the backend. */
 	FZ_ASSERT(st->stats.rx_frames == fz.delivered);

@@ -269,6 +269,31 @@ def tcp_input_seeds():
     }
 
 
+def stack_rec(op, flags, seq, ack, wnd=65535, opts=b"", paylen8=0, ms=1):
+    """One record of fuzz_tcp_stack.c: op, flags, seq, ack, window, options, payload length / 8, ms."""
+    return struct.pack("!BBIIHB", op, flags, seq, ack, wnd, len(opts)) + opts + bytes([paylen8, ms])
+
+
+def tcp_stack_seeds():
+    """fuzz_tcp_stack.c: a passive open with options, data both ways, SACK, close; and a reset."""
+    syn_opts = b"\x02\x04\x05\xb4\x04\x02\x08\x0a\0\0\0\x01\0\0\0\0\x01\x03\x03\x07"
+    ts = b"\x01\x01\x08\x0a\0\0\0\x02\0\0\0\0"
+    rel = 4
+    call = 8
+    handshake = stack_rec(0, 0x02, 1000, 0, opts=syn_opts) + stack_rec(rel, 0x10, 0, 1, opts=ts)
+    accept_ = stack_rec(rel | call | 0 << 4, 0x10, 0, 0, opts=ts)
+    data = stack_rec(rel | call | 2 << 4, 0x18, 0, 0, opts=ts, paylen8=100) + \
+        stack_rec(rel | call | 1 << 4, 0x18, 800, 0, opts=ts, paylen8=100)
+    sack = stack_rec(rel, 0x10, 0, 0, opts=b"\x01\x01\x05\x0a" + struct.pack("!II", 2000, 3000) + b"\x01\x01")
+    close = stack_rec(rel | call | 3 << 4, 0x11, 0, 0, opts=ts) + stack_rec(rel, 0x10, 1, 1, ms=200)
+    return {
+        "open-data-close": handshake + accept_ + data + sack + close,
+        "open-reset": handshake + accept_ + stack_rec(rel, 0x04, 0, 0),
+        "syn-flood": b"".join(stack_rec(i & 3, 0x02, 1000 * i, 0, opts=syn_opts[:4]) for i in range(8)),
+        "active-open": stack_rec(call | 8 << 4, 0x10, 0, 0) + stack_rec(rel, 0x12, 5000, 1, opts=syn_opts),
+    }
+
+
 def write(target, seeds):
     d = os.path.join(HERE, "corpus", target)
     os.makedirs(d, exist_ok=True)
@@ -284,6 +309,7 @@ def main():
     write("txval", txval_seeds(f))
     write("ring", ring_seeds())
     write("tcp_ip", tcp_ip_seeds())
+    write("tcp_stack", tcp_stack_seeds())
     write("tcp_input", tcp_input_seeds())
     conf_dir = os.path.join(HERE, "corpus", "conf")
     os.makedirs(conf_dir, exist_ok=True)

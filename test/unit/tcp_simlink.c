@@ -22,6 +22,8 @@ struct simlink_side {
 	uint32_t queued;
 	struct simlink_frame *taken[TCP_BURST]; /* handed out by rx_burst, freed by rx_release */
 	uint64_t wire_free_us;                  /* when the sender's wire is free again (rate_mbps) */
+	uint64_t tx_us; /* the microsecond of the last tx_alloc, and the buffers handed out in it */
+	uint32_t tx_given;
 	unsigned ntaken;
 	uint8_t txbuf[SIMLINK_TXBUFS][MS_BUF_SIZE];
 };
@@ -115,6 +117,15 @@ static unsigned simlink_tx_alloc(void *ctx, struct ms_pkt *pkts, unsigned n)
 
 	if (n > SIMLINK_TXBUFS)
 		n = SIMLINK_TXBUFS;
+	if (s->l->cfg.tx_ring) {
+		/* A ring of tx_ring slots that the daemon empties every microsecond. */
+		if (s->tx_us != s->l->now_us) {
+			s->tx_us = s->l->now_us;
+			s->tx_given = 0;
+		}
+		if (n > s->l->cfg.tx_ring - s->tx_given)
+			n = s->l->cfg.tx_ring - s->tx_given;
+	}
 	for (unsigned i = 0; i < n; i++) {
 		pkts[i].data = s->txbuf[i];
 		pkts[i].len = MS_BUF_SIZE;
@@ -128,6 +139,7 @@ static void simlink_tx_send(void *ctx, const struct ms_pkt *pkts, unsigned k)
 	struct simlink *l = s->l;
 	int to = !s->side;
 
+	s->tx_given += k;
 	for (unsigned i = 0; i < k; i++) {
 		uint8_t *frame = pkts[i].data;
 		uint32_t len = pkts[i].len;
@@ -141,8 +153,8 @@ static void simlink_tx_send(void *ctx, const struct ms_pkt *pkts, unsigned k)
 			at = s->wire_free_us + l->cfg.delay_us;
 		}
 
-		if (len < 14 || len > MS_BUF_SIZE)
-			abort(); /* the daemon would drop it; a stack must never build one */
+		if (len < 14 || len > MS_BUF_SIZE || len > 14 + s->io.mtu)
+			abort(); /* the daemon or the NIC would drop it; a stack must never build one */
 		l->stats.sent[s->side]++;
 		if (l->filter && l->filter(l->filter_ctx, s->side, frame, len)) {
 			l->stats.filtered++;

@@ -17,6 +17,7 @@ struct simlink_cfg {
 	uint32_t corrupt_ppm; /* one byte flipped somewhere in the frame */
 	uint32_t queue_max;   /* frames in flight per direction before tail drop; 0: 4096 */
 	uint32_t rate_mbps;   /* serialization: frames leave one after another at this rate; 0: at once */
+	uint32_t tx_ring;     /* tx buffers a side gets per microsecond of virtual time (a small, full ring); 0: 64 */
 	uint64_t seed;
 };
 
