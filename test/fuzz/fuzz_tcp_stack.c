@@ -142,7 +142,9 @@ static void fz_app(struct ms_tcp_stack *st, int l, int *h, unsigned what, unsign
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct fz_io io;
-	struct tcp_io tio = { .ops = &fz_ops, .ctx = &io, .mac = { 0x02, 0, 0, 0, 0, 2 }, .mtu = 1500 };
+	struct tcp_io tio = {
+		.ops = &fz_ops, .ctx = &io, .mac = { 0x02, 0, 0, 0, 0, 2 }, .mtu = 1500, .resolve = fz_resolve
+	};
 	struct ms_tcp_config cfg = { .max_conns = 16,
 				     .mem_max = 1 << 20,
 				     .rcvbuf = 65536,
