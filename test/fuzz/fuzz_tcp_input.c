@@ -840,7 +840,10 @@ static void fz_check_conn(struct tcp_conn *c)
 	if (c->handle >= 0) {
 		FZ_ASSERT(ms_tcp_info(fz.st, c->handle, &info) == 0);
 		FZ_ASSERT(info.state == c->state);
-		FZ_ASSERT(info.mss >= 64 && info.mss <= c->rcv_mss);
+		/* RFC 6691: the payload of a full segment is what the peer allows less the timestamps. */
+		FZ_ASSERT(c->peer_mss >= 64 && c->peer_mss <= c->rcv_mss);
+		if (fz_synchronized(c->state))
+			FZ_ASSERT(info.mss == c->peer_mss - (info.ts ? 12u : 0u));
 		FZ_ASSERT(info.rto_ms >= TCP_RTO_MIN_MS && info.rto_ms <= TCP_RTO_MAX_MS);
 		FZ_ASSERT(info.wscale_snd == 0xff ? info.wscale_rcv == 0xff
 						  : info.wscale_snd <= 14 && info.wscale_rcv <= 14);
