@@ -1000,6 +1000,14 @@ static void fz_poll(void)
 		FZ_ASSERT(e);
 		FZ_ASSERT(ev[i].events && !(ev[i].events & ~0x1fu));
 		FZ_ASSERT(!(ev[i].events & MS_TCP_EV_ACCEPT) || e->listener);
+		/* An error is there to read; closed means nothing more comes. */
+		if (ev[i].events & MS_TCP_EV_ERROR)
+			FZ_ASSERT(ms_tcp_error(fz.st, ev[i].handle) < 0);
+		if (ev[i].events & MS_TCP_EV_CLOSED) {
+			struct tcp_conn *c = tcp_handle_get(&fz.st->tab, ev[i].handle);
+
+			FZ_ASSERT(c && (c->state == MS_TCP_CLOSED || c->state == MS_TCP_TIME_WAIT));
+		}
 		for (int j = 0; j < i; j++)
 			FZ_ASSERT(ev[j].handle != ev[i].handle);
 	}
