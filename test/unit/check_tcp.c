@@ -1390,6 +1390,45 @@ END_TEST
 
 /* ---- SYN cookies, ACK policy, Nagle, window scale ---- */
 
+/*
+ * RFC 9293 3.8.6.2.2: a receiver does not shrink its window. A connection
+ * made from a SYN cookie keeps the window its stateless SYN,ACK offered:
+ * data that uses part of it leaves the rest offered, it is not withdrawn.
+ */
+START_TEST(test_a_cookie_connection_keeps_the_window_its_syn_ack_offered)
+{
+	static uint8_t data[1500];
+	struct ms_tcp_config srv = { .syn_backlog = 1, .rcvbuf = 2048 };
+	struct ms_tcp_addr la = addr_of(1, 80), ca = addr_of(0, 0);
+	struct pair p;
+	struct tap t;
+	struct tcp_conn *c;
+	int lh, ch[2], sh;
+	uint32_t edge;
+
+	pair_init(&p, &clean_link, NULL, &srv);
+	tap_init(&t, &p);
+	lh = ms_tcp_listen(p.st[1], &la, 16, NULL);
+	t.block_pure_ack[0] = 1; /* the first handshake stays embryonic: the backlog is full */
+	ch[0] = ms_tcp_connect(p.st[0], &ca, &la, NULL);
+	pair_run(&p, 50000);
+	t.block_pure_ack[0] = 0;
+	ch[1] = ms_tcp_connect(p.st[0], &ca, &la, NULL);
+	ck_assert(pair_until_state(&p, 0, ch[1], MS_TCP_ESTABLISHED, 100000));
+	pair_run(&p, 10000);
+	sh = ms_tcp_accept(p.st[1], lh, NULL, NULL);
+	ck_assert_int_ge(sh, 0);
+	c = conn_of(&p, 1, sh);
+	ck_assert(c->flags & TCP_CF_COOKIE);
+	edge = c->rcv_nxt + 2048; /* what the SYN,ACK offered */
+	ck_assert_int_eq(ms_tcp_send(p.st[0], ch[1], data, sizeof(data)), (ssize_t)sizeof(data));
+	pair_run(&p, 100000);
+	ck_assert_uint_eq(c->rcv_nxt - c->rd_seq, sizeof(data)); /* arrived, not read */
+	ck_assert(seq_geq(c->rcv_nxt + tcp_rcv_window(c), edge));
+	pair_fini(&p);
+}
+END_TEST
+
 /* RFC 4987 3.6: with the SYN backlog full, a SYN is answered statelessly and the cookie's ACK makes the connection. */
 START_TEST(test_syn_cookies_when_the_backlog_is_full)
 {
@@ -2169,6 +2208,7 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_syn_on_an_established_connection_gets_a_challenge_ack);
 	tcase_add_test(tc, test_ack_of_unsent_data_is_refused);
 	tcase_add_test(tc, test_syn_cookies_when_the_backlog_is_full);
+	tcase_add_test(tc, test_a_cookie_connection_keeps_the_window_its_syn_ack_offered);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("policy");
