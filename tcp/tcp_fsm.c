@@ -85,6 +85,11 @@ void tcp_established(struct ms_tcp_stack *st, struct tcp_conn *c)
 	c->cc.mss = c->mss;
 	c->cc.now_us = st->now_us;
 	st->cc->init(&c->cc);
+	/* RFC 9293 3.3.1, SND.UNA <= SND.NXT: a retransmission timeout put snd_nxt back at the ISS to send
+	 * the SYN again; if the ACK of the first SYN arrives before that one left (a full tx ring), new
+	 * data starts after the SYN, not at it. */
+	if (seq_lt(c->snd_nxt, c->snd_una))
+		c->snd_nxt = c->snd_una;
 	tcp_sack_reset(&c->sb, c->snd_una);
 	c->retries = 0;
 	if (l) {
@@ -126,9 +131,16 @@ void tcp_fsm_time_wait_restart(struct ms_tcp_stack *st, struct tcp_conn *c)
 	tcp_timers_update(st, c);
 }
 
-/* RFC 9293 3.10.7.4 eighth step: the FIN, once every byte before it arrived. */
+/*
+ * RFC 9293 3.10.7.4 eighth step: the FIN, once every byte before it arrived.
+ * It ends the stream: bytes a peer sent beyond its own FIN, waiting out of
+ * order, are forgotten (as Linux's tcp_fin does), or they would sit at and
+ * below the new RCV.NXT.
+ */
 void tcp_fsm_rcv_fin(struct ms_tcp_stack *st, struct tcp_conn *c)
 {
+	if (c->rx)
+		tcp_reass_init(&c->rx->reass, c->rx->reass.max);
 	c->rcv_nxt++;
 	c->flags |= TCP_CF_RCV_FIN | TCP_CF_ACK_NOW;
 	c->flags &= ~TCP_CF_RCV_FIN_OOO;

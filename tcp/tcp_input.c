@@ -117,7 +117,10 @@ static struct tcp_conn *tcp_input_cookie(struct ms_tcp_stack *st, struct tcp_con
 	c->peer_mss = mss < c->rcv_mss ? mss : c->rcv_mss;
 	tcp_set_mss(c);
 	c->irs = seg->seq - 1;
-	c->rcv_nxt = c->rd_seq = c->rcv_adv = seg->seq;
+	c->rcv_nxt = c->rd_seq = seg->seq;
+	/* The window the stateless SYN,ACK offered (unscaled, tcp_send_synack_cookie) stays offered:
+	 * RFC 9293 3.8.6.2.2, the receiver does not shrink its window. */
+	c->rcv_adv = seg->seq + (c->rcv_wnd_max > 65535 ? 65535 : c->rcv_wnd_max);
 	c->iss = seg->ack - 1;
 	c->snd_una = c->snd_nxt = c->snd_max = seg->ack;
 	c->snd_wnd = c->max_snd_wnd = seg->wnd;

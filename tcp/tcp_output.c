@@ -315,6 +315,10 @@ static void tcp_output_data(struct ms_tcp_stack *st, struct tcp_conn *c, int sac
 		c->rto_at = 0;
 	} else if (c->snd_wnd) {
 		c->persist_at = 0;
+		/* RFC 6298 5.1: what is in flight (data or a FIN) has the retransmission timer running;
+		 * a timeout in a zero window left it to the persist timer, which stops here. */
+		if (c->snd_una != c->snd_max && !c->rto_at)
+			tcp_rto_restart(st, c);
 	}
 }
 
@@ -323,8 +327,13 @@ void tcp_output_probe(struct ms_tcp_stack *st, struct tcp_conn *c)
 {
 	uint32_t data_end = tcp_snd_data_seq(c) + c->snd.len;
 
-	if (!seq_gt(data_end, c->snd_una))
+	if (!seq_gt(data_end, c->snd_una)) {
+		/* No data left: the FIN in flight is the probe (the receiver answers it with its window),
+		 * or a lost window update would leave both ends waiting for good. */
+		if ((c->flags & TCP_CF_FIN_QUEUED) && c->snd_una == c->fin_seq && seq_gt(c->snd_max, c->fin_seq))
+			tcp_emit_conn(st, c, c->fin_seq, TCP_FIN, 0);
 		return;
+	}
 	if (tcp_emit_conn(st, c, c->snd_una, 0, 1))
 		return;
 	if (seq_gt(c->snd_una + 1, c->snd_max))

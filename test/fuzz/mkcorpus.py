@@ -5,7 +5,7 @@
 usage: mkcorpus.py   (from anywhere; rewrites the generated seeds, keeps other files)
 Seeds are small real inputs: control messages, tuples, configuration files,
 Ethernet frames (UDP/TCP over IPv4/IPv6, ARP, NS/NA, fragments, VLAN, ICMP errors), ring
-programs, TCP option lists.
+programs, TCP option lists, fuzz_tcp_input programs.
 """
 import os
 import shutil
@@ -222,28 +222,50 @@ def tcp_ip_seeds():
     }
 
 
-def stack_rec(op, flags, seq, ack, wnd=65535, opts=b"", paylen8=0, ms=1):
-    """One record of fuzz_tcp_stack.c: op, flags, seq, ack, window, options, payload length / 8, ms."""
-    return struct.pack("!BBIIHB", op, flags, seq, ack, wnd, len(opts)) + opts + bytes([paylen8, ms])
+def tcp_input_seeds():
+    """fuzz_tcp_input.c: 8 configuration bytes, then operations (enum fz_op) with their operands."""
+    SEG, SEG_POLL, POLL, ADVANCE, LISTEN, CONNECT, ACCEPT, SEND, RECV, SHUTDOWN, CLOSE, ABORT, SETOPT, ICMP, FLOW, \
+        TX_RING = range(16)
+    FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
+    # 8 connections, 64 KiB buffers, default memory, SYN backlog 4, 8 out-of-order ranges, TIME_WAIT 1 s,
+    # NewReno, SACK/TS/WS on, MTU 1500.
+    cfg = bytes([6, 0x3a, 0x3b, 0, 0, 0, 0, 0])
 
+    def seg(flags, plen=0, seq_mode=0, ack_mode=0, dseq=0, dack=0, wnd=0xffff, syn_opts=False, flow=0, poll=True):
+        """A peer segment on flow with seq/ack offsets from the connection's numbers; TS always, SYN options."""
+        mode = seq_mode | ack_mode << 2
+        if syn_opts:
+            opts = bytes([0x0f]) + struct.pack("!H", 1460) + bytes([7, 0])  # MSS, WS 7, SACK-permitted, TS
+        else:
+            opts = bytes([0x08, 0])  # TS
+        return bytes([SEG_POLL if poll else SEG, flow, flags, mode]) + struct.pack("!hhH", dseq, dack, wnd) + opts + \
+            struct.pack("!H", plen)
 
-def tcp_stack_seeds():
-    """fuzz_tcp_stack.c: a passive open with options, data both ways, SACK, close; and a reset."""
-    syn_opts = b"\x02\x04\x05\xb4\x04\x02\x08\x0a\0\0\0\x01\0\0\0\0\x01\x03\x03\x07"
-    ts = b"\x01\x01\x08\x0a\0\0\0\x02\0\0\0\0"
-    rel = 4
-    call = 8
-    handshake = stack_rec(0, 0x02, 1000, 0, opts=syn_opts) + stack_rec(rel, 0x10, 0, 1, opts=ts)
-    accept_ = stack_rec(rel | call | 0 << 4, 0x10, 0, 0, opts=ts)
-    data = stack_rec(rel | call | 2 << 4, 0x18, 0, 0, opts=ts, paylen8=100) + \
-        stack_rec(rel | call | 1 << 4, 0x18, 800, 0, opts=ts, paylen8=100)
-    sack = stack_rec(rel, 0x10, 0, 0, opts=b"\x01\x01\x05\x0a" + struct.pack("!II", 2000, 3000) + b"\x01\x01")
-    close = stack_rec(rel | call | 3 << 4, 0x11, 0, 0, opts=ts) + stack_rec(rel, 0x10, 1, 1, ms=200)
+    listen = bytes([LISTEN, 0, 8])
+    passive_open = listen + seg(SYN, syn_opts=True) + seg(ACK) + bytes([ACCEPT, 0])
+    conn = 1  # the accepted connection is the second handle
+    exchange = seg(ACK | PSH, plen=100) + bytes([RECV, conn, 0, 200]) + bytes([SEND, conn, 0x01, 0x2c, 0]) + \
+        bytes([POLL]) + seg(ACK)
+    close_active = bytes([CLOSE, conn, POLL]) + seg(ACK) + seg(FIN | ACK) + bytes([ADVANCE, 0x41, ADVANCE, 0x41])
+    close_passive = seg(FIN | ACK) + bytes([RECV, conn, 0, 200, CLOSE, conn, POLL]) + seg(ACK)
+    # The stack connects: SYN out, the peer's SYN,ACK acknowledges it, data both ways, the peer closes first.
+    active = bytes([CONNECT, 0x00, POLL]) + seg(SYN | ACK, syn_opts=True) + \
+        bytes([SEND, 0, 0x05, 0xdc, 0]) + bytes([POLL]) + seg(ACK, plen=50) + bytes([RECV, 0, 0, 100]) + \
+        seg(FIN | ACK) + bytes([RECV, 0, 0, 100, SHUTDOWN, 0, 0, POLL]) + seg(ACK)
+    # Out of order: a hole, data above it, then the hole filled; a bulk send with loss and a timeout.
+    reorder = passive_open + seg(ACK, plen=500, dseq=1000) + seg(ACK, plen=1000) + bytes([RECV, conn, 0x10, 0])
+    bulk = passive_open + bytes([SEND, conn, 0xff, 0xff, 1, POLL]) + seg(ACK, dack=-20000) + \
+        seg(ACK, ack_mode=1) + seg(ACK, ack_mode=1) + seg(ACK, ack_mode=1) + bytes([ADVANCE, 0x41]) + seg(ACK)
     return {
-        "open-data-close": handshake + accept_ + data + sack + close,
-        "open-reset": handshake + accept_ + stack_rec(rel, 0x04, 0, 0),
-        "syn-flood": b"".join(stack_rec(i & 3, 0x02, 1000 * i, 0, opts=syn_opts[:4]) for i in range(8)),
-        "active-open": stack_rec(call | 8 << 4, 0x10, 0, 0) + stack_rec(rel, 0x12, 5000, 1, opts=syn_opts),
+        "passive-established": cfg + passive_open,
+        "passive-data-close": cfg + passive_open + exchange + close_active,
+        "passive-peer-closes": cfg + passive_open + exchange + close_passive,
+        "active-data-close": cfg + active,
+        "reorder": cfg + reorder,
+        "bulk-recovery": cfg + bulk,
+        "syn-flood-cookies": cfg + listen + b"".join(seg(SYN, dseq=1000 * i, syn_opts=True, flow=i) +
+                                                     bytes([FLOW, 8 * (i + 1)]) for i in range(6)),
+        "reset": cfg + passive_open + seg(RST | ACK, ack_mode=1),
     }
 
 
@@ -262,7 +284,7 @@ def main():
     write("txval", txval_seeds(f))
     write("ring", ring_seeds())
     write("tcp_ip", tcp_ip_seeds())
-    write("tcp_stack", tcp_stack_seeds())
+    write("tcp_input", tcp_input_seeds())
     conf_dir = os.path.join(HERE, "corpus", "conf")
     os.makedirs(conf_dir, exist_ok=True)
     shutil.copy(os.path.join(ROOT, "config", "mstackd.conf"), os.path.join(conf_dir, "mstackd.conf"))

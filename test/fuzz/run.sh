@@ -13,7 +13,7 @@ secs=${1:-20}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 build=${MSTACK_FUZZ_BUILD:-$root/build-fuzz}
-targets="proto conf classify txval ring tcp_ip tcp_stack http"
+targets="proto conf classify txval ring tcp_ip tcp_input http"
 
 if [ ! -f "$build/CMakeCache.txt" ]; then
 	cmake -S "$root" -B "$build" -DCMAKE_C_COMPILER=clang -DMSTACK_FUZZ=ON >/dev/null

@@ -313,13 +313,13 @@ static unsigned tap_count(const struct tap *t, int side, unsigned from, int data
 }
 
 /*
- * A hand-made segment to side to's connection h, as its peer would send it
- * (built by tcp_ip.c and tcp_opt.c), put on the wire after the link's delay.
+ * A hand-made segment to side to's connection c (which may have lost its
+ * handle), as its peer would send it (built by tcp_ip.c and tcp_opt.c),
+ * put on the wire after the link's delay.
  */
-static void inject(struct pair *p, int to, int h, uint32_t seq, uint32_t ack, uint8_t flags, const void *data,
-		   uint32_t len, const struct tcp_opts *o)
+static void inject_conn(struct pair *p, int to, const struct tcp_conn *c, uint32_t seq, uint32_t ack, uint8_t flags,
+			uint16_t wnd, const void *data, uint32_t len, const struct tcp_opts *o)
 {
-	struct tcp_conn *c = conn_of(p, to, h);
 	struct tcp_endpoints ep = { 0 };
 	struct tcp_hdr_out hd = { 0 };
 	uint8_t frame[MS_BUF_SIZE], opt[40];
@@ -340,10 +340,17 @@ static void inject(struct pair *p, int to, int h, uint32_t seq, uint32_t ack, ui
 	hd.dst_mac = simlink_io(p->l, to)->mac;
 	hd.seq = seq;
 	hd.ack = ack;
-	hd.wnd = 65535;
+	hd.wnd = wnd;
 	hd.flags = flags;
 	hd.opt = opt;
 	simlink_inject(p->l, to, frame, tcp_ip_build(frame, &hd, len));
+}
+
+/* The same to side to's connection of handle h, with a window of 65535. */
+static void inject(struct pair *p, int to, int h, uint32_t seq, uint32_t ack, uint8_t flags, const void *data,
+		   uint32_t len, const struct tcp_opts *o)
+{
+	inject_conn(p, to, conn_of(p, to, h), seq, ack, flags, 65535, data, len, o);
 }
 
 /* The timestamp option side to's connection h expects next from its peer. */
@@ -698,6 +705,39 @@ START_TEST(test_fin_wait_2_without_a_handle_is_bounded)
 		ck_assert_int_eq(conn_state(&p, 1, sh), MS_TCP_CLOSE_WAIT); /* the peer never closed */
 		pair_fini(&p);
 	}
+}
+END_TEST
+
+/*
+ * RFC 9293 3.10.7.4 eighth step: the FIN ends the stream. Bytes the peer
+ * sent beyond its own FIN, held out of order, are forgotten when the FIN
+ * is taken: the application reads the end of the stream, and no SACK
+ * block reports data beyond it.
+ */
+START_TEST(test_fin_forgets_out_of_order_data_beyond_it)
+{
+	static const uint8_t data[100];
+	struct pair p;
+	struct tcp_conn *c;
+	struct tcp_opts o;
+	uint8_t buf[16];
+	int lh, ch, sh;
+
+	pair_init(&p, &clean_link, NULL, NULL);
+	pair_connect(&p, &lh, &ch, &sh);
+	c = conn_of(&p, 1, sh);
+	o = ts_opt(&p, 1, sh, 1);
+	inject(&p, 1, sh, c->rcv_nxt + 1, c->snd_nxt, TCP_ACK, data, sizeof(data), &o);
+	pair_run(&p, 10000);
+	ck_assert_ptr_nonnull(c->rx);
+	ck_assert_uint_eq(c->rx->reass.n, 1);
+	o = ts_opt(&p, 1, sh, 2);
+	inject(&p, 1, sh, c->rcv_nxt, c->snd_nxt, TCP_FIN | TCP_ACK, NULL, 0, &o);
+	pair_run(&p, 10000);
+	ck_assert_int_eq(c->state, MS_TCP_CLOSE_WAIT);
+	ck_assert_uint_eq(c->rx->reass.n, 0);
+	ck_assert_int_eq(ms_tcp_recv(p.st[1], sh, buf, sizeof(buf)), 0);
+	pair_fini(&p);
 }
 END_TEST
 
@@ -1162,6 +1202,83 @@ START_TEST(test_zero_window_is_probed_until_it_opens)
 }
 END_TEST
 
+/*
+ * RFC 6298 5.1: a FIN in flight keeps the retransmission timer running. A
+ * FIN sent into a zero window times out (the persist timer takes over);
+ * when the window reopens without acknowledging it, the FIN is sent again.
+ */
+START_TEST(test_fin_sent_into_a_zero_window_is_retransmitted_when_it_opens)
+{
+	struct pair p;
+	struct tap t;
+	struct tcp_conn *c;
+	struct tcp_opts o;
+	uint8_t buf[8];
+	int lh, h[2];
+	ssize_t n = -EAGAIN;
+
+	pair_init(&p, &clean_link, NULL, NULL);
+	pair_connect(&p, &lh, &h[0], &h[1]);
+	tap_init(&t, &p);
+	t.block[0] = t.block[1] = 1;
+	c = conn_of(&p, 0, h[0]);
+	o = ts_opt(&p, 0, h[0], 1);
+	inject_conn(&p, 0, c, c->rcv_nxt, c->snd_nxt, TCP_ACK, 0, NULL, 0, &o); /* the window closes */
+	pair_run(&p, 10000);
+	ck_assert_uint_eq(c->snd_wnd, 0);
+	ck_assert_int_eq(ms_tcp_close(p.st[0], h[0]), 0);
+	pair_run(&p, 3000000); /* the FIN times out in the zero window: persist */
+	ck_assert(c->persist_at && !c->rto_at);
+	ck_assert_int_eq(c->state, MS_TCP_FIN_WAIT_1);
+	o.ts_val++;
+	inject_conn(&p, 0, c, c->rcv_nxt, c->snd_una, TCP_ACK, 65535, NULL, 0, &o); /* it opens, FIN unacknowledged */
+	pair_run(&p, 10000);
+	ck_assert_uint_gt(c->snd_wnd, 0);
+	t.block[0] = t.block[1] = 0;
+	for (int i = 0; i < 1000 && n == -EAGAIN; i++) {
+		pair_step(&p);
+		n = ms_tcp_recv(p.st[1], h[1], buf, sizeof(buf));
+	}
+	ck_assert_int_eq(n, 0); /* the end of the stream: the FIN arrived */
+	pair_fini(&p);
+}
+END_TEST
+
+/*
+ * RFC 9293 3.8.6.1: a zero window is probed for as long as it stays shut.
+ * With no data left, the probe is the FIN in flight: a peer whose window
+ * update was lost still hears from us, and the connection does not wait
+ * for good.
+ */
+START_TEST(test_a_fin_in_a_zero_window_is_the_probe)
+{
+	struct pair p;
+	struct tap t;
+	struct tcp_conn *c;
+	struct tcp_opts o;
+	unsigned fins = 0, from;
+	int lh, h[2];
+
+	pair_init(&p, &clean_link, NULL, NULL);
+	pair_connect(&p, &lh, &h[0], &h[1]);
+	tap_init(&t, &p);
+	t.block[0] = t.block[1] = 1;
+	c = conn_of(&p, 0, h[0]);
+	o = ts_opt(&p, 0, h[0], 1);
+	inject_conn(&p, 0, c, c->rcv_nxt, c->snd_nxt, TCP_ACK, 0, NULL, 0, &o); /* the window closes */
+	pair_run(&p, 10000);
+	ck_assert_uint_eq(c->snd_wnd, 0);
+	ck_assert_int_eq(ms_tcp_close(p.st[0], h[0]), 0);
+	from = t.nlog[0];
+	pair_run(&p, 10000000);
+	for (unsigned i = from; i < t.nlog[0]; i++)
+		fins += !!(t.log[0][i].flags & TCP_FIN);
+	ck_assert_uint_ge(fins, 4);
+	ck_assert_int_eq(c->state, MS_TCP_FIN_WAIT_1);
+	pair_fini(&p);
+}
+END_TEST
+
 /* ---- RFC 7323, RFC 5961 ---- */
 
 /* RFC 7323 5.3: a segment whose timestamp is older than TS.Recent is dropped (and ACKed), the next good one accepted.
@@ -1273,6 +1390,45 @@ END_TEST
 
 /* ---- SYN cookies, ACK policy, Nagle, window scale ---- */
 
+/*
+ * RFC 9293 3.8.6.2.2: a receiver does not shrink its window. A connection
+ * made from a SYN cookie keeps the window its stateless SYN,ACK offered:
+ * data that uses part of it leaves the rest offered, it is not withdrawn.
+ */
+START_TEST(test_a_cookie_connection_keeps_the_window_its_syn_ack_offered)
+{
+	static uint8_t data[1500];
+	struct ms_tcp_config srv = { .syn_backlog = 1, .rcvbuf = 2048 };
+	struct ms_tcp_addr la = addr_of(1, 80), ca = addr_of(0, 0);
+	struct pair p;
+	struct tap t;
+	struct tcp_conn *c;
+	int lh, ch[2], sh;
+	uint32_t edge;
+
+	pair_init(&p, &clean_link, NULL, &srv);
+	tap_init(&t, &p);
+	lh = ms_tcp_listen(p.st[1], &la, 16, NULL);
+	t.block_pure_ack[0] = 1; /* the first handshake stays embryonic: the backlog is full */
+	ch[0] = ms_tcp_connect(p.st[0], &ca, &la, NULL);
+	pair_run(&p, 50000);
+	t.block_pure_ack[0] = 0;
+	ch[1] = ms_tcp_connect(p.st[0], &ca, &la, NULL);
+	ck_assert(pair_until_state(&p, 0, ch[1], MS_TCP_ESTABLISHED, 100000));
+	pair_run(&p, 10000);
+	sh = ms_tcp_accept(p.st[1], lh, NULL, NULL);
+	ck_assert_int_ge(sh, 0);
+	c = conn_of(&p, 1, sh);
+	ck_assert(c->flags & TCP_CF_COOKIE);
+	edge = c->rcv_nxt + 2048; /* what the SYN,ACK offered */
+	ck_assert_int_eq(ms_tcp_send(p.st[0], ch[1], data, sizeof(data)), (ssize_t)sizeof(data));
+	pair_run(&p, 100000);
+	ck_assert_uint_eq(c->rcv_nxt - c->rd_seq, sizeof(data)); /* arrived, not read */
+	ck_assert(seq_geq(c->rcv_nxt + tcp_rcv_window(c), edge));
+	pair_fini(&p);
+}
+END_TEST
+
 /* RFC 4987 3.6: with the SYN backlog full, a SYN is answered statelessly and the cookie's ACK makes the connection. */
 START_TEST(test_syn_cookies_when_the_backlog_is_full)
 {
@@ -1319,7 +1475,7 @@ END_TEST
 /* RFC 5681 4.2 / RFC 1122 4.2.3.2: an ACK for at least every second full segment, else after the delayed-ACK timer. */
 START_TEST(test_delayed_ack_acks_every_second_segment_or_after_the_timer)
 {
-	static uint8_t buf[14600];
+	static uint8_t buf[10 * 1448]; /* ten full segments: MSS 1460 less the 12 bytes of timestamps */
 	struct simlink_cfg lc = { .delay_us = 1000, .rate_mbps = 100, .seed = 5 };
 	struct pair p;
 	struct tap t;
@@ -1794,6 +1950,138 @@ START_TEST(test_keepalive_probes_an_idle_connection)
 }
 END_TEST
 
+/* A side's tx ring that the test can fill: every other operation goes to the simulated link. */
+struct full_ring {
+	struct tcp_io inner;
+	int full;
+};
+
+static unsigned full_ring_rx_burst(void *ctx, struct ms_pkt *pkts, unsigned n)
+{
+	struct full_ring *r = ctx;
+
+	return r->inner.ops->rx_burst(r->inner.ctx, pkts, n);
+}
+
+static void full_ring_rx_release(void *ctx, unsigned k)
+{
+	struct full_ring *r = ctx;
+
+	r->inner.ops->rx_release(r->inner.ctx, k);
+}
+
+static unsigned full_ring_tx_alloc(void *ctx, struct ms_pkt *pkts, unsigned n)
+{
+	struct full_ring *r = ctx;
+
+	return r->full ? 0 : r->inner.ops->tx_alloc(r->inner.ctx, pkts, n);
+}
+
+static void full_ring_tx_send(void *ctx, const struct ms_pkt *pkts, unsigned k)
+{
+	struct full_ring *r = ctx;
+
+	r->inner.ops->tx_send(r->inner.ctx, pkts, k);
+}
+
+static uint64_t full_ring_now(void *ctx)
+{
+	struct full_ring *r = ctx;
+
+	return r->inner.ops->now_us(r->inner.ctx);
+}
+
+static const struct tcp_io_ops full_ring_ops = {
+	.rx_burst = full_ring_rx_burst,
+	.rx_release = full_ring_rx_release,
+	.tx_alloc = full_ring_tx_alloc,
+	.tx_send = full_ring_tx_send,
+	.now_us = full_ring_now,
+};
+
+/*
+ * A FIN (or any segment) that met a full tx ring is sent once the ring has
+ * room, at the next poll: a connection closed in that moment still closes
+ * (RFC 9293 3.10.4), it does not wait in FIN_WAIT_1 for a timer that its
+ * unsent FIN never started.
+ */
+START_TEST(test_output_that_met_a_full_tx_ring_goes_at_the_next_poll)
+{
+	struct full_ring r;
+	struct pair p;
+	uint8_t buf[16];
+	int lh, h[2];
+
+	pair_init(&p, &clean_link, NULL, NULL);
+	pair_connect(&p, &lh, &h[0], &h[1]);
+	r.inner = p.st[0]->io;
+	r.full = 1;
+	p.st[0]->io.ops = &full_ring_ops;
+	p.st[0]->io.ctx = &r;
+	ck_assert_int_eq(ms_tcp_close(p.st[0], h[0]), 0);
+	ck_assert_int_ge(ms_tcp_poll(p.st[0], NULL, 0), 0);
+	ck_assert_uint_gt(p.st[0]->stats.tx_ring_full, 0);
+	ck_assert_int_eq(ms_tcp_timeout(p.st[0]), 0); /* something to send: poll again soon */
+	r.full = 0;
+	pair_run(&p, 1000000);
+	ck_assert_int_eq(ms_tcp_recv(p.st[1], h[1], buf, sizeof(buf)), 0); /* the FIN arrived */
+	ck_assert_int_eq(ms_tcp_close(p.st[1], h[1]), 0);
+	pair_run(&p, 70000000); /* past TIME_WAIT */
+	ck_assert_uint_eq(p.st[0]->tab.count, 0);
+	ck_assert_uint_eq(p.st[1]->tab.count, 1); /* the listener */
+	pair_fini(&p);
+}
+END_TEST
+
+/*
+ * RFC 9293 3.3.1, SND.UNA <= SND.NXT: the server's SYN,ACK times out while
+ * its tx ring is full (its retransmission waits), then the client's ACK of
+ * the first one arrives. The connection is established and its data
+ * leaves after the SYN, as if the retransmission had never been due.
+ */
+START_TEST(test_ack_of_a_syn_whose_retransmission_waits_establishes_cleanly)
+{
+	struct ms_tcp_addr la = addr_of(1, 80), ca = addr_of(0, 0);
+	struct full_ring r;
+	struct pair p;
+	struct tap t;
+	uint8_t buf[16];
+	int lh, ch, sh = -EAGAIN;
+	ssize_t n = -EAGAIN;
+
+	pair_init(&p, &clean_link, NULL, NULL);
+	tap_init(&t, &p);
+	t.block_pure_ack[0] = 1; /* the client's ACK of the SYN,ACK is lost */
+	lh = ms_tcp_listen(p.st[1], &la, 4, NULL);
+	ch = ms_tcp_connect(p.st[0], &ca, &la, NULL);
+	ck_assert(pair_until_state(&p, 0, ch, MS_TCP_ESTABLISHED, 100000));
+	r.inner = p.st[1]->io;
+	r.full = 1;
+	p.st[1]->io.ops = &full_ring_ops;
+	p.st[1]->io.ctx = &r;
+	pair_run(&p, 1500000); /* the server's SYN,ACK times out; its retransmission meets the full ring */
+	ck_assert_uint_gt(p.st[1]->stats.timeouts, 0);
+	t.block_pure_ack[0] = 0;
+	ck_assert_int_eq(ms_tcp_send(p.st[0], ch, "hello", 5), 5); /* its ACK establishes the server's side */
+	for (int i = 0; i < 100 && sh < 0; i++) {
+		pair_step(&p);
+		sh = ms_tcp_accept(p.st[1], lh, NULL, NULL);
+	}
+	ck_assert_int_ge(sh, 0);
+	r.full = 0;
+	ck_assert_int_eq(ms_tcp_send(p.st[1], sh, "world", 5), 5);
+	for (int i = 0; i < 1000 && n == -EAGAIN; i++) {
+		pair_step(&p);
+		n = ms_tcp_recv(p.st[0], ch, buf, sizeof(buf));
+	}
+	ck_assert_int_eq(n, 5);
+	ck_assert_mem_eq(buf, "world", 5);
+	ck_assert_int_eq(ms_tcp_recv(p.st[1], sh, buf, sizeof(buf)), 5);
+	ck_assert_mem_eq(buf, "hello", 5);
+	pair_fini(&p);
+}
+END_TEST
+
 /* Closing with unread data resets (RFC 2525 2.17); closing a listener resets what was never accepted. */
 START_TEST(test_close_with_unread_data_or_unaccepted_connections_resets)
 {
@@ -1893,6 +2181,7 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_active_close_goes_fin_wait_1_fin_wait_2_time_wait_then_closed);
 	tcase_add_test(tc, test_simultaneous_close_goes_through_closing_to_time_wait);
 	tcase_add_test(tc, test_fin_wait_2_without_a_handle_is_bounded);
+	tcase_add_test(tc, test_fin_forgets_out_of_order_data_beyond_it);
 	tcase_add_test(tc, test_half_close_lets_the_other_direction_finish);
 	tcase_add_test(tc, test_rst_in_syn_sent_refuses_the_connection);
 	tcase_add_test(tc, test_rst_in_syn_received_forgets_the_embryo);
@@ -1909,6 +2198,8 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_newreno_partial_ack_retransmits_the_next_hole);
 	tcase_add_test(tc, test_sack_recovery_retransmits_only_the_holes);
 	tcase_add_test(tc, test_zero_window_is_probed_until_it_opens);
+	tcase_add_test(tc, test_fin_sent_into_a_zero_window_is_retransmitted_when_it_opens);
+	tcase_add_test(tc, test_a_fin_in_a_zero_window_is_the_probe);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("attacks");
@@ -1917,6 +2208,7 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_syn_on_an_established_connection_gets_a_challenge_ack);
 	tcase_add_test(tc, test_ack_of_unsent_data_is_refused);
 	tcase_add_test(tc, test_syn_cookies_when_the_backlog_is_full);
+	tcase_add_test(tc, test_a_cookie_connection_keeps_the_window_its_syn_ack_offered);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("policy");
@@ -1933,6 +2225,8 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_a_stream_over_ipv6);
 	tcase_add_test(tc, test_keepalive_probes_an_idle_connection);
 	tcase_add_test(tc, test_close_with_unread_data_or_unaccepted_connections_resets);
+	tcase_add_test(tc, test_output_that_met_a_full_tx_ring_goes_at_the_next_poll);
+	tcase_add_test(tc, test_ack_of_a_syn_whose_retransmission_waits_establishes_cleanly);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("limits");
