@@ -52,6 +52,7 @@ struct ms_revive {
 	struct ms_hello hello;
 	int wait_reports_loss; /* MS_ATTACH_F_NO_REATTACH: ms_wait answers -ECONNRESET, never re-attaches */
 	int lost;              /* the control connection is gone; the region is ours alone */
+	uint32_t attach_gen;   /* 1 after ms_attach, one more at every MS_REATTACHED */
 	uint32_t backoff_ms;
 	int64_t next_try_ms;      /* CLOCK_MONOTONIC, like attached_ms */
 	int64_t attached_ms;      /* when the current attachment began */
@@ -298,6 +299,7 @@ int ms_attach(const char *socket_path, const struct ms_attach_opts *opts, struct
 	/* The library's own flags stay here: the daemon sees only MS_HELLO_F_*. */
 	rv->hello.flags = opts ? (uint16_t)(opts->flags & 0xffffu) : 0;
 	rv->wait_reports_loss = opts && (opts->flags & MS_ATTACH_F_NO_REATTACH);
+	rv->attach_gen = 1;
 	rv->backoff_ms = MS_BACKOFF_FIRST_MS;
 	rv->attached_ms = ms_now_ms();
 	if (opts && opts->name)
@@ -538,6 +540,7 @@ int ms_reattach(struct ms_session *s, int timeout_ms)
 			if (rc == 0) {
 				rv->lost = 0;
 				rv->attached_ms = ms_now_ms();
+				rv->attach_gen++;
 				return MS_REATTACHED;
 			}
 			now = ms_now_ms();
@@ -599,6 +602,14 @@ int ms_wait_fd(const struct ms_session *s)
 int ms_ctl_fd(const struct ms_session *s)
 {
 	return s->ctl_fd;
+}
+uint32_t ms_attach_flags(const struct ms_session *s)
+{
+	return s->rv->hello.flags | (s->rv->wait_reports_loss ? MS_ATTACH_F_NO_REATTACH : 0);
+}
+uint32_t ms_attach_gen(const struct ms_session *s)
+{
+	return s->rv->attach_gen;
 }
 void *ms_region(const struct ms_session *s)
 {

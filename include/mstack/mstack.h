@@ -300,6 +300,16 @@ void *ms_region(const struct ms_session *s);
  */
 int ms_ctl_fd(const struct ms_session *s);
 
+/* The flags given to ms_attach (MS_HELLO_F_* and MS_ATTACH_F_*), for code that gets a session from the application. */
+uint32_t ms_attach_flags(const struct ms_session *s);
+
+/*
+ * The attachment's generation: 1 after ms_attach, one more at every
+ * MS_REATTACHED. Code sharing a session (a library on top of this one) sees
+ * a re-attachment another caller made by a change of this number.
+ */
+uint32_t ms_attach_gen(const struct ms_session *s);
+
 /* A message for any int, meant for a -errno of this library: a static string, or strerror(-err). */
 const char *ms_strerror(int err);
 
