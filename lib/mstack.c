@@ -63,6 +63,7 @@ struct ms_revive {
 
 #define MS_BACKOFF_FIRST_MS 10
 #define MS_BACKOFF_MAX_MS   1000
+#define MS_ABSENT_RETRY_MS  20 /* between attempts while nothing listens on the socket */
 #define MS_STABLE_MS        10000 /* an attachment that lived this long starts the back-off afresh */
 #define MS_REVOKED_CHECK_MS 100   /* how often ms_wait looks for revoked bindings (one poll(2)) */
 
@@ -544,7 +545,16 @@ int ms_reattach(struct ms_session *s, int timeout_ms)
 				return MS_REATTACHED;
 			}
 			now = ms_now_ms();
-			ms_backoff_step(rv, now);
+			/*
+			 * Nothing listens on the socket yet: another attempt costs one
+			 * connect(2), and the sooner the tuples are claimed once the daemon
+			 * is back, the shorter the time their traffic goes to the kernel
+			 * (which answers a TCP segment for them with a reset).
+			 */
+			if (rc == -ENOENT || rc == -ECONNREFUSED)
+				rv->next_try_ms = now + MS_ABSENT_RETRY_MS;
+			else
+				ms_backoff_step(rv, now);
 			if (!ms_daemon_absent(rc))
 				return rc;
 		}

@@ -265,7 +265,9 @@ int ms_wait(struct ms_session *s, int timeout_ms);
  * Re-attach a session whose daemon went away; a no-op (one poll(2) of
  * ms_ctl_fd) while it is attached. Connects again with back-off (10 ms
  * doubling to 1 s between attempts; the schedule lives in the session, so
- * calling it with timeout_ms 0 from a poll loop never hammers the socket),
+ * calling it with timeout_ms 0 from a poll loop never hammers the socket;
+ * while nothing listens on the socket, ENOENT or ECONNREFUSED, every 20 ms,
+ * so that the tuples are claimed soon after the daemon is back),
  * sends the same HELLO, maps the new region and claims every bound tuple
  * again with the reservation socket the library kept. Call it where the
  * application holds no ms_pkt: MS_REATTACHED invalidates them all. An
