@@ -63,7 +63,7 @@ struct ms_revive {
 
 #define MS_BACKOFF_FIRST_MS 10
 #define MS_BACKOFF_MAX_MS   1000
-#define MS_ABSENT_RETRY_MS  20 /* between attempts while nothing listens on the socket */
+#define MS_ABSENT_RETRY_MS  20    /* between attempts while nothing listens on the socket */
 #define MS_STABLE_MS        10000 /* an attachment that lived this long starts the back-off afresh */
 #define MS_REVOKED_CHECK_MS 100   /* how often ms_wait looks for revoked bindings (one poll(2)) */
 

@@ -45,7 +45,8 @@ struct echo_worker {
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: mstack-tcpecho [-s SOCKET] [-x] [-q QUEUES] [-c CONNS] [-b BACKLOG] [-w BYTES] [-M MB] LISTEN...\n"
+		"usage: mstack-tcpecho [-s SOCKET] [-x] [-q QUEUES] [-c CONNS] [-b BACKLOG] [-w BYTES] [-M MB]\n"
+		"                      LISTEN...\n"
 		"  LISTEN      ADDR:PORT or [ADDR6]:PORT (0.0.0.0 or [::]: every address)\n"
 		"  -s SOCKET   mstackd's control socket (default %s)\n"
 		"  -x          exit when mstackd goes away (default: attach again when it is back; the\n"

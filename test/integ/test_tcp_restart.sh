@@ -73,6 +73,9 @@ restart() {
 		"$(awk -v a="$t_first" -v b="$t_ready" 'BEGIN { printf "%.2f", a - b }') s after the new mstackd was ready"
 }
 
+# Each restart with the stream well under way: windows open, data in flight both ways.
+reached() { [ "$(received)" -ge "$1" ]; }
+wait_for 10 reached 1000000 || fail "the stream is too slow: $(tail -1 "$WORK/stream")"
 restart KILL
 wait_for 5 sh -c "! kill -0 $QUITTER" || fail "mstack-tcpecho -x still runs after mstackd died"
 wait "$QUITTER"
@@ -80,6 +83,7 @@ wait "$QUITTER"
 grep -q "mstackd went away; exiting as asked (-x)" "$WORK/quitter" ||
 	fail "mstack-tcpecho -x's last words: $(cat "$WORK/quitter")"
 ok "mstack-tcpecho -x (MS_ATTACH_F_NO_REATTACH) exits when mstackd dies"
+wait_for 10 reached 2500000 || fail "the stream is too slow after the first restart: $(tail -1 "$WORK/stream")"
 restart TERM
 
 wait "$STREAM" || fail "the stream failed: $(tail -3 "$WORK/stream")"
