@@ -218,12 +218,9 @@ static int tcp_session_watch(struct ms_tcp_stack *st)
  * the old region lives between polls (the rx burst is released and the tx
  * burst flushed inside ms_tcp_poll), so only what was copied from the
  * session is read again. Connections keep their state and the frames lost
- * with the old rings are recovered by retransmission, started at once:
- * each connection with something unacknowledged has its retransmission
- * timer expire now, with the RTO back to the estimator's value and the
- * count of timeouts cleared. The timeouts while mstackd was away doubled
- * the RTO (RFC 6298 5.5) for losses that were not the path's; waiting out
- * that back-off would add seconds to the outage.
+ * with the old rings are recovered by retransmission, started at once
+ * (tcp_rto_expire_now) rather than after an RTO that the outage backed off:
+ * that wait would add seconds to it.
  */
 static void tcp_stack_reattached(struct ms_tcp_stack *st)
 {
@@ -236,12 +233,7 @@ static void tcp_stack_reattached(struct ms_tcp_stack *st)
 	for (uint32_t b = 0; b < st->tab.nbuckets; b++)
 		for (struct tcp_conn *c = st->tab.bucket[b]; c; c = c->hash_next) {
 			memcpy(c->src_mac, st->io.mac, 6);
-			if (!c->rto_at)
-				continue;
-			c->retries = 0;
-			c->rto_ms = tcp_rto_estimate(c);
-			c->rto_at = st->now_ms;
-			tcp_timers_update(st, c);
+			tcp_rto_expire_now(st, c);
 		}
 }
 

@@ -150,6 +150,7 @@ void tcp_timers_fire(struct ms_tcp_stack *st, struct tcp_conn *c);
 void tcp_rto_restart(struct ms_tcp_stack *st, struct tcp_conn *c);
 void tcp_rtt_sample(struct ms_tcp_stack *st, struct tcp_conn *c, uint32_t rtt_us);
 uint32_t tcp_rto_estimate(const struct tcp_conn *c);
+void tcp_rto_expire_now(struct ms_tcp_stack *st, struct tcp_conn *c);
 
 /* tcp_api.c: queue c for output / report events. */
 void tcp_want_output(struct ms_tcp_stack *st, struct tcp_conn *c);

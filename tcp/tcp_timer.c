@@ -192,6 +192,23 @@ uint32_t tcp_rto_estimate(const struct tcp_conn *c)
 	return rto_ms > TCP_RTO_MAX_MS ? TCP_RTO_MAX_MS : rto_ms;
 }
 
+/*
+ * After an outage of the stack's own I/O (a restart of mstackd): the
+ * retransmission timer, if running, expires now, with the RTO back to the
+ * estimator's value and the count of timeouts cleared. The timeouts of the
+ * outage backed the RTO off (RFC 6298 5.5) for losses that were not the
+ * path's; the expiry itself is an ordinary timeout (tcp_rto_fire).
+ */
+void tcp_rto_expire_now(struct ms_tcp_stack *st, struct tcp_conn *c)
+{
+	if (!c->rto_at)
+		return;
+	c->retries = 0;
+	c->rto_ms = tcp_rto_estimate(c);
+	c->rto_at = st->now_ms;
+	tcp_timers_update(st, c);
+}
+
 /* RFC 6298 2.2 and 2.3: SRTT, RTTVAR and RTO from a sample; RTO clamped to [min, max] (2.4, 2.5). */
 void tcp_rtt_sample(struct ms_tcp_stack *st, struct tcp_conn *c, uint32_t rtt_us)
 {
