@@ -52,6 +52,7 @@ struct ms_revive {
 	struct ms_hello hello;
 	int wait_reports_loss; /* MS_ATTACH_F_NO_REATTACH: ms_wait answers -ECONNRESET, never re-attaches */
 	int lost;              /* the control connection is gone; the region is ours alone */
+	uint32_t attach_gen;   /* 1 after ms_attach, one more at every MS_REATTACHED */
 	uint32_t backoff_ms;
 	int64_t next_try_ms;      /* CLOCK_MONOTONIC, like attached_ms */
 	int64_t attached_ms;      /* when the current attachment began */
@@ -62,6 +63,7 @@ struct ms_revive {
 
 #define MS_BACKOFF_FIRST_MS 10
 #define MS_BACKOFF_MAX_MS   1000
+#define MS_ABSENT_RETRY_MS  20    /* between attempts while nothing listens on the socket */
 #define MS_STABLE_MS        10000 /* an attachment that lived this long starts the back-off afresh */
 #define MS_REVOKED_CHECK_MS 100   /* how often ms_wait looks for revoked bindings (one poll(2)) */
 
@@ -298,6 +300,7 @@ int ms_attach(const char *socket_path, const struct ms_attach_opts *opts, struct
 	/* The library's own flags stay here: the daemon sees only MS_HELLO_F_*. */
 	rv->hello.flags = opts ? (uint16_t)(opts->flags & 0xffffu) : 0;
 	rv->wait_reports_loss = opts && (opts->flags & MS_ATTACH_F_NO_REATTACH);
+	rv->attach_gen = 1;
 	rv->backoff_ms = MS_BACKOFF_FIRST_MS;
 	rv->attached_ms = ms_now_ms();
 	if (opts && opts->name)
@@ -538,10 +541,20 @@ int ms_reattach(struct ms_session *s, int timeout_ms)
 			if (rc == 0) {
 				rv->lost = 0;
 				rv->attached_ms = ms_now_ms();
+				rv->attach_gen++;
 				return MS_REATTACHED;
 			}
 			now = ms_now_ms();
-			ms_backoff_step(rv, now);
+			/*
+			 * Nothing listens on the socket yet: another attempt costs one
+			 * connect(2), and the sooner the tuples are claimed once the daemon
+			 * is back, the shorter the time their traffic goes to the kernel
+			 * (which answers a TCP segment for them with a reset).
+			 */
+			if (rc == -ENOENT || rc == -ECONNREFUSED)
+				rv->next_try_ms = now + MS_ABSENT_RETRY_MS;
+			else
+				ms_backoff_step(rv, now);
 			if (!ms_daemon_absent(rc))
 				return rc;
 		}
@@ -599,6 +612,14 @@ int ms_wait_fd(const struct ms_session *s)
 int ms_ctl_fd(const struct ms_session *s)
 {
 	return s->ctl_fd;
+}
+uint32_t ms_attach_flags(const struct ms_session *s)
+{
+	return s->rv->hello.flags | (s->rv->wait_reports_loss ? MS_ATTACH_F_NO_REATTACH : 0);
+}
+uint32_t ms_attach_gen(const struct ms_session *s)
+{
+	return s->rv->attach_gen;
 }
 void *ms_region(const struct ms_session *s)
 {

@@ -400,9 +400,14 @@ int main(int argc, char **argv)
 
 	sd_notify(0, "STOPPING=1\nSTATUS=stopping");
 	log_notice("stopping");
-	ctl_close(&d);
+	/*
+	 * The datapath stops before the apps are detached: once their bindings
+	 * are gone, a frame for one of their tuples would go to the kernel, which
+	 * resets a TCP connection that the app means to keep across the restart.
+	 */
 	__atomic_store_n(&d.dp.stop, true, __ATOMIC_RELEASE);
 	rte_eal_mp_wait_lcore();
+	ctl_close(&d);
 	main_log_stats(&d);
 	port_teardown(&d.ports);
 	resv_admin_clear(&d.res);

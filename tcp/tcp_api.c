@@ -9,8 +9,10 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "tcp_ip.h"
 #include "tcp_seq.h"
@@ -186,22 +188,118 @@ int tcp_stack_new_io(const struct tcp_io *io, struct ms_session *s, uint32_t q, 
 	tcp_wheel_init(&st->wheel, st->now_ms);
 	st->ev_tail = &st->ev_head;
 	st->next_port = 49152;
+	st->wait_fd = -1;
 	*out = st;
+	return 0;
+}
+
+/*
+ * Put the session's wakeup fd and control fd into the stack's epoll set
+ * (again after a re-attachment: same numbers, new files). The control fd
+ * only for its hang-up, which epoll always reports: it carries nothing else
+ * the stack waits for.
+ */
+static int tcp_session_watch(struct ms_tcp_stack *st)
+{
+	struct epoll_event wake = { .events = EPOLLIN }, hup = { .events = 0 };
+
+	if (st->wait_fd < 0)
+		return 0;
+	if (epoll_ctl(st->wait_fd, EPOLL_CTL_ADD, ms_wait_fd(st->s), &wake) < 0 && errno != EEXIST)
+		return -errno;
+	if (epoll_ctl(st->wait_fd, EPOLL_CTL_ADD, ms_ctl_fd(st->s), &hup) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/*
+ * The session is attached to a new mstackd (by our ms_reattach, or by
+ * another user of the session): a new region, MAC and MTU. No pointer into
+ * the old region lives between polls (the rx burst is released and the tx
+ * burst flushed inside ms_tcp_poll), so only what was copied from the
+ * session is read again. Connections keep their state and the frames lost
+ * with the old rings are recovered by retransmission, started at once
+ * (tcp_rto_expire_now) rather than after an RTO that the outage backed off:
+ * that wait would add seconds to it.
+ */
+static void tcp_stack_reattached(struct ms_tcp_stack *st)
+{
+	st->attach_gen = ms_attach_gen(st->s);
+	st->detached = 0;
+	st->wait_armed = 0; /* the wakeup request was made on the old region */
+	memcpy(st->io.mac, ms_mac(st->s), 6);
+	st->io.mtu = ms_mtu(st->s); /* for new connections; established ones keep their MSS */
+	tcp_session_watch(st);
+	for (uint32_t b = 0; b < st->tab.nbuckets; b++)
+		for (struct tcp_conn *c = st->tab.bucket[b]; c; c = c->hash_next) {
+			memcpy(c->src_mac, st->io.mac, 6);
+			tcp_rto_expire_now(st, c);
+		}
+}
+
+/*
+ * Whether mstackd is still there (one poll(2) of the control fd, at most
+ * every TCP_HUP_CHECK_MS), and re-attaching when it is not: ms_reattach
+ * never blocks and backs off inside, so while mstackd is away every poll
+ * may try. The tuples of listeners and connections are claimed again by
+ * the client library with the reservation sockets it kept, so the
+ * listeners' reference counts (tcp_bind_refs) stay right.
+ * @return 0, or -ECONNRESET: mstackd went away and the application asked
+ *   MS_ATTACH_F_NO_REATTACH (at every poll until it calls ms_reattach).
+ */
+static int tcp_session_check(struct ms_tcp_stack *st)
+{
+	int rc;
+
+	if (ms_attach_gen(st->s) != st->attach_gen)
+		tcp_stack_reattached(st);
+	if (!st->detached) {
+		struct pollfd pfd = { .fd = ms_ctl_fd(st->s), .events = POLLIN };
+
+		if (st->now_ms < st->hup_check_ms + TCP_HUP_CHECK_MS)
+			return 0;
+		st->hup_check_ms = st->now_ms;
+		if (poll(&pfd, 1, 0) != 1 || !(pfd.revents & (POLLHUP | POLLERR)))
+			return 0;
+		st->detached = 1;
+		/* Its hang-up would keep ms_tcp_fd readable: the application would spin until mstackd is back. */
+		if (st->wait_fd >= 0)
+			epoll_ctl(st->wait_fd, EPOLL_CTL_DEL, ms_ctl_fd(st->s), NULL);
+	}
+	if (ms_attach_flags(st->s) & MS_ATTACH_F_NO_REATTACH)
+		return -ECONNRESET;
+	rc = ms_reattach(st->s, 0);
+	if (rc == MS_REATTACHED || rc == 0)
+		tcp_stack_reattached(st);
+	/* Otherwise not back yet (-EAGAIN) or refused: the library tries again after its back-off. */
 	return 0;
 }
 
 int ms_tcp_stack_new(struct ms_session *s, uint32_t q, const struct ms_tcp_config *cfg, struct ms_tcp_stack **out)
 {
 	struct tcp_io io = { .ops = &tcp_session_ops };
-	int err;
+	int err, fd;
 
 	if (!s || !out || q >= ms_nqueues(s))
 		return -EINVAL;
 	memcpy(io.mac, ms_mac(s), 6);
 	io.mtu = ms_mtu(s);
+	fd = epoll_create1(EPOLL_CLOEXEC);
+	if (fd < 0)
+		return -errno;
 	err = tcp_stack_new_io(&io, s, q, cfg, out);
-	if (!err)
-		(*out)->io.ctx = *out;
+	if (err) {
+		close(fd);
+		return err;
+	}
+	(*out)->io.ctx = *out;
+	(*out)->wait_fd = fd;
+	(*out)->attach_gen = ms_attach_gen(s);
+	err = tcp_session_watch(*out);
+	if (err) {
+		ms_tcp_stack_free(*out);
+		*out = NULL;
+	}
 	return err;
 }
 
@@ -681,7 +779,7 @@ int ms_tcp_error(struct ms_tcp_stack *st, int h)
 
 int ms_tcp_fd(const struct ms_tcp_stack *st)
 {
-	return st && st->s ? ms_wait_fd(st->s) : -EINVAL;
+	return st && st->wait_fd >= 0 ? st->wait_fd : -EINVAL;
 }
 
 int ms_tcp_timeout(const struct ms_tcp_stack *st)
@@ -693,6 +791,9 @@ int ms_tcp_timeout(const struct ms_tcp_stack *st)
 	if (st->out_head || st->ev_head)
 		return 0;
 	ms = tcp_wheel_next(&st->wheel);
+	/* While mstackd is away nothing wakes the stack up: come back to try re-attaching. */
+	if (st->detached && (ms < 0 || ms > TCP_REATTACH_MS))
+		ms = TCP_REATTACH_MS;
 	return ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
@@ -734,23 +835,18 @@ int ms_tcp_poll(struct ms_tcp_stack *st, struct ms_tcp_event *ev, int max)
 
 	if (!st || (max > 0 && !ev))
 		return -EINVAL;
+	tcp_clock(st);
 	if (st->s) {
-		struct pollfd pfd = { .fd = ms_ctl_fd(st->s), .events = POLLIN };
+		int err = tcp_session_check(st);
 
-		/* The daemon's end of the control socket closed: the session is gone. Asked once a
-		 * second at most, not on every poll. */
-		if (st->now_ms >= st->hup_check_ms + 1000) {
-			st->hup_check_ms = st->now_ms;
-			if (poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLHUP | POLLERR)))
-				return -ECONNRESET;
-		}
+		if (err)
+			return err;
 	}
 	if (st->wait_armed) {
 		/* Back from sleeping on ms_tcp_fd: drain it and withdraw the wakeup request. */
 		st->wait_armed = 0;
 		ms_wait_done(st->s);
 	}
-	tcp_clock(st);
 	/* Input: the whole burst, before any output, so that ACKs coalesce. */
 	n = st->io.ops->rx_burst(st->io.ctx, rx, TCP_BURST);
 	for (unsigned i = 0; i < n; i++)
@@ -916,5 +1012,7 @@ void ms_tcp_stack_free(struct ms_tcp_stack *st)
 	}
 	tcp_fsm_free_reaped(st);
 	tcp_table_fini(&st->tab);
+	if (st->wait_fd >= 0)
+		close(st->wait_fd);
 	free(st);
 }

@@ -49,6 +49,8 @@ struct tcp_io {
 #define TCP_KA_INTVL_MS     75000 /* RFC 1122 4.2.3.6: probes 75 s apart */
 #define TCP_KA_PROBES       9
 #define TCP_CHALLENGE_PER_S 100 /* RFC 5961 7: challenge ACKs per second per stack */
+#define TCP_HUP_CHECK_MS    5   /* how often ms_tcp_poll looks whether mstackd went away */
+#define TCP_REATTACH_MS     20  /* while it is away: the longest sleep between re-attach attempts */
 
 /* Counters, named for what they count. */
 struct tcp_stats {
@@ -82,6 +84,9 @@ struct ms_tcp_stack {
 	uint32_t challenge_count;
 	uint16_t next_port;
 	uint64_t hup_check_ms; /* when the session's control socket was last looked at */
+	int wait_fd;           /* ms_tcp_fd: an epoll set of the session's wakeup fd and control fd; -1 without one */
+	uint32_t attach_gen;   /* ms_attach_gen of the attachment this stack last worked on */
+	uint8_t detached;      /* mstackd went away: the session is re-attaching (see tcp_session_check) */
 	uint8_t wait_armed;    /* ms_wait_prepare was called: ms_wait_done at the next poll */
 	struct tcp_stats stats;
 };
@@ -144,6 +149,8 @@ void tcp_timers_update(struct ms_tcp_stack *st, struct tcp_conn *c);
 void tcp_timers_fire(struct ms_tcp_stack *st, struct tcp_conn *c);
 void tcp_rto_restart(struct ms_tcp_stack *st, struct tcp_conn *c);
 void tcp_rtt_sample(struct ms_tcp_stack *st, struct tcp_conn *c, uint32_t rtt_us);
+uint32_t tcp_rto_estimate(const struct tcp_conn *c);
+void tcp_rto_expire_now(struct ms_tcp_stack *st, struct tcp_conn *c);
 
 /* tcp_api.c: queue c for output / report events. */
 void tcp_want_output(struct ms_tcp_stack *st, struct tcp_conn *c);

@@ -179,11 +179,39 @@ void tcp_rto_restart(struct ms_tcp_stack *st, struct tcp_conn *c)
 	c->rto_at = st->now_ms + c->rto_ms;
 }
 
+/* RFC 6298 2.1-2.5: the RTO of the estimator, without back-off: SRTT + max(G, 4 RTTVAR), clamped to [min, max]. */
+uint32_t tcp_rto_estimate(const struct tcp_conn *c)
+{
+	uint32_t rto_ms;
+
+	if (!c->srtt_us)
+		return TCP_RTO_INIT_MS;
+	rto_ms = (c->srtt_us + (4 * c->rttvar_us > 1000 ? 4 * c->rttvar_us : 1000)) / 1000; /* G: a 1 ms clock */
+	if (rto_ms < TCP_RTO_MIN_MS)
+		rto_ms = TCP_RTO_MIN_MS;
+	return rto_ms > TCP_RTO_MAX_MS ? TCP_RTO_MAX_MS : rto_ms;
+}
+
+/*
+ * After an outage of the stack's own I/O (a restart of mstackd): the
+ * retransmission timer, if running, expires now, with the RTO back to the
+ * estimator's value and the count of timeouts cleared. The timeouts of the
+ * outage backed the RTO off (RFC 6298 5.5) for losses that were not the
+ * path's; the expiry itself is an ordinary timeout (tcp_rto_fire).
+ */
+void tcp_rto_expire_now(struct ms_tcp_stack *st, struct tcp_conn *c)
+{
+	if (!c->rto_at)
+		return;
+	c->retries = 0;
+	c->rto_ms = tcp_rto_estimate(c);
+	c->rto_at = st->now_ms;
+	tcp_timers_update(st, c);
+}
+
 /* RFC 6298 2.2 and 2.3: SRTT, RTTVAR and RTO from a sample; RTO clamped to [min, max] (2.4, 2.5). */
 void tcp_rtt_sample(struct ms_tcp_stack *st, struct tcp_conn *c, uint32_t rtt_us)
 {
-	uint32_t rto_us;
-
 	if (!rtt_us)
 		rtt_us = 1;
 	if (!c->srtt_us) {
@@ -195,12 +223,7 @@ void tcp_rtt_sample(struct ms_tcp_stack *st, struct tcp_conn *c, uint32_t rtt_us
 		c->rttvar_us = c->rttvar_us - c->rttvar_us / 4 + delta / 4; /* beta 1/4 */
 		c->srtt_us = c->srtt_us - c->srtt_us / 8 + rtt_us / 8;      /* alpha 1/8 */
 	}
-	rto_us = c->srtt_us + (4 * c->rttvar_us > 1000 ? 4 * c->rttvar_us : 1000); /* G: a 1 ms clock */
-	c->rto_ms = rto_us / 1000;
-	if (c->rto_ms < TCP_RTO_MIN_MS)
-		c->rto_ms = TCP_RTO_MIN_MS;
-	if (c->rto_ms > TCP_RTO_MAX_MS)
-		c->rto_ms = TCP_RTO_MAX_MS;
+	c->rto_ms = tcp_rto_estimate(c);
 	c->cc.srtt_us = c->srtt_us;
 	if (!c->cc.min_rtt_us || rtt_us < c->cc.min_rtt_us)
 		c->cc.min_rtt_us = rtt_us;

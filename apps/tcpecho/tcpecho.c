@@ -45,9 +45,12 @@ struct echo_worker {
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: mstack-tcpecho [-s SOCKET] [-q QUEUES] [-c CONNS] [-b BACKLOG] [-w BYTES] [-M MB] LISTEN...\n"
+		"usage: mstack-tcpecho [-s SOCKET] [-x] [-q QUEUES] [-c CONNS] [-b BACKLOG] [-w BYTES] [-M MB]\n"
+		"                      LISTEN...\n"
 		"  LISTEN      ADDR:PORT or [ADDR6]:PORT (0.0.0.0 or [::]: every address)\n"
 		"  -s SOCKET   mstackd's control socket (default %s)\n"
+		"  -x          exit when mstackd goes away (default: attach again when it is back; the\n"
+		"              connections survive)\n"
 		"  -q QUEUES   queues, one TCP stack each (default 1)\n"
 		"  -c CONNS    connections per queue, TIME_WAIT included (default 4096)\n"
 		"  -b BACKLOG  connections waiting for accept per listener (default 1024)\n"
@@ -210,7 +213,7 @@ static int echo_run(struct echo_worker *w, unsigned nq, int sig_fd)
 			int n = ms_tcp_poll(w[q].st, ev, ECHO_EVENTS), i;
 
 			if (n < 0)
-				return n; /* the session is gone */
+				return n; /* -ECONNRESET: mstackd went away, and -x asked to end with it */
 			for (i = 0; i < n; i++)
 				echo_dispatch(&w[q], &ev[i]);
 			busy |= n > 0;
@@ -254,9 +257,10 @@ int main(int argc, char **argv)
 	sigset_t sigs;
 	int opt, rc, sig_fd, status = 0;
 
-	while ((opt = getopt(argc, argv, "s:q:c:b:w:M:h")) != -1) {
+	while ((opt = getopt(argc, argv, "s:xq:c:b:w:M:h")) != -1) {
 		switch (opt) {
 		case 's': sock = optarg; break;
+		case 'x': opts.flags |= MS_ATTACH_F_NO_REATTACH; break;
 		case 'q':
 			if (!numarg_uint(optarg, 1, ECHO_MAXQ, &nq))
 				goto bad_usage;
@@ -346,7 +350,11 @@ int main(int argc, char **argv)
 	fflush(stdout);
 
 	rc = echo_run(w, nq, sig_fd);
-	if (rc < 0) {
+	if (rc == -ECONNRESET) {
+		/* Only with -x: otherwise the stacks re-attach and ms_tcp_poll never says it. */
+		fprintf(stderr, "mstack-tcpecho: mstackd went away; exiting as asked (-x)\n");
+		status = 1;
+	} else if (rc < 0) {
 		fprintf(stderr, "mstack-tcpecho: %s\n", strerror(-rc));
 		status = 1;
 	}

@@ -265,7 +265,9 @@ int ms_wait(struct ms_session *s, int timeout_ms);
  * Re-attach a session whose daemon went away; a no-op (one poll(2) of
  * ms_ctl_fd) while it is attached. Connects again with back-off (10 ms
  * doubling to 1 s between attempts; the schedule lives in the session, so
- * calling it with timeout_ms 0 from a poll loop never hammers the socket),
+ * calling it with timeout_ms 0 from a poll loop never hammers the socket;
+ * while nothing listens on the socket, ENOENT or ECONNREFUSED, every 20 ms,
+ * so that the tuples are claimed soon after the daemon is back),
  * sends the same HELLO, maps the new region and claims every bound tuple
  * again with the reservation socket the library kept. Call it where the
  * application holds no ms_pkt: MS_REATTACHED invalidates them all. An
@@ -299,6 +301,16 @@ void *ms_region(const struct ms_session *s);
  * away, then call ms_reattach. Do not read, write or close it.
  */
 int ms_ctl_fd(const struct ms_session *s);
+
+/* The flags given to ms_attach (MS_HELLO_F_* and MS_ATTACH_F_*), for code that gets a session from the application. */
+uint32_t ms_attach_flags(const struct ms_session *s);
+
+/*
+ * The attachment's generation: 1 after ms_attach, one more at every
+ * MS_REATTACHED. Code sharing a session (a library on top of this one) sees
+ * a re-attachment another caller made by a change of this number.
+ */
+uint32_t ms_attach_gen(const struct ms_session *s);
 
 /* A message for any int, meant for a -errno of this library: a static string, or strerror(-err). */
 const char *ms_strerror(int err);

@@ -28,6 +28,20 @@ extern "C" {
  * Waiting without spinning: poll ms_tcp_fd for POLLIN with the timeout
  * ms_tcp_timeout returns, after ms_tcp_wait_prepare returned 0; call
  * ms_tcp_poll when either fires.
+ *
+ * Restarts of mstackd: connections and listeners survive. ms_tcp_poll
+ * notices that mstackd went away (ms_tcp_fd becomes readable) and re-attaches
+ * the session with ms_reattach (never blocking; the library backs off). In
+ * between, connections keep their state and timers and nothing goes out;
+ * afterwards the tuples are bound again by the client library and every
+ * connection with data in flight retransmits at once, with its RTO back to
+ * the estimator's value. A transfer completes intact after a short outage;
+ * a peer's segment that reaches the new mstackd before the tuples are
+ * claimed again goes to the kernel, which resets the connection (see
+ * docs/tcp.md). With MS_ATTACH_F_NO_REATTACH ms_tcp_poll returns
+ * -ECONNRESET instead, until the application calls ms_reattach. Instances of
+ * one session in several threads must use MS_ATTACH_F_NO_REATTACH and
+ * re-attach with every thread stopped (the session's region is swapped).
  */
 struct ms_tcp_stack;
 
@@ -138,14 +152,17 @@ struct ms_tcp_event {
  * Run the stack: receive and process a burst, fire due timers, transmit;
  * then report up to max events (each handle at most once per call, edge
  * style: a state that did not change is not reported again).
- * @return the number of events (0..max); -ECONNRESET (mstackd closed the session).
+ * @return the number of events (0..max); -ECONNRESET (mstackd went away and the session was
+ *   attached with MS_ATTACH_F_NO_REATTACH; otherwise the stack re-attaches by itself).
  */
 int ms_tcp_poll(struct ms_tcp_stack *st, struct ms_tcp_event *ev, int max);
 
 /* The connection's pending error (-ECONNRESET, -ETIMEDOUT, -EHOSTUNREACH, ...), 0 if none. */
 int ms_tcp_error(struct ms_tcp_stack *st, int c);
 
-/* Waiting: the fd to poll (the session's wakeup fd), ms before the next timer (-1: none). */
+/* Waiting: the fd to poll (an epoll set of the session's wakeup fd and of its control fd, for
+ * mstackd going away; -EINVAL for a stack without a session), ms before the next timer (-1:
+ * none; at most 20 ms while mstackd is away). */
 int ms_tcp_fd(const struct ms_tcp_stack *st);
 int ms_tcp_timeout(const struct ms_tcp_stack *st);
 /* Before sleeping on ms_tcp_fd: 1 if work is already there (frames, output or events: do not

@@ -677,6 +677,39 @@ START_TEST(test_reattach_backs_off_from_10_ms_doubling)
 }
 END_TEST
 
+/*
+ * While nothing listens on the socket the library tries every 20 ms, whatever the back-off has
+ * reached: a daemon that comes back gets the session (and its tuples, whose traffic otherwise
+ * goes to the kernel) within tens of ms, not at the next step of a back-off grown to 640 ms.
+ */
+START_TEST(test_reattach_tries_every_20_ms_while_no_daemon_listens)
+{
+	struct ms_attach_opts opts = { .name = "mt.10" };
+	struct ms_session *s;
+	struct timespec t0, t1;
+	struct srv srv;
+	pthread_t th;
+	long ms;
+	int i;
+
+	restart_srv_start(&srv, &th, 1);
+	ck_assert_int_eq(ms_attach(g_path, &opts, &s), 0);
+	restart_srv_exit(&srv, th);
+	for (i = 0; i < 160; i++) { /* 800 ms of a poll loop without a daemon */
+		ck_assert_int_eq(ms_reattach(s, 0), -EAGAIN);
+		poll(NULL, 0, 5);
+	}
+	restart_srv_start(&srv, &th, 1);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(ms_reattach(s, 5000), MS_REATTACHED);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	ck_assert_msg(ms <= 100, "re-attached %ld ms after the daemon was back", ms);
+	restart_srv_exit(&srv, th);
+	ms_detach(s);
+}
+END_TEST
+
 /* An administrator's revocation (the socket shut down) makes the library close its copy: the tuple is free. */
 START_TEST(test_a_revoked_binding_is_dropped_and_its_tuple_freed_by_the_next_wait)
 {
@@ -759,6 +792,7 @@ static Suite *client_suite(void)
 	tcase_add_test(tc, test_lost_session_reattaches_in_place_and_rebinds_with_the_kept_socket);
 	tcase_add_test(tc, test_no_reattach_flag_leaves_reattaching_to_the_app_and_is_not_sent);
 	tcase_add_test(tc, test_reattach_backs_off_from_10_ms_doubling);
+	tcase_add_test(tc, test_reattach_tries_every_20_ms_while_no_daemon_listens);
 	tcase_add_test(tc, test_a_session_lost_soon_after_reattaching_keeps_backing_off);
 	tcase_add_test(tc, test_a_revoked_binding_is_dropped_and_its_tuple_freed_by_the_next_wait);
 	suite_add_tcase(su, tc);

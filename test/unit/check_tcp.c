@@ -1067,6 +1067,43 @@ START_TEST(test_rto_backs_off_exponentially_and_karn_ignores_retransmitted_sampl
 }
 END_TEST
 
+/*
+ * After an outage of the stack's own I/O (mstackd restarted, tcp_api.c), recovery starts at once:
+ * the retransmission timer expires now with the RTO of the estimator (RFC 6298 2), not after the
+ * back-off the outage's timeouts accumulated (5.5), and those timeouts no longer count.
+ */
+START_TEST(test_after_an_outage_of_our_io_the_retransmission_goes_at_once)
+{
+	struct pair p;
+	struct tap t;
+	int lh, h[2];
+	unsigned from, resent = 0;
+	struct tcp_conn *c;
+
+	pair_init(&p, &clean_link, &no_ts, NULL);
+	pair_connect(&p, &lh, &h[0], &h[1]);
+	tap_init(&t, &p);
+	c = conn_of(&p, 0, h[0]);
+	t.block[0] = 1; /* nothing of ours leaves: the daemon is away */
+	ck_assert_int_eq(ms_tcp_send(p.st[0], h[0], "hello", 5), 5);
+	pair_run(&p, 1500000); /* timeouts at 0.2, 0.6 and 1.4 s; the next would be at 3.0 s */
+	ck_assert_uint_eq(c->rto_ms, TCP_RTO_MIN_MS * 8);
+	ck_assert_uint_eq(c->retries, 3);
+	t.block[0] = 0;
+	from = t.nlog[0];
+	tcp_rto_expire_now(p.st[0], c);
+	ck_assert_uint_eq(c->retries, 0);
+	pair_run(&p, 5000);
+	for (unsigned i = from; i < t.nlog[0]; i++)
+		resent += t.log[0][i].len == 5;
+	ck_assert_uint_eq(resent, 1); /* within 5 ms, not 1.5 s */
+	pair_run(&p, 100000);         /* the peer's delayed ACK */
+	ck_assert_uint_eq(c->snd_una, c->snd_max);
+	ck_assert_uint_le(c->rto_ms, TCP_RTO_MIN_MS * 2);
+	pair_fini(&p);
+}
+END_TEST
+
 START_TEST(test_a_peer_that_never_answers_times_out_with_etimedout)
 {
 	struct pair p;
@@ -2193,6 +2230,7 @@ static Suite *tcp_suite(void)
 	tc = tcase_create("recovery");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_rto_backs_off_exponentially_and_karn_ignores_retransmitted_samples);
+	tcase_add_test(tc, test_after_an_outage_of_our_io_the_retransmission_goes_at_once);
 	tcase_add_test(tc, test_a_peer_that_never_answers_times_out_with_etimedout);
 	tcase_add_test(tc, test_three_dupacks_trigger_fast_retransmit);
 	tcase_add_test(tc, test_newreno_partial_ack_retransmits_the_next_hole);
