@@ -34,7 +34,7 @@ bench_on_exit
 
 # tasks_cpu PID: run time of all threads of a process, in ns (schedstat of each task)
 tasks_cpu() {
-	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%d\n", s }'
+	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f\n", s }'
 }
 
 # The objects, N KB of bytes that do not compress (no server compresses here, but no shortcut either).
