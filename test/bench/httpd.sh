@@ -93,15 +93,16 @@ cell() {
 	for try in 1 2 3; do
 		quiet_wait
 		ip netns exec "$PEER" taskset -c 0 wrk -t1 -c"$CONNS" -d"${WARMUP}s" "${hdr[@]}" "$url" > /dev/null 2>&1
-		f0=$($LIB ticks $$ "$srv" ${DAEMON_PID:-})
+		# perf (a profiling run) is ours: started first, so that it is left out of the others' CPU
+		[ -n "$prof" ] && { bg taskset -c 0 perf record -q -a -o "$prof.data" > /dev/null 2>&1; perf_pid=$LAST_PID; }
+		f0=$($LIB ticks $$ "$srv" ${DAEMON_PID:-} $perf_pid)
 		t0=$(now); c0=$(cpu_idle 1); p0=$(tasks_cpu "$srv")
 		[ "$stack" = mstack ] && snap_take 0
-		[ -n "$prof" ] && { bg taskset -c 0 perf record -q -a -o "$prof.data" > /dev/null 2>&1; perf_pid=$LAST_PID; }
 		ip netns exec "$PEER" taskset -c 0 wrk -t1 -c"$CONNS" -d"${SECS}s" --latency "${hdr[@]}" \
 			-s "$WORK/report.lua" "$url" > "$wout" 2>&1
 		t1=$(now); c1=$(cpu_idle 1); p1=$(tasks_cpu "$srv")
 		[ "$stack" = mstack ] && { snap_take 1; s0=$(snap_read 0); s1=$(snap_read 1); }
-		foreign=$($LIB foreign "$HZ" "$(awk "BEGIN { print $t1 - $t0 }")" "$f0" "$($LIB ticks $$ "$srv" ${DAEMON_PID:-})")
+		foreign=$($LIB foreign "$HZ" "$(awk "BEGIN { print $t1 - $t0 }")" "$f0" "$($LIB ticks $$ "$srv" ${DAEMON_PID:-} $perf_pid)")
 		[ -n "$prof" ] && stop_pid "$perf_pid" INT
 		kill -0 "$srv" 2>/dev/null || die "$label died during $mode ${kb} KB: $(tail -3 "$WORK/srv.out")"
 		grep -q '^wrk: ' "$wout" || { cat "$wout" >&2; die "wrk against $label printed no summary"; }
