@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
-# What only the benchmark needs: iperf3 (part 5), linux-perf for test/bench/profile.sh.
-BENCH_PKGS="iperf3 linux-perf"
+# What only the benchmarks need: iperf3 (part 5), linux-perf for test/bench/profile.sh, nginx-light
+# (the HTTP baseline of test/bench/httpd.sh).
+BENCH_PKGS="iperf3 linux-perf nginx-light"
 missing=$(for p in $BENCH_PKGS; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "ok installed" || echo "$p"; done)
 if [ -n "$missing" ]; then
 	export DEBIAN_FRONTEND=noninteractive

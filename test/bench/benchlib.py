@@ -9,8 +9,9 @@
       Print one line "key=value ..." of the counters the benchmark uses, apps summed.
   benchlib.py delta rx|tx SNAP0 SNAP1     rates between two snapshots (mstackd receive/transmit)
   benchlib.py testpmd FILE WARMUP SECS RXPORT TXPORT   mean pps from testpmd --stats-period 1 output
-  benchlib.py pktgen FILE | iperf FILE | kern ... | tcp ...   parse a tool's output (see each function)
+  benchlib.py pktgen FILE | iperf FILE | kern ... | tcp ... | httpd ...   parse a tool's output (see each function)
   benchlib.py hogs SECONDS PID...   foreign processes busy on our cores (see the function)
+  benchlib.py ticks PID... | foreign HZ SECONDS TICKS0 TICKS1   other processes' CPU over a window
   benchlib.py table RESULTS [HEADER_FILE]
       Turn the raw results (one "part<TAB>key<TAB>metric=value..." line per run) into
       Markdown tables: median [min-max] of each metric over the runs.
@@ -270,6 +271,75 @@ def cmd_tcp(argv):
     out["conns_per_core_s"] = cps / cores if cores else float("nan")
     out["cpu_us_per_conn"] = cores * 1e6 / cps if cps else float("nan")
     print(_line(out))
+
+
+def cmd_httpd(argv):
+    """httpd STACK HZ T0 T1 IDLE1_0 IDLE1_1 SRV_NS_0 SRV_NS_1 FOREIGN WRK SNAP0 SNAP1
+
+    STACK: kernel or mstack. IDLE1: core 1's idle ticks; SRV_NS: run time of the HTTP server
+    (all threads, schedstat); FOREIGN: cores other people's processes used meanwhile (cmd_foreign); WRK: the "wrk: requests= bytes= duration_us=
+    p50_us= p99_us= errors=" line of the run (test/bench/httpd.sh's wrk script); SNAP: mstackd
+    snapshots (mstack only). The stack's CPU is counted as cmd_tcp counts it."""
+    stack, hz = argv[0], float(argv[1])
+    t0, t1, c0, c1, p0, p1, foreign = (float(x) for x in argv[2:9])
+    w = _kv(argv[9].replace("wrk: ", ""))
+    dt, wdt = t1 - t0, w["duration_us"] / 1e6
+    out = {}
+    rps = w["requests"] / wdt
+    out["req_per_s"] = rps
+    out["gbps"] = w["bytes"] * 8 / wdt / 1e9
+    out["p50_ms"] = w["p50_us"] / 1e3
+    out["p99_ms"] = w["p99_us"] / 1e3
+    out["errors"] = w["errors"]
+    out["foreign_cores"] = foreign
+    if stack == "kernel":
+        stk = max(0.0, dt - (c1 - c0) / hz) / dt
+    else:
+        a, b = _kv(argv[10]), _kv(argv[11])
+        sdt = b["t"] - a["t"]
+        stk = (b["dp.busy_cycles"] - a["dp.busy_cycles"]) / ((b["dp.total_cycles"] - a["dp.total_cycles"]) or 1)
+        out["worker_share_pct"] = 100.0 * (b["worker_ns"] - a["worker_ns"]) / 1e9 / sdt
+        out["nic_rx_pps"] = (b["nic.rx_packets"] - a["nic.rx_packets"]) / sdt
+        out["nic_tx_pps"] = (b["nic.tx_packets"] - a["nic.tx_packets"]) / sdt
+    srv = (p1 - p0) / 1e9 / dt
+    out["stack_cores"] = stk
+    out["srv_cores"] = srv
+    out["cpu_us_per_req"] = (stk + srv) * 1e6 / rps if rps else float("nan")
+    out["req_per_core_s"] = rps / (stk + srv) if stk + srv else float("nan")
+    print(_line(out))
+
+
+def _user_ticks(mine):
+    """{pid: utime + stime} of the user processes other than MINE (kernel threads left out)."""
+    import os
+
+    out = {}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or pid in mine:
+            continue
+        try:
+            with open("/proc/%s/stat" % pid) as fh:
+                st = fh.read()
+        except OSError:
+            continue
+        f = st[st.rindex(")") + 2:].split()
+        if f[1] == "2" or pid == "2":
+            continue
+        out[pid] = int(f[11]) + int(f[12])
+    return out
+
+
+def cmd_ticks(argv):
+    """ticks PID...: "pid=ticks" of every user process but the given ones, for cmd_foreign."""
+    print(" ".join("%s=%d" % kv for kv in _user_ticks(set(argv)).items()))
+
+
+def cmd_foreign(argv):
+    """foreign HZ SECONDS TICKS0 TICKS1: cores that other people's processes used between two
+    cmd_ticks samples SECONDS apart (those started meanwhile count whole; those that ended are lost)."""
+    hz, secs = float(argv[0]), float(argv[1])
+    a, b = _kv(argv[2]), _kv(argv[3])
+    print("%.4f" % (sum(v - a.get(k, 0) for k, v in b.items()) / hz / secs))
 
 
 def cmd_hogs(argv):
@@ -542,7 +612,49 @@ def table(path, header=None):
                     _cell(m.get("ring_full_per_s", []), 0), _cell(m.get("pkts_per_busy_loop", []), 1),
                     _cell(m.get("worker_share_pct", []), 0)))
         out.append("")
+    hp = res.get("httpd", {})
+    if hp:
+        _httpd_tables(hp, out)
     print("\n".join(out))
+
+
+# The targets of issue 10: mstack-httpd's requests per server CPU-second against nginx's, one
+# request per connection, by object size (KB); ahead of the kernel-transport httpd at every size.
+HTTPD_TARGETS = {1: 1.9, 32: 1.18}
+
+
+def _httpd_tables(hp, out):
+    out.append("### HTTP: wrk (peer namespace) -> mstack-httpd on mstack, mstack-httpd -k, nginx on the kernel")
+    out.append("")
+    out.append("| connections | object KB | server | requests/s | Gbit/s | p50 ms | p99 ms | errors "
+               "| stack cores | server cores | server CPU us/request | requests per server CPU-s | others' cores |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    eff = {}
+    for key, m in hp.items():
+        kp = _keyparts(key)
+        eff[(kp["mode"], int(kp["kb"]), kp["server"])] = _med(m.get("req_per_core_s", []))
+        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            kp["mode"], kp["kb"], kp["server"], _cell(m.get("req_per_s", []), 0), _cell(m.get("gbps", []), 2),
+            _cell(m.get("p50_ms", []), 2), _cell(m.get("p99_ms", []), 2), _cell(m.get("errors", []), 0),
+            _cell(m.get("stack_cores", []), 2), _cell(m.get("srv_cores", []), 2),
+            _cell(m.get("cpu_us_per_req", []), 1), _cell(m.get("req_per_core_s", []), 0),
+            _cell(m.get("foreign_cores", []), 2)))
+    out.append("")
+    out.append("Requests per server CPU-second, mstack-httpd on mstack against each baseline (medians):")
+    out.append("")
+    out.append("| connections | object KB | x nginx | x mstack-httpd -k | target x nginx | met |")
+    out.append("|---|---|---|---|---|---|")
+    for mode, kb in sorted({(k[0], k[1]) for k in eff}, key=lambda x: (x[0] != "close", x[1])):
+        ms = eff.get((mode, kb, "mstack-httpd"))
+        rn, rk = _ratio(ms, eff.get((mode, kb, "nginx"))), _ratio(ms, eff.get((mode, kb, "mstack-httpd -k")))
+        target = HTTPD_TARGETS.get(kb) if mode == "close" else None
+        met = [] if rk is None else [rk > 1.0]
+        if target is not None and rn is not None:
+            met.append(rn >= target)
+        out.append("| %s | %d | %s | %s | %s | %s |" % (
+            mode, kb, _fmt(rn, 2), _fmt(rk, 2), "%.2f" % target if target else "-",
+            "-" if not met else ("yes" if all(met) else "no")))
+    out.append("")
 
 
 def main():
@@ -553,7 +665,7 @@ def main():
         cmd_pcap(argv)
     elif cmd == "snap":
         cmd_snap(argv)
-    elif cmd in ("delta", "testpmd", "pktgen", "kern", "iperf", "tcp", "hogs"):
+    elif cmd in ("delta", "testpmd", "pktgen", "kern", "iperf", "tcp", "httpd", "ticks", "foreign", "hogs"):
         globals()["cmd_" + cmd](argv)
     elif cmd == "table":
         table(argv[0], argv[1] if len(argv) > 1 else None)

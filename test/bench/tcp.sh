@@ -35,22 +35,6 @@ SRV=$BIN/test/tcpperf_srv
 LOAD=$BIN/test/tcp_load
 bench_on_exit
 
-# offloads DEV_NS DEV on|off: the veth's checksum, segmentation and receive offloads. Off, each
-# TCP segment crosses the veth as one MTU-sized frame with its checksum computed and verified in
-# software: what mstack does (it has no TSO/GRO, and AF_PACKET gives it none).
-offloads() {
-	local ns=() state=$3
-	[ -n "$1" ] && ns=(ip netns exec "$1")
-	"${ns[@]}" ethtool -K "$2" tx "$state" tso "$state" gso "$state" gro "$state" > /dev/null 2>&1
-}
-
-# The client namespace: many short connections from one address need ports back quickly
-# (tcp_tw_reuse, which needs TCP timestamps: the client's SYN offers them to both stacks alike).
-peer_sysctls() {
-	ip netns exec "$PEER" sysctl -qw net.ipv4.ip_local_port_range="1024 65535" net.ipv4.tcp_tw_reuse=1 \
-		net.ipv4.tcp_timestamps=1
-}
-
 # window STACK TEST SRV_PID: start tcp_load for TEST (up, down, rate), measure SECS after WARMUP
 window() {
 	local stack=$1 test=$2 srv=$3 port=$PORT args=() gout="$WORK/load.out" try g
