@@ -149,32 +149,30 @@ def cmd_many(host, port, n, path, pidfile=""):
     sel = selectors.DefaultSelector()
     req = b"GET %s HTTP/1.1\r\nHost: t\r\n\r\n" % path.encode()
     socks = []  # all of them stay open until the caller is done
-    start = time.time()
-    for _ in range(n):
-        s = socket.socket(fam, socket.SOCK_STREAM)
-        s.setblocking(False)
-        s.connect_ex((host, port))
-        sel.register(s, selectors.EVENT_WRITE)
-        socks.append(s)
     why = {}
     bufs = {}  # connections whose request is out, waiting for the answer's head
-    pending = n  # connects not yet completed, and answers not yet complete
-    ok = 0
-    end = time.time() + 35
-    while pending and time.time() < end:
-        for key, _ in sel.select(1):
+    state = {"ok": 0, "done": 0}  # 200s; connections finished (answered or failed)
+
+    def finish(s, what=None):
+        if what:
+            count(why, what)
+        sel.unregister(s)
+        bufs.pop(s, None)
+        state["done"] += 1
+
+    def serve(timeout):
+        for key, _ in sel.select(timeout):
             s = key.fileobj
             if s not in bufs:
                 # The connect completed: send the request now.
                 err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                if err:
+                    finish(s, "connect " + errno.errorcode.get(err, str(err)))
+                    continue
                 try:
-                    if err:
-                        raise OSError(err, "connect")
                     s.send(req)
                 except OSError as e:
-                    count(why, "%s %s" % ("connect" if err else "send", errno.errorcode.get(e.errno, e.errno)))
-                    sel.unregister(s)
-                    pending -= 1
+                    finish(s, "send " + errno.errorcode.get(e.errno, str(e.errno)))
                     continue
                 bufs[s] = b""
                 sel.modify(s, selectors.EVENT_READ)
@@ -182,19 +180,30 @@ def cmd_many(host, port, n, path, pidfile=""):
             try:
                 b = s.recv(65536)
             except OSError as e:
-                count(why, "recv " + errno.errorcode.get(e.errno, str(e.errno)))
-                b = None
-            else:
-                bufs[s] += b
+                finish(s, "recv " + errno.errorcode.get(e.errno, str(e.errno)))
+                continue
+            bufs[s] += b
             if b and b"\r\n\r\n" not in bufs[s]:
                 continue
             if bufs[s].startswith(b"HTTP/1.1 200 "):
-                ok += 1
-            elif b is not None:
-                count(why, bufs[s].split(b"\r\n")[0].decode("latin-1") if bufs[s] else "empty read")
-            sel.unregister(s)
-            del bufs[s]
-            pending -= 1
+                state["ok"] += 1
+                finish(s)
+            else:
+                finish(s, bufs[s].split(b"\r\n")[0].decode("latin-1") if bufs[s] else "empty read")
+
+    start = time.time()
+    for i in range(n):
+        s = socket.socket(fam, socket.SOCK_STREAM)
+        s.setblocking(False)
+        s.connect_ex((host, port))
+        sel.register(s, selectors.EVENT_WRITE)
+        socks.append(s)
+        if i % 100 == 99:
+            serve(0)  # the first connects complete while the last are being opened
+    end = time.time() + 35
+    while state["done"] < n and time.time() < end:
+        serve(1)
+    ok, pending = state["ok"], n - state["done"]
     if pending:
         why["no connect or no answer in 35 s"] = pending
     print(ok, flush=True)
