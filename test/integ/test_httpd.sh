@@ -158,8 +158,13 @@ alive
 hold=$WORK/many.hold
 peer python3 "$CLIENTS" many "$HOST_IP" $PORT 10000 /1k.bin "$hold" > "$WORK/many.out" 2>&1 &
 MANY=$!
-wait_for 40 test -f "$hold" || fail "10 000 connections: $(cat "$WORK/many.out")"
-[ "$(head -1 "$WORK/many.out")" = 10000 ] || fail "10 000 connections: $(cat "$WORK/many.out")"
+many_fail() {
+	[ "$MODE" = mstack ] && echo "--- mstackctl --json stats ---" >&2 && ctl --json stats >&2
+	echo "--- mstack-httpd log ($SLOG) ---" >&2 && tail -20 "$SLOG" >&2
+	fail "10 000 connections: $(cat "$WORK/many.out")"
+}
+wait_for 40 test -f "$hold" || many_fail
+[ "$(head -1 "$WORK/many.out")" = 10000 ] || many_fail
 rss=$(awk '/^VmRSS/ {print $2}' /proc/$HTTPD/status)
 rm -f "$hold"
 wait $MANY
