@@ -841,6 +841,31 @@ static void dp_idle(struct dp_worker *wk, uint32_t work, uint64_t now)
 	idle_awake(wk, work, rte_rdtsc());
 }
 
+/*
+ * Applications that outlived a previous mstackd re-attach within tens of
+ * milliseconds of the control socket appearing (libmstack-client retries
+ * every 20 ms) and claim their tuples again. Until they have, a segment of
+ * one of their TCP connections would miss the table and go to the kernel,
+ * which answers a port held only by a reservation socket with a reset and
+ * kills the connection that survived the restart. So a worker starts
+ * forwarding DP_START_HOLD_MS after launch: frames wait in the NIC's ring
+ * meanwhile (nothing is dropped that the ring holds), and the worker keeps
+ * reporting quiescent states and heartbeats so that attaches and the
+ * watchdog go on.
+ */
+#define DP_START_HOLD_MS 500
+
+static void dp_start_hold(struct dp_worker *wk)
+{
+	uint64_t until = rte_get_tsc_cycles() + rte_get_tsc_hz() / 1000 * DP_START_HOLD_MS;
+
+	while (rte_get_tsc_cycles() < until && !__atomic_load_n(&wk->dp->stop, __ATOMIC_RELAXED)) {
+		rte_rcu_qsbr_quiescent(wk->dp->qsv, wk->id);
+		__atomic_store_n(&wk->heartbeat, wk->heartbeat + 1, __ATOMIC_RELEASE);
+		usleep(1000);
+	}
+}
+
 int dp_worker(void *arg)
 {
 	struct dp_worker *wk = arg;
@@ -849,6 +874,7 @@ int dp_worker(void *arg)
 
 	rte_rcu_qsbr_thread_register(wk->dp->qsv, wk->id);
 	rte_rcu_qsbr_thread_online(wk->dp->qsv, wk->id);
+	dp_start_hold(wk);
 	t0 = rte_rdtsc();
 	while (!__atomic_load_n(&wk->dp->stop, __ATOMIC_RELAXED)) {
 		/* One load per loop; dropped at the quiescent state below like every other pointer. */

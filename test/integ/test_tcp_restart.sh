@@ -94,4 +94,21 @@ peer python3 "$INTEG_DIR/tcp_client.py" "$HOST_IP" $PORT -n 4 -m 1000000 -t 20 |
 	fail "new connections after the restarts"
 kill -0 "$ECHO" || fail "mstack-tcpecho died"
 ok "new connections to the same mstack-tcpecho work after the restarts"
+# mstack-httpd serves again after mstackd is killed and started, without a restart of its own.
+mkdir -p "$WORK/www"
+head -c 300000 /dev/urandom > "$WORK/www/blob.bin"
+want=$(sha256sum < "$WORK/www/blob.bin")
+"$BIN/mstack-httpd" -s "$SOCK" -r "$WORK/www" "$HOST_IP:8080" > "$WORK/httpd" 2>&1 &
+HTTPD=$!
+INTEG_PIDS+=("$HTTPD")
+fetch() { [ "$(peer curl -sf --max-time 3 "http://$HOST_IP:8080/blob.bin" | sha256sum)" = "$want" ]; }
+wait_for 10 fetch || fail "mstack-httpd does not serve: $(cat "$WORK/httpd")"
+kill -9 "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null
+sleep 0.5
+kill -0 "$HTTPD" 2>/dev/null || fail "mstack-httpd exited with mstackd: $(tail -2 "$WORK/httpd")"
+: > "$DLOG"
+daemon_start
+wait_for 10 fetch || fail "mstack-httpd does not serve after mstackd restarted: $(tail -2 "$WORK/httpd")"
+ok "mstack-httpd serves the same file again after kill -9 and a restart of mstackd"
 integ_pass
