@@ -35,10 +35,12 @@ extern "C" {
  * between, connections keep their state and timers and nothing goes out;
  * afterwards the tuples are bound again by the client library and every
  * connection with data in flight retransmits at once, with its RTO back to
- * the estimator's value. A transfer completes intact after a short outage;
- * a peer's segment that reaches the new mstackd before the tuples are
- * claimed again goes to the kernel, which resets the connection (see
- * docs/tcp.md). With MS_ATTACH_F_NO_REATTACH ms_tcp_poll returns
+ * the estimator's value. A transfer completes intact after a short outage:
+ * a new mstackd forwards nothing for its first 500 ms, so that the tuples
+ * are claimed again before a peer's segment could reach the kernel (which
+ * would reset the connection); an application that takes longer than that to
+ * re-attach can still lose its connections this way (docs/tcp.md). With
+ * MS_ATTACH_F_NO_REATTACH ms_tcp_poll returns
  * -ECONNRESET instead, until the application calls ms_reattach. Instances of
  * one session in several threads must use MS_ATTACH_F_NO_REATTACH and
  * re-attach with every thread stopped (the session's region is swapped).
