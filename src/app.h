@@ -29,6 +29,9 @@ struct app_queue {
 	uint32_t rx_tail;      /* the app's rx tail as last read and checked */
 	uint32_t tx_tail;      /* (d) private copy */
 	struct app_stats *st;  /* where this queue's one worker counts: app.stats, or its block in app.wstats */
+	/* First fragments sent on this queue, for their later fragments. Per queue, not per app: each
+	 * queue has one worker, and the table has one writer. */
+	struct txfrag txfrag;
 };
 
 /* Addresses an application may use as a source (and in ARP/ND). */
@@ -61,7 +64,6 @@ struct app {
 	struct app_stats *wstats; /* with several workers: one block each (app_spread_stats), or NULL */
 	uint32_t nwstats;
 	uint64_t dp_burst_seq; /* datapath only: last burst that delivered here (unique over workers) */
-	struct txfrag txfrag;  /* datapath only: first fragments it sent, for their later fragments */
 
 	/* control thread only */
 	pid_t pid;

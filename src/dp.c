@@ -729,7 +729,7 @@ static uint32_t dp_app_tx_queue(struct dp_worker *wk, const struct txval_env *en
 		rte_memcpy(dst, src, len);
 		m[k]->data_len = (uint16_t)len;
 		m[k]->pkt_len = len;
-		v = txval_check(env, a, dst, len);
+		v = txval_check(env, a, &a->q[q].txfrag, dst, len);
 		if (unlikely(v != TXV_OK)) {
 			a->q[q].st->tx_refused[v]++;
 			rte_pktmbuf_free(m[k]);

@@ -185,7 +185,8 @@ static enum txval_verdict txval_nd(const struct txval_env *env, const struct app
 	return TXV_OK;
 }
 
-enum txval_verdict txval_check(const struct txval_env *env, struct app *a, const uint8_t *frame, uint32_t len)
+enum txval_verdict txval_check(const struct txval_env *env, const struct app *a, struct txfrag *frags,
+			       const uint8_t *frame, uint32_t len)
 {
 	struct txfrag_key key;
 	struct cls_result r;
@@ -216,13 +217,13 @@ enum txval_verdict txval_check(const struct txval_env *env, struct app *a, const
 	if ((r.flags & CLS_F_FRAG) && !(r.flags & CLS_F_FRAG_FIRST)) {
 		/* No ports to check: only the app that sent the datagram's first fragment may go on. */
 		txval_frag_key(&r, frag_nh, &key);
-		return txfrag_find(&a->txfrag, &key, env->now) ? TXV_OK : TXV_FRAG_ORPHAN;
+		return txfrag_find(frags, &key, env->now) ? TXV_OK : TXV_FRAG_ORPHAN;
 	}
 	if (r.proto == IPPROTO_TCP || r.proto == IPPROTO_UDP) {
 		v = txval_l4(env, a, &r);
 		if (v == TXV_OK && (r.flags & CLS_F_FRAG_FIRST)) {
 			txval_frag_key(&r, frag_nh, &key);
-			txfrag_note(&a->txfrag, &key, env->now + env->frag_lifetime);
+			txfrag_note(frags, &key, env->now + env->frag_lifetime);
 		}
 		return v;
 	}

@@ -22,11 +22,13 @@ struct txval_env {
 };
 
 /*
- * Check one frame (already copied out of the app's region) sent by app a.
- * A first fragment that passes is noted in a->txfrag, so that the later
- * fragments of its datagram may follow: the datapath calls this only for
+ * Check one frame (already copied out of the app's region) sent by app a on
+ * the queue whose first fragments are `frags` (app_queue.txfrag). A first
+ * fragment that passes is noted there, so that the later fragments of its
+ * datagram may follow on the same queue: the datapath calls this only for
  * frames it will send, in the order the app sent them.
  */
-enum txval_verdict txval_check(const struct txval_env *env, struct app *a, const uint8_t *frame, uint32_t len);
+enum txval_verdict txval_check(const struct txval_env *env, const struct app *a, struct txfrag *frags,
+			       const uint8_t *frame, uint32_t len);
 
 #endif

@@ -209,8 +209,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fz_setup();
 		ready = true;
 	}
-	memset(&fz_app[0]->txfrag, 0, sizeof(fz_app[0]->txfrag));
-	memset(&fz_app[1]->txfrag, 0, sizeof(fz_app[1]->txfrag));
+	memset(&fz_app[0]->q[0].txfrag, 0, sizeof(fz_app[0]->q[0].txfrag));
+	memset(&fz_app[1]->q[0].txfrag, 0, sizeof(fz_app[1]->q[0].txfrag));
 	fz_nfirsts = 0;
 	fz_env.now = 1000;
 
@@ -232,7 +232,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		data += len;
 		size -= len;
 
-		v = txval_check(&fz_env, a, f, (uint32_t)len);
+		v = txval_check(&fz_env, a, &a->q[0].txfrag, f, (uint32_t)len);
 		FZ_ASSERT(v < TXV_VERDICT_COUNT);
 		FZ_ASSERT(strcmp(txval_verdict_name(v), "unknown") != 0);
 		if (v == TXV_TOO_LONG)

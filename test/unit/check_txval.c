@@ -112,7 +112,7 @@ static struct app *new_app(uint32_t id)
 
 	memset(&h, 0, sizeof(h));
 	h.abi_major = MS_ABI_MAJOR;
-	h.nqueues = 1;
+	h.nqueues = 2;
 	h.ring_size = 64;
 	a = app_create(id, &h, 64);
 	ck_assert_ptr_nonnull(a);
@@ -375,24 +375,35 @@ static uint32_t build_arp(uint8_t *f, const uint8_t *smac, const uint8_t *sha, c
 	return off + 28;
 }
 
-/* txval_check on an exact-size heap copy, so that any read past the frame is caught by ASan/valgrind. */
-static enum txval_verdict check_len(struct app *a, const uint8_t *f, uint32_t len)
+/* txval_check of a frame sent on queue q, on an exact-size heap copy, so that any read past the frame is caught by
+ * ASan/valgrind. */
+static enum txval_verdict check_len_on(struct app *a, uint32_t q, const uint8_t *f, uint32_t len)
 {
 	uint8_t *copy = malloc(len ? len : 1);
 	enum txval_verdict v;
 
 	ck_assert_ptr_nonnull(copy);
 	memcpy(copy, f, len);
-	v = txval_check(&env, a, copy, len);
+	v = txval_check(&env, a, &a->q[q].txfrag, copy, len);
 	free(copy);
 	return v;
 }
 
-static enum txval_verdict check(struct app *a, const struct fspec *sp)
+static enum txval_verdict check_len(struct app *a, const uint8_t *f, uint32_t len)
+{
+	return check_len_on(a, 0, f, len);
+}
+
+static enum txval_verdict check_on(struct app *a, uint32_t q, const struct fspec *sp)
 {
 	uint8_t f[2048];
 
-	return check_len(a, f, build(f, sp));
+	return check_len_on(a, q, f, build(f, sp));
+}
+
+static enum txval_verdict check(struct app *a, const struct fspec *sp)
+{
+	return check_on(a, 0, sp);
 }
 
 #define UDP4(a_, p_) (&(struct fspec){ .family = AF_INET, .l4 = L4_UDP, .src = (a_), .sport = (p_) })
@@ -876,6 +887,16 @@ START_TEST(test_later_fragment_of_another_apps_datagram_is_orphan)
 }
 END_TEST
 
+START_TEST(test_later_fragment_on_another_queue_is_orphan)
+{
+	/* Each queue's table has one writer, the worker that owns the queue: the rest of a datagram
+	 * leaves through the queue its first fragment took. */
+	ck_assert_int_eq(check_on(app_a, 0, FRAG4("10.0.0.1", 7000, 78, MF)), TXV_OK);
+	ck_assert_int_eq(check_on(app_a, 1, FRAG4("10.0.0.1", 7000, 78, 185)), TXV_FRAG_ORPHAN);
+	ck_assert_int_eq(check_on(app_a, 0, FRAG4("10.0.0.1", 7000, 78, 185)), TXV_OK);
+}
+END_TEST
+
 START_TEST(test_later_fragment_must_match_addresses_id_and_protocol)
 {
 	struct fspec later = { .family = AF_INET, .l4 = L4_UDP, .src = "10.0.0.1", .id = 77, .frag = 2 };
@@ -1107,6 +1128,7 @@ static Suite *txval_suite(void)
 	tcase_add_test(tc, test_later_fragments_after_the_same_apps_first_fragment_are_ok);
 	tcase_add_test(tc, test_later_fragment_without_its_first_fragment_is_orphan);
 	tcase_add_test(tc, test_later_fragment_of_another_apps_datagram_is_orphan);
+	tcase_add_test(tc, test_later_fragment_on_another_queue_is_orphan);
 	tcase_add_test(tc, test_later_fragment_must_match_addresses_id_and_protocol);
 	tcase_add_test(tc, test_tcp_later_fragment_from_a_udp_only_app_is_orphan);
 	tcase_add_test(tc, test_refused_first_fragment_lets_no_later_fragment_through);
