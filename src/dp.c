@@ -181,11 +181,16 @@ void dp_sum_stats(const struct dp *dp, struct port_stats *nic, struct dp_stats *
 	}
 }
 
+/*
+ * Note that this burst delivered to a, once. Workers that own different queues of one app
+ * share the mark: another worker's store can only make this one note a twice, and a second
+ * publish of the same queues finds nothing new (relaxed atomics: no torn or cached value).
+ */
 static void dp_touch(struct dp_rx_burst *b, struct app *a)
 {
-	if (a->dp_burst_seq == b->seq)
+	if (__atomic_load_n(&a->dp_burst_seq, __ATOMIC_RELAXED) == b->seq)
 		return;
-	a->dp_burst_seq = b->seq;
+	__atomic_store_n(&a->dp_burst_seq, b->seq, __ATOMIC_RELAXED);
 	b->touched[b->ntouched++] = a;
 }
 
