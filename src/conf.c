@@ -158,19 +158,39 @@ static int conf_parse_path(const struct conf_key *k, const char *val, struct con
 	return conf_parse_string(k, val, c, p);
 }
 
-/* [datapath] idle: one word of a short list; the enum's value is the word's place in it. */
+/* One word of a short list into an enum field: the enum's value is the word's place in the list. */
+static int conf_parse_word(const struct conf_key *k, const char *val, struct conf *c, const char *const *words,
+			   size_t nwords)
+{
+	for (size_t i = 0; i < nwords; i++) {
+		if (strcmp(val, words[i]) == 0) {
+			*(int *)conf_field(c, k) = (int)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* [datapath] idle */
 static int conf_parse_idle(const struct conf_key *k, const char *val, struct conf *c, struct conf_parser *p)
 {
 	static const char *const words[] = { [CONF_IDLE_ADAPTIVE] = "adaptive", [CONF_IDLE_POLL] = "poll" };
 
 	(void)p;
-	for (size_t i = 0; i < CONF_ARRAY_SIZE(words); i++) {
-		if (strcmp(val, words[i]) == 0) {
-			*(enum conf_idle *)conf_field(c, k) = (enum conf_idle)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	_Static_assert(sizeof(enum conf_idle) == sizeof(int), "conf_parse_word stores an int");
+	return conf_parse_word(k, val, c, words, CONF_ARRAY_SIZE(words));
+}
+
+/* [host] exception */
+static int conf_parse_exception(const struct conf_key *k, const char *val, struct conf *c, struct conf_parser *p)
+{
+	static const char *const words[] = {
+		[CONF_EXCEPTION_TAP] = "tap", [CONF_EXCEPTION_VIRTIO_USER] = "virtio-user"
+	};
+
+	(void)p;
+	_Static_assert(sizeof(enum conf_exception) == sizeof(int), "conf_parse_word stores an int");
+	return conf_parse_word(k, val, c, words, CONF_ARRAY_SIZE(words));
 }
 
 /* Characters only: the group is looked up when the socket is created, not at parse time. */
@@ -392,6 +412,8 @@ static const struct conf_key conf_keys[] = {
 	  "a power of two between 64 and 4096" },
 	{ "host", "tap", conf_parse_ifname, CONF_FIELD(tap_name), 0, 0, true, false, CONF_RELOAD_FIXED,
 	  "an interface name without '/', ':' or blanks, and not '.' or '..'" },
+	{ "host", "exception", conf_parse_exception, CONF_FIELD(exception), 0, 0, false, false, CONF_RELOAD_FIXED,
+	  "tap or virtio-user" },
 	{ "host", "address", conf_parse_address, CONF_SPAN(n_addrs, addrs), 0, CONF_ADDRS_MAX, false, true,
 	  CONF_RELOAD_APPLY, "an IPv4 or IPv6 address with a prefix length, like 10.0.0.1/24 or fd00::1/64" },
 	{ "host", "route", conf_parse_route, CONF_SPAN(n_routes, routes), 0, CONF_ROUTES_MAX, false, true,

@@ -39,6 +39,13 @@ enum conf_idle {
 	CONF_IDLE_POLL,     /* "poll": spin, lowest latency, a whole core */
 };
 
+/* [host] exception: the kind of port that carries the kernel's traffic. */
+enum conf_exception {
+	CONF_EXCEPTION_TAP,         /* "tap" (default): net_tap, a system call per burst */
+	CONF_EXCEPTION_VIRTIO_USER, /* "virtio-user": virtio-user over /dev/vhost-net, the kernel's vhost worker copies
+				     */
+};
+
 struct conf {
 	/* [eal] */
 	char eal_args[CONF_EAL_ARGS_MAX]; /* args: split on blanks, passed to rte_eal_init */
@@ -47,8 +54,9 @@ struct conf {
 	uint16_t nic_rx_desc;               /* rx_desc, default 1024 */
 	uint16_t nic_tx_desc;               /* tx_desc, default 1024 */
 	/* [host] */
-	char tap_name[IF_NAMESIZE]; /* tap (required): kernel-facing TAP interface name */
-	uint32_t n_addrs;           /* address (repeatable), in file order, no duplicates */
+	char tap_name[IF_NAMESIZE];    /* tap (required): kernel-facing TAP interface name */
+	enum conf_exception exception; /* exception, "tap" (default) or "virtio-user": what creates it */
+	uint32_t n_addrs;              /* address (repeatable), in file order, no duplicates */
 	struct conf_addr addrs[CONF_ADDRS_MAX];
 	uint32_t n_routes; /* route (repeatable), no two for one destination */
 	struct conf_route routes[CONF_ROUTES_MAX];

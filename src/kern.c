@@ -145,22 +145,41 @@ int kern_route_del(const char *ifname, int family, const uint8_t *dst, uint8_t d
 	return rc == -ESRCH || rc == -ENOENT ? 0 : rc;
 }
 
-int kern_link_up(const char *ifname)
+/* An RTM_NEWLINK request for ifname in buf, flags changed as given; NULL with errno set if there is no such link. */
+static struct nlmsghdr *kern_link_req(char *buf, const char *ifname, unsigned flags, unsigned change)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct ifinfomsg *ifi;
 	unsigned ifindex = if_nametoindex(ifname);
 
 	if (!ifindex)
-		return -errno;
+		return NULL;
 	nlh->nlmsg_type = RTM_NEWLINK;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
 	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = (int)ifindex;
-	ifi->ifi_flags = IFF_UP;
-	ifi->ifi_change = IFF_UP;
+	ifi->ifi_flags = flags;
+	ifi->ifi_change = change;
+	return nlh;
+}
+
+int kern_link_up(const char *ifname)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = kern_link_req(buf, ifname, IFF_UP, IFF_UP);
+
+	return nlh ? kern_talk(nlh, NULL, NULL) : -errno;
+}
+
+int kern_link_set_mac(const char *ifname, const uint8_t mac[6])
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = kern_link_req(buf, ifname, 0, 0);
+
+	if (!nlh)
+		return -errno;
+	mnl_attr_put(nlh, IFLA_ADDRESS, 6, mac);
 	return kern_talk(nlh, NULL, NULL);
 }
 

@@ -26,6 +26,9 @@ int kern_route_del(const char *ifname, int family, const uint8_t *dst, uint8_t d
 /* Set interface ifname up. Returns 0 or -errno. */
 int kern_link_up(const char *ifname);
 
+/* Set interface ifname's MAC address. Returns 0 or -errno. */
+int kern_link_set_mac(const char *ifname, const uint8_t mac[6]);
+
 /*
  * Look addr up in the kernel's neighbour table of ifname, without asking for
  * resolution. Returns 0 with mac filled when a usable entry exists, -ENOENT

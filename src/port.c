@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <rte_bus.h>
 #include <rte_dev.h>
@@ -24,6 +25,7 @@
 
 #define PORT_EAL_ARGV_MAX 64
 #define PORT_MBUF_CACHE   256
+#define PORT_VHOST_NET    "/dev/vhost-net" /* virtio-user's kernel backend */
 
 /*
  * -rte_errno after a failed DPDK call, never 0: some EAL paths fail without
@@ -181,10 +183,41 @@ fail:
 	return rc;
 }
 
+/*
+ * Create the kernel's port, [host] exception: a net_tap, or virtio-user over
+ * /dev/vhost-net (the kernel's vhost worker moves frames between the virtio
+ * rings and a TAP it creates, no system call per burst on our side). Either
+ * way the kernel sees an interface named [host] tap with the NIC's MAC, so
+ * that its ARP/ND answers name the NIC: frames pass between the two ports
+ * unchanged.
+ */
+static int port_exception_probe(struct ports *p, const struct conf *c, const struct rte_ether_addr *mac)
+{
+	char args[160];
+
+	if (c->exception == CONF_EXCEPTION_VIRTIO_USER) {
+		if (access(PORT_VHOST_NET, R_OK | W_OK) < 0) {
+			int rc = -errno;
+
+			log_err("[host] exception = virtio-user needs %s: %s (load the vhost_net module, or use "
+				"exception = tap)",
+				PORT_VHOST_NET, strerror(-rc));
+			return rc;
+		}
+		snprintf(p->tap_devname, sizeof(p->tap_devname), "virtio_user_mstack");
+		snprintf(args, sizeof(args), "%s,path=%s,iface=%s,queues=1,queue_size=1024,mac=" RTE_ETHER_ADDR_PRT_FMT,
+			 p->tap_devname, PORT_VHOST_NET, c->tap_name, RTE_ETHER_ADDR_BYTES(mac));
+	} else {
+		snprintf(p->tap_devname, sizeof(p->tap_devname), "net_tap_mstack");
+		snprintf(args, sizeof(args), "%s,iface=%s,mac=" RTE_ETHER_ADDR_PRT_FMT, p->tap_devname, c->tap_name,
+			 RTE_ETHER_ADDR_BYTES(mac));
+	}
+	return port_probe(args, &p->tap);
+}
+
 int port_setup(struct ports *p, const struct conf *c, const char *conf_path, uint16_t nworkers)
 {
 	struct rte_ether_addr mac;
-	char tap_args[128];
 	unsigned nbufs = c->mbufs;
 	int rc;
 
@@ -217,20 +250,18 @@ int port_setup(struct ports *p, const struct conf *c, const char *conf_path, uin
 	if (rte_eth_dev_get_mtu(p->nic, &p->mtu) < 0)
 		p->mtu = 1500;
 
-	/*
-	 * The TAP carries the NIC's MAC so that the kernel's ARP/ND answers
-	 * name the NIC: frames pass between the two ports unchanged.
-	 */
-	snprintf(p->tap_devname, sizeof(p->tap_devname), "net_tap_mstack");
-	snprintf(tap_args, sizeof(tap_args), "%s,iface=%s,mac=" RTE_ETHER_ADDR_PRT_FMT, p->tap_devname, c->tap_name,
-		 RTE_ETHER_ADDR_BYTES(&mac));
-	rc = port_probe(tap_args, &p->tap);
+	rc = port_exception_probe(p, c, &mac);
 	if (rc < 0)
 		return rc;
 	p->tap_probed = true;
 	rc = port_start(p->tap, "TAP", c, 1, true, p->pool);
 	if (rc < 0)
 		return rc;
+	/* net_tap sets the kernel side's MAC from its mac= itself; virtio-user's vhost-net TAP gets a random one. */
+	if (c->exception == CONF_EXCEPTION_VIRTIO_USER && (rc = kern_link_set_mac(c->tap_name, p->nic_mac)) < 0) {
+		log_err("cannot give %s the NIC's MAC address: %s", c->tap_name, strerror(-rc));
+		return rc;
+	}
 	rc = hostaddr_start_addrs(c, conf_path);
 	if (rc < 0)
 		return rc;

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # test_kernel_path.sh - with no application attached, the host works through mstackd as if it were
 # not there (ARP, ping, TCP to the kernel's own HTTP server), and malformed frames are counted,
-# forwarded to the kernel to decide, and disturb nothing.
+# forwarded to the kernel to decide, and disturb nothing; the virtio-user exception port, or its refusal.
 source "$(dirname "$0")/lib.sh"
 integ_start
 
@@ -46,4 +46,28 @@ peer ping -c 2 -W 2 "$HOST_IP" > /dev/null || fail "ping after malformed frames"
 body=$(peer curl -sf -m 5 "http://$HOST_IP:8080/index.html") || fail "HTTP after malformed frames"
 kill -0 "$DAEMON_PID" || fail "mstackd died"
 ok "mstackd still forwards after malformed frames"
+
+# [host] exception = virtio-user: where /dev/vhost-net exists, the same kernel path over it; where
+# it does not (this test bed's kernel has no vhost_net), a refusal that says why, and no TAP left.
+kill -TERM "$DAEMON_PID"
+wait "$DAEMON_PID" || fail "mstackd (tap) did not stop cleanly"
+DAEMON_PID=
+printf '[host]\nexception = virtio-user\n' >> "$CONF"
+if [ -c /dev/vhost-net ]; then
+	: > "$DLOG"
+	daemon_start
+	peer ping -c 3 -W 2 "$HOST_IP" > /dev/null || fail "virtio-user: ping through mstackd"
+	body=$(peer curl -sf -m 5 "http://$HOST_IP:8080/index.html") || fail "virtio-user: HTTP GET through mstackd"
+	[ "$body" = "served-by-the-kernel-$ID" ] || fail "virtio-user: HTTP body was '$body'"
+	[ "$(cat /sys/class/net/$TAP/address)" = "$mac" ] || fail "virtio-user: $TAP does not carry the NIC's MAC"
+	ok "virtio-user: ping and HTTP reach the kernel through vhost-net, $TAP carries the NIC's MAC"
+else
+	rc=0
+	timeout 60 "$BIN/mstackd" -c "$CONF" > "$WORK/virtio-user.log" 2>&1 || rc=$?
+	[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] || fail "virtio-user without /dev/vhost-net: mstackd exited with $rc"
+	grep -q "exception = virtio-user needs /dev/vhost-net" "$WORK/virtio-user.log" ||
+		fail "virtio-user without /dev/vhost-net: $(tail -3 "$WORK/virtio-user.log")"
+	ip link show "$TAP" > /dev/null 2>&1 && fail "virtio-user without /dev/vhost-net: $TAP was left behind"
+	ok "virtio-user without /dev/vhost-net: refused at start ($(grep -o "needs.*" "$WORK/virtio-user.log"))"
+fi
 integ_pass

@@ -143,7 +143,8 @@ START_TEST(test_absent_keys_take_their_defaults)
 	ck_assert_uint_eq(conf.max_bindings_all, 65536);
 	ck_assert_uint_eq(conf.mbufs, 8191);
 	ck_assert_uint_eq(conf.burst, 32);
-	ck_assert_int_eq(conf.idle, CONF_IDLE_ADAPTIVE); /* no core burnt unless asked */
+	ck_assert_int_eq(conf.idle, CONF_IDLE_ADAPTIVE);      /* no core burnt unless asked */
+	ck_assert_int_eq(conf.exception, CONF_EXCEPTION_TAP); /* works without /dev/vhost-net */
 }
 END_TEST
 
@@ -153,6 +154,15 @@ START_TEST(test_idle_policy_is_adaptive_or_poll)
 	ck_assert_int_eq(conf.idle, CONF_IDLE_ADAPTIVE);
 	ck_assert_int_eq(conf_test_parse(BASE "[datapath]\nidle = poll\n"), 0);
 	ck_assert_int_eq(conf.idle, CONF_IDLE_POLL);
+}
+END_TEST
+
+START_TEST(test_exception_port_is_tap_or_virtio_user)
+{
+	ck_assert_int_eq(conf_test_parse(BASE "exception = virtio-user\n"), 0);
+	ck_assert_int_eq(conf.exception, CONF_EXCEPTION_VIRTIO_USER);
+	ck_assert_int_eq(conf_test_parse(BASE "exception = tap\n"), 0);
+	ck_assert_int_eq(conf.exception, CONF_EXCEPTION_TAP);
 }
 END_TEST
 
@@ -458,6 +468,8 @@ static const struct {
 	{ BASE "[datapath]\nburst = 65\n", "t.conf:6: burst must be an integer between 1 and 64, got '65'\n" },
 	{ BASE "[datapath]\nidle = Poll\n", "t.conf:6: idle must be adaptive or poll, got 'Poll'\n" },
 	{ BASE "[datapath]\nidle = sleep\n", "t.conf:6: idle must be adaptive or poll, got 'sleep'\n" },
+	{ BASE "exception = vhost\n", "t.conf:5: exception must be tap or virtio-user, got 'vhost'\n" },
+	{ BASE "exception = virtio_user\n", "t.conf:5: exception must be tap or virtio-user, got 'virtio_user'\n" },
 	{ BASE "[control]\nmode = 0778\n", "t.conf:6: mode must be an octal mode between 0 and 0777, got '0778'\n" },
 	{ BASE "[control]\nmode = 01000\n", "t.conf:6: mode must be an octal mode between 0 and 0777, got '01000'\n" },
 	{ BASE "[control]\nmode = -0660\n", "t.conf:6: mode must be an octal mode between 0 and 0777, got '-0660'\n" },
@@ -734,6 +746,7 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, test_ipv6_address_is_stored_with_its_prefix);
 	tcase_add_test(tc, test_absent_keys_take_their_defaults);
 	tcase_add_test(tc, test_idle_policy_is_adaptive_or_poll);
+	tcase_add_test(tc, test_exception_port_is_tap_or_virtio_user);
 	tcase_add_test(tc, test_parse_resets_struct_to_defaults_first);
 	tcase_add_test(tc, test_comments_blank_lines_and_whitespace_are_ignored);
 	tcase_add_test(tc, test_last_line_without_newline_is_parsed);
