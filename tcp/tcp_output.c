@@ -315,6 +315,7 @@ static void tcp_output_data(struct ms_tcp_stack *st, struct tcp_conn *c, int sac
 		c->rto_at = 0;
 	} else if (c->snd_wnd) {
 		c->persist_at = 0;
+		c->persist_probes = 0;
 		/* RFC 6298 5.1: what is in flight (data or a FIN) has the retransmission timer running;
 		 * a timeout in a zero window left it to the persist timer, which stops here. */
 		if (c->snd_una != c->snd_max && !c->rto_at)

@@ -46,6 +46,7 @@ struct tcp_io {
 #define TCP_DACK_MS         40    /* delayed ACK timer, RFC 1122 4.2.3.2 allows up to 500 */
 #define TCP_SYNRCVD_MS      30000 /* an embryonic connection that never completes */
 #define TCP_PERSIST_MIN_MS  200
+#define TCP_ORPHAN_PROBES   8     /* as Linux's tcp_orphan_retries 0: about 50 s of probes at 200 ms doubling */
 #define TCP_KA_INTVL_MS     75000 /* RFC 1122 4.2.3.6: probes 75 s apart */
 #define TCP_KA_PROBES       9
 #define TCP_CHALLENGE_PER_S 100 /* RFC 5961 7: challenge ACKs per second per stack */
@@ -58,6 +59,7 @@ struct tcp_stats {
 	uint64_t rx_ooo_dropped, rx_no_mem, rst_sent, challenge_acks, challenge_limited;
 	uint64_t syn_cookies_sent, syn_cookies_ok, syn_dropped, tx_frames, tx_ring_full;
 	uint64_t retransmits, timeouts, fast_retransmits;
+	uint64_t orphans_reset; /* orphans in a zero window reset after orphan_probes probes */
 };
 
 struct ms_tcp_stack {
@@ -140,6 +142,8 @@ void tcp_fsm_drop(struct ms_tcp_stack *st, struct tcp_conn *c, int err);
 /* User calls: CLOSE/SHUTDOWN (queue a FIN), ABORT (RST). */
 int tcp_fsm_shutdown(struct ms_tcp_stack *st, struct tcp_conn *c);
 void tcp_fsm_abort(struct ms_tcp_stack *st, struct tcp_conn *c);
+/* The stack gives up on c: a RST the peer can accept, then CLOSED with err. */
+void tcp_fsm_reset(struct ms_tcp_stack *st, struct tcp_conn *c, int err);
 /* Mark c for freeing if it is closed, has no handle and is on no list; free the marked ones. */
 void tcp_fsm_reap(struct ms_tcp_stack *st, struct tcp_conn *c);
 void tcp_fsm_free_reaped(struct ms_tcp_stack *st);

@@ -271,10 +271,35 @@ static void tcp_rto_fire(struct ms_tcp_stack *st, struct tcp_conn *c)
 	tcp_want_output(st, c);
 }
 
-/* RFC 9293 3.8.6.1: probe the zero window, backing off like the retransmission timer. */
+/* Closed by the application and still sending (data or FIN): nobody is left to give up on it. */
+static int tcp_conn_is_orphan(const struct tcp_conn *c)
+{
+	return c->handle < 0 &&
+	       (c->state == MS_TCP_FIN_WAIT_1 || c->state == MS_TCP_CLOSING || c->state == MS_TCP_LAST_ACK);
+}
+
+/*
+ * RFC 9293 3.8.6.1: probe the zero window, backing off like the
+ * retransmission timer. The RFC keeps probing for as long as the receiver
+ * answers; for an orphan that would let a peer hold the connection (its
+ * buffers and a slot of max_conns) for ever by answering every probe with a
+ * zero window. So an orphan is reset after orphan_probes probes that did not
+ * open the window (Linux's tcp_orphan_retries, FreeBSD's persist limit);
+ * RFC 1122 4.2.2.17 allows closing for "other reasons" than unanswered
+ * probes, and an application that closed has asked for no more.
+ */
 static void tcp_persist_fire(struct ms_tcp_stack *st, struct tcp_conn *c)
 {
+	uint32_t limit = st->cfg.orphan_probes ? st->cfg.orphan_probes : TCP_ORPHAN_PROBES;
+
+	if (tcp_conn_is_orphan(c) && c->persist_probes >= limit) {
+		st->stats.orphans_reset++;
+		tcp_fsm_reset(st, c, -ETIMEDOUT);
+		return;
+	}
 	tcp_output_probe(st, c);
+	if (c->persist_probes < UINT32_MAX)
+		c->persist_probes++;
 	c->persist_backoff = c->persist_backoff * 2 > TCP_RTO_MAX_MS ? TCP_RTO_MAX_MS : c->persist_backoff * 2;
 	if (c->persist_backoff < TCP_PERSIST_MIN_MS)
 		c->persist_backoff = TCP_PERSIST_MIN_MS;
@@ -311,8 +336,11 @@ void tcp_timers_fire(struct ms_tcp_stack *st, struct tcp_conn *c)
 		if (c->state == MS_TCP_CLOSED)
 			return;
 	}
-	if (c->persist_at && c->persist_at <= now)
+	if (c->persist_at && c->persist_at <= now) {
 		tcp_persist_fire(st, c);
+		if (c->state == MS_TCP_CLOSED)
+			return;
+	}
 	if (c->dack_at && c->dack_at <= now) {
 		c->dack_at = 0;
 		c->flags |= TCP_CF_ACK_NOW;

@@ -67,6 +67,10 @@ struct ms_tcp_config {
 	uint32_t time_wait_ms; /* TIME_WAIT, 2 MSL [60000] */
 	const char *cc;        /* congestion control: "newreno" or "cubic" [newreno] */
 	uint32_t flags;        /* MS_TCP_CFG_* */
+	/* Zero-window probes an orphan (a connection the application closed, in FIN_WAIT_1, CLOSING or
+	 * LAST_ACK with data or FIN held back by the peer's zero window) sends while the window stays
+	 * shut; then it is reset [8]. UINT32_MAX: probe for ever. */
+	uint32_t orphan_probes;
 };
 #define MS_TCP_CFG_NO_SACK   0x1u /* do not offer or accept SACK */
 #define MS_TCP_CFG_NO_TS     0x2u /* no timestamps */

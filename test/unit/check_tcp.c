@@ -1316,6 +1316,81 @@ START_TEST(test_a_fin_in_a_zero_window_is_the_probe)
 }
 END_TEST
 
+/* A stream from side 0 into a server that never reads (8 KB window): the client's window closes. */
+static struct tcp_conn *zero_window_stream(struct pair *p, const struct ms_tcp_config *cli, int h[2])
+{
+	static const struct ms_tcp_config srv = { .rcvbuf = 8192 };
+	static uint8_t buf[20000];
+	struct tcp_conn *c;
+	int lh;
+
+	pair_init(p, &clean_link, cli, &srv);
+	pair_connect(p, &lh, &h[0], &h[1]);
+	c = conn_of(p, 0, h[0]);
+	memset(buf, 'o', sizeof(buf));
+	ck_assert_int_eq(ms_tcp_send(p->st[0], h[0], buf, sizeof(buf)), (ssize_t)sizeof(buf));
+	pair_run(p, 100000);
+	ck_assert_uint_eq(c->snd_wnd, 0);
+	return c;
+}
+
+/*
+ * An orphan (closed by the application, FIN_WAIT_1 with data held back by a
+ * zero window) whose peer answers every probe with a zero window is reset
+ * after orphan_probes probes (Linux's tcp_orphan_retries), with a RST the
+ * peer accepts; its slot and buffers come back.
+ */
+START_TEST(test_an_orphan_held_in_a_zero_window_is_reset_after_its_probes)
+{
+	struct ms_tcp_config cli = { .orphan_probes = 4 };
+	struct pair p;
+	struct tap t;
+	int h[2];
+	unsigned probes = 0, rsts = 0, acks, from;
+
+	zero_window_stream(&p, &cli, h);
+	tap_init(&t, &p);
+	ck_assert_int_eq(ms_tcp_close(p.st[0], h[0]), 0);
+	ck_assert_int_eq(conn_of(&p, 0, h[0]) ? 1 : 0, 0); /* the handle is gone: an orphan */
+	from = t.nlog[0];
+	pair_run(&p, 30000000); /* probes at 0.2, 0.6, 1.4, 3.0 s; the reset at 6.2 s */
+	for (unsigned i = from; i < t.nlog[0]; i++) {
+		probes += t.log[0][i].len == 1;
+		rsts += !!(t.log[0][i].flags & TCP_RST);
+	}
+	acks = tap_count(&t, 1, 0, 0);
+	ck_assert_uint_eq(probes, 4);
+	ck_assert_uint_eq(rsts, 1);
+	ck_assert_uint_ge(acks, 4); /* the peer answered every probe, with a zero window */
+	for (unsigned i = 0; i < t.nlog[1]; i++)
+		ck_assert_uint_eq(t.log[1][i].wnd, 0);
+	ck_assert_uint_eq(p.st[0]->stats.orphans_reset, 1);
+	ck_assert_uint_eq(p.st[0]->tab.count, 0); /* the slot and the buffers are back */
+	ck_assert_uint_eq(p.st[0]->mem.used, 0);
+	/* The peer accepted the reset: its RCV.NXT (our SND.UNA) is the only place its zero window allows. */
+	ck_assert_int_eq(conn_state(&p, 1, h[1]), MS_TCP_CLOSED);
+	ck_assert_int_eq(ms_tcp_error(p.st[1], h[1]), -ECONNRESET);
+	pair_fini(&p);
+}
+END_TEST
+
+/* The orphans' limit is for orphans: a connection its application holds is probed for as long as it is answered. */
+START_TEST(test_a_held_connection_in_a_zero_window_is_probed_past_the_orphan_limit)
+{
+	struct ms_tcp_config cli = { .orphan_probes = 4 };
+	struct pair p;
+	struct tcp_conn *c;
+	int h[2];
+
+	c = zero_window_stream(&p, &cli, h);
+	pair_run(&p, 120000000);
+	ck_assert_uint_gt(c->persist_probes, 4);
+	ck_assert_int_eq(c->state, MS_TCP_ESTABLISHED);
+	ck_assert_uint_eq(p.st[0]->stats.orphans_reset, 0);
+	pair_fini(&p);
+}
+END_TEST
+
 /* ---- RFC 7323, RFC 5961 ---- */
 
 /* RFC 7323 5.3: a segment whose timestamp is older than TS.Recent is dropped (and ACKed), the next good one accepted.
@@ -2238,6 +2313,8 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_zero_window_is_probed_until_it_opens);
 	tcase_add_test(tc, test_fin_sent_into_a_zero_window_is_retransmitted_when_it_opens);
 	tcase_add_test(tc, test_a_fin_in_a_zero_window_is_the_probe);
+	tcase_add_test(tc, test_an_orphan_held_in_a_zero_window_is_reset_after_its_probes);
+	tcase_add_test(tc, test_a_held_connection_in_a_zero_window_is_probed_past_the_orphan_limit);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("attacks");
