@@ -531,7 +531,7 @@ int ms_tcp_connect(struct ms_tcp_stack *st, const struct ms_tcp_addr *local, con
 		return -EINVAL;
 	if (tcp_addr_is_any(local))
 		return -EADDRNOTAVAIL;
-	if (st->tab.count >= st->tab.max)
+	if (st->tab.count >= st->tab.max && !tcp_fsm_time_wait_reclaim(st))
 		return -ENOSPC;
 	tcp_clock(st);
 	ep.family = local->family;

@@ -46,11 +46,12 @@ struct tcp_conn {
 	uint32_t flags; /* TCP_CF_* */
 
 	/* Tables and lists. */
-	struct tcp_conn *hash_next; /* connection hash chain */
-	struct tcp_conn *listener;  /* the listener this connection came from, until accepted */
-	struct tcp_conn *acc_next;  /* the listener's accept queue */
-	struct tcp_conn *out_next;  /* the stack's list of connections with output to consider */
-	struct tcp_conn *ev_next;   /* the stack's list of connections with events */
+	struct tcp_conn *hash_next;         /* connection hash chain */
+	struct tcp_conn *listener;          /* the listener this connection came from, until accepted */
+	struct tcp_conn *acc_next;          /* the listener's accept queue */
+	struct tcp_conn *out_next;          /* the stack's list of connections with output to consider */
+	struct tcp_conn *ev_next;           /* the stack's list of connections with events */
+	struct tcp_conn *tw_prev, *tw_next; /* the stack's TIME_WAIT list, oldest first */
 	uint8_t out_queued, ev_queued;
 	uint8_t bound;   /* holds its tuple in mstackd (ms_bind): released when freed */
 	uint8_t reaped;  /* on the stack's list of connections to free */

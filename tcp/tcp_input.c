@@ -75,8 +75,11 @@ static void tcp_challenge_ack(struct ms_tcp_stack *st, struct tcp_conn *c)
 /* A new connection of listener l for the segment's endpoints, not yet hashed. */
 static struct tcp_conn *tcp_conn_new_passive(struct ms_tcp_stack *st, struct tcp_conn *l, const struct tcp_seg *seg)
 {
-	struct tcp_conn *c = tcp_conn_alloc(&st->tab);
+	struct tcp_conn *c;
 
+	if (st->tab.count >= st->tab.max)
+		tcp_fsm_time_wait_reclaim(st);
+	c = tcp_conn_alloc(&st->tab);
 	if (!c)
 		return NULL;
 	c->ep = seg->ep;
@@ -156,8 +159,9 @@ static void tcp_input_listen(struct ms_tcp_stack *st, struct tcp_conn *l, const 
 		st->stats.syn_dropped++; /* nobody accepts: let the peer retry */
 		return;
 	}
-	if (l->nsyn >= st->cfg.syn_backlog || st->tab.count >= st->tab.max) {
-		/* RFC 4987 3.6: the backlog is full, answer without state. */
+	if (l->nsyn >= st->cfg.syn_backlog || (st->tab.count >= st->tab.max && !tcp_fsm_time_wait_reclaim(st))) {
+		/* RFC 4987 3.6: the backlog (or the table, with no TIME_WAIT entry to reclaim) is full,
+		 * answer without state. */
 		uint16_t mss = seg->opt.present & TCP_OPT_MSS ? seg->opt.mss : tcp_default_mss(seg->ep.family);
 		uint16_t ours = (uint16_t)tcp_ip_mss_for_mtu(seg->ep.family, st->io.mtu);
 

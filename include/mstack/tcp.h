@@ -58,7 +58,8 @@ struct ms_tcp_addr {
 
 /* Limits and defaults of a stack instance; every 0 means the default in brackets. */
 struct ms_tcp_config {
-	uint32_t max_conns;    /* connections of every state, TIME_WAIT included [4096] */
+	uint32_t max_conns;    /* connections of every state, TIME_WAIT included (the oldest closed one
+				* gives its slot to a new connection when the table is full) [4096] */
 	uint32_t sndbuf;       /* send buffer per connection, bytes [262144] */
 	uint32_t rcvbuf;       /* receive buffer (and window) per connection, bytes [262144] */
 	uint64_t mem_max;      /* buffered bytes of all connections together [268435456] */

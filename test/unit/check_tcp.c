@@ -1758,6 +1758,101 @@ START_TEST(test_max_conns_holds_under_a_syn_flood)
 }
 END_TEST
 
+/*
+ * One connection of a churn: the client connects, the server accepts, side closer closes first (it
+ * will hold TIME_WAIT), the other sees the end of the stream and closes. The closer's view of the
+ * connection goes to *ep.
+ */
+static void churn_one(struct pair *p, int lh, int closer, struct tcp_endpoints *ep)
+{
+	struct ms_tcp_addr la = addr_of(1, 80), ca = addr_of(0, 0);
+	int h[2], other = !closer;
+
+	h[0] = ms_tcp_connect(p->st[0], &ca, &la, NULL);
+	ck_assert_int_ge(h[0], 0);
+	h[1] = -EAGAIN;
+	for (int i = 0; i < 100 && h[1] == -EAGAIN; i++) {
+		pair_step_to(p, simlink_now(p->l) + 1000); /* not as far as the next timer: TIME_WAIT's end */
+		h[1] = ms_tcp_accept(p->st[1], lh, NULL, NULL);
+	}
+	ck_assert_int_ge(h[1], 0);
+	*ep = conn_of(p, closer, h[closer])->ep;
+	ck_assert_int_eq(ms_tcp_close(p->st[closer], h[closer]), 0);
+	ck_assert(pair_until_state(p, other, h[other], MS_TCP_CLOSE_WAIT, 1000000));
+	ck_assert_int_eq(ms_tcp_close(p->st[other], h[other]), 0);
+	pair_run(p, 20000);
+	ck_assert_int_eq(tcp_conn_lookup(&p->st[closer]->tab, ep)->state, MS_TCP_TIME_WAIT);
+}
+
+/*
+ * A server under connection churn closes first and holds every TIME_WAIT:
+ * with its table full of them, a new SYN takes the slot of the oldest (as
+ * Linux recycles timewait buckets) instead of being answered with a cookie;
+ * the newer entries stay in TIME_WAIT, and the reclaimed ones are counted.
+ */
+START_TEST(test_a_syn_on_a_full_table_reclaims_the_oldest_time_wait_slot)
+{
+	struct ms_tcp_config srv = { .max_conns = 4 }; /* the listener and 3 connections */
+	struct ms_tcp_addr la = addr_of(1, 80);
+	struct tcp_endpoints ep[10];
+	struct pair p;
+	int lh;
+
+	pair_init(&p, &clean_link, NULL, &srv);
+	lh = ms_tcp_listen(p.st[1], &la, 16, NULL);
+	ck_assert_int_ge(lh, 0);
+	for (int i = 0; i < 10; i++) {
+		churn_one(&p, lh, 1, &ep[i]);
+		ck_assert_uint_eq(p.st[1]->tab.count, i < 3 ? (uint32_t)i + 2 : 4);
+		ck_assert_uint_eq(p.st[1]->stats.time_wait_reclaimed, i < 3 ? 0 : (uint32_t)i - 2);
+		/* The oldest went first: the three newest remain, in TIME_WAIT. */
+		for (int k = 0; k <= i; k++) {
+			struct tcp_conn *c = tcp_conn_lookup(&p.st[1]->tab, &ep[k]);
+
+			if (k > i - 3)
+				ck_assert(c && c->state == MS_TCP_TIME_WAIT);
+			else
+				ck_assert_ptr_null(c);
+		}
+	}
+	ck_assert_uint_eq(p.st[1]->stats.syn_cookies_sent, 0); /* every connection had a slot, with its options */
+	pair_fini(&p);
+}
+END_TEST
+
+/* The same for an active open: a connect on a full table takes the oldest TIME_WAIT slot, and fails
+ * with -ENOSPC only when none is free to go (held by a handle). */
+START_TEST(test_a_connect_on_a_full_table_reclaims_the_oldest_time_wait_slot)
+{
+	struct ms_tcp_config cli = { .max_conns = 2 };
+	struct ms_tcp_addr la = addr_of(1, 80), ca = addr_of(0, 0);
+	struct tcp_endpoints ep[4];
+	struct pair p;
+	int lh, h0, h1;
+
+	pair_init(&p, &clean_link, &cli, NULL);
+	lh = ms_tcp_listen(p.st[1], &la, 16, NULL);
+	ck_assert_int_ge(lh, 0);
+	for (int i = 0; i < 4; i++) {
+		churn_one(&p, lh, 0, &ep[i]);
+		ck_assert_uint_eq(p.st[0]->tab.count, i < 2 ? (uint32_t)i + 1 : 2);
+	}
+	ck_assert_uint_eq(p.st[0]->stats.time_wait_reclaimed, 2);
+	ck_assert_ptr_null(tcp_conn_lookup(&p.st[0]->tab, &ep[1]));
+	ck_assert_ptr_nonnull(tcp_conn_lookup(&p.st[0]->tab, &ep[2]));
+	ck_assert_ptr_nonnull(tcp_conn_lookup(&p.st[0]->tab, &ep[3]));
+	/* Two open connections fill the table: nothing in TIME_WAIT, no slot. */
+	h0 = ms_tcp_connect(p.st[0], &ca, &la, NULL);
+	ck_assert_int_ge(h0, 0);
+	h1 = ms_tcp_connect(p.st[0], &ca, &la, NULL);
+	ck_assert_int_ge(h1, 0);
+	ck_assert_ptr_null(tcp_conn_lookup(&p.st[0]->tab, &ep[3]));
+	ck_assert_int_eq(ms_tcp_connect(p.st[0], &ca, &la, NULL), -ENOSPC);
+	ck_assert_uint_eq(p.st[0]->stats.time_wait_reclaimed, 4);
+	pair_fini(&p);
+}
+END_TEST
+
 /* Connections that send to a reader who never reads: the stack's buffers never exceed mem_max. */
 START_TEST(test_buffered_bytes_stay_within_mem_max)
 {
@@ -2346,6 +2441,8 @@ static Suite *tcp_suite(void)
 
 	tc = tcase_create("limits");
 	tcase_add_test(tc, test_max_conns_holds_under_a_syn_flood);
+	tcase_add_test(tc, test_a_syn_on_a_full_table_reclaims_the_oldest_time_wait_slot);
+	tcase_add_test(tc, test_a_connect_on_a_full_table_reclaims_the_oldest_time_wait_slot);
 	tcase_add_test(tc, test_buffered_bytes_stay_within_mem_max);
 	tcase_add_test(tc, test_reassembly_ranges_are_bounded);
 	tcase_add_test(tc, test_acks_that_do_not_fit_the_tx_ring_go_at_the_next_poll);
