@@ -922,6 +922,7 @@ int ms_tcp_info(struct ms_tcp_stack *st, int h, struct ms_tcp_info *info)
 	info->wscale_rcv = c->flags & TCP_CF_WSCALE ? c->rcv_wscale : 0xff;
 	info->sack = !!(c->flags & TCP_CF_SACK);
 	info->ts = !!(c->flags & TCP_CF_TS);
+	info->soft_error = c->soft_error;
 	return 0;
 }
 

@@ -43,6 +43,7 @@ struct tcp_conn {
 	int handle; /* -1: none (embryonic, not yet accepted, or closed by the application) */
 	void *udata;
 	int error;      /* pending error, -errno */
+	int soft_error; /* RFC 1122 4.2.3.9: the last soft ICMP error since data was last acknowledged, -errno */
 	uint32_t flags; /* TCP_CF_* */
 
 	/* Tables and lists. */

@@ -92,6 +92,7 @@ void tcp_established(struct ms_tcp_stack *st, struct tcp_conn *c)
 		c->snd_nxt = c->snd_una;
 	tcp_sack_reset(&c->sb, c->snd_una);
 	c->retries = 0;
+	c->soft_error = 0; /* the handshake went through: the path works */
 	if (l) {
 		/* A passive open: ready to accept (RFC 9293 3.10.7.4, SYN-RECEIVED and the ACK). */
 		l->nsyn--;

@@ -326,6 +326,7 @@ static void tcp_input_ack(struct ms_tcp_stack *st, struct tcp_conn *c, const str
 		if (seq_lt(c->snd_nxt, ack))
 			c->snd_nxt = ack;
 		c->retries = 0;
+		c->soft_error = 0; /* the path works again */
 		c->cc.flight = c->snd_max - c->snd_una;
 		c->cc.now_us = st->now_us;
 		if (c->flags & TCP_CF_RECOVERY) {
@@ -601,7 +602,11 @@ void tcp_input(struct ms_tcp_stack *st, const struct tcp_seg *seg)
  * An ICMP error about one of our segments. RFC 5927 4.1: only if the quoted
  * sequence number is in flight. Packet too big (RFC 1191, RFC 8201): lower
  * the MSS and send again. RFC 1122 4.2.3.9: hard errors abort a connection
- * that is still opening; soft errors are remembered, not fatal.
+ * that is still opening; soft errors are remembered, not fatal, and so are
+ * hard ones once synchronized (RFC 5461 4: a transient routing problem must
+ * not end an established connection). The one remembered becomes the error
+ * of a connection that times out (tcp_timeout_error), as Linux's
+ * sk_err_soft.
  */
 void tcp_input_icmp(struct ms_tcp_stack *st, const struct tcp_icmp_err *err)
 {
@@ -621,6 +626,9 @@ void tcp_input_icmp(struct ms_tcp_stack *st, const struct tcp_icmp_err *err)
 		}
 		return;
 	}
-	if (err->hard && (c->state == MS_TCP_SYN_SENT || c->state == MS_TCP_SYN_RECEIVED))
+	if (err->hard && (c->state == MS_TCP_SYN_SENT || c->state == MS_TCP_SYN_RECEIVED)) {
 		tcp_fsm_drop(st, c, err->error);
+		return;
+	}
+	c->soft_error = err->error;
 }

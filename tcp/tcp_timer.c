@@ -232,6 +232,17 @@ void tcp_rtt_sample(struct ms_tcp_stack *st, struct tcp_conn *c, uint32_t rtt_us
 }
 
 /*
+ * The error of a connection that timed out: the last soft ICMP error heard
+ * (RFC 1122 4.2.3.9: "the application SHOULD be told" of it; it says more
+ * than -ETIMEDOUT, e.g. -EHOSTUNREACH), as Linux's tcp_write_err; else
+ * -ETIMEDOUT.
+ */
+static int tcp_timeout_error(const struct tcp_conn *c)
+{
+	return c->soft_error ? c->soft_error : -ETIMEDOUT;
+}
+
+/*
  * RFC 6298 5.4-5.6: retransmit the earliest unacknowledged segment, double
  * the RTO (up to the maximum) and give up after TCP_RETRIES_MAX timeouts of
  * the same data; RFC 5681 (4) through the controller; RFC 6675 5.1: forget
@@ -250,7 +261,7 @@ static void tcp_rto_fire(struct ms_tcp_stack *st, struct tcp_conn *c)
 	}
 	st->stats.timeouts++;
 	if (++c->retries > (syn ? TCP_SYN_RETRIES : TCP_RETRIES_MAX)) {
-		tcp_fsm_drop(st, c, -ETIMEDOUT);
+		tcp_fsm_drop(st, c, tcp_timeout_error(c));
 		return;
 	}
 	c->rto_ms = c->rto_ms * 2 > TCP_RTO_MAX_MS ? TCP_RTO_MAX_MS : c->rto_ms * 2;
@@ -315,7 +326,7 @@ static void tcp_keepalive_fire(struct ms_tcp_stack *st, struct tcp_conn *c)
 		return;
 	}
 	if (c->ka_probes++ >= TCP_KA_PROBES) {
-		tcp_fsm_drop(st, c, -ETIMEDOUT);
+		tcp_fsm_drop(st, c, tcp_timeout_error(c));
 		return;
 	}
 	tcp_send_ctl(st, c, c->snd_una - 1, 0);

@@ -188,6 +188,10 @@ struct ms_tcp_info {
 	uint32_t retransmits;           /* segments sent again */
 	uint8_t wscale_snd, wscale_rcv; /* 0xff: not in use */
 	uint8_t sack, ts;               /* negotiated */
+	/* The last soft ICMP error (-EHOSTUNREACH, -ENETUNREACH; RFC 1122 4.2.3.9, RFC 5461) heard since
+	 * the peer last acknowledged something, 0 if none. If the connection times out, it is the
+	 * connection's error instead of -ETIMEDOUT. */
+	int32_t soft_error;
 };
 enum ms_tcp_state {
 	MS_TCP_CLOSED,

@@ -2108,6 +2108,78 @@ START_TEST(test_icmp_port_unreachable_aborts_an_opening_connection)
 }
 END_TEST
 
+/*
+ * RFC 1122 4.2.3.9: host unreachable (a soft error) does not abort a connection that is opening; it is
+ * remembered, shown in ms_tcp_info, and is the error of the connect that then times out (instead of
+ * -ETIMEDOUT, as Linux reports it).
+ */
+START_TEST(test_a_connect_that_times_out_after_a_soft_error_fails_with_it)
+{
+	struct ms_tcp_addr la = addr_of(1, 80), ca = addr_of(0, 0);
+	struct ms_tcp_info info;
+	struct pair p;
+	struct tap t;
+	int ch;
+
+	pair_init(&p, &clean_link, NULL, NULL);
+	tap_init(&t, &p);
+	t.block[0] = 1;
+	ch = ms_tcp_connect(p.st[0], &ca, &la, NULL);
+	pair_run(&p, 1000);
+	inject_icmp4(&p, 0, ch, 3, 1, 0, conn_of(&p, 0, ch)->iss);
+	pair_run(&p, 1000);
+	ck_assert_int_eq(conn_state(&p, 0, ch), MS_TCP_SYN_SENT);
+	ck_assert_int_eq(ms_tcp_error(p.st[0], ch), 0);
+	ck_assert_int_eq(ms_tcp_info(p.st[0], ch, &info), 0);
+	ck_assert_int_eq(info.soft_error, -EHOSTUNREACH);
+	ck_assert(pair_until_state(&p, 0, ch, MS_TCP_CLOSED, 300000000));
+	ck_assert_int_eq(ms_tcp_error(p.st[0], ch), -EHOSTUNREACH);
+	ck_assert(p.ev[0][ch] & MS_TCP_EV_ERROR);
+	pair_fini(&p);
+}
+END_TEST
+
+/*
+ * RFC 1122 4.2.3.9 and RFC 5461 4: on an established connection time exceeded (soft) and even port
+ * unreachable (hard, but the connection is synchronized) are only remembered: the last one is shown
+ * in ms_tcp_info until the peer acknowledges data again (the path works).
+ */
+START_TEST(test_icmp_errors_on_an_established_connection_are_reported_not_fatal)
+{
+	struct ms_tcp_info info;
+	struct pair p;
+	struct tap t;
+	int lh, h[2];
+	struct tcp_conn *c;
+
+	pair_init(&p, &clean_link, NULL, NULL);
+	pair_connect(&p, &lh, &h[0], &h[1]);
+	tap_init(&t, &p);
+	c = conn_of(&p, 0, h[0]);
+	t.block[0] = 1;
+	ck_assert_int_eq(ms_tcp_send(p.st[0], h[0], "hello", 5), 5);
+	pair_run(&p, 1000);
+	ck_assert_int_eq(ms_tcp_info(p.st[0], h[0], &info), 0);
+	ck_assert_int_eq(info.soft_error, 0);
+	inject_icmp4(&p, 0, h[0], 11, 0, 0, c->snd_una);
+	pair_run(&p, 1000);
+	ck_assert_int_eq(ms_tcp_info(p.st[0], h[0], &info), 0);
+	ck_assert_int_eq(info.soft_error, -EHOSTUNREACH);
+	inject_icmp4(&p, 0, h[0], 3, 3, 0, c->snd_una);
+	pair_run(&p, 1000);
+	ck_assert_int_eq(ms_tcp_info(p.st[0], h[0], &info), 0);
+	ck_assert_int_eq(info.soft_error, -ECONNREFUSED);
+	ck_assert_int_eq(info.state, MS_TCP_ESTABLISHED);
+	ck_assert_int_eq(ms_tcp_error(p.st[0], h[0]), 0);
+	t.block[0] = 0; /* the path heals: the retransmission is acknowledged */
+	pair_run(&p, 2000000);
+	ck_assert_uint_eq(c->snd_una, c->snd_max);
+	ck_assert_int_eq(ms_tcp_info(p.st[0], h[0], &info), 0);
+	ck_assert_int_eq(info.soft_error, 0);
+	pair_fini(&p);
+}
+END_TEST
+
 START_TEST(test_a_stream_over_ipv6)
 {
 	struct ms_tcp_addr la = { .family = AF_INET6, .port = 443, .addr = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 } };
@@ -2432,6 +2504,8 @@ static Suite *tcp_suite(void)
 	tc = tcase_create("more");
 	tcase_add_test(tc, test_icmp_fragmentation_needed_lowers_the_mss);
 	tcase_add_test(tc, test_icmp_port_unreachable_aborts_an_opening_connection);
+	tcase_add_test(tc, test_a_connect_that_times_out_after_a_soft_error_fails_with_it);
+	tcase_add_test(tc, test_icmp_errors_on_an_established_connection_are_reported_not_fatal);
 	tcase_add_test(tc, test_a_stream_over_ipv6);
 	tcase_add_test(tc, test_keepalive_probes_an_idle_connection);
 	tcase_add_test(tc, test_close_with_unread_data_or_unaccepted_connections_resets);
