@@ -186,6 +186,25 @@ static void tcp_input_listen(struct ms_tcp_stack *st, struct tcp_conn *l, const 
 	tcp_want_output(st, c);
 }
 
+/*
+ * The first RTT sample, from the segment that acknowledges our SYN or
+ * SYN,ACK: its timestamp echo (RFC 7323 4), else, if the SYN was sent once
+ * (Karn), the time since it left (RFC 6298 2.2: it seeds SRTT and RTTVAR,
+ * on a passive open as on an active one). Without a sample after a
+ * handshake that timed out, RFC 6298 5.7: the RTO for the data is 3 s, not
+ * the 1 s of 2.1 nor a back-off below 3 s.
+ */
+static void tcp_rtt_sample_handshake(struct ms_tcp_stack *st, struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	if ((c->flags & TCP_CF_TS) && (seg->opt.present & TCP_OPT_TS) && seg->opt.ts_ecr)
+		tcp_rtt_sample(st, c, (tcp_ts_now(st, c) - seg->opt.ts_ecr) * 1000u);
+	else if (c->flags & TCP_CF_RTT_TIMING)
+		tcp_rtt_sample(st, c, (uint32_t)(st->now_us - c->rtt_start_us));
+	c->flags &= ~TCP_CF_RTT_TIMING;
+	if (!c->srtt_us && c->retries && c->rto_ms < TCP_RTO_SYN_LOST_MS)
+		c->rto_ms = TCP_RTO_SYN_LOST_MS;
+}
+
 /* RFC 9293 3.10.7.3: SYN-SENT. */
 static void tcp_input_syn_sent(struct ms_tcp_stack *st, struct tcp_conn *c, const struct tcp_seg *seg)
 {
@@ -216,10 +235,7 @@ static void tcp_input_syn_sent(struct ms_tcp_stack *st, struct tcp_conn *c, cons
 	if (ack_ok) {
 		c->snd_una = seg->ack;
 		c->snd_wl2 = seg->ack;
-		if ((c->flags & TCP_CF_TS) && seg->opt.ts_ecr)
-			tcp_rtt_sample(st, c, (tcp_ts_now(st, c) - seg->opt.ts_ecr) * 1000u);
-		else if (!c->retries)
-			tcp_rtt_sample(st, c, (uint32_t)(st->now_us - c->rtt_start_us));
+		tcp_rtt_sample_handshake(st, c, seg);
 		c->rto_at = 0;
 		tcp_established(st, c);
 	} else {
@@ -526,8 +542,7 @@ void tcp_input_conn(struct ms_tcp_stack *st, struct tcp_conn *c, const struct tc
 			return;
 		}
 		c->rto_at = 0;
-		if ((c->flags & TCP_CF_TS) && (seg->opt.present & TCP_OPT_TS) && seg->opt.ts_ecr)
-			tcp_rtt_sample(st, c, (tcp_ts_now(st, c) - seg->opt.ts_ecr) * 1000u);
+		tcp_rtt_sample_handshake(st, c, seg);
 		c->snd_una = seg->ack;
 		c->snd_wnd = tcp_seg_wnd(c, seg);
 		c->max_snd_wnd = c->snd_wnd;

@@ -39,6 +39,7 @@ struct tcp_io {
 #define TCP_BURST           64   /* frames per rx burst and per tx allocation */
 #define TCP_TS_OPTLEN       12   /* NOP NOP TS: what timestamps cost every segment */
 #define TCP_RTO_INIT_MS     1000 /* RFC 6298 2.1 */
+#define TCP_RTO_SYN_LOST_MS 3000 /* RFC 6298 5.7: after a handshake that timed out, without a sample */
 #define TCP_RTO_MIN_MS      200  /* as Linux, below RFC 6298 2.4's 1 s: a LAN stack */
 #define TCP_RTO_MAX_MS      60000
 #define TCP_RETRIES_MAX     12 /* timeouts of the same data before -ETIMEDOUT */

@@ -1104,6 +1104,82 @@ START_TEST(test_after_an_outage_of_our_io_the_retransmission_goes_at_once)
 }
 END_TEST
 
+static const struct simlink_cfg slow_link = { .delay_us = 100000, .seed = 5 }; /* a 200 ms round trip */
+
+/* Connect from side 0 to a listener on side 1 and accept; the first frames of side 1 are dropped while
+ * drop_first_synack is set and the SYN,ACK has not yet left. @return the server's handle. */
+static int accept_over(struct pair *p, struct tap *t, int drop_first_synack, int *lh)
+{
+	struct ms_tcp_addr la = addr_of(1, 80), ca = addr_of(0, 0);
+	int sh = -EAGAIN;
+
+	*lh = ms_tcp_listen(p->st[1], &la, 16, NULL);
+	ck_assert_int_ge(ms_tcp_connect(p->st[0], &ca, &la, NULL), 0);
+	t->block[1] = drop_first_synack;
+	pair_run(p, 150000); /* the SYN arrives at 100 ms, the SYN,ACK leaves */
+	ck_assert_uint_eq(t->nlog[1], 1);
+	ck_assert_uint_eq(t->log[1][0].flags, TCP_SYN | TCP_ACK);
+	t->block[1] = 0;
+	for (int i = 0; i < 1000 && sh == -EAGAIN; i++) {
+		pair_step_to(p, simlink_now(p->l) + 10000);
+		sh = ms_tcp_accept(p->st[1], *lh, NULL, NULL);
+	}
+	ck_assert_int_ge(sh, 0);
+	return sh;
+}
+
+/*
+ * RFC 6298 2.1 and 2.2 on a passive open without timestamps: the SYN,ACK waits
+ * 1 s for its ACK; the ACK of a SYN,ACK sent once is the first RTT sample,
+ * SRTT = R, RTTVAR = R/2, RTO = SRTT + 4 RTTVAR (600 ms for 200 ms).
+ */
+START_TEST(test_a_passive_open_without_timestamps_seeds_srtt_from_the_syn_ack)
+{
+	struct ms_tcp_info info;
+	struct pair p;
+	struct tap t;
+	int lh, sh;
+
+	pair_init(&p, &slow_link, &no_ts, NULL);
+	tap_init(&t, &p);
+	sh = accept_over(&p, &t, 0, &lh);
+	ck_assert_int_eq(ms_tcp_info(p.st[1], sh, &info), 0);
+	ck_assert_uint_eq(info.ts, 0);
+	ck_assert_uint_ge(info.srtt_us, 200000);
+	ck_assert_uint_le(info.srtt_us, 201000);
+	ck_assert_uint_eq(info.rttvar_us, info.srtt_us / 2);
+	ck_assert_uint_eq(info.rto_ms, (info.srtt_us + 4 * info.rttvar_us) / 1000);
+	ck_assert_uint_eq(t.nlog[1], 1); /* the SYN,ACK left once: it was acknowledged within its 1 s */
+	pair_fini(&p);
+}
+END_TEST
+
+/*
+ * Karn's rule (RFC 6298 3) on the handshake: the first SYN,ACK is lost; it goes
+ * again after the initial RTO of 1 s (2.1), and the ACK of the retransmitted
+ * one is no sample. RFC 6298 5.7: the data then start with an RTO of 3 s.
+ */
+START_TEST(test_a_retransmitted_syn_ack_gives_no_rtt_sample)
+{
+	struct ms_tcp_info info;
+	struct pair p;
+	struct tap t;
+	int lh, sh;
+
+	pair_init(&p, &slow_link, &no_ts, NULL);
+	tap_init(&t, &p);
+	sh = accept_over(&p, &t, 1, &lh);
+	ck_assert_uint_eq(t.nlog[1], 2);
+	ck_assert_uint_eq(t.log[1][1].flags, TCP_SYN | TCP_ACK);
+	ck_assert_uint_ge(t.log[1][1].t_us - t.log[1][0].t_us, TCP_RTO_INIT_MS * 1000u);
+	ck_assert_uint_le(t.log[1][1].t_us - t.log[1][0].t_us, TCP_RTO_INIT_MS * 1000u + 1000);
+	ck_assert_int_eq(ms_tcp_info(p.st[1], sh, &info), 0);
+	ck_assert_uint_eq(info.srtt_us, 0);
+	ck_assert_uint_eq(info.rto_ms, TCP_RTO_SYN_LOST_MS);
+	pair_fini(&p);
+}
+END_TEST
+
 START_TEST(test_a_peer_that_never_answers_times_out_with_etimedout)
 {
 	struct pair p;
@@ -2474,6 +2550,8 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_rto_backs_off_exponentially_and_karn_ignores_retransmitted_samples);
 	tcase_add_test(tc, test_after_an_outage_of_our_io_the_retransmission_goes_at_once);
 	tcase_add_test(tc, test_a_peer_that_never_answers_times_out_with_etimedout);
+	tcase_add_test(tc, test_a_passive_open_without_timestamps_seeds_srtt_from_the_syn_ack);
+	tcase_add_test(tc, test_a_retransmitted_syn_ack_gives_no_rtt_sample);
 	tcase_add_test(tc, test_three_dupacks_trigger_fast_retransmit);
 	tcase_add_test(tc, test_newreno_partial_ack_retransmits_the_next_hole);
 	tcase_add_test(tc, test_sack_recovery_retransmits_only_the_holes);
