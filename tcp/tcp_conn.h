@@ -99,7 +99,8 @@ struct tcp_conn {
 	struct tcp_timer timer;
 	uint64_t rto_at, persist_at, dack_at, ka_at, tw_at, ka_idle_ms;
 	uint32_t persist_backoff;
-	uint32_t persist_probes; /* zero-window probes since the window was last open */
+	uint32_t persist_probes;    /* zero-window probes since the window was last open */
+	uint8_t persist_unanswered; /* zero-window probes since the peer last sent an acceptable ACK */
 	uint64_t last_rx_ms;
 
 	/* ms_tcp_info counters. */

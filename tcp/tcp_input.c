@@ -317,6 +317,7 @@ static void tcp_input_ack(struct ms_tcp_stack *st, struct tcp_conn *c, const str
 {
 	uint32_t ack = seg->ack, wnd = tcp_seg_wnd(c, seg), sacked = 0;
 
+	c->persist_unanswered = 0; /* the peer is there: RFC 1122 4.2.2.17 */
 	if (c->flags & TCP_CF_SACK)
 		sacked = tcp_sack_update(&c->sb, seq_gt(ack, c->snd_una) ? ack : c->snd_una, c->snd_max,
 					 seg->opt.present & TCP_OPT_SACK ? seg->opt.sack : NULL,

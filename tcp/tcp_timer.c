@@ -291,7 +291,10 @@ static int tcp_conn_is_orphan(const struct tcp_conn *c)
 
 /*
  * RFC 9293 3.8.6.1: probe the zero window, backing off like the
- * retransmission timer. The RFC keeps probing for as long as the receiver
+ * retransmission timer. A peer that answers none of TCP_RETRIES_MAX probes
+ * is gone (RFC 1122 4.2.2.17 keeps the connection only "as long as the
+ * receiving TCP continues to send acknowledgments"; Linux's tcp_retries2
+ * for probes). The RFC keeps probing for as long as the receiver
  * answers; for an orphan that would let a peer hold the connection (its
  * buffers and a slot of max_conns) for ever by answering every probe with a
  * zero window. So an orphan is reset after orphan_probes probes that did not
@@ -308,9 +311,15 @@ static void tcp_persist_fire(struct ms_tcp_stack *st, struct tcp_conn *c)
 		tcp_fsm_reset(st, c, -ETIMEDOUT);
 		return;
 	}
+	if (c->persist_unanswered >= TCP_RETRIES_MAX) {
+		st->stats.timeouts++;
+		tcp_fsm_drop(st, c, tcp_timeout_error(c));
+		return;
+	}
 	tcp_output_probe(st, c);
 	if (c->persist_probes < UINT32_MAX)
 		c->persist_probes++;
+	c->persist_unanswered++;
 	c->persist_backoff = c->persist_backoff * 2 > TCP_RTO_MAX_MS ? TCP_RTO_MAX_MS : c->persist_backoff * 2;
 	if (c->persist_backoff < TCP_PERSIST_MIN_MS)
 		c->persist_backoff = TCP_PERSIST_MIN_MS;

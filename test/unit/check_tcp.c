@@ -1459,10 +1459,35 @@ START_TEST(test_a_held_connection_in_a_zero_window_is_probed_past_the_orphan_lim
 	int h[2];
 
 	c = zero_window_stream(&p, &cli, h);
-	pair_run(&p, 120000000);
-	ck_assert_uint_gt(c->persist_probes, 4);
+	pair_run(&p, 400000000); /* 14 probes: past the orphans' limit and past TCP_RETRIES_MAX */
+	ck_assert_uint_gt(c->persist_probes, TCP_RETRIES_MAX);
 	ck_assert_int_eq(c->state, MS_TCP_ESTABLISHED);
 	ck_assert_uint_eq(p.st[0]->stats.orphans_reset, 0);
+	pair_fini(&p);
+}
+END_TEST
+
+/* RFC 1122 4.2.2.17: the window is probed only as long as the receiver answers; TCP_RETRIES_MAX probes
+ * without an answer end the connection with -ETIMEDOUT (as Linux's tcp_retries2 for probes). */
+START_TEST(test_a_zero_window_peer_that_stops_answering_probes_times_out)
+{
+	struct pair p;
+	struct tap t;
+	int h[2];
+	unsigned probes = 0, from;
+
+	zero_window_stream(&p, NULL, h);
+	tap_init(&t, &p);
+	pair_run(&p, 30000000); /* answered probes */
+	ck_assert_int_eq(conn_state(&p, 0, h[0]), MS_TCP_ESTABLISHED);
+	t.block[1] = 1; /* the peer is gone */
+	from = t.nlog[0];
+	ck_assert(pair_until_state(&p, 0, h[0], MS_TCP_CLOSED, 3600ull * 1000000));
+	for (unsigned i = from; i < t.nlog[0]; i++)
+		probes += t.log[0][i].len == 1;
+	ck_assert_uint_eq(probes, TCP_RETRIES_MAX);
+	ck_assert_int_eq(ms_tcp_error(p.st[0], h[0]), -ETIMEDOUT);
+	ck_assert(p.ev[0][h[0]] & MS_TCP_EV_ERROR);
 	pair_fini(&p);
 }
 END_TEST
@@ -2560,6 +2585,7 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_a_fin_in_a_zero_window_is_the_probe);
 	tcase_add_test(tc, test_an_orphan_held_in_a_zero_window_is_reset_after_its_probes);
 	tcase_add_test(tc, test_a_held_connection_in_a_zero_window_is_probed_past_the_orphan_limit);
+	tcase_add_test(tc, test_a_zero_window_peer_that_stops_answering_probes_times_out);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("attacks");
