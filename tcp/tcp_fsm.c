@@ -268,12 +268,13 @@ void tcp_fsm_abort(struct ms_tcp_stack *st, struct tcp_conn *c)
 
 /*
  * The stack gives up on c (an orphan the peer holds in a zero window): a
- * reset, then CLOSED. RFC 9293 3.10.5 sends it at SND.NXT; a peer accepts a
- * reset only at RCV.NXT when its window is zero, and anywhere in its window
- * otherwise (RFC 9293 3.10.7.4; RFC 5961 3.2 narrows that to RCV.NXT, and
- * SND.UNA is our best knowledge of it). So the sequence number is SND.NXT
- * if it lies within the window the peer offered, else its right edge
- * (SND.UNA for a zero window), as Linux's tcp_acceptable_seq.
+ * reset, then CLOSED. RFC 9293 3.10.5 sends it at SND.NXT, but a window
+ * probe put SND.NXT beyond a zero window, and a peer with a zero window
+ * accepts a reset only at RCV.NXT (RFC 9293 3.10.7.4; RFC 5961 3.2 asks
+ * for RCV.NXT in any case), which is SND.UNA as nothing beyond the window
+ * was taken. So the sequence number is SND.NXT if it lies within the
+ * window the peer offered, else the window's right edge (SND.UNA for a
+ * zero window), as Linux's tcp_acceptable_seq.
  */
 void tcp_fsm_reset(struct ms_tcp_stack *st, struct tcp_conn *c, int err)
 {

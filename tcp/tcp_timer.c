@@ -306,6 +306,11 @@ static void tcp_persist_fire(struct ms_tcp_stack *st, struct tcp_conn *c)
 {
 	uint32_t limit = st->cfg.orphan_probes ? st->cfg.orphan_probes : TCP_ORPHAN_PROBES;
 
+	if (c->snd_wnd) {
+		/* The window opened in this poll's input: the output pass sends and stops the timer. */
+		c->persist_at = 0;
+		return;
+	}
 	if (tcp_conn_is_orphan(c) && c->persist_probes >= limit) {
 		st->stats.orphans_reset++;
 		tcp_fsm_reset(st, c, -ETIMEDOUT);
