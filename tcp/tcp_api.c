@@ -531,7 +531,7 @@ int ms_tcp_connect(struct ms_tcp_stack *st, const struct ms_tcp_addr *local, con
 		return -EINVAL;
 	if (tcp_addr_is_any(local))
 		return -EADDRNOTAVAIL;
-	if (st->tab.count >= st->tab.max)
+	if (st->tab.count >= st->tab.max && !tcp_fsm_time_wait_reclaim(st))
 		return -ENOSPC;
 	tcp_clock(st);
 	ep.family = local->family;
@@ -922,6 +922,7 @@ int ms_tcp_info(struct ms_tcp_stack *st, int h, struct ms_tcp_info *info)
 	info->wscale_rcv = c->flags & TCP_CF_WSCALE ? c->rcv_wscale : 0xff;
 	info->sack = !!(c->flags & TCP_CF_SACK);
 	info->ts = !!(c->flags & TCP_CF_TS);
+	info->soft_error = c->soft_error;
 	return 0;
 }
 

@@ -43,14 +43,16 @@ struct tcp_conn {
 	int handle; /* -1: none (embryonic, not yet accepted, or closed by the application) */
 	void *udata;
 	int error;      /* pending error, -errno */
+	int soft_error; /* RFC 1122 4.2.3.9: the last soft ICMP error since data was last acknowledged, -errno */
 	uint32_t flags; /* TCP_CF_* */
 
 	/* Tables and lists. */
-	struct tcp_conn *hash_next; /* connection hash chain */
-	struct tcp_conn *listener;  /* the listener this connection came from, until accepted */
-	struct tcp_conn *acc_next;  /* the listener's accept queue */
-	struct tcp_conn *out_next;  /* the stack's list of connections with output to consider */
-	struct tcp_conn *ev_next;   /* the stack's list of connections with events */
+	struct tcp_conn *hash_next;         /* connection hash chain */
+	struct tcp_conn *listener;          /* the listener this connection came from, until accepted */
+	struct tcp_conn *acc_next;          /* the listener's accept queue */
+	struct tcp_conn *out_next;          /* the stack's list of connections with output to consider */
+	struct tcp_conn *ev_next;           /* the stack's list of connections with events */
+	struct tcp_conn *tw_prev, *tw_next; /* the stack's TIME_WAIT list, oldest first */
 	uint8_t out_queued, ev_queued;
 	uint8_t bound;   /* holds its tuple in mstackd (ms_bind): released when freed */
 	uint8_t reaped;  /* on the stack's list of connections to free */
@@ -97,6 +99,8 @@ struct tcp_conn {
 	struct tcp_timer timer;
 	uint64_t rto_at, persist_at, dack_at, ka_at, tw_at, ka_idle_ms;
 	uint32_t persist_backoff;
+	uint32_t persist_probes;    /* zero-window probes since the window was last open */
+	uint8_t persist_unanswered; /* zero-window probes since the peer last sent an acceptable ACK */
 	uint64_t last_rx_ms;
 
 	/* ms_tcp_info counters. */

@@ -92,6 +92,7 @@ void tcp_established(struct ms_tcp_stack *st, struct tcp_conn *c)
 		c->snd_nxt = c->snd_una;
 	tcp_sack_reset(&c->sb, c->snd_una);
 	c->retries = 0;
+	c->soft_error = 0; /* the handshake went through: the path works */
 	if (l) {
 		/* A passive open: ready to accept (RFC 9293 3.10.7.4, SYN-RECEIVED and the ACK). */
 		l->nsyn--;
@@ -116,9 +117,35 @@ void tcp_established(struct ms_tcp_stack *st, struct tcp_conn *c)
 	tcp_want_output(st, c);
 }
 
+/* The TIME_WAIT list, in the order the entries end (time_wait_ms is one for all): append at the tail. */
+static void tcp_time_wait_link(struct ms_tcp_stack *st, struct tcp_conn *c)
+{
+	c->tw_next = NULL;
+	c->tw_prev = st->tw_tail;
+	if (st->tw_tail)
+		st->tw_tail->tw_next = c;
+	else
+		st->tw_head = c;
+	st->tw_tail = c;
+}
+
+static void tcp_time_wait_unlink(struct ms_tcp_stack *st, struct tcp_conn *c)
+{
+	if (c->tw_prev)
+		c->tw_prev->tw_next = c->tw_next;
+	else
+		st->tw_head = c->tw_next;
+	if (c->tw_next)
+		c->tw_next->tw_prev = c->tw_prev;
+	else
+		st->tw_tail = c->tw_prev;
+	c->tw_prev = c->tw_next = NULL;
+}
+
 static void tcp_enter_time_wait(struct ms_tcp_stack *st, struct tcp_conn *c)
 {
 	tcp_set_state(st, c, MS_TCP_TIME_WAIT);
+	tcp_time_wait_link(st, c);
 	c->rto_at = c->persist_at = c->dack_at = c->ka_at = 0;
 	c->tw_at = st->now_ms + st->cfg.time_wait_ms;
 	tcp_event(st, c, MS_TCP_EV_READ | MS_TCP_EV_CLOSED);
@@ -128,6 +155,8 @@ static void tcp_enter_time_wait(struct ms_tcp_stack *st, struct tcp_conn *c)
 void tcp_fsm_time_wait_restart(struct ms_tcp_stack *st, struct tcp_conn *c)
 {
 	c->tw_at = st->now_ms + st->cfg.time_wait_ms;
+	tcp_time_wait_unlink(st, c);
+	tcp_time_wait_link(st, c);
 	tcp_timers_update(st, c);
 }
 
@@ -187,6 +216,8 @@ void tcp_fsm_drop(struct ms_tcp_stack *st, struct tcp_conn *c, int err)
 		/* Never accepted: nobody will read the error; it just disappears. */
 		tcp_conn_unlisten(c);
 	}
+	if (was == MS_TCP_TIME_WAIT)
+		tcp_time_wait_unlink(st, c);
 	tcp_set_state(st, c, MS_TCP_CLOSED);
 	tcp_timer_cancel(&st->wheel, &c->timer);
 	c->rto_at = c->persist_at = c->dack_at = c->ka_at = c->tw_at = 0;
@@ -233,4 +264,60 @@ void tcp_fsm_abort(struct ms_tcp_stack *st, struct tcp_conn *c)
 	default: break;
 	}
 	tcp_fsm_drop(st, c, -ECONNABORTED);
+}
+
+/*
+ * The stack gives up on c (an orphan the peer holds in a zero window): a
+ * reset, then CLOSED. RFC 9293 3.10.5 sends it at SND.NXT, but a window
+ * probe put SND.NXT beyond a zero window, and a peer with a zero window
+ * accepts a reset only at RCV.NXT (RFC 9293 3.10.7.4; RFC 5961 3.2 asks
+ * for RCV.NXT in any case), which is SND.UNA as nothing beyond the window
+ * was taken. So the sequence number is SND.NXT if it lies within the
+ * window the peer offered, else the window's right edge (SND.UNA for a
+ * zero window), as Linux's tcp_acceptable_seq.
+ */
+void tcp_fsm_reset(struct ms_tcp_stack *st, struct tcp_conn *c, int err)
+{
+	uint32_t edge = c->snd_una + c->snd_wnd;
+
+	st->stats.rst_sent++;
+	tcp_send_ctl(st, c, seq_leq(c->snd_nxt, edge) ? c->snd_nxt : edge, TCP_RST);
+	tcp_fsm_drop(st, c, err);
+}
+
+/*
+ * TIME_WAIT entries count against max_conns, so a server under connection
+ * churn (one request per connection, closing first) would fill its table
+ * with them and turn new peers away. When the table is full and a new
+ * connection needs a slot, the oldest entry that nothing else refers to
+ * ends early, as Linux recycles its timewait buckets when they run out
+ * (tcp_max_tw_buckets) and FreeBSD its tcptw zone: the entry nearest its
+ * natural end guards the fewest old segments. The tuples that stay keep
+ * every TIME_WAIT rule (RFC 1337, RFC 6191). Entries with a handle (the
+ * application has not closed them) or on a list of this poll are passed
+ * over, and moved to the tail so that the next call does not look at them
+ * first; at most TCP_TW_RECLAIM_SCAN are looked at. The entry is freed at
+ * once: its slot is the point.
+ */
+int tcp_fsm_time_wait_reclaim(struct ms_tcp_stack *st)
+{
+	for (unsigned i = 0; i < TCP_TW_RECLAIM_SCAN && st->tw_head; i++) {
+		struct tcp_conn *c = st->tw_head;
+
+		if (c->handle >= 0 || c->out_queued || c->ev_queued || c->listener || c->reaped) {
+			if (c == st->tw_tail)
+				return 0;
+			tcp_time_wait_unlink(st, c);
+			tcp_time_wait_link(st, c);
+			continue;
+		}
+		tcp_fsm_drop(st, c, 0);
+		if (st->reap_head != c)
+			return 0; /* cannot happen: nothing holds it */
+		st->reap_head = c->out_next;
+		tcp_conn_free(&st->tab, &st->mem, c);
+		st->stats.time_wait_reclaimed++;
+		return 1;
+	}
+	return 0;
 }

@@ -75,8 +75,11 @@ static void tcp_challenge_ack(struct ms_tcp_stack *st, struct tcp_conn *c)
 /* A new connection of listener l for the segment's endpoints, not yet hashed. */
 static struct tcp_conn *tcp_conn_new_passive(struct ms_tcp_stack *st, struct tcp_conn *l, const struct tcp_seg *seg)
 {
-	struct tcp_conn *c = tcp_conn_alloc(&st->tab);
+	struct tcp_conn *c;
 
+	if (st->tab.count >= st->tab.max)
+		tcp_fsm_time_wait_reclaim(st);
+	c = tcp_conn_alloc(&st->tab);
 	if (!c)
 		return NULL;
 	c->ep = seg->ep;
@@ -156,8 +159,9 @@ static void tcp_input_listen(struct ms_tcp_stack *st, struct tcp_conn *l, const 
 		st->stats.syn_dropped++; /* nobody accepts: let the peer retry */
 		return;
 	}
-	if (l->nsyn >= st->cfg.syn_backlog || st->tab.count >= st->tab.max) {
-		/* RFC 4987 3.6: the backlog is full, answer without state. */
+	if (l->nsyn >= st->cfg.syn_backlog || (st->tab.count >= st->tab.max && !tcp_fsm_time_wait_reclaim(st))) {
+		/* RFC 4987 3.6: the backlog (or the table, with no TIME_WAIT entry to reclaim) is full,
+		 * answer without state. */
 		uint16_t mss = seg->opt.present & TCP_OPT_MSS ? seg->opt.mss : tcp_default_mss(seg->ep.family);
 		uint16_t ours = (uint16_t)tcp_ip_mss_for_mtu(seg->ep.family, st->io.mtu);
 
@@ -180,6 +184,25 @@ static void tcp_input_listen(struct ms_tcp_stack *st, struct tcp_conn *l, const 
 	c->state = MS_TCP_SYN_RECEIVED;
 	tcp_conn_hash(&st->tab, c);
 	tcp_want_output(st, c);
+}
+
+/*
+ * The first RTT sample, from the segment that acknowledges our SYN or
+ * SYN,ACK: its timestamp echo (RFC 7323 4), else, if the SYN was sent once
+ * (Karn), the time since it left (RFC 6298 2.2: it seeds SRTT and RTTVAR,
+ * on a passive open as on an active one). Without a sample after a
+ * handshake that timed out, RFC 6298 5.7: the RTO for the data is 3 s, not
+ * the 1 s of 2.1 nor a back-off below 3 s.
+ */
+static void tcp_rtt_sample_handshake(struct ms_tcp_stack *st, struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	if ((c->flags & TCP_CF_TS) && (seg->opt.present & TCP_OPT_TS) && seg->opt.ts_ecr)
+		tcp_rtt_sample(st, c, (tcp_ts_now(st, c) - seg->opt.ts_ecr) * 1000u);
+	else if (c->flags & TCP_CF_RTT_TIMING)
+		tcp_rtt_sample(st, c, (uint32_t)(st->now_us - c->rtt_start_us));
+	c->flags &= ~TCP_CF_RTT_TIMING;
+	if (!c->srtt_us && c->retries && c->rto_ms < TCP_RTO_SYN_LOST_MS)
+		c->rto_ms = TCP_RTO_SYN_LOST_MS;
 }
 
 /* RFC 9293 3.10.7.3: SYN-SENT. */
@@ -212,10 +235,7 @@ static void tcp_input_syn_sent(struct ms_tcp_stack *st, struct tcp_conn *c, cons
 	if (ack_ok) {
 		c->snd_una = seg->ack;
 		c->snd_wl2 = seg->ack;
-		if ((c->flags & TCP_CF_TS) && seg->opt.ts_ecr)
-			tcp_rtt_sample(st, c, (tcp_ts_now(st, c) - seg->opt.ts_ecr) * 1000u);
-		else if (!c->retries)
-			tcp_rtt_sample(st, c, (uint32_t)(st->now_us - c->rtt_start_us));
+		tcp_rtt_sample_handshake(st, c, seg);
 		c->rto_at = 0;
 		tcp_established(st, c);
 	} else {
@@ -297,6 +317,7 @@ static void tcp_input_ack(struct ms_tcp_stack *st, struct tcp_conn *c, const str
 {
 	uint32_t ack = seg->ack, wnd = tcp_seg_wnd(c, seg), sacked = 0;
 
+	c->persist_unanswered = 0; /* the peer is there: RFC 1122 4.2.2.17 */
 	if (c->flags & TCP_CF_SACK)
 		sacked = tcp_sack_update(&c->sb, seq_gt(ack, c->snd_una) ? ack : c->snd_una, c->snd_max,
 					 seg->opt.present & TCP_OPT_SACK ? seg->opt.sack : NULL,
@@ -322,6 +343,7 @@ static void tcp_input_ack(struct ms_tcp_stack *st, struct tcp_conn *c, const str
 		if (seq_lt(c->snd_nxt, ack))
 			c->snd_nxt = ack;
 		c->retries = 0;
+		c->soft_error = 0; /* the path works again */
 		c->cc.flight = c->snd_max - c->snd_una;
 		c->cc.now_us = st->now_us;
 		if (c->flags & TCP_CF_RECOVERY) {
@@ -521,8 +543,7 @@ void tcp_input_conn(struct ms_tcp_stack *st, struct tcp_conn *c, const struct tc
 			return;
 		}
 		c->rto_at = 0;
-		if ((c->flags & TCP_CF_TS) && (seg->opt.present & TCP_OPT_TS) && seg->opt.ts_ecr)
-			tcp_rtt_sample(st, c, (tcp_ts_now(st, c) - seg->opt.ts_ecr) * 1000u);
+		tcp_rtt_sample_handshake(st, c, seg);
 		c->snd_una = seg->ack;
 		c->snd_wnd = tcp_seg_wnd(c, seg);
 		c->max_snd_wnd = c->snd_wnd;
@@ -597,7 +618,11 @@ void tcp_input(struct ms_tcp_stack *st, const struct tcp_seg *seg)
  * An ICMP error about one of our segments. RFC 5927 4.1: only if the quoted
  * sequence number is in flight. Packet too big (RFC 1191, RFC 8201): lower
  * the MSS and send again. RFC 1122 4.2.3.9: hard errors abort a connection
- * that is still opening; soft errors are remembered, not fatal.
+ * that is still opening; soft errors are remembered, not fatal, and so are
+ * hard ones once synchronized (RFC 5461 4: a transient routing problem must
+ * not end an established connection). The one remembered becomes the error
+ * of a connection that times out (tcp_timeout_error), as Linux's
+ * sk_err_soft.
  */
 void tcp_input_icmp(struct ms_tcp_stack *st, const struct tcp_icmp_err *err)
 {
@@ -617,6 +642,9 @@ void tcp_input_icmp(struct ms_tcp_stack *st, const struct tcp_icmp_err *err)
 		}
 		return;
 	}
-	if (err->hard && (c->state == MS_TCP_SYN_SENT || c->state == MS_TCP_SYN_RECEIVED))
+	if (err->hard && (c->state == MS_TCP_SYN_SENT || c->state == MS_TCP_SYN_RECEIVED)) {
 		tcp_fsm_drop(st, c, err->error);
+		return;
+	}
+	c->soft_error = err->error;
 }

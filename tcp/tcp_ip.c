@@ -157,7 +157,10 @@ static uint32_t ip4_plateau_below(uint32_t len)
  * 4.2.3.9); fragmentation needed is PMTUD (RFC 1191), with the next-hop
  * MTU, or the plateau below the quoted length when a router sends 0, never
  * below 68; every other code is soft (RFC 1122 4.2.3.9, RFC 1812 5.2.7.1
- * for administratively prohibited). Time exceeded is soft. Other types
+ * for administratively prohibited). Time exceeded is soft, and reported as
+ * -EHOSTUNREACH as Linux does (a routing loop or a TTL too small: the host
+ * cannot be reached; -ETIMEDOUT would not tell a timeout with it from one
+ * without it). Other types
  * (echo, source quench, which RFC 6633 says to ignore, ...) are not ours.
  */
 static int tcp_ip_parse_icmp4(const uint8_t *icmp, uint32_t len, struct tcp_icmp_err *err)
@@ -189,7 +192,7 @@ static int tcp_ip_parse_icmp4(const uint8_t *icmp, uint32_t len, struct tcp_icmp
 	err->hard = 0;
 	err->mtu = 0;
 	if (icmp[0] == ICMP4_TIME_EXCEED) {
-		err->error = -ETIMEDOUT;
+		err->error = -EHOSTUNREACH;
 		return TCP_IP_ICMP_ERROR;
 	}
 	switch (icmp[1]) {
@@ -222,7 +225,8 @@ static int tcp_ip_parse_icmp4(const uint8_t *icmp, uint32_t len, struct tcp_icmp
  * 4443 2.3). Destination unreachable (RFC 4443 3.1): port unreachable is
  * hard (RFC 1122 4.2.3.9 by analogy), no route is -ENETUNREACH, the others
  * soft -EHOSTUNREACH. Packet too big (3.2) carries the MTU, never taken
- * below 1280 (RFC 8200 5). Time exceeded (3.3) is soft. We send no
+ * below 1280 (RFC 8200 5). Time exceeded (3.3) is soft (-EHOSTUNREACH, as for
+ * IPv4). We send no
  * extension headers, so a quoted packet must have TCP right after its
  * fixed header.
  */
@@ -255,7 +259,7 @@ static int tcp_ip_parse_icmp6(const uint8_t *icmp, uint32_t len, uint64_t pseudo
 		if (err->mtu < IPV6_MIN_MTU)
 			err->mtu = IPV6_MIN_MTU;
 		break;
-	case ICMP6_TIME_EXCEED: err->error = -ETIMEDOUT; break;
+	case ICMP6_TIME_EXCEED: err->error = -EHOSTUNREACH; break;
 	default:
 		if (icmp[1] == 4) { /* port unreachable */
 			err->error = -ECONNREFUSED;

@@ -30,7 +30,7 @@ enum tcp_ip_drop {
 struct tcp_icmp_err {
 	struct tcp_endpoints ep; /* the quoted segment's endpoints, local = its source */
 	uint32_t seq;            /* the quoted segment's sequence number (RFC 5927: check it is in flight) */
-	int error;               /* -EHOSTUNREACH, -ENETUNREACH, -ECONNREFUSED, -EMSGSIZE, -ETIMEDOUT (TTL) */
+	int error;               /* -EHOSTUNREACH (also TTL), -ENETUNREACH, -ECONNREFUSED, -EMSGSIZE */
 	int hard;                /* 1: RFC 1122 hard error (protocol/port unreachable); 0: soft */
 	uint32_t mtu;            /* -EMSGSIZE only: the next-hop MTU (IPv4 frag needed, ICMPv6 packet too big) */
 };

@@ -157,10 +157,25 @@ void tcp_send_ctl(struct ms_tcp_stack *st, struct tcp_conn *c, uint32_t seq, uin
 	tcp_emit_conn(st, c, seq, flags, 0);
 }
 
+/*
+ * The SYN or SYN,ACK, sent again until acknowledged. RFC 6298 2.2 and 3
+ * (Karn): the first transmission is timed, without timestamps it gives the
+ * first RTT sample when acknowledged; a second one (a timeout, or a
+ * retransmitted SYN answered again) makes the sample ambiguous: none.
+ */
 void tcp_send_syn(struct ms_tcp_stack *st, struct tcp_conn *c)
 {
+	int first = c->snd_max == c->iss;
+
 	if (tcp_emit_conn(st, c, c->iss, TCP_SYN, 0))
 		return;
+	if (first) {
+		c->flags |= TCP_CF_RTT_TIMING;
+		c->rtt_seq = c->iss;
+		c->rtt_start_us = st->now_us;
+	} else {
+		c->flags &= ~TCP_CF_RTT_TIMING;
+	}
 	c->snd_nxt = c->iss + 1;
 	if (seq_gt(c->snd_nxt, c->snd_max))
 		c->snd_max = c->snd_nxt;
@@ -315,6 +330,7 @@ static void tcp_output_data(struct ms_tcp_stack *st, struct tcp_conn *c, int sac
 		c->rto_at = 0;
 	} else if (c->snd_wnd) {
 		c->persist_at = 0;
+		c->persist_probes = 0;
 		/* RFC 6298 5.1: what is in flight (data or a FIN) has the retransmission timer running;
 		 * a timeout in a zero window left it to the persist timer, which stops here. */
 		if (c->snd_una != c->snd_max && !c->rto_at)

@@ -39,6 +39,7 @@ struct tcp_io {
 #define TCP_BURST           64   /* frames per rx burst and per tx allocation */
 #define TCP_TS_OPTLEN       12   /* NOP NOP TS: what timestamps cost every segment */
 #define TCP_RTO_INIT_MS     1000 /* RFC 6298 2.1 */
+#define TCP_RTO_SYN_LOST_MS 3000 /* RFC 6298 5.7: after a handshake that timed out, without a sample */
 #define TCP_RTO_MIN_MS      200  /* as Linux, below RFC 6298 2.4's 1 s: a LAN stack */
 #define TCP_RTO_MAX_MS      60000
 #define TCP_RETRIES_MAX     12 /* timeouts of the same data before -ETIMEDOUT */
@@ -46,6 +47,8 @@ struct tcp_io {
 #define TCP_DACK_MS         40    /* delayed ACK timer, RFC 1122 4.2.3.2 allows up to 500 */
 #define TCP_SYNRCVD_MS      30000 /* an embryonic connection that never completes */
 #define TCP_PERSIST_MIN_MS  200
+#define TCP_TW_RECLAIM_SCAN 8     /* TIME_WAIT entries looked at for one that is free to go */
+#define TCP_ORPHAN_PROBES   8     /* as Linux's tcp_orphan_retries 0: about 50 s of probes at 200 ms doubling */
 #define TCP_KA_INTVL_MS     75000 /* RFC 1122 4.2.3.6: probes 75 s apart */
 #define TCP_KA_PROBES       9
 #define TCP_CHALLENGE_PER_S 100 /* RFC 5961 7: challenge ACKs per second per stack */
@@ -58,6 +61,8 @@ struct tcp_stats {
 	uint64_t rx_ooo_dropped, rx_no_mem, rst_sent, challenge_acks, challenge_limited;
 	uint64_t syn_cookies_sent, syn_cookies_ok, syn_dropped, tx_frames, tx_ring_full;
 	uint64_t retransmits, timeouts, fast_retransmits;
+	uint64_t orphans_reset;       /* orphans in a zero window reset after orphan_probes probes */
+	uint64_t time_wait_reclaimed; /* TIME_WAIT entries ended early for a new connection's slot */
 };
 
 struct ms_tcp_stack {
@@ -74,7 +79,8 @@ struct ms_tcp_stack {
 	struct tcp_route route;
 	/* Connections with output to consider, and with events, this poll. */
 	struct tcp_conn *out_head, *ev_head, **ev_tail;
-	struct tcp_conn *reap_head; /* closed and forgotten, freed at the end of the poll (through out_next) */
+	struct tcp_conn *reap_head;         /* closed and forgotten, freed at the end of the poll (through out_next) */
+	struct tcp_conn *tw_head, *tw_tail; /* connections in TIME_WAIT, oldest first (tcp_fsm_time_wait_reclaim) */
 	/* The tx buffers of the current burst. */
 	struct ms_pkt tx[TCP_BURST];
 	unsigned ntx, ntx_alloc;
@@ -140,6 +146,10 @@ void tcp_fsm_drop(struct ms_tcp_stack *st, struct tcp_conn *c, int err);
 /* User calls: CLOSE/SHUTDOWN (queue a FIN), ABORT (RST). */
 int tcp_fsm_shutdown(struct ms_tcp_stack *st, struct tcp_conn *c);
 void tcp_fsm_abort(struct ms_tcp_stack *st, struct tcp_conn *c);
+/* The table is full: free the slot of the oldest TIME_WAIT entry nobody holds. @return 1 if one was freed, else 0. */
+int tcp_fsm_time_wait_reclaim(struct ms_tcp_stack *st);
+/* The stack gives up on c: a RST the peer can accept, then CLOSED with err. */
+void tcp_fsm_reset(struct ms_tcp_stack *st, struct tcp_conn *c, int err);
 /* Mark c for freeing if it is closed, has no handle and is on no list; free the marked ones. */
 void tcp_fsm_reap(struct ms_tcp_stack *st, struct tcp_conn *c);
 void tcp_fsm_free_reaped(struct ms_tcp_stack *st);

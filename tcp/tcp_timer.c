@@ -232,6 +232,17 @@ void tcp_rtt_sample(struct ms_tcp_stack *st, struct tcp_conn *c, uint32_t rtt_us
 }
 
 /*
+ * The error of a connection that timed out: the last soft ICMP error heard
+ * (RFC 1122 4.2.3.9: "the application SHOULD be told" of it; it says more
+ * than -ETIMEDOUT, e.g. -EHOSTUNREACH), as Linux's tcp_write_err; else
+ * -ETIMEDOUT.
+ */
+static int tcp_timeout_error(const struct tcp_conn *c)
+{
+	return c->soft_error ? c->soft_error : -ETIMEDOUT;
+}
+
+/*
  * RFC 6298 5.4-5.6: retransmit the earliest unacknowledged segment, double
  * the RTO (up to the maximum) and give up after TCP_RETRIES_MAX timeouts of
  * the same data; RFC 5681 (4) through the controller; RFC 6675 5.1: forget
@@ -250,7 +261,7 @@ static void tcp_rto_fire(struct ms_tcp_stack *st, struct tcp_conn *c)
 	}
 	st->stats.timeouts++;
 	if (++c->retries > (syn ? TCP_SYN_RETRIES : TCP_RETRIES_MAX)) {
-		tcp_fsm_drop(st, c, -ETIMEDOUT);
+		tcp_fsm_drop(st, c, tcp_timeout_error(c));
 		return;
 	}
 	c->rto_ms = c->rto_ms * 2 > TCP_RTO_MAX_MS ? TCP_RTO_MAX_MS : c->rto_ms * 2;
@@ -271,10 +282,49 @@ static void tcp_rto_fire(struct ms_tcp_stack *st, struct tcp_conn *c)
 	tcp_want_output(st, c);
 }
 
-/* RFC 9293 3.8.6.1: probe the zero window, backing off like the retransmission timer. */
+/* Closed by the application and still sending (data or FIN): nobody is left to give up on it. */
+static int tcp_conn_is_orphan(const struct tcp_conn *c)
+{
+	return c->handle < 0 &&
+	       (c->state == MS_TCP_FIN_WAIT_1 || c->state == MS_TCP_CLOSING || c->state == MS_TCP_LAST_ACK);
+}
+
+/*
+ * RFC 9293 3.8.6.1: probe the zero window, backing off like the
+ * retransmission timer. A peer that answers none of TCP_RETRIES_MAX probes
+ * is gone (RFC 1122 4.2.2.17 keeps the connection only "as long as the
+ * receiving TCP continues to send acknowledgments"; Linux's tcp_retries2
+ * for probes). The RFC keeps probing for as long as the receiver
+ * answers; for an orphan that would let a peer hold the connection (its
+ * buffers and a slot of max_conns) for ever by answering every probe with a
+ * zero window. So an orphan is reset after orphan_probes probes that did not
+ * open the window (Linux's tcp_orphan_retries, FreeBSD's persist limit);
+ * RFC 1122 4.2.2.17 allows closing for "other reasons" than unanswered
+ * probes, and an application that closed has asked for no more.
+ */
 static void tcp_persist_fire(struct ms_tcp_stack *st, struct tcp_conn *c)
 {
+	uint32_t limit = st->cfg.orphan_probes ? st->cfg.orphan_probes : TCP_ORPHAN_PROBES;
+
+	if (c->snd_wnd) {
+		/* The window opened in this poll's input: the output pass sends and stops the timer. */
+		c->persist_at = 0;
+		return;
+	}
+	if (tcp_conn_is_orphan(c) && c->persist_probes >= limit) {
+		st->stats.orphans_reset++;
+		tcp_fsm_reset(st, c, -ETIMEDOUT);
+		return;
+	}
+	if (c->persist_unanswered >= TCP_RETRIES_MAX) {
+		st->stats.timeouts++;
+		tcp_fsm_drop(st, c, tcp_timeout_error(c));
+		return;
+	}
 	tcp_output_probe(st, c);
+	if (c->persist_probes < UINT32_MAX)
+		c->persist_probes++;
+	c->persist_unanswered++;
 	c->persist_backoff = c->persist_backoff * 2 > TCP_RTO_MAX_MS ? TCP_RTO_MAX_MS : c->persist_backoff * 2;
 	if (c->persist_backoff < TCP_PERSIST_MIN_MS)
 		c->persist_backoff = TCP_PERSIST_MIN_MS;
@@ -290,7 +340,7 @@ static void tcp_keepalive_fire(struct ms_tcp_stack *st, struct tcp_conn *c)
 		return;
 	}
 	if (c->ka_probes++ >= TCP_KA_PROBES) {
-		tcp_fsm_drop(st, c, -ETIMEDOUT);
+		tcp_fsm_drop(st, c, tcp_timeout_error(c));
 		return;
 	}
 	tcp_send_ctl(st, c, c->snd_una - 1, 0);
@@ -311,8 +361,11 @@ void tcp_timers_fire(struct ms_tcp_stack *st, struct tcp_conn *c)
 		if (c->state == MS_TCP_CLOSED)
 			return;
 	}
-	if (c->persist_at && c->persist_at <= now)
+	if (c->persist_at && c->persist_at <= now) {
 		tcp_persist_fire(st, c);
+		if (c->state == MS_TCP_CLOSED)
+			return;
+	}
 	if (c->dack_at && c->dack_at <= now) {
 		c->dack_at = 0;
 		c->flags |= TCP_CF_ACK_NOW;

@@ -58,7 +58,8 @@ struct ms_tcp_addr {
 
 /* Limits and defaults of a stack instance; every 0 means the default in brackets. */
 struct ms_tcp_config {
-	uint32_t max_conns;    /* connections of every state, TIME_WAIT included [4096] */
+	uint32_t max_conns;    /* connections of every state, TIME_WAIT included (the oldest closed one
+				* gives its slot to a new connection when the table is full) [4096] */
 	uint32_t sndbuf;       /* send buffer per connection, bytes [262144] */
 	uint32_t rcvbuf;       /* receive buffer (and window) per connection, bytes [262144] */
 	uint64_t mem_max;      /* buffered bytes of all connections together [268435456] */
@@ -67,6 +68,10 @@ struct ms_tcp_config {
 	uint32_t time_wait_ms; /* TIME_WAIT, 2 MSL [60000] */
 	const char *cc;        /* congestion control: "newreno" or "cubic" [newreno] */
 	uint32_t flags;        /* MS_TCP_CFG_* */
+	/* Zero-window probes an orphan (a connection the application closed, in FIN_WAIT_1, CLOSING or
+	 * LAST_ACK with data or FIN held back by the peer's zero window) sends while the window stays
+	 * shut; then it is reset [8]. UINT32_MAX: probe for ever. */
+	uint32_t orphan_probes;
 };
 #define MS_TCP_CFG_NO_SACK   0x1u /* do not offer or accept SACK */
 #define MS_TCP_CFG_NO_TS     0x2u /* no timestamps */
@@ -183,6 +188,10 @@ struct ms_tcp_info {
 	uint32_t retransmits;           /* segments sent again */
 	uint8_t wscale_snd, wscale_rcv; /* 0xff: not in use */
 	uint8_t sack, ts;               /* negotiated */
+	/* The last soft ICMP error (-EHOSTUNREACH, -ENETUNREACH; RFC 1122 4.2.3.9, RFC 5461) heard since
+	 * the peer last acknowledged something, 0 if none. If the connection times out, it is the
+	 * connection's error instead of -ETIMEDOUT. */
+	int32_t soft_error;
 };
 enum ms_tcp_state {
 	MS_TCP_CLOSED,

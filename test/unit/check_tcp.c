@@ -1104,6 +1104,82 @@ START_TEST(test_after_an_outage_of_our_io_the_retransmission_goes_at_once)
 }
 END_TEST
 
+static const struct simlink_cfg slow_link = { .delay_us = 100000, .seed = 5 }; /* a 200 ms round trip */
+
+/* Connect from side 0 to a listener on side 1 and accept; the first frames of side 1 are dropped while
+ * drop_first_synack is set and the SYN,ACK has not yet left. @return the server's handle. */
+static int accept_over(struct pair *p, struct tap *t, int drop_first_synack, int *lh)
+{
+	struct ms_tcp_addr la = addr_of(1, 80), ca = addr_of(0, 0);
+	int sh = -EAGAIN;
+
+	*lh = ms_tcp_listen(p->st[1], &la, 16, NULL);
+	ck_assert_int_ge(ms_tcp_connect(p->st[0], &ca, &la, NULL), 0);
+	t->block[1] = drop_first_synack;
+	pair_run(p, 150000); /* the SYN arrives at 100 ms, the SYN,ACK leaves */
+	ck_assert_uint_eq(t->nlog[1], 1);
+	ck_assert_uint_eq(t->log[1][0].flags, TCP_SYN | TCP_ACK);
+	t->block[1] = 0;
+	for (int i = 0; i < 1000 && sh == -EAGAIN; i++) {
+		pair_step_to(p, simlink_now(p->l) + 10000);
+		sh = ms_tcp_accept(p->st[1], *lh, NULL, NULL);
+	}
+	ck_assert_int_ge(sh, 0);
+	return sh;
+}
+
+/*
+ * RFC 6298 2.1 and 2.2 on a passive open without timestamps: the SYN,ACK waits
+ * 1 s for its ACK; the ACK of a SYN,ACK sent once is the first RTT sample,
+ * SRTT = R, RTTVAR = R/2, RTO = SRTT + 4 RTTVAR (600 ms for 200 ms).
+ */
+START_TEST(test_a_passive_open_without_timestamps_seeds_srtt_from_the_syn_ack)
+{
+	struct ms_tcp_info info;
+	struct pair p;
+	struct tap t;
+	int lh, sh;
+
+	pair_init(&p, &slow_link, &no_ts, NULL);
+	tap_init(&t, &p);
+	sh = accept_over(&p, &t, 0, &lh);
+	ck_assert_int_eq(ms_tcp_info(p.st[1], sh, &info), 0);
+	ck_assert_uint_eq(info.ts, 0);
+	ck_assert_uint_ge(info.srtt_us, 200000);
+	ck_assert_uint_le(info.srtt_us, 201000);
+	ck_assert_uint_eq(info.rttvar_us, info.srtt_us / 2);
+	ck_assert_uint_eq(info.rto_ms, (info.srtt_us + 4 * info.rttvar_us) / 1000);
+	ck_assert_uint_eq(t.nlog[1], 1); /* the SYN,ACK left once: it was acknowledged within its 1 s */
+	pair_fini(&p);
+}
+END_TEST
+
+/*
+ * Karn's rule (RFC 6298 3) on the handshake: the first SYN,ACK is lost; it goes
+ * again after the initial RTO of 1 s (2.1), and the ACK of the retransmitted
+ * one is no sample. RFC 6298 5.7: the data then start with an RTO of 3 s.
+ */
+START_TEST(test_a_retransmitted_syn_ack_gives_no_rtt_sample)
+{
+	struct ms_tcp_info info;
+	struct pair p;
+	struct tap t;
+	int lh, sh;
+
+	pair_init(&p, &slow_link, &no_ts, NULL);
+	tap_init(&t, &p);
+	sh = accept_over(&p, &t, 1, &lh);
+	ck_assert_uint_eq(t.nlog[1], 2);
+	ck_assert_uint_eq(t.log[1][1].flags, TCP_SYN | TCP_ACK);
+	ck_assert_uint_ge(t.log[1][1].t_us - t.log[1][0].t_us, TCP_RTO_INIT_MS * 1000u);
+	ck_assert_uint_le(t.log[1][1].t_us - t.log[1][0].t_us, TCP_RTO_INIT_MS * 1000u + 1000);
+	ck_assert_int_eq(ms_tcp_info(p.st[1], sh, &info), 0);
+	ck_assert_uint_eq(info.srtt_us, 0);
+	ck_assert_uint_eq(info.rto_ms, TCP_RTO_SYN_LOST_MS);
+	pair_fini(&p);
+}
+END_TEST
+
 START_TEST(test_a_peer_that_never_answers_times_out_with_etimedout)
 {
 	struct pair p;
@@ -1312,6 +1388,106 @@ START_TEST(test_a_fin_in_a_zero_window_is_the_probe)
 		fins += !!(t.log[0][i].flags & TCP_FIN);
 	ck_assert_uint_ge(fins, 4);
 	ck_assert_int_eq(c->state, MS_TCP_FIN_WAIT_1);
+	pair_fini(&p);
+}
+END_TEST
+
+/* A stream from side 0 into a server that never reads (8 KB window): the client's window closes. */
+static struct tcp_conn *zero_window_stream(struct pair *p, const struct ms_tcp_config *cli, int h[2])
+{
+	static const struct ms_tcp_config srv = { .rcvbuf = 8192 };
+	static uint8_t buf[20000];
+	struct tcp_conn *c;
+	int lh;
+
+	pair_init(p, &clean_link, cli, &srv);
+	pair_connect(p, &lh, &h[0], &h[1]);
+	c = conn_of(p, 0, h[0]);
+	memset(buf, 'o', sizeof(buf));
+	ck_assert_int_eq(ms_tcp_send(p->st[0], h[0], buf, sizeof(buf)), (ssize_t)sizeof(buf));
+	pair_run(p, 100000);
+	ck_assert_uint_eq(c->snd_wnd, 0);
+	return c;
+}
+
+/*
+ * An orphan (closed by the application, FIN_WAIT_1 with data held back by a
+ * zero window) whose peer answers every probe with a zero window is reset
+ * after orphan_probes probes (Linux's tcp_orphan_retries), with a RST the
+ * peer accepts; its slot and buffers come back.
+ */
+START_TEST(test_an_orphan_held_in_a_zero_window_is_reset_after_its_probes)
+{
+	struct ms_tcp_config cli = { .orphan_probes = 4 };
+	struct pair p;
+	struct tap t;
+	int h[2];
+	unsigned probes = 0, rsts = 0, acks, from;
+
+	zero_window_stream(&p, &cli, h);
+	tap_init(&t, &p);
+	ck_assert_int_eq(ms_tcp_close(p.st[0], h[0]), 0);
+	ck_assert_int_eq(conn_of(&p, 0, h[0]) ? 1 : 0, 0); /* the handle is gone: an orphan */
+	from = t.nlog[0];
+	pair_run(&p, 30000000); /* probes at 0.2, 0.6, 1.4, 3.0 s; the reset at 6.2 s */
+	for (unsigned i = from; i < t.nlog[0]; i++) {
+		probes += t.log[0][i].len == 1;
+		rsts += !!(t.log[0][i].flags & TCP_RST);
+	}
+	acks = tap_count(&t, 1, 0, 0);
+	ck_assert_uint_eq(probes, 4);
+	ck_assert_uint_eq(rsts, 1);
+	ck_assert_uint_ge(acks, 4); /* the peer answered every probe, with a zero window */
+	for (unsigned i = 0; i < t.nlog[1]; i++)
+		ck_assert_uint_eq(t.log[1][i].wnd, 0);
+	ck_assert_uint_eq(p.st[0]->stats.orphans_reset, 1);
+	ck_assert_uint_eq(p.st[0]->tab.count, 0); /* the slot and the buffers are back */
+	ck_assert_uint_eq(p.st[0]->mem.used, 0);
+	/* The peer accepted the reset: its RCV.NXT (our SND.UNA) is the only place its zero window allows. */
+	ck_assert_int_eq(conn_state(&p, 1, h[1]), MS_TCP_CLOSED);
+	ck_assert_int_eq(ms_tcp_error(p.st[1], h[1]), -ECONNRESET);
+	pair_fini(&p);
+}
+END_TEST
+
+/* The orphans' limit is for orphans: a connection its application holds is probed for as long as it is answered. */
+START_TEST(test_a_held_connection_in_a_zero_window_is_probed_past_the_orphan_limit)
+{
+	struct ms_tcp_config cli = { .orphan_probes = 4 };
+	struct pair p;
+	struct tcp_conn *c;
+	int h[2];
+
+	c = zero_window_stream(&p, &cli, h);
+	pair_run(&p, 400000000); /* 14 probes: past the orphans' limit and past TCP_RETRIES_MAX */
+	ck_assert_uint_gt(c->persist_probes, TCP_RETRIES_MAX);
+	ck_assert_int_eq(c->state, MS_TCP_ESTABLISHED);
+	ck_assert_uint_eq(p.st[0]->stats.orphans_reset, 0);
+	pair_fini(&p);
+}
+END_TEST
+
+/* RFC 1122 4.2.2.17: the window is probed only as long as the receiver answers; TCP_RETRIES_MAX probes
+ * without an answer end the connection with -ETIMEDOUT (as Linux's tcp_retries2 for probes). */
+START_TEST(test_a_zero_window_peer_that_stops_answering_probes_times_out)
+{
+	struct pair p;
+	struct tap t;
+	int h[2];
+	unsigned probes = 0, from;
+
+	zero_window_stream(&p, NULL, h);
+	tap_init(&t, &p);
+	pair_run(&p, 30000000); /* answered probes */
+	ck_assert_int_eq(conn_state(&p, 0, h[0]), MS_TCP_ESTABLISHED);
+	t.block[1] = 1; /* the peer is gone */
+	from = t.nlog[0];
+	ck_assert(pair_until_state(&p, 0, h[0], MS_TCP_CLOSED, 3600ull * 1000000));
+	for (unsigned i = from; i < t.nlog[0]; i++)
+		probes += t.log[0][i].len == 1;
+	ck_assert_uint_eq(probes, TCP_RETRIES_MAX);
+	ck_assert_int_eq(ms_tcp_error(p.st[0], h[0]), -ETIMEDOUT);
+	ck_assert(p.ev[0][h[0]] & MS_TCP_EV_ERROR);
 	pair_fini(&p);
 }
 END_TEST
@@ -1683,6 +1859,101 @@ START_TEST(test_max_conns_holds_under_a_syn_flood)
 }
 END_TEST
 
+/*
+ * One connection of a churn: the client connects, the server accepts, side closer closes first (it
+ * will hold TIME_WAIT), the other sees the end of the stream and closes. The closer's view of the
+ * connection goes to *ep.
+ */
+static void churn_one(struct pair *p, int lh, int closer, struct tcp_endpoints *ep)
+{
+	struct ms_tcp_addr la = addr_of(1, 80), ca = addr_of(0, 0);
+	int h[2], other = !closer;
+
+	h[0] = ms_tcp_connect(p->st[0], &ca, &la, NULL);
+	ck_assert_int_ge(h[0], 0);
+	h[1] = -EAGAIN;
+	for (int i = 0; i < 100 && h[1] == -EAGAIN; i++) {
+		pair_step_to(p, simlink_now(p->l) + 1000); /* not as far as the next timer: TIME_WAIT's end */
+		h[1] = ms_tcp_accept(p->st[1], lh, NULL, NULL);
+	}
+	ck_assert_int_ge(h[1], 0);
+	*ep = conn_of(p, closer, h[closer])->ep;
+	ck_assert_int_eq(ms_tcp_close(p->st[closer], h[closer]), 0);
+	ck_assert(pair_until_state(p, other, h[other], MS_TCP_CLOSE_WAIT, 1000000));
+	ck_assert_int_eq(ms_tcp_close(p->st[other], h[other]), 0);
+	pair_run(p, 20000);
+	ck_assert_int_eq(tcp_conn_lookup(&p->st[closer]->tab, ep)->state, MS_TCP_TIME_WAIT);
+}
+
+/*
+ * A server under connection churn closes first and holds every TIME_WAIT:
+ * with its table full of them, a new SYN takes the slot of the oldest (as
+ * Linux recycles timewait buckets) instead of being answered with a cookie;
+ * the newer entries stay in TIME_WAIT, and the reclaimed ones are counted.
+ */
+START_TEST(test_a_syn_on_a_full_table_reclaims_the_oldest_time_wait_slot)
+{
+	struct ms_tcp_config srv = { .max_conns = 4 }; /* the listener and 3 connections */
+	struct ms_tcp_addr la = addr_of(1, 80);
+	struct tcp_endpoints ep[10];
+	struct pair p;
+	int lh;
+
+	pair_init(&p, &clean_link, NULL, &srv);
+	lh = ms_tcp_listen(p.st[1], &la, 16, NULL);
+	ck_assert_int_ge(lh, 0);
+	for (int i = 0; i < 10; i++) {
+		churn_one(&p, lh, 1, &ep[i]);
+		ck_assert_uint_eq(p.st[1]->tab.count, i < 3 ? (uint32_t)i + 2 : 4);
+		ck_assert_uint_eq(p.st[1]->stats.time_wait_reclaimed, i < 3 ? 0 : (uint32_t)i - 2);
+		/* The oldest went first: the three newest remain, in TIME_WAIT. */
+		for (int k = 0; k <= i; k++) {
+			struct tcp_conn *c = tcp_conn_lookup(&p.st[1]->tab, &ep[k]);
+
+			if (k > i - 3)
+				ck_assert(c && c->state == MS_TCP_TIME_WAIT);
+			else
+				ck_assert_ptr_null(c);
+		}
+	}
+	ck_assert_uint_eq(p.st[1]->stats.syn_cookies_sent, 0); /* every connection had a slot, with its options */
+	pair_fini(&p);
+}
+END_TEST
+
+/* The same for an active open: a connect on a full table takes the oldest TIME_WAIT slot, and fails
+ * with -ENOSPC only when none is free to go (held by a handle). */
+START_TEST(test_a_connect_on_a_full_table_reclaims_the_oldest_time_wait_slot)
+{
+	struct ms_tcp_config cli = { .max_conns = 2 };
+	struct ms_tcp_addr la = addr_of(1, 80), ca = addr_of(0, 0);
+	struct tcp_endpoints ep[4];
+	struct pair p;
+	int lh, h0, h1;
+
+	pair_init(&p, &clean_link, &cli, NULL);
+	lh = ms_tcp_listen(p.st[1], &la, 16, NULL);
+	ck_assert_int_ge(lh, 0);
+	for (int i = 0; i < 4; i++) {
+		churn_one(&p, lh, 0, &ep[i]);
+		ck_assert_uint_eq(p.st[0]->tab.count, i < 2 ? (uint32_t)i + 1 : 2);
+	}
+	ck_assert_uint_eq(p.st[0]->stats.time_wait_reclaimed, 2);
+	ck_assert_ptr_null(tcp_conn_lookup(&p.st[0]->tab, &ep[1]));
+	ck_assert_ptr_nonnull(tcp_conn_lookup(&p.st[0]->tab, &ep[2]));
+	ck_assert_ptr_nonnull(tcp_conn_lookup(&p.st[0]->tab, &ep[3]));
+	/* Two open connections fill the table: nothing in TIME_WAIT, no slot. */
+	h0 = ms_tcp_connect(p.st[0], &ca, &la, NULL);
+	ck_assert_int_ge(h0, 0);
+	h1 = ms_tcp_connect(p.st[0], &ca, &la, NULL);
+	ck_assert_int_ge(h1, 0);
+	ck_assert_ptr_null(tcp_conn_lookup(&p.st[0]->tab, &ep[3]));
+	ck_assert_int_eq(ms_tcp_connect(p.st[0], &ca, &la, NULL), -ENOSPC);
+	ck_assert_uint_eq(p.st[0]->stats.time_wait_reclaimed, 4);
+	pair_fini(&p);
+}
+END_TEST
+
 /* Connections that send to a reader who never reads: the stack's buffers never exceed mem_max. */
 START_TEST(test_buffered_bytes_stay_within_mem_max)
 {
@@ -1934,6 +2205,78 @@ START_TEST(test_icmp_port_unreachable_aborts_an_opening_connection)
 	pair_run(&p, 1000);
 	ck_assert_int_eq(conn_state(&p, 0, ch), MS_TCP_CLOSED);
 	ck_assert_int_eq(ms_tcp_error(p.st[0], ch), -ECONNREFUSED);
+	pair_fini(&p);
+}
+END_TEST
+
+/*
+ * RFC 1122 4.2.3.9: host unreachable (a soft error) does not abort a connection that is opening; it is
+ * remembered, shown in ms_tcp_info, and is the error of the connect that then times out (instead of
+ * -ETIMEDOUT, as Linux reports it).
+ */
+START_TEST(test_a_connect_that_times_out_after_a_soft_error_fails_with_it)
+{
+	struct ms_tcp_addr la = addr_of(1, 80), ca = addr_of(0, 0);
+	struct ms_tcp_info info;
+	struct pair p;
+	struct tap t;
+	int ch;
+
+	pair_init(&p, &clean_link, NULL, NULL);
+	tap_init(&t, &p);
+	t.block[0] = 1;
+	ch = ms_tcp_connect(p.st[0], &ca, &la, NULL);
+	pair_run(&p, 1000);
+	inject_icmp4(&p, 0, ch, 3, 1, 0, conn_of(&p, 0, ch)->iss);
+	pair_run(&p, 1000);
+	ck_assert_int_eq(conn_state(&p, 0, ch), MS_TCP_SYN_SENT);
+	ck_assert_int_eq(ms_tcp_error(p.st[0], ch), 0);
+	ck_assert_int_eq(ms_tcp_info(p.st[0], ch, &info), 0);
+	ck_assert_int_eq(info.soft_error, -EHOSTUNREACH);
+	ck_assert(pair_until_state(&p, 0, ch, MS_TCP_CLOSED, 300000000));
+	ck_assert_int_eq(ms_tcp_error(p.st[0], ch), -EHOSTUNREACH);
+	ck_assert(p.ev[0][ch] & MS_TCP_EV_ERROR);
+	pair_fini(&p);
+}
+END_TEST
+
+/*
+ * RFC 1122 4.2.3.9 and RFC 5461 4: on an established connection time exceeded (soft) and even port
+ * unreachable (hard, but the connection is synchronized) are only remembered: the last one is shown
+ * in ms_tcp_info until the peer acknowledges data again (the path works).
+ */
+START_TEST(test_icmp_errors_on_an_established_connection_are_reported_not_fatal)
+{
+	struct ms_tcp_info info;
+	struct pair p;
+	struct tap t;
+	int lh, h[2];
+	struct tcp_conn *c;
+
+	pair_init(&p, &clean_link, NULL, NULL);
+	pair_connect(&p, &lh, &h[0], &h[1]);
+	tap_init(&t, &p);
+	c = conn_of(&p, 0, h[0]);
+	t.block[0] = 1;
+	ck_assert_int_eq(ms_tcp_send(p.st[0], h[0], "hello", 5), 5);
+	pair_run(&p, 1000);
+	ck_assert_int_eq(ms_tcp_info(p.st[0], h[0], &info), 0);
+	ck_assert_int_eq(info.soft_error, 0);
+	inject_icmp4(&p, 0, h[0], 11, 0, 0, c->snd_una);
+	pair_run(&p, 1000);
+	ck_assert_int_eq(ms_tcp_info(p.st[0], h[0], &info), 0);
+	ck_assert_int_eq(info.soft_error, -EHOSTUNREACH);
+	inject_icmp4(&p, 0, h[0], 3, 3, 0, c->snd_una);
+	pair_run(&p, 1000);
+	ck_assert_int_eq(ms_tcp_info(p.st[0], h[0], &info), 0);
+	ck_assert_int_eq(info.soft_error, -ECONNREFUSED);
+	ck_assert_int_eq(info.state, MS_TCP_ESTABLISHED);
+	ck_assert_int_eq(ms_tcp_error(p.st[0], h[0]), 0);
+	t.block[0] = 0; /* the path heals: the retransmission is acknowledged */
+	pair_run(&p, 2000000);
+	ck_assert_uint_eq(c->snd_una, c->snd_max);
+	ck_assert_int_eq(ms_tcp_info(p.st[0], h[0], &info), 0);
+	ck_assert_int_eq(info.soft_error, 0);
 	pair_fini(&p);
 }
 END_TEST
@@ -2232,12 +2575,17 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_rto_backs_off_exponentially_and_karn_ignores_retransmitted_samples);
 	tcase_add_test(tc, test_after_an_outage_of_our_io_the_retransmission_goes_at_once);
 	tcase_add_test(tc, test_a_peer_that_never_answers_times_out_with_etimedout);
+	tcase_add_test(tc, test_a_passive_open_without_timestamps_seeds_srtt_from_the_syn_ack);
+	tcase_add_test(tc, test_a_retransmitted_syn_ack_gives_no_rtt_sample);
 	tcase_add_test(tc, test_three_dupacks_trigger_fast_retransmit);
 	tcase_add_test(tc, test_newreno_partial_ack_retransmits_the_next_hole);
 	tcase_add_test(tc, test_sack_recovery_retransmits_only_the_holes);
 	tcase_add_test(tc, test_zero_window_is_probed_until_it_opens);
 	tcase_add_test(tc, test_fin_sent_into_a_zero_window_is_retransmitted_when_it_opens);
 	tcase_add_test(tc, test_a_fin_in_a_zero_window_is_the_probe);
+	tcase_add_test(tc, test_an_orphan_held_in_a_zero_window_is_reset_after_its_probes);
+	tcase_add_test(tc, test_a_held_connection_in_a_zero_window_is_probed_past_the_orphan_limit);
+	tcase_add_test(tc, test_a_zero_window_peer_that_stops_answering_probes_times_out);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("attacks");
@@ -2260,6 +2608,8 @@ static Suite *tcp_suite(void)
 	tc = tcase_create("more");
 	tcase_add_test(tc, test_icmp_fragmentation_needed_lowers_the_mss);
 	tcase_add_test(tc, test_icmp_port_unreachable_aborts_an_opening_connection);
+	tcase_add_test(tc, test_a_connect_that_times_out_after_a_soft_error_fails_with_it);
+	tcase_add_test(tc, test_icmp_errors_on_an_established_connection_are_reported_not_fatal);
 	tcase_add_test(tc, test_a_stream_over_ipv6);
 	tcase_add_test(tc, test_keepalive_probes_an_idle_connection);
 	tcase_add_test(tc, test_close_with_unread_data_or_unaccepted_connections_resets);
@@ -2269,6 +2619,8 @@ static Suite *tcp_suite(void)
 
 	tc = tcase_create("limits");
 	tcase_add_test(tc, test_max_conns_holds_under_a_syn_flood);
+	tcase_add_test(tc, test_a_syn_on_a_full_table_reclaims_the_oldest_time_wait_slot);
+	tcase_add_test(tc, test_a_connect_on_a_full_table_reclaims_the_oldest_time_wait_slot);
 	tcase_add_test(tc, test_buffered_bytes_stay_within_mem_max);
 	tcase_add_test(tc, test_reassembly_ranges_are_bounded);
 	tcase_add_test(tc, test_acks_that_do_not_fit_the_tx_ring_go_at_the_next_poll);
