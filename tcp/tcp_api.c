@@ -162,6 +162,7 @@ int tcp_stack_new_io(const struct tcp_io *io, struct ms_session *s, uint32_t q, 
 	if (st->cfg.reass_max > TCP_REASS_RANGES_MAX)
 		st->cfg.reass_max = TCP_REASS_RANGES_MAX;
 	st->cfg.time_wait_ms = st->cfg.time_wait_ms ? st->cfg.time_wait_ms : 60000;
+	st->cfg.orphan_probes = st->cfg.orphan_probes ? st->cfg.orphan_probes : TCP_ORPHAN_PROBES;
 	st->cc = tcp_cc_find(st->cfg.cc ? st->cfg.cc : "newreno");
 	if (!st->cc || st->cfg.rcvbuf > (1u << 30) || st->cfg.sndbuf > (1u << 30)) {
 		free(st);

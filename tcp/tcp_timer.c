@@ -304,7 +304,7 @@ static int tcp_conn_is_orphan(const struct tcp_conn *c)
  */
 static void tcp_persist_fire(struct ms_tcp_stack *st, struct tcp_conn *c)
 {
-	uint32_t limit = st->cfg.orphan_probes ? st->cfg.orphan_probes : TCP_ORPHAN_PROBES;
+	uint32_t limit = st->cfg.orphan_probes;
 
 	if (c->snd_wnd) {
 		/* The window opened in this poll's input: the output pass sends and stops the timer. */
