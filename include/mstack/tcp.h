@@ -209,6 +209,16 @@ enum ms_tcp_state {
 int ms_tcp_info(struct ms_tcp_stack *st, int c, struct ms_tcp_info *info);
 const char *ms_tcp_state_name(int state);
 
+/* The stack's counters (docs/tcp.md names them): drops by reason, retransmissions, SYN cookies,
+ * challenge ACKs, resets... name points to a constant string. Fills out[0..max) and returns how
+ * many counters the stack has (call with max 0 to size the array); -EINVAL for a NULL stack, a
+ * negative max, or a NULL out with max > 0. */
+struct ms_tcp_counter {
+	const char *name;
+	uint64_t value;
+};
+int ms_tcp_counters(const struct ms_tcp_stack *st, struct ms_tcp_counter *out, int max);
+
 /* Parse "ADDR:PORT" or "[ADDR6]:PORT" into *a. @return 0; -EINVAL. */
 int ms_tcp_addr_parse(const char *s, struct ms_tcp_addr *a);
 

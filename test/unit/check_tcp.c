@@ -825,6 +825,53 @@ START_TEST(test_rst_in_syn_sent_refuses_the_connection)
 }
 END_TEST
 
+/* ms_tcp_counters: every counter once, by a stable name, with the value the stack counted. */
+static uint64_t counter_named(struct ms_tcp_stack *st, const char *name)
+{
+	struct ms_tcp_counter c[64];
+	int i, n = ms_tcp_counters(st, c, 64);
+
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_le(n, 64);
+	for (i = 0; i < n; i++)
+		if (strcmp(c[i].name, name) == 0)
+			return c[i].value;
+	ck_abort_msg("no counter named %s", name);
+	return 0;
+}
+
+START_TEST(test_counters_by_name_report_what_the_stack_counted)
+{
+	struct ms_tcp_addr la = addr_of(1, 81), ca = addr_of(0, 0);
+	struct ms_tcp_counter c[64], one;
+	struct pair p;
+	int i, j, n;
+
+	pair_init(&p, &clean_link, NULL, NULL);
+	ck_assert_int_ge(ms_tcp_connect(p.st[0], &ca, &la, NULL), 0);
+	pair_run(&p, 100000);
+	/* Nobody listens on port 81: the SYN finds no connection and is answered with a RST. */
+	ck_assert_uint_eq(counter_named(p.st[1], "rst_sent"), 1);
+	ck_assert_uint_eq(counter_named(p.st[1], "rx_no_conn"), p.st[1]->stats.rx_no_conn);
+	ck_assert_uint_ge(counter_named(p.st[1], "rx_frames"), 1);
+	ck_assert_uint_eq(counter_named(p.st[1], "rx_dropped_bad_csum"), 0);
+	n = ms_tcp_counters(p.st[1], NULL, 0);
+	ck_assert_int_eq(ms_tcp_counters(p.st[1], c, 64), n);
+	for (i = 0; i < n; i++) {
+		ck_assert(c[i].name[0] != '\0');
+		for (j = 0; j < i; j++)
+			ck_assert_str_ne(c[i].name, c[j].name);
+	}
+	/* A short array is filled as far as it goes; the count stays the whole. */
+	ck_assert_int_eq(ms_tcp_counters(p.st[1], &one, 1), n);
+	ck_assert_str_eq(one.name, c[0].name);
+	ck_assert_int_eq(ms_tcp_counters(NULL, c, 64), -EINVAL);
+	ck_assert_int_eq(ms_tcp_counters(p.st[1], c, -1), -EINVAL);
+	ck_assert_int_eq(ms_tcp_counters(p.st[1], NULL, 1), -EINVAL);
+	pair_fini(&p);
+}
+END_TEST
+
 START_TEST(test_rst_in_syn_received_forgets_the_embryo)
 {
 	struct ms_tcp_addr la = addr_of(1, 80), ca = addr_of(0, 0);
@@ -2565,6 +2612,7 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_half_close_lets_the_other_direction_finish);
 	tcase_add_test(tc, test_rst_in_syn_sent_refuses_the_connection);
 	tcase_add_test(tc, test_rst_in_syn_received_forgets_the_embryo);
+	tcase_add_test(tc, test_counters_by_name_report_what_the_stack_counted);
 	tcase_add_test(tc, test_rst_in_synchronized_states_resets);
 	tcase_add_test(tc, test_time_wait_acknowledges_a_retransmitted_fin_and_ignores_resets);
 	tcase_add_test(tc, test_a_new_syn_reuses_a_connection_in_time_wait);
