@@ -162,9 +162,13 @@ int ms_tcp_poll(struct ms_tcp_stack *st, struct ms_tcp_event *ev, int max);
 /* The connection's pending error (-ECONNRESET, -ETIMEDOUT, -EHOSTUNREACH, ...), 0 if none. */
 int ms_tcp_error(struct ms_tcp_stack *st, int c);
 
-/* Waiting: the fd to poll (an epoll set of the session's wakeup fd and of its control fd, for
+/* Waiting: the fd to poll (an epoll set of the wakeup fd and of the session's control fd, for
  * mstackd going away; -EINVAL for a stack without a session), ms before the next timer (-1:
- * none; at most 20 ms while mstackd is away). */
+ * none; at most 20 ms while mstackd is away). The wakeup fd is the instance's queue's own
+ * (ms_queue_wait_fd) when the session was attached with MS_HELLO_F_QUEUE_WAKEUP: then
+ * instances on several threads sleep independently, each woken only by frames of its queue.
+ * Without that flag it is the session's (ms_wait_fd): every instance wakes for every queue,
+ * and one instance's ms_tcp_poll drains the wakeup of the others (fit for one thread). */
 int ms_tcp_fd(const struct ms_tcp_stack *st);
 int ms_tcp_timeout(const struct ms_tcp_stack *st);
 /* Before sleeping on ms_tcp_fd: 1 if work is already there (frames, output or events: do not
