@@ -16,7 +16,8 @@ extern "C" {
 /*
  * One stack instance drives one queue of an mstack session, from one
  * thread, and shares nothing with other instances (an application with N
- * queues runs N instances, one per thread). It has no thread and no timer
+ * queues runs N instances, one per thread, and attaches with
+ * MS_HELLO_F_QUEUE_WAKEUP so that each sleeps on its own queue: ms_tcp_fd). It has no thread and no timer
  * of its own: the application calls ms_tcp_poll, which receives a whole
  * rx burst, runs the protocol and the timers that are due, transmits in a
  * burst, and returns the events of many connections at once.
