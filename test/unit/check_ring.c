@@ -920,6 +920,42 @@ START_TEST(test_queue_wait_is_refused_without_the_flag_or_out_of_range)
 }
 END_TEST
 
+START_TEST(test_daemon_refuses_per_queue_fds_that_would_not_fit_one_reply)
+{
+	struct ms_hello h = { .abi_major = MS_ABI_MAJOR,
+			      .nqueues = MS_QUEUES_MAX + 1,
+			      .flags = MS_HELLO_F_QUEUE_WAKEUP,
+			      .ring_size = 64,
+			      .name = "big" };
+	struct app *a;
+	int fds[MS_MSG_FDS_MAX];
+
+	errno = 0;
+	ck_assert_ptr_null(app_create(1, &h, 64));
+	ck_assert_int_eq(errno, EINVAL);
+	/* The most queues: every one has an eventfd of its own, and the reply's fds fill one message. */
+	h.nqueues = MS_QUEUES_MAX;
+	a = app_create(1, &h, 64);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_int_eq(app_hello_fds(a, fds), MS_MSG_FDS_MAX);
+	for (int i = 3; i < MS_MSG_FDS_MAX; i++) {
+		ck_assert_int_eq(fds[i], a->q[i - 3].wakeup_fd);
+		ck_assert_int_ne(fds[i], a->wakeup_fd);
+		for (int j = 0; j < i; j++)
+			ck_assert_int_ne(fds[i], fds[j]);
+	}
+	app_destroy(a);
+	/* Without the flag every queue's wakeups go to the session's fd, and the reply has 3 fds. */
+	h.flags = 0;
+	h.nqueues = 2;
+	a = app_create(1, &h, 64);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_int_eq(app_hello_fds(a, fds), 3);
+	ck_assert_int_eq(a->q[1].wakeup_fd, a->wakeup_fd);
+	app_destroy(a);
+}
+END_TEST
+
 struct queue_sleeper {
 	uint32_t q;
 	int woke; /* 1: its fd fired within the wait; 0: it timed out */
@@ -1253,6 +1289,7 @@ static Suite *ring_suite(void)
 	tcase_add_test(tc, test_queue_wait_prepare_and_done_touch_only_their_queue);
 	tcase_add_test(tc, test_session_wait_fd_wakes_for_any_queue_of_a_per_queue_session);
 	tcase_add_test(tc, test_queue_wait_is_refused_without_the_flag_or_out_of_range);
+	tcase_add_test(tc, test_daemon_refuses_per_queue_fds_that_would_not_fit_one_reply);
 	tcase_add_loop_test(tc, test_threads_sleeping_on_their_own_queue_are_woken_only_by_it, 0, 2);
 	suite_add_tcase(s, tc);
 
