@@ -43,7 +43,7 @@ static void *sleeper_run(void *arg)
 		unsigned n, k;
 
 		if (ms_queue_wait_prepare(z->s, z->q) == 0) {
-			if (poll(p, 2, 200) > 0 && (p[0].revents & POLLIN))
+			if (poll(p, 2, 1000) > 0 && (p[0].revents & POLLIN))
 				printf("wake q=%u\n", z->q);
 			if (p[1].revents & (POLLHUP | POLLERR)) {
 				printf("mstackd went away\n");
