@@ -60,6 +60,20 @@ ssize_t ms_msg_recv(int sock, void *buf, size_t cap, int *fds, int *nfds);
  */
 ssize_t ms_msg_recv_keep(int sock, void *buf, size_t cap, int *fds, int *nfds, unsigned *flags);
 
+/*
+ * The fds a HELLO reply to req carries: 3, or 3 + nqueues with
+ * MS_HELLO_F_QUEUE_WAKEUP. -EINVAL when req asks for per-queue fds with
+ * nqueues 0 or over MS_QUEUES_MAX (they would not fit one message).
+ */
+int ms_hello_reply_nfds(const struct ms_hello *req);
+
+/*
+ * Check a HELLO reply against its request, with the nfds fds that came
+ * with it: the queues granted are the queues asked for and the fd count is
+ * ms_hello_reply_nfds(req). Returns 0 or -EPROTO.
+ */
+int ms_hello_reply_check(const struct ms_hello *req, const struct ms_hello_reply *rep, int nfds);
+
 /* Body size of a fixed-size message type, or -1 for lists / unknown. */
 long ms_msg_body_size(uint16_t type);
 

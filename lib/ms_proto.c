@@ -30,6 +30,7 @@ _Static_assert(sizeof(struct ms_binding_info) == 60, "ms_binding_info");
 _Static_assert(sizeof(struct ms_counter) == 64, "ms_counter");
 _Static_assert(sizeof(struct ms_capture_req) == 16, "ms_capture_req");
 _Static_assert(sizeof(struct ms_capture_reply) == 16, "ms_capture_reply");
+_Static_assert(MS_MSG_FDS_MAX <= MS_MSG_FDS_KERNEL_MAX, "a HELLO reply with every per-queue fd fits one message");
 _Static_assert(MS_MSG_TYPE_MAX < MS_MSG_REPLY, "type numbers stay below the reply bit");
 _Static_assert(sizeof("tcp []:65535") + INET6_ADDRSTRLEN - 1 <= MS_TUPLE_STRLEN,
 	       "MS_TUPLE_STRLEN holds every formatted tuple");
@@ -81,6 +82,22 @@ long ms_msg_body_size(uint16_t type)
 	if (d->rep_entry)
 		return -1;
 	return d->rep_size;
+}
+
+int ms_hello_reply_nfds(const struct ms_hello *req)
+{
+	if (!(req->flags & MS_HELLO_F_QUEUE_WAKEUP))
+		return 3;
+	if (req->nqueues < 1 || req->nqueues > MS_QUEUES_MAX)
+		return -EINVAL;
+	return 3 + req->nqueues;
+}
+
+int ms_hello_reply_check(const struct ms_hello *req, const struct ms_hello_reply *rep, int nfds)
+{
+	if (rep->nqueues != req->nqueues || nfds != ms_hello_reply_nfds(req))
+		return -EPROTO;
+	return 0;
 }
 
 ssize_t ms_msg_pack(void *buf, size_t cap, uint16_t type, uint32_t req_id, int32_t status, const void *body,

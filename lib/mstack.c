@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -21,12 +22,14 @@
 struct ms_queue {
 	struct ms_ring *rx, *tx;
 	uint8_t *rx_bufs, *tx_bufs;
+	int wakeup_fd; /* the queue's own eventfd (MS_HELLO_F_QUEUE_WAKEUP), else -1 */
 };
 
 struct ms_session {
 	int ctl_fd;
-	int wakeup_fd;
-	int kick_fd; /* the transmit doorbell (ms_abi.h) */
+	int wakeup_fd;    /* the daemon's session eventfd; with per-queue fds, an epoll set of them all */
+	int queue_wakeup; /* MS_HELLO_F_QUEUE_WAKEUP was granted: q[].wakeup_fd are valid */
+	int kick_fd;      /* the transmit doorbell (ms_abi.h) */
 	uint32_t req_id;
 	void *region;
 	uint64_t region_size;
@@ -209,26 +212,56 @@ static int ms_map(struct ms_session *s, int memfd)
 	return 0;
 }
 
+static void ms_session_close(struct ms_session *s);
+
+/*
+ * Per-queue wakeups: the queues' eventfds (fds[0..nqueues-1], taken over
+ * by s) and, in place of the session's eventfd that the daemon no longer
+ * signals, an epoll set of them all, so that ms_wait_fd still wakes for
+ * any queue. The set follows its files, not their numbers: it survives
+ * ms_session_adopt's dup3 of each file onto the old number.
+ */
+static int ms_queue_fds_take(struct ms_session *s, const int *fds)
+{
+	uint32_t q;
+	int ep;
+
+	for (q = 0; q < s->info.nqueues; q++)
+		s->q[q].wakeup_fd = fds[q];
+	s->queue_wakeup = 1;
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0)
+		return -errno;
+	close(s->wakeup_fd);
+	s->wakeup_fd = ep;
+	for (q = 0; q < s->info.nqueues; q++) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = q };
+
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, fds[q], &ev) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
 /* Connect, send hello and map the region granted: a session without its ms_revive (s->rv NULL). */
 static int ms_session_open(const char *socket_path, const struct ms_hello *hello, struct ms_session **out)
 {
 	uint8_t buf[256]; /* the reply is 48 bytes; a longer one is refused (-EMSGSIZE) */
-	struct ms_session *s;
+	struct ms_session *s = NULL;
 	const void *body;
-	int fd, fds[3], nfds = 3, rc;
+	int fd, fds[MS_MSG_FDS_MAX], nfds = MS_MSG_FDS_MAX, rc, i;
 
 	fd = ms_ctl_connect(socket_path);
 	if (fd < 0)
 		return fd;
 	rc = ms_call(fd, 1, MS_MSG_HELLO, hello, sizeof(*hello), NULL, 0, buf, sizeof(buf), &body, fds, &nfds);
-	if (rc >= 0 && nfds != 3) {
-		for (int i = 0; i < nfds; i++)
-			close(fds[i]);
-		rc = -EPROTO;
-	}
-	if (rc < 0) {
+	if (rc < 0) { /* ms_call closed every fd that came */
 		close(fd);
 		return rc;
+	}
+	if (ms_hello_reply_check(hello, body, nfds) < 0) {
+		rc = -EPROTO; /* the wrong fds, or queues other than those asked for */
+		goto fail;
 	}
 	s = calloc(1, sizeof(*s) + hello->nqueues * sizeof(struct ms_queue));
 	if (!s) {
@@ -241,23 +274,28 @@ static int ms_session_open(const char *socket_path, const struct ms_hello *hello
 	s->kick_fd = fds[2];
 	s->req_id = 1;
 	s->mask = s->info.ring_size - 1;
-	if (s->info.nqueues != hello->nqueues) {
-		rc = -EPROTO;
-		goto fail;
+	for (i = 0; i < (int)s->info.nqueues; i++)
+		s->q[i].wakeup_fd = -1;
+	if (nfds > 3) {
+		rc = ms_queue_fds_take(s, fds + 3);
+		nfds = 3; /* s holds them now */
+		if (rc < 0) {
+			close(fds[0]);
+			ms_session_close(s);
+			return rc;
+		}
 	}
 	rc = ms_map(s, fds[0]);
-	if (rc < 0)
-		goto fail;
 	close(fds[0]); /* the mapping keeps the region */
+	if (rc < 0) {
+		ms_session_close(s);
+		return rc;
+	}
 	*out = s;
 	return 0;
 fail:
-	if (s && s->region)
-		munmap(s->region, s->region_size);
-	free(s);
-	close(fds[0]);
-	close(fds[1]);
-	close(fds[2]);
+	for (i = 0; i < nfds; i++)
+		close(fds[i]);
 	close(fd);
 	return rc;
 }
@@ -265,10 +303,15 @@ fail:
 /* Close what ms_session_open opened (an fd of -1 is skipped) and free s; not s->rv. */
 static void ms_session_close(struct ms_session *s)
 {
+	uint32_t q;
+
 	if (s->ctl_fd >= 0)
 		close(s->ctl_fd);
 	if (s->wakeup_fd >= 0)
 		close(s->wakeup_fd);
+	for (q = 0; s->queue_wakeup && q < s->info.nqueues; q++)
+		if (s->q[q].wakeup_fd >= 0)
+			close(s->q[q].wakeup_fd);
 	if (s->kick_fd >= 0)
 		close(s->kick_fd);
 	if (s->region)
@@ -496,6 +539,9 @@ static void ms_session_adopt(struct ms_session *s, struct ms_session *fresh)
 	fresh->rv = NULL;
 	ms_fd_keep_number(&s->ctl_fd, &fresh->ctl_fd);
 	ms_fd_keep_number(&s->wakeup_fd, &fresh->wakeup_fd);
+	/* Both asked with the same HELLO: both have per-queue fds, or neither. */
+	for (i = 0; s->queue_wakeup && fresh->queue_wakeup && i < s->info.nqueues; i++)
+		ms_fd_keep_number(&s->q[i].wakeup_fd, &fresh->q[i].wakeup_fd);
 	ms_session_close(fresh);
 }
 
@@ -608,6 +654,14 @@ uint32_t ms_app_id(const struct ms_session *s)
 int ms_wait_fd(const struct ms_session *s)
 {
 	return s->wakeup_fd;
+}
+int ms_queue_wait_fd(const struct ms_session *s, uint32_t q)
+{
+	if (q >= s->info.nqueues)
+		return -EINVAL;
+	if (!s->queue_wakeup)
+		return -EOPNOTSUPP;
+	return s->q[q].wakeup_fd;
 }
 int ms_ctl_fd(const struct ms_session *s)
 {
@@ -737,14 +791,28 @@ int ms_tx_copy(struct ms_session *s, uint32_t q, const void *frame, uint32_t len
 	return 0;
 }
 
+static int ms_queue_rx_ready(const struct ms_session *s, uint32_t q)
+{
+	return __atomic_load_n(&s->q[q].rx->head, __ATOMIC_ACQUIRE) != s->q[q].rx->tail;
+}
+
 static int ms_rx_ready(const struct ms_session *s)
 {
 	uint32_t q;
 
 	for (q = 0; q < s->info.nqueues; q++)
-		if (__atomic_load_n(&s->q[q].rx->head, __ATOMIC_ACQUIRE) != s->q[q].rx->tail)
+		if (ms_queue_rx_ready(s, q))
 			return 1;
 	return 0;
+}
+
+/* Read a non-blocking eventfd until it is empty. */
+static void ms_eventfd_drain(int fd)
+{
+	uint64_t v;
+
+	while (read(fd, &v, sizeof(v)) == sizeof(v))
+		;
 }
 
 int ms_wait_prepare(struct ms_session *s)
@@ -760,13 +828,35 @@ int ms_wait_prepare(struct ms_session *s)
 
 void ms_wait_done(struct ms_session *s)
 {
-	uint64_t v;
 	uint32_t q;
 
-	for (q = 0; q < s->info.nqueues; q++)
+	for (q = 0; q < s->info.nqueues; q++) {
 		__atomic_fetch_and(&s->q[q].rx->flags, ~MS_RING_NEED_WAKEUP, __ATOMIC_RELAXED);
-	while (read(s->wakeup_fd, &v, sizeof(v)) == sizeof(v))
-		;
+		if (s->queue_wakeup)
+			ms_eventfd_drain(s->q[q].wakeup_fd);
+	}
+	if (!s->queue_wakeup) /* else wakeup_fd is the epoll set: readable while a queue's fd is */
+		ms_eventfd_drain(s->wakeup_fd);
+}
+
+int ms_queue_wait_prepare(struct ms_session *s, uint32_t q)
+{
+	if (q >= s->info.nqueues)
+		return -EINVAL;
+	if (!s->queue_wakeup)
+		return -EOPNOTSUPP;
+	__atomic_fetch_or(&s->q[q].rx->flags, MS_RING_NEED_WAKEUP, __ATOMIC_RELAXED);
+	/* As in ms_wait_prepare: either the daemon sees the flag or we see its head. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return ms_queue_rx_ready(s, q);
+}
+
+void ms_queue_wait_done(struct ms_session *s, uint32_t q)
+{
+	if (q >= s->info.nqueues || !s->queue_wakeup)
+		return;
+	__atomic_fetch_and(&s->q[q].rx->flags, ~MS_RING_NEED_WAKEUP, __ATOMIC_RELAXED);
+	ms_eventfd_drain(s->q[q].wakeup_fd);
 }
 
 /*

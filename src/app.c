@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "fdreap.h"
+#include "ms_codec.h"
 
 static void app_layout(struct ms_region_hdr *h, uint32_t nqueues, uint32_t ring_size)
 {
@@ -98,9 +99,15 @@ static void app_copy_name(char dst[MS_NAME_MAX], const char *src)
 
 struct app *app_create(uint32_t id, const struct ms_hello *h, uint32_t ring_size)
 {
-	struct app *a = calloc(1, sizeof(*a) + h->nqueues * sizeof(struct app_queue));
+	struct app *a;
+	uint32_t q;
 	int rc;
 
+	if (ms_hello_reply_nfds(h) < 0) { /* per-queue fds that would not fit the reply */
+		errno = EINVAL;
+		return NULL;
+	}
+	a = calloc(1, sizeof(*a) + h->nqueues * sizeof(struct app_queue));
 	if (!a)
 		return NULL;
 	a->id = id;
@@ -111,10 +118,20 @@ struct app *app_create(uint32_t id, const struct ms_hello *h, uint32_t ring_size
 	a->memfd = -1;
 	app_copy_name(a->name, h->name);
 	a->kick_fd = -1;
+	a->queue_wakeup = (h->flags & MS_HELLO_F_QUEUE_WAKEUP) != 0;
+	for (q = 0; q < a->nqueues; q++)
+		a->q[q].wakeup_fd = -1;
 	a->wakeup_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (a->wakeup_fd < 0) {
 		rc = -errno;
 		goto fail;
+	}
+	for (q = 0; q < a->nqueues; q++) {
+		a->q[q].wakeup_fd = a->queue_wakeup ? eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC) : a->wakeup_fd;
+		if (a->q[q].wakeup_fd < 0) {
+			rc = -errno;
+			goto fail;
+		}
 	}
 	/* Non-blocking on both sides: a kick must never stall the app, and the daemon never reads it. */
 	a->kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -137,6 +154,19 @@ fail:
 	app_destroy(a);
 	errno = -rc;
 	return NULL;
+}
+
+int app_hello_fds(const struct app *a, int fds[MS_MSG_FDS_MAX])
+{
+	int n = 0;
+	uint32_t q;
+
+	fds[n++] = a->memfd;
+	fds[n++] = a->wakeup_fd;
+	fds[n++] = a->kick_fd;
+	for (q = 0; a->queue_wakeup && q < a->nqueues; q++)
+		fds[n++] = a->q[q].wakeup_fd;
+	return n;
 }
 
 void app_region_handed_over(struct app *a)
@@ -195,6 +225,9 @@ void app_destroy(struct app *a)
 		munmap(a->region, a->region_size);
 	if (a->memfd >= 0)
 		close(a->memfd);
+	for (uint32_t q = 0; a->queue_wakeup && q < a->nqueues; q++)
+		if (a->q[q].wakeup_fd >= 0)
+			close(a->q[q].wakeup_fd);
 	if (a->wakeup_fd >= 0)
 		close(a->wakeup_fd);
 	if (a->kick_fd >= 0)

@@ -29,6 +29,7 @@ struct app_queue {
 	uint32_t rx_tail;      /* the app's rx tail as last read and checked */
 	uint32_t tx_tail;      /* (d) private copy */
 	struct app_stats *st;  /* where this queue's one worker counts: app.stats, or its block in app.wstats */
+	int wakeup_fd;         /* where its rx wakeups go: its own eventfd (MS_HELLO_F_QUEUE_WAKEUP) or app.wakeup_fd */
 	/* First fragments sent on this queue, for their later fragments. Per queue, not per app: each
 	 * queue has one worker, and the table has one writer. */
 	struct txfrag txfrag;
@@ -57,7 +58,8 @@ struct app {
 	uint32_t ring_size; /* power of two */
 	uint32_t mask;
 	bool want_bcast;
-	int wakeup_fd;            /* eventfd the daemon writes */
+	int wakeup_fd;            /* eventfd the daemon writes (the session's; see app_queue.wakeup_fd) */
+	bool queue_wakeup;        /* MS_HELLO_F_QUEUE_WAKEUP: each queue has an eventfd of its own */
 	int kick_fd;              /* eventfd the app writes: the transmit doorbell (ms_abi.h) */
 	struct app_addrs *addrs;  /* published and retired by the rule of publish.h */
 	struct app_stats stats;   /* written by the datapath only (with one worker) */
@@ -84,8 +86,9 @@ struct app {
 
 /*
  * Create an app with its region (memfd, sealed against resizing so that the
- * application cannot make the daemon fault), its wakeup eventfd and its
- * kick eventfd.
+ * application cannot make the daemon fault), its wakeup eventfd, its
+ * kick eventfd and, with MS_HELLO_F_QUEUE_WAKEUP, one wakeup eventfd per
+ * queue (h->nqueues at most MS_QUEUES_MAX then, else EINVAL).
  * Returns NULL with errno set.
  */
 struct app *app_create(uint32_t id, const struct ms_hello *h, uint32_t ring_size);
@@ -123,11 +126,17 @@ void app_stats_sum(const struct app *a, struct app_stats *out);
  */
 void app_region_handed_over(struct app *a);
 
+/*
+ * The fds of the HELLO reply, in protocol order (ms_proto.h): memfd, wakeup,
+ * kick, then each queue's wakeup fd if it has its own. Returns the count.
+ */
+int app_hello_fds(const struct app *a, int fds[MS_MSG_FDS_MAX]);
+
 /* Hand every binding's reservation socket to fdreap and forget the bindings. */
 void app_release_bindings(struct app *a);
 
 /*
- * Free everything: region, wakeup and kick fds, bindings (through fdreap), memory.
+ * Free everything: region, wakeup (per-queue too) and kick fds, bindings (through fdreap), memory.
  * a must be unreachable from the datapath (publish.h). Accepts NULL.
  */
 void app_destroy(struct app *a);

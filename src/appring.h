@@ -92,7 +92,11 @@ static inline void appring_rx_store_heads(struct app *a)
 	appring_rx_store_heads_of(a, 0, 1);
 }
 
-/* After the fence: wake the app where a ring it sleeps on was empty. Returns the wakeups sent. */
+/*
+ * After the fence: wake the app where a ring it sleeps on was empty, through
+ * that queue's wakeup fd (its own with MS_HELLO_F_QUEUE_WAKEUP, else the
+ * session's). Returns the wakeups sent.
+ */
 static inline unsigned appring_rx_wake_of(struct app *a, uint32_t first, uint32_t step)
 {
 	unsigned woken = 0;
@@ -107,7 +111,7 @@ static inline unsigned appring_rx_wake_of(struct app *a, uint32_t first, uint32_
 		/* flags has a line of its own: reading it does not pull the app's busy tail line. */
 		if ((__atomic_load_n(&aq->rx->flags, __ATOMIC_RELAXED) & MS_RING_NEED_WAKEUP) &&
 		    appring_rx_sync_tail(a, aq) == 0 && aq->rx_tail == aq->rx_published &&
-		    write(a->wakeup_fd, &one, sizeof(one)) == sizeof(one)) {
+		    write(aq->wakeup_fd, &one, sizeof(one)) == sizeof(one)) {
 			aq->st->rx_wakeups++;
 			woken++;
 		}

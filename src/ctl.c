@@ -268,7 +268,7 @@ static void ctl_hello(struct mstackd *d, struct ctl_conn *c, const struct ms_msg
 	struct ms_hello hello;
 	struct ms_hello_reply rep;
 	struct app *a;
-	int fds[3];
+	int fds[MS_MSG_FDS_MAX];
 
 	memcpy(&hello, body, sizeof(hello));
 	if (c->app) {
@@ -291,10 +291,7 @@ static void ctl_hello(struct mstackd *d, struct ctl_conn *c, const struct ms_msg
 	rep.mtu = d->ports.mtu;
 	rep.region_size = a->region_size;
 	memcpy(rep.mac, d->ports.nic_mac, 6);
-	fds[0] = a->memfd;
-	fds[1] = a->wakeup_fd;
-	fds[2] = a->kick_fd;
-	ctl_reply(c, h->type, h->req_id, 0, &rep, sizeof(rep), fds, 3);
+	ctl_reply(c, h->type, h->req_id, 0, &rep, sizeof(rep), fds, app_hello_fds(a, fds));
 	app_region_handed_over(a);
 }
 

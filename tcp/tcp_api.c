@@ -195,10 +195,39 @@ int tcp_stack_new_io(const struct tcp_io *io, struct ms_session *s, uint32_t q, 
 }
 
 /*
- * Put the session's wakeup fd and control fd into the stack's epoll set
- * (again after a re-attachment: same numbers, new files). The control fd
- * only for its hang-up, which epoll always reports: it carries nothing else
- * the stack waits for.
+ * The wakeup fd the instance sleeps on: its queue's own when the session
+ * has per-queue fds (MS_HELLO_F_QUEUE_WAKEUP), so that instances on other
+ * threads neither wake it nor drain its wakeups; else the session's.
+ */
+static int tcp_wakeup_fd(const struct ms_tcp_stack *st)
+{
+	int fd = ms_queue_wait_fd(st->s, st->q);
+
+	return fd >= 0 ? fd : ms_wait_fd(st->s);
+}
+
+/* Ask for a wakeup on the instance's queue (or the session's queues): 1 if frames already wait. */
+static int tcp_wakeup_prepare(struct ms_tcp_stack *st)
+{
+	int rc = ms_queue_wait_prepare(st->s, st->q);
+
+	return rc == -EOPNOTSUPP ? ms_wait_prepare(st->s) : rc;
+}
+
+/* Withdraw the request of tcp_wakeup_prepare and drain the fd it armed. */
+static void tcp_wakeup_done(struct ms_tcp_stack *st)
+{
+	if (ms_queue_wait_fd(st->s, st->q) >= 0)
+		ms_queue_wait_done(st->s, st->q);
+	else
+		ms_wait_done(st->s);
+}
+
+/*
+ * Put the wakeup fd (tcp_wakeup_fd) and the session's control fd into the
+ * stack's epoll set (again after a re-attachment: same numbers, new files).
+ * The control fd only for its hang-up, which epoll always reports: it
+ * carries nothing else the stack waits for.
  */
 static int tcp_session_watch(struct ms_tcp_stack *st)
 {
@@ -206,7 +235,7 @@ static int tcp_session_watch(struct ms_tcp_stack *st)
 
 	if (st->wait_fd < 0)
 		return 0;
-	if (epoll_ctl(st->wait_fd, EPOLL_CTL_ADD, ms_wait_fd(st->s), &wake) < 0 && errno != EEXIST)
+	if (epoll_ctl(st->wait_fd, EPOLL_CTL_ADD, tcp_wakeup_fd(st), &wake) < 0 && errno != EEXIST)
 		return -errno;
 	if (epoll_ctl(st->wait_fd, EPOLL_CTL_ADD, ms_ctl_fd(st->s), &hup) < 0 && errno != EEXIST)
 		return -errno;
@@ -805,7 +834,7 @@ int ms_tcp_wait_prepare(struct ms_tcp_stack *st)
 	if (!st->s)
 		return 0;
 	st->wait_armed = 1;
-	return ms_wait_prepare(st->s);
+	return tcp_wakeup_prepare(st);
 }
 
 /* Feed one received frame to TCP. */
@@ -846,7 +875,7 @@ int ms_tcp_poll(struct ms_tcp_stack *st, struct ms_tcp_event *ev, int max)
 	if (st->wait_armed) {
 		/* Back from sleeping on ms_tcp_fd: drain it and withdraw the wakeup request. */
 		st->wait_armed = 0;
-		ms_wait_done(st->s);
+		tcp_wakeup_done(st);
 	}
 	/* Input: the whole burst, before any output, so that ACKs coalesce. */
 	n = st->io.ops->rx_burst(st->io.ctx, rx, TCP_BURST);

@@ -48,7 +48,8 @@
  *
  * Waiting: an application that wants to sleep sets MS_RING_NEED_WAKEUP in
  * its rx ring's flags, re-checks the ring, then polls the wakeup fd (an
- * eventfd). The daemon signals it after publishing into a ring that was
+ * eventfd: the session's, or the queue's own with MS_HELLO_F_QUEUE_WAKEUP,
+ * ms_proto.h). The daemon signals it after publishing into a ring that was
  * empty while the flag was set.
  *
  * Transmit doorbell (ABI 1.1): a daemon with [datapath] idle = adaptive

@@ -18,7 +18,9 @@
  *
  * File descriptors travel as SCM_RIGHTS with the message:
  *   BIND request   1 fd: a kernel socket bound to the tuple (the reservation)
- *   HELLO reply    3 fds: the region memfd, the wakeup eventfd, the kick eventfd (ms_abi.h)
+ *   HELLO reply    3 fds: the region memfd, the wakeup eventfd, the kick eventfd (ms_abi.h);
+ *                  with MS_HELLO_F_QUEUE_WAKEUP, then one wakeup eventfd per queue
+ *                  (queue 0 first): 3 + nqueues fds, at most MS_MSG_FDS_MAX
  *   CAPTURE reply  2 fds: the capture region memfd (ms_capture.h), then its eventfd
  *
  * A malformed message (wrong version, unknown type, wrong length, bad field)
@@ -26,16 +28,17 @@
  * daemon closes the connection.
  */
 
-#define MS_PROTO_VERSION 2     /* 2: HELLO reply carries the kick eventfd */
-#define MS_MSG_MAX       65536 /* bytes, header included: no message is larger */
-#define MS_NAME_MAX      32    /* application names, NUL-terminated within */
-#define MS_MSG_FDS_MAX   4     /* fds one message may carry */
-#define MS_TUPLE_STRLEN  64    /* ms_tuple_format's longest output, NUL included */
+#define MS_PROTO_VERSION 2                   /* 2: HELLO reply carries the kick eventfd */
+#define MS_MSG_MAX       65536               /* bytes, header included: no message is larger */
+#define MS_NAME_MAX      32                  /* application names, NUL-terminated within */
+#define MS_QUEUES_MAX    64                  /* queues one application may have (queues_per_app's ceiling) */
+#define MS_MSG_FDS_MAX   (3 + MS_QUEUES_MAX) /* fds one message may carry: a HELLO reply with per-queue fds */
+#define MS_TUPLE_STRLEN  64                  /* ms_tuple_format's longest output, NUL included */
 
 #define MS_MSG_REPLY 0x8000
 
 enum ms_msg_type {
-	MS_MSG_HELLO = 1,         /* attach: ms_hello -> ms_hello_reply + 3 fds */
+	MS_MSG_HELLO = 1,         /* attach: ms_hello -> ms_hello_reply + 3 (+ nqueues) fds */
 	MS_MSG_BIND = 2,          /* ms_tuple + fd -> ms_tuple (the port actually bound) */
 	MS_MSG_UNBIND = 3,        /* ms_tuple -> empty */
 	MS_MSG_RESOLVE = 4,       /* ms_resolve -> ms_resolve_reply */
@@ -59,6 +62,13 @@ struct ms_msg_hdr {
 
 /* HELLO: protocol and ABI versions, and what the application wants. */
 #define MS_HELLO_F_BCAST 0x1 /* also deliver broadcast/multicast frames */
+/*
+ * One wakeup eventfd per queue, so that threads each receiving one queue
+ * sleep independently: the daemon signals the fd of the queue whose ring
+ * became non-empty, never the session's. A daemon that does not know the
+ * flag ignores it and answers with 3 fds, which the library refuses (-EPROTO).
+ */
+#define MS_HELLO_F_QUEUE_WAKEUP 0x2
 struct ms_hello {
 	uint16_t abi_major; /* must equal the daemon's MS_ABI_MAJOR */
 	uint16_t abi_minor;

@@ -64,7 +64,8 @@ struct ms_attach_opts {
 	const char *name;   /* shown by mstackctl; NULL: none; truncated to MS_NAME_MAX - 1 bytes */
 	uint16_t nqueues;   /* 0 means 1 */
 	uint32_t ring_size; /* slots per ring, power of two; 0 means 1024 */
-	uint32_t flags;     /* MS_HELLO_F_BCAST: also receive broadcast/multicast; MS_ATTACH_F_* */
+	uint32_t flags;     /* MS_HELLO_F_BCAST: also receive broadcast/multicast; MS_HELLO_F_QUEUE_WAKEUP:
+			     * one wakeup fd per queue (ms_queue_wait_fd); MS_ATTACH_F_* */
 };
 
 /*
@@ -93,11 +94,13 @@ struct ms_pkt {
  * @param out          where to store the session; must not be NULL.
  * @return
  *   - 0: *out is the session.
- *   - -EINVAL: out is NULL, or nqueues/ring_size out of the daemon's limits.
+ *   - -EINVAL: out is NULL, or nqueues/ring_size out of the daemon's limits (with
+ *     MS_HELLO_F_QUEUE_WAKEUP, nqueues at most MS_QUEUES_MAX, whatever the limits).
  *   - -ENAMETOOLONG: socket_path does not fit a Unix socket address.
  *   - -ENOENT, -ECONNREFUSED: no daemon. -EACCES: socket permissions.
  *   - -ENOSPC: the daemon's limit on applications is reached.
- *   - -EPROTO: protocol or ABI version mismatch, or a reply or region that fails its checks.
+ *   - -EPROTO: protocol or ABI version mismatch, or a reply or region that fails its checks
+ *     (a daemon that predates MS_HELLO_F_QUEUE_WAKEUP answers without the per-queue fds).
  *   - -ETIMEDOUT: no answer within 10 s. -ECONNRESET: the daemon closed the connection.
  *   - -ENOMEM, or another -errno of socket(2), connect(2) or mmap(2).
  *   *out is untouched on error.
@@ -260,6 +263,52 @@ int ms_wait_fd(const struct ms_session *s);
 int ms_wait_prepare(struct ms_session *s);
 void ms_wait_done(struct ms_session *s);
 int ms_wait(struct ms_session *s, int timeout_ms);
+
+/*
+ * Waiting on one queue, for applications that receive each queue on a
+ * thread of its own (one stack instance per queue): attach with
+ * MS_HELLO_F_QUEUE_WAKEUP and mstackd gives every queue an eventfd of its
+ * own, signalled only when that queue's rx ring becomes non-empty while
+ * its thread asked for a wakeup. A thread then sleeps on its queue alone:
+ * it is not woken by the other queues' frames and does not drain their
+ * wakeups. The pattern is ms_wait_prepare's, per queue:
+ *
+ *	if (ms_queue_wait_prepare(s, q) == 0)
+ *		poll ms_queue_wait_fd(s, q) for POLLIN (with ms_ctl_fd, for restarts);
+ *	ms_queue_wait_done(s, q);
+ *
+ * These touch only queue q's rx ring and fd: each queue's thread may call
+ * them for its own q at once. The session-wide calls keep working on such
+ * a session (ms_wait_fd is then readable when any queue's fd is; ms_wait,
+ * ms_wait_prepare and ms_wait_done cover every queue) but must not run
+ * while other threads wait on their queues. Re-attaching (ms_reattach)
+ * keeps each queue fd's number, with a new file behind it (add it to an
+ * epoll set again).
+ */
+
+/**
+ * The fd to poll for POLLIN while waiting for frames on queue q (the
+ * session's: do not read or close it).
+ *
+ * @return the fd (>= 0); -EINVAL (q >= ms_nqueues(s), checked); -EOPNOTSUPP (the session
+ *   was attached without MS_HELLO_F_QUEUE_WAKEUP: use ms_wait_fd).
+ */
+int ms_queue_wait_fd(const struct ms_session *s, uint32_t q);
+
+/**
+ * Ask mstackd for a wakeup on queue q's fd, before sleeping on it.
+ *
+ * @return 1 if frames already wait in queue q (do not sleep), 0 if not (sleep);
+ *   -EINVAL (q out of range, checked); -EOPNOTSUPP (no per-queue fds, as above).
+ *   After 0 or 1, call ms_queue_wait_done once awake.
+ */
+int ms_queue_wait_prepare(struct ms_session *s, uint32_t q);
+
+/**
+ * After waking: withdraw queue q's wakeup request and drain its fd. A q out
+ * of range, or a session without per-queue fds, is left alone.
+ */
+void ms_queue_wait_done(struct ms_session *s, uint32_t q);
 
 /**
  * Re-attach a session whose daemon went away; a no-op (one poll(2) of

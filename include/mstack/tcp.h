@@ -16,7 +16,8 @@ extern "C" {
 /*
  * One stack instance drives one queue of an mstack session, from one
  * thread, and shares nothing with other instances (an application with N
- * queues runs N instances, one per thread). It has no thread and no timer
+ * queues runs N instances, one per thread, and attaches with
+ * MS_HELLO_F_QUEUE_WAKEUP so that each sleeps on its own queue: ms_tcp_fd). It has no thread and no timer
  * of its own: the application calls ms_tcp_poll, which receives a whole
  * rx burst, runs the protocol and the timers that are due, transmits in a
  * burst, and returns the events of many connections at once.
@@ -167,9 +168,13 @@ int ms_tcp_poll(struct ms_tcp_stack *st, struct ms_tcp_event *ev, int max);
 /* The connection's pending error (-ECONNRESET, -ETIMEDOUT, -EHOSTUNREACH, ...), 0 if none. */
 int ms_tcp_error(struct ms_tcp_stack *st, int c);
 
-/* Waiting: the fd to poll (an epoll set of the session's wakeup fd and of its control fd, for
+/* Waiting: the fd to poll (an epoll set of the wakeup fd and of the session's control fd, for
  * mstackd going away; -EINVAL for a stack without a session), ms before the next timer (-1:
- * none; at most 20 ms while mstackd is away). */
+ * none; at most 20 ms while mstackd is away). The wakeup fd is the instance's queue's own
+ * (ms_queue_wait_fd) when the session was attached with MS_HELLO_F_QUEUE_WAKEUP: then
+ * instances on several threads sleep independently, each woken only by frames of its queue.
+ * Without that flag it is the session's (ms_wait_fd): every instance wakes for every queue,
+ * and one instance's ms_tcp_poll drains the wakeup of the others (fit for one thread). */
 int ms_tcp_fd(const struct ms_tcp_stack *st);
 int ms_tcp_timeout(const struct ms_tcp_stack *st);
 /* Before sleeping on ms_tcp_fd: 1 if work is already there (frames, output or events: do not

@@ -14,7 +14,9 @@
  *   1  type (2 bytes), status (4 bytes) and a body: packed with a header
  *      whose length is right, so that every type's body checks are reached;
  *   2  tuple text: "proto addr:port" (ms_tuple_parse, then format and parse back);
- *   3  a binary struct ms_tuple (ms_tuple_check, format, parse back).
+ *   3  a binary struct ms_tuple (ms_tuple_check, format, parse back);
+ *   4  a HELLO request, its reply and the count of fds that came with it
+ *      (ms_hello_reply_check: a reply is accepted only with exactly the fds asked for).
  */
 
 /* Entry size of a list reply's entries, or 0 for a fixed body. */
@@ -139,13 +141,40 @@ static void fz_tuple_text(const uint8_t *data, size_t size)
 	fz_tuple_round_trip(&t);
 }
 
+/* An accepted HELLO reply grants the queues asked for, with 3 fds, or 3 + one per queue that fit one message. */
+static void fz_hello_reply(const uint8_t *data, size_t size)
+{
+	struct ms_hello req;
+	struct ms_hello_reply rep;
+	int nfds, want, rc;
+
+	if (size < sizeof(req) + sizeof(rep) + 1)
+		return;
+	memcpy(&req, data, sizeof(req));
+	memcpy(&rep, data + sizeof(req), sizeof(rep));
+	nfds = data[sizeof(req) + sizeof(rep)];
+	want = ms_hello_reply_nfds(&req);
+	rc = ms_hello_reply_check(&req, &rep, nfds);
+	FZ_ASSERT(rc == 0 || rc == -EPROTO);
+	FZ_ASSERT(want == -EINVAL || (want >= 3 && want <= MS_MSG_FDS_MAX));
+	if (!(req.flags & MS_HELLO_F_QUEUE_WAKEUP))
+		FZ_ASSERT(want == 3);
+	else if (req.nqueues >= 1 && req.nqueues <= MS_QUEUES_MAX)
+		FZ_ASSERT(want == 3 + req.nqueues);
+	else
+		FZ_ASSERT(want == -EINVAL);
+	if (rc < 0)
+		return;
+	FZ_ASSERT(want > 0 && nfds == want && rep.nqueues == req.nqueues);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ms_tuple t;
 
 	if (size < 1)
 		return 0;
-	switch (data[0] % 4) {
+	switch (data[0] % 5) {
 	case 0: fz_check_msg(data + 1, size - 1); break;
 	case 1: fz_typed(data + 1, size - 1); break;
 	case 2: fz_tuple_text(data + 1, size - 1); break;
@@ -155,6 +184,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(&t, data + 1, sizeof(t));
 		fz_tuple_round_trip(&t);
 		break;
+	case 4: fz_hello_reply(data + 1, size - 1); break;
 	}
 	return 0;
 }

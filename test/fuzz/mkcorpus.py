@@ -138,6 +138,8 @@ def proto_seeds():
         "text-tcp6": b"\2tcp [2001:db8::1]:80",
         "text-any": b"\2udp *:53",
         "tuple-bin": b"\3" + bind,
+        "hello-queue-fds": b"\4" + struct.pack("=HHHHI32s", 1, 0, 2, 2, 256, b"seed")
+        + struct.pack("=IIIIQ6s2x", 3, 2, 256, 1500, 1 << 20, NIC_MAC) + bytes([5]),
     }
 
 

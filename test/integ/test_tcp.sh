@@ -125,6 +125,13 @@ SRV=$PEER kernel_echo 7100
 	fail "active opens over IPv6: $(cat "$WORK/connect6")"
 grep -q "^ok 64 connections, .*per queue: 32 32$" "$WORK/connect4" || fail "IPv4: $(cat "$WORK/connect4")"
 ok "active opens on two queues: 64 IPv4 and 32 IPv6 connections echoed intact, each on its stack's queue"
+# The same with each instance on a thread of its own, asleep on its own queue's wakeup fd
+# (MS_HELLO_F_QUEUE_WAKEUP) whenever it has nothing to do.
+"$BIN/test/tcp_connect_app" "$SOCK" 2 "$HOST_IP" "$PEER_IP:7100" 64 100000 threads > "$WORK/connect-threads" 2>&1 ||
+	fail "active opens on two threads: $(cat "$WORK/connect-threads")"
+grep -q "^ok 64 connections, .*per queue: 32 32; sleeps: [1-9][0-9]* [1-9][0-9]*$" "$WORK/connect-threads" ||
+	fail "two threads: $(cat "$WORK/connect-threads")"
+ok "two instances on two threads, each sleeping on its own queue: $(cat "$WORK/connect-threads")"
 
 # 11. SIGTERM: a clean exit, status 0.
 kill -TERM "$ECHO_PID"

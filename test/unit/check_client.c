@@ -47,6 +47,7 @@ struct srv {
 	int binds_held;             /* BINDs whose socket held the very tuple asked for (atomic) */
 	uint16_t hello_flags;       /* the flags of the last HELLO (atomic) */
 	bool revoke_binds;          /* shut every BIND's socket down at once, as mstackd's revocation does (atomic) */
+	bool old_daemon;            /* answer HELLO with 3 fds whatever the flags, as a daemon without per-queue fds */
 };
 
 struct conn {
@@ -68,7 +69,7 @@ static struct app *srv_hello(struct conn *c, const struct ms_msg_hdr *h, const v
 	struct ms_hello hello;
 	struct ms_hello_reply rep;
 	struct app *a;
-	int fds[3];
+	int fds[MS_MSG_FDS_MAX], nfds;
 	unsigned i = 0;
 
 	memcpy(&hello, body, sizeof(hello));
@@ -88,10 +89,10 @@ static struct app *srv_hello(struct conn *c, const struct ms_msg_hdr *h, const v
 	rep.region_size = a->region_size;
 	memcpy(rep.mac, "\x02\x00\x00\x00\x00\x00", 6);
 	rep.mac[5] = (uint8_t)i;
-	fds[0] = a->memfd;
-	fds[1] = a->wakeup_fd;
-	fds[2] = a->kick_fd;
-	if (srv_send(c->fd, MS_MSG_HELLO, h->req_id, &rep, sizeof(rep), fds, 3) < 0) {
+	nfds = app_hello_fds(a, fds);
+	if (c->srv->old_daemon)
+		nfds = 3;
+	if (srv_send(c->fd, MS_MSG_HELLO, h->req_id, &rep, sizeof(rep), fds, nfds) < 0) {
 		app_destroy(a);
 		return NULL;
 	}
@@ -609,6 +610,65 @@ START_TEST(test_lost_session_reattaches_in_place_and_rebinds_with_the_kept_socke
 }
 END_TEST
 
+START_TEST(test_reattach_keeps_every_per_queue_wakeup_fd_number_on_new_files)
+{
+	struct ms_attach_opts opts = {
+		.name = "mt.8", .nqueues = 3, .ring_size = 64, .flags = MS_HELLO_F_QUEUE_WAKEUP
+	};
+	struct ms_session *s;
+	struct srv srv;
+	pthread_t th;
+	int qfd[3], wait_fd, fds_attached;
+
+	restart_srv_start(&srv, &th, 1);
+	ck_assert_int_eq(ms_attach(g_path, &opts, &s), 0);
+	ck_assert_uint_eq(__atomic_load_n(&srv.hello_flags, __ATOMIC_RELAXED), MS_HELLO_F_QUEUE_WAKEUP);
+	for (uint32_t q = 0; q < 3; q++) {
+		qfd[q] = ms_queue_wait_fd(s, q);
+		ck_assert_int_ge(qfd[q], 0);
+	}
+	wait_fd = ms_wait_fd(s);
+	fds_attached = restart_open_fds();
+	restart_srv_exit(&srv, th);
+
+	restart_srv_start(&srv, &th, 1);
+	ck_assert_int_eq(ms_wait(s, 5000), MS_REATTACHED);
+	for (uint32_t q = 0; q < 3; q++)
+		ck_assert_int_eq(ms_queue_wait_fd(s, q), qfd[q]);
+	ck_assert_int_eq(ms_wait_fd(s), wait_fd);
+	ck_assert_int_eq(restart_open_fds(), fds_attached); /* the old attachment's queue fds all closed */
+	/* The numbers name working fds of the new attachment: the session's set sees their wakeups. */
+	ck_assert_int_eq(ms_queue_wait_prepare(s, 2), 0);
+	ck_assert_int_eq(write(qfd[2], &(uint64_t){ 1 }, sizeof(uint64_t)), (ssize_t)sizeof(uint64_t));
+	ck_assert_int_eq(poll(&(struct pollfd){ .fd = wait_fd, .events = POLLIN }, 1, 0), 1);
+	ms_queue_wait_done(s, 2);
+	ck_assert_int_eq(poll(&(struct pollfd){ .fd = qfd[2], .events = POLLIN }, 1, 0), 0);
+	restart_srv_exit(&srv, th);
+	ms_detach(s);
+}
+END_TEST
+
+START_TEST(test_a_daemon_that_ignores_the_queue_wakeup_flag_is_refused)
+{
+	struct ms_attach_opts opts = { .name = "mt.9", .nqueues = 2, .flags = MS_HELLO_F_QUEUE_WAKEUP };
+	struct ms_session *s = NULL;
+	struct srv srv;
+	pthread_t th;
+	int before;
+
+	restart_srv_start(&srv, &th, 1);
+	__atomic_store_n(&srv.old_daemon, true, __ATOMIC_RELEASE);
+	before = restart_open_fds();
+	ck_assert_int_eq(ms_attach(g_path, &opts, &s), -EPROTO);
+	ck_assert_ptr_null(s);
+	pthread_join(th, NULL); /* the server ends with the refused connection */
+	pthread_barrier_destroy(&srv.hello_go);
+	close(srv.lfd);
+	unlink(g_path);
+	ck_assert_int_eq(restart_open_fds(), before - 1); /* every fd that came was closed (the listener too) */
+}
+END_TEST
+
 START_TEST(test_no_reattach_flag_leaves_reattaching_to_the_app_and_is_not_sent)
 {
 	struct ms_attach_opts opts = { .name = "mt.6", .flags = MS_ATTACH_F_NO_REATTACH | MS_HELLO_F_BCAST };
@@ -791,6 +851,8 @@ static Suite *client_suite(void)
 	tc = tcase_create("restarts");
 	tcase_add_test(tc, test_lost_session_reattaches_in_place_and_rebinds_with_the_kept_socket);
 	tcase_add_test(tc, test_no_reattach_flag_leaves_reattaching_to_the_app_and_is_not_sent);
+	tcase_add_test(tc, test_reattach_keeps_every_per_queue_wakeup_fd_number_on_new_files);
+	tcase_add_test(tc, test_a_daemon_that_ignores_the_queue_wakeup_flag_is_refused);
 	tcase_add_test(tc, test_reattach_backs_off_from_10_ms_doubling);
 	tcase_add_test(tc, test_reattach_tries_every_20_ms_while_no_daemon_listens);
 	tcase_add_test(tc, test_a_session_lost_soon_after_reattaching_keeps_backing_off);

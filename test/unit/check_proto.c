@@ -536,7 +536,7 @@ END_TEST
 
 START_TEST(test_recv_of_more_fds_than_control_room_returns_emsgsize_and_leaks_none)
 {
-	enum { N = 32 };
+	enum { N = MS_MSG_FDS_MAX + 32 }; /* past the fd room and the credentials room both */
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * N)];
 		struct cmsghdr align;
@@ -643,17 +643,65 @@ END_TEST
 
 START_TEST(test_send_carries_fds_max_fds)
 {
-	int p[2], fds[MS_MSG_FDS_MAX], nfds = MS_MSG_FDS_MAX;
+	int p[2], out[MS_MSG_FDS_MAX], fds[MS_MSG_FDS_MAX], nfds = MS_MSG_FDS_MAX;
 	size_t full = valid_msg(MS_MSG_STATUS);
 
 	ck_assert_int_eq(pipe(p), 0);
-	ck_assert_int_eq(ms_msg_send(sp[0], msg, full, (int[]){ p[0], p[1], p[0], p[1] }, 4), 0);
+	for (int i = 0; i < MS_MSG_FDS_MAX; i++)
+		out[i] = p[i % 2];
+	ck_assert_int_eq(ms_msg_send(sp[0], msg, full, out, MS_MSG_FDS_MAX), 0);
 	ck_assert_int_eq(ms_msg_recv(sp[1], rbuf, sizeof(rbuf), fds, &nfds), (ssize_t)full);
-	ck_assert_int_eq(nfds, 4);
-	for (int i = 0; i < 4; i++)
+	ck_assert_int_eq(nfds, MS_MSG_FDS_MAX);
+	for (int i = 0; i < MS_MSG_FDS_MAX; i++)
 		close(fds[i]);
 	close(p[0]);
 	close(p[1]);
+}
+END_TEST
+
+/* ------------------------------------------------------------ HELLO reply fds */
+
+START_TEST(test_hello_reply_carries_3_fds_or_3_plus_one_per_queue)
+{
+	struct ms_hello h = { .nqueues = 4 };
+
+	ck_assert_int_eq(ms_hello_reply_nfds(&h), 3);
+	h.flags = MS_HELLO_F_QUEUE_WAKEUP | MS_HELLO_F_BCAST;
+	ck_assert_int_eq(ms_hello_reply_nfds(&h), 7);
+	h.nqueues = MS_QUEUES_MAX;
+	ck_assert_int_eq(ms_hello_reply_nfds(&h), MS_MSG_FDS_MAX); /* the most queues fill one message exactly */
+	ck_assert_int_le(MS_MSG_FDS_MAX, MS_MSG_FDS_KERNEL_MAX);
+}
+END_TEST
+
+START_TEST(test_hello_asking_per_queue_fds_beyond_one_message_is_refused)
+{
+	struct ms_hello h = { .nqueues = MS_QUEUES_MAX + 1, .flags = MS_HELLO_F_QUEUE_WAKEUP };
+
+	ck_assert_int_eq(ms_hello_reply_nfds(&h), -EINVAL);
+	h.nqueues = 0;
+	ck_assert_int_eq(ms_hello_reply_nfds(&h), -EINVAL);
+	h.flags = 0;
+	ck_assert_int_eq(ms_hello_reply_nfds(&h), 3); /* without the flag the daemon's limits decide */
+}
+END_TEST
+
+START_TEST(test_hello_reply_with_the_wrong_fds_or_queues_is_refused)
+{
+	struct ms_hello h = { .nqueues = 2, .flags = MS_HELLO_F_QUEUE_WAKEUP };
+	struct ms_hello_reply r = { .nqueues = 2 };
+
+	ck_assert_int_eq(ms_hello_reply_check(&h, &r, 5), 0);
+	ck_assert_int_eq(ms_hello_reply_check(&h, &r, 3), -EPROTO); /* a daemon that ignored the flag */
+	ck_assert_int_eq(ms_hello_reply_check(&h, &r, 4), -EPROTO);
+	ck_assert_int_eq(ms_hello_reply_check(&h, &r, 6), -EPROTO);
+	r.nqueues = 3;
+	ck_assert_int_eq(ms_hello_reply_check(&h, &r, 6), -EPROTO); /* queues not asked for */
+	h.flags = 0;
+	r.nqueues = 2;
+	ck_assert_int_eq(ms_hello_reply_check(&h, &r, 3), 0);
+	ck_assert_int_eq(ms_hello_reply_check(&h, &r, 5), -EPROTO); /* fds not asked for */
+	ck_assert_int_eq(ms_hello_reply_check(&h, &r, 0), -EPROTO);
 }
 END_TEST
 
@@ -941,6 +989,12 @@ static Suite *proto_suite(void)
 	tcase_add_test(tc, test_recv_returns_zero_when_peer_closes);
 	tcase_add_test(tc, test_send_to_closed_peer_returns_epipe);
 	tcase_add_test(tc, test_send_on_bad_socket_returns_negative_errno);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("hello_fds");
+	tcase_add_test(tc, test_hello_reply_carries_3_fds_or_3_plus_one_per_queue);
+	tcase_add_test(tc, test_hello_asking_per_queue_fds_beyond_one_message_is_refused);
+	tcase_add_test(tc, test_hello_reply_with_the_wrong_fds_or_queues_is_refused);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("tuple");

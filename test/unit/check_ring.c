@@ -25,7 +25,8 @@
 /*
  * Each test attaches the real client library (lib/mstack.c) to a fake
  * control server running in a thread: it answers HELLO the way mstackd does
- * (app_create, then the reply with the memfd, the wakeup and kick eventfds). The
+ * (app_create, then the reply with app_hello_fds: memfd, wakeup and kick eventfds,
+ * and each queue's eventfd with MS_HELLO_F_QUEUE_WAKEUP). The
  * test then holds both sides of one region: the daemon's `struct app` and
  * the client's `struct ms_session`.
  */
@@ -52,7 +53,7 @@ static void *fake_srv_run(void *arg)
 	struct ms_msg_hdr h;
 	const void *body;
 	uint8_t out[sizeof(struct ms_msg_hdr) + sizeof(rep)];
-	int cfd, nfds = 0, fds[3];
+	int cfd, nfds = 0, fds[MS_MSG_FDS_MAX];
 	ssize_t n;
 	struct app *a;
 
@@ -78,10 +79,7 @@ static void *fake_srv_run(void *arg)
 	rep.region_size = a->region_size;
 	memcpy(rep.mac, "\x02\x00\x00\x00\x00\x01", 6);
 	n = ms_msg_pack(out, sizeof(out), MS_MSG_HELLO | MS_MSG_REPLY, h.req_id, 0, &rep, sizeof(rep));
-	fds[0] = a->memfd;
-	fds[1] = a->wakeup_fd;
-	fds[2] = a->kick_fd;
-	if (n < 0 || ms_msg_send(cfd, out, (size_t)n, fds, 3) < 0) {
+	if (n < 0 || ms_msg_send(cfd, out, (size_t)n, fds, app_hello_fds(a, fds)) < 0) {
 		close(cfd);
 		app_destroy(a);
 		return NULL;
@@ -822,6 +820,183 @@ START_TEST(test_wakeup_request_covers_every_queue)
 }
 END_TEST
 
+/* ------------------------------------------------------------ per-queue wakeups */
+
+/* 1 if fd is readable now (poll with no wait). */
+static int fd_readable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
+START_TEST(test_queue_wakeup_signals_only_the_fd_of_the_queue_that_received)
+{
+	int fd0, fd1;
+
+	ring_attach_flags(RING, 2, MS_HELLO_F_QUEUE_WAKEUP);
+	fd0 = ms_queue_wait_fd(g_s, 0);
+	fd1 = ms_queue_wait_fd(g_s, 1);
+	ck_assert_int_ge(fd0, 0);
+	ck_assert_int_ge(fd1, 0);
+	ck_assert_int_ne(fd0, fd1);
+	ck_assert_int_eq(ms_queue_wait_prepare(g_s, 0), 0);
+	ck_assert_int_eq(ms_queue_wait_prepare(g_s, 1), 0);
+	ck_assert_int_eq(rx_put(1, 0, len_of(0)), 0);
+	ck_assert_uint_eq(appring_rx_publish(g_app), 1);
+	ck_assert_uint_eq(evfd_read(fd1), 1);
+	ck_assert_uint_eq(evfd_read(fd0), 0);
+	ck_assert_uint_eq(evfd_read(g_app->wakeup_fd), 0); /* the session's fd is not signalled */
+	/* And the other way round. */
+	rx_expect(1, 0, 1);
+	ck_assert_int_eq(rx_put(0, 1, len_of(1)), 0);
+	ck_assert_uint_eq(appring_rx_publish(g_app), 1);
+	ck_assert_uint_eq(evfd_read(fd0), 1);
+	ck_assert_uint_eq(evfd_read(fd1), 0);
+	ck_assert_uint_eq(g_app->stats.rx_wakeups, 2);
+}
+END_TEST
+
+START_TEST(test_queue_wait_prepare_and_done_touch_only_their_queue)
+{
+	ring_attach_flags(RING, 2, MS_HELLO_F_QUEUE_WAKEUP);
+	/* Frames on queue 0 do not stop queue 1 from sleeping. */
+	ck_assert_int_eq(rx_put(0, 0, len_of(0)), 0);
+	appring_rx_publish(g_app);
+	ck_assert_int_eq(ms_queue_wait_prepare(g_s, 1), 0);
+	ck_assert(g_app->q[1].rx->flags & MS_RING_NEED_WAKEUP);
+	ck_assert(!(g_app->q[0].rx->flags & MS_RING_NEED_WAKEUP));
+	ck_assert_int_eq(ms_queue_wait_prepare(g_s, 0), 1);
+	rx_expect(0, 0, 1);
+	/* Both signalled; queue 0's done drains and withdraws queue 0 only. */
+	ck_assert_int_eq(rx_put(0, 1, len_of(1)), 0);
+	ck_assert_int_eq(rx_put(1, 2, len_of(2)), 0);
+	ck_assert_uint_eq(appring_rx_publish(g_app), 2);
+	ms_queue_wait_done(g_s, 0);
+	ck_assert(!(g_app->q[0].rx->flags & MS_RING_NEED_WAKEUP));
+	ck_assert(g_app->q[1].rx->flags & MS_RING_NEED_WAKEUP);
+	ck_assert(!fd_readable(ms_queue_wait_fd(g_s, 0)));
+	ck_assert(fd_readable(ms_queue_wait_fd(g_s, 1)));
+	ms_queue_wait_done(g_s, 1);
+	ck_assert(!(g_app->q[1].rx->flags & MS_RING_NEED_WAKEUP));
+	ck_assert(!fd_readable(ms_queue_wait_fd(g_s, 1)));
+}
+END_TEST
+
+START_TEST(test_session_wait_fd_wakes_for_any_queue_of_a_per_queue_session)
+{
+	ring_attach_flags(RING, 3, MS_HELLO_F_QUEUE_WAKEUP);
+	ck_assert_int_eq(ms_wait_prepare(g_s), 0);
+	ck_assert(!fd_readable(ms_wait_fd(g_s)));
+	ck_assert_int_eq(rx_put(2, 0, len_of(0)), 0);
+	ck_assert_uint_eq(appring_rx_publish(g_app), 1);
+	ck_assert(fd_readable(ms_wait_fd(g_s)));
+	ms_wait_done(g_s);
+	ck_assert(!fd_readable(ms_wait_fd(g_s)));
+	ck_assert(!fd_readable(ms_queue_wait_fd(g_s, 2)));
+	for (uint32_t q = 0; q < 3; q++)
+		ck_assert(!(g_app->q[q].rx->flags & MS_RING_NEED_WAKEUP));
+	/* ms_wait polls them all. */
+	rx_expect(2, 0, 1);
+	ck_assert_int_eq(rx_put(1, 1, len_of(1)), 0);
+	appring_rx_publish(g_app);
+	ck_assert_int_eq(ms_wait(g_s, 10000), 1);
+}
+END_TEST
+
+START_TEST(test_queue_wait_is_refused_without_the_flag_or_out_of_range)
+{
+	ring_attach(RING, 2);
+	ck_assert_int_eq(ms_queue_wait_fd(g_s, 0), -EOPNOTSUPP);
+	ck_assert_int_eq(ms_queue_wait_prepare(g_s, 0), -EOPNOTSUPP);
+	ck_assert(!(g_app->q[0].rx->flags & MS_RING_NEED_WAKEUP));
+	ms_queue_wait_done(g_s, 0); /* nothing to do, and nothing drained */
+	ring_teardown();
+	ring_attach_flags(RING, 2, MS_HELLO_F_QUEUE_WAKEUP);
+	ck_assert_int_eq(ms_queue_wait_fd(g_s, 2), -EINVAL);
+	ck_assert_int_eq(ms_queue_wait_prepare(g_s, 2), -EINVAL);
+	ck_assert_int_eq(ms_queue_wait_prepare(g_s, UINT32_MAX), -EINVAL);
+	ms_queue_wait_done(g_s, 2);
+}
+END_TEST
+
+START_TEST(test_daemon_refuses_per_queue_fds_that_would_not_fit_one_reply)
+{
+	struct ms_hello h = { .abi_major = MS_ABI_MAJOR,
+			      .nqueues = MS_QUEUES_MAX + 1,
+			      .flags = MS_HELLO_F_QUEUE_WAKEUP,
+			      .ring_size = 64,
+			      .name = "big" };
+	struct app *a;
+	int fds[MS_MSG_FDS_MAX];
+
+	errno = 0;
+	ck_assert_ptr_null(app_create(1, &h, 64));
+	ck_assert_int_eq(errno, EINVAL);
+	/* The most queues: every one has an eventfd of its own, and the reply's fds fill one message. */
+	h.nqueues = MS_QUEUES_MAX;
+	a = app_create(1, &h, 64);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_int_eq(app_hello_fds(a, fds), MS_MSG_FDS_MAX);
+	for (int i = 3; i < MS_MSG_FDS_MAX; i++) {
+		ck_assert_int_eq(fds[i], a->q[i - 3].wakeup_fd);
+		ck_assert_int_ne(fds[i], a->wakeup_fd);
+		for (int j = 0; j < i; j++)
+			ck_assert_int_ne(fds[i], fds[j]);
+	}
+	app_destroy(a);
+	/* Without the flag every queue's wakeups go to the session's fd, and the reply has 3 fds. */
+	h.flags = 0;
+	h.nqueues = 2;
+	a = app_create(1, &h, 64);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_int_eq(app_hello_fds(a, fds), 3);
+	ck_assert_int_eq(a->q[1].wakeup_fd, a->wakeup_fd);
+	app_destroy(a);
+}
+END_TEST
+
+struct queue_sleeper {
+	uint32_t q;
+	int woke; /* 1: its fd fired within the wait; 0: it timed out */
+};
+
+/* One thread per queue, as a stack instance per queue sleeps: prepare, poll its own fd, done. */
+static void *queue_sleeper_run(void *arg)
+{
+	struct queue_sleeper *z = arg;
+	struct pollfd p = { .fd = ms_queue_wait_fd(g_s, z->q), .events = POLLIN };
+
+	if (ms_queue_wait_prepare(g_s, z->q) == 0)
+		z->woke = poll(&p, 1, 400) == 1;
+	else
+		z->woke = -1; /* frames before the sleep: the test's order is broken */
+	ms_queue_wait_done(g_s, z->q);
+	return NULL;
+}
+
+START_TEST(test_threads_sleeping_on_their_own_queue_are_woken_only_by_it)
+{
+	uint32_t target = (uint32_t)_i; /* the queue that receives */
+	struct queue_sleeper z[2] = { { .q = 0 }, { .q = 1 } };
+	pthread_t th[2];
+
+	ring_attach_flags(RING, 2, MS_HELLO_F_QUEUE_WAKEUP);
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(pthread_create(&th[i], NULL, queue_sleeper_run, &z[i]), 0);
+	/* Both asleep (their flags up), then a frame for one queue. */
+	while (!(__atomic_load_n(&g_app->q[0].rx->flags, __ATOMIC_ACQUIRE) & MS_RING_NEED_WAKEUP) ||
+	       !(__atomic_load_n(&g_app->q[1].rx->flags, __ATOMIC_ACQUIRE) & MS_RING_NEED_WAKEUP))
+		sched_yield();
+	ck_assert_int_eq(rx_put(target, 0, len_of(0)), 0);
+	ck_assert_uint_eq(appring_rx_publish(g_app), 1);
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	ck_assert_int_eq(z[target].woke, 1);
+	ck_assert_int_eq(z[1 - target].woke, 0);
+}
+END_TEST
+
 /* ------------------------------------------------------------ region */
 
 START_TEST(test_region_is_sealed_against_resizing)
@@ -1106,6 +1281,16 @@ static Suite *ring_suite(void)
 	tcase_add_test(tc, test_wait_returns_1_when_frames_are_ready);
 	tcase_add_test(tc, test_wait_reports_a_closed_control_connection);
 	tcase_add_test(tc, test_wakeup_request_covers_every_queue);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("queue_wakeup");
+	tcase_add_checked_fixture(tc, ring_setup, ring_teardown);
+	tcase_add_test(tc, test_queue_wakeup_signals_only_the_fd_of_the_queue_that_received);
+	tcase_add_test(tc, test_queue_wait_prepare_and_done_touch_only_their_queue);
+	tcase_add_test(tc, test_session_wait_fd_wakes_for_any_queue_of_a_per_queue_session);
+	tcase_add_test(tc, test_queue_wait_is_refused_without_the_flag_or_out_of_range);
+	tcase_add_test(tc, test_daemon_refuses_per_queue_fds_that_would_not_fit_one_reply);
+	tcase_add_loop_test(tc, test_threads_sleeping_on_their_own_queue_are_woken_only_by_it, 0, 2);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("doorbell");
