@@ -148,21 +148,27 @@ START_TEST(test_absent_keys_take_their_defaults)
 }
 END_TEST
 
-START_TEST(test_idle_policy_is_adaptive_or_poll)
+/* Keys that take one word of a list: [datapath] idle (adaptive, poll), [host] exception (tap, virtio-user). */
+START_TEST(test_word_keys_take_each_word_of_their_list)
 {
-	ck_assert_int_eq(conf_test_parse(BASE "[datapath]\nidle = adaptive\n"), 0);
-	ck_assert_int_eq(conf.idle, CONF_IDLE_ADAPTIVE);
-	ck_assert_int_eq(conf_test_parse(BASE "[datapath]\nidle = poll\n"), 0);
-	ck_assert_int_eq(conf.idle, CONF_IDLE_POLL);
-}
-END_TEST
+	static const struct {
+		const char *text;
+		const void *field;
+		int want;
+	} cases[] = {
+		{ BASE "[datapath]\nidle = poll\n", &conf.idle, CONF_IDLE_POLL },
+		{ BASE "[datapath]\nidle = adaptive\n", &conf.idle, CONF_IDLE_ADAPTIVE },
+		{ BASE "exception = virtio-user\n", &conf.exception, CONF_EXCEPTION_VIRTIO_USER },
+		{ BASE "exception = tap\n", &conf.exception, CONF_EXCEPTION_TAP },
+	};
 
-START_TEST(test_exception_port_is_tap_or_virtio_user)
-{
-	ck_assert_int_eq(conf_test_parse(BASE "exception = virtio-user\n"), 0);
-	ck_assert_int_eq(conf.exception, CONF_EXCEPTION_VIRTIO_USER);
-	ck_assert_int_eq(conf_test_parse(BASE "exception = tap\n"), 0);
-	ck_assert_int_eq(conf.exception, CONF_EXCEPTION_TAP);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int got;
+
+		ck_assert_int_eq(conf_test_parse(cases[i].text), 0);
+		memcpy(&got, cases[i].field, sizeof(got));
+		ck_assert_int_eq(got, cases[i].want);
+	}
 }
 END_TEST
 
@@ -745,8 +751,7 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, test_full_ipv4_config_sets_every_field);
 	tcase_add_test(tc, test_ipv6_address_is_stored_with_its_prefix);
 	tcase_add_test(tc, test_absent_keys_take_their_defaults);
-	tcase_add_test(tc, test_idle_policy_is_adaptive_or_poll);
-	tcase_add_test(tc, test_exception_port_is_tap_or_virtio_user);
+	tcase_add_test(tc, test_word_keys_take_each_word_of_their_list);
 	tcase_add_test(tc, test_parse_resets_struct_to_defaults_first);
 	tcase_add_test(tc, test_comments_blank_lines_and_whitespace_are_ignored);
 	tcase_add_test(tc, test_last_line_without_newline_is_parsed);

@@ -2234,22 +2234,34 @@ START_TEST(test_icmp_fragmentation_needed_lowers_the_mss)
 }
 END_TEST
 
+/*
+ * A connect whose SYNs never reach the peer (t blocks side 0's output) answered by an ICMP
+ * destination unreachable with this code, quoting the SYN. Returns the connection's handle.
+ */
+static int connect_answered_by_icmp_unreachable(struct pair *p, struct tap *t, uint8_t code)
+{
+	struct ms_tcp_addr la = addr_of(1, 80), ca = addr_of(0, 0);
+	int ch;
+
+	pair_init(p, &clean_link, NULL, NULL);
+	tap_init(t, p);
+	t->block[0] = 1;
+	ch = ms_tcp_connect(p->st[0], &ca, &la, NULL);
+	ck_assert_int_ge(ch, 0);
+	pair_run(p, 1000);
+	ck_assert_int_eq(conn_state(p, 0, ch), MS_TCP_SYN_SENT);
+	inject_icmp4(p, 0, ch, 3, code, 0, conn_of(p, 0, ch)->iss);
+	pair_run(p, 1000);
+	return ch;
+}
+
 /* RFC 1122 4.2.3.9: a hard error (port unreachable) aborts a connection that is still opening. */
 START_TEST(test_icmp_port_unreachable_aborts_an_opening_connection)
 {
-	struct ms_tcp_addr la = addr_of(1, 80), ca = addr_of(0, 0);
 	struct pair p;
 	struct tap t;
-	int ch;
+	int ch = connect_answered_by_icmp_unreachable(&p, &t, 3);
 
-	pair_init(&p, &clean_link, NULL, NULL);
-	tap_init(&t, &p);
-	t.block[0] = 1;
-	ch = ms_tcp_connect(p.st[0], &ca, &la, NULL);
-	pair_run(&p, 1000);
-	ck_assert_int_eq(conn_state(&p, 0, ch), MS_TCP_SYN_SENT);
-	inject_icmp4(&p, 0, ch, 3, 3, 0, conn_of(&p, 0, ch)->iss);
-	pair_run(&p, 1000);
 	ck_assert_int_eq(conn_state(&p, 0, ch), MS_TCP_CLOSED);
 	ck_assert_int_eq(ms_tcp_error(p.st[0], ch), -ECONNREFUSED);
 	pair_fini(&p);
@@ -2263,19 +2275,11 @@ END_TEST
  */
 START_TEST(test_a_connect_that_times_out_after_a_soft_error_fails_with_it)
 {
-	struct ms_tcp_addr la = addr_of(1, 80), ca = addr_of(0, 0);
 	struct ms_tcp_info info;
 	struct pair p;
 	struct tap t;
-	int ch;
+	int ch = connect_answered_by_icmp_unreachable(&p, &t, 1);
 
-	pair_init(&p, &clean_link, NULL, NULL);
-	tap_init(&t, &p);
-	t.block[0] = 1;
-	ch = ms_tcp_connect(p.st[0], &ca, &la, NULL);
-	pair_run(&p, 1000);
-	inject_icmp4(&p, 0, ch, 3, 1, 0, conn_of(&p, 0, ch)->iss);
-	pair_run(&p, 1000);
 	ck_assert_int_eq(conn_state(&p, 0, ch), MS_TCP_SYN_SENT);
 	ck_assert_int_eq(ms_tcp_error(p.st[0], ch), 0);
 	ck_assert_int_eq(ms_tcp_info(p.st[0], ch, &info), 0);
