@@ -98,6 +98,21 @@ static void query_datapath(struct mstackd *d, struct query_list *l)
 	}
 }
 
+/* capture.*: the sums over the workers' rings; capture.N.*: worker N's ring, when there are several. */
+static void query_capture(struct mstackd *d, struct query_list *l)
+{
+	struct cap_stats sum;
+	char prefix[32];
+	uint32_t w;
+
+	dp_sum_cap_stats(&d->dp, &sum);
+	stats_visit_cap("capture", &sum, query_counter, l);
+	for (w = 0; d->dp.nworkers > 1 && w < d->dp.nworkers; w++) {
+		snprintf(prefix, sizeof(prefix), "capture.%u", w);
+		stats_visit_cap(prefix, &d->dp.w[w].cap_stats, query_counter, l);
+	}
+}
+
 static void query_status(struct mstackd *d, struct ms_status *s)
 {
 	const char *names[2] = { "nic", "tap" };
@@ -183,7 +198,7 @@ int query_reply(struct mstackd *d, uint16_t type, uint32_t offset, void *out, si
 		stats_visit_port("tap", &d->dp.ho.tap_stats, query_counter, &l);
 		handover_visit_stats(&d->dp.ho, query_counter, &l);
 		query_port_hw(&l, "tap", d->ports.tap);
-		stats_visit_cap("capture", &d->dp.cap_stats, query_counter, &l);
+		query_capture(d, &l);
 		query_counter(&l, "ctl.refused", d->ctl_refused);
 		query_counter(&l, "ctl.conn_refused", d->ctl_conn_refused);
 		query_counter(&l, "ctl.fds_lost", d->ctl_fds_lost);
