@@ -818,6 +818,8 @@ static uint32_t dp_apps_tx_sweep(struct dp_worker *wk)
  * producer (ms_capture.h): every worker records what it handles, and the
  * reader merges the rings.
  */
+_Static_assert(DP_WORKERS_MAX <= MS_CAP_RINGS_MAX, "a capture has a ring for every worker");
+
 static struct capture *dp_load_capture(const struct dp_worker *wk)
 {
 	return __atomic_load_n(&wk->dp->capture, __ATOMIC_ACQUIRE);

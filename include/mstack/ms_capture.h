@@ -34,8 +34,9 @@
  * Order: within a ring records are in timestamp order (a worker stamps
  * each burst from one monotonic clock). Across rings they are not: the
  * reader merges the rings by ts_ns. A worker publishes within one loop of
- * stamping (microseconds), so a reader that holds back records younger
- * than a few milliseconds writes them all in order.
+ * stamping (microseconds), so a reader that holds each record back until
+ * it has seen one some milliseconds younger (mstackctl: 20 ms), or the
+ * rings stood still that long, writes them all in order.
  *
  * Trust rule, as for an application's region: the reader can write the
  * whole region at any time. The daemon keeps each head privately, reads a
