@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* capture.c - a packet capture's region and the worker's side of its ring (hostile-safe, drop when full). */
+/* capture.c - a packet capture's region and the workers' side of its rings (hostile-safe, drop when full). */
 #include "capture.h"
 
 #include <errno.h>
@@ -13,10 +13,18 @@
 
 #include <rte_cycles.h>
 
+/* Bytes of a region of nrings rings of nslots records of snaplen bytes; sets *slots_off. */
+static uint64_t capture_region_size(uint32_t nrings, uint32_t nslots, uint32_t snaplen, uint64_t *slots_off)
+{
+	uint64_t off = (MS_CAP_RINGS_OFF + (uint64_t)nrings * sizeof(struct ms_cap_ring) + 4095) & ~4095ULL;
+
+	if (slots_off)
+		*slots_off = off;
+	return off + (uint64_t)nrings * nslots * ms_cap_slot_size(snaplen);
+}
+
 int capture_check(const struct ms_capture_req *req)
 {
-	uint64_t size;
-
 	if (!req->points || (req->points & ~(MS_CAP_NIC | MS_CAP_TAP | MS_CAP_APP)) || !req->dirs ||
 	    (req->dirs & ~(MS_CAP_RX | MS_CAP_TX)) || req->pad)
 		return -EINVAL;
@@ -24,30 +32,44 @@ int capture_check(const struct ms_capture_req *req)
 		return -EINVAL;
 	if (req->nslots < 64 || req->nslots > MS_CAP_SLOTS_MAX || (req->nslots & (req->nslots - 1)))
 		return -EINVAL;
-	size = MS_CAP_RING_OFF + sizeof(struct ms_cap_ring) + (uint64_t)req->nslots * ms_cap_slot_size(req->snaplen);
-	if (size > CAPTURE_REGION_MAX)
+	if (capture_region_size(1, req->nslots, req->snaplen, NULL) > CAPTURE_REGION_MAX)
 		return -EINVAL;
 	return 0;
 }
 
-struct capture *capture_create(const struct ms_capture_req *req)
+struct capture *capture_create(const struct ms_capture_req *req, uint32_t nrings)
 {
-	struct capture *c = calloc(1, sizeof(*c));
+	struct capture *c;
 	struct ms_cap_hdr h = { 0 };
 	struct timespec ts;
+	uint32_t r;
 	int rc;
 
+	if (nrings < 1 || nrings > MS_CAP_RINGS_MAX) {
+		errno = EINVAL;
+		return NULL;
+	}
+	c = calloc(1, sizeof(*c) + nrings * sizeof(c->rings[0]));
 	if (!c)
 		return NULL;
 	c->memfd = c->wakeup_fd = -1;
 	h.magic = MS_CAP_MAGIC;
 	h.abi_major = MS_CAP_ABI_MAJOR;
 	h.abi_minor = MS_CAP_ABI_MINOR;
+	h.nrings = nrings;
 	h.nslots = req->nslots;
+	/* Many workers share the region's cap: each ring gets fewer slots rather than the capture being refused. */
+	while (h.nslots > 64 && capture_region_size(nrings, h.nslots, req->snaplen, NULL) > CAPTURE_REGION_MAX)
+		h.nslots /= 2;
 	h.snaplen = req->snaplen;
 	h.slot_size = ms_cap_slot_size(req->snaplen);
-	h.slots_off = (MS_CAP_RING_OFF + sizeof(struct ms_cap_ring) + 4095) & ~4095ULL;
-	h.region_size = h.slots_off + (uint64_t)h.nslots * h.slot_size;
+	h.rings_off = MS_CAP_RINGS_OFF;
+	h.ring_stride = (uint64_t)h.nslots * h.slot_size;
+	h.region_size = capture_region_size(nrings, h.nslots, h.snaplen, &h.slots_off);
+	if (h.region_size > CAPTURE_REGION_MAX) {
+		errno = EINVAL;
+		goto fail;
+	}
 
 	c->wakeup_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	/* Shmem, sealed against resizing: nothing the reader does to it can make the worker fault (app.c). */
@@ -63,8 +85,11 @@ struct capture *capture_create(const struct ms_capture_req *req)
 	c->region_size = h.region_size;
 	memcpy(c->region, &h, sizeof(h));
 	/* Pointers and geometry come from the daemon's own copy, never from the region. */
-	c->ring = (struct ms_cap_ring *)((uint8_t *)c->region + MS_CAP_RING_OFF);
-	c->slots = (uint8_t *)c->region + h.slots_off;
+	c->nrings = nrings;
+	for (r = 0; r < nrings; r++) {
+		c->rings[r].ring = ms_cap_ring_at(c->region, &h, r);
+		c->rings[r].slots = (uint8_t *)c->region + h.slots_off + r * h.ring_stride;
+	}
 	c->mask = h.nslots - 1;
 	c->slot_size = h.slot_size;
 	c->snaplen = h.snaplen;
@@ -112,23 +137,24 @@ uint64_t capture_now_ns(const struct capture *c)
 	return c->base_ns + d / c->tsc_hz * 1000000000ull + d % c->tsc_hz * 1000000000ull / c->tsc_hz;
 }
 
-struct ms_cap_rec *capture_reserve(struct capture *c, struct cap_stats *st, uint64_t ts, uint8_t point, uint8_t dir,
-				   uint32_t app_id, uint32_t orig_len)
+struct ms_cap_rec *capture_reserve(struct capture *c, uint32_t w, struct cap_stats *st, uint64_t ts, uint8_t point,
+				   uint8_t dir, uint32_t app_id, uint32_t orig_len)
 {
+	struct capture_ring *cr = &c->rings[w];
 	struct ms_cap_rec *r;
 
-	if (c->head - c->tail > c->mask) {
+	if (cr->head - cr->tail > c->mask) {
 		/* Full by our view: read the reader's tail once; an impossible one counts as full. */
-		uint32_t tail = __atomic_load_n(&c->ring->tail, __ATOMIC_ACQUIRE);
+		uint32_t tail = __atomic_load_n(&cr->ring->tail, __ATOMIC_ACQUIRE);
 
-		if (c->head - tail <= c->mask + 1)
-			c->tail = tail;
-		if (c->head - c->tail > c->mask) {
+		if (cr->head - tail <= c->mask + 1)
+			cr->tail = tail;
+		if (cr->head - cr->tail > c->mask) {
 			st->dropped++;
 			return NULL;
 		}
 	}
-	r = (struct ms_cap_rec *)(c->slots + (size_t)(c->head & c->mask) * c->slot_size);
+	r = (struct ms_cap_rec *)(cr->slots + (size_t)(cr->head & c->mask) * c->slot_size);
 	r->ts_ns = ts;
 	r->orig_len = orig_len;
 	r->cap_len = orig_len < c->snaplen ? orig_len : c->snaplen;
@@ -136,31 +162,32 @@ struct ms_cap_rec *capture_reserve(struct capture *c, struct cap_stats *st, uint
 	r->dir = dir;
 	r->pad = 0;
 	r->app_id = app_id;
-	c->head++;
+	cr->head++;
 	st->frames++;
 	return r;
 }
 
-void capture_put(struct capture *c, struct cap_stats *st, uint64_t ts, uint8_t point, uint8_t dir, uint32_t app_id,
-		 const void *frame, uint32_t len)
+void capture_put(struct capture *c, uint32_t w, struct cap_stats *st, uint64_t ts, uint8_t point, uint8_t dir,
+		 uint32_t app_id, const void *frame, uint32_t len)
 {
-	struct ms_cap_rec *r = capture_reserve(c, st, ts, point, dir, app_id, len);
+	struct ms_cap_rec *r = capture_reserve(c, w, st, ts, point, dir, app_id, len);
 
 	if (r)
 		memcpy(r + 1, frame, r->cap_len);
 }
 
-void capture_publish(struct capture *c, struct cap_stats *st)
+void capture_publish(struct capture *c, uint32_t w, struct cap_stats *st)
 {
+	struct capture_ring *cr = &c->rings[w];
 	uint64_t one = 1;
 
-	if (c->published == c->head)
+	if (cr->published == cr->head)
 		return;
-	__atomic_store_n(&c->ring->head, c->head, __ATOMIC_RELEASE);
-	c->published = c->head;
-	/* Pairs with the reader's fence between setting NEED_WAKEUP and re-reading head. */
+	__atomic_store_n(&cr->ring->head, cr->head, __ATOMIC_RELEASE);
+	cr->published = cr->head;
+	/* Pairs with the reader's fence between setting NEED_WAKEUP and re-reading the heads. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if ((__atomic_load_n(&c->ring->flags, __ATOMIC_RELAXED) & MS_CAP_NEED_WAKEUP) &&
+	if ((__atomic_load_n(&cr->ring->flags, __ATOMIC_RELAXED) & MS_CAP_NEED_WAKEUP) &&
 	    write(c->wakeup_fd, &one, sizeof(one)) == sizeof(one))
 		st->wakeups++;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* capture.h - a packet capture: its shared ring (ms_capture.h), filled by the worker, read by mstackctl. */
+/* capture.h - a packet capture: its shared rings (ms_capture.h), one filled by each worker, read by mstackctl. */
 #ifndef MSTACK_CAPTURE_H
 #define MSTACK_CAPTURE_H
 
@@ -13,41 +13,49 @@
 
 #define CAPTURE_REGION_MAX (64u << 20) /* bytes of one capture's region at most */
 
+/* One worker's ring of a capture: its producer state, that worker's alone. */
+struct capture_ring {
+	struct ms_cap_ring *ring; /* in the region */
+	uint8_t *slots;           /* its slot 0 */
+	uint32_t head;            /* (d) private copy, only ever stored to the region */
+	uint32_t tail;            /* the reader's tail as last read and checked */
+	uint32_t published;       /* head as last published */
+} __attribute__((aligned(64)));
+
 struct capture {
-	/* set at creation, read by the worker */
-	struct ms_cap_ring *ring;
-	uint8_t *slots;
+	/* set at creation, read by the workers */
 	uint32_t mask;
 	uint32_t slot_size;
 	uint32_t snaplen;
 	uint8_t points;
 	uint8_t dirs;
 	uint32_t app_id;
-	int wakeup_fd;
-	uint64_t base_ns; /* CLOCK_REALTIME at base_tsc */
+	int wakeup_fd;    /* every worker writes it; the kernel serialises eventfd writes */
+	uint64_t base_ns; /* CLOCK_REALTIME at base_tsc: one clock for all rings, so the reader can merge them */
 	uint64_t base_tsc;
 	uint64_t tsc_hz;
-
-	/* worker only */
-	uint32_t head;      /* (d) private copy, only ever stored to the region */
-	uint32_t tail;      /* the reader's tail as last read and checked */
-	uint32_t published; /* head as last published */
 
 	/* control thread only */
 	int memfd;
 	void *region;
 	uint64_t region_size;
+
+	uint32_t nrings;
+	struct capture_ring rings[]; /* ring w: worker w's */
 };
 
 /* 0 if req is a request the daemon can serve, else -EINVAL. */
 int capture_check(const struct ms_capture_req *req);
 
 /*
- * Create a capture for a checked request: a sealed shmem memfd (like an
- * app's region, app.c), mapped, with its header written, and an eventfd.
- * Returns it, or NULL with errno set.
+ * Create a capture for a checked request with nrings rings (one per worker,
+ * 1..MS_CAP_RINGS_MAX): a sealed shmem memfd (like an app's region, app.c),
+ * mapped, with its header written, and an eventfd. req->nslots is per ring;
+ * it is halved (down to 64) while the region would pass CAPTURE_REGION_MAX,
+ * and the result is in mask. Returns the capture, or NULL with errno set
+ * (EINVAL for a bad nrings).
  */
-struct capture *capture_create(const struct ms_capture_req *req);
+struct capture *capture_create(const struct ms_capture_req *req, uint32_t nrings);
 
 /* The memfd went to the reader: close ours (the mapping stays). */
 void capture_handed_over(struct capture *c);
@@ -65,17 +73,18 @@ static inline bool capture_wants(const struct capture *c, uint8_t point, uint8_t
 uint64_t capture_now_ns(const struct capture *c);
 
 /*
- * Worker: the next free record, its header filled in (caller copies cap_len
- * bytes after it), or NULL if the ring is full (counted in st->dropped).
+ * Worker w: the next free record of ring w, its header filled in (caller
+ * copies cap_len bytes after it), or NULL if that ring is full (counted in
+ * st->dropped, the worker's own counters).
  */
-struct ms_cap_rec *capture_reserve(struct capture *c, struct cap_stats *st, uint64_t ts, uint8_t point, uint8_t dir,
-				   uint32_t app_id, uint32_t orig_len);
+struct ms_cap_rec *capture_reserve(struct capture *c, uint32_t w, struct cap_stats *st, uint64_t ts, uint8_t point,
+				   uint8_t dir, uint32_t app_id, uint32_t orig_len);
 
-/* Worker: copy a flat frame in (capture_reserve + memcpy). */
-void capture_put(struct capture *c, struct cap_stats *st, uint64_t ts, uint8_t point, uint8_t dir, uint32_t app_id,
-		 const void *frame, uint32_t len);
+/* Worker w: copy a flat frame into ring w (capture_reserve + memcpy). */
+void capture_put(struct capture *c, uint32_t w, struct cap_stats *st, uint64_t ts, uint8_t point, uint8_t dir,
+		 uint32_t app_id, const void *frame, uint32_t len);
 
-/* Worker, once per loop: publish the records written, wake the reader if it sleeps. */
-void capture_publish(struct capture *c, struct cap_stats *st);
+/* Worker w, once per loop: publish the records written to ring w, wake the reader if it sleeps. */
+void capture_publish(struct capture *c, uint32_t w, struct cap_stats *st);
 
 #endif

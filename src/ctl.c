@@ -463,7 +463,7 @@ static void ctl_capture(struct mstackd *d, struct ctl_conn *c, const struct ms_m
 		ctl_reply(c, h->type, h->req_id, rc, NULL, 0, NULL, 0);
 		return;
 	}
-	cap = capture_create(&req);
+	cap = capture_create(&req, d->dp.nworkers);
 	if (!cap) {
 		ctl_reply(c, h->type, h->req_id, -errno, NULL, 0, NULL, 0);
 		return;

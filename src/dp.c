@@ -181,6 +181,18 @@ void dp_sum_stats(const struct dp *dp, struct port_stats *nic, struct dp_stats *
 	}
 }
 
+void dp_sum_cap_stats(const struct dp *dp, struct cap_stats *cap)
+{
+	uint32_t i;
+
+	memset(cap, 0, sizeof(*cap));
+	for (i = 0; i < dp->nworkers; i++) {
+#define DP_SUM_CAP(field) cap->field += __atomic_load_n(&dp->w[i].cap_stats.field, __ATOMIC_RELAXED);
+		CAP_COUNTERS(DP_SUM_CAP)
+#undef DP_SUM_CAP
+	}
+}
+
 /*
  * Note that this burst delivered to a, once. Workers that own different queues of one app
  * share the mark: another worker's store can only make this one note a twice, and a second
@@ -210,7 +222,8 @@ dp_capture(struct dp_worker *wk, uint8_t point, uint8_t dir, uint32_t app_id, st
 		return;
 	ts = capture_now_ns(c);
 	for (i = 0; i < n; i++) {
-		struct ms_cap_rec *r = capture_reserve(c, &wk->dp->cap_stats, ts, point, dir, app_id, pkts[i]->pkt_len);
+		struct ms_cap_rec *r =
+		    capture_reserve(c, wk->id, &wk->cap_stats, ts, point, dir, app_id, pkts[i]->pkt_len);
 		const void *p;
 
 		if (!r)
@@ -227,7 +240,7 @@ static void dp_capture_app_rx(struct dp_worker *wk, const struct app *a, const v
 	struct capture *c = wk->cap_live;
 
 	if (capture_wants(c, MS_CAP_APP, MS_CAP_RX, a->id))
-		capture_put(c, &wk->dp->cap_stats, capture_now_ns(c), MS_CAP_APP, MS_CAP_RX, a->id, frame, len);
+		capture_put(c, wk->id, &wk->cap_stats, capture_now_ns(c), MS_CAP_APP, MS_CAP_RX, a->id, frame, len);
 }
 
 /* The rx queue of app a for a frame of flow hash `flow` (include/mstack/ms_flow.h: what the app predicts). */
@@ -806,12 +819,15 @@ static uint32_t dp_apps_tx_sweep(struct dp_worker *wk)
 }
 
 /*
- * A capture's ring has one producer: worker 0 fills it. With several
- * workers a capture sees worker 0's share of the traffic (docs/architecture.md).
+ * A capture has one ring per worker, each with this worker as its only
+ * producer (ms_capture.h): every worker records what it handles, and the
+ * reader merges the rings.
  */
+_Static_assert(DP_WORKERS_MAX <= MS_CAP_RINGS_MAX, "a capture has a ring for every worker");
+
 static struct capture *dp_load_capture(const struct dp_worker *wk)
 {
-	return wk->id == 0 ? __atomic_load_n(&wk->dp->capture, __ATOMIC_ACQUIRE) : NULL;
+	return __atomic_load_n(&wk->dp->capture, __ATOMIC_ACQUIRE);
 }
 
 /*
@@ -890,7 +906,7 @@ int dp_worker(void *arg)
 		work += dp_from_kernel(wk);
 		work += dp_apps_tx(wk);
 		if (unlikely(wk->cap_live))
-			capture_publish(wk->cap_live, &wk->dp->cap_stats);
+			capture_publish(wk->cap_live, wk->id, &wk->cap_stats);
 		/* Every pointer read above is dropped here: the control thread may retire them. */
 		rte_rcu_qsbr_quiescent(wk->dp->qsv, wk->id);
 		t1 = rte_rdtsc();

@@ -52,11 +52,12 @@ struct dp_worker {
 	struct port_stats nic_stats;
 	struct dp_stats stats;
 	struct dp_handoff_stats handoff;
-	uint64_t heartbeat;       /* incremented every loop */
-	uint64_t burst_seq;       /* NIC bursts, times DP_WORKERS_MAX, plus id: unique over workers */
-	struct capture *cap_live; /* dp->capture as loaded at the top of this loop (worker 0 only) */
-	uint32_t tx_cursor;       /* next app whose tx rings this worker polls */
-	struct idle idle;         /* [datapath] idle: when and how this worker sleeps (idle.h) */
+	uint64_t heartbeat;         /* incremented every loop */
+	uint64_t burst_seq;         /* NIC bursts, times DP_WORKERS_MAX, plus id: unique over workers */
+	struct capture *cap_live;   /* dp->capture as loaded at the top of this loop; this worker fills ring `id` */
+	struct cap_stats cap_stats; /* this worker's capture ring: copies made, dropped, reader wakeups */
+	uint32_t tx_cursor;         /* next app whose tx rings this worker polls */
+	struct idle idle;           /* [datapath] idle: when and how this worker sleeps (idle.h) */
 	/* peer_in[v]: frames worker v received for app queues this worker owns (SPSC; NULL for v == id) */
 	struct rte_ring *peer_in[DP_WORKERS_MAX];
 } __attribute__((aligned(64)));
@@ -74,13 +75,12 @@ struct dp {
 	struct rte_rcu_qsbr_dq *retired; /* control thread: objects waiting for a grace period */
 	uint16_t burst;
 	uint32_t nworkers;
-	struct app_list *apps;      /* every attached app: their tx rings are polled */
-	struct app_list *bcast;     /* apps that asked for broadcast/multicast */
-	struct app_addrs *local;    /* the host's addresses (TAP interface) */
-	struct capture *capture;    /* the running capture, NULL if none (one at a time) */
-	struct cap_stats cap_stats; /* written by worker 0, the one that fills captures */
-	struct handover ho;         /* the rings to and from the TAP lcore (handover.h) */
-	struct dp_worker *w;        /* nworkers of them */
+	struct app_list *apps;   /* every attached app: their tx rings are polled */
+	struct app_list *bcast;  /* apps that asked for broadcast/multicast */
+	struct app_addrs *local; /* the host's addresses (TAP interface) */
+	struct capture *capture; /* the running capture, NULL if none (one at a time) */
+	struct handover ho;      /* the rings to and from the TAP lcore (handover.h) */
+	struct dp_worker *w;     /* nworkers of them */
 	bool stop;
 };
 
@@ -101,5 +101,8 @@ int dp_worker(void *arg);
 
 /* The sum of every worker's NIC counters and loop counters (the totals mstackctl stats shows). */
 void dp_sum_stats(const struct dp *dp, struct port_stats *nic, struct dp_stats *loops);
+
+/* The sum of every worker's capture counters (capture.frames, .dropped, .wakeups). */
+void dp_sum_cap_stats(const struct dp *dp, struct cap_stats *cap);
 
 #endif

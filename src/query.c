@@ -95,6 +95,12 @@ static void query_datapath(struct mstackd *d, struct query_list *l)
 	query_counter(l, name, __atomic_load_n(&wk->handoff.field, __ATOMIC_RELAXED));
 		DP_HANDOFF_COUNTERS(QUERY_HANDOFF)
 #undef QUERY_HANDOFF
+		/* Worker w's own capture ring (ms_capture.h): capture.* are their sums. */
+#define QUERY_CAP(field)                                               \
+	snprintf(name, sizeof(name), "%s.capture_%s", prefix, #field); \
+	query_counter(l, name, __atomic_load_n(&wk->cap_stats.field, __ATOMIC_RELAXED));
+		CAP_COUNTERS(QUERY_CAP)
+#undef QUERY_CAP
 	}
 }
 
@@ -127,6 +133,7 @@ int query_reply(struct mstackd *d, uint16_t type, uint32_t offset, void *out, si
 				.room = cap - sizeof(struct ms_list_hdr),
 				.offset = offset };
 	struct fdreap_stats reap;
+	struct cap_stats capture;
 	struct app *a;
 	uint32_t i;
 
@@ -183,7 +190,8 @@ int query_reply(struct mstackd *d, uint16_t type, uint32_t offset, void *out, si
 		stats_visit_port("tap", &d->dp.ho.tap_stats, query_counter, &l);
 		handover_visit_stats(&d->dp.ho, query_counter, &l);
 		query_port_hw(&l, "tap", d->ports.tap);
-		stats_visit_cap("capture", &d->dp.cap_stats, query_counter, &l);
+		dp_sum_cap_stats(&d->dp, &capture);
+		stats_visit_cap("capture", &capture, query_counter, &l); /* the sums of dp.N.capture_* */
 		query_counter(&l, "ctl.refused", d->ctl_refused);
 		query_counter(&l, "ctl.conn_refused", d->ctl_conn_refused);
 		query_counter(&l, "ctl.fds_lost", d->ctl_fds_lost);

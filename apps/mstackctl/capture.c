@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* capture.c - mstackctl capture: read mstackd's capture ring, filter with libpcap, write pcapng. */
+/* capture.c - mstackctl capture: read mstackd's capture rings in timestamp order, filter with libpcap, write pcapng. */
+#include "capread.h"
 #include "mstackctl.h"
 #include "parser.h"
 #include "pcapng.h"
@@ -14,8 +15,18 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define CAP_REGION_TARGET (16u << 20) /* bytes of ring to ask for */
+#define CAP_REGION_TARGET (16u << 20) /* bytes of each ring to ask for */
 #define CAP_POLL_MS       1000
+
+/*
+ * The merge's hold: a record is written once a record CAP_HOLD_MS younger
+ * has been seen in any ring, or the rings stood still that long. A worker
+ * publishes within one loop of stamping (microseconds), so a record older
+ * than the hold cannot still be on its way from another ring, unless that
+ * worker was kept off its CPU for longer than the hold. Both are in the
+ * daemon's one clock (ms_cap_rec.ts_ns), never compared with ours.
+ */
+#define CAP_HOLD_MS 20
 
 static volatile sig_atomic_t cap_stop;
 
@@ -25,13 +36,10 @@ static void cap_on_signal(int sig)
 	cap_stop = 1;
 }
 
-/* The reader's view of the region: geometry checked once, against the reply. */
+/* The reader's view of the region and the pcapng interface of each point. */
 struct cap_reader {
-	void *base;
-	size_t size;
-	struct ms_cap_hdr h;
-	struct ms_cap_ring *ring;
-	int if_id[8]; /* pcapng interface of each point (indexed by MS_CAP_* value) */
+	struct capread cr;
+	int if_id[8]; /* indexed by MS_CAP_* value */
 };
 
 static uint32_t cap_slots_for(uint32_t snaplen)
@@ -43,22 +51,32 @@ static uint32_t cap_slots_for(uint32_t snaplen)
 	return n;
 }
 
+/* Map the region and check it against the reply. 0, or -1 after saying why. */
 static int cap_map(struct cap_reader *r, int memfd, const struct ms_capture_reply *rep)
 {
-	r->base = mmap(NULL, rep->region_size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
-	if (r->base == MAP_FAILED) {
-		r->base = NULL;
-		return -errno;
+	void *base = mmap(NULL, rep->region_size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	int rc;
+
+	if (base == MAP_FAILED) {
+		fprintf(stderr, "mstackctl: capture: cannot map the capture region: %s\n", strerror(errno));
+		return -1;
 	}
-	r->size = rep->region_size;
-	memcpy(&r->h, r->base, sizeof(r->h));
-	if (r->h.magic != MS_CAP_MAGIC || r->h.abi_major != MS_CAP_ABI_MAJOR || r->h.region_size != r->size ||
-	    r->h.nslots != rep->nslots || !r->h.nslots || (r->h.nslots & (r->h.nslots - 1)) ||
-	    r->h.snaplen != rep->snaplen || r->h.slot_size < ms_cap_slot_size(r->h.snaplen) ||
-	    r->h.slots_off < MS_CAP_RING_OFF + sizeof(struct ms_cap_ring) ||
-	    r->h.slots_off + (uint64_t)r->h.nslots * r->h.slot_size > r->size)
-		return -EPROTO;
-	r->ring = (struct ms_cap_ring *)((uint8_t *)r->base + MS_CAP_RING_OFF);
+	rc = capread_open(&r->cr, base, rep->region_size);
+	if (rc == -EPROTONOSUPPORT) {
+		fprintf(stderr,
+			"mstackctl: capture: mstackd's capture region has ABI %u.%u, this mstackctl reads %u.x: "
+			"use the mstackctl of the same mstack version\n",
+			r->cr.h.abi_major, r->cr.h.abi_minor, MS_CAP_ABI_MAJOR);
+	} else if (rc == 0 && (r->cr.h.nslots != rep->nslots || r->cr.h.snaplen != rep->snaplen)) {
+		rc = -EPROTO;
+	}
+	if (rc == -EPROTO)
+		fprintf(stderr, "mstackctl: capture: the capture region's header is not valid\n");
+	if (rc < 0) {
+		munmap(base, rep->region_size);
+		r->cr.base = NULL;
+		return -1;
+	}
 	return 0;
 }
 
@@ -80,32 +98,38 @@ static int cap_write_idbs(FILE *f, struct cap_reader *r, const struct parse_resu
 			snprintf(name, sizeof(name), "app.%u", res->cap_app);
 		else
 			snprintf(name, sizeof(name), "%s", pts[i].name);
-		if (pcapng_write_idb(f, PCAPNG_LINKTYPE_ETHERNET, r->h.snaplen, name) < 0)
+		if (pcapng_write_idb(f, PCAPNG_LINKTYPE_ETHERNET, r->cr.h.snaplen, name) < 0)
 			return -EIO;
 		r->if_id[pts[i].point] = id++;
 	}
 	return 0;
 }
 
-/* Wait for records: NEED_WAKEUP, re-check, poll the eventfd and the session. 0, or -1 when the session ended. */
-static int cap_wait(struct cap_reader *r, uint32_t tail, int efd, int ctl)
+enum cap_wait_result {
+	CAP_WAIT_MORE,  /* records arrived (or may have) */
+	CAP_WAIT_QUIET, /* the timeout passed and no ring moved */
+	CAP_WAIT_ENDED, /* the session ended */
+};
+
+/* Wait for records: NEED_WAKEUP on every ring, re-check, poll the eventfd and the session. */
+static enum cap_wait_result cap_wait(struct cap_reader *r, int efd, int ctl, int timeout_ms)
 {
 	struct pollfd p[2] = { { .fd = efd, .events = POLLIN }, { .fd = ctl, .events = POLLIN } };
+	enum cap_wait_result rc = CAP_WAIT_MORE;
 	uint64_t v;
-	int rc = 0;
+	int n;
 
-	__atomic_store_n(&r->ring->flags, MS_CAP_NEED_WAKEUP, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&r->ring->head, __ATOMIC_ACQUIRE) == tail) {
-		if (poll(p, 2, CAP_POLL_MS) > 0) {
-			if (p[0].revents & POLLIN)
-				(void)!read(efd, &v, sizeof(v));
-			/* mstackd sends nothing unasked on this session: any event is its end. */
-			if (p[1].revents)
-				rc = -1;
-		}
+	if (!capread_want_wakeup(&r->cr, true)) {
+		n = poll(p, 2, timeout_ms);
+		if (n == 0)
+			rc = CAP_WAIT_QUIET;
+		if (n > 0 && (p[0].revents & POLLIN))
+			(void)!read(efd, &v, sizeof(v));
+		/* mstackd sends nothing unasked on this session: any event is its end. */
+		if (n > 0 && p[1].revents)
+			rc = CAP_WAIT_ENDED;
 	}
-	__atomic_store_n(&r->ring->flags, 0, __ATOMIC_RELAXED);
+	capread_want_wakeup(&r->cr, false);
 	return rc;
 }
 
@@ -115,54 +139,88 @@ struct cap_result {
 	int err;           /* -errno: writing failed, or mstackd broke the ring's rules */
 };
 
-static void cap_loop(struct cap_reader *r, FILE *f, struct bpf_program *prog, const struct parse_result *res, int efd,
-		     int ctl, struct cap_result *out)
+static bool cap_count_reached(const struct parse_result *res, const struct cap_result *out)
 {
-	uint32_t tail = __atomic_load_n(&r->ring->tail, __ATOMIC_RELAXED);
+	return res->cap_count && out->written >= res->cap_count;
+}
 
-	while (!cap_stop && (!res->cap_count || out->written < res->cap_count)) {
-		uint32_t head = __atomic_load_n(&r->ring->head, __ATOMIC_ACQUIRE);
+/* Write the waiting records up to cutoff_ns, oldest first over all rings. Returns how many were taken. */
+static uint64_t cap_drain(struct cap_reader *r, FILE *f, struct bpf_program *prog, const struct parse_result *res,
+			  uint64_t cutoff_ns, struct cap_result *out)
+{
+	const struct ms_cap_rec *rec;
+	uint64_t taken = 0;
+	uint32_t ring;
 
-		if (head == tail) {
-			fflush(f);
-			if (cap_wait(r, tail, efd, ctl) < 0)
-				break;
-			continue;
-		}
-		if (head - tail > r->h.nslots) {
+	while (!cap_count_reached(res, out) && (rec = capread_next(&r->cr, cutoff_ns, &ring))) {
+		const uint8_t *data = (const uint8_t *)(rec + 1);
+		struct pcap_pkthdr ph;
+		struct ms_cap_rec m;
+
+		memcpy(&m, rec, sizeof(m));
+		if (m.cap_len > r->cr.h.snaplen || m.cap_len > m.orig_len || m.point >= 8 ||
+		    !(res->cap_points & m.point)) {
 			out->err = -EPROTO;
 			break;
 		}
-		for (; tail != head && (!res->cap_count || out->written < res->cap_count); tail++) {
-			const struct ms_cap_rec *rec = ms_cap_slot(r->base, &r->h, tail);
-			const uint8_t *data = (const uint8_t *)(rec + 1);
-			struct pcap_pkthdr ph;
-			struct ms_cap_rec m;
-
-			memcpy(&m, rec, sizeof(m));
-			if (m.cap_len > r->h.snaplen || m.cap_len > m.orig_len || m.point >= 8 ||
-			    !(res->cap_points & m.point)) {
-				out->err = -EPROTO;
-				break;
-			}
-			ph.caplen = m.cap_len;
-			ph.len = m.orig_len;
-			ph.ts.tv_sec = (time_t)(m.ts_ns / 1000000000u);
-			ph.ts.tv_usec = (suseconds_t)(m.ts_ns % 1000000000u / 1000);
-			if (prog && !pcap_offline_filter(prog, &ph, data)) {
-				out->filtered++;
-				continue;
-			}
-			if (pcapng_write_epb(f, (uint32_t)r->if_id[m.point], m.ts_ns, data, m.cap_len, m.orig_len,
-					     m.dir == MS_CAP_RX ? PCAPNG_INBOUND : PCAPNG_OUTBOUND) < 0) {
-				out->err = -EIO;
-				break;
-			}
-			out->written++;
+		capread_consume(&r->cr, ring);
+		taken++;
+		ph.caplen = m.cap_len;
+		ph.len = m.orig_len;
+		ph.ts.tv_sec = (time_t)(m.ts_ns / 1000000000u);
+		ph.ts.tv_usec = (suseconds_t)(m.ts_ns % 1000000000u / 1000);
+		if (prog && !pcap_offline_filter(prog, &ph, data)) {
+			out->filtered++;
+			continue;
 		}
-		__atomic_store_n(&r->ring->tail, tail, __ATOMIC_RELEASE);
-		if (out->err)
+		if (pcapng_write_epb(f, (uint32_t)r->if_id[m.point], m.ts_ns, data, m.cap_len, m.orig_len,
+				     m.dir == MS_CAP_RX ? PCAPNG_INBOUND : PCAPNG_OUTBOUND) < 0) {
+			out->err = -EIO;
 			break;
+		}
+		out->written++;
+	}
+	return taken;
+}
+
+/*
+ * Until -c, a signal or the session's end: drain the rings, merged by
+ * timestamp under the hold (CAP_HOLD_MS), and wait when nothing can be
+ * written. A quiet wait, a signal and the end flush what is held.
+ */
+static void cap_loop(struct cap_reader *r, FILE *f, struct bpf_program *prog, const struct parse_result *res, int efd,
+		     int ctl, struct cap_result *out)
+{
+	const uint64_t hold_ns = CAP_HOLD_MS * 1000000ull;
+	bool flush = false, ended = false;
+
+	for (;;) {
+		long waiting = capread_refresh(&r->cr);
+		uint64_t cutoff, taken;
+		bool last;
+
+		if (waiting < 0) {
+			out->err = -EPROTO;
+			break;
+		}
+		last = cap_stop || ended;
+		if (flush || last)
+			cutoff = UINT64_MAX;
+		else
+			cutoff = r->cr.newest_ts > hold_ns ? r->cr.newest_ts - hold_ns : 0;
+		taken = cap_drain(r, f, prog, res, cutoff, out);
+		capread_release(&r->cr);
+		if (out->err || last || cap_count_reached(res, out))
+			break;
+		flush = false;
+		if (taken)
+			continue;
+		fflush(f);
+		switch (cap_wait(r, efd, ctl, waiting ? CAP_HOLD_MS : CAP_POLL_MS)) {
+		case CAP_WAIT_ENDED: ended = true; break;
+		case CAP_WAIT_QUIET: flush = waiting > 0; break;
+		case CAP_WAIT_MORE: break;
+		}
 	}
 }
 
@@ -228,11 +286,8 @@ int cmd_capture(int fd, const struct parse_result *res)
 		status = cap_fail(rc);
 		goto out;
 	}
-	rc = cap_map(&r, fds[0], &rep);
-	if (rc < 0) {
-		fprintf(stderr, "mstackctl: capture: cannot map the capture ring: %s\n", strerror(-rc));
+	if (cap_map(&r, fds[0], &rep) < 0)
 		goto out;
-	}
 	f = to_stdout ? stdout : fopen(res->cap_file, "wb");
 	if (!f) {
 		fprintf(stderr, "mstackctl: capture: %s: %s\n", res->cap_file, strerror(errno));
@@ -264,8 +319,8 @@ int cmd_capture(int fd, const struct parse_result *res)
 out:
 	if (f && f != stdout)
 		fclose(f);
-	if (r.base)
-		munmap(r.base, r.size);
+	if (r.cr.base)
+		munmap(r.cr.base, r.cr.size);
 	if (fds[0] >= 0)
 		close(fds[0]);
 	if (fds[1] >= 0)
