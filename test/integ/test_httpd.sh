@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-2-Clause
 # test_httpd.sh - mstack-httpd from a peer namespace: downloads over IPv4 and IPv6 checked by sha256,
-# errors, traversal, HEAD, keep-alive, pipelining, ab and wrk without failures, 10 000 connections,
+# errors, traversal, HEAD, conditional GET, keep-alive, pipelining, ab and wrk without failures, 10 000 connections,
 # slowloris and clients that never read.
 #
 # usage: test_httpd.sh [kernel|mstack]   (or MSTACK_HTTPD_TRANSPORT=kernel|mstack; default kernel)
@@ -127,6 +127,23 @@ echo "$h" | grep -q '^Last-Modified: ' || fail "HEAD without Last-Modified"
 got=$(peer python3 "$CLIENTS" pipeline "$HOST_IP" $PORT "HEAD /mid.dat" /index.html "HEAD /nope" /1k.bin | tr '\n' ' ')
 [ "$got" = "200 3000000 0 200 12 12 404 14 0 200 1024 1024 " ] || fail "pipelined HEAD/GET: $got"
 ok "HEAD answers GET's head without a body"
+
+# Conditional GET (RFC 9110 13.1.3): If-Modified-Since no earlier than Last-Modified is a 304 without a
+# body, in any of the three HTTP-date formats (5.6.7); an earlier or an invalid date gets the file.
+lm=$(echo "$h" | sed -n 's/^Last-Modified: //p')
+mtime=$(stat -c %Y "$ROOT/big.bin")
+hdr=$(peer curl -s -D - -o "$WORK/cond.body" --max-time 5 -z "$lm" "$U4/big.bin" | tr -d '\r')
+echo "$hdr" | head -1 | grep -q '^HTTP/1.1 304 Not Modified$' || fail "curl -z '$lm': $hdr"
+[ -s "$WORK/cond.body" ] && fail "a 304 with a body"
+echo "$hdr" | grep -q "^Last-Modified: $lm$" && echo "$hdr" | grep -q '^Date: ' || fail "304 without its validators: $hdr"
+for d in "$(LC_ALL=C date -u -d "@$mtime" '+%A, %d-%b-%y %H:%M:%S GMT')" \
+	"$(LC_ALL=C date -u -d "@$mtime" '+%a %b %e %H:%M:%S %Y')"; do
+	[ "$(code -H "If-Modified-Since: $d" "$U6/big.bin")" = 304 ] || fail "If-Modified-Since: $d: not 304"
+done
+got=$(peer curl -sf --max-time 20 -z "$(LC_ALL=C date -u -R -d "@$((mtime - 1))")" "$U4/big.bin" | sha256sum)
+[ "$got" = "$(sha256sum < "$ROOT/big.bin")" ] || fail "If-Modified-Since a second before Last-Modified: not the file"
+[ "$(code -H "If-Modified-Since: $lm x" "$U4/big.bin")" = 200 ] || fail "an invalid If-Modified-Since is not ignored"
+ok "If-Modified-Since: 304 (IMF-fixdate, RFC 850, asctime) with Date and Last-Modified and no body; the file when older or invalid"
 
 # Keep-alive and pipelining.
 v=$(peer curl -sv -o /dev/null -o /dev/null "$U4/index.html" "$U4/1k.bin" 2>&1)
