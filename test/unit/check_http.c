@@ -698,6 +698,14 @@ START_TEST(test_dates_are_imf_fixdate)
 }
 END_TEST
 
+/* A file's 200 response, the start of the head tests. */
+static const struct http_resp resp_200 = { .status = 200,
+					   .keep_alive = true,
+					   .content_length = 1234,
+					   .content_type = "text/css",
+					   .last_modified = "Sun, 06 Nov 1994 08:49:37 GMT",
+					   .date = "Mon, 07 Nov 1994 08:49:37 GMT" };
+
 static int date_parse(const char *d, time_t now, time_t *t)
 {
 	return http_date_parse(d, strlen(d), now, t);
@@ -802,13 +810,9 @@ END_TEST
 START_TEST(test_a_304_has_no_content_and_carries_date_and_last_modified)
 {
 	char buf[HTTP_RESP_HEAD_MAX];
-	struct http_resp r = { .status = 304,
-			       .keep_alive = true,
-			       .content_length = 1234,
-			       .content_type = "text/css",
-			       .last_modified = "Sun, 06 Nov 1994 08:49:37 GMT",
-			       .date = "Mon, 07 Nov 1994 08:49:37 GMT" };
+	struct http_resp r = resp_200;
 
+	r.status = 304;
 	ck_assert_int_gt(http_resp_head(buf, sizeof(buf), &r), 0);
 	ck_assert_str_eq(buf, "HTTP/1.1 304 Not Modified\r\nDate: Mon, 07 Nov 1994 08:49:37 GMT\r\n"
 			      "Server: mstack-httpd\r\nLast-Modified: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n");
@@ -822,12 +826,7 @@ END_TEST
 START_TEST(test_response_heads_follow_status_method_and_persistence)
 {
 	char buf[HTTP_RESP_HEAD_MAX];
-	struct http_resp r = { .status = 200,
-			       .keep_alive = true,
-			       .content_length = 1234,
-			       .content_type = "text/css",
-			       .last_modified = "Sun, 06 Nov 1994 08:49:37 GMT",
-			       .date = "Mon, 07 Nov 1994 08:49:37 GMT" };
+	struct http_resp r = resp_200;
 	int n;
 
 	n = http_resp_head(buf, sizeof(buf), &r);
