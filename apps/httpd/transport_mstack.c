@@ -4,7 +4,6 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +24,7 @@
  * Connections are found by handle (handles are small, like fds).
  */
 struct tm_worker {
-	struct http_transport tr; /* first: the transport callbacks get it back */
-	struct http_server srv;
+	struct httpd_worker hw; /* first: the transport callbacks get it back */
 	struct ms_session *s;
 	struct ms_tcp_stack *st;
 	uint32_t q;
@@ -36,9 +34,6 @@ struct tm_worker {
 	struct http_conn **conns;
 	size_t nconns_cap;
 	bool accept_pending;
-	int rc;
-	char err[160];
-	pthread_t thread;
 };
 
 static struct tm_worker *tm_of(struct http_transport *t)
@@ -116,14 +111,14 @@ static void tm_accept(struct tm_worker *w, int l, uint64_t now)
 		struct http_conn *c;
 		int h;
 
-		if (http_server_full(&w->srv)) {
+		if (http_server_full(&w->hw.srv)) {
 			w->accept_pending = true;
 			return;
 		}
 		h = ms_tcp_accept(w->st, l, NULL, NULL);
 		if (h < 0)
 			return; /* -EAGAIN: none left */
-		if (tm_slot(w, h) < 0 || !(c = http_conn_open(&w->srv, h, now))) {
+		if (tm_slot(w, h) < 0 || !(c = http_conn_open(&w->hw.srv, h, now))) {
 			ms_tcp_abort(w->st, h);
 			continue;
 		}
@@ -137,7 +132,7 @@ static void tm_accept(struct tm_worker *w, int l, uint64_t now)
 static void tm_sleep(struct tm_worker *w, uint64_t now)
 {
 	struct pollfd pfd = { .fd = ms_tcp_fd(w->st), .events = POLLIN };
-	int a = ms_tcp_timeout(w->st), b = http_server_timeout(&w->srv, now), t;
+	int a = ms_tcp_timeout(w->st), b = http_server_timeout(&w->hw.srv, now), t;
 
 	if (ms_tcp_wait_prepare(w->st) != 0)
 		return;
@@ -159,8 +154,8 @@ static void *tm_loop(void *arg)
 		uint64_t now = httpd_now_ms();
 
 		if (n < 0) {
-			w->rc = n;
-			snprintf(w->err, sizeof(w->err), "queue %u: mstackd closed the session: %s", w->q,
+			w->hw.rc = n;
+			snprintf(w->hw.err, sizeof(w->hw.err), "queue %u: mstackd closed the session: %s", w->q,
 				 ms_strerror(n));
 			httpd_stop = 1;
 			break;
@@ -184,12 +179,12 @@ static void *tm_loop(void *arg)
 				he |= HTTP_EV_ERROR;
 			http_conn_event(c, he, now);
 		}
-		if (w->accept_pending && !http_server_full(&w->srv)) {
+		if (w->accept_pending && !http_server_full(&w->hw.srv)) {
 			w->accept_pending = false;
 			for (uint32_t l = 0; l < w->nl; l++)
 				tm_accept(w, w->lh[l], now);
 		}
-		http_server_run(&w->srv, now);
+		http_server_run(&w->hw.srv, now);
 		if (n == 0)
 			tm_sleep(w, now);
 	}
@@ -235,17 +230,17 @@ static int tm_worker_init(struct tm_worker *w, struct ms_session *s, uint32_t q,
 	char host[64];
 	int rc;
 
-	w->tr.ops = &tm_ops;
+	w->hw.tr.ops = &tm_ops;
 	w->s = s;
 	w->q = q;
-	rc = http_server_init(&w->srv, &w->tr, &o->server);
+	rc = http_server_init(&w->hw.srv, &w->hw.tr, &o->server);
 	if (rc < 0) {
-		snprintf(w->err, sizeof(w->err), "out of memory");
+		snprintf(w->hw.err, sizeof(w->hw.err), "out of memory");
 		return rc;
 	}
 	rc = ms_tcp_stack_new(s, q, &(struct ms_tcp_config){ .max_conns = tm_stack_conns(o) }, &w->st);
 	if (rc < 0) {
-		snprintf(w->err, sizeof(w->err), "queue %u: cannot start the TCP stack: %s", q, ms_strerror(rc));
+		snprintf(w->hw.err, sizeof(w->hw.err), "queue %u: cannot start the TCP stack: %s", q, ms_strerror(rc));
 		return rc;
 	}
 	for (uint32_t l = 0; l < o->nlisten; l++) {
@@ -256,7 +251,7 @@ static int tm_worker_init(struct tm_worker *w, struct ms_session *s, uint32_t q,
 		if (rc < 0) {
 			getnameinfo((const struct sockaddr *)&o->listen[l], sizeof(o->listen[l]), host, sizeof(host),
 				    NULL, 0, NI_NUMERICHOST);
-			snprintf(w->err, sizeof(w->err), "cannot listen on %s port %u: %s", host, a.port,
+			snprintf(w->hw.err, sizeof(w->hw.err), "cannot listen on %s port %u: %s", host, a.port,
 				 ms_strerror(rc));
 			return rc;
 		}
@@ -267,7 +262,7 @@ static int tm_worker_init(struct tm_worker *w, struct ms_session *s, uint32_t q,
 
 static void tm_worker_fini(struct tm_worker *w)
 {
-	http_server_fini(&w->srv);
+	http_server_fini(&w->hw.srv);
 	ms_tcp_stack_free(w->st); /* closes the listeners and releases the bindings */
 	free(w->conns);
 }
@@ -277,7 +272,7 @@ int httpd_run_mstack(const struct httpd_options *o, char *err, size_t errlen)
 	struct ms_attach_opts ao = { .name = "mstack-httpd", .nqueues = (uint16_t)o->queues };
 	struct ms_session *s = NULL;
 	struct tm_worker *w;
-	uint32_t q, started;
+	uint32_t q;
 	int rc;
 
 	rc = ms_attach(o->socket_path, &ao, &s);
@@ -295,30 +290,14 @@ int httpd_run_mstack(const struct httpd_options *o, char *err, size_t errlen)
 	for (q = 0; q < o->queues; q++) {
 		rc = tm_worker_init(&w[q], s, q, o);
 		if (rc < 0) {
-			snprintf(err, errlen, "%s", w[q].err);
+			snprintf(err, errlen, "%s", w[q].hw.err);
 			q++;
 			goto out;
 		}
 	}
 	rc = 0;
 	httpd_ready(o, "mstack TCP");
-	for (started = 1; started < o->queues; started++) {
-		rc = -pthread_create(&w[started].thread, NULL, tm_loop, &w[started]);
-		if (rc < 0) {
-			snprintf(err, errlen, "pthread_create: %s", strerror(-rc));
-			httpd_stop = 1;
-			break;
-		}
-	}
-	if (rc == 0)
-		tm_loop(&w[0]);
-	for (uint32_t i = 1; i < started; i++)
-		pthread_join(w[i].thread, NULL);
-	for (uint32_t i = 0; i < o->queues && rc == 0; i++)
-		if (w[i].rc < 0) {
-			rc = w[i].rc;
-			snprintf(err, errlen, "%s", w[i].err);
-		}
+	rc = httpd_workers_run(w, sizeof(*w), o->queues, tm_loop, err, errlen);
 out:
 	while (q-- > 0)
 		tm_worker_fini(&w[q]);
