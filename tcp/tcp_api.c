@@ -1025,6 +1025,7 @@ void ms_tcp_stack_free(struct ms_tcp_stack *st)
 	}
 	tcp_fsm_free_reaped(st);
 	tcp_table_fini(&st->tab);
+	tcp_mem_fini(&st->mem);
 	if (st->wait_fd >= 0)
 		close(st->wait_fd);
 	free(st);
