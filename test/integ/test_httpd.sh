@@ -8,6 +8,7 @@
 #   kernel: the server on the kernel's TCP, the peer on a plain veth pair.
 #   mstack: the server on libmstack-tcp through a real mstackd (lib.sh's test bed).
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/httpd_lib.sh"
 
 MODE=${1:-${MSTACK_HTTPD_TRANSPORT:-kernel}}
 PORT=8080
@@ -156,19 +157,12 @@ got=$(peer python3 "$CLIENTS" raw "$HOST_IP" $PORT 'GET /index.html HTTP/1.0\r\n
 ok "keep-alive (1.1 by default, 1.0 when asked) and 6 pipelined requests in order"
 
 # Load: ab and wrk, zero failures.
-out=$(peer ab -q -n 4000 -c 50 "$U4/1k.bin" 2>&1)
-echo "$out" | grep -q '^Failed requests: *0$' && echo "$out" | grep -q '^Complete requests: *4000$' ||
-	fail "ab: $out"
-out=$(peer ab -q -k -n 4000 -c 50 "$U4/index.html" 2>&1)
-echo "$out" | grep -q '^Failed requests: *0$' && echo "$out" | grep -q '^Keep-Alive requests: *4000$' ||
-	fail "ab -k: $out"
-out=$(peer wrk -t1 -c64 -d2s "$U4/1k.bin" 2>&1)
-echo "$out" | grep -q 'requests in' || fail "wrk: $out"
-echo "$out" | grep -qE 'Socket errors|Non-2xx' && fail "wrk: $out"
-out6=$(peer wrk -t1 -c16 -d2s -H "Connection: close" "$U6/index.html" 2>&1)
-echo "$out6" | grep -qE 'Non-2xx|Socket errors: connect [1-9]|read [1-9]|timeout [1-9]' && fail "wrk close: $out6"
+ab_clean 4000 50 "$U4/1k.bin"
+ab_clean 4000 50 -k "$U4/index.html"
+wrk_clean -t1 -c16 -d2s -H "Connection: close" "$U6/index.html"
+wrk_clean -t1 -c64 -d2s "$U4/1k.bin"
 ok "ab (4000 + 4000 keep-alive) and wrk (keep-alive, and one per connection over IPv6): 0 failures," \
-	"$(echo "$out" | sed -n 's/^Requests\/sec: *//p') req/s keep-alive"
+	"$WRK_RPS req/s keep-alive"
 alive
 
 # 10 000 connections at once, each answered; the server's memory while they are open.
@@ -213,12 +207,6 @@ wait $NR
 ok "50 non-reading clients: a 3 MB download meanwhile took $ms ms (RSS ${rss2} kB); they were reset"
 
 alive
-kill -TERM "$HTTPD"
-for _ in $(seq 50); do kill -0 "$HTTPD" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$HTTPD" 2>/dev/null && fail "mstack-httpd ignores SIGTERM"
-wait "$HTTPD"
-rc=$?
-[ $rc -eq 0 ] || fail "mstack-httpd exited $rc on SIGTERM: $(tail -3 "$SLOG")"
-grep -q Sanitizer "$SLOG" && fail "sanitizer report: $(cat "$SLOG")"
+httpd_stop "$HTTPD" "$SLOG"
 ok "mstack-httpd stops cleanly on SIGTERM"
 integ_pass
