@@ -730,18 +730,36 @@ static void tcp_listener_close(struct ms_tcp_stack *st, struct tcp_conn *l)
 	tcp_fsm_reap(st, l);
 }
 
-int ms_tcp_close(struct ms_tcp_stack *st, int h)
+/*
+ * What ms_tcp_close and ms_tcp_abort share: a listener is closed whole; a
+ * connection loses its handle at once (it lives on without one until
+ * reaped) and its pending events. @return the connection for the caller to
+ * end; NULL when nothing is left to do, *rc saying why (0: a listener was
+ * closed; -EINVAL: no such handle).
+ */
+static struct tcp_conn *tcp_handle_release(struct ms_tcp_stack *st, int h, int *rc)
 {
 	struct tcp_conn *c = st ? tcp_handle_get(&st->tab, h) : NULL;
 
+	*rc = c ? 0 : -EINVAL;
 	if (!c)
-		return -EINVAL;
+		return NULL;
 	if (c->state == MS_TCP_LISTEN) {
 		tcp_listener_close(st, c);
-		return 0;
+		return NULL;
 	}
 	tcp_handle_detach(&st->tab, c);
 	c->events = 0;
+	return c;
+}
+
+int ms_tcp_close(struct ms_tcp_stack *st, int h)
+{
+	int rc;
+	struct tcp_conn *c = tcp_handle_release(st, h, &rc);
+
+	if (!c)
+		return rc;
 	if (c->rcv.buf && tcp_readable(c)) {
 		/* RFC 2525 2.17: closing with unread data resets, so the peer knows it was lost. */
 		tcp_fsm_abort(st, c);
@@ -759,16 +777,11 @@ int ms_tcp_close(struct ms_tcp_stack *st, int h)
 
 int ms_tcp_abort(struct ms_tcp_stack *st, int h)
 {
-	struct tcp_conn *c = st ? tcp_handle_get(&st->tab, h) : NULL;
+	int rc;
+	struct tcp_conn *c = tcp_handle_release(st, h, &rc);
 
 	if (!c)
-		return -EINVAL;
-	if (c->state == MS_TCP_LISTEN) {
-		tcp_listener_close(st, c);
-		return 0;
-	}
-	tcp_handle_detach(&st->tab, c);
-	c->events = 0;
+		return rc;
 	tcp_fsm_abort(st, c);
 	tcp_fsm_reap(st, c);
 	return 0;
@@ -1043,6 +1056,7 @@ void ms_tcp_stack_free(struct ms_tcp_stack *st)
 	}
 	tcp_fsm_free_reaped(st);
 	tcp_table_fini(&st->tab);
+	tcp_mem_fini(&st->mem);
 	if (st->wait_fd >= 0)
 		close(st->wait_fd);
 	free(st);

@@ -6,6 +6,45 @@
 
 #include "tcp_buf.h"
 
+struct tcp_mem_block {
+	struct tcp_mem_block *next;
+	uint32_t cap;
+};
+
+static void tcp_mem_free_block(struct tcp_mem *m, struct tcp_mem_block **link)
+{
+	struct tcp_mem_block *b = *link;
+
+	*link = b->next;
+	m->cached -= b->cap;
+	m->nfree--;
+	free(b);
+}
+
+/*
+ * A kept ring of capacity cap, unlinked and charged as used; NULL if none.
+ * A miss frees one kept ring of another size, so that rings of a size no
+ * longer asked for (sndbuf or rcvbuf changed) drain from the list.
+ */
+static uint8_t *tcp_mem_reuse(struct tcp_mem *m, uint32_t cap)
+{
+	for (struct tcp_mem_block **link = &m->free_head; *link; link = &(*link)->next) {
+		struct tcp_mem_block *b = *link;
+
+		if (b->cap != cap)
+			continue;
+		*link = b->next;
+		m->nfree--;
+		m->cached -= cap;
+		m->used += cap;
+		m->reused++;
+		return (uint8_t *)b;
+	}
+	if (m->free_head)
+		tcp_mem_free_block(m, &m->free_head);
+	return NULL;
+}
+
 static uint8_t *tcp_mem_take(struct tcp_mem *m, uint32_t cap)
 {
 	uint8_t *p;
@@ -14,6 +53,12 @@ static uint8_t *tcp_mem_take(struct tcp_mem *m, uint32_t cap)
 		m->refused++;
 		return NULL;
 	}
+	p = tcp_mem_reuse(m, cap);
+	if (p)
+		return p;
+	/* Kept rings give way to a ring in use: used + cached stays within max. */
+	while (m->free_head && m->used + m->cached + cap > m->max)
+		tcp_mem_free_block(m, &m->free_head);
 	p = malloc(cap);
 	if (p)
 		m->used += cap;
@@ -22,11 +67,27 @@ static uint8_t *tcp_mem_take(struct tcp_mem *m, uint32_t cap)
 
 static void tcp_mem_give(struct tcp_mem *m, uint8_t **p, uint32_t cap)
 {
-	if (!*p)
+	struct tcp_mem_block *b = (struct tcp_mem_block *)*p;
+
+	if (!b)
 		return;
-	free(*p);
 	*p = NULL;
 	m->used -= cap;
+	if (m->nfree >= TCP_MEM_FREE_MAX || cap < sizeof(*b)) {
+		free(b);
+		return;
+	}
+	b->cap = cap;
+	b->next = m->free_head;
+	m->free_head = b;
+	m->nfree++;
+	m->cached += cap;
+}
+
+void tcp_mem_fini(struct tcp_mem *m)
+{
+	while (m->free_head)
+		tcp_mem_free_block(m, &m->free_head);
 }
 
 /* Copy into a ring at index at, wrapping. */

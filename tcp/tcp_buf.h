@@ -10,11 +10,29 @@
  * charged when a ring is allocated (lazily, at the first byte it holds) and
  * given back when it is freed, so a peer or an application can never make
  * the stack hold more than max bytes in all.
+ *
+ * A ring given back is kept on a free list, up to TCP_MEM_FREE_MAX of them,
+ * and handed to the next ring of the same capacity: with one request per
+ * connection, every connection would otherwise cost a malloc/free pair per
+ * direction. Kept rings count against max with the rings in use (used +
+ * cached <= max); when a new ring would pass it, kept rings are freed
+ * first, so the list never refuses what the limit would allow.
  */
+#define TCP_MEM_FREE_MAX 64
+
+struct tcp_mem_block; /* a kept ring: its first bytes link the list */
+
 struct tcp_mem {
 	uint64_t used, max;
-	uint64_t refused; /* allocations refused by the limit */
+	uint64_t refused;                /* allocations refused by the limit */
+	uint64_t cached;                 /* bytes of the kept rings */
+	uint64_t reused;                 /* rings handed out from the free list, not malloc */
+	uint32_t nfree;                  /* rings kept (<= TCP_MEM_FREE_MAX) */
+	struct tcp_mem_block *free_head; /* the last given back first: its memory is the warmest */
 };
+
+/* Free the kept rings (the stack's end; rings in use are the connections' to free). */
+void tcp_mem_fini(struct tcp_mem *m);
 
 /*
  * Send ring: the bytes from snd_una on (sent and not acknowledged, then not

@@ -254,6 +254,25 @@ static int hc_status_of_path_error(int err)
 	return 500;
 }
 
+/*
+ * RFC 9110 13.1.3 and 13.2.2 step 4, for a GET or HEAD of a file that
+ * exists (13.2.1: preconditions only matter to what would be a 2xx): the
+ * answer is 304 when If-Modified-Since holds a valid HTTP-date (one value)
+ * no earlier than the file's Last-Modified, at the second that field
+ * carries. An invalid date, or If-None-Match present (evaluated first, and
+ * this server has no entity tags to match), leaves the full response.
+ */
+static bool hc_not_modified(const struct http_request *req, const struct http_file *f, time_t now)
+{
+	time_t since;
+
+	if (!req->if_modified_since || req->has_if_none_match)
+		return false;
+	if (http_date_parse(req->if_modified_since, req->if_modified_since_len, now, &since) < 0)
+		return false;
+	return f->last_modified_sec <= since;
+}
+
 /* Answer a parsed request (rc > 0) or a refused one (rc < 0, the status): fill out, pick the file. */
 static void hc_request(struct http_conn *c, const struct http_request *req, int rc, uint64_t now)
 {
@@ -279,7 +298,7 @@ static void hc_request(struct http_conn *c, const struct http_request *req, int 
 		} else if ((n = http_cache_get(s->cache, path, now, &c->file)) < 0) {
 			r.status = hc_status_of_path_error(n);
 		} else {
-			r.status = 200;
+			r.status = hc_not_modified(req, c->file, s->date_sec) ? 304 : 200;
 			r.content_length = c->file->len;
 			r.content_type = c->file->content_type;
 			r.last_modified = c->file->last_modified;
@@ -296,10 +315,12 @@ static void hc_request(struct http_conn *c, const struct http_request *req, int 
 	c->out_len = (uint16_t)(n > 0 ? n : 0);
 	c->out_off = 0;
 	c->body_off = 0;
-	c->body_end = c->file && !r.head_only ? c->file->len : 0;
+	c->body_end = c->file && r.status == 200 && !r.head_only ? c->file->len : 0;
 	c->close_after = !r.keep_alive;
 	if (r.status < 300)
 		s->stats.responses_2xx++;
+	else if (r.status < 400)
+		s->stats.responses_3xx++;
 	else if (r.status < 500)
 		s->stats.responses_4xx++;
 	else

@@ -32,7 +32,7 @@ struct http_conn;
 
 /* What a server counts. */
 struct http_stats {
-	uint64_t accepted, closed, requests, responses_2xx, responses_4xx, responses_5xx;
+	uint64_t accepted, closed, requests, responses_2xx, responses_3xx, responses_4xx, responses_5xx;
 	uint64_t timeouts[HTTP_T_KINDS];
 	uint64_t resets;  /* connections that died on a transport error */
 	uint64_t refused; /* connections refused at max_conns or for memory */

@@ -168,6 +168,7 @@ static int hf_load(struct http_cache *c, const char *rel, int fd, const struct s
 	f->ino = st->st_ino;
 	f->mtime = st->st_mtim;
 	f->content_type = http_content_type(index ? "index.html" : rel);
+	f->last_modified_sec = st->st_mtim.tv_sec;
 	http_date(st->st_mtim.tv_sec, f->last_modified);
 	*out = f;
 	return 0;

@@ -23,6 +23,7 @@ struct http_file {
 	uint64_t len;
 	const char *content_type;
 	char last_modified[HTTP_DATE_LEN];
+	time_t last_modified_sec; /* the second last_modified names: what If-Modified-Since is compared with */
 	/* Private to http_file.c. */
 	char *key;
 	dev_t dev;

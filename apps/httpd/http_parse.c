@@ -188,9 +188,16 @@ static int hp_content_length(const char *v, size_t len, uint64_t *out, bool *see
 }
 
 struct hp_fields {
-	uint32_t hosts;
+	uint32_t hosts, if_modified_since;
 	bool te, cl_seen, conn_close, conn_keep_alive;
 };
+
+/* RFC 9110 13.1.3: a field value with more than one member is ignored; two fields are two members. */
+static void hp_if_modified_since(struct http_request *req, struct hp_fields *f, const char *v, size_t len)
+{
+	req->if_modified_since = ++f->if_modified_since == 1 ? v : NULL;
+	req->if_modified_since_len = req->if_modified_since ? len : 0;
+}
 
 /* RFC 9112 5: field-line = field-name ":" OWS field-value OWS. */
 static int hp_field(struct http_request *req, struct hp_fields *f, struct hp_line l)
@@ -225,6 +232,10 @@ static int hp_field(struct http_request *req, struct hp_fields *f, struct hp_lin
 		return hp_content_length(v, (size_t)(end - v), &req->content_length, &f->cl_seen);
 	else if (nlen == 17 && strncasecmp(l.s, "transfer-encoding", 17) == 0)
 		f->te = true;
+	else if (nlen == 17 && strncasecmp(l.s, "if-modified-since", 17) == 0)
+		hp_if_modified_since(req, f, v, (size_t)(end - v));
+	else if (nlen == 13 && strncasecmp(l.s, "if-none-match", 13) == 0)
+		req->has_if_none_match = true;
 	return 0;
 }
 

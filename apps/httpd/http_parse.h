@@ -33,6 +33,14 @@ struct http_request {
 	bool keep_alive;         /* RFC 9112 9.3, from the version and Connection */
 	uint64_t content_length; /* body bytes that follow the head */
 	size_t head_len;         /* bytes of the head, leading empty lines included */
+	/*
+	 * RFC 9110 13.1.3: the value of If-Modified-Since (trimmed, into the
+	 * parsed buffer like target), NULL when absent or sent more than once.
+	 * Whether it is a valid HTTP-date is for the one who evaluates it.
+	 */
+	const char *if_modified_since;
+	size_t if_modified_since_len;
+	bool has_if_none_match; /* RFC 9110 13.1.2: present, which makes If-Modified-Since ignored */
 };
 
 /* Where the search for the end of the head resumes: the buffer is scanned once, whatever the reads. */

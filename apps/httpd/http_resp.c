@@ -2,35 +2,18 @@
 /* http_resp.c - response heads: status line, framing, content type, dates, persistence. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "http_resp.h"
 
-/* RFC 9110 5.6.7: the names are fixed English, whatever the locale. */
-void http_date(time_t t, char out[HTTP_DATE_LEN])
-{
-	static const char days[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-	static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-					    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	struct tm tm;
-	char tmp[64];
-
-	if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 0) {
-		t = 0;
-		gmtime_r(&t, &tm);
-	}
-	snprintf(tmp, sizeof(tmp), "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday,
-		 months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-	memcpy(out, tmp, HTTP_DATE_LEN - 1); /* 29 characters once the year has 4 digits, checked above */
-	out[HTTP_DATE_LEN - 1] = '\0';
-}
-
 const char *http_reason(int status)
 {
 	switch (status) {
 	case 200: return "OK";
+	case 304: return "Not Modified";
 	case 400: return "Bad Request";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
@@ -82,42 +65,56 @@ const char *http_content_type(const char *path)
 	return "application/octet-stream";
 }
 
+/* Append to buf what fmt says, if it fits; *off counts what would have been written. */
+static void hr_put(char *buf, size_t cap, size_t *off, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void hr_put(char *buf, size_t cap, size_t *off, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(*off < cap ? buf + *off : NULL, *off < cap ? cap - *off : 0, fmt, ap);
+	va_end(ap);
+	*off += n > 0 ? (size_t)n : 0;
+}
+
 /*
  * RFC 9110 6.2: the response is HTTP/1.1 whatever 1.x the request was.
  * RFC 9112 9.3/9.6: "Connection: close" when the server closes after it;
  * "keep-alive" for a 1.0 client that asked to persist (RFC 2068 19.7.1).
  * RFC 9110 15.5.6: 405 carries Allow. RFC 9110 6.6.1: Date from a server
  * with a clock. RFC 9110 9.3.2: HEAD has GET's fields, Content-Length
- * included, and no body.
+ * included, and no body. RFC 9110 15.4.5: 304 has no content and carries
+ * Date and, as its only validator here, Last-Modified; no Content-Length
+ * (RFC 9110 8.6 allows one only equal to the 200's, which says nothing).
  */
 int http_resp_head(char *buf, size_t cap, const struct http_resp *r)
 {
-	char body[64];
-	int blen = 0, n;
+	bool error = r->status >= 400, not_modified = r->status == 304;
+	char body[64] = "";
+	size_t off = 0;
 
-	if (r->status >= 400)
-		blen = snprintf(body, sizeof(body), "%d %s\n", r->status, http_reason(r->status));
-	n = snprintf(buf, cap,
-		     "HTTP/1.1 %d %s\r\n"
-		     "Date: %s\r\n"
-		     "Server: mstack-httpd\r\n"
-		     "Content-Length: %" PRIu64 "\r\n"
-		     "%s%s%s"
-		     "%s%s%s"
-		     "%s"
-		     "%s"
-		     "\r\n"
-		     "%s",
-		     r->status, http_reason(r->status), r->date, blen ? (uint64_t)blen : r->content_length,
-		     r->content_type || blen ? "Content-Type: " : "",
-		     blen ? "text/plain; charset=utf-8" : (r->content_type ? r->content_type : ""),
-		     r->content_type || blen ? "\r\n" : "", r->last_modified && !blen ? "Last-Modified: " : "",
-		     r->last_modified && !blen ? r->last_modified : "", r->last_modified && !blen ? "\r\n" : "",
-		     r->status == 405 ? "Allow: GET, HEAD\r\n" : "",
-		     !r->keep_alive ? "Connection: close\r\n"
-				    : (r->keep_alive_explicit ? "Connection: keep-alive\r\n" : ""),
-		     blen && !r->head_only ? body : "");
-	if (n < 0 || (size_t)n >= cap)
+	if (error)
+		snprintf(body, sizeof(body), "%d %s\n", r->status, http_reason(r->status));
+	hr_put(buf, cap, &off, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: mstack-httpd\r\n", r->status,
+	       http_reason(r->status), r->date);
+	if (!not_modified)
+		hr_put(buf, cap, &off, "Content-Length: %" PRIu64 "\r\n",
+		       error ? (uint64_t)strlen(body) : r->content_length);
+	if (error)
+		hr_put(buf, cap, &off, "Content-Type: text/plain; charset=utf-8\r\n");
+	else if (r->content_type && !not_modified)
+		hr_put(buf, cap, &off, "Content-Type: %s\r\n", r->content_type);
+	if (r->last_modified && !error)
+		hr_put(buf, cap, &off, "Last-Modified: %s\r\n", r->last_modified);
+	if (r->status == 405)
+		hr_put(buf, cap, &off, "Allow: GET, HEAD\r\n");
+	if (!r->keep_alive)
+		hr_put(buf, cap, &off, "Connection: close\r\n");
+	else if (r->keep_alive_explicit)
+		hr_put(buf, cap, &off, "Connection: keep-alive\r\n");
+	hr_put(buf, cap, &off, "\r\n%s", error && !r->head_only ? body : "");
+	if (off >= cap)
 		return -ENOSPC;
-	return n;
+	return (int)off;
 }

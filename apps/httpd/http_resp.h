@@ -8,8 +8,8 @@
 #include <stdint.h>
 #include <time.h>
 
-/* IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT": 29 characters and a NUL. */
-#define HTTP_DATE_LEN 30
+#include "http_date.h"
+
 /* A response head (and an error's small body) always fits in this much. */
 #define HTTP_RESP_HEAD_MAX 512
 
@@ -24,9 +24,6 @@ struct http_resp {
 	const char *date;          /* IMF-fixdate of now */
 };
 
-/* RFC 9110 5.6.7: t as an IMF-fixdate, into out[HTTP_DATE_LEN]. */
-void http_date(time_t t, char out[HTTP_DATE_LEN]);
-
 /* The reason phrase of a status this server sends ("" for others). */
 const char *http_reason(int status);
 
@@ -35,8 +32,9 @@ const char *http_content_type(const char *path);
 
 /**
  * Write the head of r into buf: status line, Date, Server, Content-Length,
- * Content-Type, Last-Modified, Connection, and for 405 Allow. A status of
- * 400 or more gets a short text/plain body after the head (none for HEAD).
+ * Content-Type, Last-Modified, Connection, and for 405 Allow; for 304 only
+ * Date, Last-Modified and Connection. A status of 400 or more gets a short
+ * text/plain body after the head (none for HEAD).
  * @return the length written; -ENOSPC (cap too small; HTTP_RESP_HEAD_MAX always fits).
  */
 int http_resp_head(char *buf, size_t cap, const struct http_resp *r);

@@ -3,6 +3,7 @@
 #ifndef MSTACK_HTTPD_H
 #define MSTACK_HTTPD_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,6 +31,24 @@ void httpd_ready(const struct httpd_options *o, const char *transport);
 
 /* "ADDR:PORT" or "[ADDR6]:PORT" into *ss. @return 0; -EINVAL. */
 int httpd_parse_listen(const char *s, struct sockaddr_storage *ss);
+
+/* What every transport's worker starts with: its transport, its server, the outcome of its loop. */
+struct httpd_worker {
+	struct http_transport tr; /* first: the transport callbacks get it back */
+	struct http_server srv;
+	int rc;        /* 0; -errno when a failure stopped the loop */
+	char err[160]; /* that failure in one line */
+	pthread_t thread;
+};
+
+/**
+ * Run loop on n workers, each a struct that starts with a struct
+ * httpd_worker, stride bytes apart from first: worker 0 on this thread,
+ * the others on threads of their own, until httpd_stop; then join them and
+ * say on stderr what each served.
+ * @return 0; a worker's rc (its err copied into err); -errno of pthread_create.
+ */
+int httpd_workers_run(void *first, size_t stride, uint32_t n, void *(*loop)(void *), char *err, size_t errlen);
 
 /*
  * Run the server on a transport until httpd_stop, one thread per queue.

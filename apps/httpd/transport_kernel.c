@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,16 +18,12 @@
 
 /* One worker: a thread with its own epoll, listeners (SO_REUSEPORT spreads connections) and server. */
 struct tk_worker {
-	struct http_transport tr; /* first: the transport callbacks get it back */
-	struct http_server srv;
+	struct httpd_worker hw; /* first: the transport callbacks get it back */
 	const struct httpd_options *o;
 	int epfd;
 	int lfd[HTTPD_LISTEN_MAX];
 	bool accept_pending; /* connections may wait in a backlog we stopped draining */
 	uint64_t accept_retry_ms;
-	int rc;
-	char err[160];
-	pthread_t thread;
 };
 
 static ssize_t tk_recv(struct http_transport *t, int fd, void *buf, size_t len)
@@ -110,7 +105,7 @@ static void tk_accept(struct tk_worker *w, int lfd, uint64_t now)
 		struct http_conn *c;
 		int fd;
 
-		if (http_server_full(&w->srv)) {
+		if (http_server_full(&w->hw.srv)) {
 			w->accept_pending = true; /* retried when a connection closes */
 			return;
 		}
@@ -127,9 +122,9 @@ static void tk_accept(struct tk_worker *w, int lfd, uint64_t now)
 		}
 		/* A response is one sendmsg; the last segment of one must not wait for an ACK (Nagle). */
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		c = http_conn_open(&w->srv, fd, now);
+		c = http_conn_open(&w->hw.srv, fd, now);
 		if (!c) {
-			tk_close(&w->tr, fd, true);
+			tk_close(&w->hw.tr, fd, true);
 			continue;
 		}
 		ev.data.ptr = c;
@@ -146,7 +141,7 @@ static void *tk_loop(void *arg)
 
 	while (!httpd_stop) {
 		uint64_t now = httpd_now_ms();
-		int timeout = http_server_timeout(&w->srv, now), n;
+		int timeout = http_server_timeout(&w->hw.srv, now), n;
 
 		if (w->accept_pending && (timeout < 0 || timeout > TK_ACCEPT_RETRY_MS))
 			timeout = TK_ACCEPT_RETRY_MS;
@@ -154,8 +149,8 @@ static void *tk_loop(void *arg)
 			timeout = 1000; /* look at httpd_stop now and then */
 		n = epoll_wait(w->epfd, ev, TK_EVENTS, timeout);
 		if (n < 0 && errno != EINTR) {
-			w->rc = -errno;
-			snprintf(w->err, sizeof(w->err), "epoll_wait: %s", strerror(errno));
+			w->hw.rc = -errno;
+			snprintf(w->hw.err, sizeof(w->hw.err), "epoll_wait: %s", strerror(errno));
 			break;
 		}
 		now = httpd_now_ms();
@@ -174,19 +169,19 @@ static void *tk_loop(void *arg)
 				he |= HTTP_EV_ERROR;
 			http_conn_event(ev[i].data.ptr, he, now);
 		}
-		if (w->accept_pending && !http_server_full(&w->srv) && now >= w->accept_retry_ms) {
+		if (w->accept_pending && !http_server_full(&w->hw.srv) && now >= w->accept_retry_ms) {
 			w->accept_pending = false;
 			for (uint32_t l = 0; l < w->o->nlisten; l++)
 				tk_accept(w, w->lfd[l], now);
 		}
-		http_server_run(&w->srv, now);
+		http_server_run(&w->hw.srv, now);
 	}
 	return NULL;
 }
 
 static void tk_worker_fini(struct tk_worker *w)
 {
-	http_server_fini(&w->srv);
+	http_server_fini(&w->hw.srv);
 	for (uint32_t l = 0; l < w->o->nlisten; l++)
 		if (w->lfd[l] >= 0)
 			close(w->lfd[l]);
@@ -200,19 +195,19 @@ static int tk_worker_init(struct tk_worker *w, const struct httpd_options *o)
 	int rc;
 
 	w->o = o;
-	w->tr.ops = &transport_kernel_ops;
+	w->hw.tr.ops = &transport_kernel_ops;
 	w->epfd = -1;
 	for (uint32_t l = 0; l < HTTPD_LISTEN_MAX; l++)
 		w->lfd[l] = -1;
-	rc = http_server_init(&w->srv, &w->tr, &o->server);
+	rc = http_server_init(&w->hw.srv, &w->hw.tr, &o->server);
 	if (rc < 0) {
-		snprintf(w->err, sizeof(w->err), "out of memory");
+		snprintf(w->hw.err, sizeof(w->hw.err), "out of memory");
 		return rc;
 	}
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (w->epfd < 0) {
 		rc = -errno;
-		snprintf(w->err, sizeof(w->err), "epoll_create1: %s", strerror(-rc));
+		snprintf(w->hw.err, sizeof(w->hw.err), "epoll_create1: %s", strerror(-rc));
 		return rc;
 	}
 	for (uint32_t l = 0; l < o->nlisten; l++) {
@@ -225,12 +220,13 @@ static int tk_worker_init(struct tk_worker *w, const struct httpd_options *o)
 
 			getnameinfo((const struct sockaddr *)&o->listen[l], sizeof(o->listen[l]), addr, sizeof(addr),
 				    port, sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV);
-			snprintf(w->err, sizeof(w->err), "cannot listen on %s port %s: %s", addr, port, strerror(-rc));
+			snprintf(w->hw.err, sizeof(w->hw.err), "cannot listen on %s port %s: %s", addr, port,
+				 strerror(-rc));
 			return rc;
 		}
 		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->lfd[l], &ev) < 0) {
 			rc = -errno;
-			snprintf(w->err, sizeof(w->err), "epoll_ctl: %s", strerror(-rc));
+			snprintf(w->hw.err, sizeof(w->hw.err), "epoll_ctl: %s", strerror(-rc));
 			return rc;
 		}
 	}
@@ -240,7 +236,7 @@ static int tk_worker_init(struct tk_worker *w, const struct httpd_options *o)
 int httpd_run_kernel(const struct httpd_options *o, char *err, size_t errlen)
 {
 	struct tk_worker *w = calloc(o->queues, sizeof(*w));
-	uint32_t started = 0, q;
+	uint32_t q;
 	int rc = 0;
 
 	if (!w) {
@@ -250,30 +246,13 @@ int httpd_run_kernel(const struct httpd_options *o, char *err, size_t errlen)
 	for (q = 0; q < o->queues; q++) {
 		rc = tk_worker_init(&w[q], o);
 		if (rc < 0) {
-			snprintf(err, errlen, "%s", w[q].err);
+			snprintf(err, errlen, "%s", w[q].hw.err);
 			q++;
 			goto out;
 		}
 	}
 	httpd_ready(o, "the kernel's TCP");
-	/* Worker 0 runs on this thread, the others on their own. */
-	for (started = 1; started < o->queues; started++) {
-		rc = -pthread_create(&w[started].thread, NULL, tk_loop, &w[started]);
-		if (rc < 0) {
-			snprintf(err, errlen, "pthread_create: %s", strerror(-rc));
-			httpd_stop = 1;
-			break;
-		}
-	}
-	if (rc == 0)
-		tk_loop(&w[0]);
-	for (uint32_t i = 1; i < started; i++)
-		pthread_join(w[i].thread, NULL);
-	for (uint32_t i = 0; i < o->queues && rc == 0; i++)
-		if (w[i].rc < 0) {
-			rc = w[i].rc;
-			snprintf(err, errlen, "%s", w[i].err);
-		}
+	rc = httpd_workers_run(w, sizeof(*w), o->queues, tk_loop, err, errlen);
 out:
 	while (q-- > 0)
 		tk_worker_fini(&w[q]);

@@ -362,6 +362,28 @@ END_TEST
 
 /* ---- paths ---- */
 
+/* RFC 9110 13.1.3: If-Modified-Since is kept (trimmed) when sent once, dropped when sent twice; If-None-Match is noted.
+ */
+START_TEST(test_if_modified_since_is_taken_once_and_if_none_match_noted)
+{
+	struct http_request r;
+
+	ck_assert_int_gt(
+	    parse_all("GET / HTTP/1.1\r\nHost: h\r\nIf-Modified-Since:  Sun, 06 Nov 1994 08:49:37 GMT \r\n\r\n", &r),
+	    0);
+	ck_assert_ptr_nonnull(r.if_modified_since);
+	ck_assert_uint_eq(r.if_modified_since_len, 29);
+	ck_assert(memcmp(r.if_modified_since, "Sun, 06 Nov 1994 08:49:37 GMT", 29) == 0);
+	ck_assert(!r.has_if_none_match);
+	ck_assert_int_gt(
+	    parse_all("GET / HTTP/1.1\r\nHost: h\r\nif-modified-since: a\r\nIf-Modified-Since: b\r\n\r\n", &r), 0);
+	ck_assert_ptr_null(r.if_modified_since);
+	ck_assert_int_gt(parse_all("GET / HTTP/1.1\r\nHost: h\r\nIf-None-Match: *\r\n\r\n", &r), 0);
+	ck_assert_ptr_null(r.if_modified_since);
+	ck_assert(r.has_if_none_match);
+}
+END_TEST
+
 static int decode(const char *t, char *out)
 {
 	return http_path_decode(t, strlen(t), out, HTTP_PATH_MAX);
@@ -676,15 +698,135 @@ START_TEST(test_dates_are_imf_fixdate)
 }
 END_TEST
 
+/* A file's 200 response, the start of the head tests. */
+static const struct http_resp resp_200 = { .status = 200,
+					   .keep_alive = true,
+					   .content_length = 1234,
+					   .content_type = "text/css",
+					   .last_modified = "Sun, 06 Nov 1994 08:49:37 GMT",
+					   .date = "Mon, 07 Nov 1994 08:49:37 GMT" };
+
+static int date_parse(const char *d, time_t now, time_t *t)
+{
+	return http_date_parse(d, strlen(d), now, t);
+}
+
+/* RFC 9110 5.6.7: a recipient accepts IMF-fixdate, the obsolete RFC 850 form and asctime. */
+START_TEST(test_the_three_http_date_formats_are_accepted)
+{
+	static const char *const forms[] = { "Sun, 06 Nov 1994 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT",
+					     "Sun Nov  6 08:49:37 1994", "Sun Nov 06 08:49:37 1994" };
+	time_t now = 1795000000, t; /* 2026 */
+
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		t = 0;
+		ck_assert_int_eq(date_parse(forms[i], now, &t), 0);
+		ck_assert_int_eq(t, 784111777);
+	}
+	/* A leap day, the end of a leap year, and a leap second (second 60). */
+	ck_assert_int_eq(date_parse("Thu, 29 Feb 2024 00:00:00 GMT", now, &t), 0);
+	ck_assert_int_eq(t, 1709164800);
+	ck_assert_int_eq(date_parse("Sun, 31 Dec 2000 23:59:59 GMT", now, &t), 0);
+	ck_assert_int_eq(t, 978307199);
+	ck_assert_int_eq(date_parse("Sat, 31 Dec 2016 23:59:60 GMT", now, &t), 0);
+	ck_assert_int_eq(t, 1483228800);
+	/* Whatever the date, what http_date writes reads back. */
+	for (time_t v = 0; v < 4102444800; v += 86400 * 397 + 3917) {
+		char d[HTTP_DATE_LEN];
+
+		http_date(v, d);
+		ck_assert_int_eq(date_parse(d, now, &t), 0);
+		ck_assert_int_eq(t, v);
+	}
+}
+END_TEST
+
+/* RFC 9110 5.6.7: a two-digit year more than 50 years ahead is the most recent past year with those digits. */
+START_TEST(test_rfc850_two_digit_years_are_never_more_than_50_years_ahead)
+{
+	time_t in_2026 = 1795000000, in_2090 = 3810000000, t;
+
+	ck_assert_int_eq(date_parse("Wednesday, 01-Jan-76 00:00:00 GMT", in_2026, &t), 0);
+	ck_assert_int_eq(t, 3345062400); /* 2076: 50 years ahead, not more */
+	ck_assert_int_eq(date_parse("Saturday, 01-Jan-77 00:00:00 GMT", in_2026, &t), 0);
+	ck_assert_int_eq(t, 220924800); /* 1977, not 2077 */
+	ck_assert_int_eq(date_parse("Friday, 01-Jan-99 00:00:00 GMT", in_2026, &t), 0);
+	ck_assert_int_eq(t, 915148800); /* 1999 */
+	ck_assert_int_eq(date_parse("Tuesday, 01-Jan-30 00:00:00 GMT", in_2026, &t), 0);
+	ck_assert_int_eq(t, 1893456000); /* 2030 */
+	/* Late in a century, a small year is the next one's. */
+	ck_assert_int_eq(date_parse("Sunday, 01-Jan-02 00:00:00 GMT", in_2090, &t), 0);
+	ck_assert_int_eq(t, 4165516800); /* 2102 */
+}
+END_TEST
+
+/* RFC 9110 5.6.7: HTTP-date is case-sensitive and exact; what is not one is refused, not guessed at. */
+START_TEST(test_invalid_http_dates_are_refused)
+{
+	static const char *const bad[] = {
+		"",
+		"yesterday",
+		"Sun, 06 Nov 1994 08:49:37 UTC",
+		"sun, 06 Nov 1994 08:49:37 GMT",
+		"Sun, 06 nov 1994 08:49:37 GMT",
+		"Sun, 6 Nov 1994 08:49:37 GMT",
+		"Sun, 06 Nov 94 08:49:37 GMT",
+		"Sun, 06 Nov 1994 08:49:37 GMT ",
+		"Sun, 06 Nov 1994 8:49:37 GMT",
+		"Sun,  06 Nov 1994 08:49:37 GMT",
+		"Sun, 06-Nov-1994 08:49:37 GMT",
+		"Sun, 30 Feb 2024 08:49:37 GMT",
+		"Sun, 29 Feb 2023 08:49:37 GMT",
+		"Sun, 29 Feb 1900 08:49:37 GMT",
+		"Sun, 00 Nov 1994 08:49:37 GMT",
+		"Sun, 31 Nov 1994 08:49:37 GMT",
+		"Sun, 06 Nov 1994 24:00:00 GMT",
+		"Sun, 06 Nov 1994 08:60:00 GMT",
+		"Sun, 06 Nov 1994 08:49:61 GMT",
+		"Sun, 06 Nov 1994 08-49-37 GMT",
+		"Xyz, 06 Nov 1994 08:49:37 GMT",
+		"Sundae, 06-Nov-94 08:49:37 GMT",
+		"Sun, 06-Nov-94 08:49:37 GMT",
+		"Sunday, 06-Nov-94 08:49:37 UTC",
+		"Sunday, 6-Nov-94 08:49:37 GMT",
+		"Sunday 06-Nov-94 08:49:37 GMT",
+		"Sun Nov  6 08:49:37 94",
+		"Sun Nov 6 08:49:37 1994",
+		"Sun Nov  6 08:49:37 1994 GMT",
+		"Sun Nov  x 08:49:37 1994",
+		"Sunday Nov  6 08:49:37 1994",
+		"Sun Nov -6 08:49:37 1994",
+		"Sun, 06 Nov +994 08:49:37 GMT",
+	};
+	time_t t = 42;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(date_parse(bad[i], 1795000000, &t) == -EINVAL, "accepted '%s'", bad[i]);
+	ck_assert_int_eq(t, 42);
+}
+END_TEST
+
+/* RFC 9110 15.4.5: a 304 has no content; it carries Date and the validator, not Content-Length or Content-Type. */
+START_TEST(test_a_304_has_no_content_and_carries_date_and_last_modified)
+{
+	char buf[HTTP_RESP_HEAD_MAX];
+	struct http_resp r = resp_200;
+
+	r.status = 304;
+	ck_assert_int_gt(http_resp_head(buf, sizeof(buf), &r), 0);
+	ck_assert_str_eq(buf, "HTTP/1.1 304 Not Modified\r\nDate: Mon, 07 Nov 1994 08:49:37 GMT\r\n"
+			      "Server: mstack-httpd\r\nLast-Modified: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n");
+	r.keep_alive = false;
+	ck_assert_int_gt(http_resp_head(buf, sizeof(buf), &r), 0);
+	ck_assert_ptr_nonnull(strstr(buf, "\r\nConnection: close\r\n\r\n"));
+	ck_assert_int_eq(http_resp_head(buf, 40, &r), -ENOSPC);
+}
+END_TEST
+
 START_TEST(test_response_heads_follow_status_method_and_persistence)
 {
 	char buf[HTTP_RESP_HEAD_MAX];
-	struct http_resp r = { .status = 200,
-			       .keep_alive = true,
-			       .content_length = 1234,
-			       .content_type = "text/css",
-			       .last_modified = "Sun, 06 Nov 1994 08:49:37 GMT",
-			       .date = "Mon, 07 Nov 1994 08:49:37 GMT" };
+	struct http_resp r = resp_200;
 	int n;
 
 	n = http_resp_head(buf, sizeof(buf), &r);
@@ -834,6 +976,74 @@ START_TEST(test_a_connection_answers_pipelined_requests_in_order_then_closes)
 	ck_assert_uint_eq(srv.stats.resets, 0);
 	ck_assert_uint_eq(srv.stats.requests, 4);
 	close(peer);
+}
+END_TEST
+
+/* Send in on a fresh connection; the whole answer into out (the connection stays open). */
+static void conn_ask(const char *in, char *out, size_t cap)
+{
+	int peer;
+	struct http_conn *c = conn_new(&peer, 0);
+	bool eof;
+
+	ck_assert_int_eq(write(peer, in, strlen(in)), (ssize_t)strlen(in));
+	http_conn_event(c, HTTP_EV_READ | HTTP_EV_WRITE, 0);
+	peer_read(peer, out, cap, &eof);
+	close(peer);
+	http_conn_event(c, HTTP_EV_READ, 0); /* sees the end of stream: closed */
+}
+
+/*
+ * RFC 9110 13.1.3, 13.2.2: GET or HEAD with If-Modified-Since no earlier than
+ * the file's Last-Modified is answered 304 without content; an earlier date,
+ * an invalid one, or If-None-Match alongside gets the full response; a file
+ * that does not exist is 404 whatever the date (13.2.1).
+ */
+START_TEST(test_if_modified_since_not_before_last_modified_is_304)
+{
+	static const struct {
+		const char *since;
+		const char *extra;
+		const char *method;
+		int status;
+	} cases[] = {
+		{ "Sun, 06 Nov 1994 08:49:37 GMT", "", "GET", 304 },  /* equal */
+		{ "Sunday, 06-Nov-94 08:49:38 GMT", "", "GET", 304 }, /* later, RFC 850 */
+		{ "Sun Nov  6 08:49:37 1994", "", "HEAD", 304 },      /* asctime, HEAD */
+		{ "Sun, 06 Nov 1994 08:49:36 GMT", "", "GET", 200 },  /* a second earlier */
+		{ "Sun, 06 Nov 1994 08:49:37 UTC", "", "GET", 200 },  /* not an HTTP-date: ignored */
+		{ "Sun, 06 Nov 1994 08:49:37 GMT", "If-None-Match: \"x\"\r\n", "GET", 200 },
+		{ "Sun, 06 Nov 1994 08:49:37 GMT", "If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n", "GET", 200 },
+	};
+	struct timespec ts[2] = { { .tv_sec = 784111777, .tv_nsec = 500000000 },
+				  { .tv_sec = 784111777, .tv_nsec = 500000000 } };
+	static char out[8192];
+	char in[512];
+
+	ck_assert_int_eq(utimensat(root_fd, "a.txt", ts, 0), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char want[64];
+
+		snprintf(in, sizeof(in), "%s /a.txt HTTP/1.1\r\nHost: h\r\nIf-Modified-Since: %s\r\n%s\r\n",
+			 cases[i].method, cases[i].since, cases[i].extra);
+		conn_ask(in, out, sizeof(out));
+		snprintf(want, sizeof(want), "HTTP/1.1 %d ", cases[i].status);
+		ck_assert_msg(strncmp(out, want, strlen(want)) == 0, "case %zu: %s", i, out);
+		ck_assert_ptr_nonnull(strstr(out, "\r\nLast-Modified: Sun, 06 Nov 1994 08:49:37 GMT\r\n"));
+		ck_assert_ptr_nonnull(strstr(out, "\r\nDate: "));
+		if (cases[i].status == 304) {
+			ck_assert_str_eq(strstr(out, "\r\n\r\n"), "\r\n\r\n"); /* nothing after the head */
+			ck_assert_ptr_null(strstr(out, "Content-Length"));
+		} else {
+			ck_assert_str_eq(strstr(out, "\r\n\r\n") + 4, "alpha\n");
+		}
+	}
+	conn_ask("GET /nope HTTP/1.1\r\nHost: h\r\nIf-Modified-Since: Sun, 06 Nov 2094 08:49:37 GMT\r\n\r\n", out,
+		 sizeof(out));
+	ck_assert(strncmp(out, "HTTP/1.1 404 ", 13) == 0);
+	ck_assert_uint_eq(srv.stats.responses_3xx, 3);
+	ck_assert_uint_eq(srv.stats.responses_2xx, 4);
+	ck_assert_uint_eq(srv.stats.resets, 0);
 }
 END_TEST
 
@@ -1031,6 +1241,7 @@ static Suite *http_suite(void)
 	tcase_add_test(parse, test_endless_leading_empty_lines_are_431);
 	tcase_add_test(parse, test_other_refusals_have_their_status);
 	tcase_add_test(parse, test_pipelined_requests_split_anywhere_parse_the_same);
+	tcase_add_test(parse, test_if_modified_since_is_taken_once_and_if_none_match_noted);
 	suite_add_tcase(s, parse);
 	tcase_add_test(path, test_paths_are_decoded_and_normalized);
 	tcase_add_test(path, test_traversal_and_dangerous_encodings_are_refused);
@@ -1045,12 +1256,17 @@ static Suite *http_suite(void)
 	tcase_add_test(files, test_the_cache_stays_within_its_memory_bound);
 	suite_add_tcase(s, files);
 	tcase_add_test(resp, test_dates_are_imf_fixdate);
+	tcase_add_test(resp, test_the_three_http_date_formats_are_accepted);
+	tcase_add_test(resp, test_rfc850_two_digit_years_are_never_more_than_50_years_ahead);
+	tcase_add_test(resp, test_invalid_http_dates_are_refused);
+	tcase_add_test(resp, test_a_304_has_no_content_and_carries_date_and_last_modified);
 	tcase_add_test(resp, test_response_heads_follow_status_method_and_persistence);
 	tcase_add_test(resp, test_content_types_come_from_the_extension);
 	suite_add_tcase(s, resp);
 	tcase_add_checked_fixture(conn, conn_setup, conn_teardown);
 	tcase_add_test(conn, test_a_connection_answers_pipelined_requests_in_order_then_closes);
 	tcase_add_test(conn, test_after_close_the_server_half_closes_and_lingers);
+	tcase_add_test(conn, test_if_modified_since_not_before_last_modified_is_304);
 	tcase_add_test(conn, test_a_request_arriving_byte_by_byte_is_answered_once);
 	tcase_add_test(conn, test_a_request_body_is_dropped_and_the_next_request_follows);
 	tcase_add_test(conn, test_the_header_deadline_is_not_renewed_by_trickling);

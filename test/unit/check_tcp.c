@@ -2001,6 +2001,129 @@ START_TEST(test_a_connect_on_a_full_table_reclaims_the_oldest_time_wait_slot)
 }
 END_TEST
 
+/* A ring given back is kept and handed to the next ring of its capacity, send or receive, instead of malloc. */
+START_TEST(test_free_rings_are_reused_before_malloc)
+{
+	struct tcp_mem m = { .max = 1 << 20 };
+	struct tcp_sndbuf a = { 0 }, b = { 0 };
+	struct tcp_rcvbuf r = { 0 };
+	char out[6] = "";
+	uint8_t *first;
+
+	ck_assert_int_eq(tcp_sndbuf_append(&a, &m, 4096, "x", 1), 1);
+	first = a.buf;
+	tcp_sndbuf_free(&a, &m);
+	ck_assert_uint_eq(m.used, 0);
+	ck_assert_uint_eq(m.cached, 4096);
+	ck_assert_uint_eq(m.nfree, 1);
+	ck_assert_int_eq(tcp_rcvbuf_ensure(&r, &m, 4096), 0);
+	ck_assert_ptr_eq(r.buf, first);
+	ck_assert_uint_eq(m.reused, 1);
+	ck_assert_uint_eq(m.used, 4096);
+	ck_assert_uint_eq(m.cached, 0);
+	ck_assert_uint_eq(m.nfree, 0);
+	/* The reused ring is a ring like any other (the list's link in its first bytes is overwritten). */
+	tcp_rcvbuf_write(&r, 0, "hello", 5);
+	tcp_rcvbuf_read(&r, out, 5);
+	ck_assert_str_eq(out, "hello");
+	tcp_rcvbuf_free(&r, &m);
+	/* Another capacity is a miss: malloc, and the kept ring of the other size is dropped, not hoarded. */
+	ck_assert_int_eq(tcp_sndbuf_append(&b, &m, 8192, "y", 1), 1);
+	ck_assert_uint_eq(m.reused, 1);
+	ck_assert_uint_eq(m.nfree, 0);
+	ck_assert_uint_eq(m.cached, 0);
+	ck_assert_uint_eq(m.used, 8192);
+	tcp_sndbuf_free(&b, &m);
+	ck_assert_uint_eq(m.nfree, 1);
+	tcp_mem_fini(&m);
+	ck_assert_uint_eq(m.nfree, 0);
+	ck_assert_uint_eq(m.cached, 0);
+}
+END_TEST
+
+/* At most TCP_MEM_FREE_MAX rings are kept, and kept rings count against max: they give way to a ring in use. */
+START_TEST(test_the_free_list_is_bounded_and_counted_in_mem_max)
+{
+	enum { CAP = 4096, N = 100 };
+	struct tcp_mem m = { .max = N * CAP };
+	static struct tcp_sndbuf b[N + 1], big;
+
+	memset(b, 0, sizeof(b));
+	memset(&big, 0, sizeof(big));
+	for (int i = 0; i < N; i++)
+		ck_assert_int_eq(tcp_sndbuf_append(&b[i], &m, CAP, "x", 1), 1);
+	ck_assert_int_eq(tcp_sndbuf_append(&b[N], &m, CAP, "x", 1), -ENOBUFS);
+	ck_assert_uint_eq(m.refused, 1);
+	for (int i = 0; i < N; i++)
+		tcp_sndbuf_free(&b[i], &m);
+	ck_assert_uint_eq(m.used, 0);
+	ck_assert_uint_eq(m.nfree, TCP_MEM_FREE_MAX);
+	ck_assert_uint_eq(m.cached, (uint64_t)TCP_MEM_FREE_MAX * CAP);
+	/* 80 rings' worth in one: the kept rings are freed until used + cached fits max again. */
+	ck_assert_int_eq(tcp_sndbuf_append(&big, &m, 80 * CAP, "x", 1), 1);
+	ck_assert_uint_eq(m.used, 80 * CAP);
+	ck_assert_uint_le(m.used + m.cached, m.max);
+	ck_assert_uint_eq(m.nfree, 20);
+	ck_assert_uint_eq(m.refused, 1);
+	tcp_sndbuf_free(&big, &m);
+	ck_assert_uint_le(m.used + m.cached, m.max);
+	tcp_mem_fini(&m);
+	ck_assert_uint_eq(m.nfree, 0);
+	ck_assert_uint_eq(m.cached, 0);
+}
+END_TEST
+
+/* One request per connection: after the first, each connection's rings come from the free list, none from malloc. */
+START_TEST(test_connections_one_after_another_reuse_their_rings)
+{
+	struct ms_tcp_addr la = addr_of(1, 80), ca = addr_of(0, 0);
+	enum { ROUNDS = 6 };
+	uint64_t reused_after_first = 0;
+	uint32_t kept_after_first = 0;
+	struct pair p;
+	int lh;
+
+	pair_init(&p, &clean_link, NULL, NULL);
+	lh = ms_tcp_listen(p.st[1], &la, 16, NULL);
+	ck_assert_int_ge(lh, 0);
+	for (int i = 0; i < ROUNDS; i++) {
+		char buf[64];
+		int ch = ms_tcp_connect(p.st[0], &ca, &la, NULL), sh = -EAGAIN;
+
+		ck_assert_int_ge(ch, 0);
+		while (sh == -EAGAIN) {
+			pair_step(&p);
+			sh = ms_tcp_accept(p.st[1], lh, NULL, NULL);
+		}
+		ck_assert_int_ge(sh, 0);
+		ck_assert(pair_until_state(&p, 0, ch, MS_TCP_ESTABLISHED, 60000000));
+		ck_assert_int_eq(ms_tcp_send(p.st[0], ch, "GET /", 5), 5);
+		pair_run(&p, 10000);
+		ck_assert_int_eq(ms_tcp_recv(p.st[1], sh, buf, sizeof(buf)), 5);
+		ck_assert_int_eq(ms_tcp_send(p.st[1], sh, "200 OK", 6), 6);
+		ck_assert_int_eq(ms_tcp_close(p.st[1], sh), 0);
+		pair_run(&p, 10000);
+		ck_assert_int_eq(ms_tcp_recv(p.st[0], ch, buf, sizeof(buf)), 6);
+		ck_assert_int_eq(ms_tcp_close(p.st[0], ch), 0);
+		pair_run(&p, 10000);
+		/*
+		 * Nothing in use on the server, and its rings kept, not freed: the
+		 * same ones each round (the receive ring, drained by the read, even
+		 * carries the answer), two rings taken and both from the list.
+		 */
+		ck_assert_uint_eq(p.st[1]->mem.used, 0);
+		ck_assert_uint_ge(p.st[1]->mem.nfree, 1);
+		if (i == 0) {
+			reused_after_first = p.st[1]->mem.reused;
+			kept_after_first = p.st[1]->mem.nfree;
+		}
+		ck_assert_uint_eq(p.st[1]->mem.nfree, kept_after_first);
+	}
+	ck_assert_uint_eq(p.st[1]->mem.reused - reused_after_first, 2 * (ROUNDS - 1));
+	pair_fini(&p);
+}
+END_TEST
+
 /* Connections that send to a reader who never reads: the stack's buffers never exceed mem_max. */
 START_TEST(test_buffered_bytes_stay_within_mem_max)
 {
@@ -2674,6 +2797,9 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_a_syn_on_a_full_table_reclaims_the_oldest_time_wait_slot);
 	tcase_add_test(tc, test_a_connect_on_a_full_table_reclaims_the_oldest_time_wait_slot);
 	tcase_add_test(tc, test_buffered_bytes_stay_within_mem_max);
+	tcase_add_test(tc, test_free_rings_are_reused_before_malloc);
+	tcase_add_test(tc, test_the_free_list_is_bounded_and_counted_in_mem_max);
+	tcase_add_test(tc, test_connections_one_after_another_reuse_their_rings);
 	tcase_add_test(tc, test_reassembly_ranges_are_bounded);
 	tcase_add_test(tc, test_acks_that_do_not_fit_the_tx_ring_go_at_the_next_poll);
 	tcase_add_loop_test(tc, test_random_segments_break_nothing, 0, 3);
