@@ -4,11 +4,9 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <mstack/mstack.h>
@@ -20,41 +18,18 @@
 #define TM_TIME_WAIT_MAX 262144 /* connections closed by us that the stack keeps in TIME_WAIT */
 
 /*
- * Sleeping with several queues. The session has one wakeup fd, and
- * ms_tcp_wait_prepare asks for a wakeup on every queue of it, which the
- * stack's next ms_tcp_poll withdraws, draining the fd (docs/tcp.md, "Not
- * done"). Workers that each slept on it would withdraw and drain each
- * other's requests and sleep through their frames until a timer: with two
- * queues, one request per connection ran at about 100 a second. So one
- * worker at a time, the first to go idle while none does, sleeps on the
- * session (the "sleeper"); the others sleep on an eventfd of their own. The
- * sleeper keeps the role until its next ms_tcp_poll has withdrawn the
- * request, then gives it up and kicks the others: it cannot tell whose
- * queue the frames are on. A kick that finds a worker awake costs it one
- * more turn of its loop.
- */
-struct tm_sleep_hub {
-	pthread_mutex_t lock;
-	int sleeper; /* the worker whose stack asked the session for a wakeup; -1: none */
-	struct tm_worker *workers;
-	uint32_t n;
-};
-
-/*
  * A worker drives one stack instance: ms_tcp_poll runs the protocol and
  * returns events, the HTTP connections answer them, and when there is
- * nothing to do the worker sleeps (on the session's wakeup fd, or on its
- * kick fd, above) until the stack's next timer or the server's next
- * deadline, whichever is first. Connections are found by handle (handles
- * are small, like fds).
+ * nothing to do the worker sleeps on its stack's fd (its own queue's wakeup
+ * eventfd: the session is attached with MS_HELLO_F_QUEUE_WAKEUP, so workers
+ * neither drain each other's wakeups nor wake for each other's frames)
+ * until the stack's next timer or the server's next deadline, whichever is
+ * first. Connections are found by handle (handles are small, like fds).
  */
 struct tm_worker {
 	struct httpd_worker hw; /* first: the transport callbacks get it back */
 	struct ms_session *s;
 	struct ms_tcp_stack *st;
-	struct tm_sleep_hub *hub; /* NULL with one queue: the worker sleeps on the session */
-	int kick_fd;              /* eventfd the sleeper writes (with a hub), else -1 */
-	bool sleeper;             /* this worker holds the hub's sleeper role */
 	uint32_t q;
 	int lh[HTTPD_LISTEN_MAX];
 	uint32_t nl;
@@ -157,61 +132,19 @@ static void tm_accept(struct tm_worker *w, int l, uint64_t now)
 	}
 }
 
-/* Whether this worker is to sleep on the session: always alone; with a hub, if no other does. */
-static bool tm_hub_take(struct tm_worker *w)
-{
-	struct tm_sleep_hub *hub = w->hub;
-
-	if (!hub)
-		return true;
-	pthread_mutex_lock(&hub->lock);
-	if (hub->sleeper < 0) {
-		hub->sleeper = (int)w->q;
-		w->sleeper = true;
-	}
-	pthread_mutex_unlock(&hub->lock);
-	return w->sleeper;
-}
-
-/* After the poll that withdrew the session's wakeup request: give the role up, wake the others. */
-static void tm_hub_release(struct tm_worker *w)
-{
-	struct tm_sleep_hub *hub = w->hub;
-	uint64_t one = 1;
-
-	pthread_mutex_lock(&hub->lock);
-	hub->sleeper = -1;
-	w->sleeper = false;
-	pthread_mutex_unlock(&hub->lock);
-	for (uint32_t i = 0; i < hub->n; i++)
-		if (&hub->workers[i] != w && write(hub->workers[i].kick_fd, &one, sizeof(one)) < 0) {
-			/* EAGAIN: the counter is full, so that worker wakes anyway. */
-		}
-}
-
 static void tm_sleep(struct tm_worker *w, uint64_t now)
 {
-	struct pollfd pfd[2] = { { .fd = w->kick_fd, .events = POLLIN }, { .fd = ms_tcp_fd(w->st), .events = POLLIN } };
+	struct pollfd pfd = { .fd = ms_tcp_fd(w->st), .events = POLLIN };
 	int a = ms_tcp_timeout(w->st), b = http_server_timeout(&w->hw.srv, now), t;
-	bool session = tm_hub_take(w);
-	uint64_t v;
 
-	/* Not 0: the stack has work, or frames are there (maybe for another worker: the role is released after the
-	 * poll). */
-	if (session && ms_tcp_wait_prepare(w->st) != 0)
-		return;
+	if (ms_tcp_wait_prepare(w->st) != 0)
+		return; /* the stack has work, or frames are there */
 	t = a < 0 ? b : (b < 0 || a < b ? a : b);
 	if (w->accept_pending && (t < 0 || t > 100))
 		t = 100;
 	if (t < 0 || t > 1000)
 		t = 1000; /* look at httpd_stop now and then */
-	if (w->kick_fd < 0)
-		poll(&pfd[1], 1, t);
-	else
-		poll(session ? pfd : &pfd[0], session ? 2 : 1, t);
-	if (w->kick_fd >= 0)
-		while (read(w->kick_fd, &v, sizeof(v)) == sizeof(v))
-			;
+	poll(&pfd, 1, t);
 }
 
 static void *tm_loop(void *arg)
@@ -222,9 +155,6 @@ static void *tm_loop(void *arg)
 	while (!httpd_stop) {
 		int n = ms_tcp_poll(w->st, ev, TM_EVENTS);
 		uint64_t now = httpd_now_ms();
-
-		if (w->sleeper)
-			tm_hub_release(w); /* that poll withdrew the session's wakeup request */
 
 		if (n < 0) {
 			w->hw.rc = n;
@@ -298,8 +228,7 @@ static uint32_t tm_stack_conns(const struct httpd_options *o)
 	return open + TM_TIME_WAIT_MAX;
 }
 
-static int tm_worker_init(struct tm_worker *w, struct ms_session *s, uint32_t q, struct tm_sleep_hub *hub,
-			  const struct httpd_options *o)
+static int tm_worker_init(struct tm_worker *w, struct ms_session *s, uint32_t q, const struct httpd_options *o)
 {
 	char host[64];
 	int rc;
@@ -307,13 +236,6 @@ static int tm_worker_init(struct tm_worker *w, struct ms_session *s, uint32_t q,
 	w->hw.tr.ops = &tm_ops;
 	w->s = s;
 	w->q = q;
-	w->hub = hub;
-	w->kick_fd = hub ? eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC) : -1;
-	if (hub && w->kick_fd < 0) {
-		rc = -errno;
-		snprintf(w->hw.err, sizeof(w->hw.err), "eventfd: %s", strerror(-rc));
-		return rc;
-	}
 	rc = http_server_init(&w->hw.srv, &w->hw.tr, &o->server);
 	if (rc < 0) {
 		snprintf(w->hw.err, sizeof(w->hw.err), "out of memory");
@@ -346,8 +268,6 @@ static void tm_worker_fini(struct tm_worker *w)
 	http_server_fini(&w->hw.srv);
 	ms_tcp_stack_free(w->st); /* closes the listeners and releases the bindings */
 	free(w->conns);
-	if (w->kick_fd >= 0)
-		close(w->kick_fd);
 }
 
 int httpd_run_mstack(const struct httpd_options *o, char *err, size_t errlen)
@@ -360,8 +280,7 @@ int httpd_run_mstack(const struct httpd_options *o, char *err, size_t errlen)
 	 */
 	struct ms_attach_opts ao = { .name = "mstack-httpd",
 				     .nqueues = (uint16_t)o->queues,
-				     .flags = o->queues > 1 ? MS_ATTACH_F_NO_REATTACH : 0 };
-	struct tm_sleep_hub hub = { .lock = PTHREAD_MUTEX_INITIALIZER, .sleeper = -1, .n = o->queues };
+				     .flags = MS_HELLO_F_QUEUE_WAKEUP | (o->queues > 1 ? MS_ATTACH_F_NO_REATTACH : 0) };
 	struct ms_session *s = NULL;
 	struct tm_worker *w;
 	uint32_t q;
@@ -379,9 +298,8 @@ int httpd_run_mstack(const struct httpd_options *o, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	hub.workers = w;
 	for (q = 0; q < o->queues; q++) {
-		rc = tm_worker_init(&w[q], s, q, o->queues > 1 ? &hub : NULL, o);
+		rc = tm_worker_init(&w[q], s, q, o);
 		if (rc < 0) {
 			snprintf(err, errlen, "%s", w[q].hw.err);
 			q++;
