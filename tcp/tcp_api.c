@@ -625,12 +625,10 @@ static struct tcp_conn *tcp_conn_of(struct ms_tcp_stack *st, int h)
 	return c && c->state != MS_TCP_LISTEN ? c : NULL;
 }
 
-ssize_t ms_tcp_send(struct ms_tcp_stack *st, int h, const void *buf, size_t len)
+/* Whether the application may queue data on c now. @return 0; -EINVAL (no such handle); the send errors. */
+static int tcp_send_check(const struct tcp_conn *c)
 {
-	struct tcp_conn *c = tcp_conn_of(st, h);
-	int n;
-
-	if (!c || (!buf && len))
+	if (!c)
 		return -EINVAL;
 	if (c->error)
 		return c->error;
@@ -638,17 +636,45 @@ ssize_t ms_tcp_send(struct ms_tcp_stack *st, int h, const void *buf, size_t len)
 		return -ENOTCONN;
 	if ((c->flags & TCP_CF_FIN_QUEUED) || (c->state != MS_TCP_ESTABLISHED && c->state != MS_TCP_CLOSE_WAIT))
 		return -EPIPE;
+	return 0;
+}
+
+/* n of the len bytes offered were queued (or -EAGAIN: none fit): ask for a write event if some did not fit. */
+static ssize_t tcp_send_queued(struct ms_tcp_stack *st, struct tcp_conn *c, int n, size_t len)
+{
+	if (n == -EAGAIN || (n >= 0 && (size_t)n < len))
+		c->flags |= TCP_CF_WANT_WRITE;
+	if (n > 0)
+		tcp_want_output(st, c);
+	return n;
+}
+
+ssize_t ms_tcp_send(struct ms_tcp_stack *st, int h, const void *buf, size_t len)
+{
+	struct tcp_conn *c = tcp_conn_of(st, h);
+	int n, rc = tcp_send_check(c);
+
+	if (rc < 0 || (!buf && len))
+		return rc < 0 ? rc : -EINVAL;
 	if (!len)
 		return 0;
 	n = tcp_sndbuf_append(&c->snd, &st->mem, st->cfg.sndbuf, buf, len > INT_MAX ? INT_MAX : (uint32_t)len);
-	if (n < 0)
-		return n;
-	if ((size_t)n < len)
-		c->flags |= TCP_CF_WANT_WRITE;
-	if (!n)
-		return -EAGAIN;
-	tcp_want_output(st, c);
-	return n;
+	return tcp_send_queued(st, c, n == 0 ? -EAGAIN : n, len);
+}
+
+ssize_t ms_tcp_sendfile(struct ms_tcp_stack *st, int h, int fd, off_t offset, size_t len)
+{
+	struct tcp_conn *c = tcp_conn_of(st, h);
+	int n, rc = tcp_send_check(c);
+
+	if (rc < 0 || fd < 0 || offset < 0)
+		return rc < 0 ? rc : -EINVAL;
+	if (!len)
+		return 0;
+	n = tcp_sndbuf_append_fd(&c->snd, &st->mem, st->cfg.sndbuf, fd, offset,
+				 len > INT_MAX ? INT_MAX : (uint32_t)len);
+	/* 0: the file ends at offset. Nothing was queued and no room is missing: no write event to ask for. */
+	return n == 0 ? 0 : tcp_send_queued(st, c, n, len);
 }
 
 /* Bytes the application can read now (the peer's FIN takes a sequence number but no byte). */

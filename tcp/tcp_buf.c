@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "tcp_buf.h"
 
@@ -107,24 +108,58 @@ static void ring_get(const uint8_t *ring, uint32_t cap, uint32_t at, uint8_t *ds
 	memcpy(dst + first, ring, len - first);
 }
 
+/* Allocate the send ring on first use. @return 0; -ENOBUFS (memory limit). */
+static int tcp_sndbuf_ensure(struct tcp_sndbuf *b, struct tcp_mem *m, uint32_t cap)
+{
+	if (b->buf)
+		return 0;
+	b->buf = tcp_mem_take(m, cap);
+	if (!b->buf)
+		return -ENOBUFS;
+	b->cap = cap;
+	b->head = 0;
+	b->len = 0;
+	return 0;
+}
+
 int tcp_sndbuf_append(struct tcp_sndbuf *b, struct tcp_mem *m, uint32_t cap, const void *data, uint32_t len)
 {
-	uint32_t room;
+	int rc = tcp_sndbuf_ensure(b, m, cap);
 
-	if (!b->buf) {
-		b->buf = tcp_mem_take(m, cap);
-		if (!b->buf)
-			return -ENOBUFS;
-		b->cap = cap;
-		b->head = 0;
-		b->len = 0;
-	}
-	room = b->cap - b->len;
-	if (len > room)
-		len = room;
+	if (rc < 0)
+		return rc;
+	if (len > b->cap - b->len)
+		len = b->cap - b->len;
 	ring_put(b->buf, b->cap, (b->head + b->len) % b->cap, data, len);
 	b->len += len;
 	return (int)len;
+}
+
+int tcp_sndbuf_append_fd(struct tcp_sndbuf *b, struct tcp_mem *m, uint32_t cap, int fd, off_t off, uint32_t len)
+{
+	struct iovec iov[2];
+	uint32_t at, first;
+	ssize_t n;
+	int rc = tcp_sndbuf_ensure(b, m, cap);
+
+	if (rc < 0)
+		return rc;
+	if (len > b->cap - b->len)
+		len = b->cap - b->len;
+	if (len == 0)
+		return -EAGAIN;
+	/* The free space runs from the end of the data to the end of the ring, then from its start. */
+	at = (b->head + b->len) % b->cap;
+	first = b->cap - at < len ? b->cap - at : len;
+	iov[0] = (struct iovec){ b->buf + at, first };
+	iov[1] = (struct iovec){ b->buf, len - first };
+	do
+		n = preadv(fd, iov, len > first ? 2 : 1, off);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	b->len += (uint32_t)n;
+	return (int)n;
 }
 
 void tcp_sndbuf_peek(const struct tcp_sndbuf *b, uint32_t off, void *dst, uint32_t len)

@@ -4,6 +4,7 @@
 #define MSTACK_TCP_BUF_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 /*
  * The memory every buffer of one stack instance draws from: capacity is
@@ -59,6 +60,12 @@ struct tcp_rcvbuf {
 
 /* Append up to len bytes (allocating the ring on first use). @return bytes taken; -ENOBUFS (memory limit). */
 int tcp_sndbuf_append(struct tcp_sndbuf *b, struct tcp_mem *m, uint32_t cap, const void *data, uint32_t len);
+/*
+ * Append up to len bytes of the file fd from offset off, read straight into the ring (preadv, at
+ * most two pieces: the file's bytes are copied once, as tcp_sndbuf_append copies a buffer).
+ * @return bytes taken; 0 when the file ends at off; -EAGAIN (the ring is full); -ENOBUFS; -errno of preadv.
+ */
+int tcp_sndbuf_append_fd(struct tcp_sndbuf *b, struct tcp_mem *m, uint32_t cap, int fd, off_t off, uint32_t len);
 /* Copy len bytes starting off bytes after the oldest into dst (off + len <= b->len). */
 void tcp_sndbuf_peek(const struct tcp_sndbuf *b, uint32_t off, void *dst, uint32_t len);
 /* Drop the n oldest bytes (acknowledged). */

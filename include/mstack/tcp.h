@@ -121,6 +121,16 @@ int ms_tcp_connect(struct ms_tcp_stack *st, const struct ms_tcp_addr *local, con
 ssize_t ms_tcp_send(struct ms_tcp_stack *st, int c, const void *buf, size_t len);
 
 /**
+ * Queue up to len bytes of the file fd from offset, read (pread) straight into the send buffer:
+ * its bytes are copied once, as ms_tcp_send copies a buffer, and no mapping of the file can fault
+ * if it shrinks meanwhile.
+ * @return bytes taken (> 0; 0 for len 0); 0 when the file ends at offset (it is shorter than
+ *   the caller thought: the caller decides, e.g. ms_tcp_abort); -EINVAL (fd or offset negative);
+ *   -errno of the read; otherwise as ms_tcp_send.
+ */
+ssize_t ms_tcp_sendfile(struct ms_tcp_stack *st, int c, int fd, off_t offset, size_t len);
+
+/**
  * Take up to len received bytes.
  * @return bytes (> 0); 0 (the peer closed: end of stream); -EAGAIN; the connection's error.
  */

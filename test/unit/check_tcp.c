@@ -3,11 +3,14 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <mstack/ms_csum.h>
 
@@ -822,6 +825,94 @@ START_TEST(test_rst_in_syn_sent_refuses_the_connection)
 	ck_assert_int_eq(ms_tcp_recv(p.st[0], ch, buf, sizeof(buf)), -ECONNREFUSED);
 	ck_assert_uint_eq(p.st[1]->stats.rst_sent, 1);
 	pair_fini(&p);
+}
+END_TEST
+
+/* A file of n pseudo-random bytes, unlinked (memfd), its bytes also in *copy. */
+static int file_of(size_t n, uint8_t **copy)
+{
+	int fd = memfd_create("check_tcp", MFD_CLOEXEC);
+	uint32_t x = 2463534242u;
+
+	ck_assert_int_ge(fd, 0);
+	*copy = malloc(n);
+	ck_assert_ptr_nonnull(*copy);
+	for (size_t i = 0; i < n; i++) {
+		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+		(*copy)[i] = (uint8_t)x;
+	}
+	ck_assert_int_eq(pwrite(fd, *copy, n, 0), (ssize_t)n);
+	return fd;
+}
+
+/* ms_tcp_sendfile refuses what ms_tcp_send refuses, and a bad fd or offset; a file that shrank gives 0. */
+START_TEST(test_sendfile_refuses_bad_arguments_and_reports_a_short_file)
+{
+	struct ms_tcp_addr la = addr_of(1, 80), ca = addr_of(0, 0);
+	uint8_t *bytes;
+	int lh, h[2], ch, dir, fd = file_of(1000, &bytes);
+	struct pair p;
+
+	pair_init(&p, &clean_link, NULL, NULL);
+	pair_connect(&p, &lh, &h[0], &h[1]);
+	ck_assert_int_eq(ms_tcp_sendfile(p.st[0], h[0], -1, 0, 10), -EINVAL);
+	ck_assert_int_eq(ms_tcp_sendfile(p.st[0], h[0], fd, -1, 10), -EINVAL);
+	ck_assert_int_eq(ms_tcp_sendfile(p.st[1], lh, fd, 0, 10), -EINVAL); /* a listener */
+	ck_assert_int_eq(ms_tcp_sendfile(p.st[0], h[0], fd, 0, 0), 0);
+	/* The file shrinks under a sender that thought it had 1000 bytes: it gets what is left, then 0. */
+	ck_assert_int_eq(ftruncate(fd, 600), 0);
+	ck_assert_int_eq(ms_tcp_sendfile(p.st[0], h[0], fd, 0, 1000), 600);
+	ck_assert_int_eq(ms_tcp_sendfile(p.st[0], h[0], fd, 600, 400), 0);
+	/* Not a readable file: the read's error. */
+	dir = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(dir, 0);
+	ck_assert_int_eq(ms_tcp_sendfile(p.st[0], h[0], dir, 0, 10), -EISDIR);
+	close(dir);
+	ck_assert_int_eq(ms_tcp_shutdown(p.st[0], h[0], SHUT_WR), 0);
+	ck_assert_int_eq(ms_tcp_sendfile(p.st[0], h[0], fd, 0, 10), -EPIPE);
+	ch = ms_tcp_connect(p.st[0], &ca, &la, NULL);
+	ck_assert_int_ge(ch, 0);
+	ck_assert_int_eq(ms_tcp_sendfile(p.st[0], ch, fd, 0, 10), -ENOTCONN);
+	pair_fini(&p);
+	close(fd);
+	free(bytes);
+}
+END_TEST
+
+/* ms_tcp_sendfile: a file larger than the send buffer arrives whole and in order, read from the file as it goes. */
+START_TEST(test_sendfile_sends_a_file_larger_than_the_send_buffer)
+{
+	const size_t total = 700000; /* more than twice the 256 KB default send buffer: the ring wraps */
+	uint8_t *want, *got = malloc(total);
+	size_t sent = 0, recvd = 0;
+	int lh, h[2], fd = file_of(total, &want);
+	struct pair p;
+
+	ck_assert_ptr_nonnull(got);
+	pair_init(&p, &clean_link, NULL, NULL);
+	pair_connect(&p, &lh, &h[0], &h[1]);
+	for (int i = 0; i < 100000 && recvd < total; i++) {
+		ssize_t n;
+
+		if (sent < total) {
+			n = ms_tcp_sendfile(p.st[0], h[0], fd, (off_t)sent, total - sent);
+			ck_assert(n > 0 || n == -EAGAIN);
+			if (n > 0)
+				sent += (size_t)n;
+		}
+		while ((n = ms_tcp_recv(p.st[1], h[1], got + recvd, total - recvd)) > 0)
+			recvd += (size_t)n;
+		pair_step(&p);
+	}
+	ck_assert_uint_eq(recvd, total);
+	ck_assert(memcmp(got, want, total) == 0);
+	/* At the end of the file: 0, nothing queued. */
+	ck_assert_int_eq(ms_tcp_sendfile(p.st[0], h[0], fd, (off_t)total, 100), 0);
+	close_and_drain(&p, h);
+	pair_fini(&p);
+	close(fd);
+	free(want);
+	free(got);
 }
 END_TEST
 
@@ -2740,6 +2831,8 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_rst_in_syn_sent_refuses_the_connection);
 	tcase_add_test(tc, test_rst_in_syn_received_forgets_the_embryo);
 	tcase_add_test(tc, test_counters_by_name_report_what_the_stack_counted);
+	tcase_add_test(tc, test_sendfile_sends_a_file_larger_than_the_send_buffer);
+	tcase_add_test(tc, test_sendfile_refuses_bad_arguments_and_reports_a_short_file);
 	tcase_add_test(tc, test_rst_in_synchronized_states_resets);
 	tcase_add_test(tc, test_time_wait_acknowledges_a_retransmitted_fin_and_ignores_resets);
 	tcase_add_test(tc, test_a_new_syn_reuses_a_connection_in_time_wait);
