@@ -356,7 +356,11 @@ static ssize_t hc_fill(struct http_conn *c, uint64_t now)
 
 /*
  * Hand the transport what it takes of the head and the file, from where
- * they are (the file's cached copy or mapping: no copy of our own).
+ * they are (a small file's cached copy: no copy of our own), or, for a
+ * large file, the head and then the file by its fd, which the transport
+ * reads as it sends. A large file that ends before the length the head
+ * announced (truncated meanwhile) ends the connection: the client sees a
+ * short body, not a wrong one.
  * @return 1 all sent; 0 the transport is full; -errno the connection is dead.
  */
 static int hc_flush(struct http_conn *c, uint64_t now)
@@ -364,6 +368,7 @@ static int hc_flush(struct http_conn *c, uint64_t now)
 	struct http_transport *t = c->srv->tr;
 
 	while (c->out_off < c->out_len || c->body_off < c->body_end) {
+		bool by_fd = c->file && c->file->fd >= 0;
 		struct iovec iov[2];
 		int k = 0;
 		ssize_t n;
@@ -372,9 +377,13 @@ static int hc_flush(struct http_conn *c, uint64_t now)
 			return 0;
 		if (c->out_off < c->out_len)
 			iov[k++] = (struct iovec){ c->out + c->out_off, (size_t)(c->out_len - c->out_off) };
-		if (c->body_off < c->body_end)
+		if (c->body_off < c->body_end && !by_fd)
 			iov[k++] = (struct iovec){ (void *)(c->file->data + c->body_off), c->body_end - c->body_off };
-		n = t->ops->sendv(t, c->h, iov, k);
+		if (k > 0)
+			n = t->ops->sendv(t, c->h, iov, k);
+		else if ((n = t->ops->sendfile(t, c->h, c->file->fd, (off_t)c->body_off, c->body_end - c->body_off)) ==
+			 0)
+			return -EIO; /* the file shrank under us */
 		if (n == -EAGAIN) {
 			c->wr_ready = false;
 			return 0;

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* http_file.c - the files served: small ones kept in memory, large ones mapped, both refreshed on change. */
+/* http_file.c - the files served: small ones kept in memory, large ones kept open, both refreshed on change. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -48,8 +48,8 @@ int http_cache_new(int root_fd, const struct http_cache_limits *lim, struct http
 
 static void hf_destroy(struct http_cache *c, struct http_file *f)
 {
-	if (f->mapped)
-		munmap((void *)f->data, f->len);
+	if (f->fd >= 0)
+		close(f->fd);
 	else {
 		c->mem -= f->len;
 		free((void *)f->data);
@@ -140,17 +140,15 @@ static int hf_load(struct http_cache *c, const char *rel, int fd, const struct s
 	f->key = strdup(rel);
 	if (!f->key)
 		goto fail;
+	f->fd = -1;
 	f->len = (uint64_t)st->st_size;
 	if (f->len > c->lim.small_max) {
-		void *m = mmap(NULL, f->len, PROT_READ, MAP_SHARED, fd, 0);
-
-		if (m == MAP_FAILED) {
+		f->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		if (f->fd < 0) {
 			rc = -errno;
 			goto fail;
 		}
-		madvise(m, f->len, MADV_SEQUENTIAL);
-		f->data = m;
-		f->mapped = true;
+		posix_fadvise(f->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	} else if (f->len > 0) {
 		uint8_t *buf = malloc(f->len);
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* http_file.h - the files served: small ones kept in memory, large ones mapped, both refreshed on change. */
+/* http_file.h - the files served: small ones kept in memory, large ones kept open, both refreshed on change. */
 #ifndef MSTACK_HTTP_FILE_H
 #define MSTACK_HTTP_FILE_H
 
@@ -12,14 +12,17 @@
 #include "http_resp.h"
 
 /*
- * A file as served: its bytes (a private copy for a small file, a shared
- * read-only mapping for a large one: either way the send path reads them
- * where they are, without another copy), and what the response says of it.
+ * A file as served: its bytes (a private copy for a small file, which the
+ * send path hands over from where it is) or, for a large one, its open fd
+ * (the transport reads it as it sends: sendfile(2), ms_tcp_sendfile; a file
+ * truncated meanwhile ends the response short instead of faulting, as a
+ * mapping would), and what the response says of it.
  * Counted references: a connection holds one while it sends, so a file
  * replaced or evicted meanwhile stays whole until the last sender is done.
  */
 struct http_file {
-	const uint8_t *data;
+	const uint8_t *data; /* a small file's bytes; NULL for a large one */
+	int fd;              /* a large file's open fd; -1 for a small one */
 	uint64_t len;
 	const char *content_type;
 	char last_modified[HTTP_DATE_LEN];
@@ -29,7 +32,7 @@ struct http_file {
 	dev_t dev;
 	ino_t ino;
 	struct timespec mtime;
-	bool mapped, cached;
+	bool cached;
 	uint32_t refs;
 	uint64_t checked_ms;
 	struct http_file *hnext, *lprev, *lnext;
@@ -37,8 +40,8 @@ struct http_file {
 
 struct http_cache_limits {
 	uint64_t mem_max;       /* bytes of small files kept in memory [64 MiB] */
-	uint64_t small_max;     /* a file up to this size is copied, a larger one mapped [256 KiB] */
-	uint32_t entries_max;   /* files known at once, mapped ones included [4096] */
+	uint64_t small_max;     /* a file up to this size is copied, a larger one kept open [256 KiB] */
+	uint32_t entries_max;   /* files known at once, open ones included (an fd each) [4096] */
 	uint32_t revalidate_ms; /* how long a file is trusted before its size and mtime are checked [1000] */
 };
 

@@ -20,6 +20,9 @@ struct http_transport_ops {
 	ssize_t (*recv)(struct http_transport *t, int h, void *buf, size_t len);
 	/* @return bytes taken (> 0, maybe fewer than offered); -EAGAIN; another -errno. */
 	ssize_t (*sendv)(struct http_transport *t, int h, const struct iovec *iov, int iovcnt);
+	/* Up to len bytes of the file fd from offset, read by the transport (no mapping of ours to fault on).
+	 * @return bytes taken (> 0); 0 when the file ends at offset (it shrank); -EAGAIN; another -errno. */
+	ssize_t (*sendfile)(struct http_transport *t, int h, int fd, off_t offset, size_t len);
 	/* Send FIN after what is queued. @return 0 or -errno. */
 	int (*shutdown)(struct http_transport *t, int h);
 	/* Release h: gracefully, or with a reset. */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <netdb.h>
 #include <unistd.h>
@@ -49,6 +50,17 @@ static ssize_t tk_sendv(struct http_transport *t, int fd, const struct iovec *io
 	return n < 0 ? (errno == EWOULDBLOCK ? -EAGAIN : -errno) : n;
 }
 
+static ssize_t tk_sendfile(struct http_transport *t, int fd, int file, off_t offset, size_t len)
+{
+	ssize_t n;
+
+	(void)t;
+	do
+		n = sendfile(fd, file, &offset, len);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? (errno == EWOULDBLOCK ? -EAGAIN : -errno) : n;
+}
+
 static int tk_shutdown(struct http_transport *t, int fd)
 {
 	(void)t;
@@ -70,6 +82,7 @@ static void tk_close(struct http_transport *t, int fd, bool reset)
 const struct http_transport_ops transport_kernel_ops = {
 	.recv = tk_recv,
 	.sendv = tk_sendv,
+	.sendfile = tk_sendfile,
 	.shutdown = tk_shutdown,
 	.close = tk_close,
 };

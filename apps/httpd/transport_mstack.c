@@ -66,6 +66,11 @@ static ssize_t tm_sendv(struct http_transport *t, int h, const struct iovec *iov
 	return total;
 }
 
+static ssize_t tm_sendfile(struct http_transport *t, int h, int fd, off_t offset, size_t len)
+{
+	return ms_tcp_sendfile(tm_of(t)->st, h, fd, offset, len);
+}
+
 static int tm_shutdown(struct http_transport *t, int h)
 {
 	return ms_tcp_shutdown(tm_of(t)->st, h, SHUT_WR);
@@ -86,6 +91,7 @@ static void tm_close(struct http_transport *t, int h, bool reset)
 static const struct http_transport_ops tm_ops = {
 	.recv = tm_recv,
 	.sendv = tm_sendv,
+	.sendfile = tm_sendfile,
 	.shutdown = tm_shutdown,
 	.close = tm_close,
 };

@@ -673,13 +673,20 @@ START_TEST(test_the_cache_stays_within_its_memory_bound)
 	ck_assert(memcmp(f->data, data, 1000) == 0);
 	http_file_put(c, f);
 	ck_assert_uint_le(http_cache_mem(c), 3000);
-	/* Over small_max: mapped, not counted against the memory bound. */
+	/* Over small_max: kept open (read as it is sent), not counted against the memory bound. */
 	free(data);
 	data = repeat('y', 5000);
 	put_file("root/large.bin", data);
 	ck_assert_int_eq(http_cache_get(c, "large.bin", 0, &big), 0);
 	ck_assert_uint_eq(big->len, 5000);
-	ck_assert(memcmp(big->data, data, 5000) == 0);
+	ck_assert_ptr_null(big->data);
+	ck_assert_int_ge(big->fd, 0);
+	{
+		char back[5000];
+
+		ck_assert_int_eq(pread(big->fd, back, sizeof(back), 0), 5000);
+		ck_assert(memcmp(back, data, 5000) == 0);
+	}
 	ck_assert_uint_le(http_cache_mem(c), 3000);
 	http_file_put(c, big);
 	http_cache_free(c);
@@ -1173,6 +1180,50 @@ START_TEST(test_an_idle_connection_is_closed_at_the_idle_deadline)
 END_TEST
 
 /*
+ * A large file truncated while it is being sent: the connection ends after the
+ * bytes that were still there (the client sees a body shorter than its
+ * Content-Length, never other bytes), and nothing faults: the file is read by
+ * the transport, not through a mapping (which would raise SIGBUS).
+ */
+START_TEST(test_a_large_file_truncated_while_sent_ends_the_connection_short)
+{
+	static char out[1 << 21];
+	const char *req = "GET /big.bin HTTP/1.1\r\nHost: h\r\n\r\n";
+	int peer, fd;
+	struct http_conn *c = conn_new(&peer, 0);
+	size_t have = 0;
+	bool eof = false;
+	char *body;
+
+	ck_assert_int_eq(write(peer, req, strlen(req)), (ssize_t)strlen(req));
+	http_conn_event(c, HTTP_EV_READ | HTTP_EV_WRITE, 0);
+	ck_assert_uint_eq(srv.stats.requests, 1);
+	ck_assert_uint_eq(srv.stats.closed, 0); /* 1 MiB does not fit the socketpair at once */
+	fd = openat(root_fd, "big.bin", O_WRONLY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, 300000), 0);
+	close(fd);
+	for (int i = 0; i < 1000 && !eof; i++) {
+		have += (size_t)peer_read(peer, out + have, sizeof(out) - have, &eof);
+		if (srv.stats.closed == 0) /* c is freed once it ends */
+			http_conn_event(c, HTTP_EV_WRITE, 1);
+	}
+	ck_assert(eof);
+	ck_assert_uint_eq(srv.stats.closed, 1);
+	ck_assert_uint_eq(srv.stats.resets, 1);
+	body = strstr(out, "\r\n\r\n");
+	ck_assert_ptr_nonnull(body);
+	ck_assert(strstr(out, "Content-Length: 1048576\r\n") != NULL);
+	body += 4;
+	/* Only the file's bytes, fewer than announced. */
+	ck_assert_uint_lt((size_t)(out + have - body), 1048576);
+	for (char *p = body; p < out + have; p++)
+		ck_assert_int_eq(*p, 'z');
+	close(peer);
+}
+END_TEST
+
+/*
  * A client that never reads: once the transport is full the connection reads
  * nothing more from it (its pipelined requests stay in the socket), and at the
  * send deadline it is reset.
@@ -1272,6 +1323,7 @@ static Suite *http_suite(void)
 	tcase_add_test(conn, test_the_header_deadline_is_not_renewed_by_trickling);
 	tcase_add_test(conn, test_an_idle_connection_is_closed_at_the_idle_deadline);
 	tcase_add_test(conn, test_a_client_that_never_reads_is_not_read_and_is_reset);
+	tcase_add_test(conn, test_a_large_file_truncated_while_sent_ends_the_connection_short);
 	tcase_add_test(conn, test_connections_are_bounded_in_number_and_memory);
 	suite_add_tcase(s, conn);
 	return s;
