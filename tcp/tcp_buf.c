@@ -108,18 +108,24 @@ static void ring_get(const uint8_t *ring, uint32_t cap, uint32_t at, uint8_t *ds
 	memcpy(dst + first, ring, len - first);
 }
 
-/* Allocate the send ring on first use. @return 0; -ENOBUFS (memory limit). */
+/* A ring's memory on first use, empty (send and receive rings alike). @return 0; -ENOBUFS (memory limit). */
+static int tcp_ring_ensure(struct tcp_mem *m, uint8_t **buf, uint32_t *cap, uint32_t *head, uint32_t want)
+{
+	if (*buf)
+		return 0;
+	*buf = tcp_mem_take(m, want);
+	if (!*buf)
+		return -ENOBUFS;
+	*cap = want;
+	*head = 0;
+	return 0;
+}
+
 static int tcp_sndbuf_ensure(struct tcp_sndbuf *b, struct tcp_mem *m, uint32_t cap)
 {
-	if (b->buf)
-		return 0;
-	b->buf = tcp_mem_take(m, cap);
 	if (!b->buf)
-		return -ENOBUFS;
-	b->cap = cap;
-	b->head = 0;
-	b->len = 0;
-	return 0;
+		b->len = 0;
+	return tcp_ring_ensure(m, &b->buf, &b->cap, &b->head, cap);
 }
 
 int tcp_sndbuf_append(struct tcp_sndbuf *b, struct tcp_mem *m, uint32_t cap, const void *data, uint32_t len)
@@ -190,14 +196,7 @@ void tcp_sndbuf_free(struct tcp_sndbuf *b, struct tcp_mem *m)
 
 int tcp_rcvbuf_ensure(struct tcp_rcvbuf *b, struct tcp_mem *m, uint32_t cap)
 {
-	if (b->buf)
-		return 0;
-	b->buf = tcp_mem_take(m, cap);
-	if (!b->buf)
-		return -ENOBUFS;
-	b->cap = cap;
-	b->head = 0;
-	return 0;
+	return tcp_ring_ensure(m, &b->buf, &b->cap, &b->head, cap);
 }
 
 void tcp_rcvbuf_write(struct tcp_rcvbuf *b, uint32_t off, const void *data, uint32_t len)
