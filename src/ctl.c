@@ -29,6 +29,7 @@
 #include "query.h"
 
 #define CTL_RESOLVE_TIMEOUT_MS 3000
+#define CTL_ADMIN_RESERVE      16 /* connections an administrator may open beyond [control] max_connections */
 
 struct ctl_conn {
 	int fd;
@@ -190,6 +191,7 @@ static void ctl_accept(struct mstackd *d)
 	socklen_t len = sizeof(cred);
 	struct ctl_conn *c;
 	struct epoll_event ev = { .events = EPOLLIN };
+	bool admin;
 	int fd = accept4(d->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 	if (fd < 0) {
@@ -206,8 +208,17 @@ static void ctl_accept(struct mstackd *d)
 		}
 		return;
 	}
-	if (d->nconns >= ctl_max_conns(d)) {
-		/* Keep fds in reserve for bindings: a flood of idle sessions must not starve a working app. */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+		ctl_close_session_fd(fd);
+		return;
+	}
+	admin = ctl_peer_is_admin(d, fd, cred.uid, cred.gid);
+	/*
+	 * Keep fds in reserve for bindings: a flood of idle sessions must not starve a working app.
+	 * An administrator gets CTL_ADMIN_RESERVE connections beyond the limit, so that mstackctl
+	 * still answers on a host whose apps use every connection the limit allows.
+	 */
+	if (d->nconns >= ctl_max_conns(d) + (admin ? CTL_ADMIN_RESERVE : 0)) {
 		d->ctl_conn_refused++;
 		if (log_ratelimit_ok(&ctl_log_rl))
 			log_warn("control: %u connections, refusing more ([control] max_connections)", d->nconns);
@@ -215,8 +226,7 @@ static void ctl_accept(struct mstackd *d)
 		return;
 	}
 	c = calloc(1, sizeof(*c));
-	if (!c || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
-		free(c);
+	if (!c) {
 		ctl_close_session_fd(fd);
 		return;
 	}
@@ -224,7 +234,7 @@ static void ctl_accept(struct mstackd *d)
 	c->pid = cred.pid;
 	c->uid = cred.uid;
 	c->gid = cred.gid;
-	c->admin = ctl_peer_is_admin(d, fd, cred.uid, cred.gid);
+	c->admin = admin;
 	ev.data.ptr = c;
 	if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		ctl_close_session_fd(fd);

@@ -99,6 +99,23 @@ wait_for 10 quick_status || fail "no control connection after the flood ended"
 check "refused connections counted: ctl.conn_refused $(counter ctl.conn_refused)" \
 	[ "$(counter ctl.conn_refused)" -ge 1 ]
 
+# 7c: when other users' connections fill max_connections, an administrator's mstackctl still gets in
+# (16 connections beyond the limit are kept for root and admin_group).
+# nobody may pass through $WORK to the socket and a copy of the script (the tree may be where nobody cannot read).
+chmod 0711 "$WORK"
+chmod 0666 "$SOCK"
+install -m 0644 "$INTEG_DIR/sec_ctl.py" "$WORK/sec_ctl.py"
+start_bg setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 "$WORK/sec_ctl.py" flood "$SOCK" 400 \
+	> "$WORK/flood3" 2>&1
+FLOOD=$LAST_PID
+wait_for 20 grep -q opened "$WORK/flood3" || fail "flood as nobody: $(cat "$WORK/flood3")"
+check "nobody's flood holds the connections ($(grep -o "opened [0-9]*" "$WORK/flood3")): root's mstackctl still answers" \
+	quick_status
+kill -9 "$FLOOD"
+chmod 0660 "$SOCK"
+chmod 0700 "$WORK"
+wait_for 10 quick_status || fail "no control connection after the flood ended"
+
 # 7b: with max_connections above what the fds allow, the flood fills the fd table: a BIND whose fd cannot be
 # received gets an error reply (-ENOBUFS) and the session and its bindings stay.
 sed -i "s|^socket = $SOCK\$|&\nmax_connections = 1000|" "$CONF"
