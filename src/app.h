@@ -17,6 +17,7 @@
 #include "misbehave.h"
 #include "stats.h"
 #include "txfrag.h"
+#include "txsrc.h"
 
 /* The daemon's view of one rx/tx ring pair; indices it produces are private. */
 struct app_queue {
@@ -30,6 +31,7 @@ struct app_queue {
 	uint32_t tx_tail;      /* (d) private copy */
 	struct app_stats *st;  /* where this queue's one worker counts: app.stats, or its block in app.wstats */
 	int wakeup_fd;         /* where its rx wakeups go: its own eventfd (MS_HELLO_F_QUEUE_WAKEUP) or app.wakeup_fd */
+	struct txsrc txsrc;    /* the source tuple that passed last on this queue (txsrc.h) */
 	/* First fragments sent on this queue, for their later fragments. Per queue, not per app: each
 	 * queue has one worker, and the table has one writer. */
 	struct txfrag txfrag;

@@ -734,7 +734,7 @@ static uint32_t dp_app_tx_queue(struct dp_worker *wk, const struct txval_env *en
 		rte_memcpy(dst, src, len);
 		m[k]->data_len = (uint16_t)len;
 		m[k]->pkt_len = len;
-		v = txval_check(env, a, &a->q[q].txfrag, dst, len);
+		v = txval_check(env, a, &a->q[q].txfrag, &a->q[q].txsrc, dst, len);
 		if (unlikely(v != TXV_OK)) {
 			a->q[q].st->tx_refused[v]++;
 			rte_pktmbuf_free(m[k]);
@@ -771,6 +771,8 @@ static uint32_t dp_apps_tx(struct dp_worker *wk)
 	env.max_frame = (uint32_t)wk->dp->ports->mtu + RTE_ETHER_HDR_LEN;
 	env.now = rte_rdtsc();
 	env.frag_lifetime = rte_get_tsc_hz() * DP_TX_FRAG_LIFE_S;
+	/* Before any lookup of this pass: the answers it keeps (txsrc.h) hold under this generation. */
+	env.gen = btable_gen(wk->dp->bt);
 	env.table = wk->dp->bt;
 	env.owner = dp_owner;
 	env.local = __atomic_load_n(&wk->dp->local, __ATOMIC_ACQUIRE);
