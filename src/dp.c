@@ -720,6 +720,8 @@ static uint32_t dp_app_tx_queue(struct dp_worker *wk, const struct txval_env *en
 		a->q[q].st->tx_nombuf++;
 		return 0; /* the frames stay in the ring for the next loop */
 	}
+	for (k = 0; k < (uint32_t)n; k++)
+		appring_tx_prefetch(a, q, k);
 	for (k = 0; k < (uint32_t)n; k++) {
 		const uint8_t *src;
 		uint32_t len = appring_tx_frame(a, q, k, &src);
