@@ -4,6 +4,7 @@
 #define MSTACK_APP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -54,11 +55,12 @@ struct app_binding {
 };
 
 struct app {
-	/* read by the datapath */
+	/* read by the datapath; the first five for every frame delivered, so on one line */
 	uint32_t id;
 	uint32_t nqueues;
 	uint32_t ring_size; /* power of two */
 	uint32_t mask;
+	uint64_t dp_burst_seq; /* datapath only: last burst that delivered here (unique over workers) */
 	bool want_bcast;
 	int wakeup_fd;            /* eventfd the daemon writes (the session's; see app_queue.wakeup_fd) */
 	bool queue_wakeup;        /* MS_HELLO_F_QUEUE_WAKEUP: each queue has an eventfd of its own */
@@ -67,7 +69,6 @@ struct app {
 	struct app_stats stats;   /* written by the datapath only (with one worker) */
 	struct app_stats *wstats; /* with several workers: one block each (app_spread_stats), or NULL */
 	uint32_t nwstats;
-	uint64_t dp_burst_seq; /* datapath only: last burst that delivered here (unique over workers) */
 
 	/* control thread only */
 	pid_t pid;
@@ -86,6 +87,11 @@ struct app {
 	struct app_queue q[]; /* nqueues */
 };
 
+#define APP_ALIGN 64 /* a cache line: app_create places each app on its own */
+_Static_assert(offsetof(struct app, dp_burst_seq) + sizeof(uint64_t) <= APP_ALIGN,
+	       "what the datapath reads for every frame delivered sits on the first line");
+_Static_assert(_Alignof(struct app) == APP_ALIGN, "struct app's counters are line-aligned");
+
 /*
  * Create an app with its region (memfd, sealed against resizing so that the
  * application cannot make the daemon fault), its wakeup eventfd, its
@@ -102,13 +108,14 @@ struct app *app_create(uint32_t id, const struct ms_hello *h, uint32_t ring_size
  */
 static inline uint32_t app_queue_owner(const struct app *a, uint32_t q, uint32_t nworkers)
 {
-	return (a->id + q) % nworkers;
+	/* A division costs tens of cycles and the datapath asks several times per frame: skip it for one worker. */
+	return nworkers == 1 ? 0 : (a->id + q) % nworkers;
 }
 
 /* The first queue of a that worker w owns (>= a->nqueues: none); the next ones follow every nworkers. */
 static inline uint32_t app_first_queue(const struct app *a, uint32_t w, uint32_t nworkers)
 {
-	return (w + nworkers - a->id % nworkers) % nworkers;
+	return nworkers == 1 ? 0 : (w + nworkers - a->id % nworkers) % nworkers;
 }
 
 /*

@@ -526,11 +526,11 @@ static uint32_t dp_prefetch_dest(const struct dp_worker *wk, const struct app *a
 	if (app_queue_owner(a, q, wk->dp->nworkers) != wk->id)
 		return q; /* another worker's queue: its head is that worker's to read */
 	slot = aq->rx_head & a->mask;
-
-	/* Prefetches for writing (DPDK 22.11's rte_prefetch0_write is still experimental). */
-	__builtin_prefetch(&aq->rx->slot[slot], 1, 3);
-	__builtin_prefetch(aq->rx_bufs + (size_t)slot * MS_BUF_SIZE, 1, 3);
-	__builtin_prefetch(&aq->rx->head, 1, 3);
+	appring_prefetch_write(&aq->rx->slot[slot]);
+	appring_prefetch_write(aq->rx_bufs + (size_t)slot * MS_BUF_SIZE);
+	appring_prefetch_write(&aq->rx->head);
+	/* The queue's counters: the daemon's own line, but one more per frame when every frame has its own app. */
+	appring_prefetch_write(aq->st);
 	return q;
 }
 
