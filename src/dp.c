@@ -320,13 +320,21 @@ static void dp_queue_lookup(struct dp_rx_burst *b, struct rte_mbuf *m, const str
 	b->key_pkt[b->nkeys++] = m;
 }
 
+/*
+ * Copy only the address's own bytes (t is zeroed): the classifier has just
+ * written 4 of them for IPv4, and a 16-byte read of that cannot be
+ * forwarded from the store buffer; it would wait for the stores to drain.
+ */
 static void dp_dst_tuple(const struct cls_result *r, struct ms_tuple *t)
 {
 	memset(t, 0, sizeof(*t));
 	t->proto = r->proto;
 	t->family = r->l3 == CLS_L3_IPV4 ? AF_INET : AF_INET6;
 	t->port = r->dst_port;
-	memcpy(t->addr, r->dst_addr, 16);
+	if (r->l3 == CLS_L3_IPV4)
+		memcpy(t->addr, r->dst_addr, 4);
+	else
+		memcpy(t->addr, r->dst_addr, 16);
 }
 
 /*
@@ -442,12 +450,10 @@ static void dp_classify_one(struct dp_worker *wk, struct dp_rx_burst *b, struct 
 			b->to_tap[b->nto_tap++] = m;
 		return;
 	}
-	{
-		struct ms_tuple t;
-
-		dp_dst_tuple(&r, &t);
-		dp_queue_lookup(b, m, &t, cls_flow_hash(&r));
-	}
+	/* Built in place: a copy of a tuple just written field by field would stall on store forwarding too. */
+	dp_dst_tuple(&r, &b->keys[b->nkeys]);
+	b->key_flow[b->nkeys] = cls_flow_hash(&r);
+	b->key_pkt[b->nkeys++] = m;
 }
 
 /*
