@@ -20,23 +20,30 @@
 #include "txfrag.h"
 #include "txsrc.h"
 
-/* The daemon's view of one rx/tx ring pair; indices it produces are private. */
+/*
+ * The daemon's view of one rx/tx ring pair; indices it produces are private.
+ * The first line holds what the worker reads for every frame.
+ */
 struct app_queue {
 	struct ms_ring *rx;
 	struct ms_ring *tx;
 	uint8_t *rx_bufs; /* buffer of rx slot i: rx_bufs + (i & mask) * MS_BUF_SIZE */
 	uint8_t *tx_bufs;
-	uint32_t rx_head;      /* (d) private copy, only ever stored to the region */
-	uint32_t rx_published; /* rx_head as last published */
-	uint32_t rx_tail;      /* the app's rx tail as last read and checked */
-	uint32_t tx_tail;      /* (d) private copy */
-	struct app_stats *st;  /* where this queue's one worker counts: app.stats, or its block in app.wstats */
-	int wakeup_fd;         /* where its rx wakeups go: its own eventfd (MS_HELLO_F_QUEUE_WAKEUP) or app.wakeup_fd */
-	struct txsrc txsrc;    /* the source tuple that passed last on this queue (txsrc.h) */
+	uint32_t rx_head;        /* (d) private copy, only ever stored to the region */
+	uint32_t rx_published;   /* rx_head as last published */
+	uint32_t rx_tail;        /* the app's rx tail as last read and checked */
+	uint32_t tx_tail;        /* (d) private copy */
+	struct app_stats *st;    /* where this queue's one worker counts: app.stats, or its block in app.wstats */
+	uint32_t rx_ahead;       /* the slot the burst being delivered fills next, as far as prefetched */
+	uint32_t rx_ahead_burst; /* which burst rx_ahead is for (low bits of its number) */
+	int wakeup_fd;      /* where its rx wakeups go: its own eventfd (MS_HELLO_F_QUEUE_WAKEUP) or app.wakeup_fd */
+	struct txsrc txsrc; /* the source tuple that passed last on this queue (txsrc.h) */
 	/* First fragments sent on this queue, for their later fragments. Per queue, not per app: each
 	 * queue has one worker, and the table has one writer. */
 	struct txfrag txfrag;
-};
+} __attribute__((aligned(64)));
+
+_Static_assert(offsetof(struct app_queue, wakeup_fd) == 64, "the per-frame fields of a queue fill its first line");
 
 /* Addresses an application may use as a source (and in ARP/ND). */
 struct app_addrs {

@@ -519,24 +519,32 @@ static void dp_to_kernel(struct dp_worker *wk, struct rte_mbuf **pkts, uint32_t 
 
 /*
  * Pick the frame's rx queue in app a and, if this worker owns it, start
- * fetching the lines the copy will write (slot, buffer, producer index):
- * with many apps each frame of a burst goes to other memory, and issuing
- * these misses together overlaps them.
+ * fetching the lines the copy will write: the slot and buffer this frame
+ * will take (the k-th frame of the burst for a queue takes the k-th free
+ * slot: rx_ahead counts them), and once per queue and burst the producer
+ * index and the counters. With many apps each frame of a burst goes to
+ * other memory, and issuing these misses together overlaps them.
  */
-static uint32_t dp_prefetch_dest(const struct dp_worker *wk, const struct app *a, uint32_t flow)
+static uint32_t dp_prefetch_dest(const struct dp_worker *wk, struct app *a, uint32_t flow, uint32_t burst)
 {
 	uint32_t q = dp_app_queue(a, flow);
-	const struct app_queue *aq = &a->q[q];
+	struct app_queue *aq = &a->q[q];
 	uint32_t slot;
 
 	if (app_queue_owner(a, q, wk->dp->nworkers) != wk->id)
 		return q; /* another worker's queue: its head is that worker's to read */
-	slot = aq->rx_head & a->mask;
+	if (aq->rx_ahead_burst != burst) {
+		aq->rx_ahead_burst = burst;
+		aq->rx_ahead = aq->rx_head;
+		appring_prefetch_write(&aq->rx->head);
+		appring_prefetch_write(aq->st);
+	}
+	/* Full as last seen: that slot is the one the app reads next; taking its lines would only slow it. */
+	if (aq->rx_ahead - aq->rx_tail >= a->ring_size)
+		return q;
+	slot = aq->rx_ahead++ & a->mask;
 	appring_prefetch_write(&aq->rx->slot[slot]);
 	appring_prefetch_write(aq->rx_bufs + (size_t)slot * MS_BUF_SIZE);
-	appring_prefetch_write(&aq->rx->head);
-	/* The queue's counters: the daemon's own line, but one more per frame when every frame has its own app. */
-	appring_prefetch_write(aq->st);
 	return q;
 }
 
@@ -573,7 +581,7 @@ static void dp_deliver(struct dp_worker *wk, struct dp_rx_burst *b)
 		dp_wild_local(wk, b, wild);
 	for (i = 0; i < b->nkeys; i++)
 		if (b->owners[i])
-			b->key_q[i] = dp_prefetch_dest(wk, b->owners[i], b->key_flow[i]);
+			b->key_q[i] = dp_prefetch_dest(wk, b->owners[i], b->key_flow[i], (uint32_t)b->seq);
 	for (i = 0; i < b->nkeys; i++) {
 		struct app *a = b->owners[i];
 		struct rte_mbuf *m = b->key_pkt[i];
