@@ -100,6 +100,7 @@ static void app_copy_name(char dst[MS_NAME_MAX], const char *src)
 struct app *app_create(uint32_t id, const struct ms_hello *h, uint32_t ring_size)
 {
 	struct app *a;
+	size_t size;
 	uint32_t q;
 	int rc;
 
@@ -107,9 +108,12 @@ struct app *app_create(uint32_t id, const struct ms_hello *h, uint32_t ring_size
 		errno = EINVAL;
 		return NULL;
 	}
-	a = calloc(1, sizeof(*a) + h->nqueues * sizeof(struct app_queue));
+	/* On its own cache lines, as struct app's alignment says: the datapath's fields then share one. */
+	size = (sizeof(*a) + h->nqueues * sizeof(struct app_queue) + APP_ALIGN - 1) & ~(size_t)(APP_ALIGN - 1);
+	a = aligned_alloc(APP_ALIGN, size);
 	if (!a)
 		return NULL;
+	memset(a, 0, size);
 	a->id = id;
 	a->nqueues = h->nqueues;
 	a->ring_size = ring_size;

@@ -4,6 +4,7 @@
 #define MSTACK_APP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -17,23 +18,32 @@
 #include "misbehave.h"
 #include "stats.h"
 #include "txfrag.h"
+#include "txsrc.h"
 
-/* The daemon's view of one rx/tx ring pair; indices it produces are private. */
+/*
+ * The daemon's view of one rx/tx ring pair; indices it produces are private.
+ * The first line holds what the worker reads for every frame.
+ */
 struct app_queue {
 	struct ms_ring *rx;
 	struct ms_ring *tx;
 	uint8_t *rx_bufs; /* buffer of rx slot i: rx_bufs + (i & mask) * MS_BUF_SIZE */
 	uint8_t *tx_bufs;
-	uint32_t rx_head;      /* (d) private copy, only ever stored to the region */
-	uint32_t rx_published; /* rx_head as last published */
-	uint32_t rx_tail;      /* the app's rx tail as last read and checked */
-	uint32_t tx_tail;      /* (d) private copy */
-	struct app_stats *st;  /* where this queue's one worker counts: app.stats, or its block in app.wstats */
-	int wakeup_fd;         /* where its rx wakeups go: its own eventfd (MS_HELLO_F_QUEUE_WAKEUP) or app.wakeup_fd */
+	uint32_t rx_head;        /* (d) private copy, only ever stored to the region */
+	uint32_t rx_published;   /* rx_head as last published */
+	uint32_t rx_tail;        /* the app's rx tail as last read and checked */
+	uint32_t tx_tail;        /* (d) private copy */
+	struct app_stats *st;    /* where this queue's one worker counts: app.stats, or its block in app.wstats */
+	uint32_t rx_ahead;       /* the slot the burst being delivered fills next, as far as prefetched */
+	uint32_t rx_ahead_burst; /* which burst rx_ahead is for (low bits of its number) */
+	int wakeup_fd;      /* where its rx wakeups go: its own eventfd (MS_HELLO_F_QUEUE_WAKEUP) or app.wakeup_fd */
+	struct txsrc txsrc; /* the source tuple that passed last on this queue (txsrc.h) */
 	/* First fragments sent on this queue, for their later fragments. Per queue, not per app: each
 	 * queue has one worker, and the table has one writer. */
 	struct txfrag txfrag;
-};
+} __attribute__((aligned(64)));
+
+_Static_assert(offsetof(struct app_queue, wakeup_fd) == 64, "the per-frame fields of a queue fill its first line");
 
 /* Addresses an application may use as a source (and in ARP/ND). */
 struct app_addrs {
@@ -52,11 +62,12 @@ struct app_binding {
 };
 
 struct app {
-	/* read by the datapath */
+	/* read by the datapath; the first five for every frame delivered, so on one line */
 	uint32_t id;
 	uint32_t nqueues;
 	uint32_t ring_size; /* power of two */
 	uint32_t mask;
+	uint64_t dp_burst_seq; /* datapath only: last burst that delivered here (unique over workers) */
 	bool want_bcast;
 	int wakeup_fd;            /* eventfd the daemon writes (the session's; see app_queue.wakeup_fd) */
 	bool queue_wakeup;        /* MS_HELLO_F_QUEUE_WAKEUP: each queue has an eventfd of its own */
@@ -65,7 +76,6 @@ struct app {
 	struct app_stats stats;   /* written by the datapath only (with one worker) */
 	struct app_stats *wstats; /* with several workers: one block each (app_spread_stats), or NULL */
 	uint32_t nwstats;
-	uint64_t dp_burst_seq; /* datapath only: last burst that delivered here (unique over workers) */
 
 	/* control thread only */
 	pid_t pid;
@@ -84,6 +94,11 @@ struct app {
 	struct app_queue q[]; /* nqueues */
 };
 
+#define APP_ALIGN 64 /* a cache line: app_create places each app on its own */
+_Static_assert(offsetof(struct app, dp_burst_seq) + sizeof(uint64_t) <= APP_ALIGN,
+	       "what the datapath reads for every frame delivered sits on the first line");
+_Static_assert(_Alignof(struct app) == APP_ALIGN, "struct app's counters are line-aligned");
+
 /*
  * Create an app with its region (memfd, sealed against resizing so that the
  * application cannot make the daemon fault), its wakeup eventfd, its
@@ -100,13 +115,14 @@ struct app *app_create(uint32_t id, const struct ms_hello *h, uint32_t ring_size
  */
 static inline uint32_t app_queue_owner(const struct app *a, uint32_t q, uint32_t nworkers)
 {
-	return (a->id + q) % nworkers;
+	/* A division costs tens of cycles and the datapath asks several times per frame: skip it for one worker. */
+	return nworkers == 1 ? 0 : (a->id + q) % nworkers;
 }
 
 /* The first queue of a that worker w owns (>= a->nqueues: none); the next ones follow every nworkers. */
 static inline uint32_t app_first_queue(const struct app *a, uint32_t w, uint32_t nworkers)
 {
-	return (w + nworkers - a->id % nworkers) % nworkers;
+	return nworkers == 1 ? 0 : (w + nworkers - a->id % nworkers) % nworkers;
 }
 
 /*

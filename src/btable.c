@@ -59,7 +59,14 @@ int btable_add(struct btable *t, const struct ms_tuple *k, struct app *a)
 	if (rc < 0)
 		return rc == -ENOSPC ? -ENOSPC : rc;
 	t->count++;
+	btable_changed(t);
 	return 0;
+}
+
+void btable_changed(struct btable *t)
+{
+	/* One writer (the control thread): no read-modify-write race, only readers. */
+	__atomic_store_n(&t->gen, t->gen + 1, __ATOMIC_RELEASE);
 }
 
 int btable_rcu_attach(struct btable *t, struct rte_rcu_qsbr *v)
@@ -74,6 +81,7 @@ int btable_del(struct btable *t, const struct ms_tuple *k)
 	if (rte_hash_del_key(t->h, k) < 0)
 		return -ENOENT;
 	t->count--;
+	btable_changed(t);
 	return 0;
 }
 

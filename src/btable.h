@@ -16,6 +16,14 @@ struct btable {
 	struct rte_hash *h;
 	uint32_t count;
 	uint32_t capacity;
+	/*
+	 * Bumped (release) after every change of what a source check reads:
+	 * each add and delete, and btable_changed. A worker that read a value
+	 * before its lookups may reuse their answers while the value stays the
+	 * same (txsrc.h): the bump comes after the change, so a reader that sees
+	 * the new value also sees the change.
+	 */
+	uint64_t gen;
 };
 
 /* Create a table of `capacity` entries. Returns 0 or -errno. */
@@ -34,6 +42,19 @@ int btable_rcu_attach(struct btable *t, struct rte_rcu_qsbr *v);
 
 /* Delete a tuple: readers may still see it until a grace period. 0 or -ENOENT. */
 int btable_del(struct btable *t, const struct ms_tuple *k);
+
+/*
+ * Something outside the table that a source check reads has changed (the
+ * host's addresses, which decide what a wildcard covers): bump the
+ * generation as an add or delete does. Control thread.
+ */
+void btable_changed(struct btable *t);
+
+/* The generation (acquire): read it before the lookups whose answers are kept under it. Safe on the datapath. */
+static inline uint64_t btable_gen(const struct btable *t)
+{
+	return __atomic_load_n(&t->gen, __ATOMIC_ACQUIRE);
+}
 
 /* Owner of exactly this key, or NULL. Safe on the datapath. */
 struct app *btable_lookup(const struct btable *t, const struct ms_tuple *k);

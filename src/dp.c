@@ -333,13 +333,21 @@ static void dp_queue_lookup(struct dp_rx_burst *b, struct rte_mbuf *m, const str
 	b->key_pkt[b->nkeys++] = m;
 }
 
+/*
+ * Copy only the address's own bytes (t is zeroed): the classifier has just
+ * written 4 of them for IPv4, and a 16-byte read of that cannot be
+ * forwarded from the store buffer; it would wait for the stores to drain.
+ */
 static void dp_dst_tuple(const struct cls_result *r, struct ms_tuple *t)
 {
 	memset(t, 0, sizeof(*t));
 	t->proto = r->proto;
 	t->family = r->l3 == CLS_L3_IPV4 ? AF_INET : AF_INET6;
 	t->port = r->dst_port;
-	memcpy(t->addr, r->dst_addr, 16);
+	if (r->l3 == CLS_L3_IPV4)
+		memcpy(t->addr, r->dst_addr, 4);
+	else
+		memcpy(t->addr, r->dst_addr, 16);
 }
 
 /*
@@ -455,12 +463,10 @@ static void dp_classify_one(struct dp_worker *wk, struct dp_rx_burst *b, struct 
 			b->to_tap[b->nto_tap++] = m;
 		return;
 	}
-	{
-		struct ms_tuple t;
-
-		dp_dst_tuple(&r, &t);
-		dp_queue_lookup(b, m, &t, cls_flow_hash(&r));
-	}
+	/* Built in place: a copy of a tuple just written field by field would stall on store forwarding too. */
+	dp_dst_tuple(&r, &b->keys[b->nkeys]);
+	b->key_flow[b->nkeys] = cls_flow_hash(&r);
+	b->key_pkt[b->nkeys++] = m;
 }
 
 /*
@@ -526,24 +532,32 @@ static void dp_to_kernel(struct dp_worker *wk, struct rte_mbuf **pkts, uint32_t 
 
 /*
  * Pick the frame's rx queue in app a and, if this worker owns it, start
- * fetching the lines the copy will write (slot, buffer, producer index):
- * with many apps each frame of a burst goes to other memory, and issuing
- * these misses together overlaps them.
+ * fetching the lines the copy will write: the slot and buffer this frame
+ * will take (the k-th frame of the burst for a queue takes the k-th free
+ * slot: rx_ahead counts them), and once per queue and burst the producer
+ * index and the counters. With many apps each frame of a burst goes to
+ * other memory, and issuing these misses together overlaps them.
  */
-static uint32_t dp_prefetch_dest(const struct dp_worker *wk, const struct app *a, uint32_t flow)
+static uint32_t dp_prefetch_dest(const struct dp_worker *wk, struct app *a, uint32_t flow, uint32_t burst)
 {
 	uint32_t q = dp_app_queue(a, flow);
-	const struct app_queue *aq = &a->q[q];
+	struct app_queue *aq = &a->q[q];
 	uint32_t slot;
 
 	if (app_queue_owner(a, q, wk->dp->nworkers) != wk->id)
 		return q; /* another worker's queue: its head is that worker's to read */
-	slot = aq->rx_head & a->mask;
-
-	/* Prefetches for writing (DPDK 22.11's rte_prefetch0_write is still experimental). */
-	__builtin_prefetch(&aq->rx->slot[slot], 1, 3);
-	__builtin_prefetch(aq->rx_bufs + (size_t)slot * MS_BUF_SIZE, 1, 3);
-	__builtin_prefetch(&aq->rx->head, 1, 3);
+	if (aq->rx_ahead_burst != burst) {
+		aq->rx_ahead_burst = burst;
+		aq->rx_ahead = aq->rx_head;
+		appring_prefetch_write(&aq->rx->head);
+		appring_prefetch_write(aq->st);
+	}
+	/* Full as last seen: that slot is the one the app reads next; taking its lines would only slow it. */
+	if (aq->rx_ahead - aq->rx_tail >= a->ring_size)
+		return q;
+	slot = aq->rx_ahead++ & a->mask;
+	appring_prefetch_write(&aq->rx->slot[slot]);
+	appring_prefetch_write(aq->rx_bufs + (size_t)slot * MS_BUF_SIZE);
 	return q;
 }
 
@@ -580,7 +594,7 @@ static void dp_deliver(struct dp_worker *wk, struct dp_rx_burst *b)
 		dp_wild_local(wk, b, wild);
 	for (i = 0; i < b->nkeys; i++)
 		if (b->owners[i])
-			b->key_q[i] = dp_prefetch_dest(wk, b->owners[i], b->key_flow[i]);
+			b->key_q[i] = dp_prefetch_dest(wk, b->owners[i], b->key_flow[i], (uint32_t)b->seq);
 	for (i = 0; i < b->nkeys; i++) {
 		struct app *a = b->owners[i];
 		struct rte_mbuf *m = b->key_pkt[i];
@@ -733,6 +747,8 @@ static uint32_t dp_app_tx_queue(struct dp_worker *wk, const struct txval_env *en
 		a->q[q].st->tx_nombuf++;
 		return 0; /* the frames stay in the ring for the next loop */
 	}
+	for (k = 0; k < (uint32_t)n; k++)
+		appring_tx_prefetch(a, q, k);
 	for (k = 0; k < (uint32_t)n; k++) {
 		const uint8_t *src;
 		uint32_t len = appring_tx_frame(a, q, k, &src);
@@ -747,7 +763,7 @@ static uint32_t dp_app_tx_queue(struct dp_worker *wk, const struct txval_env *en
 		rte_memcpy(dst, src, len);
 		m[k]->data_len = (uint16_t)len;
 		m[k]->pkt_len = len;
-		v = txval_check(env, a, &a->q[q].txfrag, dst, len);
+		v = txval_check(env, a, &a->q[q].txfrag, &a->q[q].txsrc, dst, len);
 		if (unlikely(v != TXV_OK)) {
 			a->q[q].st->tx_refused[v]++;
 			rte_pktmbuf_free(m[k]);
@@ -784,6 +800,8 @@ static uint32_t dp_apps_tx(struct dp_worker *wk)
 	env.max_frame = (uint32_t)wk->dp->ports->mtu + RTE_ETHER_HDR_LEN;
 	env.now = rte_rdtsc();
 	env.frag_lifetime = rte_get_tsc_hz() * DP_TX_FRAG_LIFE_S;
+	/* Before any lookup of this pass: the answers it keeps (txsrc.h) hold under this generation. */
+	env.gen = btable_gen(wk->dp->bt);
 	env.table = wk->dp->bt;
 	env.owner = dp_owner;
 	env.local = __atomic_load_n(&wk->dp->local, __ATOMIC_ACQUIRE);

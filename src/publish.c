@@ -165,6 +165,9 @@ void pub_host_addrs(struct dp *dp, const char *tap_name)
 {
 	struct app_addrs *s = kern_local_addrs(tap_name);
 
-	if (s)
-		pub_replace(dp, (void **)&dp->local, s, free);
+	if (!s)
+		return;
+	pub_replace(dp, (void **)&dp->local, s, free);
+	/* What a wildcard binding lets an app send from follows the host's addresses (txsrc.h). */
+	btable_changed(dp->bt);
 }

@@ -23,6 +23,14 @@
  * queue is full does a retire wait for one grace period, then free at once.
  */
 
+/*
+ * What a worker keeps across quiescent states is not a pointer but an
+ * answer: a tx queue's last validated source (txsrc.h). It is kept under
+ * the binding table's generation (btable_gen), which every add and delete,
+ * and pub_host_addrs, bump after their change; a worker that sees the
+ * generation move looks the source up again.
+ */
+
 /* Create the RCU state for dp->nworkers readers (the workers) and attach the binding table to it. 0 or -errno. */
 int pub_init(struct dp *dp);
 

@@ -62,14 +62,40 @@ static enum txval_verdict txval_arp(const struct txval_env *env, const struct ap
 	return txval_addr_held(env, a, AF_INET, spa) ? TXV_OK : TXV_SPOOFED;
 }
 
-static enum txval_verdict txval_l4(const struct txval_env *env, const struct app *a, const struct cls_result *r)
+/*
+ * Is r's source the tuple that passed last on this queue, under the table
+ * generation this check runs with? Compares the address's own bytes, each
+ * as wide as the classifier's store of it (no store-forwarding stall).
+ */
+static bool txval_src_hit(const struct txsrc *c, const struct txval_env *env, const struct cls_result *r,
+			  uint8_t family)
 {
-	uint8_t family = r->l3 == CLS_L3_IPV4 ? AF_INET : AF_INET6;
-	size_t alen = family == AF_INET ? 4 : 16;
+	if (!c->valid || c->gen != env->gen || c->proto != r->proto || c->family != family || c->port != r->src_port)
+		return false;
+	return family == AF_INET ? memcmp(c->addr, r->src_addr, 4) == 0 : memcmp(c->addr, r->src_addr, 16) == 0;
+}
+
+static void txval_src_keep(struct txsrc *c, const struct txval_env *env, const struct cls_result *r, uint8_t family,
+			   size_t alen)
+{
+	c->gen = env->gen;
+	c->proto = r->proto;
+	c->family = family;
+	c->port = r->src_port;
+	memset(c->addr, 0, sizeof(c->addr));
+	memcpy(c->addr, r->src_addr, alen);
+	c->valid = true;
+}
+
+/*
+ * Does app a hold r's source tuple: bound exactly, or covered by its
+ * wildcard on one of the host's addresses that no other app holds exactly?
+ */
+static bool txval_src_held(const struct txval_env *env, const struct app *a, const struct cls_result *r, uint8_t family,
+			   size_t alen)
+{
 	struct ms_tuple t;
 
-	if (!(r->flags & CLS_F_L4))
-		return TXV_MALFORMED;
 	memset(&t, 0, sizeof(t));
 	t.proto = r->proto;
 	t.family = family;
@@ -82,15 +108,37 @@ static enum txval_verdict txval_l4(const struct txval_env *env, const struct app
 	memcpy(t.addr, r->src_addr, alen);
 	/* An all-zero source would be the wildcard key itself: it must pass the local-address rule. */
 	if (!txval_is_zero(r->src_addr, alen) && env->owner(env->table, &t) == a)
-		return TXV_OK;
+		return true;
 	memset(t.addr, 0, sizeof(t.addr));
 	/* A wildcard covers the host's addresses, except tuples bound exactly by another app. */
 	if (env->owner(env->table, &t) == a && txval_is_local(env, family, r->src_addr)) {
 		memcpy(t.addr, r->src_addr, alen);
-		if (!env->owner(env->table, &t))
-			return TXV_OK;
+		return !env->owner(env->table, &t);
 	}
-	return TXV_SPOOFED;
+	return false;
+}
+
+/*
+ * TCP and UDP: the source tuple must be one the app holds. The answer for
+ * the queue's last tuple is kept in src while the table's generation stays
+ * the same (txsrc.h): every input of the check (the table, the host's
+ * addresses) bumps it when it changes.
+ */
+static enum txval_verdict txval_l4(const struct txval_env *env, const struct app *a, struct txsrc *src,
+				   const struct cls_result *r)
+{
+	uint8_t family = r->l3 == CLS_L3_IPV4 ? AF_INET : AF_INET6;
+	size_t alen = family == AF_INET ? 4 : 16;
+
+	if (!(r->flags & CLS_F_L4))
+		return TXV_MALFORMED;
+	if (src && txval_src_hit(src, env, r, family))
+		return TXV_OK;
+	if (!txval_src_held(env, a, r, family, alen))
+		return TXV_SPOOFED;
+	if (src)
+		txval_src_keep(src, env, r, family, alen);
+	return TXV_OK;
 }
 
 /*
@@ -186,7 +234,7 @@ static enum txval_verdict txval_nd(const struct txval_env *env, const struct app
 }
 
 enum txval_verdict txval_check(const struct txval_env *env, const struct app *a, struct txfrag *frags,
-			       const uint8_t *frame, uint32_t len)
+			       struct txsrc *src, const uint8_t *frame, uint32_t len)
 {
 	struct txfrag_key key;
 	struct cls_result r;
@@ -220,7 +268,7 @@ enum txval_verdict txval_check(const struct txval_env *env, const struct app *a,
 		return txfrag_find(frags, &key, env->now) ? TXV_OK : TXV_FRAG_ORPHAN;
 	}
 	if (r.proto == IPPROTO_TCP || r.proto == IPPROTO_UDP) {
-		v = txval_l4(env, a, &r);
+		v = txval_l4(env, a, src, &r);
 		if (v == TXV_OK && (r.flags & CLS_F_FRAG_FIRST)) {
 			txval_frag_key(&r, frag_nh, &key);
 			txfrag_note(frags, &key, env->now + env->frag_lifetime);

@@ -19,6 +19,7 @@ struct txval_env {
 	const struct app_addrs *local; /* the host's own addresses */
 	uint64_t now;                  /* any monotonic clock: fragment entries age in its units */
 	uint64_t frag_lifetime;        /* how long later fragments may follow their first one */
+	uint64_t gen;                  /* btable_gen of the table, read before any owner() call of this env */
 };
 
 /*
@@ -26,9 +27,11 @@ struct txval_env {
  * the queue whose first fragments are `frags` (app_queue.txfrag). A first
  * fragment that passes is noted there, so that the later fragments of its
  * datagram may follow on the same queue: the datapath calls this only for
- * frames it will send, in the order the app sent them.
+ * frames it will send, in the order the app sent them. `src` is the queue's
+ * last validated source (app_queue.txsrc, txsrc.h), or NULL to look every
+ * source up.
  */
 enum txval_verdict txval_check(const struct txval_env *env, const struct app *a, struct txfrag *frags,
-			       const uint8_t *frame, uint32_t len);
+			       struct txsrc *src, const uint8_t *frame, uint32_t len);
 
 #endif

@@ -232,7 +232,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		data += len;
 		size -= len;
 
-		v = txval_check(&fz_env, a, &a->q[0].txfrag, f, (uint32_t)len);
+		v = txval_check(&fz_env, a, &a->q[0].txfrag, &a->q[0].txsrc, f, (uint32_t)len);
 		FZ_ASSERT(v < TXV_VERDICT_COUNT);
 		FZ_ASSERT(strcmp(txval_verdict_name(v), "unknown") != 0);
 		if (v == TXV_TOO_LONG)

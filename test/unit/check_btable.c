@@ -255,6 +255,38 @@ START_TEST(test_deleted_key_misses_and_can_be_added_again)
 }
 END_TEST
 
+/*
+ * What a worker learned from lookups it may keep only while the generation
+ * it read before them holds (txsrc.h): every add and delete moves it, and a
+ * reader that sees the new value sees the change.
+ */
+START_TEST(test_every_add_and_delete_moves_the_generation)
+{
+	struct ms_tuple k = U4("10.0.0.1", 7000), w = U4(NULL, 7000);
+	uint64_t g;
+
+	table_new(64);
+	g = btable_gen(&bt);
+	ck_assert_int_eq(btable_add(&bt, &k, A), 0);
+	ck_assert_uint_gt(btable_gen(&bt), g);
+	g = btable_gen(&bt);
+	ck_assert_int_eq(btable_add(&bt, &w, B), 0);
+	ck_assert_uint_gt(btable_gen(&bt), g);
+	g = btable_gen(&bt);
+	ck_assert_int_eq(btable_del(&bt, &k), 0);
+	ck_assert_uint_gt(btable_gen(&bt), g);
+	ck_assert_ptr_eq(burst1(k), B);
+	g = btable_gen(&bt);
+	btable_changed(&bt);
+	ck_assert_uint_gt(btable_gen(&bt), g);
+	/* Refused changes change nothing a reader could have kept. */
+	g = btable_gen(&bt);
+	ck_assert_int_eq(btable_add(&bt, &w, A), -EADDRINUSE);
+	ck_assert_int_eq(btable_del(&bt, &k), -ENOENT);
+	ck_assert_uint_eq(btable_gen(&bt), g);
+}
+END_TEST
+
 /* Fill a table of 8 with A's keys, delete one: returns a new key that needs the freed slot. */
 static struct ms_tuple full_table_less_one(void)
 {
@@ -613,6 +645,7 @@ static Suite *btable_suite(void)
 	tcase_add_test(tc, test_adding_a_present_key_is_eaddrinuse_and_keeps_the_owner);
 	tcase_add_loop_test(tc, test_adding_past_capacity_is_enospc, 0, 3);
 	tcase_add_test(tc, test_deleted_key_misses_and_can_be_added_again);
+	tcase_add_test(tc, test_every_add_and_delete_moves_the_generation);
 	tcase_add_test(tc, test_full_table_accepts_again_after_delete);
 	tcase_add_test(tc, test_deleted_slot_is_reused_only_after_the_readers_grace_period);
 	suite_add_tcase(s, tc);

@@ -22,7 +22,9 @@
  *   host addresses   10.0.0.1 10.0.0.2 10.0.0.3 2001:db8::1 2001:db8::2 2001:db8::3
  *   app A            udp 10.0.0.1:7000, tcp *:80 (IPv4 wildcard), udp [2001:db8::1]:5353
  *   app B            udp 10.0.0.2:9000, udp [::]:53 (IPv6 wildcard)
- * The binding table is a small array searched by the env's owner() callback.
+ * The binding table is a small array searched by the env's owner() callback,
+ * which counts its calls; every change of it moves env.gen, as btable_add and
+ * btable_del move the real table's generation.
  */
 
 /* Fill in the IPv4 header checksum of the header at ip, hl bytes long. */
@@ -53,6 +55,7 @@ static struct {
 	const struct app *a;
 } tbl[16];
 static unsigned ntbl;
+static unsigned owner_calls;
 
 static struct app *app_a, *app_b;
 static struct app_addrs *local;
@@ -61,6 +64,7 @@ static struct txval_env env;
 static const struct app *tbl_owner(const void *table, const struct ms_tuple *t)
 {
 	(void)table;
+	owner_calls++;
 	for (unsigned i = 0; i < ntbl; i++)
 		if (memcmp(&tbl[i].t, t, sizeof(*t)) == 0)
 			return tbl[i].a;
@@ -103,6 +107,23 @@ static void bind_to(struct app *a, uint8_t proto, uint8_t family, const char *ad
 	ck_assert_uint_lt(ntbl, sizeof(tbl) / sizeof(tbl[0]));
 	tbl[ntbl].t = t;
 	tbl[ntbl++].a = a;
+	env.gen++;
+}
+
+/* Unbind t from a as mstackd does: the table first, then the generation, then a's own list and address set. */
+static void unbind_from(struct app *a, uint8_t proto, uint8_t family, const char *addr, uint16_t port)
+{
+	struct ms_tuple t = tup(proto, family, addr, port);
+	unsigned i;
+
+	for (i = 0; i < ntbl && memcmp(&tbl[i].t, &t, sizeof(t)) != 0; i++)
+		;
+	ck_assert_uint_lt(i, ntbl);
+	ck_assert_ptr_eq(tbl[i].a, a);
+	tbl[i] = tbl[--ntbl];
+	env.gen++;
+	ck_assert(app_binding_remove(a, &t));
+	set_addrs(a);
 }
 
 static struct app *new_app(uint32_t id)
@@ -384,7 +405,7 @@ static enum txval_verdict check_len_on(struct app *a, uint32_t q, const uint8_t 
 
 	ck_assert_ptr_nonnull(copy);
 	memcpy(copy, f, len);
-	v = txval_check(&env, a, &a->q[q].txfrag, copy, len);
+	v = txval_check(&env, a, &a->q[q].txfrag, &a->q[q].txsrc, copy, len);
 	free(copy);
 	return v;
 }
@@ -511,10 +532,76 @@ START_TEST(test_verdict_follows_the_bindings_when_they_change)
 	ck_assert_int_eq(check(app_a, UDP4("10.0.0.1", 7000)), TXV_OK);
 	/* The table moves the tuple to B (as after A's unbind and B's bind). */
 	tbl[0].a = app_b;
+	env.gen++;
 	ck_assert(app_binding_remove(app_a, &t));
 	set_addrs(app_a);
 	ck_assert_int_eq(check(app_a, UDP4("10.0.0.1", 7000)), TXV_SPOOFED);
 	ck_assert_int_eq(check(app_b, UDP4("10.0.0.1", 7000)), TXV_OK);
+}
+END_TEST
+
+/* ------------------------------------------------------------ the queue's last source (txsrc.h) */
+
+START_TEST(test_last_source_is_not_looked_up_again_while_the_generation_holds)
+{
+	ck_assert_int_eq(check(app_a, UDP4("10.0.0.1", 7000)), TXV_OK);
+	owner_calls = 0;
+	ck_assert_int_eq(check(app_a, UDP4("10.0.0.1", 7000)), TXV_OK);
+	ck_assert_uint_eq(owner_calls, 0);
+	/* Another source on the same queue is looked up, and becomes the one kept. */
+	ck_assert_int_eq(check(app_a, TCP4("10.0.0.3", 80)), TXV_OK);
+	ck_assert_uint_gt(owner_calls, 0);
+	owner_calls = 0;
+	ck_assert_int_eq(check(app_a, TCP4("10.0.0.3", 80)), TXV_OK);
+	ck_assert_uint_eq(owner_calls, 0);
+	/* Same address, other port or protocol: not the kept tuple. */
+	ck_assert_int_eq(check(app_a, TCP4("10.0.0.3", 81)), TXV_SPOOFED);
+	ck_assert_int_eq(check(app_a, UDP4("10.0.0.3", 80)), TXV_SPOOFED);
+	ck_assert_uint_gt(owner_calls, 0);
+}
+END_TEST
+
+START_TEST(test_unbound_source_is_refused_at_the_next_frame)
+{
+	ck_assert_int_eq(check(app_a, UDP4("10.0.0.1", 7000)), TXV_OK);
+	ck_assert_int_eq(check(app_a, UDP4("10.0.0.1", 7000)), TXV_OK);
+	unbind_from(app_a, IPPROTO_UDP, AF_INET, "10.0.0.1", 7000);
+	ck_assert_int_eq(check(app_a, UDP4("10.0.0.1", 7000)), TXV_SPOOFED);
+	/* IPv6 alike. */
+	ck_assert_int_eq(check(app_a, UDP6("2001:db8::1", 5353)), TXV_OK);
+	unbind_from(app_a, IPPROTO_UDP, AF_INET6, "2001:db8::1", 5353);
+	ck_assert_int_eq(check(app_a, UDP6("2001:db8::1", 5353)), TXV_SPOOFED);
+}
+END_TEST
+
+START_TEST(test_source_moved_to_another_app_is_refused_to_the_first)
+{
+	/* A's wildcard covered 10.0.0.2:80 and the queue kept it; B then binds it exactly. */
+	ck_assert_int_eq(check(app_a, TCP4("10.0.0.2", 80)), TXV_OK);
+	bind_to(app_b, IPPROTO_TCP, AF_INET, "10.0.0.2", 80);
+	ck_assert_int_eq(check(app_a, TCP4("10.0.0.2", 80)), TXV_SPOOFED);
+	ck_assert_int_eq(check(app_b, TCP4("10.0.0.2", 80)), TXV_OK);
+}
+END_TEST
+
+START_TEST(test_wildcard_source_is_refused_once_the_host_drops_its_address)
+{
+	ck_assert_int_eq(check(app_a, TCP4("10.0.0.3", 80)), TXV_OK);
+	/* The host's addresses are republished without 10.0.0.3: pub_host_addrs moves the generation. */
+	local->a[2] = local->a[--local->n];
+	env.gen++;
+	ck_assert_int_eq(check(app_a, TCP4("10.0.0.3", 80)), TXV_SPOOFED);
+}
+END_TEST
+
+START_TEST(test_each_queue_keeps_its_own_last_source)
+{
+	ck_assert_int_eq(check_on(app_a, 0, UDP4("10.0.0.1", 7000)), TXV_OK);
+	owner_calls = 0;
+	ck_assert_int_eq(check_on(app_a, 1, UDP4("10.0.0.1", 7000)), TXV_OK);
+	ck_assert_uint_gt(owner_calls, 0);
+	/* What app A's queues kept says nothing for B. */
+	ck_assert_int_eq(check_on(app_b, 0, UDP4("10.0.0.1", 7000)), TXV_SPOOFED);
 }
 END_TEST
 
@@ -1087,6 +1174,15 @@ static Suite *txval_suite(void)
 	tcase_add_test(tc, test_wildcard_does_not_cover_a_tuple_another_app_holds_exactly);
 	tcase_add_test(tc, test_vlan_tagged_frame_is_proto_denied_even_from_a_held_tuple);
 	tcase_add_test(tc, test_verdict_follows_the_bindings_when_they_change);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("last source");
+	tcase_add_checked_fixture(tc, txval_setup, txval_teardown);
+	tcase_add_test(tc, test_last_source_is_not_looked_up_again_while_the_generation_holds);
+	tcase_add_test(tc, test_unbound_source_is_refused_at_the_next_frame);
+	tcase_add_test(tc, test_source_moved_to_another_app_is_refused_to_the_first);
+	tcase_add_test(tc, test_wildcard_source_is_refused_once_the_host_drops_its_address);
+	tcase_add_test(tc, test_each_queue_keeps_its_own_last_source);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("malformed");
