@@ -121,13 +121,16 @@ cell() {
 			"$(grep '^wrk: ' "$wout")" "$s0" "$s1")"
 }
 
-# cells LABEL STACK SRV_PID: every mode and size against one server
+# cells LABEL STACK SRV_PID: every mode and size against one server, RUNS windows each (the
+# tables give their median [min-max])
 cells() {
-	local mode kb
+	local mode kb r
 	for mode in $MODES; do
 		for kb in $SIZES; do
-			log "$1: $mode, $kb KB"
-			cell "$1" "$2" "$3" "$mode" "$kb"
+			for r in $(seq "$RUNS"); do
+				log "$1: $mode, $kb KB, run $r of $RUNS"
+				cell "$1" "$2" "$3" "$mode" "$kb"
+			done
 		done
 	done
 }
