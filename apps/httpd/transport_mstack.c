@@ -4,6 +4,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -269,8 +270,23 @@ static int tm_worker_init(struct tm_worker *w, struct ms_session *s, uint32_t q,
 	return 0;
 }
 
+/* At the stop: the stack's non-zero counters, one line per queue (retransmissions, drops... say what a run met). */
+static void tm_print_counters(const struct tm_worker *w)
+{
+	struct ms_tcp_counter c[64];
+	int n = ms_tcp_counters(w->st, c, 64);
+
+	fprintf(stderr, "mstack-httpd: queue %u tcp:", w->q);
+	for (int i = 0; i < n && i < 64; i++)
+		if (c[i].value)
+			fprintf(stderr, " %s=%" PRIu64, c[i].name, c[i].value);
+	fputc('\n', stderr);
+}
+
 static void tm_worker_fini(struct tm_worker *w)
 {
+	if (w->st)
+		tm_print_counters(w);
 	http_server_fini(&w->hw.srv);
 	ms_tcp_stack_free(w->st); /* closes the listeners and releases the bindings */
 	free(w->conns);
