@@ -309,8 +309,9 @@ def cmd_httpd(argv):
     print(_line(out))
 
 
-def _user_ticks(mine):
-    """{pid: utime + stime} of the user processes other than MINE (kernel threads left out)."""
+def _user_procs(mine):
+    """{pid: (comm, utime + stime)} of the user processes other than MINE; kthreadd's children
+    (softirq work is ours to measure) are left out."""
     import os
 
     out = {}
@@ -325,13 +326,13 @@ def _user_ticks(mine):
         f = st[st.rindex(")") + 2:].split()
         if f[1] == "2" or pid == "2":
             continue
-        out[pid] = int(f[11]) + int(f[12])
+        out[pid] = (st[st.index("(") + 1:st.rindex(")")], int(f[11]) + int(f[12]))
     return out
 
 
 def cmd_ticks(argv):
     """ticks PID...: "pid=ticks" of every user process but the given ones, for cmd_foreign."""
-    print(" ".join("%s=%d" % kv for kv in _user_ticks(set(argv)).items()))
+    print(" ".join("%s=%d" % (pid, t) for pid, (_, t) in _user_procs(set(argv)).items()))
 
 
 def cmd_foreign(argv):
@@ -349,28 +350,10 @@ def cmd_hogs(argv):
     import time
 
     secs, mine = float(argv[0]), set(argv[1:])
-
-    def sample():
-        out = {}
-        for pid in os.listdir("/proc"):
-            if not pid.isdigit() or pid in mine:
-                continue
-            try:
-                with open("/proc/%s/stat" % pid) as fh:
-                    st = fh.read()
-            except OSError:
-                continue
-            comm = st[st.index("(") + 1:st.rindex(")")]
-            f = st[st.rindex(")") + 2:].split()
-            if f[1] == "2" or pid == "2":  # kthreadd's children: softirq work is ours to measure
-                continue
-            out[pid] = (comm, int(f[11]) + int(f[12]))
-        return out
-
     hz = os.sysconf("SC_CLK_TCK")
-    a = sample()
+    a = _user_procs(mine)
     time.sleep(secs)
-    b = sample()
+    b = _user_procs(mine)
     print(" ".join("%s:%s" % (pid, b[pid][0]) for pid in b
                    if pid in a and (b[pid][1] - a[pid][1]) / hz / secs > 0.2))
 
