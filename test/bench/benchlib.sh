@@ -266,6 +266,19 @@ peer_sysctls() {
 		net.ipv4.tcp_timestamps=1
 }
 
+# mstackd_bed: mstackd on our veth end through net_af_packet, offloads off on both ends (each
+# segment one frame, as mstack sends it), the peer's route to HOST_IP through it checked
+mstackd_bed() {
+	quiet_wait
+	net_up
+	peer_sysctls
+	net_for_mstackd
+	offloads "" "$VNIC" off
+	offloads "$PEER" "$VPEER" off
+	ms_start "net_af_packet_$PREFIX,iface=$VNIC"
+	ip netns exec "$PEER" ping -c 1 -W 2 "$HOST_IP" > /dev/null || die "no route to $HOST_IP through mstackd"
+}
+
 # bench_cleanup: stop everything the benchmark started (the EXIT trap calls it)
 bench_cleanup() {
 	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done

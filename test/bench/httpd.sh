@@ -179,14 +179,7 @@ nginx_side() {
 # mstack_httpd: mstackd on the veth end (net_af_packet), mstack-httpd on libmstack-tcp
 mstack_httpd() {
 	log "mstack-httpd (mstack TCP through mstackd)"
-	quiet_wait
-	net_up
-	peer_sysctls
-	net_for_mstackd
-	offloads "" "$VNIC" off
-	offloads "$PEER" "$VPEER" off
-	ms_start "net_af_packet_$PREFIX,iface=$VNIC"
-	ip netns exec "$PEER" ping -c 1 -W 2 "$HOST_IP" > /dev/null || die "no route to $HOST_IP through mstackd"
+	mstackd_bed
 	start_server mstack-httpd "$HTTPD" -s "$SOCK" -r "$DOCROOT" "$HOST_IP:$PORT"
 	cells mstack-httpd mstack "$SRV_PID"
 	stop_pid "$SRV_PID"

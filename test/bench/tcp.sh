@@ -116,14 +116,7 @@ mstack_side() {
 	local srv
 	STACK_LABEL="mstack"
 	log "$STACK_LABEL"
-	quiet_wait
-	net_up
-	peer_sysctls
-	net_for_mstackd
-	offloads "" "$VNIC" off
-	offloads "$PEER" "$VPEER" off
-	ms_start "net_af_packet_$PREFIX,iface=$VNIC"
-	ip netns exec "$PEER" ping -c 1 -W 2 "$HOST_IP" > /dev/null || die "no route to $HOST_IP through mstackd"
+	mstackd_bed
 	bg taskset -c 0 "$SRV" -s "$SOCK" "$HOST_IP" $PORT > "$WORK/srv.out" 2>&1
 	srv=$LAST_PID
 	wait_for 10 grep -q ready "$WORK/srv.out" || { cat "$WORK/srv.out" >&2; die "tcpperf_srv did not start"; }
