@@ -1454,6 +1454,28 @@ START_TEST(test_zero_window_is_probed_until_it_opens)
 END_TEST
 
 /*
+ * A connection whose peer (side 1, its output and ours blocked by t) shuts
+ * its window with a hand-made ACK; then side 0 closes it. Returns side 0's
+ * connection; *o is the peer's timestamp option, for more hand-made segments.
+ */
+static struct tcp_conn *close_in_a_zero_window(struct pair *p, struct tap *t, struct tcp_opts *o, int *lh, int h[2])
+{
+	struct tcp_conn *c;
+
+	pair_init(p, &clean_link, NULL, NULL);
+	pair_connect(p, lh, &h[0], &h[1]);
+	tap_init(t, p);
+	t->block[0] = t->block[1] = 1;
+	c = conn_of(p, 0, h[0]);
+	*o = ts_opt(p, 0, h[0], 1);
+	inject_conn(p, 0, c, c->rcv_nxt, c->snd_nxt, TCP_ACK, 0, NULL, 0, o); /* the window closes */
+	pair_run(p, 10000);
+	ck_assert_uint_eq(c->snd_wnd, 0);
+	ck_assert_int_eq(ms_tcp_close(p->st[0], h[0]), 0);
+	return c;
+}
+
+/*
  * RFC 6298 5.1: a FIN in flight keeps the retransmission timer running. A
  * FIN sent into a zero window times out (the persist timer takes over);
  * when the window reopens without acknowledging it, the FIN is sent again.
@@ -1468,16 +1490,7 @@ START_TEST(test_fin_sent_into_a_zero_window_is_retransmitted_when_it_opens)
 	int lh, h[2];
 	ssize_t n = -EAGAIN;
 
-	pair_init(&p, &clean_link, NULL, NULL);
-	pair_connect(&p, &lh, &h[0], &h[1]);
-	tap_init(&t, &p);
-	t.block[0] = t.block[1] = 1;
-	c = conn_of(&p, 0, h[0]);
-	o = ts_opt(&p, 0, h[0], 1);
-	inject_conn(&p, 0, c, c->rcv_nxt, c->snd_nxt, TCP_ACK, 0, NULL, 0, &o); /* the window closes */
-	pair_run(&p, 10000);
-	ck_assert_uint_eq(c->snd_wnd, 0);
-	ck_assert_int_eq(ms_tcp_close(p.st[0], h[0]), 0);
+	c = close_in_a_zero_window(&p, &t, &o, &lh, h);
 	pair_run(&p, 3000000); /* the FIN times out in the zero window: persist */
 	ck_assert(c->persist_at && !c->rto_at);
 	ck_assert_int_eq(c->state, MS_TCP_FIN_WAIT_1);
@@ -1510,16 +1523,7 @@ START_TEST(test_a_fin_in_a_zero_window_is_the_probe)
 	unsigned fins = 0, from;
 	int lh, h[2];
 
-	pair_init(&p, &clean_link, NULL, NULL);
-	pair_connect(&p, &lh, &h[0], &h[1]);
-	tap_init(&t, &p);
-	t.block[0] = t.block[1] = 1;
-	c = conn_of(&p, 0, h[0]);
-	o = ts_opt(&p, 0, h[0], 1);
-	inject_conn(&p, 0, c, c->rcv_nxt, c->snd_nxt, TCP_ACK, 0, NULL, 0, &o); /* the window closes */
-	pair_run(&p, 10000);
-	ck_assert_uint_eq(c->snd_wnd, 0);
-	ck_assert_int_eq(ms_tcp_close(p.st[0], h[0]), 0);
+	c = close_in_a_zero_window(&p, &t, &o, &lh, h);
 	from = t.nlog[0];
 	pair_run(&p, 10000000);
 	for (unsigned i = from; i < t.nlog[0]; i++)
