@@ -496,6 +496,19 @@ static void fz_op_segment(struct fz_in *in)
 		f->peer_acked = ack;
 }
 
+/* The first 8 bytes of the TCP header an ICMP error quotes: our port, the peer's, the sequence number. */
+static void fz_quote_tcp(uint8_t *q, const struct fz_flow *f, uint32_t qseq)
+{
+	q[0] = (uint8_t)(f->lport >> 8);
+	q[1] = (uint8_t)f->lport;
+	q[2] = (uint8_t)(f->rport >> 8);
+	q[3] = (uint8_t)f->rport;
+	q[4] = (uint8_t)(qseq >> 24);
+	q[5] = (uint8_t)(qseq >> 16);
+	q[6] = (uint8_t)(qseq >> 8);
+	q[7] = (uint8_t)qseq;
+}
+
 /* An ICMP error from a router on the path, quoting a segment of the stack's on flow f. */
 static void fz_op_icmp(struct fz_in *in)
 {
@@ -542,14 +555,7 @@ static void fz_op_icmp(struct fz_in *in)
 		c = (uint16_t)~ms_csum_fold(ms_csum_add(q, 20, 0));
 		memcpy(q + 10, &c, 2);
 		q += 20;
-		q[0] = (uint8_t)(f->lport >> 8);
-		q[1] = (uint8_t)f->lport;
-		q[2] = (uint8_t)(f->rport >> 8);
-		q[3] = (uint8_t)f->rport;
-		q[4] = (uint8_t)(qseq >> 24);
-		q[5] = (uint8_t)(qseq >> 16);
-		q[6] = (uint8_t)(qseq >> 8);
-		q[7] = (uint8_t)qseq;
+		fz_quote_tcp(q, f, qseq);
 		c = (uint16_t)~ms_csum_fold(ms_csum_add(icmp, 8 + 28, 0));
 		memcpy(icmp + 2, &c, 2);
 		c = (uint16_t)~ms_csum_fold(ms_csum_add(ip, 20, 0));
@@ -580,14 +586,7 @@ static void fz_op_icmp(struct fz_in *in)
 		memcpy(q + 8, fz_addr[1][0], 16);
 		memcpy(q + 24, fz_addr[1][1], 16);
 		q += 40;
-		q[0] = (uint8_t)(f->lport >> 8);
-		q[1] = (uint8_t)f->lport;
-		q[2] = (uint8_t)(f->rport >> 8);
-		q[3] = (uint8_t)f->rport;
-		q[4] = (uint8_t)(qseq >> 24);
-		q[5] = (uint8_t)(qseq >> 16);
-		q[6] = (uint8_t)(qseq >> 8);
-		q[7] = (uint8_t)qseq;
+		fz_quote_tcp(q, f, qseq);
 		c = (uint16_t)~ms_csum_fold(
 		    ms_csum_add(icmp, 8 + 48, ms_csum_add(pseudo, 8, ms_csum_add(ip + 8, 32, 0))));
 		memcpy(icmp + 2, &c, 2);
