@@ -452,6 +452,8 @@ static const struct conf_key conf_keys[] = {
 	  "an integer between 1 and 64" },
 	{ "datapath", "idle", conf_parse_idle, CONF_FIELD(idle), 0, 0, false, false, CONF_RELOAD_FIXED,
 	  "adaptive or poll" },
+	{ "datapath", "coalesce_us", conf_parse_uint, CONF_FIELD(coalesce_us), 0, 1000, false, false, CONF_RELOAD_FIXED,
+	  "an integer between 0 (off) and 1000" },
 	{ "datapath", "workers", conf_parse_uint, CONF_FIELD(workers), 0, 64, false, false, CONF_RELOAD_FIXED,
 	  "an integer between 0 (every lcore after the main one) and 64" },
 };

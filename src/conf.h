@@ -78,10 +78,11 @@ struct conf {
 	    misbehave_rate; /* misbehave_rate, default 100, 0..1000000: refusals a second an app may sustain; 0: off */
 	uint32_t misbehave_burst; /* misbehave_burst, default 1000, 1..1000000: refusals an app may make at once */
 	/* [datapath] */
-	uint32_t mbufs;      /* mbufs, default 8191, 4095..1048575 */
-	uint16_t burst;      /* burst, default 32, 1..64 (rte_hash bulk lookups take 64 keys) */
-	enum conf_idle idle; /* idle, "adaptive" (default) or "poll" */
-	uint32_t workers;    /* workers, default 0: every EAL lcore after the main one; else at most that many */
+	uint32_t mbufs;       /* mbufs, default 8191, 4095..1048575 */
+	uint16_t burst;       /* burst, default 32, 1..64 (rte_hash bulk lookups take 64 keys) */
+	enum conf_idle idle;  /* idle, "adaptive" (default) or "poll" */
+	uint32_t coalesce_us; /* coalesce_us, default 0 (off), 0..1000: adaptive: nap after a partial burst */
+	uint32_t workers;     /* workers, default 0: every EAL lcore after the main one; else at most that many */
 };
 
 /* What a SIGHUP does with a key: apply its new value, or keep the running one (a restart applies it). */

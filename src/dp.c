@@ -849,32 +849,45 @@ static struct capture *dp_load_capture(const struct dp_worker *wk)
 }
 
 /*
- * [datapath] idle = adaptive, after each loop (idle.h): sleep once the loops
- * have found nothing for a while. The sleep is outside RCU (offline), so the
- * control thread's grace periods never wait for it; every published pointer
- * is loaded again after it.
+ * Sleep until an event (idle_sleep) or nap (idle_nap) outside RCU (offline),
+ * so that the control thread's grace periods never wait for it; every
+ * published pointer is loaded again after it. Returns what woke it.
  */
-static void dp_idle(struct dp_worker *wk, uint32_t work, uint64_t now)
+static unsigned dp_wait_offline(struct dp_worker *wk, bool nap)
+{
+	unsigned woke = 0;
+
+	rte_rcu_qsbr_thread_offline(wk->dp->qsv, wk->id);
+	if (nap)
+		idle_nap(wk);
+	else
+		woke = idle_sleep(wk);
+	rte_rcu_qsbr_thread_online(wk->dp->qsv, wk->id);
+	/* The capture may have ended and been freed while we were offline. */
+	wk->cap_live = dp_load_capture(wk);
+	return woke;
+}
+
+/*
+ * [datapath] idle = adaptive, after each loop (idle.h): nap after a partial
+ * burst if coalescing, sleep once the loops have found nothing for a while.
+ * rx: what the NIC queue gave this loop.
+ */
+static void dp_idle(struct dp_worker *wk, uint32_t work, uint32_t rx, uint64_t now)
 {
 	enum idle_step step;
-	unsigned woke;
 
 	if (work) {
 		idle_awake(wk, work, now);
+		if (idle_should_nap(&wk->idle, rx, wk->dp->burst))
+			dp_wait_offline(wk, true);
 		return;
 	}
 	step = idle_prepare(wk, now);
 	if (step == IDLE_STAY)
 		return;
-	if (step == IDLE_SLEEP) {
-		rte_rcu_qsbr_thread_offline(wk->dp->qsv, wk->id);
-		woke = idle_sleep(wk);
-		rte_rcu_qsbr_thread_online(wk->dp->qsv, wk->id);
-		/* The capture may have ended and been freed while we were offline. */
-		wk->cap_live = dp_load_capture(wk);
-		if (!(woke & IDLE_WOKE_KICK))
-			return;
-	}
+	if (step == IDLE_SLEEP && !(dp_wait_offline(wk, false) & IDLE_WOKE_KICK))
+		return;
 	work = dp_apps_tx_sweep(wk);
 	wk->stats.packets += work;
 	idle_awake(wk, work, rte_rdtsc());
@@ -909,7 +922,7 @@ int dp_worker(void *arg)
 {
 	struct dp_worker *wk = arg;
 	uint64_t t0, t1;
-	uint32_t work;
+	uint32_t work, rx;
 
 	rte_rcu_qsbr_thread_register(wk->dp->qsv, wk->id);
 	rte_rcu_qsbr_thread_online(wk->dp->qsv, wk->id);
@@ -918,7 +931,8 @@ int dp_worker(void *arg)
 	while (!__atomic_load_n(&wk->dp->stop, __ATOMIC_RELAXED)) {
 		/* One load per loop; dropped at the quiescent state below like every other pointer. */
 		wk->cap_live = dp_load_capture(wk);
-		work = dp_rx_nic(wk);
+		rx = dp_rx_nic(wk);
+		work = rx;
 		if (wk->dp->nworkers > 1)
 			work += dp_handoff_in(wk);
 		work += dp_from_kernel(wk);
@@ -937,7 +951,7 @@ int dp_worker(void *arg)
 		}
 		__atomic_store_n(&wk->heartbeat, wk->heartbeat + 1, __ATOMIC_RELEASE);
 		if (wk->idle.policy == CONF_IDLE_ADAPTIVE) {
-			dp_idle(wk, work, t1);
+			dp_idle(wk, work, rx, t1);
 			/* A sleep belongs to total_cycles, never to the busy loop after it. */
 			t0 = rte_rdtsc();
 			wk->stats.total_cycles += t0 - t1;

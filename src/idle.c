@@ -92,7 +92,8 @@ static void idle_add_port(struct idle *id, uint16_t port, uint16_t queue, const 
 		 IDLE_BACKOFF_MIN_US, IDLE_BACKOFF_MAX_US);
 }
 
-int idle_init(struct idle *id, enum conf_idle policy, const struct ports *ports, uint16_t queue, int kernel_fd)
+int idle_init(struct idle *id, enum conf_idle policy, uint32_t coalesce_us, const struct ports *ports, uint16_t queue,
+	      int kernel_fd)
 {
 	memset(id, 0, sizeof(*id));
 	id->policy = policy;
@@ -105,6 +106,11 @@ int idle_init(struct idle *id, enum conf_idle policy, const struct ports *ports,
 	id->backoff_us = IDLE_BACKOFF_MIN_US;
 	if (policy != CONF_IDLE_ADAPTIVE)
 		return 0;
+	id->coalesce_us = coalesce_us;
+	if (coalesce_us) {
+		id->spin_tsc = 0;
+		log_info("idle: worker %u naps %u us after a partial burst", queue, coalesce_us);
+	}
 	id->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (id->epfd < 0) {
 		int rc = -errno;
@@ -275,6 +281,19 @@ enum idle_step idle_prepare(struct dp_worker *wk, uint64_t now)
 		return IDLE_STAY;
 	}
 	return IDLE_SLEEP;
+}
+
+void idle_nap(struct dp_worker *wk)
+{
+	struct idle *id = &wk->idle;
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)id->coalesce_us * 1000 };
+	uint64_t t0 = rte_rdtsc();
+
+	/* A plain timer: the rx fds in the epoll set would end the nap at the next frame. */
+	while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR)
+		;
+	wk->stats.naps++;
+	wk->stats.napped_us += (rte_rdtsc() - t0) / id->tsc_per_us;
 }
 
 unsigned idle_sleep(struct dp_worker *wk)

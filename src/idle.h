@@ -26,6 +26,18 @@ struct ports;
  * awake waits in the epoll set's ready list, and not reading spares a
  * system call per event (an eventfd's counter cannot reach its 2^64 limit).
  *
+ * With [datapath] coalesce_us = C (0: off), the worker trades latency for
+ * CPU at moderate loads, as a NIC's interrupt throttling does: after a loop
+ * that found work but drained the NIC queue (a partial burst), it naps C us
+ * on a timer instead of spinning, so that frames gather and the next loop
+ * (and the app it wakes) handles a batch. Waking a sleeping thread costs
+ * microseconds of context switch; at a few hundred kpps a spinning worker
+ * pays a whole core for frames a nap of 100 us gathers in tens. Frames from
+ * apps and from the kernel wait up to C us during a nap; a full burst means
+ * the worker is behind and it loops on without napping. With naps there is
+ * no IDLE_SPIN_US: a nap already waited for the next frame, and a loop
+ * with nothing after it goes to sleep on the events at once.
+ *
  * A port without rx interrupts (net_af_packet, net_pcap) is polled on a
  * timer instead: the sleep starts at IDLE_BACKOFF_MIN_US and doubles up to
  * IDLE_BACKOFF_MAX_US while nothing arrives. With interrupts on both ports
@@ -56,7 +68,8 @@ struct idle {
 	uint16_t queue;        /* the worker's rx queue on those ports */
 	bool timed;            /* a port has no rx interrupt: sleeps follow the back-off */
 	bool ms_timer;         /* no epoll_pwait2 (Linux < 5.11): epoll_wait's milliseconds */
-	uint64_t spin_tsc;     /* IDLE_SPIN_US in TSC cycles */
+	uint64_t spin_tsc;     /* IDLE_SPIN_US in TSC cycles; 0 with naps */
+	uint32_t coalesce_us;  /* [datapath] coalesce_us: the nap after a partial burst; 0: none */
 	uint64_t tsc_per_us;   /* for the slept-time counter */
 	uint32_t apps_changed; /* control thread: bumped after every attach is published */
 
@@ -69,12 +82,29 @@ struct idle {
 };
 
 /*
- * After port_setup: set the policy up; with adaptive, create the epoll set
+ * After port_setup: set the policy up (coalesce_us: the nap, adaptive only;
+ * 0 for none); with adaptive, create the epoll set
  * and add the NIC's rx interrupt and kernel_fd, the eventfd the TAP lcore
  * kicks when it hands frames from the kernel to a sleeping worker
  * (handover.h). Returns 0 or -errno (logged).
  */
-int idle_init(struct idle *id, enum conf_idle policy, const struct ports *ports, uint16_t queue, int kernel_fd);
+int idle_init(struct idle *id, enum conf_idle policy, uint32_t coalesce_us, const struct ports *ports, uint16_t queue,
+	      int kernel_fd);
+
+/*
+ * Worker, after a loop that found work (adaptive only): should it nap now?
+ * rx is what the NIC queue gave, burst the most it could have given.
+ */
+static inline bool idle_should_nap(const struct idle *id, uint32_t rx, uint32_t burst)
+{
+	return id->coalesce_us && rx < burst;
+}
+
+/*
+ * Worker: nap coalesce_us on a timer, whatever arrives. Like idle_sleep it
+ * touches nothing published: call it offline.
+ */
+void idle_nap(struct dp_worker *wk);
 
 /* After the worker has stopped. Accepts an idle_init that failed. */
 void idle_fini(struct idle *id);

@@ -369,7 +369,8 @@ int main(int argc, char **argv)
 	}
 	for (w = 0; w < d.nworkers; w++) {
 		d.dp.w[w].lcore = d.worker_lcores[w];
-		rc = idle_init(&d.dp.w[w].idle, d.conf.idle, &d.ports, (uint16_t)w, d.dp.ho.chan[w].worker_kick_fd);
+		rc = idle_init(&d.dp.w[w].idle, d.conf.idle, d.conf.coalesce_us, &d.ports, (uint16_t)w,
+			       d.dp.ho.chan[w].worker_kick_fd);
 		if (rc < 0)
 			goto fail; /* logged */
 	}

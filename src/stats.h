@@ -53,7 +53,7 @@
 	DROP(tx_nombuf) \
 	DROP(tx_nic_full)
 
-/* sleeps..idle_pending: the adaptive idle policy (idle.c); the time slept is part of total_cycles. */
+/* sleeps..napped_us: the adaptive idle policy (idle.c); time slept or napped is part of total_cycles. */
 #define DP_COUNTERS(X) \
 	X(loops) \
 	X(busy_loops) \
@@ -64,7 +64,9 @@
 	X(slept_us) \
 	X(woke_rx) \
 	X(woke_kick) \
-	X(idle_pending)
+	X(idle_pending) \
+	X(naps) \
+	X(napped_us)
 /* clang-format on */
 
 /* Packet capture: copies made, copies lost to a full capture ring (never the traffic), reader wakeups. */

@@ -97,7 +97,7 @@ def cmd_pcap(argv):
 
 SNAP_KEYS = ["nic.rx_packets", "nic.tx_packets", "nic.rx_to_kernel", "nic.tx_full", "tap.rx_packets",
              "tap.tx_packets", "tap.tx_full",
-             "dp.busy_cycles", "dp.total_cycles", "dp.packets", "dp.loops", "dp.busy_loops"]
+             "dp.busy_cycles", "dp.total_cycles", "dp.packets", "dp.loops", "dp.busy_loops", "dp.sleeps"]
 APP_KEYS = ["rx_packets", "rx_ring_full", "tx_packets", "tx_nic_full", "tx_nombuf", "rx_wakeups",
             "tx_spoofed", "tx_malformed"]
 
@@ -212,7 +212,14 @@ def cmd_kern(argv):
         sdt = b["t"] - a["t"]
         delivered = (b["app.rx_packets"] - a["app.rx_packets"]) / sdt
         tsc_hz = (b["dp.total_cycles"] - a["dp.total_cycles"]) / sdt
-        mux_s = (b["dp.busy_cycles"] - a["dp.busy_cycles"]) / tsc_hz * dt / sdt
+        # mstackd's CPU is what all its threads ran (worker, TAP lcore, control thread): a worker
+        # that spins between frames costs its core whether or not its loops found work. The busy
+        # loops alone are shown beside it (what a worker that never waits would cost).
+        busy_s = (b["dp.busy_cycles"] - a["dp.busy_cycles"]) / tsc_hz * dt / sdt
+        mux_s = (b["daemon_ns"] - a["daemon_ns"]) / 1e9 * dt / sdt
+        out["busy_ns_per_pkt"] = busy_s / (delivered * dt or 1) * 1e9
+        out["sleeps_per_s"] = (b.get("dp.sleeps", 0) - a.get("dp.sleeps", 0)) / sdt
+        out["app_wakeups_per_s"] = (b.get("app.rx_wakeups", 0) - a.get("app.rx_wakeups", 0)) / sdt
         out["ring_full_per_s"] = (b["app.rx_ring_full"] - a["app.rx_ring_full"]) / sdt
         out["nic_rx_mpps"] = (b["nic.rx_packets"] - a["nic.rx_packets"]) / sdt / 1e6
         out["tsc_mhz"] = tsc_hz / 1e6
@@ -507,8 +514,9 @@ def table(path, header=None):
         out.append("### 4. Kernel UDP demux vs mstackd, same offered load over a veth pair")
         out.append("")
         out.append("| offered | N | path | offered Mpps | delivered Mpps | loss % | receive CPU ns/pkt "
-                   "| of which mux (softirq / datapath) | of which app | mstackd / kernel CPU |")
-        out.append("|---|---|---|---|---|---|---|---|---|---|")
+                   "| of which mux (softirq / mstackd) | of which app | mstackd / kernel CPU "
+                   "| mstackd busy loops only ns/pkt | worker sleeps/s | app wakeups/s |")
+        out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         kern_cpu = {}
         for key, m in k.items():
             kp = _keyparts(key)
@@ -517,13 +525,14 @@ def table(path, header=None):
         for key, m in k.items():
             kp = _keyparts(key)
             ratio = "-"
-            if kp["path"] == "mstackd":
+            if kp["path"] != "kernel":
                 ratio = _fmt(_ratio(_med(m.get("cpu_ns_per_pkt", [])), kern_cpu.get((kp["load"], kp["n"]))), 2)
-            out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 kp["load"], kp["n"], kp["path"], _cell(m.get("offered_mpps", []), 3),
                 _cell(m.get("delivered_mpps", []), 3), _cell(m.get("loss_pct", []), 1),
                 _cell(m.get("cpu_ns_per_pkt", []), 0), _cell(m.get("mux_ns_per_pkt", []), 0),
-                _cell(m.get("app_ns_per_pkt", []), 0), ratio))
+                _cell(m.get("app_ns_per_pkt", []), 0), ratio, _cell(m.get("busy_ns_per_pkt", []), 0),
+                _cell(m.get("sleeps_per_s", []), 0), _cell(m.get("app_wakeups_per_s", []), 0)))
         out.append("")
 
     ip = res.get("iperf", {})

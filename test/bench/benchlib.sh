@@ -173,21 +173,26 @@ cpu_idle() { awk -v c="cpu$1" '$1 == c { print $5 + $6 }' /proc/stat; }
 # pid_cpu PID: CPU time a (single-threaded) process or a thread ran, in ns (sum_exec_runtime)
 pid_cpu() { awk '{ print $1 }' "/proc/$1/schedstat" 2>/dev/null || echo 0; }
 
+# proc_cpu PID: run time of every thread of a process, in ns (schedstat: exact, not tick-sampled)
+proc_cpu() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f", s }'; }
+
 # snap_take NAME: save mstackd's counters (raw JSON), when they were taken, and the run time of the
-# worker thread; nothing else runs on core 0 meanwhile (parsing waits for snap_read, after the window)
+# worker thread and of the whole daemon; nothing else runs on core 0 meanwhile (parsing waits for
+# snap_read, after the window)
 snap_take() {
 	local t0 t1
 	t0=$(now)
 	"$BIN/mstackctl" -s "$SOCK" --json stats > "$WORK/snap.$1.json" || return 1
 	t1=$(now)
-	echo "$t0 $t1 $(pid_cpu "$WORKER_TID")" > "$WORK/snap.$1.t"
+	echo "$t0 $t1 $(pid_cpu "$WORKER_TID") $(proc_cpu "$DAEMON_PID")" > "$WORK/snap.$1.t"
 }
 
-# snap_read NAME: one line "t=... worker_ns=... counters..." (t is the middle of the mstackctl call)
+# snap_read NAME: one line "t=... worker_ns=... daemon_ns=... counters..." (t is the middle of the
+# mstackctl call)
 snap_read() {
-	local t w
-	read -r t w <<< "$(awk '{ printf "%.6f %s", ($1 + $2) / 2, $3 }' "$WORK/snap.$1.t")"
-	echo "t=$t worker_ns=$w $($LIB snap < "$WORK/snap.$1.json")"
+	local t w d
+	read -r t w d <<< "$(awk '{ printf "%.6f %s %s", ($1 + $2) / 2, $3, $4 }' "$WORK/snap.$1.t")"
+	echo "t=$t worker_ns=$w daemon_ns=$d $($LIB snap < "$WORK/snap.$1.json")"
 }
 
 # ms_start NIC_DEVARGS [extra config lines...]: mstackd with its worker lcore on core 1 (MS_LCORES)

@@ -7,7 +7,8 @@
 # Environment: BENCH_RUNS (3), BENCH_SECONDS (10), BENCH_QUICK=1 (R=1, T=3, fewer N),
 #   BENCH_PARTS ("1 2 3 4 5"), BENCH_NS (receive/transmit N list), BENCH_KERN_NS (part 4 N list),
 #   BENCH_LENS (part 1-2 frame lengths without FCS, "60 1514"),
-#   BENCH_RATE (part 4 fixed offered load, frames/s), BENCH_WARMUP (seconds before each window),
+#   BENCH_RATE (part 4 fixed offered load, frames/s), BENCH_COALESCE (part 4: mstackd's
+#   [datapath] coalesce_us values, one mstackd run each, "0 100"), BENCH_WARMUP (seconds before each window),
 #   BENCH_WAIT (seconds, for the whole run, to wait for foreign work), MSTACK_BIN (build dir),
 #   BENCH_WORKERS (mstackd's datapath workers, 1; with more, lcore i runs on CPU i % nproc, and
 #   net_pcap gets one rx queue per worker).
@@ -33,6 +34,7 @@ else
 	for i in $(seq "$WORKERS"); do MS_LCORES+=",$i@$(( i % $(nproc) ))"; done
 fi
 RATE=${BENCH_RATE:-400000}
+COALESCE=${BENCH_COALESCE:-"0 100"}
 RING=256            # slots per app ring, every N (1024 sessions x 2 rings x 256 x 2 KiB = 1 GiB of memfd)
 KRING=4096          # part 4: deep enough to ride out core 0's scheduling (the sockets get 4 MB)
 FIRST_PORT=10000    # apps bind FIRST_PORT..FIRST_PORT+N-1
@@ -187,11 +189,11 @@ kern_window() {
 		sleep "$WARMUP"
 		t0=$(now); c0=$(cpu_idle 1); p0=$(pid_cpu "$rpid"); v0=$(veth_in)
 		u0=$(awk '/^Udp:/ { n++; if (n == 2) print $2, $4, $6 }' /proc/net/snmp)
-		[ "$path" = mstackd ] && snap_take 0
+		[ "$path" != kernel ] && snap_take 0
 		sleep "$SECS"
 		t1=$(now); c1=$(cpu_idle 1); p1=$(pid_cpu "$rpid"); v1=$(veth_in)
 		u1=$(awk '/^Udp:/ { n++; if (n == 2) print $2, $4, $6 }' /proc/net/snmp)
-		[ "$path" = mstackd ] && { snap_take 1; s0=$(snap_read 0); s1=$(snap_read 1); }
+		[ "$path" != kernel ] && { snap_take 1; s0=$(snap_read 0); s1=$(snap_read 1); }
 		stop_pid "$g"
 		disturbed $try || break
 	done
@@ -221,23 +223,27 @@ part_kern() {
 		stop_pid "$kr"
 		net_down
 
-		# (b) mstackd on the veth end (net_af_packet), N sessions of one pktcount sleeping on wakeups.
-		log "part 4: mstackd, $n apps"
-		net_up
-		net_for_mstackd
-		ms_start "net_af_packet_$PREFIX,iface=$VNIC"
-		out="$WORK/pktcount.out"
-		bg taskset -c 0 "$BIN/mstack-pktcount" -s "$SOCK" -n "$n" -r $KRING -w -q -t 0 udp "$HOST_IP:$FIRST_PORT" \
-			> "$out" 2>&1
-		local pc=$LAST_PID
-		wait_for 60 grep -q ready "$out" || { cat "$out" >&2; die "pktcount did not start"; }
-		ip netns exec "$PEER" ping -c 1 -W 2 "$HOST_IP" > /dev/null
-		for load in fixed max; do
-			for r in $(seq "$RUNS"); do kern_window mstackd "$load" "$n" "$pc"; done
+		# (b) mstackd on the veth end (net_af_packet), N sessions of one pktcount sleeping on wakeups,
+		# once per [datapath] coalesce_us value (idle = adaptive, the default).
+		local c
+		for c in $COALESCE; do
+			log "part 4: mstackd, $n apps, coalesce_us = $c"
+			net_up
+			net_for_mstackd
+			ms_start "net_af_packet_$PREFIX,iface=$VNIC" "idle = adaptive" "coalesce_us = $c"
+			out="$WORK/pktcount.out"
+			bg taskset -c 0 "$BIN/mstack-pktcount" -s "$SOCK" -n "$n" -r $KRING -w -S 0 -q -t 0 \
+				udp "$HOST_IP:$FIRST_PORT" > "$out" 2>&1
+			local pc=$LAST_PID
+			wait_for 60 grep -q ready "$out" || { cat "$out" >&2; die "pktcount did not start"; }
+			ip netns exec "$PEER" ping -c 1 -W 2 "$HOST_IP" > /dev/null
+			for load in fixed max; do
+				for r in $(seq "$RUNS"); do kern_window "mstackd, coalesce_us $c" "$load" "$n" "$pc"; done
+			done
+			stop_pid "$pc"
+			ms_stop
+			net_down
 		done
-		stop_pid "$pc"
-		ms_stop
-		net_down
 	done
 }
 
