@@ -97,7 +97,7 @@ def cmd_pcap(argv):
 
 SNAP_KEYS = ["nic.rx_packets", "nic.tx_packets", "nic.rx_to_kernel", "nic.tx_full", "tap.rx_packets",
              "tap.tx_packets", "tap.tx_full",
-             "dp.busy_cycles", "dp.total_cycles", "dp.packets", "dp.loops", "dp.busy_loops", "dp.sleeps"]
+             "dp.busy_cycles", "dp.total_cycles", "dp.packets", "dp.loops", "dp.busy_loops", "dp.sleeps", "dp.naps"]
 APP_KEYS = ["rx_packets", "rx_ring_full", "tx_packets", "tx_nic_full", "tx_nombuf", "rx_wakeups",
             "tx_spoofed", "tx_malformed"]
 
@@ -219,6 +219,7 @@ def cmd_kern(argv):
         mux_s = (b["daemon_ns"] - a["daemon_ns"]) / 1e9 * dt / sdt
         out["busy_ns_per_pkt"] = busy_s / (delivered * dt or 1) * 1e9
         out["sleeps_per_s"] = (b.get("dp.sleeps", 0) - a.get("dp.sleeps", 0)) / sdt
+        out["naps_per_s"] = (b.get("dp.naps", 0) - a.get("dp.naps", 0)) / sdt
         out["app_wakeups_per_s"] = (b.get("app.rx_wakeups", 0) - a.get("app.rx_wakeups", 0)) / sdt
         out["ring_full_per_s"] = (b["app.rx_ring_full"] - a["app.rx_ring_full"]) / sdt
         out["nic_rx_mpps"] = (b["nic.rx_packets"] - a["nic.rx_packets"]) / sdt / 1e6
@@ -515,8 +516,8 @@ def table(path, header=None):
         out.append("")
         out.append("| offered | N | path | offered Mpps | delivered Mpps | loss % | receive CPU ns/pkt "
                    "| of which mux (softirq / mstackd) | of which app | mstackd / kernel CPU "
-                   "| mstackd busy loops only ns/pkt | worker sleeps/s | app wakeups/s |")
-        out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+                   "| mstackd busy loops only ns/pkt | worker sleeps/s | worker naps/s | app wakeups/s |")
+        out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         kern_cpu = {}
         for key, m in k.items():
             kp = _keyparts(key)
@@ -527,12 +528,13 @@ def table(path, header=None):
             ratio = "-"
             if kp["path"] != "kernel":
                 ratio = _fmt(_ratio(_med(m.get("cpu_ns_per_pkt", [])), kern_cpu.get((kp["load"], kp["n"]))), 2)
-            out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 kp["load"], kp["n"], kp["path"], _cell(m.get("offered_mpps", []), 3),
                 _cell(m.get("delivered_mpps", []), 3), _cell(m.get("loss_pct", []), 1),
                 _cell(m.get("cpu_ns_per_pkt", []), 0), _cell(m.get("mux_ns_per_pkt", []), 0),
                 _cell(m.get("app_ns_per_pkt", []), 0), ratio, _cell(m.get("busy_ns_per_pkt", []), 0),
-                _cell(m.get("sleeps_per_s", []), 0), _cell(m.get("app_wakeups_per_s", []), 0)))
+                _cell(m.get("sleeps_per_s", []), 0), _cell(m.get("naps_per_s", []), 0),
+                _cell(m.get("app_wakeups_per_s", []), 0)))
         out.append("")
 
     ip = res.get("iperf", {})

@@ -4,7 +4,8 @@
 # and the UDP echo round trip from the peer namespace with gaps long enough for it to fall asleep.
 #
 # Usage: test/bench/idle.sh [-b BUILD_DIR]
-# Environment: IDLE_SECONDS (10), IDLE_APPS (1024), RTT_COUNT (2000), RTT_GAP_MS (5).
+# Environment: IDLE_SECONDS (10), IDLE_APPS (1024), RTT_COUNT (2000), RTT_GAP_MS (5),
+#   IDLE_POLICIES ("poll adaptive adaptive/100": a policy, or adaptive/C for coalesce_us = C).
 # Needs root and python3; runs mstackd on net_af_packet over a veth pair (test/integ/lib.sh).
 # CPU time is the sum of /proc/PID/task/*/schedstat (ns on a CPU, exact, not tick-sampled),
 # for the whole daemon and for its worker thread. Run it alone: flock /tmp/mstack-integ.lock.
@@ -21,6 +22,7 @@ SECS=${IDLE_SECONDS:-10}
 NAPPS=${IDLE_APPS:-1024}
 RTT_COUNT=${RTT_COUNT:-2000}
 RTT_GAP_MS=${RTT_GAP_MS:-5}
+POLICIES=${IDLE_POLICIES:-"poll adaptive adaptive/100"}
 ulimit -n "$(ulimit -Hn)"
 
 # cpu_ns [worker]: ns on a CPU of every mstackd thread, or of its worker (rte-worker-N) only
@@ -54,9 +56,11 @@ stop_daemon() {
 }
 
 CPU_ROWS=() RTT_ROWS=()
-for POLICY in poll adaptive; do
+for POLICY in $POLICIES; do
+	coalesce=0
+	[[ $POLICY == */* ]] && coalesce=${POLICY#*/}
 	# [control] continues: NAPPS sessions plus mstackctl's own connection.
-	integ_start "max_connections = $(( NAPPS + 16 ))" "[datapath]" "idle = $POLICY"
+	integ_start "max_connections = $(( NAPPS + 16 ))" "[datapath]" "idle = ${POLICY%%/*}" "coalesce_us = $coalesce"
 	sleep 2
 	CPU_ROWS+=("$(measure "0 apps")")
 	start_bg "$BIN/mstack-pktcount" -s "$SOCK" -n "$NAPPS" -w -t 0 -r 64 -q udp "$HOST_IP:10000" > "$WORK/pktcount" 2>&1
@@ -75,13 +79,13 @@ done
 
 echo "mstackd idle CPU over $SECS s (% of one core; sleeps per second), $(date -u +%F), $(nproc) CPUs"
 echo
-echo "| idle | attached | mstackd | its worker | sleeps/s |"
+echo "| idle (/coalesce_us) | attached | mstackd | its worker | sleeps/s |"
 echo "|---|---|---|---|---|"
 printf '%s\n' "${CPU_ROWS[@]}"
 echo
 echo "UDP echo round trip from the peer namespace (mstack-echo sleeping on its wakeup fd), $RTT_COUNT datagrams, $RTT_GAP_MS ms apart"
 echo
-echo "| idle | result |"
+echo "| idle (/coalesce_us) | result |"
 echo "|---|---|"
 printf '%s\n' "${RTT_ROWS[@]}"
 DAEMON_PID=
