@@ -871,15 +871,15 @@ static unsigned dp_wait_offline(struct dp_worker *wk, bool nap)
 /*
  * [datapath] idle = adaptive, after each loop (idle.h): nap after a partial
  * burst if coalescing, sleep once the loops have found nothing for a while.
- * rx: what the NIC queue gave this loop.
+ * most: the largest count of frames one source gave this loop.
  */
-static void dp_idle(struct dp_worker *wk, uint32_t work, uint32_t rx, uint64_t now)
+static void dp_idle(struct dp_worker *wk, uint32_t work, uint32_t most, uint64_t now)
 {
 	enum idle_step step;
 
 	if (work) {
 		idle_awake(wk, work, now);
-		if (idle_should_nap(&wk->idle, rx, wk->dp->burst))
+		if (idle_should_nap(&wk->idle, most, wk->dp->burst))
 			dp_wait_offline(wk, true);
 		return;
 	}
@@ -918,11 +918,19 @@ static void dp_start_hold(struct dp_worker *wk)
 	}
 }
 
+/* Add a source's frames to the loop's work, and keep the largest count one source gave. */
+static inline void dp_tally(uint32_t *work, uint32_t *most, uint32_t n)
+{
+	*work += n;
+	if (n > *most)
+		*most = n;
+}
+
 int dp_worker(void *arg)
 {
 	struct dp_worker *wk = arg;
 	uint64_t t0, t1;
-	uint32_t work, rx;
+	uint32_t work, most;
 
 	rte_rcu_qsbr_thread_register(wk->dp->qsv, wk->id);
 	rte_rcu_qsbr_thread_online(wk->dp->qsv, wk->id);
@@ -931,12 +939,12 @@ int dp_worker(void *arg)
 	while (!__atomic_load_n(&wk->dp->stop, __ATOMIC_RELAXED)) {
 		/* One load per loop; dropped at the quiescent state below like every other pointer. */
 		wk->cap_live = dp_load_capture(wk);
-		rx = dp_rx_nic(wk);
-		work = rx;
+		work = most = 0;
+		dp_tally(&work, &most, dp_rx_nic(wk));
 		if (wk->dp->nworkers > 1)
-			work += dp_handoff_in(wk);
-		work += dp_from_kernel(wk);
-		work += dp_apps_tx(wk);
+			dp_tally(&work, &most, dp_handoff_in(wk));
+		dp_tally(&work, &most, dp_from_kernel(wk));
+		dp_tally(&work, &most, dp_apps_tx(wk));
 		if (unlikely(wk->cap_live))
 			capture_publish(wk->cap_live, wk->id, &wk->cap_stats);
 		/* Every pointer read above is dropped here: the control thread may retire them. */
@@ -951,7 +959,7 @@ int dp_worker(void *arg)
 		}
 		__atomic_store_n(&wk->heartbeat, wk->heartbeat + 1, __ATOMIC_RELEASE);
 		if (wk->idle.policy == CONF_IDLE_ADAPTIVE) {
-			dp_idle(wk, work, rx, t1);
+			dp_idle(wk, work, most, t1);
 			/* A sleep belongs to total_cycles, never to the busy loop after it. */
 			t0 = rte_rdtsc();
 			wk->stats.total_cycles += t0 - t1;

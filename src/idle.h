@@ -28,7 +28,7 @@ struct ports;
  *
  * With [datapath] coalesce_us = C (0: off), the worker trades latency for
  * CPU at moderate loads, as a NIC's interrupt throttling does: after a loop
- * that found work but drained the NIC queue (a partial burst), it naps C us
+ * that found work but drained its sources (no full burst), it naps C us
  * on a timer instead of spinning, so that frames gather and the next loop
  * (and the app it wakes) handles a batch. Waking a sleeping thread costs
  * microseconds of context switch; at a few hundred kpps a spinning worker
@@ -93,11 +93,14 @@ int idle_init(struct idle *id, enum conf_idle policy, uint32_t coalesce_us, cons
 
 /*
  * Worker, after a loop that found work (adaptive only): should it nap now?
- * rx is what the NIC queue gave, burst the most it could have given.
+ * most is the largest count of frames one source gave the loop (the NIC
+ * queue, the other workers, the kernel, the apps' tx rings), burst what a
+ * source gives at most at once: a full burst from any of them means that
+ * the worker is behind on it.
  */
-static inline bool idle_should_nap(const struct idle *id, uint32_t rx, uint32_t burst)
+static inline bool idle_should_nap(const struct idle *id, uint32_t most, uint32_t burst)
 {
-	return id->coalesce_us && rx < burst;
+	return id->coalesce_us && most < burst;
 }
 
 /*
