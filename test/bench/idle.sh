@@ -71,9 +71,13 @@ for POLICY in $POLICIES; do
 	kill -TERM "$cnt_pid"
 	wait_for 60 sh -c "! kill -0 $cnt_pid" || fail "pktcount did not stop"
 	start_echo 7000
+	echo_pid=$LAST_PID
 	udp_roundtrip "$HOST_IP" 7000 warm > /dev/null || fail "no echo"
 	r=$(peer python3 "$HERE/udprtt.py" "$HOST_IP" 7000 "$RTT_COUNT" "$RTT_GAP_MS") || fail "udprtt: $r"
 	RTT_ROWS+=("| $POLICY | $r |")
+	# The echo app would outlive the daemon and re-attach to the next one (it holds its port).
+	kill -TERM "$echo_pid"
+	wait_for 10 sh -c "! kill -0 $echo_pid" || fail "mstack-echo did not stop"
 	stop_daemon
 done
 
