@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "port.h"
 #include "stats.h"
 
 struct capture;
@@ -40,7 +41,6 @@ struct rte_ring;
  */
 #define HANDOVER_RING_SIZE   1024 /* frames in flight each way per worker; a power of two */
 #define HANDOVER_WORKERS_MAX 64
-#define HANDOVER_NO_TXQ      UINT16_MAX /* nic_txq: the TAP lcore owns no NIC tx queue (worker-0 route) */
 
 /* clang-format off */
 /* Written by the worker that owns the channel. */
@@ -78,7 +78,7 @@ struct handover {
 	uint32_t nchan;
 	uint16_t tap_port;
 	uint16_t nic_port;
-	uint16_t nic_txq; /* the TAP lcore's own NIC tx queue, or HANDOVER_NO_TXQ */
+	uint16_t nic_txq; /* the TAP lcore's own NIC tx queue, or PORT_NO_TXQ (the worker-0 route) */
 	uint16_t burst;
 	int tap_kick_fd;                                    /* eventfd in the TAP lcore's epoll set */
 	uint32_t tap_sleeping __attribute__((aligned(64))); /* set by the TAP lcore, taken by a worker */
@@ -90,7 +90,7 @@ struct handover {
 
 /*
  * Create nworkers pairs of rings and the eventfds. nic_txq: the NIC tx queue
- * the TAP lcore owns (the direct route), or HANDOVER_NO_TXQ (through worker
+ * the TAP lcore owns (the direct route), or PORT_NO_TXQ (through worker
  * 0). 0 or -errno; handover_fini cleans up either way.
  */
 int handover_init(struct handover *h, uint32_t nworkers, uint16_t tap_port, uint16_t nic_port, uint16_t nic_txq,
@@ -99,7 +99,7 @@ int handover_init(struct handover *h, uint32_t nworkers, uint16_t tap_port, uint
 /* Does the TAP lcore send the kernel's frames on its own NIC tx queue? */
 static inline bool handover_direct(const struct handover *h)
 {
-	return h->nic_txq != HANDOVER_NO_TXQ;
+	return h->nic_txq != PORT_NO_TXQ;
 }
 
 /* Once no lcore uses it any more: free the frames still in the rings, the rings and the fds. */

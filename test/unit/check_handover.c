@@ -34,7 +34,7 @@ static struct handover ho;
 
 static void ho_setup(void)
 {
-	ck_assert_int_eq(handover_init(&ho, 2, null_port, nic_ring_port, HANDOVER_NO_TXQ, 32), 0);
+	ck_assert_int_eq(handover_init(&ho, 2, null_port, nic_ring_port, PORT_NO_TXQ, 32), 0);
 }
 
 static void ho_teardown(void)
@@ -202,7 +202,7 @@ static void direct_setup(void)
 
 static void via_worker0_setup(void)
 {
-	ck_assert_int_eq(handover_init(&ho, 2, tap_ring_port, nic_ring_port, HANDOVER_NO_TXQ, 32), 0);
+	ck_assert_int_eq(handover_init(&ho, 2, tap_ring_port, nic_ring_port, PORT_NO_TXQ, 32), 0);
 }
 
 static void route_teardown(void)
