@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <rte_cycles.h>
+#include <rte_mbuf.h>
 
 /* Bytes of a region of nrings rings of nslots records of snaplen bytes; sets *slots_off. */
 static uint64_t capture_region_size(uint32_t nrings, uint32_t nslots, uint32_t snaplen, uint64_t *slots_off)
@@ -174,6 +175,28 @@ void capture_put(struct capture *c, uint32_t w, struct cap_stats *st, uint64_t t
 
 	if (r)
 		memcpy(r + 1, frame, r->cap_len);
+}
+
+void capture_mbufs(struct capture *c, uint32_t w, struct cap_stats *st, uint8_t point, uint8_t dir, uint32_t app_id,
+		   struct rte_mbuf *const *pkts, uint32_t n)
+{
+	uint64_t ts;
+	uint32_t i;
+
+	if (!capture_wants(c, point, dir, app_id) || n == 0)
+		return;
+	ts = capture_now_ns(c);
+	for (i = 0; i < n; i++) {
+		struct ms_cap_rec *r = capture_reserve(c, w, st, ts, point, dir, app_id, pkts[i]->pkt_len);
+		const void *p;
+
+		if (!r)
+			continue;
+		/* A chained (jumbo) frame is gathered into the record; a flat one is read in place. */
+		p = rte_pktmbuf_read(pkts[i], 0, r->cap_len, r + 1);
+		if (p && p != (void *)(r + 1))
+			memcpy(r + 1, p, r->cap_len);
+	}
 }
 
 void capture_publish(struct capture *c, uint32_t w, struct cap_stats *st)

@@ -11,6 +11,8 @@
 
 #include "stats.h"
 
+struct rte_mbuf;
+
 #define CAPTURE_REGION_MAX (64u << 20) /* bytes of one capture's region at most */
 
 /* One worker's ring of a capture: its producer state, that worker's alone. */
@@ -83,6 +85,13 @@ struct ms_cap_rec *capture_reserve(struct capture *c, uint32_t w, struct cap_sta
 /* Worker w: copy a flat frame into ring w (capture_reserve + memcpy). */
 void capture_put(struct capture *c, uint32_t w, struct cap_stats *st, uint64_t ts, uint8_t point, uint8_t dir,
 		 uint32_t app_id, const void *frame, uint32_t len);
+
+/*
+ * Ring w's producer: copy n mbufs into ring w if the capture wants this point
+ * and direction (and app), as offered (before a tx burst owns them).
+ */
+void capture_mbufs(struct capture *c, uint32_t w, struct cap_stats *st, uint8_t point, uint8_t dir, uint32_t app_id,
+		   struct rte_mbuf *const *pkts, uint32_t n);
 
 /* Worker w, once per loop: publish the records written to ring w, wake the reader if it sleeps. */
 void capture_publish(struct capture *c, uint32_t w, struct cap_stats *st);

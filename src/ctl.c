@@ -473,7 +473,8 @@ static void ctl_capture(struct mstackd *d, struct ctl_conn *c, const struct ms_m
 		ctl_reply(c, h->type, h->req_id, rc, NULL, 0, NULL, 0);
 		return;
 	}
-	cap = capture_create(&req, d->dp.nworkers);
+	/* A ring per worker, and one for the TAP lcore if it sends the kernel's frames itself (handover.h). */
+	cap = capture_create(&req, d->dp.nworkers + (handover_direct(&d->dp.ho) ? 1 : 0));
 	if (!cap) {
 		ctl_reply(c, h->type, h->req_id, -errno, NULL, 0, NULL, 0);
 		return;

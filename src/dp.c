@@ -110,7 +110,7 @@ int dp_init(struct dp *dp, struct ports *ports, struct btable *bt, uint16_t burs
 	rc = pub_init(dp);
 	if (rc < 0)
 		return rc;
-	rc = handover_init(&dp->ho, nworkers, ports->tap, dp->burst);
+	rc = handover_init(&dp->ho, nworkers, ports->tap, ports->nic, ports->kernel_txq, dp->burst);
 	if (rc < 0)
 		return rc;
 	for (i = 0; i < nworkers; i++) {
@@ -179,6 +179,8 @@ void dp_sum_stats(const struct dp *dp, struct port_stats *nic, struct dp_stats *
 		dp_add_counters((uint64_t *)nic, (const uint64_t *)&dp->w[i].nic_stats, sizeof(*nic) / 8);
 		dp_add_counters((uint64_t *)loops, (const uint64_t *)&dp->w[i].stats, sizeof(*loops) / 8);
 	}
+	/* The kernel's frames the TAP lcore sent on its own NIC tx queue (direct route). */
+	dp_add_counters((uint64_t *)nic, (const uint64_t *)&dp->ho.nic_stats, sizeof(*nic) / 8);
 }
 
 void dp_sum_cap_stats(const struct dp *dp, struct cap_stats *cap)
@@ -186,11 +188,10 @@ void dp_sum_cap_stats(const struct dp *dp, struct cap_stats *cap)
 	uint32_t i;
 
 	memset(cap, 0, sizeof(*cap));
-	for (i = 0; i < dp->nworkers; i++) {
-#define DP_SUM_CAP(field) cap->field += __atomic_load_n(&dp->w[i].cap_stats.field, __ATOMIC_RELAXED);
-		CAP_COUNTERS(DP_SUM_CAP)
-#undef DP_SUM_CAP
-	}
+	for (i = 0; i < dp->nworkers; i++)
+		dp_add_counters((uint64_t *)cap, (const uint64_t *)&dp->w[i].cap_stats, sizeof(*cap) / 8);
+	/* The TAP lcore's own ring of a capture (direct route; zero otherwise). */
+	dp_add_counters((uint64_t *)cap, (const uint64_t *)&dp->ho.cap_stats, sizeof(*cap) / 8);
 }
 
 /*
@@ -214,24 +215,7 @@ static void dp_touch(struct dp_rx_burst *b, struct app *a)
 static void __attribute__((noinline))
 dp_capture(struct dp_worker *wk, uint8_t point, uint8_t dir, uint32_t app_id, struct rte_mbuf **pkts, uint32_t n)
 {
-	struct capture *c = wk->cap_live;
-	uint64_t ts;
-	uint32_t i;
-
-	if (!capture_wants(c, point, dir, app_id) || n == 0)
-		return;
-	ts = capture_now_ns(c);
-	for (i = 0; i < n; i++) {
-		struct ms_cap_rec *r =
-		    capture_reserve(c, wk->id, &wk->cap_stats, ts, point, dir, app_id, pkts[i]->pkt_len);
-		const void *p;
-
-		if (!r)
-			continue;
-		p = rte_pktmbuf_read(pkts[i], 0, r->cap_len, r + 1);
-		if (p && p != (void *)(r + 1))
-			memcpy(r + 1, p, r->cap_len);
-	}
+	capture_mbufs(wk->cap_live, wk->id, &wk->cap_stats, point, dir, app_id, pkts, n);
 }
 
 /* One flat frame delivered to app a (its rx ring). */
@@ -662,11 +646,11 @@ static void dp_burst_start(struct dp_worker *wk, struct dp_rx_burst *b, bool fro
 	b->now = rte_rdtsc();
 }
 
-static uint32_t dp_rx_nic(struct dp_worker *wk)
+static uint32_t dp_rx_nic(struct dp_worker *wk, uint16_t queue)
 {
 	struct rte_mbuf *pkts[DP_BURST_MAX];
 	struct dp_rx_burst b;
-	uint16_t n = rte_eth_rx_burst(wk->dp->ports->nic, (uint16_t)wk->id, pkts, wk->dp->burst);
+	uint16_t n = rte_eth_rx_burst(wk->dp->ports->nic, queue, pkts, wk->dp->burst);
 	uint32_t i;
 
 	if (n == 0)
@@ -681,6 +665,21 @@ static uint32_t dp_rx_nic(struct dp_worker *wk)
 	}
 	dp_deliver(wk, &b);
 	return n;
+}
+
+/*
+ * Worker 0: the rx queues past the workers' that a driver receives on
+ * whether polled or not (net_af_packet, port.h). Their frames are classified
+ * like any other; the flow hash, not the queue, picks the app queue.
+ */
+static uint32_t dp_rx_nic_spare(struct dp_worker *wk)
+{
+	uint32_t work = 0;
+	uint16_t q;
+
+	for (q = (uint16_t)wk->dp->nworkers; q < wk->dp->ports->nic_rxqs; q++)
+		work += dp_rx_nic(wk, q);
+	return work;
 }
 
 /* What other workers received for the app queues this one owns. */
@@ -715,12 +714,19 @@ static uint32_t dp_handoff_in(struct dp_worker *wk)
 	return work;
 }
 
-/* The kernel's frames, read from the TAP by the TAP lcore, go out unchanged: it is the host's own stack. */
+/*
+ * The kernel's frames, read from the TAP by the TAP lcore, go out unchanged:
+ * it is the host's own stack. Only on the worker-0 route (handover.h); on
+ * the direct one the TAP lcore sends them itself and this ring stays empty.
+ */
 static uint32_t dp_from_kernel(struct dp_worker *wk)
 {
 	struct rte_mbuf *pkts[DP_BURST_MAX];
-	uint32_t n = handover_from_kernel(&wk->dp->ho, wk->id, pkts, wk->dp->burst);
+	uint32_t n;
 
+	if (handover_direct(&wk->dp->ho))
+		return 0;
+	n = handover_from_kernel(&wk->dp->ho, wk->id, pkts, wk->dp->burst);
 	if (n == 0)
 		return 0;
 	if (unlikely(wk->cap_live))
@@ -940,7 +946,9 @@ int dp_worker(void *arg)
 		/* One load per loop; dropped at the quiescent state below like every other pointer. */
 		wk->cap_live = dp_load_capture(wk);
 		work = most = 0;
-		dp_tally(&work, &most, dp_rx_nic(wk));
+		dp_tally(&work, &most, dp_rx_nic(wk, (uint16_t)wk->id));
+		if (unlikely(wk->id == 0 && wk->dp->ports->nic_rxqs > wk->dp->nworkers))
+			dp_tally(&work, &most, dp_rx_nic_spare(wk));
 		if (wk->dp->nworkers > 1)
 			dp_tally(&work, &most, dp_handoff_in(wk));
 		dp_tally(&work, &most, dp_from_kernel(wk));

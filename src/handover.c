@@ -14,7 +14,15 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include "capture.h"
+
 #define HANDOVER_BURST_MAX 64
+/*
+ * Direct route: tx bursts tried again for the frames a full NIC queue left,
+ * before they are dropped (nic.tx_full). A few: the queue drains at line
+ * rate, and the TAP lcore must get back to the workers' frames for the kernel.
+ */
+#define HANDOVER_NIC_TX_TRIES 4
 
 static void handover_kick(int fd)
 {
@@ -33,7 +41,8 @@ static struct rte_ring *handover_ring(const char *what, uint32_t w)
 	return rte_ring_create(name, HANDOVER_RING_SIZE, (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
 }
 
-int handover_init(struct handover *h, uint32_t nworkers, uint16_t tap_port, uint16_t burst)
+int handover_init(struct handover *h, uint32_t nworkers, uint16_t tap_port, uint16_t nic_port, uint16_t nic_txq,
+		  uint16_t burst)
 {
 	uint32_t w;
 
@@ -44,6 +53,8 @@ int handover_init(struct handover *h, uint32_t nworkers, uint16_t tap_port, uint
 	if (nworkers == 0 || nworkers > HANDOVER_WORKERS_MAX)
 		return -EINVAL;
 	h->tap_port = tap_port;
+	h->nic_port = nic_port;
+	h->nic_txq = nic_txq;
 	h->burst = burst > HANDOVER_BURST_MAX ? HANDOVER_BURST_MAX : burst;
 	h->tap_kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (h->tap_kick_fd < 0)
@@ -180,36 +191,83 @@ static uint32_t handover_tap_tx(struct handover *h, struct handover_chan *c)
 	return n;
 }
 
-/* The kernel's frames, to worker 0, which sends them out of the NIC unchanged. */
-static uint32_t handover_tap_rx(struct handover *h)
+/* Worker-0 route: the kernel's frames to worker 0, which sends them out of the NIC unchanged. */
+static void handover_return(struct handover *h, struct rte_mbuf **m, uint32_t n)
 {
 	struct handover_chan *c = &h->chan[0];
-	struct rte_mbuf *m[HANDOVER_BURST_MAX];
-	uint16_t n = rte_eth_rx_burst(h->tap_port, 0, m, h->burst), i;
-	uint32_t q;
+	uint32_t q = rte_ring_enqueue_burst(c->from_tap, (void **)m, n, NULL);
 
-	if (n == 0)
-		return 0;
-	for (i = 0; i < n; i++)
-		h->tap_stats.rx_bytes += m[i]->pkt_len;
-	h->tap_stats.rx_packets += n;
-	q = rte_ring_enqueue_burst(c->from_tap, (void **)m, n, NULL);
+	h->st.returned += q;
 	if (unlikely(q < n)) {
 		h->st.return_full += n - q;
 		rte_pktmbuf_free_bulk(&m[q], n - q);
 	}
 	if (q && handover_wake(&c->worker_sleeping, c->worker_kick_fd))
 		h->st.return_kicks++;
+}
+
+/*
+ * Direct route: the kernel's frames out of the NIC on the TAP lcore's own tx
+ * queue (its only user: no lock), in the order the kernel sent them. What a
+ * full queue still refuses after a few tries is dropped and counted as the
+ * NIC's tx_full, as a worker counts its own. A capture sees the frames as
+ * offered, in the TAP lcore's ring.
+ */
+static void handover_nic_tx(struct handover *h, struct capture *cap, struct rte_mbuf **m, uint32_t n)
+{
+	struct port_stats *st = &h->nic_stats;
+	uint32_t sent = 0, tries, i;
+
+	if (unlikely(cap))
+		capture_mbufs(cap, h->nchan, &h->cap_stats, MS_CAP_NIC, MS_CAP_TX, 0, m, n);
+	for (tries = 0; sent < n && tries < HANDOVER_NIC_TX_TRIES; tries++) {
+		if (tries)
+			h->st.nic_tx_retries++;
+		sent += rte_eth_tx_burst(h->nic_port, h->nic_txq, &m[sent], (uint16_t)(n - sent));
+	}
+	for (i = 0; i < sent; i++)
+		st->tx_bytes += m[i]->pkt_len;
+	st->tx_packets += sent;
+	if (unlikely(sent < n)) {
+		st->tx_full += n - sent;
+		rte_pktmbuf_free_bulk(&m[sent], n - sent);
+	}
+}
+
+/* The kernel's frames from the TAP, out of the NIC by the route in use. */
+static uint32_t handover_tap_rx(struct handover *h, struct capture *cap)
+{
+	struct rte_mbuf *m[HANDOVER_BURST_MAX];
+	uint16_t n = rte_eth_rx_burst(h->tap_port, 0, m, h->burst), i;
+
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		h->tap_stats.rx_bytes += m[i]->pkt_len;
+	h->tap_stats.rx_packets += n;
+	if (!handover_direct(h)) {
+		handover_return(h, m, n); /* worker 0 records them in its capture ring */
+		return n;
+	}
+	if (unlikely(cap))
+		capture_mbufs(cap, h->nchan, &h->cap_stats, MS_CAP_TAP, MS_CAP_RX, 0, m, n);
+	handover_nic_tx(h, cap, m, n);
 	return n;
 }
 
-uint32_t handover_tap_poll(struct handover *h)
+uint32_t handover_tap_poll(struct handover *h, struct capture *cap)
 {
 	uint32_t w, work = 0;
 
+	/* Only the direct route records anything here: without it the capture has no ring for the TAP lcore. */
+	if (!handover_direct(h))
+		cap = NULL;
 	for (w = 0; w < h->nchan; w++)
 		work += handover_tap_tx(h, &h->chan[w]);
-	return work + handover_tap_rx(h);
+	work += handover_tap_rx(h, cap);
+	if (unlikely(cap))
+		capture_publish(cap, h->nchan, &h->cap_stats);
+	return work;
 }
 
 bool handover_tap_may_sleep(struct handover *h)
@@ -256,5 +314,9 @@ int handover_visit_stats(const struct handover *h, stats_visit_fn fn, void *arg)
 	HANDOVER_TAP_COUNTERS(HANDOVER_ONE)
 #undef HANDOVER_SUM
 #undef HANDOVER_ONE
+	kept += handover_visit_one("nic_txq_owned", handover_direct(h), fn, arg);
+	kept +=
+	    handover_visit_one("nic_tx_packets", __atomic_load_n(&h->nic_stats.tx_packets, __ATOMIC_RELAXED), fn, arg);
+	kept += handover_visit_one("nic_tx_full", __atomic_load_n(&h->nic_stats.tx_full, __ATOMIC_RELAXED), fn, arg);
 	return kept;
 }

@@ -275,7 +275,9 @@ static void main_loop(struct mstackd *d, int sigfd, int timerfd)
 		int timeout = -1;
 
 		/* The kernel's share first: while it finds frames, the loop does not sleep. */
-		if (handover_tap_poll(&d->dp.ho) > 0 || !handover_tap_may_sleep(&d->dp.ho))
+		/* This thread publishes and retires the capture itself: the pointer needs no grace period here. */
+		if (handover_tap_poll(&d->dp.ho, __atomic_load_n(&d->dp.capture, __ATOMIC_ACQUIRE)) > 0 ||
+		    !handover_tap_may_sleep(&d->dp.ho))
 			timeout = 0;
 		else if (!d->tap_wakes)
 			timeout = MAIN_TAP_POLL_MS;
@@ -355,7 +357,8 @@ int main(int argc, char **argv)
 	d.start_ms = clock_now_ms();
 	if (main_pick_workers(&d) < 0)
 		goto fail; /* logged */
-	if (port_setup(&d.ports, &d.conf, path, (uint16_t)d.nworkers) < 0)
+	/* The TAP lcore's own NIC tx queue needs a ring of its own in a capture too (ms_capture.h). */
+	if (port_setup(&d.ports, &d.conf, path, (uint16_t)d.nworkers, d.nworkers < MS_CAP_RINGS_MAX) < 0)
 		goto fail;
 	rc = btable_init(&d.bt, "mstack_bindings", d.conf.max_bindings_all);
 	if (rc < 0) {
@@ -391,10 +394,11 @@ int main(int argc, char **argv)
 			goto fail;
 		}
 	}
-	log_notice("mstackd %s ready: NIC %s (port %u), TAP %s (port %u, main lcore), %u worker(s) from lcore %u, "
-		   "socket %s",
-		   MSTACK_VERSION, d.conf.nic_devargs, d.ports.nic, d.conf.tap_name, d.ports.tap, d.nworkers,
-		   d.worker_lcores[0], d.conf.ctl_socket);
+	log_notice("mstackd %s ready: NIC %s (port %u), TAP %s (port %u, main lcore, kernel's frames out by %s), %u "
+		   "worker(s) from lcore %u, socket %s",
+		   MSTACK_VERSION, d.conf.nic_devargs, d.ports.nic, d.conf.tap_name, d.ports.tap,
+		   handover_direct(&d.dp.ho) ? "its own NIC tx queue" : "worker 0", d.nworkers, d.worker_lcores[0],
+		   d.conf.ctl_socket);
 	sd_notifyf(0, "READY=1\nSTATUS=running: NIC %s, TAP %s\nMAINPID=%d", d.conf.nic_devargs, d.conf.tap_name,
 		   (int)getpid());
 	main_loop(&d, sigfd, timerfd);

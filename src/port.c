@@ -90,25 +90,26 @@ static int port_probe(const char *devargs, uint16_t *port)
 }
 
 /*
- * Configure nq rx and nq tx queues, with rx interrupts if want_intr (the
+ * Configure nrxq rx and ntxq tx queues, with rx interrupts if want_intr (the
  * NIC with [datapath] idle = adaptive, for idle.c; the TAP always, for the
  * main lcore's loop). A PMD that refuses them is configured without, and
  * whoever sleeps on the port finds that it has none.
  */
-static int port_configure(uint16_t port, const char *what, uint16_t nq, bool want_intr, struct rte_eth_conf *ec)
+static int port_configure(uint16_t port, const char *what, uint16_t nrxq, uint16_t ntxq, bool want_intr,
+			  struct rte_eth_conf *ec)
 {
 	int rc;
 
 	if (want_intr) {
 		ec->intr_conf.rxq = 1;
-		rc = rte_eth_dev_configure(port, nq, nq, ec);
+		rc = rte_eth_dev_configure(port, nrxq, ntxq, ec);
 		if (rc == 0)
 			return 0;
 		log_info("%s port %u refuses rx interrupts (%s): it is polled on a timer while idle", what, port,
 			 rte_strerror(-rc));
 		ec->intr_conf.rxq = 0;
 	}
-	return rte_eth_dev_configure(port, nq, nq, ec);
+	return rte_eth_dev_configure(port, nrxq, ntxq, ec);
 }
 
 /*
@@ -139,8 +140,8 @@ static void port_rss(uint16_t port, const char *what, uint16_t nq, const struct 
 	log_info("%s port %u: RSS over %u queues", what, port, nq);
 }
 
-static int port_start(uint16_t port, const char *what, const struct conf *c, uint16_t nq, bool want_intr,
-		      struct rte_mempool *pool)
+static int port_start(uint16_t port, const char *what, const struct conf *c, uint16_t nrxq, uint16_t ntxq,
+		      bool want_intr, struct rte_mempool *pool)
 {
 	struct rte_eth_conf ec;
 	struct rte_eth_dev_info info;
@@ -154,22 +155,24 @@ static int port_start(uint16_t port, const char *what, const struct conf *c, uin
 	/* Let a NIC that can verify IPv4 header checksums do so; the classifier trusts the flag. */
 	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM)
 		ec.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
-	if (nq > info.max_rx_queues || nq > info.max_tx_queues) {
-		log_err("%s port %u (%s) has at most %u rx and %u tx queues: too few for %u workers", what, port,
-			info.driver_name, info.max_rx_queues, info.max_tx_queues, nq);
+	if (nrxq > info.max_rx_queues || ntxq > info.max_tx_queues) {
+		log_err("%s port %u (%s) has at most %u rx and %u tx queues: too few for %u rx and %u tx", what, port,
+			info.driver_name, info.max_rx_queues, info.max_tx_queues, nrxq, ntxq);
 		return -EINVAL;
 	}
-	port_rss(port, what, nq, &info, &ec);
-	rc = port_configure(port, what, nq, want_intr, &ec);
+	port_rss(port, what, nrxq, &info, &ec);
+	rc = port_configure(port, what, nrxq, ntxq, want_intr, &ec);
 	if (rc < 0)
 		goto fail;
 	rc = rte_eth_dev_adjust_nb_rx_tx_desc(port, &rxd, &txd);
 	if (rc < 0)
 		goto fail;
-	for (q = 0; q < nq; q++) {
+	for (q = 0; q < nrxq; q++) {
 		rc = rte_eth_rx_queue_setup(port, q, rxd, rte_eth_dev_socket_id(port), NULL, pool);
 		if (rc < 0)
 			goto fail;
+	}
+	for (q = 0; q < ntxq; q++) {
 		rc = rte_eth_tx_queue_setup(port, q, txd, rte_eth_dev_socket_id(port), NULL);
 		if (rc < 0)
 			goto fail;
@@ -181,6 +184,46 @@ static int port_start(uint16_t port, const char *what, const struct conf *c, uin
 fail:
 	log_err("cannot start %s port %u: %s", what, port, rte_strerror(-rc));
 	return rc;
+}
+
+/*
+ * The NIC's queue counts (port.h). A tx queue beyond the workers' goes to the
+ * TAP lcore, so that the kernel's frames leave without a hop through worker
+ * 0 (handover.h); rx stays one queue per worker, as RSS spreads over the rx
+ * queues configured. Except net_af_packet: its queues are sockets opened at
+ * probe, every one in the fanout group, and an unpolled one would still take
+ * its share of the flows (until its ring is full, then roll them over): all
+ * of them are configured, and worker 0 polls those past the workers'.
+ */
+static int port_nic_queues(struct ports *p, uint16_t nworkers, bool kernel_txq_ok)
+{
+	struct rte_eth_dev_info info;
+	int rc = rte_eth_dev_info_get(p->nic, &info);
+
+	if (rc < 0) {
+		log_err("cannot read the NIC's device info: %s", rte_strerror(-rc));
+		return rc;
+	}
+	p->nic_rxqs = p->nic_txqs = nworkers;
+	p->kernel_txq = PORT_NO_TXQ;
+	if (kernel_txq_ok && info.max_tx_queues > nworkers) {
+		p->kernel_txq = nworkers;
+		p->nic_txqs = nworkers + 1;
+	}
+	if (strcmp(info.driver_name, "net_af_packet") == 0 && info.max_rx_queues > nworkers)
+		p->nic_rxqs = info.max_rx_queues;
+	if (p->kernel_txq != PORT_NO_TXQ)
+		log_notice("the kernel's frames leave by NIC tx queue %u, the TAP lcore's own (%s has %u tx queues, "
+			   "%u workers)",
+			   p->kernel_txq, info.driver_name, info.max_tx_queues, nworkers);
+	else
+		log_notice("the kernel's frames leave through worker 0's NIC tx queue (%s has %u tx queue(s) for %u "
+			   "worker(s), none spare)",
+			   info.driver_name, info.max_tx_queues, nworkers);
+	if (p->nic_rxqs > nworkers)
+		log_info("%s: its %u queues all receive; worker 0 also polls rx queues %u..%u", info.driver_name,
+			 p->nic_rxqs, nworkers, p->nic_rxqs - 1);
+	return 0;
 }
 
 /*
@@ -215,7 +258,7 @@ static int port_exception_probe(struct ports *p, const struct conf *c, const str
 	return port_probe(args, &p->tap);
 }
 
-int port_setup(struct ports *p, const struct conf *c, const char *conf_path, uint16_t nworkers)
+int port_setup(struct ports *p, const struct conf *c, const char *conf_path, uint16_t nworkers, bool kernel_txq_ok)
 {
 	struct rte_ether_addr mac;
 	unsigned nbufs = c->mbufs;
@@ -239,7 +282,10 @@ int port_setup(struct ports *p, const struct conf *c, const char *conf_path, uin
 		return rc;
 	}
 	memcpy(p->nic_mac, mac.addr_bytes, 6);
-	rc = port_start(p->nic, "NIC", c, nworkers, c->idle == CONF_IDLE_ADAPTIVE, p->pool);
+	rc = port_nic_queues(p, nworkers, kernel_txq_ok);
+	if (rc < 0)
+		return rc;
+	rc = port_start(p->nic, "NIC", c, p->nic_rxqs, p->nic_txqs, c->idle == CONF_IDLE_ADAPTIVE, p->pool);
 	if (rc < 0)
 		return rc;
 	/* Multicast (IPv6 neighbour discovery, mDNS...) must reach the kernel. */
@@ -254,7 +300,7 @@ int port_setup(struct ports *p, const struct conf *c, const char *conf_path, uin
 	if (rc < 0)
 		return rc;
 	p->tap_probed = true;
-	rc = port_start(p->tap, "TAP", c, 1, true, p->pool);
+	rc = port_start(p->tap, "TAP", c, 1, 1, true, p->pool);
 	if (rc < 0)
 		return rc;
 	/* net_tap sets the kernel side's MAC from its mac= itself; virtio-user's vhost-net TAP gets a random one. */

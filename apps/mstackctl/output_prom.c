@@ -56,6 +56,7 @@ static const struct prom_kind prom_kinds[] = {
 	{ "port", "hw_ierrors", 0, "Erroneous frames the port's driver received." },
 	{ "port", "hw_oerrors", 0, "Frames the port's driver failed to send." },
 	{ "port", "hw_rx_nombuf", 0, "Receive buffer allocation failures counted by the port's driver." },
+	{ "port", "nic_txq_owned", 1, "1 if the TAP lcore sends the kernel's frames on a NIC tx queue of its own, 0 if worker 0 sends them." },
 	{ "dp", "loops", 0, "Iterations of the datapath loop." },
 	{ "dp", "busy_loops", 0, "Iterations of the datapath loop that did work." },
 	{ "dp", "busy_cycles", 0, "TSC cycles spent in datapath loops that did work." },

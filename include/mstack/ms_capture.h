@@ -58,7 +58,7 @@
 #define MS_CAP_ABI_MAJOR 2
 #define MS_CAP_ABI_MINOR 0
 #define MS_CAP_RINGS_OFF 128 /* where mstackd puts ring 0's indices: after the header's two lines */
-#define MS_CAP_RINGS_MAX 64  /* rings in a region at most (one per worker) */
+#define MS_CAP_RINGS_MAX 64  /* rings in a region at most (one per worker, and the TAP lcore's) */
 
 /* Capture points (ms_cap_rec.point, and a mask of them in ms_capture_req.points). */
 #define MS_CAP_NIC 0x1
@@ -81,7 +81,7 @@ struct ms_cap_hdr {
 	uint32_t nslots;      /* (d) records per ring, a power of two */
 	uint32_t slot_size;   /* (d) bytes per slot: sizeof(ms_cap_rec) + snaplen, cache-line rounded */
 	uint32_t snaplen;     /* (d) at most this many bytes of each frame are kept */
-	uint32_t nrings;      /* (d) 1..MS_CAP_RINGS_MAX: one per datapath worker */
+	uint32_t nrings;      /* (d) 1..MS_CAP_RINGS_MAX: a worker's each, then the TAP lcore's (direct route) */
 	uint64_t slots_off;   /* (d) offset of ring 0's slot 0 */
 	uint64_t rings_off;   /* (d) offset of ring 0's struct ms_cap_ring; ring r's follows at + r * sizeof */
 	uint64_t ring_stride; /* (d) bytes from one ring's slot 0 to the next ring's: at least nslots * slot_size */
