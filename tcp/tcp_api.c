@@ -360,12 +360,22 @@ void tcp_event(struct ms_tcp_stack *st, struct tcp_conn *c, uint32_t ev)
  * (not per connection, so that a new incarnation's timestamps are newer than
  * the old one's, which RFC 6191's TIME_WAIT reuse relies on).
  */
-static uint32_t tcp_ts_offset(const struct ms_tcp_stack *st, const struct tcp_endpoints *ep)
+uint32_t tcp_ts_offset(const struct ms_tcp_stack *st, const struct tcp_endpoints *ep)
 {
 	struct tcp_endpoints pair = *ep;
 
 	pair.lport = pair.rport = 0;
 	return tcp_isn(&st->secret, &pair, 0);
+}
+
+/* RFC 7323 2.3: the smallest shift that lets the whole receive buffer be offered. */
+uint8_t tcp_rcv_wscale(const struct ms_tcp_stack *st)
+{
+	uint8_t shift = 0;
+
+	while (shift < 14 && (st->cfg.rcvbuf >> shift) > 65535)
+		shift++;
+	return shift;
 }
 
 void tcp_conn_setup(struct ms_tcp_stack *st, struct tcp_conn *c)
@@ -382,9 +392,7 @@ void tcp_conn_setup(struct ms_tcp_stack *st, struct tcp_conn *c)
 		c->flags |= TCP_CF_SACK;
 	if (!(st->cfg.flags & MS_TCP_CFG_NO_WSCALE)) {
 		c->flags |= TCP_CF_WSCALE;
-		/* RFC 7323 2.3: the smallest shift that lets the whole buffer be offered. */
-		while (c->rcv_wscale < 14 && (st->cfg.rcvbuf >> c->rcv_wscale) > 65535)
-			c->rcv_wscale++;
+		c->rcv_wscale = tcp_rcv_wscale(st);
 	}
 	c->iss = tcp_isn(&st->secret, &c->ep, st->now_us);
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;

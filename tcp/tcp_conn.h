@@ -31,7 +31,7 @@ struct tcp_rcv_extra {
 #define TCP_CF_RTT_TIMING  0x0100u /* rtt_seq is being timed (Karn) */
 #define TCP_CF_RECOVERY    0x0200u /* in fast recovery (RFC 6582 or RFC 6675) */
 #define TCP_CF_WANT_WRITE  0x0400u /* the application met a full send buffer: report EV_WRITE on space */
-#define TCP_CF_COOKIE      0x0800u /* made from a SYN cookie: options lost */
+#define TCP_CF_COOKIE      0x0800u /* made from a SYN cookie (options kept only if the SYN had timestamps) */
 #define TCP_CF_PASSIVE     0x1000u /* opened from a listener */
 #define TCP_CF_RCV_READ    0x2000u /* the application read since the last window sent */
 #define TCP_CF_RXMIT_UNA   0x4000u /* retransmit the segment at snd_una (NewReno partial ACK, fast retransmit) */

@@ -49,6 +49,7 @@ static const struct {
 	TCP_COUNTER("fast_retransmits", fast_retransmits),
 	TCP_COUNTER("orphans_reset", orphans_reset),
 	TCP_COUNTER("time_wait_reclaimed", time_wait_reclaimed),
+	TCP_COUNTER("syn_cookies_ts", syn_cookies_ts),
 };
 
 _Static_assert(sizeof(((struct tcp_stats *)0)->rx_dropped) / sizeof(uint64_t) == 9,

@@ -95,16 +95,47 @@ static struct tcp_conn *tcp_conn_new_passive(struct ms_tcp_stack *st, struct tcp
 }
 
 /*
+ * The options a stateless SYN,ACK offers and its cookie keeps (RFC 4987
+ * 3.6 with RFC 7323 2.2 / 3.2 and RFC 2018 2): none beyond the MSS unless
+ * the SYN had timestamps (they carry the rest back, tcp_cookie_tsval);
+ * with them, each option we use that the SYN carried too.
+ */
+static void tcp_cookie_opts_of_syn(const struct ms_tcp_stack *st, const struct tcp_seg *seg, struct tcp_cookie_opts *co)
+{
+	const struct tcp_opts *o = &seg->opt;
+
+	memset(co, 0, sizeof(*co));
+	if ((st->cfg.flags & MS_TCP_CFG_NO_TS) || !(o->present & TCP_OPT_TS))
+		return;
+	co->ts = 1;
+	co->wscale = TCP_COOKIE_NO_WSCALE;
+	if (!(st->cfg.flags & MS_TCP_CFG_NO_WSCALE) && (o->present & TCP_OPT_WSCALE))
+		co->wscale = o->wscale > 14 ? 14 : o->wscale; /* RFC 7323 2.3 */
+	co->sack = !(st->cfg.flags & MS_TCP_CFG_NO_SACK) && (o->present & TCP_OPT_SACK_PERM);
+}
+
+/*
  * The ACK that completes a SYN-cookie handshake (RFC 4987 3.6): the
- * connection is made from the cookie alone, with its MSS and no other
- * option (the SYN-ACK offered none).
+ * connection is made from the cookie alone. Without timestamps it has the
+ * cookie's MSS and no other option (the SYN,ACK offered none). With them,
+ * the ACK's TSecr echoes our SYN,ACK's TSval (RFC 7323 4.3), whose low bits
+ * name the peer's window shift and SACK-permitted (tcp_cookie_tsval): the
+ * connection has window scaling (our shift is recomputed from the buffer,
+ * as the SYN,ACK offered it), SACK and timestamps, TS.Recent from the
+ * ACK's TSval. Those bits are in the cookie's MAC, so a TSecr naming other
+ * options than the SYN,ACK offered (an ACK that is not the echo of ours)
+ * fails the check like a forged cookie: a reset, no connection.
  */
 static struct tcp_conn *tcp_input_cookie(struct ms_tcp_stack *st, struct tcp_conn *l, const struct tcp_seg *seg)
 {
+	struct tcp_cookie_opts co = { 0 };
 	struct tcp_conn *c;
 	uint16_t mss;
 
-	if (tcp_cookie_check(&st->secret, &seg->ep, seg->seq - 1, seg->ack - 1, st->now_ms, &mss))
+	if (!(st->cfg.flags & MS_TCP_CFG_NO_TS) && (seg->opt.present & TCP_OPT_TS) &&
+	    tcp_cookie_ts_decode(seg->opt.ts_ecr, &co))
+		return NULL;
+	if (tcp_cookie_check(&st->secret, &seg->ep, seg->seq - 1, seg->ack - 1, &co, st->now_ms, &mss))
 		return NULL;
 	if (l->nacc >= l->backlog) {
 		st->stats.syn_dropped++;
@@ -114,19 +145,34 @@ static struct tcp_conn *tcp_input_cookie(struct ms_tcp_stack *st, struct tcp_con
 	if (!c)
 		return NULL;
 	st->stats.syn_cookies_ok++;
-	c->flags &= ~(TCP_CF_WSCALE | TCP_CF_SACK | TCP_CF_TS);
 	c->flags |= TCP_CF_COOKIE;
-	c->rcv_wscale = c->snd_wscale = 0;
+	if (co.ts) {
+		st->stats.syn_cookies_ts++;
+		c->ts_recent = seg->opt.ts_val;
+		c->ts_recent_ms = st->now_ms;
+		if (co.wscale == TCP_COOKIE_NO_WSCALE) {
+			c->flags &= ~TCP_CF_WSCALE;
+			c->rcv_wscale = c->snd_wscale = 0;
+		} else {
+			c->snd_wscale = co.wscale;
+		}
+		if (!co.sack)
+			c->flags &= ~TCP_CF_SACK;
+	} else {
+		c->flags &= ~(TCP_CF_WSCALE | TCP_CF_SACK | TCP_CF_TS);
+		c->rcv_wscale = c->snd_wscale = 0;
+	}
 	c->peer_mss = mss < c->rcv_mss ? mss : c->rcv_mss;
 	tcp_set_mss(c);
 	c->irs = seg->seq - 1;
-	c->rcv_nxt = c->rd_seq = seg->seq;
-	/* The window the stateless SYN,ACK offered (unscaled, tcp_send_synack_cookie) stays offered:
-	 * RFC 9293 3.8.6.2.2, the receiver does not shrink its window. */
+	c->rcv_nxt = c->rd_seq = c->last_ack_sent = seg->seq;
+	/* The window the stateless SYN,ACK offered (never scaled in a SYN, tcp_send_synack_cookie) stays
+	 * offered: RFC 9293 3.8.6.2.2, the receiver does not shrink its window. */
 	c->rcv_adv = seg->seq + (c->rcv_wnd_max > 65535 ? 65535 : c->rcv_wnd_max);
 	c->iss = seg->ack - 1;
 	c->snd_una = c->snd_nxt = c->snd_max = seg->ack;
-	c->snd_wnd = c->max_snd_wnd = seg->wnd;
+	tcp_sack_reset(&c->sb, c->iss); /* the scoreboard starts where the cookie's sequence space does */
+	c->snd_wnd = c->max_snd_wnd = (uint32_t)seg->wnd << c->snd_wscale;
 	c->snd_wl1 = seg->seq;
 	c->snd_wl2 = seg->ack;
 	c->state = MS_TCP_SYN_RECEIVED;
@@ -164,10 +210,13 @@ static void tcp_input_listen(struct ms_tcp_stack *st, struct tcp_conn *l, const 
 		 * answer without state. */
 		uint16_t mss = seg->opt.present & TCP_OPT_MSS ? seg->opt.mss : tcp_default_mss(seg->ep.family);
 		uint16_t ours = (uint16_t)tcp_ip_mss_for_mtu(seg->ep.family, st->io.mtu);
+		struct tcp_cookie_opts co;
 
 		if (mss > ours)
 			mss = ours;
-		tcp_send_synack_cookie(st, seg, tcp_cookie_make(&st->secret, &seg->ep, seg->seq, mss, st->now_ms), mss);
+		tcp_cookie_opts_of_syn(st, seg, &co);
+		tcp_send_synack_cookie(st, seg, tcp_cookie_make(&st->secret, &seg->ep, seg->seq, mss, &co, st->now_ms),
+				       mss, &co);
 		return;
 	}
 	c = tcp_conn_new_passive(st, l, seg);

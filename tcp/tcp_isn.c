@@ -113,20 +113,45 @@ uint32_t tcp_isn(const struct tcp_secret *k, const struct tcp_endpoints *ep, uin
 	return (uint32_t)(now_us / 4) + (uint32_t)tcp_siphash(k, &in, sizeof(in));
 }
 
-/* The cookie's 24-bit MAC for a full slot number (not just its 5 bits) and an MSS index. */
-static uint32_t cookie_mac(const struct tcp_secret *k, const struct tcp_endpoints *ep, uint32_t peer_isn, uint64_t slot,
-			   unsigned mss_idx)
+/* Bits of the low TCP_COOKIE_TS_BITS of a cookie's TSval. */
+#define COOKIE_TS_WSCALE_MASK 0x0fu
+#define COOKIE_TS_SACK        0x10u
+#define COOKIE_TS_RESERVED    0x20u /* ECN in Linux; mstack does no ECN: always 0 */
+
+/* The options as the low bits of a TSval; 0 for none (a TSval may well end in 0: ts tells them apart). */
+static uint8_t cookie_opts_bits(const struct tcp_cookie_opts *o)
 {
-	struct isn_input in;
+	if (!o || !o->ts)
+		return 0;
+	return (uint8_t)((o->wscale & COOKIE_TS_WSCALE_MASK) | (o->sack ? COOKIE_TS_SACK : 0));
+}
+
+/*
+ * The cookie's 24-bit MAC for a full slot number (not just its 5 bits), an
+ * MSS index and the options kept in the timestamp. The options are in the
+ * MAC (Linux leaves them out): an ACK whose TSecr does not echo what the
+ * SYN,ACK offered makes no connection, instead of one whose window scale
+ * the two ends see differently.
+ */
+static uint32_t cookie_mac(const struct tcp_secret *k, const struct tcp_endpoints *ep, uint32_t peer_isn, uint64_t slot,
+			   unsigned mss_idx, const struct tcp_cookie_opts *opts)
+{
+	struct {
+		struct isn_input in;
+		uint8_t opts; /* 0: no timestamps; else 0x40 and the TSval bits */
+	} m;
 	unsigned i;
 
-	isn_input_fill(&in, ep);
+	memset(&m, 0, sizeof(m));
+	isn_input_fill(&m.in, ep);
 	for (i = 0; i < 4; i++)
-		in.extra[i] = (uint8_t)(peer_isn >> (24 - 8 * i));
+		m.in.extra[i] = (uint8_t)(peer_isn >> (24 - 8 * i));
 	for (i = 0; i < 6; i++)
-		in.extra[4 + i] = (uint8_t)(slot >> (40 - 8 * i));
-	in.extra[10] = (uint8_t)(mss_idx | 0x80); /* 0x80: never equal to an ISN input */
-	return (uint32_t)tcp_siphash(k, &in, sizeof(in)) & ((1u << COOKIE_MAC_BITS) - 1);
+		m.in.extra[4 + i] = (uint8_t)(slot >> (40 - 8 * i));
+	m.in.extra[10] = (uint8_t)(mss_idx | 0x80); /* 0x80: never equal to an ISN input */
+	if (opts && opts->ts)
+		m.opts = (uint8_t)(0x40 | cookie_opts_bits(opts));
+	return (uint32_t)tcp_siphash(k, &m, sizeof(m)) & ((1u << COOKIE_MAC_BITS) - 1);
 }
 
 /*
@@ -135,7 +160,7 @@ static uint32_t cookie_mac(const struct tcp_secret *k, const struct tcp_endpoint
  * only the holder of the secret can compute.
  */
 uint32_t tcp_cookie_make(const struct tcp_secret *k, const struct tcp_endpoints *ep, uint32_t peer_isn, uint16_t mss,
-			 uint64_t now_ms)
+			 const struct tcp_cookie_opts *opts, uint64_t now_ms)
 {
 	uint64_t slot = now_ms / COOKIE_SLOT_MS;
 	unsigned idx = 0, i;
@@ -144,12 +169,12 @@ uint32_t tcp_cookie_make(const struct tcp_secret *k, const struct tcp_endpoints 
 		if (tcp_cookie_mss[i] <= mss)
 			idx = i;
 	return (uint32_t)(slot & ((1u << COOKIE_SLOT_BITS) - 1)) << (COOKIE_MSS_BITS + COOKIE_MAC_BITS) |
-	       (uint32_t)idx << COOKIE_MAC_BITS | cookie_mac(k, ep, peer_isn, slot, idx);
+	       (uint32_t)idx << COOKIE_MAC_BITS | cookie_mac(k, ep, peer_isn, slot, idx, opts);
 }
 
 /* RFC 4987 3.6: a cookie is good if its MAC matches for one of the last few slots whose low bits it carries. */
 int tcp_cookie_check(const struct tcp_secret *k, const struct tcp_endpoints *ep, uint32_t peer_isn, uint32_t cookie,
-		     uint64_t now_ms, uint16_t *mss)
+		     const struct tcp_cookie_opts *opts, uint64_t now_ms, uint16_t *mss)
 {
 	uint64_t now_slot = now_ms / COOKIE_SLOT_MS, slot;
 	unsigned age, idx = (cookie >> COOKIE_MAC_BITS) & ((1u << COOKIE_MSS_BITS) - 1);
@@ -159,10 +184,54 @@ int tcp_cookie_check(const struct tcp_secret *k, const struct tcp_endpoints *ep,
 		slot = now_slot - age;
 		if ((slot & ((1u << COOKIE_SLOT_BITS) - 1)) != low)
 			continue;
-		if (cookie_mac(k, ep, peer_isn, slot, idx) != (cookie & ((1u << COOKIE_MAC_BITS) - 1)))
+		if (cookie_mac(k, ep, peer_isn, slot, idx, opts) != (cookie & ((1u << COOKIE_MAC_BITS) - 1)))
 			return -EINVAL;
 		*mss = tcp_cookie_mss[idx];
 		return 0;
 	}
 	return -EINVAL;
+}
+
+/*
+ * The options a stateless SYN,ACK must remember, in its TSval (as Linux's
+ * cookie_init_timestamp does): the peer echoes the TSval in the TSecr of
+ * its ACK (RFC 7323 4.3), so the ACK brings back the peer's window shift
+ * and SACK-permitted, which the 32-bit ISN has no room for. Our own shift
+ * needs no bits: it follows from the receive buffer, as for any SYN.
+ *
+ * RFC 7323 5.3 (PAWS at the peer) wants our TSvals never to go backwards.
+ * This one is ts_now with its low 6 bits replaced, stepped back by 64 if
+ * that put it ahead: it lies in (ts_now - 64, ts_now], at most 63 ms
+ * behind our clock and never ahead of it. Every later segment of the
+ * connection carries the clock itself (same per-pair offset), which is at
+ * least this value, so the peer sees TSvals that only move forward; two
+ * cookie SYN,ACKs for the same SYN carry the same low bits and so are in
+ * the clock's order too.
+ */
+uint32_t tcp_cookie_tsval(uint32_t ts_now, const struct tcp_cookie_opts *opts)
+{
+	uint32_t mask = (1u << TCP_COOKIE_TS_BITS) - 1;
+	uint32_t ts = (ts_now & ~mask) | cookie_opts_bits(opts);
+
+	if ((int32_t)(ts - ts_now) > 0)
+		ts -= 1u << TCP_COOKIE_TS_BITS;
+	return ts;
+}
+
+/*
+ * What tcp_cookie_tsval put in the TSval, from the ACK's TSecr. The 4
+ * bits of the shift hold 0..14 (RFC 7323 2.3: the peer's, clamped to 14
+ * when the SYN was read) or 0xf for none, so no TSecr decodes to a shift
+ * above 14; the reserved bit is never set by us. The MAC
+ * (tcp_cookie_check) then says whether these are the options of this
+ * cookie: a TSecr that names others makes no connection.
+ */
+int tcp_cookie_ts_decode(uint32_t ts_ecr, struct tcp_cookie_opts *opts)
+{
+	if (ts_ecr & COOKIE_TS_RESERVED)
+		return -EINVAL;
+	opts->ts = 1;
+	opts->wscale = (uint8_t)(ts_ecr & COOKIE_TS_WSCALE_MASK);
+	opts->sack = !!(ts_ecr & COOKIE_TS_SACK);
+	return 0;
 }

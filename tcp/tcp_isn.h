@@ -26,22 +26,47 @@ uint64_t tcp_siphash(const struct tcp_secret *k, const void *msg, size_t len);
 uint32_t tcp_isn(const struct tcp_secret *k, const struct tcp_endpoints *ep, uint64_t now_us);
 
 /*
+ * The options a cookie connection keeps when the SYN carried timestamps
+ * (and we use them): they travel in the low TCP_COOKIE_TS_BITS of our
+ * SYN,ACK's TSval and come back in the ACK's TSecr (tcp_cookie_tsval,
+ * tcp_cookie_ts_decode). ts 0: MSS only, the other fields are 0.
+ */
+#define TCP_COOKIE_TS_BITS   6
+#define TCP_COOKIE_NO_WSCALE 0xf /* the peer sent no window scale option */
+
+struct tcp_cookie_opts {
+	uint8_t ts;     /* timestamps on: the two fields below are meaningful */
+	uint8_t wscale; /* the peer's window shift 0..14, or TCP_COOKIE_NO_WSCALE */
+	uint8_t sack;   /* the peer sent SACK-permitted (and we use SACK) */
+};
+
+/*
  * SYN cookie: our ISN for a SYN answered without state (RFC 4987 3.6).
  * Encodes a 64 s time slot (5 bits), the MSS as an index into a table of
  * common values (3 bits), and a 24-bit MAC over the endpoints, the peer's
- * ISN, the slot and the MSS index. Options other than MSS are lost unless
- * timestamps let the caller keep them (not done here). The MSS is rounded
+ * ISN, the slot, the MSS index and opts (NULL: none). The MSS is rounded
  * down to tcp_cookie_mss[] (up to its smallest entry).
  */
-uint32_t tcp_cookie_make(const struct tcp_secret *k, const struct tcp_endpoints *ep, uint32_t peer_isn,
-	uint16_t mss, uint64_t now_ms);
+uint32_t tcp_cookie_make(const struct tcp_secret *k, const struct tcp_endpoints *ep, uint32_t peer_isn, uint16_t mss,
+			 const struct tcp_cookie_opts *opts, uint64_t now_ms);
 
 /*
  * Check the ACK completing a cookie handshake: cookie is ack - 1, peer_isn
- * is seq - 1. Accepts slots up to 2 old (up to 128-192 s).
+ * is seq - 1, opts what the ACK's TSecr says (NULL: none); options that
+ * differ from the ones the cookie was made with fail the MAC. Accepts
+ * slots up to 2 old (up to 128-192 s).
  * @return 0 with *mss; -EINVAL (forged, or expired).
  */
-int tcp_cookie_check(const struct tcp_secret *k, const struct tcp_endpoints *ep, uint32_t peer_isn,
-	uint32_t cookie, uint64_t now_ms, uint16_t *mss);
+int tcp_cookie_check(const struct tcp_secret *k, const struct tcp_endpoints *ep, uint32_t peer_isn, uint32_t cookie,
+		     const struct tcp_cookie_opts *opts, uint64_t now_ms, uint16_t *mss);
+
+/* The TSval of a cookie SYN,ACK: ts_now with opts (opts->ts set) in its low bits, never ahead of ts_now. */
+uint32_t tcp_cookie_tsval(uint32_t ts_now, const struct tcp_cookie_opts *opts);
+
+/*
+ * The options an ACK's TSecr carries back (opts->ts set).
+ * @return 0; -EINVAL if its low bits are not something tcp_cookie_tsval writes.
+ */
+int tcp_cookie_ts_decode(uint32_t ts_ecr, struct tcp_cookie_opts *opts);
 
 #endif

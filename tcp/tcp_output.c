@@ -197,10 +197,28 @@ void tcp_send_reset_for(struct ms_tcp_stack *st, const struct tcp_seg *seg)
 			 NULL, 0, 0, 0);
 }
 
-void tcp_send_synack_cookie(struct ms_tcp_stack *st, const struct tcp_seg *seg, uint32_t cookie, uint16_t mss)
+/*
+ * The stateless SYN,ACK (RFC 4987 3.6): the MSS, and when the SYN had
+ * timestamps the options it asked for (RFC 7323 2.2 / 3.2, RFC 2018 2: in a
+ * SYN,ACK only if the SYN had them), with the ones the ACK must bring back
+ * in our TSval (tcp_cookie_tsval). The window is never scaled in a SYN.
+ */
+void tcp_send_synack_cookie(struct ms_tcp_stack *st, const struct tcp_seg *seg, uint32_t cookie, uint16_t mss,
+			    const struct tcp_cookie_opts *opts)
 {
 	struct tcp_opts o = { .present = TCP_OPT_MSS, .mss = mss };
 
+	if (opts && opts->ts) {
+		o.present |= TCP_OPT_TS;
+		o.ts_val = tcp_cookie_tsval((uint32_t)st->now_ms + tcp_ts_offset(st, &seg->ep), opts);
+		o.ts_ecr = seg->opt.ts_val;
+		if (opts->wscale != TCP_COOKIE_NO_WSCALE) {
+			o.present |= TCP_OPT_WSCALE;
+			o.wscale = tcp_rcv_wscale(st);
+		}
+		if (opts->sack)
+			o.present |= TCP_OPT_SACK_PERM;
+	}
 	st->stats.syn_cookies_sent++;
 	tcp_emit(st, &seg->ep, seg->src_mac, cookie, seg->seq + 1, TCP_SYN | TCP_ACK,
 		 st->cfg.rcvbuf > 65535 ? 65535 : (uint16_t)st->cfg.rcvbuf, &o, NULL, 0, 0, 40);

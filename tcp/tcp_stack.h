@@ -63,6 +63,7 @@ struct tcp_stats {
 	uint64_t retransmits, timeouts, fast_retransmits;
 	uint64_t orphans_reset;       /* orphans in a zero window reset after orphan_probes probes */
 	uint64_t time_wait_reclaimed; /* TIME_WAIT entries ended early for a new connection's slot */
+	uint64_t syn_cookies_ts;      /* cookie connections that kept window scale, SACK and timestamps */
 };
 
 struct ms_tcp_stack {
@@ -113,6 +114,10 @@ void tcp_input_conn(struct ms_tcp_stack *st, struct tcp_conn *c, const struct tc
 
 /* tcp_api.c: a new connection's defaults (MSS from the MTU, window scale, options offered, RTO, ISS). */
 void tcp_conn_setup(struct ms_tcp_stack *st, struct tcp_conn *c);
+/* The window shift we offer (RFC 7323 2.3), from the receive buffer: the same for every connection. */
+uint8_t tcp_rcv_wscale(const struct ms_tcp_stack *st);
+/* RFC 7323 5.4: the secret offset of our timestamp clock towards the peer of ep (per address pair). */
+uint32_t tcp_ts_offset(const struct ms_tcp_stack *st, const struct tcp_endpoints *ep);
 /* Release the tuple a connection bound in mstackd. */
 void tcp_conn_unbind(struct ms_tcp_stack *st, struct tcp_conn *c);
 
@@ -127,7 +132,8 @@ void tcp_send_ctl(struct ms_tcp_stack *st, struct tcp_conn *c, uint32_t seq, uin
 /* RFC 9293 3.10.7.1: the reset answering a segment for no connection. */
 void tcp_send_reset_for(struct ms_tcp_stack *st, const struct tcp_seg *seg);
 /* A SYN-ACK without state: the cookie handshake (RFC 4987). */
-void tcp_send_synack_cookie(struct ms_tcp_stack *st, const struct tcp_seg *seg, uint32_t cookie, uint16_t mss);
+void tcp_send_synack_cookie(struct ms_tcp_stack *st, const struct tcp_seg *seg, uint32_t cookie, uint16_t mss,
+			    const struct tcp_cookie_opts *opts);
 /* The window we advertise now (bytes, unscaled). */
 uint32_t tcp_rcv_window(const struct tcp_conn *c);
 uint32_t tcp_ts_now(const struct ms_tcp_stack *st, const struct tcp_conn *c);

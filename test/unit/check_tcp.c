@@ -250,6 +250,7 @@ struct tap {
 	struct pair *p;
 	int block[2];          /* drop every frame from this side */
 	int block_pure_ack[2]; /* drop ACKs without data, SYN, FIN or RST */
+	int block_rst[2];      /* drop resets */
 	uint32_t drop_new[8];  /* drop these new data segments of side 0 (1 = the first) */
 	unsigned ndrop;
 	uint32_t new_segs, high_seq;
@@ -280,6 +281,8 @@ static int tap_filter(void *ctx, int from, uint8_t *frame, uint32_t len)
 	if (t->block[from])
 		return 1;
 	if (t->block_pure_ack[from] && !seg.len && seg.flags == TCP_ACK)
+		return 1;
+	if (t->block_rst[from] && (seg.flags & TCP_RST))
 		return 1;
 	if (from == 0 && seg.len) {
 		if (!t->high_valid || seq_geq(seg.seq, t->high_seq)) {
@@ -1815,7 +1818,7 @@ START_TEST(test_syn_cookies_when_the_backlog_is_full)
 	ck_assert_int_ge(sh, 0);
 	ck_assert(conn_of(&p, 1, sh)->flags & TCP_CF_COOKIE);
 	ck_assert_int_eq(conn_of(&p, 1, sh)->ep.rport, conn_of(&p, 0, c[2])->ep.lport);
-	/* Data flows both ways over the cookie connection (no window scale, SACK or timestamps). */
+	/* Data flows both ways over the cookie connection. */
 	ck_assert_int_eq(ms_tcp_send(p.st[0], c[2], "cookie", 6), 6);
 	ck_assert_int_eq(ms_tcp_send(p.st[1], sh, "jar", 3), 3);
 	pair_run(&p, 100000);
@@ -1823,6 +1826,225 @@ START_TEST(test_syn_cookies_when_the_backlog_is_full)
 	ck_assert_mem_eq(buf, "cookie", 6);
 	ck_assert_int_eq(ms_tcp_recv(p.st[0], c[2], buf, sizeof(buf)), 3);
 	ck_assert_mem_eq(buf, "jar", 3);
+	pair_fini(&p);
+}
+END_TEST
+
+/*
+ * A SYN flood at side 1's port 80: n SYNs with timestamps, window scale and
+ * SACK-permitted from ports of 10.0.0.9, a host that never completes them.
+ * Side 0 sees the answers (its MAC is the flood's) and must not reset them:
+ * the tap holds side 0's resets back until the test says otherwise.
+ */
+static void syn_flood(struct pair *p, struct tap *t, uint32_t n)
+{
+	struct tcp_endpoints from = {
+		.family = AF_INET, .rport = 80, .laddr = { 10, 0, 0, 9 }, .raddr = { 10, 0, 0, 2 }
+	};
+	struct tcp_opts o = { .present = TCP_OPT_MSS | TCP_OPT_WSCALE | TCP_OPT_SACK_PERM | TCP_OPT_TS,
+			      .mss = 1460,
+			      .wscale = 7,
+			      .ts_val = 1 };
+	uint8_t frame[256], opt[40];
+	struct tcp_hdr_out hd = { .ep = &from, .flags = TCP_SYN, .wnd = 65535, .opt = opt };
+
+	t->block_rst[0] = 1;
+	hd.optlen = (uint8_t)tcp_opt_write(opt, sizeof(opt), &o);
+	hd.src_mac = simlink_io(p->l, 0)->mac;
+	hd.dst_mac = simlink_io(p->l, 1)->mac;
+	for (uint32_t i = 0; i < n; i++) {
+		from.lport = (uint16_t)(20000 + i);
+		hd.seq = i * 7919u;
+		simlink_inject(p->l, 1, frame, tcp_ip_build(frame, &hd, 0));
+	}
+	pair_run(p, 20000);
+}
+
+/*
+ * RFC 4987 3.6 with RFC 7323 and RFC 2018: after a SYN flood beyond the
+ * backlog, a client whose SYN has timestamps, window scale and SACK gets a
+ * cookie connection that keeps all three (the options ride in the SYN,ACK's
+ * TSval and come back in the ACK's TSecr). The server then receives more
+ * than 64 KB in flight (the window is scaled) and, with three segments
+ * lost in one window, SACK recovery sends only the holes again.
+ */
+START_TEST(test_a_cookie_connection_keeps_window_scale_sack_and_timestamps)
+{
+	struct ms_tcp_config srv = { .syn_backlog = 4 };
+	struct ms_tcp_addr la = addr_of(1, 80), ca = addr_of(0, 0);
+	struct ms_tcp_info info;
+	struct pair p;
+	struct tap t;
+	struct tcp_conn *sc, *cc;
+	int lh, h[2];
+	uint32_t max_flight = 0, n = 1u << 20;
+	uint64_t rcvd = 0;
+	static uint8_t buf[65536];
+
+	pair_init(&p, &fast_link, NULL, &srv);
+	tap_init(&t, &p);
+	lh = ms_tcp_listen(p.st[1], &la, 16, NULL);
+	ck_assert_int_ge(lh, 0);
+	syn_flood(&p, &t, 40);
+	ck_assert_uint_eq(p.st[1]->tab.listener[0]->nsyn, 4);
+	ck_assert_uint_eq(p.st[1]->stats.syn_cookies_sent, 36);
+	h[0] = ms_tcp_connect(p.st[0], &ca, &la, NULL);
+	ck_assert(pair_until_state(&p, 0, h[0], MS_TCP_ESTABLISHED, 100000));
+	ck_assert_uint_eq(p.st[1]->stats.syn_cookies_sent, 37);
+	pair_run(&p, 10000);
+	h[1] = ms_tcp_accept(p.st[1], lh, NULL, NULL);
+	ck_assert_int_ge(h[1], 0);
+	ck_assert_uint_eq(p.st[1]->stats.syn_cookies_ok, 1);
+	ck_assert_uint_eq(p.st[1]->stats.syn_cookies_ts, 1);
+	sc = conn_of(&p, 1, h[1]);
+	cc = conn_of(&p, 0, h[0]);
+	ck_assert(sc->flags & TCP_CF_COOKIE);
+	/* Both ends agree: the server's shift 3 (256 KB), the client's own, SACK and timestamps on. */
+	ck_assert_int_eq(ms_tcp_info(p.st[1], h[1], &info), 0);
+	ck_assert_uint_eq(info.wscale_rcv, 3);
+	ck_assert_uint_eq(info.wscale_snd, cc->rcv_wscale);
+	ck_assert_uint_eq(info.sack, 1);
+	ck_assert_uint_eq(info.ts, 1);
+	ck_assert_int_eq(ms_tcp_info(p.st[0], h[0], &info), 0);
+	ck_assert_uint_eq(info.wscale_snd, 3);
+	ck_assert_uint_eq(info.sack, 1);
+	ck_assert_uint_eq(info.ts, 1);
+	ck_assert_uint_eq(sc->mss, cc->mss); /* 1448 both ways: timestamps in every segment */
+	/* 1 MB from the client, three segments lost in one window. */
+	t.drop_new[t.ndrop++] = 100;
+	t.drop_new[t.ndrop++] = 103;
+	t.drop_new[t.ndrop++] = 106;
+	for (uint64_t sent = 0, end = simlink_now(p.l) + 10000000; rcvd < n && simlink_now(p.l) < end;) {
+		ssize_t k;
+
+		while (sent < n) {
+			uint32_t chunk = n - sent > sizeof(buf) ? sizeof(buf) : (uint32_t)(n - sent);
+
+			for (uint32_t i = 0; i < chunk; i++)
+				buf[i] = pattern(sent + i, 0);
+			k = ms_tcp_send(p.st[0], h[0], buf, chunk);
+			if (k <= 0)
+				break;
+			sent += (uint64_t)k;
+		}
+		while ((k = ms_tcp_recv(p.st[1], h[1], buf, sizeof(buf))) > 0)
+			for (ssize_t i = 0; i < k; i++, rcvd++)
+				ck_assert_uint_eq(buf[i], pattern(rcvd, 0));
+		if (cc->snd_max - cc->snd_una > max_flight)
+			max_flight = cc->snd_max - cc->snd_una;
+		pair_step(&p);
+	}
+	ck_assert_uint_eq(rcvd, n);
+	ck_assert_uint_gt(max_flight, 65535);
+	ck_assert_uint_eq(p.st[0]->stats.timeouts, 0);
+	ck_assert_uint_eq(p.st[0]->stats.fast_retransmits, 1);
+	ck_assert_uint_eq(cc->retransmits, 3); /* the holes, nothing SACKed */
+	pair_fini(&p);
+}
+END_TEST
+
+/* RFC 4987 3.6: a client without timestamps still gets a cookie connection, with its MSS and no other option. */
+START_TEST(test_a_cookie_connection_without_timestamps_has_only_the_mss)
+{
+	struct ms_tcp_config srv = { .syn_backlog = 4 };
+	struct ms_tcp_addr la = addr_of(1, 80), ca = addr_of(0, 0);
+	struct ms_tcp_info info;
+	struct pair p;
+	struct tap t;
+	int lh, h[2];
+	char buf[16];
+
+	pair_init(&p, &clean_link, &no_ts, &srv);
+	tap_init(&t, &p);
+	lh = ms_tcp_listen(p.st[1], &la, 16, NULL);
+	syn_flood(&p, &t, 10);
+	h[0] = ms_tcp_connect(p.st[0], &ca, &la, NULL);
+	ck_assert(pair_until_state(&p, 0, h[0], MS_TCP_ESTABLISHED, 100000));
+	pair_run(&p, 10000);
+	h[1] = ms_tcp_accept(p.st[1], lh, NULL, NULL);
+	ck_assert_int_ge(h[1], 0);
+	ck_assert(conn_of(&p, 1, h[1])->flags & TCP_CF_COOKIE);
+	ck_assert_uint_eq(p.st[1]->stats.syn_cookies_ok, 1);
+	ck_assert_uint_eq(p.st[1]->stats.syn_cookies_ts, 0);
+	ck_assert_int_eq(ms_tcp_info(p.st[1], h[1], &info), 0);
+	ck_assert_uint_eq(info.wscale_rcv, 0xff);
+	ck_assert_uint_eq(info.wscale_snd, 0xff);
+	ck_assert_uint_eq(info.sack, 0);
+	ck_assert_uint_eq(info.ts, 0);
+	/* The client saw the SYN,ACK offer nothing but the MSS either. */
+	ck_assert_int_eq(ms_tcp_info(p.st[0], h[0], &info), 0);
+	ck_assert_uint_eq(info.wscale_snd, 0xff);
+	ck_assert_uint_eq(info.sack, 0);
+	ck_assert_int_eq(ms_tcp_send(p.st[0], h[0], "plain", 5), 5);
+	pair_run(&p, 100000);
+	ck_assert_int_eq(ms_tcp_recv(p.st[1], h[1], buf, sizeof(buf)), 5);
+	ck_assert_mem_eq(buf, "plain", 5);
+	pair_fini(&p);
+}
+END_TEST
+
+/*
+ * The options in the TSecr are covered by the cookie's MAC (docs/tcp.md):
+ * an ACK with a good cookie whose TSecr names other options than the
+ * SYN,ACK's (window shift 15, "none", where the SYN,ACK said 7; the
+ * reserved bit) makes no connection and is reset like a forged cookie;
+ * the ACK that echoes the SYN,ACK's TSval makes it.
+ */
+START_TEST(test_a_cookie_ack_whose_tsecr_names_other_options_is_refused)
+{
+	struct ms_tcp_config srv = { .syn_backlog = 4 }, cli = { .rcvbuf = 1 << 20 }; /* the client's shift: 5 */
+	struct ms_tcp_addr la = addr_of(1, 80), ca = addr_of(0, 0);
+	struct tcp_opts ts = { .present = TCP_OPT_TS };
+	struct tcp_conn view = { 0 }, *cc;
+	struct pair p;
+	struct tap t;
+	int lh, h;
+	uint32_t synack_seq = 0, synack_ts = 0;
+	uint64_t rst;
+
+	pair_init(&p, &clean_link, &cli, &srv);
+	tap_init(&t, &p);
+	lh = ms_tcp_listen(p.st[1], &la, 16, NULL);
+	syn_flood(&p, &t, 10);
+	t.block_pure_ack[0] = 1; /* the client's handshake ACK is the test's to write */
+	h = ms_tcp_connect(p.st[0], &ca, &la, NULL);
+	ck_assert(pair_until_state(&p, 0, h, MS_TCP_ESTABLISHED, 100000));
+	for (unsigned i = 0; i < t.nlog[1]; i++)
+		if (t.log[1][i].flags == (TCP_SYN | TCP_ACK) && t.log[1][i].ack == conn_of(&p, 0, h)->iss + 1) {
+			synack_seq = t.log[1][i].seq;
+			synack_ts = t.log[1][i].ts_val;
+		}
+	ck_assert_uint_eq(synack_ts & 0x3f, 0x10 | 5); /* SACK-permitted, shift 5 */
+	t.block[1] = 1;                                /* the server's resets stay on its side */
+	cc = conn_of(&p, 0, h);
+	view.ep.family = AF_INET; /* the server's view of the client's connection */
+	view.ep.lport = cc->ep.rport;
+	view.ep.rport = cc->ep.lport;
+	memcpy(view.ep.laddr, cc->ep.raddr, 16);
+	memcpy(view.ep.raddr, cc->ep.laddr, 16);
+	ts.ts_val = tcp_ts_now(p.st[0], cc);
+	rst = p.st[1]->stats.rst_sent;
+	ts.ts_ecr = (synack_ts & ~0xfu) | 0xf;
+	inject_conn(&p, 1, &view, cc->iss + 1, synack_seq + 1, TCP_ACK, 8192, NULL, 0, &ts);
+	ts.ts_ecr = synack_ts | 0x20;
+	inject_conn(&p, 1, &view, cc->iss + 1, synack_seq + 1, TCP_ACK, 8192, NULL, 0, &ts);
+	ts.ts_ecr = synack_ts & ~0x10u;
+	inject_conn(&p, 1, &view, cc->iss + 1, synack_seq + 1, TCP_ACK, 8192, NULL, 0, &ts);
+	pair_run(&p, 5000);
+	ck_assert_uint_eq(p.st[1]->stats.syn_cookies_ok, 0);
+	ck_assert_uint_eq(p.st[1]->stats.rst_sent, rst + 3);
+	ck_assert_int_eq(ms_tcp_accept(p.st[1], lh, NULL, NULL), -EAGAIN);
+	/* The genuine echo. */
+	ts.ts_ecr = synack_ts;
+	inject_conn(&p, 1, &view, cc->iss + 1, synack_seq + 1, TCP_ACK, 8192, NULL, 0, &ts);
+	pair_run(&p, 5000);
+	ck_assert_uint_eq(p.st[1]->stats.syn_cookies_ok, 1);
+	ck_assert_uint_eq(p.st[1]->stats.syn_cookies_ts, 1);
+	h = ms_tcp_accept(p.st[1], lh, NULL, NULL);
+	ck_assert_int_ge(h, 0);
+	ck_assert_uint_eq(conn_of(&p, 1, h)->snd_wscale, 5);
+	ck_assert_uint_eq(conn_of(&p, 1, h)->snd_wnd, 8192u << 5);
+	ck_assert_uint_eq(conn_of(&p, 1, h)->ts_recent, ts.ts_val);
 	pair_fini(&p);
 }
 END_TEST
@@ -2867,6 +3089,9 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_ack_of_unsent_data_is_refused);
 	tcase_add_test(tc, test_syn_cookies_when_the_backlog_is_full);
 	tcase_add_test(tc, test_a_cookie_connection_keeps_the_window_its_syn_ack_offered);
+	tcase_add_test(tc, test_a_cookie_connection_keeps_window_scale_sack_and_timestamps);
+	tcase_add_test(tc, test_a_cookie_connection_without_timestamps_has_only_the_mss);
+	tcase_add_test(tc, test_a_cookie_ack_whose_tsecr_names_other_options_is_refused);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("policy");

@@ -115,21 +115,21 @@ START_TEST(test_cookies_round_trip_with_each_mss_in_the_table)
 
 	ep_fill(&ep);
 	for (i = 0; i < TCP_COOKIE_MSS_COUNT; i++) {
-		c = tcp_cookie_make(&paper_key, &ep, peer_isn, tcp_cookie_mss[i], now);
+		c = tcp_cookie_make(&paper_key, &ep, peer_isn, tcp_cookie_mss[i], NULL, now);
 		mss = 0;
-		ck_assert_int_eq(tcp_cookie_check(&paper_key, &ep, peer_isn, c, now, &mss), 0);
+		ck_assert_int_eq(tcp_cookie_check(&paper_key, &ep, peer_isn, c, NULL, now, &mss), 0);
 		ck_assert_uint_eq(mss, tcp_cookie_mss[i]);
-		ck_assert_int_eq(tcp_cookie_check(&paper_key, &ep, peer_isn, c, now + 64000 - 124, &mss), 0);
+		ck_assert_int_eq(tcp_cookie_check(&paper_key, &ep, peer_isn, c, NULL, now + 64000 - 124, &mss), 0);
 	}
 	/* Between table values the MSS rounds down; below the table it is the smallest entry. */
-	c = tcp_cookie_make(&paper_key, &ep, peer_isn, 1459, now);
-	ck_assert_int_eq(tcp_cookie_check(&paper_key, &ep, peer_isn, c, now, &mss), 0);
+	c = tcp_cookie_make(&paper_key, &ep, peer_isn, 1459, NULL, now);
+	ck_assert_int_eq(tcp_cookie_check(&paper_key, &ep, peer_isn, c, NULL, now, &mss), 0);
 	ck_assert_uint_eq(mss, 1440);
-	c = tcp_cookie_make(&paper_key, &ep, peer_isn, 100, now);
-	ck_assert_int_eq(tcp_cookie_check(&paper_key, &ep, peer_isn, c, now, &mss), 0);
+	c = tcp_cookie_make(&paper_key, &ep, peer_isn, 100, NULL, now);
+	ck_assert_int_eq(tcp_cookie_check(&paper_key, &ep, peer_isn, c, NULL, now, &mss), 0);
 	ck_assert_uint_eq(mss, 536);
-	c = tcp_cookie_make(&paper_key, &ep, peer_isn, 65535, now);
-	ck_assert_int_eq(tcp_cookie_check(&paper_key, &ep, peer_isn, c, now, &mss), 0);
+	c = tcp_cookie_make(&paper_key, &ep, peer_isn, 65535, NULL, now);
+	ck_assert_int_eq(tcp_cookie_check(&paper_key, &ep, peer_isn, c, NULL, now, &mss), 0);
 	ck_assert_uint_eq(mss, 8960);
 }
 END_TEST
@@ -143,14 +143,14 @@ START_TEST(test_an_expired_slot_is_refused)
 	uint16_t mss;
 
 	ep_fill(&ep);
-	c = tcp_cookie_make(&paper_key, &ep, 1, 1460, made);
-	ck_assert_int_eq(tcp_cookie_check(&paper_key, &ep, 1, c, made + 2 * 64000 + 63999, &mss), 0);
-	ck_assert_int_eq(tcp_cookie_check(&paper_key, &ep, 1, c, made + 3 * 64000, &mss), -EINVAL);
-	ck_assert_int_eq(tcp_cookie_check(&paper_key, &ep, 1, c, made + 32 * 64000, &mss), -EINVAL);
-	ck_assert_int_eq(tcp_cookie_check(&paper_key, &ep, 1, c, made - 1, &mss), -EINVAL);
+	c = tcp_cookie_make(&paper_key, &ep, 1, 1460, NULL, made);
+	ck_assert_int_eq(tcp_cookie_check(&paper_key, &ep, 1, c, NULL, made + 2 * 64000 + 63999, &mss), 0);
+	ck_assert_int_eq(tcp_cookie_check(&paper_key, &ep, 1, c, NULL, made + 3 * 64000, &mss), -EINVAL);
+	ck_assert_int_eq(tcp_cookie_check(&paper_key, &ep, 1, c, NULL, made + 32 * 64000, &mss), -EINVAL);
+	ck_assert_int_eq(tcp_cookie_check(&paper_key, &ep, 1, c, NULL, made - 1, &mss), -EINVAL);
 	/* Near the clock's start there are fewer old slots, and nothing wraps. */
-	c = tcp_cookie_make(&paper_key, &ep, 1, 1460, 5);
-	ck_assert_int_eq(tcp_cookie_check(&paper_key, &ep, 1, c, 64000, &mss), 0);
+	c = tcp_cookie_make(&paper_key, &ep, 1, 1460, NULL, 5);
+	ck_assert_int_eq(tcp_cookie_check(&paper_key, &ep, 1, c, NULL, 64000, &mss), 0);
 }
 END_TEST
 
@@ -163,17 +163,85 @@ START_TEST(test_a_flipped_bit_or_another_connection_is_refused)
 	unsigned bit;
 
 	ep_fill(&ep);
-	c = tcp_cookie_make(&paper_key, &ep, peer_isn, 1380, now);
+	c = tcp_cookie_make(&paper_key, &ep, peer_isn, 1380, NULL, now);
 	for (bit = 0; bit < 32; bit++)
-		ck_assert_int_eq(tcp_cookie_check(&paper_key, &ep, peer_isn, c ^ (1u << bit), now, &mss), -EINVAL);
-	ck_assert_int_eq(tcp_cookie_check(&paper_key, &ep, peer_isn + 1, c, now, &mss), -EINVAL);
+		ck_assert_int_eq(tcp_cookie_check(&paper_key, &ep, peer_isn, c ^ (1u << bit), NULL, now, &mss),
+				 -EINVAL);
+	ck_assert_int_eq(tcp_cookie_check(&paper_key, &ep, peer_isn + 1, c, NULL, now, &mss), -EINVAL);
 	other = ep;
 	other.rport++;
-	ck_assert_int_eq(tcp_cookie_check(&paper_key, &other, peer_isn, c, now, &mss), -EINVAL);
+	ck_assert_int_eq(tcp_cookie_check(&paper_key, &other, peer_isn, c, NULL, now, &mss), -EINVAL);
 	other = ep;
 	other.raddr[3]++;
-	ck_assert_int_eq(tcp_cookie_check(&paper_key, &other, peer_isn, c, now, &mss), -EINVAL);
-	ck_assert_int_eq(tcp_cookie_check(&(struct tcp_secret){ 1, 2 }, &ep, peer_isn, c, now, &mss), -EINVAL);
+	ck_assert_int_eq(tcp_cookie_check(&paper_key, &other, peer_isn, c, NULL, now, &mss), -EINVAL);
+	ck_assert_int_eq(tcp_cookie_check(&(struct tcp_secret){ 1, 2 }, &ep, peer_isn, c, NULL, now, &mss), -EINVAL);
+}
+END_TEST
+
+/*
+ * RFC 7323 5.3 (PAWS at the peer): a cookie TSval carries the options in its
+ * low 6 bits and is never ahead of the clock nor more than 63 behind it,
+ * so the connection's later TSvals (the clock itself) never go back; and
+ * the TSecr that echoes it decodes to the same options.
+ */
+START_TEST(test_a_cookie_tsval_carries_the_options_and_stays_behind_the_clock)
+{
+	const uint32_t clocks[] = { 0, 1, 63, 64, 1000, 0xffffffc5u, 0xffffffffu, 0x12345678u };
+	struct tcp_cookie_opts o = { .ts = 1 }, back;
+
+	for (unsigned c = 0; c < sizeof(clocks) / sizeof(clocks[0]); c++)
+		for (unsigned ws = 0; ws <= TCP_COOKIE_NO_WSCALE; ws++) {
+			for (unsigned sack = 0; sack < 2; sack++) {
+				uint32_t ts;
+
+				o.wscale = (uint8_t)ws;
+				o.sack = (uint8_t)sack;
+				ts = tcp_cookie_tsval(clocks[c], &o);
+				ck_assert_uint_le(clocks[c] - ts, 63); /* behind by 0..63, modulo 2^32 */
+				ck_assert_int_eq(tcp_cookie_ts_decode(ts, &back), 0);
+				ck_assert_uint_eq(back.ts, 1);
+				ck_assert_uint_eq(back.wscale, ws);
+				ck_assert_uint_eq(back.sack, sack);
+			}
+		}
+	/* The clock moving on keeps the same options' TSvals in order (modulo 2^32, RFC 7323 5.2). */
+	o.wscale = 7;
+	o.sack = 1;
+	for (uint32_t now = 0; now < 1000; now++)
+		ck_assert_int_ge((int32_t)(tcp_cookie_tsval(now + 1, &o) - tcp_cookie_tsval(now, &o)), 0);
+	/* The reserved bit is never ours. */
+	ck_assert_int_eq(tcp_cookie_ts_decode(0x20, &back), -EINVAL);
+}
+END_TEST
+
+/* The options are in the MAC: an ACK whose TSecr names other options than the SYN,ACK's fails the cookie. */
+START_TEST(test_a_cookie_checks_only_with_the_options_it_was_made_with)
+{
+	struct tcp_endpoints ep;
+	struct tcp_cookie_opts made = { .ts = 1, .wscale = 7, .sack = 1 }, other;
+	uint64_t now = 3 * 64000 + 17;
+	uint32_t c;
+	uint16_t mss;
+
+	ep_fill(&ep);
+	c = tcp_cookie_make(&paper_key, &ep, 9, 1460, &made, now);
+	ck_assert_int_eq(tcp_cookie_check(&paper_key, &ep, 9, c, &made, now, &mss), 0);
+	ck_assert_uint_eq(mss, 1460);
+	other = made;
+	other.wscale = TCP_COOKIE_NO_WSCALE; /* "15": no window scaling */
+	ck_assert_int_eq(tcp_cookie_check(&paper_key, &ep, 9, c, &other, now, &mss), -EINVAL);
+	other = made;
+	other.wscale = 14;
+	ck_assert_int_eq(tcp_cookie_check(&paper_key, &ep, 9, c, &other, now, &mss), -EINVAL);
+	other = made;
+	other.sack = 0;
+	ck_assert_int_eq(tcp_cookie_check(&paper_key, &ep, 9, c, &other, now, &mss), -EINVAL);
+	/* An ACK without timestamps for a cookie made with them, and the other way round. */
+	ck_assert_int_eq(tcp_cookie_check(&paper_key, &ep, 9, c, NULL, now, &mss), -EINVAL);
+	c = tcp_cookie_make(&paper_key, &ep, 9, 1460, NULL, now);
+	ck_assert_int_eq(tcp_cookie_check(&paper_key, &ep, 9, c, &made, now, &mss), -EINVAL);
+	other = (struct tcp_cookie_opts){ 0 }; /* ts 0 is no options, like NULL */
+	ck_assert_int_eq(tcp_cookie_check(&paper_key, &ep, 9, c, &other, now, &mss), 0);
 }
 END_TEST
 
@@ -190,6 +258,8 @@ static Suite *tcp_isn_suite(void)
 	tcase_add_test(cookie, test_cookies_round_trip_with_each_mss_in_the_table);
 	tcase_add_test(cookie, test_an_expired_slot_is_refused);
 	tcase_add_test(cookie, test_a_flipped_bit_or_another_connection_is_refused);
+	tcase_add_test(cookie, test_a_cookie_tsval_carries_the_options_and_stays_behind_the_clock);
+	tcase_add_test(cookie, test_a_cookie_checks_only_with_the_options_it_was_made_with);
 	suite_add_tcase(s, sip);
 	suite_add_tcase(s, isn);
 	suite_add_tcase(s, cookie);
