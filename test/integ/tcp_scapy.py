@@ -300,7 +300,8 @@ def check_challenge_ack(w, src, dst, port):
 
 def check_syn_flood(w, src, dst, port, backlog, real_peer_ok):
     """A SYN flood beyond the listener's backlog: SYN cookies (RFC 4987 3.6) answer every SYN, a
-    cookie ACK completes a connection without state, and a real client is still served."""
+    cookie ACK completes a connection without state (with the options a full SYN asked for),
+    and a real client is still served."""
     n = backlog * 8
     flows = [Flow(w, src, dst, port, sport=10000 + i) for i in range(n)]
     for f in flows:
@@ -322,11 +323,52 @@ def check_syn_flood(w, src, dst, port, backlog, real_peer_ok):
     if last.exchange(b"cookie") != b"cookie":
         fail("the ACK of a SYN-cookie SYN-ACK did not make a working connection")
     ok("a connection completed from a SYN cookie echoes")
+    check_cookie_keeps_options(w, src, dst, port, 10000 + n)
     if not real_peer_ok():
         fail("a real client was not served during the SYN flood")
     ok("a kernel client is served during the flood")
     for f in flows:
         f.reset()
+
+
+def check_cookie_keeps_options(w, src, dst, port, sport):
+    """During the flood, a SYN with timestamps, window scale and SACK-permitted (what Linux sends)
+    is answered with a cookie that keeps them all (RFC 4987 3.6 with RFC 7323: they ride in the
+    SYN-ACK's TSval, which the ACK's TSecr echoes): the SYN-ACK offers them, and on the connection
+    a segment beyond a hole is SACKed and the echo carries timestamps that echo ours."""
+    f = Flow(w, src, dst, port, sport=sport)
+    o = options(f.syn(FULL))
+    for k in ("SAckOK", "Timestamp", "WScale"):
+        if k not in o:
+            fail(f"cookie SYN-ACK to a full SYN without {k}: {o}")
+    ts = [("NOP", None), ("NOP", None), ("Timestamp", (123457, o["Timestamp"][0]))]
+    f.send("A", opts=ts)
+    base, data = f.snd_nxt, bytes(random.getrandbits(8) for _ in range(200))
+    f.send("PA", data[100:], seq=(base + 100) % 2**32, opts=ts)
+    got = w.recv(lambda ip, t: f.mine(ip, t) and t.flags.A and t.ack == base, 1.0)
+    if got is None:
+        fail("cookie connection: no ACK of the hole for a segment beyond it")
+    if sack_blocks(got[1]) != [((base + 100) % 2**32, (base + 200) % 2**32)]:
+        fail(f"cookie connection: SACK blocks {sack_blocks(got[1])}, SACK not in use")
+    f.send("PA", data[:100], seq=base, opts=ts)
+    f.snd_nxt = (base + 200) % 2**32
+    echo, echo_ts = b"", None
+    end = time.monotonic() + 2.0
+    while len(echo) < len(data) and time.monotonic() < end:
+        r = w.recv(lambda ip, t: f.mine(ip, t) and len(bytes(t.payload)) > 0 and t.seq == f.rcv_nxt,
+                   end - time.monotonic())
+        if r is None:
+            break
+        echo += bytes(r[1].payload)
+        echo_ts = options(r[1]).get("Timestamp")
+        f.rcv_nxt = (f.rcv_nxt + len(bytes(r[1].payload))) % 2**32
+        f.send("A", opts=ts)
+    f.reset()
+    if echo != data:
+        fail("cookie connection with options: the echo differs")
+    if echo_ts is None or echo_ts[1] != 123457:
+        fail(f"cookie connection with options: echo timestamp {echo_ts}, timestamps not in use")
+    ok(f"a SYN cookie keeps window scale {o['WScale']}, SACK and timestamps: SACK block, TS echoed")
 
 
 def kernel_echo(host, port):
