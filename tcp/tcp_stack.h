@@ -63,7 +63,7 @@ struct tcp_stats {
 	uint64_t retransmits, timeouts, fast_retransmits;
 	uint64_t orphans_reset;       /* orphans in a zero window reset after orphan_probes probes */
 	uint64_t time_wait_reclaimed; /* TIME_WAIT entries ended early for a new connection's slot */
-	uint64_t syn_cookies_ts;      /* cookie connections that kept window scale, SACK and timestamps */
+	uint64_t syn_cookies_ts;      /* cookie connections that kept timestamps (and window scale, SACK as offered) */
 };
 
 struct ms_tcp_stack {
