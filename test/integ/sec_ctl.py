@@ -26,7 +26,7 @@ import threading
 import time
 
 MS_PROTO_VERSION = 2
-MS_ABI_MAJOR = 1
+MS_ABI_MAJOR = 2
 HELLO, BIND, UNBIND, STATUS = 1, 2, 3, 5
 REPLY = 0x8000
 HDR = struct.Struct("=HHIIi")  # version, type, len, req_id, status
