@@ -35,8 +35,7 @@ struct app_queue {
 	uint32_t tx_tail;        /* (d) private copy */
 	struct app_stats *st;    /* where this queue's one worker counts: app.stats, or its block in app.wstats */
 	uint32_t rx_ahead;       /* the buffer the burst being delivered fills next, as far as prefetched */
-	uint16_t rx_ahead_burst; /* which burst rx_ahead is for (low bits of its number) */
-	bool rx_full;            /* found full after re-reading the app's tail: not re-read until the next publish */
+	uint32_t rx_ahead_burst; /* which burst rx_ahead is for (low bits of its number) */
 	int wakeup_fd;      /* where its rx wakeups go: its own eventfd (MS_HELLO_F_QUEUE_WAKEUP) or app.wakeup_fd */
 	struct txsrc txsrc; /* the source tuple that passed last on this queue (txsrc.h) */
 	/* First fragments sent on this queue, for their later fragments. Per queue, not per app: each

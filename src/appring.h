@@ -51,12 +51,13 @@ static inline int appring_rx_sync_tail(struct app *a, struct app_queue *aq)
 /*
  * Copy a frame into rx ring q (not yet visible: see appring_rx_publish):
  * its length and its bytes, which share the buffer's first line.
- * The app's tail lives on the consumer's cache line, a line the app's core
- * writes: it is read only when the cached view says the ring is full, at
- * most once between two publishes (rx_full), and at each publish that may
- * wake the app. A ring found full stays full for the rest of the burst:
- * frames the app makes room for meanwhile are dropped, which saves a
- * cross-core read per dropped frame when the app falls behind.
+ * The app's tail lives on the consumer's cache line: it is read only when
+ * the cached view says the ring is full (and at each publish that may wake
+ * the app). Reading it again for every frame that finds the ring full costs
+ * a cross-core read only while the app writes it, that is while it makes
+ * room: docs/performance.md, "Cost per frame, third pass", measured
+ * latching "full" for the rest of the burst, and it delivered fewer frames
+ * for more cycles.
  * Returns 0, -ENOBUFS (ring full), -EMSGSIZE (longer than MS_FRAME_MAX) or
  * -EBADMSG (the app's tail is impossible); each counted.
  */
@@ -66,14 +67,9 @@ static inline int appring_rx_put(struct app *a, uint32_t q, const void *frame, u
 	struct ms_buf *b;
 
 	if (aq->rx_head - aq->rx_tail >= a->ring_size) {
-		if (aq->rx_full) {
-			aq->st->rx_ring_full++;
-			return -ENOBUFS;
-		}
 		if (appring_rx_sync_tail(a, aq) < 0)
 			return -EBADMSG;
 		if (aq->rx_head - aq->rx_tail == a->ring_size) {
-			aq->rx_full = true;
 			aq->st->rx_ring_full++;
 			return -ENOBUFS;
 		}
@@ -107,11 +103,9 @@ static inline void appring_rx_store_heads_of(struct app *a, uint32_t first, uint
 {
 	uint32_t q;
 
-	for (q = first; q < a->nqueues; q += step) {
-		a->q[q].rx_full = false; /* the next full ring reads the app's tail again */
+	for (q = first; q < a->nqueues; q += step)
 		if (a->q[q].rx_published != a->q[q].rx_head)
 			__atomic_store_n(&a->q[q].rx->head, a->q[q].rx_head, __ATOMIC_RELEASE);
-	}
 }
 
 static inline void appring_rx_store_heads(struct app *a)

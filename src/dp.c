@@ -544,8 +544,8 @@ static uint32_t dp_prefetch_dest(const struct dp_worker *wk, struct app *a, uint
 	struct app_queue *aq = &a->q[q];
 	if (app_queue_owner(a, q, wk->dp->nworkers) != wk->id)
 		return q; /* another worker's queue: its head is that worker's to read */
-	if (aq->rx_ahead_burst != (uint16_t)burst) {
-		aq->rx_ahead_burst = (uint16_t)burst;
+	if (aq->rx_ahead_burst != burst) {
+		aq->rx_ahead_burst = burst;
 		aq->rx_ahead = aq->rx_head;
 		appring_prefetch_write(&aq->rx->head);
 		appring_prefetch_write(aq->st);

@@ -348,43 +348,7 @@ START_TEST(test_rx_full_ring_refuses_with_enobufs_and_counts_rx_ring_full)
 	ck_assert_int_eq(rx_put(0, 999, 60), -ENOBUFS);
 	ck_assert_uint_eq(g_app->stats.rx_ring_full, 2);
 	rx_expect(0, 0, RING);
-	appring_rx_publish(g_app);
 	ck_assert_int_eq(rx_put(0, RING, len_of(RING)), 0);
-}
-END_TEST
-
-/*
- * The app's tail sits on a line the app's core writes: once a put has read
- * it and found the ring full, further puts until the next publish are
- * refused without reading it again (one cross-core read per burst and
- * queue, not one per dropped frame). The next publish forgets that.
- */
-START_TEST(test_rx_full_ring_reads_the_apps_tail_once_per_publish)
-{
-	struct app_queue *aq;
-
-	ring_attach(RING, 1);
-	aq = &g_app->q[0];
-	for (uint32_t i = 0; i < RING; i++)
-		ck_assert_int_eq(rx_put(0, i, len_of(i)), 0);
-	appring_rx_publish(g_app);
-	ck_assert_int_eq(rx_put(0, 999, 60), -ENOBUFS); /* reads the tail: 0, full */
-	rx_expect(0, 0, RING);                          /* the app empties the ring: tail = RING */
-	/* An impossible tail would be refused with -EBADMSG if it were read. */
-	__atomic_store_n(&aq->rx->tail, aq->rx_head + 1, __ATOMIC_RELEASE);
-	for (uint32_t i = 0; i < 3; i++)
-		ck_assert_int_eq(rx_put(0, 999, 60), -ENOBUFS);
-	ck_assert_uint_eq(aq->rx_tail, 0);
-	ck_assert_uint_eq(g_app->stats.rx_ring_full, 4);
-	ck_assert_uint_eq(g_app->stats.rx_bad_index, 0);
-	ck_assert_uint_eq(g_app->stats.rx_packets, RING);
-	/* After a publish the next full view reads the tail again: the repaired one. */
-	__atomic_store_n(&aq->rx->tail, aq->rx_head, __ATOMIC_RELEASE);
-	appring_rx_publish(g_app);
-	ck_assert_int_eq(rx_put(0, RING, len_of(RING)), 0);
-	ck_assert_uint_eq(aq->rx_tail, RING);
-	appring_rx_publish(g_app);
-	rx_expect(0, RING, 1);
 }
 END_TEST
 
@@ -651,7 +615,6 @@ START_TEST(test_rx_put_treats_a_tail_exactly_one_ring_behind_as_full_not_bad)
 	ck_assert_uint_eq(g_app->stats.rx_ring_full, 1);
 	ck_assert_uint_eq(g_app->stats.rx_bad_index, 0);
 	aq->rx->tail = 1000 + RING;
-	appring_rx_publish(g_app); /* the next burst: the tail is read again */
 	ck_assert_int_eq(rx_put(0, 1, 60), 0);
 }
 END_TEST
@@ -1298,7 +1261,6 @@ static Suite *ring_suite(void)
 	tcase_add_test(tc, test_rx_frames_are_invisible_until_publish);
 	tcase_add_test(tc, test_each_worker_publishes_and_counts_only_the_queues_it_owns);
 	tcase_add_test(tc, test_rx_full_ring_refuses_with_enobufs_and_counts_rx_ring_full);
-	tcase_add_test(tc, test_rx_full_ring_reads_the_apps_tail_once_per_publish);
 	tcase_add_test(tc, test_rx_frame_over_buffer_size_is_refused_counted_and_not_written);
 	tcase_add_loop_test(tc, test_rx_indices_wrap_with_varying_batch_and_burst_sizes, 0, nwrap);
 	suite_add_tcase(s, tc);
