@@ -53,11 +53,11 @@ static inline int appring_rx_sync_tail(struct app *a, struct app_queue *aq)
  * its length and its bytes, which share the buffer's first line.
  * The app's tail lives on the consumer's cache line: it is read only when
  * the cached view says the ring is full (and at each publish that may wake
- * the app). Reading it again for every frame that finds the ring full costs
- * a cross-core read only while the app writes it, that is while it makes
- * room: docs/performance.md, "Cost per frame, third pass", measured
- * latching "full" for the rest of the burst, and it delivered fewer frames
- * for more cycles.
+ * the app). Read again for every frame that finds the ring full, it costs a
+ * transfer only while the app writes it, that is while it makes room, which
+ * is when reading it admits frames: latching "full" for the rest of the
+ * burst delivered fewer frames for no fewer cycles (docs/performance.md,
+ * "Cost per frame, third pass").
  * Returns 0, -ENOBUFS (ring full), -EMSGSIZE (longer than MS_FRAME_MAX) or
  * -EBADMSG (the app's tail is impossible); each counted.
  */
