@@ -200,14 +200,15 @@ static int ms_map(struct ms_session *s, int memfd)
 	h = s->region;
 	if (h->magic != MS_REGION_MAGIC || h->abi_major != MS_ABI_MAJOR || h->nqueues != s->info.nqueues ||
 	    h->ring_size != s->info.ring_size || h->buf_size != MS_BUF_SIZE ||
+	    h->ring_stride < sizeof(struct ms_ring) ||
 	    h->bufs_off + (uint64_t)2 * h->nqueues * h->ring_size * h->buf_size > s->region_size ||
 	    h->rings_off + (uint64_t)2 * h->nqueues * h->ring_stride > h->bufs_off)
 		return -EPROTO;
 	for (q = 0; q < h->nqueues; q++) {
 		s->q[q].rx = ms_region_ring(s->region, h, 2 * q);
 		s->q[q].tx = ms_region_ring(s->region, h, 2 * q + 1);
-		s->q[q].rx_bufs = ms_region_buf(s->region, h, 2 * q, 0);
-		s->q[q].tx_bufs = ms_region_buf(s->region, h, 2 * q + 1, 0);
+		s->q[q].rx_bufs = (uint8_t *)ms_region_buf(s->region, h, 2 * q, 0);
+		s->q[q].tx_bufs = (uint8_t *)ms_region_buf(s->region, h, 2 * q + 1, 0);
 	}
 	return 0;
 }
@@ -699,11 +700,11 @@ unsigned ms_rx_burst(struct ms_session *s, uint32_t q, struct ms_pkt *pkts, unsi
 	if (n > avail)
 		n = avail;
 	for (i = 0; i < n; i++) {
-		uint32_t slot = (tail + i) & s->mask;
-		uint32_t len = mq->rx->slot[slot].len;
+		struct ms_buf *b = ms_ring_buf(mq->rx_bufs, (tail + i) & s->mask);
+		uint32_t len = b->len;
 
-		pkts[i].data = mq->rx_bufs + (size_t)slot * MS_BUF_SIZE;
-		pkts[i].len = len <= MS_BUF_SIZE ? len : MS_BUF_SIZE;
+		pkts[i].data = b->frame;
+		pkts[i].len = len <= MS_FRAME_MAX ? len : MS_FRAME_MAX;
 	}
 	return n;
 }
@@ -733,8 +734,8 @@ unsigned ms_tx_alloc(struct ms_session *s, uint32_t q, struct ms_pkt *pkts, unsi
 	if (n > room)
 		n = room;
 	for (i = 0; i < n; i++) {
-		pkts[i].data = mq->tx_bufs + (size_t)((head + i) & s->mask) * MS_BUF_SIZE;
-		pkts[i].len = MS_BUF_SIZE;
+		pkts[i].data = ms_ring_buf(mq->tx_bufs, (head + i) & s->mask)->frame;
+		pkts[i].len = MS_FRAME_MAX;
 	}
 	return n;
 }
@@ -766,10 +767,10 @@ void ms_tx_send(struct ms_session *s, uint32_t q, const struct ms_pkt *pkts, uns
 	r = s->q[q].tx;
 	head = r->head;
 
-	for (i = 0; i < k; i++) {
-		r->slot[(head + i) & s->mask].len = pkts[i].len;
-		r->slot[(head + i) & s->mask].flags = 0;
-	}
+	/* A length too long for the field stays too long (the daemon refuses it), not wrapped to a valid one. */
+	for (i = 0; i < k; i++)
+		ms_ring_buf(s->q[q].tx_bufs, (head + i) & s->mask)->len =
+		    (uint16_t)(pkts[i].len < UINT16_MAX ? pkts[i].len : UINT16_MAX);
 	__atomic_store_n(&r->head, head + k, __ATOMIC_RELEASE);
 	if (k)
 		ms_tx_kick(s, r);
@@ -781,7 +782,7 @@ int ms_tx_copy(struct ms_session *s, uint32_t q, const void *frame, uint32_t len
 
 	if (!frame || q >= s->info.nqueues)
 		return -EINVAL;
-	if (len > MS_BUF_SIZE)
+	if (len > MS_FRAME_MAX)
 		return -EMSGSIZE;
 	if (ms_tx_alloc(s, q, &p, 1) != 1)
 		return -EAGAIN;

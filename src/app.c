@@ -23,7 +23,7 @@ static void app_layout(struct ms_region_hdr *h, uint32_t nqueues, uint32_t ring_
 	h->nqueues = nqueues;
 	h->ring_size = ring_size;
 	h->buf_size = MS_BUF_SIZE;
-	h->ring_stride = (uint32_t)ms_ring_bytes(ring_size);
+	h->ring_stride = sizeof(struct ms_ring);
 	h->rings_off = MS_CACHELINE * 2; /* after the header, on its own lines */
 	/* Buffers start on a page so that a frame never straddles more pages than needed. */
 	h->bufs_off = (h->rings_off + (uint64_t)h->ring_stride * 2 * nqueues + 4095) & ~4095ULL;
@@ -81,8 +81,8 @@ static int app_map_region(struct app *a, const struct ms_hello *hello, uint32_t 
 		/* Pointers come from the daemon's own geometry, never from the region. */
 		aq->rx = ms_region_ring(a->region, &h, 2 * q);
 		aq->tx = ms_region_ring(a->region, &h, 2 * q + 1);
-		aq->rx_bufs = ms_region_buf(a->region, &h, 2 * q, 0);
-		aq->tx_bufs = ms_region_buf(a->region, &h, 2 * q + 1, 0);
+		aq->rx_bufs = (uint8_t *)ms_region_buf(a->region, &h, 2 * q, 0);
+		aq->tx_bufs = (uint8_t *)ms_region_buf(a->region, &h, 2 * q + 1, 0);
 	}
 	return 0;
 }

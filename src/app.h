@@ -27,14 +27,14 @@
 struct app_queue {
 	struct ms_ring *rx;
 	struct ms_ring *tx;
-	uint8_t *rx_bufs; /* buffer of rx slot i: rx_bufs + (i & mask) * MS_BUF_SIZE */
+	uint8_t *rx_bufs; /* buffer of rx index i: ms_ring_buf(rx_bufs, i & mask) */
 	uint8_t *tx_bufs;
 	uint32_t rx_head;        /* (d) private copy, only ever stored to the region */
 	uint32_t rx_published;   /* rx_head as last published */
 	uint32_t rx_tail;        /* the app's rx tail as last read and checked */
 	uint32_t tx_tail;        /* (d) private copy */
 	struct app_stats *st;    /* where this queue's one worker counts: app.stats, or its block in app.wstats */
-	uint32_t rx_ahead;       /* the slot the burst being delivered fills next, as far as prefetched */
+	uint32_t rx_ahead;       /* the buffer the burst being delivered fills next, as far as prefetched */
 	uint32_t rx_ahead_burst; /* which burst rx_ahead is for (low bits of its number) */
 	int wakeup_fd;      /* where its rx wakeups go: its own eventfd (MS_HELLO_F_QUEUE_WAKEUP) or app.wakeup_fd */
 	struct txsrc txsrc; /* the source tuple that passed last on this queue (txsrc.h) */

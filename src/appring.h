@@ -18,7 +18,7 @@
 
 /*
  * Start fetching a line of the region that the daemon is about to write
- * (an rx slot, buffer or head): lines the app's core last held. A read
+ * (an rx buffer's first line or head): lines the app's core last held. A read
  * prefetch would bring such a line shared, and the store would then wait
  * for a second transfer to own it; PREFETCHW asks for it owned at once.
  * Older x86-64 CPUs that lack PRFCHW execute it as a no-op.
@@ -49,16 +49,22 @@ static inline int appring_rx_sync_tail(struct app *a, struct app_queue *aq)
 }
 
 /*
- * Copy a frame into rx ring q (not yet visible: see appring_rx_publish).
+ * Copy a frame into rx ring q (not yet visible: see appring_rx_publish):
+ * its length and its bytes, which share the buffer's first line.
  * The app's tail lives on the consumer's cache line: it is read only when
- * the cached view says the ring is full (and at each publish).
- * Returns 0, -ENOBUFS (ring full), -EMSGSIZE (longer than a buffer) or
+ * the cached view says the ring is full (and at each publish that may wake
+ * the app). Read again for every frame that finds the ring full, it costs a
+ * transfer only while the app writes it, that is while it makes room, which
+ * is when reading it admits frames: latching "full" for the rest of the
+ * burst delivered fewer frames for no fewer cycles (docs/performance.md,
+ * "Cost per frame, third pass").
+ * Returns 0, -ENOBUFS (ring full), -EMSGSIZE (longer than MS_FRAME_MAX) or
  * -EBADMSG (the app's tail is impossible); each counted.
  */
 static inline int appring_rx_put(struct app *a, uint32_t q, const void *frame, uint32_t len)
 {
 	struct app_queue *aq = &a->q[q];
-	uint32_t slot;
+	struct ms_buf *b;
 
 	if (aq->rx_head - aq->rx_tail >= a->ring_size) {
 		if (appring_rx_sync_tail(a, aq) < 0)
@@ -68,14 +74,13 @@ static inline int appring_rx_put(struct app *a, uint32_t q, const void *frame, u
 			return -ENOBUFS;
 		}
 	}
-	if (len > MS_BUF_SIZE) {
+	if (len > MS_FRAME_MAX) {
 		aq->st->rx_too_long++;
 		return -EMSGSIZE;
 	}
-	slot = aq->rx_head & a->mask;
-	memcpy(aq->rx_bufs + (size_t)slot * MS_BUF_SIZE, frame, len);
-	aq->rx->slot[slot].len = len;
-	aq->rx->slot[slot].flags = 0;
+	b = ms_ring_buf(aq->rx_bufs, aq->rx_head & a->mask);
+	b->len = (uint16_t)len;
+	memcpy(b->frame, frame, len);
 	aq->rx_head++;
 	aq->st->rx_packets++;
 	aq->st->rx_bytes += len;
@@ -172,33 +177,31 @@ static inline int appring_tx_avail(struct app *a, uint32_t q, uint32_t max)
 }
 
 /*
- * Start fetching the slot and the first line of the buffer of the k-th
- * waiting frame of tx ring q. The app has just written both on another
- * core: issued for a whole burst before the first copy, these misses
+ * Start fetching the first line of the buffer of the k-th waiting frame of
+ * tx ring q: its length and first bytes, which the app has just written on
+ * another core. Issued for a whole burst before the first copy, these misses
  * overlap instead of stalling each copy in turn. Touches nothing the app
  * wrote: only addresses the daemon computes.
  */
 static inline void appring_tx_prefetch(const struct app *a, uint32_t q, uint32_t k)
 {
 	const struct app_queue *aq = &a->q[q];
-	uint32_t slot = (aq->tx_tail + k) & a->mask;
 
-	__builtin_prefetch(&aq->tx->slot[slot], 0, 3);
-	__builtin_prefetch(aq->tx_bufs + (size_t)slot * MS_BUF_SIZE, 0, 3);
+	__builtin_prefetch(ms_ring_buf(aq->tx_bufs, (aq->tx_tail + k) & a->mask), 0, 3);
 }
 
 /*
  * The k-th waiting frame of tx ring q: its length, read once and checked
- * (0 if out of bounds: count it and skip), and where it is.
+ * (0 if out of bounds: count it and skip), and where its bytes are.
  */
 static inline uint32_t appring_tx_frame(struct app *a, uint32_t q, uint32_t k, const uint8_t **data)
 {
 	struct app_queue *aq = &a->q[q];
-	uint32_t slot = (aq->tx_tail + k) & a->mask;
-	uint32_t len = __atomic_load_n(&aq->tx->slot[slot].len, __ATOMIC_RELAXED);
+	struct ms_buf *b = ms_ring_buf(aq->tx_bufs, (aq->tx_tail + k) & a->mask);
+	uint32_t len = __atomic_load_n(&b->len, __ATOMIC_RELAXED);
 
-	*data = aq->tx_bufs + (size_t)slot * MS_BUF_SIZE;
-	if (len < MS_FRAME_MIN || len > MS_BUF_SIZE) {
+	*data = b->frame;
+	if (len < MS_FRAME_MIN || len > MS_FRAME_MAX) {
 		aq->st->tx_invalid_desc++;
 		return 0;
 	}
@@ -246,7 +249,7 @@ static inline bool appring_tx_pending(const struct app *a)
 	return appring_tx_pending_of(a, 0, 1);
 }
 
-/* Give n consumed tx slots back to the app. */
+/* Give n consumed tx buffers back to the app. */
 static inline void appring_tx_release(struct app *a, uint32_t q, uint32_t n)
 {
 	struct app_queue *aq = &a->q[q];

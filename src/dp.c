@@ -516,18 +516,16 @@ static void dp_to_kernel(struct dp_worker *wk, struct rte_mbuf **pkts, uint32_t 
 
 /*
  * Pick the frame's rx queue in app a and, if this worker owns it, start
- * fetching the lines the copy will write: the slot and buffer this frame
- * will take (the k-th frame of the burst for a queue takes the k-th free
- * slot: rx_ahead counts them), and once per queue and burst the producer
- * index and the counters. With many apps each frame of a burst goes to
+ * fetching the lines the copy will write: the first line of the buffer this
+ * frame will take, which holds its length too (the k-th frame of the burst
+ * for a queue takes the k-th free buffer: rx_ahead counts them), and once
+ * per queue and burst the producer index and the counters. With many apps each frame of a burst goes to
  * other memory, and issuing these misses together overlaps them.
  */
 static uint32_t dp_prefetch_dest(const struct dp_worker *wk, struct app *a, uint32_t flow, uint32_t burst)
 {
 	uint32_t q = dp_app_queue(a, flow);
 	struct app_queue *aq = &a->q[q];
-	uint32_t slot;
-
 	if (app_queue_owner(a, q, wk->dp->nworkers) != wk->id)
 		return q; /* another worker's queue: its head is that worker's to read */
 	if (aq->rx_ahead_burst != burst) {
@@ -536,12 +534,10 @@ static uint32_t dp_prefetch_dest(const struct dp_worker *wk, struct app *a, uint
 		appring_prefetch_write(&aq->rx->head);
 		appring_prefetch_write(aq->st);
 	}
-	/* Full as last seen: that slot is the one the app reads next; taking its lines would only slow it. */
+	/* Full as last seen: that buffer is the one the app reads next; taking its line would only slow it. */
 	if (aq->rx_ahead - aq->rx_tail >= a->ring_size)
 		return q;
-	slot = aq->rx_ahead++ & a->mask;
-	appring_prefetch_write(&aq->rx->slot[slot]);
-	appring_prefetch_write(aq->rx_bufs + (size_t)slot * MS_BUF_SIZE);
+	appring_prefetch_write(ms_ring_buf(aq->rx_bufs, aq->rx_ahead++ & a->mask));
 	return q;
 }
 

@@ -215,7 +215,7 @@ void ms_rx_release(struct ms_session *s, uint32_t q, unsigned k);
 
 /**
  * Transmit, zero copy: up to n empty buffers of queue q, each with
- * len = MS_BUF_SIZE (its capacity). Fill them, set len, and hand the first
+ * len = MS_FRAME_MAX (its capacity). Fill them, set len, and hand the first
  * k to ms_tx_send. Calling ms_tx_alloc again before that returns the same
  * buffers.
  *
@@ -225,7 +225,7 @@ unsigned ms_tx_alloc(struct ms_session *s, uint32_t q, struct ms_pkt *pkts, unsi
 
 /**
  * Send the first k buffers of the last ms_tx_alloc of queue q, in the
- * order it returned them (only pkts[i].len is read: 14..MS_BUF_SIZE bytes,
+ * order it returned them (only pkts[i].len is read: 14..MS_FRAME_MAX bytes,
  * the daemon drops and counts any other length). k must not exceed what
  * ms_tx_alloc returned. A q out of range does nothing. If the daemon asked
  * for it (it is about to sleep, ms_abi.h "Transmit doorbell"), this also
@@ -236,7 +236,7 @@ void ms_tx_send(struct ms_session *s, uint32_t q, const struct ms_pkt *pkts, uns
 /**
  * Copy one frame out on queue q.
  *
- * @return 0; -EINVAL (frame NULL or q out of range, checked); -EMSGSIZE (len > MS_BUF_SIZE);
+ * @return 0; -EINVAL (frame NULL or q out of range, checked); -EMSGSIZE (len > MS_FRAME_MAX);
  *   -EAGAIN (ring full).
  */
 int ms_tx_copy(struct ms_session *s, uint32_t q, const void *frame, uint32_t len);

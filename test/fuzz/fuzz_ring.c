@@ -8,17 +8,18 @@
 #include "fuzz.h"
 
 /*
- * One real region (app_create: memfd, mapped), two queues of 64 slots. The
+ * One real region (app_create: memfd, mapped), two queues of 64 buffers. The
  * input is a program: each step is either the app writing whatever it likes
  * into its region, or one daemon operation as the datapath does it. After
  * each daemon operation: everything it returned is in bounds, and it wrote
- * nothing in the region but what it owns (rx head, rx slots and buffers, tx
- * tail). An access outside the region faults or trips ASan.
+ * nothing in the ring headers but what it owns (rx head, tx tail), and a put
+ * wrote exactly its frame and length into its own buffer. An access outside
+ * the region faults or trips ASan.
  *
  * Step: opcode byte, then its arguments.
  *   0 q v32   app sets rx tail      (q bit 7: v is a small step from rx head)
  *   1 q v32   app sets tx head      (q bit 7: v is a small step from tx tail)
- *   2 q s v32 app sets tx slot s's length
+ *   2 q s v16 app sets the length in tx buffer s
  *   3 q v8    app sets rx flags
  *   4 o16 v32 app writes anywhere in the ring headers
  *   5 q l16   daemon: appring_rx_put of l bytes
@@ -108,7 +109,6 @@ static void fz_check_writes(void)
 
 		/* Put the daemon's own fields back as they were, then the rest must match. */
 		memcpy(fz_before + rx + offsetof(struct ms_ring, head), &aq->rx->head, 4);
-		memcpy(fz_before + rx + offsetof(struct ms_ring, slot), aq->rx->slot, FZ_RING * sizeof(struct ms_slot));
 		memcpy(fz_before + tx + offsetof(struct ms_ring, tail), &aq->tx->tail, 4);
 	}
 	FZ_ASSERT(memcmp(fz_before, now, fz_hdrs_len) == 0);
@@ -123,11 +123,11 @@ static void fz_rx_put(uint32_t q, uint32_t len)
 	FZ_ASSERT(rc == 0 || rc == -ENOBUFS || rc == -EMSGSIZE || rc == -EBADMSG);
 	FZ_ASSERT(aq->rx_head - aq->rx_tail <= FZ_RING);
 	if (rc == 0) {
-		uint32_t slot = head & (FZ_RING - 1);
+		const struct ms_buf *b = ms_ring_buf(aq->rx_bufs, head & (FZ_RING - 1));
 
-		FZ_ASSERT(aq->rx_head == head + 1 && len <= MS_BUF_SIZE);
-		FZ_ASSERT(aq->rx->slot[slot].len == len);
-		FZ_ASSERT(memcmp(aq->rx_bufs + (size_t)slot * MS_BUF_SIZE, fz_frame, len) == 0);
+		FZ_ASSERT(aq->rx_head == head + 1 && len <= MS_FRAME_MAX);
+		FZ_ASSERT(b->len == len);
+		FZ_ASSERT(memcmp(b->frame, fz_frame, len) == 0);
 	} else {
 		FZ_ASSERT(aq->rx_head == head);
 	}
@@ -169,10 +169,11 @@ static void fz_tx_burst(uint32_t q, uint32_t max)
 		uint32_t len = appring_tx_frame(fz_app, q, k, &src);
 		uint8_t *copy;
 
-		FZ_ASSERT(len == 0 || (len >= MS_FRAME_MIN && len <= MS_BUF_SIZE));
-		FZ_ASSERT(fz_inside(src, MS_BUF_SIZE, aq->tx_bufs, (size_t)(bufs_end - aq->tx_bufs)));
-		FZ_ASSERT((size_t)(src - aq->tx_bufs) == (size_t)((tail + k) & (FZ_RING - 1)) * MS_BUF_SIZE);
-		FZ_ASSERT(fz_inside(src, MS_BUF_SIZE, fz_app->region, fz_app->region_size));
+		FZ_ASSERT(len == 0 || (len >= MS_FRAME_MIN && len <= MS_FRAME_MAX));
+		FZ_ASSERT(fz_inside(src, MS_FRAME_MAX, aq->tx_bufs, (size_t)(bufs_end - aq->tx_bufs)));
+		FZ_ASSERT((size_t)(src - aq->tx_bufs) ==
+			  (size_t)((tail + k) & (FZ_RING - 1)) * MS_BUF_SIZE + MS_BUF_HEADROOM);
+		FZ_ASSERT(fz_inside(src, MS_FRAME_MAX, fz_app->region, fz_app->region_size));
 		if (len == 0)
 			continue;
 		copy = malloc(len);
@@ -217,7 +218,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 2:
 			aq = &fz_app->q[fz_take(&in, 1) % FZ_NQUEUES];
 			s = fz_take(&in, 1) % FZ_RING;
-			aq->tx->slot[s].len = fz_take(&in, 4);
+			ms_ring_buf(aq->tx_bufs, s)->len = (uint16_t)fz_take(&in, 2);
 			break;
 		case 3:
 			aq = &fz_app->q[fz_take(&in, 1) % FZ_NQUEUES];

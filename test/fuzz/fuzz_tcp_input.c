@@ -175,7 +175,7 @@ static unsigned fz_tx_alloc(void *ctx, struct ms_pkt *pkts, unsigned n)
 		n = FZ_TXBUFS;
 	for (unsigned i = 0; i < n; i++) {
 		pkts[i].data = fz.txbuf[i];
-		pkts[i].len = MS_BUF_SIZE;
+		pkts[i].len = MS_FRAME_MAX;
 	}
 	fz.tx_allocated = n;
 	return n;

@@ -162,13 +162,14 @@ def ring_seeds():
     u16 = lambda v: struct.pack("!H", v)
     u32 = lambda v: struct.pack("!I", v)
     rx = op(5, u8(0), u16(60)) + op(5, u8(0), u16(1514)) + op(6) + op(0, u8(0x80), u32(2)) + op(5, u8(0), u16(64))
-    tx = op(2, u8(0), u8(0), u32(60)) + op(2, u8(0), u8(1), u32(1514)) + op(1, u8(0x80), u32(2)) + op(7, u8(0), u8(32))
+    tx = op(2, u8(0), u8(0), u16(60)) + op(2, u8(0), u8(1), u16(1514)) + op(1, u8(0x80), u32(2)) + op(7, u8(0), u8(32))
     return {
         "rx": u32(0) + rx,
         "tx": u32(0) + tx,
         "wrap": u32(0xFFFFFFF0) + rx + tx + op(3, u8(0), u8(1)) + op(6),
         "hostile": u32(5) + op(0, u8(1), u32(0x80000000)) + op(5, u8(1), u16(100)) + op(1, u8(1), u32(999)) +
-        op(7, u8(1), u8(64)) + op(4, u16(3), u32(0xFFFFFFFF)) + op(6),
+        op(7, u8(1), u8(64)) + op(4, u16(3), u32(0xFFFFFFFF)) + op(6) +
+        op(2, u8(1), u8(1), u16(0xFFFF)) + op(2, u8(1), u8(2), u16(2047)) + op(1, u8(0x81), u32(3)) + op(7, u8(1), u8(8)),
     }
 
 

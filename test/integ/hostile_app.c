@@ -51,16 +51,19 @@ static void hostile_garbage(struct ms_session *s, const struct ms_tuple *mine, u
 
 	/* Spoofed frames: someone else's port, and a MAC that is not the NIC's. */
 	for (i = 0; i < 8; i++) {
-		uint32_t slot = (head + i) & (h->ring_size - 1);
+		struct ms_buf *b = ms_region_buf(base, h, 1, head + i);
 
-		tx->slot[slot].len =
-		    hostile_udp(ms_region_buf(base, h, 1, slot), i & 1 ? bad_mac : ms_mac(s), mine->addr, victim_port);
+		b->len = (uint16_t)hostile_udp(b->frame, i & 1 ? bad_mac : ms_mac(s), mine->addr, victim_port);
 	}
-	/* Lengths that point past the buffer or are too short to be a frame. */
-	tx->slot[(head + 8) & (h->ring_size - 1)].len = 0xffffffffu;
-	tx->slot[(head + 9) & (h->ring_size - 1)].len = 3;
-	__atomic_store_n(&tx->head, head + 10, __ATOMIC_RELEASE);
-	while (__atomic_load_n(&tx->tail, __ATOMIC_ACQUIRE) != head + 10)
+	/*
+	 * Lengths that point past the buffer (the field's largest, and the whole buffer: its frame
+	 * starts MS_BUF_HEADROOM bytes in) or are too short to be a frame.
+	 */
+	ms_region_buf(base, h, 1, head + 8)->len = 0xffffu;
+	ms_region_buf(base, h, 1, head + 9)->len = 3;
+	ms_region_buf(base, h, 1, head + 10)->len = MS_BUF_SIZE;
+	__atomic_store_n(&tx->head, head + 11, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&tx->tail, __ATOMIC_ACQUIRE) != head + 11)
 		usleep(1000);
 	/* Impossible indices, left in place: the daemon must refuse them, never follow them. */
 	rx->tail = rx->head + 0x40000000u;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* region_attack.c - an application that frees pages of its own region under the daemon (issue 13 #1):
  * it sends one frame (so that mstackd has touched tx buffer 0), removes the page behind that buffer,
- * takes every free huge page of the host, then publishes tx slot 0 again over the removed page. */
+ * takes every free huge page of the host, then publishes a lap of tx buffers whose lengths (ABI 2:
+ * in the buffers) the daemon reads from the removed pages, and tx buffer 0 again. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,17 +29,24 @@ static unsigned take_free_hugepages(void)
 	}
 }
 
-/*
- * Publish slots [head, last] of the tx ring, empty (refused, never copied) except the last one
- * of len bytes, and wait until the daemon has given them all back. Returns the new head.
- */
-static uint32_t publish_and_wait(struct ms_ring *tx, uint32_t mask, uint32_t head, uint32_t last, uint32_t len)
+/* Length 0 in the tx buffers of indices [from, to): frames the daemon refuses without copying. */
+static void empty_lens(void *base, const struct ms_region_hdr *h, uint32_t from, uint32_t to)
 {
 	uint32_t i;
 
-	for (i = head; i != last; i++)
-		tx->slot[i & mask].len = 0;
-	tx->slot[last & mask].len = len;
+	for (i = from; i != to; i++)
+		ms_region_buf(base, h, 1, i)->len = 0;
+}
+
+/*
+ * Publish tx indices up to last, the last one's frame of len bytes (the others as they are), and
+ * wait until the daemon has given them all back. Returns the new head.
+ */
+static uint32_t publish_and_wait(void *base, const struct ms_region_hdr *h, uint32_t last, uint16_t len)
+{
+	struct ms_ring *tx = ms_region_ring(base, h, 1);
+
+	ms_region_buf(base, h, 1, last)->len = len;
 	__atomic_store_n(&tx->head, last + 1, __ATOMIC_RELEASE);
 	while (__atomic_load_n(&tx->tail, __ATOMIC_ACQUIRE) != last + 1)
 		usleep(1000);
@@ -67,10 +75,11 @@ int main(int argc, char **argv)
 	h = ms_region(s);
 	tx = ms_region_ring(h, h, 1);
 	head = tx->head;
-	bufs = ms_region_buf(h, h, 1, 0);
+	bufs = (uint8_t *)ms_region_buf(h, h, 1, 0);
 	/* A frame the daemon copies (and refuses: all zeros), so that it has touched the buffer. */
-	memset(ms_region_buf(h, h, 1, head), 0, 64);
-	head = publish_and_wait(tx, h->ring_size - 1, head, head, 64);
+	memset(ms_region_buf(h, h, 1, head)->frame, 0, 64);
+	head = publish_and_wait(h, h, head, 64);
+	empty_lens(h, h, head, head + h->ring_size - 1);
 	/*
 	 * Free the huge page behind tx buffer 0, which the daemon's copy has just touched (freeing
 	 * an untouched range would leave its reservation in place), then take every free huge page.
@@ -83,8 +92,11 @@ int main(int argc, char **argv)
 	printf("region_attack: app %u removed the page of its tx buffer 0, took %u free huge pages\n", ms_app_id(s),
 	       take_free_hugepages());
 	fflush(stdout);
-	/* Slot 0 again, after a lap of empty slots: the daemon's copy must not fault. */
-	publish_and_wait(tx, h->ring_size - 1, head, head + h->ring_size - 1, 64);
+	/*
+	 * Buffer 0 again, after a lap of empty frames: the daemon reads their lengths from the removed
+	 * pages (zeros now: refused, counted) and copies buffer 0's frame, and none of it may fault.
+	 */
+	publish_and_wait(h, h, head + h->ring_size - 1, 64);
 	printf("region_attack: published into the removed pages, done\n");
 	fflush(stdout);
 	for (;;)

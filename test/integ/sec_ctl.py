@@ -13,6 +13,7 @@ can pass the daemon whatever descriptor it likes:
   bind-dev SOCK PORT DEV     BIND udp *:PORT with a socket bound to DEV; exit 0 if the daemon accepted
   victim SOCK IP FIFO        attach, then run "bind PORT" (udp IP:PORT) lines read from FIFO, printing each status
   flood SOCK N               open N idle control connections and hold them
+  hello-abi SOCK MAJOR       attach as a client of ring ABI MAJOR, printing the status
 Each prints what happened on stdout, one line per step, and waits to be killed when it holds something.
 """
 import ctypes
@@ -26,7 +27,7 @@ import threading
 import time
 
 MS_PROTO_VERSION = 2
-MS_ABI_MAJOR = 1
+MS_ABI_MAJOR = 2
 HELLO, BIND, UNBIND, STATUS = 1, 2, 3, 5
 REPLY = 0x8000
 HDR = struct.Struct("=HHIIi")  # version, type, len, req_id, status
@@ -300,6 +301,13 @@ def cmd_flood(sock, n):
         time.sleep(3600)
 
 
+def cmd_hello_abi(sock, major):
+    """HELLO from a client built for another ring layout: the daemon must refuse it (-EPROTO)."""
+    s = ctl_connect(sock)
+    body = struct.pack("=HHHHI32s", major, 0, 1, 0, 64, b"abi-%d" % major)
+    say("hello abi %d: status %s" % (major, request(s, HELLO, body)))
+
+
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "fuse":
@@ -314,6 +322,8 @@ def main():
         cmd_victim(*args)
     elif cmd == "flood":
         cmd_flood(args[0], int(args[1]))
+    elif cmd == "hello-abi":
+        cmd_hello_abi(args[0], int(args[1]))
     else:
         sys.exit(__doc__)
 

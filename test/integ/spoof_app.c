@@ -39,7 +39,7 @@ static void spoof_drain(struct ms_session *s)
 int main(int argc, char **argv)
 {
 	struct ms_attach_opts o = { .name = "spoof", .nqueues = 1, .ring_size = 64 };
-	static uint8_t frame[MS_BUF_SIZE];
+	static uint8_t frame[MS_FRAME_MAX];
 	const uint8_t *mac;
 	struct ms_session *s;
 	struct ms_tuple t;
@@ -61,7 +61,7 @@ int main(int argc, char **argv)
 		uint32_t len = spoof_unhex(argv[i], frame, sizeof(frame));
 
 		if (len == 0) {
-			fprintf(stderr, "spoof_app: frame %d is not hex of at most %u bytes\n", i - 3, MS_BUF_SIZE);
+			fprintf(stderr, "spoof_app: frame %d is not hex of at most %u bytes\n", i - 3, MS_FRAME_MAX);
 			return 2;
 		}
 		while ((rc = ms_tx_copy(s, 0, frame, len)) == -EAGAIN)

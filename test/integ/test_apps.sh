@@ -51,6 +51,8 @@ for c in tx_spoofed tx_bad_src_mac tx_invalid_desc tx_bad_index rx_bad_index; do
 	v=$(counter "app.$HOSTILE.$c"); [ "$v" -gt 0 ] || fail "hostile app's $c is $v"
 	ok "hostile app counted: $c = $v"
 done
+v=$(counter "app.$HOSTILE.tx_invalid_desc")
+[ "$v" -ge 3 ] || fail "of the 3 lengths out of bounds (0xffff, the whole buffer, 3) only $v were refused"
 [ "$(counter "app.$APP1.tx_spoofed")" -eq 0 ] || fail "the echo app was charged for the hostile one"
 ok "garbage indices, lengths and spoofed frames hurt only the app that wrote them"
 

@@ -53,6 +53,12 @@ daemon_start() {
 }
 integ_start
 
+# --- the ring ABI: a client built for ABI 1 (slots in the ring) must not attach to ABI 2 (lengths in the buffers)
+"${HELPER[@]}" hello-abi "$SOCK" 1 > "$WORK/abi1" 2>&1
+check "a client of ring ABI 1 is refused with EPROTO: $(cat "$WORK/abi1")" grep -q "status -71" "$WORK/abi1"
+"${HELPER[@]}" hello-abi "$SOCK" 2 > "$WORK/abi2" 2>&1
+check "a client of ring ABI 2 attaches: $(cat "$WORK/abi2")" grep -q "status 0" "$WORK/abi2"
+
 # --- item 6: SO_BINDTODEVICE must not take a port from a kernel service on the TAP -------------------
 start_bg "${HELPER[@]}" hold-udp $PORT "$TAP" > "$WORK/hold" 2>&1
 wait_for 5 grep -q holding "$WORK/hold" || fail "kernel service: $(cat "$WORK/hold")"

@@ -170,10 +170,10 @@ static int frame_is(const uint8_t *f, uint32_t len, uint32_t seq)
 	return 1;
 }
 
-/* A length from 14 to MS_BUF_SIZE that depends on seq. */
+/* A length from 14 to MS_FRAME_MAX that depends on seq. */
 static uint32_t len_of(uint32_t seq)
 {
-	static const uint32_t lens[] = { 14, 60, 64, 1514, MS_BUF_SIZE, 15, 128, 999 };
+	static const uint32_t lens[] = { 14, 60, 64, 1514, MS_FRAME_MAX, 15, 128, 999 };
 
 	return lens[seq % (sizeof(lens) / sizeof(lens[0]))];
 }
@@ -354,15 +354,23 @@ END_TEST
 
 START_TEST(test_rx_frame_over_buffer_size_is_refused_counted_and_not_written)
 {
+	const struct ms_buf *b;
+
 	ring_attach(RING, 1);
-	ck_assert_int_eq(rx_put(0, 1, MS_BUF_SIZE + 1), -EMSGSIZE);
+	b = ms_ring_buf(g_app->q[0].rx_bufs, 0);
+	ck_assert_int_eq(rx_put(0, 1, MS_FRAME_MAX + 1), -EMSGSIZE);
 	ck_assert_uint_eq(g_app->stats.rx_too_long, 1);
 	ck_assert_uint_eq(g_app->stats.rx_ring_full, 0);
 	ck_assert_uint_eq(g_app->q[0].rx_head, 0);
 	ck_assert_uint_eq(g_app->stats.rx_packets, 0);
-	ck_assert_uint_eq(g_app->q[0].rx->slot[0].len, 0);
-	ck_assert_uint_eq(g_app->q[0].rx_bufs[0], 0);
-	ck_assert_int_eq(rx_put(0, 1, MS_BUF_SIZE), 0);
+	ck_assert_uint_eq(b->len, 0);
+	ck_assert_uint_eq(b->frame[0], 0);
+	/* The longest frame fills its buffer to the last byte, after its length. */
+	ck_assert_int_eq(rx_put(0, 1, MS_FRAME_MAX), 0);
+	ck_assert_uint_eq(b->len, MS_FRAME_MAX);
+	ck_assert_ptr_eq(b->frame + MS_FRAME_MAX, g_app->q[0].rx_bufs + MS_BUF_SIZE);
+	ck_assert_int_eq(frame_is(b->frame, MS_FRAME_MAX, 1), 1);
+	ck_assert_uint_eq(ms_ring_buf(g_app->q[0].rx_bufs, 1)->len, 0); /* the next buffer is untouched */
 }
 END_TEST
 
@@ -458,7 +466,7 @@ START_TEST(test_tx_frames_roundtrip_from_client_to_daemon)
 	ck_assert_int_eq(appring_tx_avail(g_app, 0, RING), 0);
 	ck_assert_uint_eq(ms_tx_alloc(g_s, 0, p, 5), 5);
 	for (uint32_t i = 0; i < 5; i++) {
-		ck_assert_uint_eq(p[i].len, MS_BUF_SIZE);
+		ck_assert_uint_eq(p[i].len, MS_FRAME_MAX);
 		frame_fill(p[i].data, len_of(i), i);
 		p[i].len = len_of(i);
 	}
@@ -488,7 +496,7 @@ START_TEST(test_tx_full_ring_gives_the_client_no_buffers_until_the_daemon_releas
 	}
 	ck_assert_int_eq(ms_tx_copy(g_s, 0, f, 60), -EAGAIN);
 	ck_assert_uint_eq(ms_tx_alloc(g_s, 0, p, RING), 0);
-	ck_assert_int_eq(ms_tx_copy(g_s, 0, f, MS_BUF_SIZE + 1), -EMSGSIZE);
+	ck_assert_int_eq(ms_tx_copy(g_s, 0, f, MS_FRAME_MAX + 1), -EMSGSIZE);
 	ck_assert_int_eq(appring_tx_avail(g_app, 0, 2 * RING), RING);
 	ck_assert_uint_eq(tx_drain_expect(0, 0, 2), 2);
 	ck_assert_uint_eq(ms_tx_alloc(g_s, 0, p, RING), 2);
@@ -551,7 +559,8 @@ START_TEST(test_rx_put_refuses_an_impossible_tail_without_writing)
 {
 	const struct bad_index_case *c = &bad_rx_tails[_i];
 	struct app_queue *aq;
-	uint32_t head, tail, bad_slot;
+	struct ms_buf *bad;
+	uint32_t head, tail;
 
 	ring_attach(RING, 1);
 	aq = &g_app->q[0];
@@ -574,16 +583,15 @@ START_TEST(test_rx_put_refuses_an_impossible_tail_without_writing)
 	for (uint32_t i = 11; i < RING; i++)
 		EXPECT_EQ(c->name, rx_put(0, i, 60), 0);
 	head = aq->rx_head;
-	bad_slot = head & g_app->mask;
-	memset(aq->rx_bufs + (size_t)bad_slot * MS_BUF_SIZE, 0xa5, MS_BUF_SIZE);
-	aq->rx->slot[bad_slot].len = 0x5a5a5a5a;
+	bad = ms_ring_buf(aq->rx_bufs, head & g_app->mask);
+	memset(bad, 0xa5, MS_BUF_SIZE);
 	EXPECT_EQ(c->name, rx_put(0, RING, 60), -EBADMSG);
 	EXPECT_EQ(c->name, g_app->stats.rx_bad_index, 1);
 	EXPECT_EQ(c->name, g_app->stats.rx_ring_full, 0);
 	EXPECT_EQ(c->name, aq->rx_head, head);
-	EXPECT_EQ(c->name, aq->rx->slot[bad_slot].len, 0x5a5a5a5a);
+	EXPECT_EQ(c->name, bad->len, 0xa5a5); /* neither the length nor the frame was written */
 	for (uint32_t i = 0; i < MS_BUF_SIZE; i++)
-		EXPECT_EQ(c->name, aq->rx_bufs[(size_t)bad_slot * MS_BUF_SIZE + i], 0xa5);
+		EXPECT_EQ(c->name, ((const uint8_t *)bad)[i], 0xa5);
 	EXPECT_EQ(c->name, aq->rx->tail, tail); /* the daemon never writes the app's index */
 
 	/* The app repairs its tail (it consumed everything): delivery resumes where it stopped. */
@@ -654,7 +662,10 @@ static const struct bad_len_case {
 } bad_tx_lens[] = {
 	{ "length 0", 0 },
 	{ "length 13, under the Ethernet header", 13 },
-	{ "length one past the buffer", MS_BUF_SIZE + 1 },
+	{ "length one past the longest frame", MS_FRAME_MAX + 1 },
+	{ "length of the whole buffer", MS_BUF_SIZE },
+	{ "length 0xffff, the field's largest", 0xffffu },
+	{ "length 0x10000 + 60, valid if wrapped to 16 bits", 0x10000u + 60 },
 	{ "length 0xffffffff", 0xffffffffu },
 	{ "length 2^31", 0x80000000u },
 };
@@ -670,18 +681,19 @@ START_TEST(test_tx_frame_refuses_a_length_out_of_bounds_and_counts_it)
 	EXPECT_EQ(c->name, ms_tx_alloc(g_s, 0, p, 3), 3);
 	p[0].len = MS_FRAME_MIN; /* the smallest and largest lengths are fine */
 	p[1].len = c->len;
-	p[2].len = MS_BUF_SIZE;
+	p[2].len = MS_FRAME_MAX;
 	ms_tx_send(g_s, 0, p, 3);
 	EXPECT_EQ(c->name, appring_tx_avail(g_app, 0, RING), 3);
 	EXPECT_EQ(c->name, appring_tx_frame(g_app, 0, 0, &data), MS_FRAME_MIN);
 	EXPECT_EQ(c->name, appring_tx_frame(g_app, 0, 1, &data), 0);
 	EXPECT_EQ(c->name, g_app->stats.tx_invalid_desc, 1);
-	/* Even for a bad slot the buffer pointer is the slot's own, inside the region. */
+	/* Even for a bad length the frame pointer is its index's own buffer's, inside the region. */
 	lo = (const uint8_t *)g_app->region;
 	hi = lo + g_app->region_size;
-	ck_assert_msg(data >= lo && data + MS_BUF_SIZE <= hi, "%s: buffer outside the region", c->name);
-	ck_assert_msg(data == g_app->q[0].tx_bufs + MS_BUF_SIZE, "%s: not the slot's own buffer", c->name);
-	EXPECT_EQ(c->name, appring_tx_frame(g_app, 0, 2, &data), MS_BUF_SIZE);
+	ck_assert_msg(data >= lo && data + MS_FRAME_MAX <= hi, "%s: buffer outside the region", c->name);
+	ck_assert_msg(data == g_app->q[0].tx_bufs + MS_BUF_SIZE + MS_BUF_HEADROOM, "%s: not the index's own buffer",
+		      c->name);
+	EXPECT_EQ(c->name, appring_tx_frame(g_app, 0, 2, &data), MS_FRAME_MAX);
 	EXPECT_EQ(c->name, g_app->stats.tx_invalid_desc, 1);
 	appring_tx_release(g_app, 0, 3);
 	EXPECT_EQ(c->name, ms_tx_alloc(g_s, 0, p, 3), 3);
@@ -1024,7 +1036,7 @@ START_TEST(test_region_is_sealed_against_resizing)
 	ck_assert_int_eq(fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE), -1);
 	close(fd);
 	/* The region is still whole and shared: a frame crosses it. */
-	ck_assert_uint_eq(len_of(4), MS_BUF_SIZE);
+	ck_assert_uint_eq(len_of(4), MS_FRAME_MAX);
 	ck_assert_int_eq(rx_put(0, 4, len_of(4)), 0);
 	appring_rx_publish(g_app);
 	rx_expect(0, 4, 1);

@@ -57,7 +57,7 @@ static void simlink_enqueue(struct simlink *l, int to, const uint8_t *frame, uin
 	struct simlink_side *d = &l->side[to];
 	struct simlink_frame *f, **p;
 
-	if (d->queued >= l->cfg.queue_max || len > MS_BUF_SIZE) {
+	if (d->queued >= l->cfg.queue_max || len > MS_FRAME_MAX) {
 		l->stats.queue_drops++;
 		return;
 	}
@@ -128,7 +128,7 @@ static unsigned simlink_tx_alloc(void *ctx, struct ms_pkt *pkts, unsigned n)
 	}
 	for (unsigned i = 0; i < n; i++) {
 		pkts[i].data = s->txbuf[i];
-		pkts[i].len = MS_BUF_SIZE;
+		pkts[i].len = MS_FRAME_MAX;
 	}
 	return n;
 }
@@ -153,7 +153,7 @@ static void simlink_tx_send(void *ctx, const struct ms_pkt *pkts, unsigned k)
 			at = s->wire_free_us + l->cfg.delay_us;
 		}
 
-		if (len < 14 || len > MS_BUF_SIZE || len > 14 + s->io.mtu)
+		if (len < 14 || len > MS_FRAME_MAX || len > 14 + s->io.mtu)
 			abort(); /* the daemon or the NIC would drop it; a stack must never build one */
 		l->stats.sent[s->side]++;
 		if (l->filter && l->filter(l->filter_ctx, s->side, frame, len)) {
