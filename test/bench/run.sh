@@ -230,7 +230,9 @@ part_kern() {
 			log "part 4: mstackd, $n apps, coalesce_us = $c"
 			net_up
 			net_for_mstackd
-			ms_start "net_af_packet_$PREFIX,iface=$VNIC" "idle = adaptive" "coalesce_us = $c"
+			# framecnt: the AF_PACKET ring, this test bed's NIC rx ring, holds 4096 frames (an 82599's
+			# deepest ring; the kernel's sockets get 4 MB): a nap must not overflow it.
+			ms_start "net_af_packet_$PREFIX,iface=$VNIC,framecnt=4096" "idle = adaptive" "coalesce_us = $c"
 			out="$WORK/pktcount.out"
 			bg taskset -c 0 "$BIN/mstack-pktcount" -s "$SOCK" -n "$n" -r $KRING -w -S 0 -q -t 0 \
 				udp "$HOST_IP:$FIRST_PORT" > "$out" 2>&1
