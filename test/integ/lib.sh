@@ -58,6 +58,8 @@ trap 'exit 130' INT TERM
 fail() { echo "FAIL: $INTEG_NAME: $*" >&2; exit 1; }
 ok() { echo "ok: $*"; }
 peer() { ip netns exec "$PEER" "$@"; }
+# in_ns NS CMD...: CMD in namespace NS, or in this one when NS is empty
+in_ns() { local ns=$1; shift; if [ -n "$ns" ]; then ip netns exec "$ns" "$@"; else "$@"; fi; }
 ctl() { "$BIN/mstackctl" -s "$SOCK" "$@"; }
 
 # counter NAME: one counter's value from mstackctl --json stats
@@ -70,6 +72,19 @@ wait_for() {
 	local t=$1; shift
 	for _ in $(seq $(( t * 10 ))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
 	return 1
+}
+
+# ip6_add NS DEV ADDR/LEN: add an IPv6 address without DAD (NS empty: this namespace), and wait
+# until the kernel uses it. It stays tentative, and the kernel silently drops what is sent to it,
+# until the kernel has handled the link's carrier event; on a busy host (earlier tests' namespaces
+# being torn down hold the rtnl lock) that can come seconds after "ip link set up".
+ip6_add() {
+	in_ns "$1" ip addr add "$3" dev "$2" nodad
+	ip6_ready "$1" "$2"
+}
+ip6_settled() { [ -z "$(in_ns "$1" ip -6 addr show dev "$2" tentative)" ]; }
+ip6_ready() {
+	wait_for 10 ip6_settled "$1" "$2" || fail "IPv6 on $2 stays tentative: $(in_ns "$1" ip -6 addr show dev "$2")"
 }
 
 # no_offload NS DEV: frames on DEV carry complete checksums and stay MTU-sized (no TSO/GSO/GRO),
@@ -135,6 +150,10 @@ kernel_net() {
 		ip netns exec "$ns" ip link set "$dev" up
 		no_offload "$ns" "$dev"
 	done
+	if [ "$1" != middle ]; then # (the middle's ends come up in lossy_start)
+		ip6_ready "$SRV" "$SRV_DEV"
+		ip6_ready "$PEER" "$VETH_PEER"
+	fi
 }
 
 # kernel_echo PORT [BACKLOG]: the kernel's TCP echo server in $SRV (IPv4 and IPv6): reads until end

@@ -73,8 +73,8 @@ ok "stalled app: rx_ring_full = $(counter "app.$STALL.rx_ring_full"), echo app d
 kill -0 "$ECHO1" || fail "echo app died"
 
 # IPv6: ND from the peer reaches the kernel (multicast), the echo answers over IPv6.
-ip addr add "fd00:$ID::1/64" dev "$TAP" nodad
-peer ip addr add "fd00:$ID::2/64" dev "$VETH_PEER" nodad
+ip6_add "" "$TAP" "fd00:$ID::1/64"
+ip6_add "$PEER" "$VETH_PEER" "fd00:$ID::2/64"
 start_bg "$BIN/mstack-echo" -s "$SOCK" udp "[fd00:$ID::1]:7000" > "$WORK/echo6" 2>&1
 wait_for 10 grep -q echoing "$WORK/echo6" || fail "IPv6 echo: $(cat "$WORK/echo6")"
 r=$(udp_roundtrip "fd00:$ID::1" 7000 "six-$ID") || fail "no IPv6 echo"

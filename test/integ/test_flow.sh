@@ -13,8 +13,8 @@ NQ=4
 PORT=7400
 HOST6=fd00:$ID::1
 PEER6=fd00:$ID::2
-ip addr add "$HOST6/64" dev "$TAP" nodad
-peer ip addr add "$PEER6/64" dev "$VETH_PEER" nodad
+ip6_add "" "$TAP" "$HOST6/64"
+ip6_add "$PEER" "$VETH_PEER" "$PEER6/64"
 # mstackd reads the host's addresses once a second: bind the IPv6 tuple once it knows the new one.
 start_flow_app() {
 	start_bg "$BIN/test/flow_app" "$SOCK" $NQ 120 "$HOST_IP:$PORT" "[$HOST6]:$PORT" > "$WORK/flow" 2>&1

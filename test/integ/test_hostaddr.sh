@@ -15,7 +15,7 @@ ROUTE6=$(canon "2001:db8:$ID::/48")
 integ_start "[host]" "address = $HOST_IP2/24" "address = $HOST_IP6/64" "route = $ROUTE via $PEER_IP" \
 	"route = $ROUTE6 via $PEER_IP6"
 peer ip addr add "$PEER_IP2/24" dev "$VETH_PEER"
-peer ip addr add "$PEER_IP6/64" dev "$VETH_PEER" nodad
+ip6_add "$PEER" "$VETH_PEER" "$PEER_IP6/64"
 
 has_addr() { ip addr show dev "$TAP" | grep -q "inet6\? $1/"; }
 has_route() { ip route show dev "$TAP" | grep -q "^$ROUTE via $PEER_IP "; }

@@ -28,17 +28,17 @@ kernel)
 	ip link add "$VETH_NIC" type veth peer name "$VETH_PEER"
 	ip link set "$VETH_PEER" netns "$PEER"
 	ip addr add "$HOST_IP/24" dev "$VETH_NIC"
-	ip -6 addr add "$HOST_IP6/64" dev "$VETH_NIC" nodad
 	ip link set "$VETH_NIC" up
 	peer ip link set lo up
 	peer ip addr add "$PEER_IP/24" dev "$VETH_PEER"
-	peer ip -6 addr add "$PEER_IP6/64" dev "$VETH_PEER" nodad
 	peer ip link set "$VETH_PEER" up
+	ip6_add "" "$VETH_NIC" "$HOST_IP6/64"
+	ip6_add "$PEER" "$VETH_PEER" "$PEER_IP6/64"
 	TRANSPORT=(-k)
 	;;
 mstack)
 	integ_start "[host]" "address = $HOST_IP6/64"
-	peer ip -6 addr add "$PEER_IP6/64" dev "$VETH_PEER" nodad
+	ip6_add "$PEER" "$VETH_PEER" "$PEER_IP6/64"
 	wait_for 10 sh -c "ip -6 addr show dev $TAP -tentative | grep -q '$HOST_IP6/64'" || fail "$HOST_IP6 stays tentative"
 	TRANSPORT=(-s "$SOCK")
 	;;

@@ -16,8 +16,8 @@ V6=fd00:$ID
 # Veths that carry jumbo frames: a frame over the daemon's MTU that got through would reach the peer.
 ip link set "$VETH_NIC" mtu 9000
 peer ip link set "$VETH_PEER" mtu 9000
-ip addr add "$V6::1/64" dev "$TAP" nodad
-peer ip addr add "$V6::2/64" dev "$VETH_PEER" nodad
+ip6_add "" "$TAP" "$V6::1/64"
+ip6_add "$PEER" "$VETH_PEER" "$V6::2/64"
 sleep 1.5 # mstackd re-reads the host's addresses every second
 
 start_bg ip netns exec "$PEER" python3 "$F" capture "$VETH_PEER" "$WORK/wire" > "$WORK/capture.out" 2>&1

@@ -7,8 +7,8 @@ source "$(dirname "$0")/lib.sh"
 
 integ_start
 HOST_IP6=fd00:$ID::1
-ip addr add "$HOST_IP6/64" dev "$TAP" nodad
-peer ip addr add "fd00:$ID::2/64" dev "$VETH_PEER" nodad
+ip6_add "" "$TAP" "$HOST_IP6/64"
+ip6_add "$PEER" "$VETH_PEER" "fd00:$ID::2/64"
 peer ethtool -K "$VETH_PEER" tso off gso off > /dev/null
 PORT=7000
 

@@ -9,8 +9,8 @@ echo "lossy seed $SEED (LOSSY_SEED=$SEED runs again with it)"
 INTEG_LOSSY="-d 2 -u 1 -r 3 -D 2 -S $SEED"
 integ_start
 HOST_IP6=fd00:$ID::1
-ip addr add "$HOST_IP6/64" dev "$TAP" nodad
-peer ip addr add "fd00:$ID::2/64" dev "$VETH_PEER" nodad
+ip6_add "" "$TAP" "$HOST_IP6/64"
+ip6_add "$PEER" "$VETH_PEER" "fd00:$ID::2/64"
 PORT=7000
 
 client() { peer python3 "$INTEG_DIR/tcp_client.py" "$@"; }

@@ -31,8 +31,8 @@ else
 	integ_start
 	SERVER_NS=
 	SERVER_DEV=$TAP
-	ip addr add "$HOST_IP6/64" dev "$TAP" nodad
-	peer ip addr add "fd00:$ID::2/64" dev "$VETH_PEER" nodad
+	ip6_add "" "$TAP" "$HOST_IP6/64"
+	ip6_add "$PEER" "$VETH_PEER" "fd00:$ID::2/64"
 	peer ethtool -K "$VETH_PEER" tso off gso off > /dev/null
 	for spec in "echo $PORT 1024" "flood $FLOOD_PORT $BACKLOG"; do
 		read -r name port backlog <<< "$spec"
