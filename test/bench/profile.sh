@@ -3,18 +3,19 @@
 # profile.sh - profile mstackd's datapath on core 1: receive (net_pcap source, N sessions of one
 # pktcount) or transmit (N sessions of one pktgen, net_null sink).
 #
-# Usage: test/bench/profile.sh [-m rx|tx] [-n N] [-l LEN] [-s SECONDS] [-b BUILD_DIR] [-o DIR]
+# Usage: test/bench/profile.sh [-m rx|tx] [-n N] [-l LEN] [-s SECONDS] [-b BUILD_DIR] [-o DIR] [-k]
+# -k: no kernel share (receive: none of the frames is for the kernel; by default 1 in 32 is).
 # Leaves in DIR (default /tmp/mstack-profile): perf.data, report.txt (flat profile of the worker's
 # core), annotate-*.txt (hot functions), stat.txt (perf stat on core 1) and counters.txt (mstackd's
 # rates over the same window). Falls back to valgrind --tool=callgrind when perf cannot count.
 set -u -o pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BIN=${MSTACK_BIN:-$HERE/../../build}
-N=254 LEN=60 SECS=5 OUTDIR=/tmp/mstack-profile MODE=rx
-while getopts "m:n:l:s:b:o:h" opt; do
+N=254 LEN=60 SECS=5 OUTDIR=/tmp/mstack-profile MODE=rx UNBOUND_PORT=9999
+while getopts "m:n:l:s:b:o:kh" opt; do
 	case $opt in
-	m) MODE=$OPTARG ;; n) N=$OPTARG ;; l) LEN=$OPTARG ;; s) SECS=$OPTARG ;; b) BIN=$OPTARG ;; o) OUTDIR=$OPTARG ;;
-	*) sed -n '2,8p' "$0"; exit 2 ;;
+	m) MODE=$OPTARG ;; n) N=$OPTARG ;; l) LEN=$OPTARG ;; s) SECS=$OPTARG ;; b) BIN=$OPTARG ;; o) OUTDIR=$OPTARG ;; k) UNBOUND_PORT=0 ;;
+	*) sed -n '2,9p' "$0"; exit 2 ;;
 	esac
 done
 BIN=$(cd "$BIN" && pwd)
@@ -47,7 +48,7 @@ while pgrep -x mstackd > /dev/null || pgrep -x dpdk-testpmd > /dev/null || pgrep
 	sleep 5
 done
 $LIB pcap "$WORK/rx.pcap" --len "$LEN" --dst-mac 02:70:63:61:70:00 --dst-ip "$HOST_IP" --first-port 10000 \
-	--n "$N" --unbound-port 9999 > /dev/null
+	--n "$N" --unbound-port "$UNBOUND_PORT" > /dev/null
 cat > "$WORK/mstackd.conf" <<EOF
 [eal]
 args = -l 0-1 --no-huge -m 1024 --no-pci --file-prefix msb$ID --log-level=*:warning
