@@ -3,19 +3,20 @@
 # profile.sh - profile mstackd's datapath on core 1: receive (net_pcap source, N sessions of one
 # pktcount) or transmit (N sessions of one pktgen, net_null sink).
 #
-# Usage: test/bench/profile.sh [-m rx|tx] [-n N] [-l LEN] [-s SECONDS] [-b BUILD_DIR] [-o DIR] [-k]
+# Usage: test/bench/profile.sh [-m rx|tx] [-n N] [-l LEN] [-s SECONDS] [-b BUILD_DIR] [-o DIR] [-k] [-i POLICY]
 # -k: no kernel share (receive: none of the frames is for the kernel; by default 1 in 32 is).
+# -i: the worker's [datapath] idle policy (default adaptive; poll keeps it from sleeping between bursts).
 # Leaves in DIR (default /tmp/mstack-profile): perf.data, report.txt (flat profile of the worker's
 # core), annotate-*.txt (hot functions), stat.txt (perf stat on core 1) and counters.txt (mstackd's
 # rates over the same window). Falls back to valgrind --tool=callgrind when perf cannot count.
 set -u -o pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BIN=${MSTACK_BIN:-$HERE/../../build}
-N=254 LEN=60 SECS=5 OUTDIR=/tmp/mstack-profile MODE=rx UNBOUND_PORT=9999
-while getopts "m:n:l:s:b:o:kh" opt; do
+N=254 LEN=60 SECS=5 OUTDIR=/tmp/mstack-profile MODE=rx UNBOUND_PORT=9999 IDLE=adaptive
+while getopts "m:n:l:s:b:o:ki:h" opt; do
 	case $opt in
-	m) MODE=$OPTARG ;; n) N=$OPTARG ;; l) LEN=$OPTARG ;; s) SECS=$OPTARG ;; b) BIN=$OPTARG ;; o) OUTDIR=$OPTARG ;; k) UNBOUND_PORT=0 ;;
-	*) sed -n '2,9p' "$0"; exit 2 ;;
+	m) MODE=$OPTARG ;; n) N=$OPTARG ;; l) LEN=$OPTARG ;; s) SECS=$OPTARG ;; b) BIN=$OPTARG ;; o) OUTDIR=$OPTARG ;; k) UNBOUND_PORT=0 ;; i) IDLE=$OPTARG ;;
+	*) sed -n '2,10p' "$0"; exit 2 ;;
 	esac
 done
 BIN=$(cd "$BIN" && pwd)
@@ -63,6 +64,7 @@ socket = $SOCK
 apps = 2048
 [datapath]
 mbufs = 32767
+idle = $IDLE
 EOF
 perf_ok=0
 perf stat -e instructions true > /dev/null 2>&1 && perf_ok=1
