@@ -3,10 +3,12 @@
 #include "claims.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define CLAIMS_LINE_MAX 160 /* a tuple (MS_TUPLE_STRLEN), a pid and a start time, with room */
@@ -23,13 +25,20 @@ int claims_write(const char *path, const struct claim *c, uint32_t n)
 	char tmp[PATH_MAX], tuple[MS_TUPLE_STRLEN];
 	FILE *f;
 	uint32_t i;
-	int rc = 0;
+	int fd, rc = 0;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-	f = fopen(tmp, "we");
-	if (!f)
+	/* 0644 whatever the umask: claims_load believes no file that others may write. */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
 		return -errno;
+	if (fchmod(fd, 0644) < 0 || !(f = fdopen(fd, "w"))) {
+		rc = -errno;
+		close(fd);
+		unlink(tmp);
+		return rc;
+	}
 	fprintf(f, "# mstackd's claims: proto address:port owner-pid owner-start-time (/proc/PID/stat field 22)\n");
 	for (i = 0; i < n; i++) {
 		if (ms_tuple_format(&c[i].tuple, tuple, sizeof(tuple)) < 0)
@@ -115,10 +124,19 @@ uint32_t claims_parse(FILE *in, const char *name, struct claim *out, uint32_t ma
 int claims_load(const char *path, struct claim *out, uint32_t max, FILE *errs)
 {
 	FILE *f = fopen(path, "re");
+	struct stat st;
 	uint32_t n;
 
 	if (!f)
 		return errno == ENOENT ? 0 : -errno;
+	/*
+	 * A claim makes the daemon drop a tuple's frames: only a file of ours
+	 * that nobody else may write is believed (whatever the directory allows).
+	 */
+	if (fstat(fileno(f), &st) < 0 || st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		fclose(f);
+		return -EPERM;
+	}
 	n = claims_parse(f, path, out, max, errs);
 	fclose(f);
 	return (int)n;

@@ -45,7 +45,10 @@ int claims_write(const char *path, const struct claim *c, uint32_t n);
  */
 uint32_t claims_parse(FILE *in, const char *name, struct claim *out, uint32_t max, FILE *errs);
 
-/* claims_parse of the file at path. A missing file is no claims (0); -errno if it cannot be read. */
+/*
+ * claims_parse of the file at path. A missing file is no claims (0); -EPERM
+ * if it is not ours or others may write it; -errno if it cannot be read.
+ */
 int claims_load(const char *path, struct claim *out, uint32_t max, FILE *errs);
 
 /* The start time of process pid (field 22 of /proc/PID/stat). 0, -ENOENT (no such process) or -errno. */

@@ -97,8 +97,10 @@ static struct claim *hold_collect(struct mstackd *d, uint32_t *n)
 		for (i = 0; i < a->nbindings && *n < d->bt.count; i++)
 			c[(*n)++] =
 			    (struct claim){ .tuple = a->bindings[i].tuple, .pid = a->pid, .start = a->pid_start };
+	/* A hold claimed again since the last tick is in its app's bindings already. */
 	for (i = 0; i < d->holds.n && *n < d->bt.count; i++)
-		c[(*n)++] = d->holds.h[i].c;
+		if (app_is_held(btable_lookup(&d->bt, &d->holds.h[i].c.tuple)))
+			c[(*n)++] = d->holds.h[i].c;
 	return c;
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -59,6 +60,24 @@ START_TEST(test_what_is_written_reads_back_the_same)
 	ck_assert_int_eq(access(tmp, F_OK), -1);
 	ck_assert_int_eq(unlink(path), 0);
 	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
+START_TEST(test_a_file_others_may_write_is_not_believed)
+{
+	char path[] = "/tmp/check_claims.XXXXXX";
+	struct claim in = claim_of("tcp", "10.0.0.1:22", getpid(), 1), out[1];
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(claims_write(path, &in, 1), 0);
+	ck_assert_int_eq(claims_load(path, out, 1, NULL), 1);
+	ck_assert_int_eq(chmod(path, 0622), 0);
+	ck_assert_int_eq(claims_load(path, out, 1, NULL), -EPERM);
+	ck_assert_int_eq(chmod(path, 0644), 0);
+	ck_assert_int_eq(claims_load(path, out, 1, NULL), 1);
+	unlink(path);
 }
 END_TEST
 
@@ -208,6 +227,7 @@ static Suite *claims_suite(void)
 
 	tcase_add_test(tc, test_what_is_written_reads_back_the_same);
 	tcase_add_test(tc, test_a_missing_file_is_no_claims);
+	tcase_add_test(tc, test_a_file_others_may_write_is_not_believed);
 	tcase_add_test(tc, test_malformed_lines_are_reported_with_their_number_and_skipped);
 	tcase_add_test(tc, test_an_overlong_line_is_one_error_and_the_next_line_counts);
 	tcase_add_test(tc, test_claims_past_the_bound_are_ignored_with_one_warning);
