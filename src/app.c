@@ -26,6 +26,8 @@
  */
 #define APP_COLORS (4096 / MS_CACHELINE)
 
+struct app app_held = { .name = "(held)", .memfd = -1, .wakeup_fd = -1, .kick_fd = -1 };
+
 static void app_layout(struct ms_region_hdr *h, uint32_t nqueues, uint32_t ring_size, uint32_t app_id)
 {
 	uint64_t color = (uint64_t)(app_id % APP_COLORS) * MS_CACHELINE;

@@ -79,6 +79,7 @@ struct app {
 
 	/* control thread only */
 	pid_t pid;
+	uint64_t pid_start; /* the process's start time (claims.h): pid and start name it across a restart of ours */
 	uid_t uid;
 	gid_t gid;
 	char name[MS_NAME_MAX];
@@ -98,6 +99,22 @@ struct app {
 _Static_assert(offsetof(struct app, dp_burst_seq) + sizeof(uint64_t) <= APP_ALIGN,
 	       "what the datapath reads for every frame delivered sits on the first line");
 _Static_assert(_Alignof(struct app) == APP_ALIGN, "struct app's counters are line-aligned");
+
+/*
+ * The owner the binding table names for a tuple held for an application
+ * that outlived the previous mstackd (hold.h): one static object, never
+ * attached, never in an app list, without queues or region. Whoever reads an
+ * owner from the table may meet it: the datapath drops the tuple's frames
+ * (dp_deliver), the source check finds that it is not the sender (txval.c
+ * compares owners with the sender, and no app is this one), the control
+ * thread's requests treat the tuple as taken (appmgr.c).
+ */
+extern struct app app_held;
+
+static inline bool app_is_held(const struct app *a)
+{
+	return a == &app_held;
+}
 
 /*
  * Create an app with its region (memfd, sealed against resizing so that the

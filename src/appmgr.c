@@ -7,7 +7,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "claims.h"
 #include "fdreap.h"
+#include "hold.h"
 #include "log.h"
 #include "publish.h"
 #include "resv.h"
@@ -68,6 +70,8 @@ struct app *appmgr_attach(struct mstackd *d, const struct ms_hello *h, pid_t pid
 	idle_app_published(&d->dp);
 	d->next_app_id++;
 	a->pid = pid;
+	if (claims_proc_start(pid, &a->pid_start) < 0)
+		a->pid_start = 0; /* gone already, or another pid namespace: never held across a restart */
 	a->uid = uid;
 	a->gid = gid;
 	LIST_INSERT_HEAD(&d->apps, a, link);
@@ -107,7 +111,12 @@ int appmgr_bind(struct mstackd *d, struct app *a, struct ms_tuple *t, int fd)
 		return rc;
 	/* Everything that can fail comes before anything is published. */
 	addrs = app_addrs_build(a);
-	rc = addrs ? btable_add(&d->bt, t, a) : -ENOMEM;
+	if (!addrs)
+		rc = -ENOMEM;
+	else if (app_is_held(btable_lookup(&d->bt, t)))
+		rc = btable_replace(&d->bt, t, a); /* claimed again after a restart: never a miss in between */
+	else
+		rc = btable_add(&d->bt, t, a);
 	if (rc < 0) {
 		free(addrs);
 		a->nbindings--; /* undo the add without closing fd: the caller still owns it */
@@ -186,6 +195,10 @@ int appmgr_revoke(struct mstackd *d, const struct ms_tuple *t)
 	if (!owner)
 		return -ENOENT;
 	ms_tuple_format(t, name, sizeof(name));
+	if (app_is_held(owner)) {
+		log_notice("administrator ended the hold of %s", name);
+		return hold_drop(d, t);
+	}
 	log_notice("administrator revoked %s from app %u (%s, pid %d)", name, owner->id, owner->name, (int)owner->pid);
 	appmgr_mark_revoked(owner, t);
 	return appmgr_unbind(d, owner, t);

@@ -59,6 +59,19 @@ int btable_add(struct btable *t, const struct ms_tuple *k, struct app *a)
 	if (rc < 0)
 		return rc == -ENOSPC ? -ENOSPC : rc;
 	t->count++;
+	t->changes++;
+	btable_changed(t);
+	return 0;
+}
+
+int btable_replace(struct btable *t, const struct ms_tuple *k, struct app *a)
+{
+	if (rte_hash_lookup(t->h, k) < 0)
+		return -ENOENT;
+	/* An existing key: rte_hash stores the new data atomically in lock-free mode, the key stays. */
+	if (rte_hash_add_key_data(t->h, k, a) < 0)
+		return -ENOENT;
+	t->changes++;
 	btable_changed(t);
 	return 0;
 }
@@ -81,6 +94,7 @@ int btable_del(struct btable *t, const struct ms_tuple *k)
 	if (rte_hash_del_key(t->h, k) < 0)
 		return -ENOENT;
 	t->count--;
+	t->changes++;
 	btable_changed(t);
 	return 0;
 }

@@ -24,6 +24,8 @@ struct btable {
 	 * the new value also sees the change.
 	 */
 	uint64_t gen;
+	uint64_t
+	    changes; /* control thread: adds, deletes and replacements (the claims file is rewritten when it moves) */
 };
 
 /* Create a table of `capacity` entries. Returns 0 or -errno. */
@@ -32,6 +34,13 @@ void btable_free(struct btable *t);
 
 /* Insert tuple -> app. -EADDRINUSE if present, -ENOSPC if full. */
 int btable_add(struct btable *t, const struct ms_tuple *k, struct app *a);
+
+/*
+ * Give the present tuple k to a: one atomic store of the entry's data, so a
+ * reader sees the old owner or the new one, never a miss in between (a held
+ * tuple claimed again, hold.h). 0 or -ENOENT.
+ */
+int btable_replace(struct btable *t, const struct ms_tuple *k, struct app *a);
 
 /*
  * Let the table free deleted entries' key slots itself, once the readers

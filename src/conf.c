@@ -456,6 +456,8 @@ static const struct conf_key conf_keys[] = {
 	  "an integer between 0 (off) and 1000" },
 	{ "datapath", "workers", conf_parse_uint, CONF_FIELD(workers), 0, 64, false, false, CONF_RELOAD_FIXED,
 	  "an integer between 0 (every lcore after the main one) and 64" },
+	{ "datapath", "restart_hold_s", conf_parse_uint, CONF_FIELD(restart_hold_s), 0, 300, false, false,
+	  CONF_RELOAD_FIXED, "an integer between 0 (off) and 300" },
 };
 
 __attribute__((format(printf, 2, 3))) static void conf_err(struct conf_parser *p, const char *fmt, ...)
@@ -494,6 +496,7 @@ void conf_defaults(struct conf *c)
 	c->mbufs = 8191;
 	c->burst = 32;
 	c->idle = CONF_IDLE_ADAPTIVE;
+	c->restart_hold_s = 10;
 }
 
 enum conf_line_status { CONF_LINE_OK, CONF_LINE_EOF, CONF_LINE_LONG, CONF_LINE_NUL };

@@ -83,6 +83,8 @@ struct conf {
 	enum conf_idle idle;  /* idle, "adaptive" (default) or "poll" */
 	uint32_t coalesce_us; /* coalesce_us, default 0 (off), 0..1000: adaptive: nap after a partial burst */
 	uint32_t workers;     /* workers, default 0: every EAL lcore after the main one; else at most that many */
+	uint32_t
+	    restart_hold_s; /* restart_hold_s, default 10, 0..300: hold a previous run's claims this long; 0: off */
 };
 
 /* What a SIGHUP does with a key: apply its new value, or keep the running one (a restart applies it). */

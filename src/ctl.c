@@ -23,6 +23,7 @@
 #include "capture.h"
 #include "clock.h"
 #include "fdreap.h"
+#include "hold.h"
 #include "log.h"
 #include "neigh.h"
 #include "publish.h"
@@ -433,6 +434,7 @@ void ctl_tick(struct mstackd *d)
 		if (c->resolving)
 			ctl_resolve_try(d, c);
 	ctl_police_apps(d, clock_now_ms());
+	hold_tick(d, clock_now_ms());
 }
 
 static void ctl_admin(struct mstackd *d, struct ctl_conn *c, const struct ms_msg_hdr *h, const void *body)

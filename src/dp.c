@@ -562,26 +562,42 @@ static void dp_handoff_flush(struct dp_worker *wk, struct dp_rx_burst *b)
  * another worker: look the keys up, deliver to the app queues this worker
  * owns (app_queue_owner: every app rx ring has one producer), hand the
  * others to their owners, publish once per touched app, the rest to the
- * kernel, free what was consumed.
+ * kernel, free what was consumed. A tuple held for an app that outlived the
+ * previous mstackd (app_held, hold.h) is nobody's to deliver to and not the
+ * kernel's, which would reset the connection: its frames are dropped and
+ * counted, and the peer resends them. The held owner becomes a miss marked
+ * in `held`, so that the loop that delivers keeps its one test of a miss.
  */
 static void dp_deliver(struct dp_worker *wk, struct dp_rx_burst *b)
 {
 	uint32_t nw = wk->dp->nworkers, i;
-	uint64_t wild;
+	uint64_t wild, held = 0;
 
 	btable_lookup_burst(wk->dp->bt, b->keys, b->nkeys, b->owners, &wild);
 	if (wild)
 		dp_wild_local(wk, b, wild);
 	for (i = 0; i < b->nkeys; i++)
-		if (b->owners[i])
+		if (b->owners[i]) {
+			if (unlikely(app_is_held(b->owners[i]))) {
+				b->owners[i] = NULL;
+				held |= 1ull << i;
+				continue;
+			}
 			b->key_q[i] = dp_prefetch_dest(wk, b->owners[i], b->key_flow[i], (uint32_t)b->seq);
+		}
 	for (i = 0; i < b->nkeys; i++) {
 		struct app *a = b->owners[i];
 		struct rte_mbuf *m = b->key_pkt[i];
 		bool both = b->key_to_both >> i & 1;
 
 		if (!a) {
-			b->to_tap[b->nto_tap++] = m;
+			/* An ICMP error quoting a held flow was the kernel's anyway (both): it still is. */
+			if (unlikely(held >> i & 1) && !both) {
+				wk->nic_stats.rx_held++;
+				b->to_free[b->nto_free++] = m;
+			} else {
+				b->to_tap[b->nto_tap++] = m;
+			}
 			continue;
 		}
 		if (unlikely(app_queue_owner(a, b->key_q[i], nw) != wk->id)) {
@@ -895,31 +911,6 @@ static void dp_idle(struct dp_worker *wk, uint32_t work, uint32_t most, uint64_t
 	idle_awake(wk, work, rte_rdtsc());
 }
 
-/*
- * Applications that outlived a previous mstackd re-attach within tens of
- * milliseconds of the control socket appearing (libmstack-client retries
- * every 20 ms) and claim their tuples again. Until they have, a segment of
- * one of their TCP connections would miss the table and go to the kernel,
- * which answers a port held only by a reservation socket with a reset and
- * kills the connection that survived the restart. So a worker starts
- * forwarding DP_START_HOLD_MS after launch: frames wait in the NIC's ring
- * meanwhile (nothing is dropped that the ring holds), and the worker keeps
- * reporting quiescent states and heartbeats so that attaches and the
- * watchdog go on.
- */
-#define DP_START_HOLD_MS 500
-
-static void dp_start_hold(struct dp_worker *wk)
-{
-	uint64_t until = rte_get_tsc_cycles() + rte_get_tsc_hz() / 1000 * DP_START_HOLD_MS;
-
-	while (rte_get_tsc_cycles() < until && !__atomic_load_n(&wk->dp->stop, __ATOMIC_RELAXED)) {
-		rte_rcu_qsbr_quiescent(wk->dp->qsv, wk->id);
-		__atomic_store_n(&wk->heartbeat, wk->heartbeat + 1, __ATOMIC_RELEASE);
-		usleep(1000);
-	}
-}
-
 /* Add a source's frames to the loop's work, and keep the largest count one source gave. */
 static inline void dp_tally(uint32_t *work, uint32_t *most, uint32_t n)
 {
@@ -936,7 +927,15 @@ int dp_worker(void *arg)
 
 	rte_rcu_qsbr_thread_register(wk->dp->qsv, wk->id);
 	rte_rcu_qsbr_thread_online(wk->dp->qsv, wk->id);
-	dp_start_hold(wk);
+	/*
+	 * No wait before forwarding: the tuples of applications that outlived
+	 * the previous mstackd are held in the table before this worker starts
+	 * (hold.h), for as long as [datapath] restart_hold_s, so a frame that
+	 * comes before its app has claimed its tuple again is dropped, never
+	 * given to the kernel. The fixed 500 ms wait this replaces covered only
+	 * an app that came back within it, and delayed everyone's frames, the
+	 * kernel's included, at every start.
+	 */
 	t0 = rte_rdtsc();
 	while (!__atomic_load_n(&wk->dp->stop, __ATOMIC_RELAXED)) {
 		/* One load per loop; dropped at the quiescent state below like every other pointer. */

@@ -384,6 +384,7 @@ int main(int argc, char **argv)
 	}
 	if (ctl_open(&d) < 0)
 		goto fail; /* logged */
+	hold_start(&d);    /* the socket is ours, so are its claims; the workers start with the holds in place */
 	pub_host_addrs(&d.dp, d.conf.tap_name);
 	for (w = 0; w < d.nworkers; w++) {
 		rc = rte_eal_remote_launch(dp_worker, &d.dp.w[w], d.worker_lcores[w]);
@@ -412,6 +413,7 @@ int main(int argc, char **argv)
 	 */
 	__atomic_store_n(&d.dp.stop, true, __ATOMIC_RELEASE);
 	rte_eal_mp_wait_lcore();
+	hold_stop(&d); /* before the detaches: the apps come back to the next mstackd (hold.h) */
 	ctl_close(&d);
 	main_log_stats(&d);
 	port_teardown(&d.ports);

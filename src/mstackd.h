@@ -12,6 +12,7 @@
 #include "btable.h"
 #include "conf.h"
 #include "dp.h"
+#include "hold.h"
 #include "neigh.h"
 #include "port.h"
 #include "resv.h"
@@ -34,6 +35,7 @@ struct mstackd {
 	uint32_t napps;
 	uint32_t next_app_id;
 	struct resv_admin_list res; /* the administrator's reservations */
+	struct hold_list holds;     /* tuples held for apps that outlived the previous run (hold.h) */
 
 	LIST_HEAD(, ctl_conn) conns; /* every control connection */
 	int listen_fd;

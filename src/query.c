@@ -104,6 +104,26 @@ static void query_datapath(struct mstackd *d, struct query_list *l)
 	}
 }
 
+/* Tuples held for apps that outlived the previous mstackd (hold.h): the owner's pid and the seconds left. */
+static void query_holds(struct mstackd *d, struct query_list *l)
+{
+	uint64_t now = clock_now_ms();
+	uint32_t i;
+
+	for (i = 0; i < d->holds.n; i++) {
+		const struct hold *h = &d->holds.h[i];
+		struct ms_binding_info *e;
+
+		/* Claimed again, not yet seen by the tick: the app's own entry lists it. */
+		if (!app_is_held(btable_lookup(&d->bt, &h->c.tuple)) || !(e = query_list_slot(l)))
+			continue;
+		e->tuple = h->c.tuple;
+		e->app_id = MS_BINDING_HELD;
+		e->pid = (uint32_t)h->c.pid;
+		snprintf(e->name, sizeof(e->name), "held, %u s left", hold_seconds_left(h, now));
+	}
+}
+
 static void query_status(struct mstackd *d, struct ms_status *s)
 {
 	const char *names[2] = { "nic", "tap" };
@@ -182,6 +202,7 @@ int query_reply(struct mstackd *d, uint16_t type, uint32_t offset, void *out, si
 				e->pid = (uint32_t)a->pid;
 				memcpy(e->name, a->name, sizeof(e->name));
 			}
+		query_holds(d, &l);
 		break;
 	case MS_MSG_STATS:
 		l.entry = sizeof(struct ms_counter);

@@ -34,6 +34,7 @@
 	X(rx_not_local) \
 	X(rx_to_kernel) \
 	X(rx_to_app) \
+	X(rx_held)           /* for a tuple held across a restart of mstackd (hold.h): dropped, the peer resends */ \
 	X(rx_bcast) \
 	X(rx_icmp_to_app)    /* ICMP errors about an app's flow: a copy to the app, the frame to the kernel */ \
 	X(rx_icmp_malformed) /* ICMP errors with a bad checksum or a short quote: to the kernel only */ \

@@ -104,6 +104,9 @@ static void text_bindings(const struct ms_binding_info *b, uint32_t n)
 		text_tuple(tup, sizeof(tup), &b[i].tuple);
 		if (b[i].app_id == 0)
 			printf("%-*s  reserved (administrator)\n", width, tup);
+		else if (b[i].app_id == MS_BINDING_HELD)
+			printf("%-*s  held for pid %u across a restart (%s)\n", width, tup, b[i].pid,
+			       TEXT_CLEAN(name, b[i].name));
 		else
 			printf("%-*s  app %u (%s, pid %u)\n", width, tup, b[i].app_id, TEXT_CLEAN(name, b[i].name),
 			       b[i].pid);

@@ -48,6 +48,7 @@ static const struct prom_kind prom_kinds[] = {
 	{ "port", "rx_not_local", 0, "Frames matching a wildcard binding but for another host's address, passed to the kernel." },
 	{ "port", "rx_to_kernel", 0, "Frames passed to the kernel through the TAP interface." },
 	{ "port", "rx_to_app", 0, "Frames delivered to applications." },
+	{ "port", "rx_held", 0, "Frames dropped for a tuple held for an application that outlived the previous mstackd (it resends them)." },
 	{ "port", "rx_bcast", 0, "Broadcast and multicast frames received." },
 	{ "port", "rx_icmp_to_app", 0, "ICMP errors about an application's flow, copied to the application and passed to the kernel." },
 	{ "port", "rx_icmp_malformed", 0, "ICMP errors with a bad checksum or a quote too short, passed to the kernel only." },

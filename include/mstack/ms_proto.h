@@ -150,9 +150,12 @@ struct ms_app_info {
 	char name[MS_NAME_MAX];
 };
 
+/* app_id of a tuple held for an app that outlived the previous mstackd: pid is its owner, name "held, N s left". */
+#define MS_BINDING_HELD 0xffffffffu
+
 struct ms_binding_info {
 	struct ms_tuple tuple;
-	uint32_t app_id; /* 0: an administrator's static reservation */
+	uint32_t app_id; /* 0: an administrator's static reservation; MS_BINDING_HELD: held across a restart */
 	uint32_t pid;
 	char name[MS_NAME_MAX];
 };

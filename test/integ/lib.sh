@@ -257,6 +257,46 @@ for _ in range(3):
 sys.exit(1)' "$@"
 }
 
+# tcp_stream_start HOST PORT TOTAL OUT: from the peer, one kernel-TCP connection that sends TOTAL
+# bytes (a paced sender thread, about 640 kB/s) and reads the echo back, logging "rcvd N TIME" every
+# 128 kB to OUT, then "done N intact"; it exits 0 only if all of it came back intact (SHA-256).
+# Sets $STREAM (its pid, killed at exit).
+tcp_stream_start() {
+	peer python3 -u -c '
+import hashlib, random, socket, sys, threading, time
+host, port, total = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+data = random.Random(7).randbytes(total)
+s = socket.create_connection((host, port), timeout=5)
+s.settimeout(45)
+def send():
+    for off in range(0, total, 32768):
+        s.sendall(data[off:off + 32768])
+        time.sleep(0.05)
+threading.Thread(target=send, daemon=True).start()
+h, got, step = hashlib.sha256(), 0, 0
+while got < total:
+    b = s.recv(65536)
+    if not b:
+        print("eof at", got); sys.exit(1)
+    h.update(b)
+    got += len(b)
+    if got >= step:
+        print("rcvd", got, "%.3f" % time.time())
+        step += 131072
+ok = h.digest() == hashlib.sha256(data).digest()
+print("done", got, "intact" if ok else "CORRUPT")
+sys.exit(0 if ok else 1)
+' "$1" "$2" "$3" > "$4" 2>&1 &
+	STREAM=$!
+	INTEG_PIDS+=("$STREAM")
+}
+
+# stream_received OUT: the bytes a tcp_stream_start stream has read back so far
+stream_received() { awk '$1 == "rcvd" { n = $2 } END { print n + 0 }' "$1"; }
+
+# stream_progress_after OUT TIME: has the stream read something back after TIME (date +%s.%N)?
+stream_progress_after() { awk -v t="$2" '$1 == "rcvd" && $3 > t' "$1" | grep -q .; }
+
 # start_echo PORT [OPTION...]: an mstack-echo bound to udp $HOST_IP:PORT; sets $LAST_PID and $APP_ID
 start_echo() {
 	local out="$WORK/echo.$1" port=$1

@@ -17,39 +17,11 @@ QUITTER=$!
 INTEG_PIDS+=("$QUITTER")
 wait_for 10 grep -q echoing "$WORK/quitter" || fail "mstack-tcpecho -x did not start: $(cat "$WORK/quitter")"
 
-# The stream: one connection, a paced sender thread, the reader logging its progress with the time;
-# SHA-256 of what went out against what came back. Exit 0 only if all of it came back intact.
-peer python3 -u -c '
-import hashlib, random, socket, sys, threading, time
-host, port, total = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-data = random.Random(7).randbytes(total)
-s = socket.create_connection((host, port), timeout=5)
-s.settimeout(45)
-def send():
-    for off in range(0, total, 32768):
-        s.sendall(data[off:off + 32768])
-        time.sleep(0.05)
-threading.Thread(target=send, daemon=True).start()
-h, got, step = hashlib.sha256(), 0, 0
-while got < total:
-    b = s.recv(65536)
-    if not b:
-        print("eof at", got); sys.exit(1)
-    h.update(b)
-    got += len(b)
-    if got >= step:
-        print("rcvd", got, "%.3f" % time.time())
-        step += 131072
-ok = h.digest() == hashlib.sha256(data).digest()
-print("done", got, "intact" if ok else "CORRUPT")
-sys.exit(0 if ok else 1)
-' "$HOST_IP" "$PORT" "$TOTAL" > "$WORK/stream" 2>&1 &
-STREAM=$!
-INTEG_PIDS+=("$STREAM")
+tcp_stream_start "$HOST_IP" "$PORT" "$TOTAL" "$WORK/stream"
 wait_for 5 grep -q rcvd "$WORK/stream" || fail "the stream does not get echoes: $(cat "$WORK/stream")"
 
-progress_after() { awk -v t="$1" '$1 == "rcvd" && $3 > t' "$WORK/stream" | grep -q .; }
-received() { awk '$1 == "rcvd" { n = $2 } END { print n + 0 }' "$WORK/stream"; }
+progress_after() { stream_progress_after "$WORK/stream" "$1"; }
+received() { stream_received "$WORK/stream"; }
 
 # restart HOW: stop mstackd with HOW (KILL or TERM) in the middle of the stream, start it again;
 # the stream must move again on the same connection.

@@ -208,6 +208,29 @@ START_TEST(test_adding_a_present_key_is_eaddrinuse_and_keeps_the_owner)
 }
 END_TEST
 
+START_TEST(test_replacing_gives_a_present_key_to_its_new_owner_in_place)
+{
+	struct ms_tuple k = T4("10.0.0.1", 80), other = T4("10.0.0.1", 81);
+	uint64_t gen, changes;
+
+	table_new(64);
+	ck_assert_int_eq(btable_add(&bt, &k, A), 0);
+	gen = btable_gen(&bt);
+	changes = bt.changes;
+	ck_assert_int_eq(btable_replace(&bt, &k, B), 0);
+	ck_assert_ptr_eq(btable_lookup(&bt, &k), B);
+	ck_assert_uint_eq(bt.count, 1);
+	ck_assert_uint_gt(btable_gen(&bt), gen); /* a source check looks again */
+	ck_assert_uint_eq(bt.changes, changes + 1);
+	/* Only a present key: a replace never adds one. */
+	ck_assert_int_eq(btable_replace(&bt, &other, B), -ENOENT);
+	ck_assert_ptr_null(btable_lookup(&bt, &other));
+	ck_assert_uint_eq(bt.changes, changes + 1);
+	ck_assert_int_eq(btable_del(&bt, &k), 0);
+	ck_assert_uint_eq(bt.changes, changes + 2);
+}
+END_TEST
+
 START_TEST(test_adding_past_capacity_is_enospc)
 {
 	static const uint32_t caps[] = { 4, 8, 100 };
@@ -642,6 +665,7 @@ static Suite *btable_suite(void)
 
 	tc = tcase_create("update");
 	tcase_add_checked_fixture(tc, bt_setup, bt_teardown);
+	tcase_add_test(tc, test_replacing_gives_a_present_key_to_its_new_owner_in_place);
 	tcase_add_test(tc, test_adding_a_present_key_is_eaddrinuse_and_keeps_the_owner);
 	tcase_add_loop_test(tc, test_adding_past_capacity_is_enospc, 0, 3);
 	tcase_add_test(tc, test_deleted_key_misses_and_can_be_added_again);

@@ -72,7 +72,8 @@ START_TEST(test_full_ipv4_config_sets_every_field)
 			   "[datapath]\n"
 			   "mbufs = 4095\n"
 			   "burst = 64\n"
-			   "idle = poll\n";
+			   "idle = poll\n"
+			   "restart_hold_s = 300\n";
 	const uint8_t addr[16] = { 10, 0, 0, 1 };
 
 	ck_assert_int_eq(conf_test_parse(text), 0);
@@ -101,6 +102,14 @@ START_TEST(test_full_ipv4_config_sets_every_field)
 	ck_assert_uint_eq(conf.mbufs, 4095);
 	ck_assert_uint_eq(conf.burst, 64);
 	ck_assert_int_eq(conf.idle, CONF_IDLE_POLL);
+	ck_assert_uint_eq(conf.restart_hold_s, 300);
+}
+END_TEST
+
+START_TEST(test_restart_hold_s_0_turns_the_hold_off)
+{
+	ck_assert_int_eq(conf_test_parse(BASE "[datapath]\nrestart_hold_s = 0\n"), 0);
+	ck_assert_uint_eq(conf.restart_hold_s, 0);
 }
 END_TEST
 
@@ -145,6 +154,7 @@ START_TEST(test_absent_keys_take_their_defaults)
 	ck_assert_uint_eq(conf.burst, 32);
 	ck_assert_int_eq(conf.idle, CONF_IDLE_ADAPTIVE);      /* no core burnt unless asked */
 	ck_assert_int_eq(conf.exception, CONF_EXCEPTION_TAP); /* works without /dev/vhost-net */
+	ck_assert_uint_eq(conf.restart_hold_s, 10);           /* a restart of mstackd keeps connections */
 }
 END_TEST
 
@@ -472,6 +482,8 @@ static const struct {
 	{ BASE "[datapath]\nmbufs = 4094\n",
 	  "t.conf:6: mbufs must be an integer between 4095 and 1048575, got '4094'\n" },
 	{ BASE "[datapath]\nburst = 65\n", "t.conf:6: burst must be an integer between 1 and 64, got '65'\n" },
+	{ BASE "[datapath]\nrestart_hold_s = 301\n",
+	  "t.conf:6: restart_hold_s must be an integer between 0 (off) and 300, got '301'\n" },
 	{ BASE "[datapath]\nidle = Poll\n", "t.conf:6: idle must be adaptive or poll, got 'Poll'\n" },
 	{ BASE "[datapath]\nidle = sleep\n", "t.conf:6: idle must be adaptive or poll, got 'sleep'\n" },
 	{ BASE "exception = vhost\n", "t.conf:5: exception must be tap or virtio-user, got 'vhost'\n" },
@@ -749,6 +761,7 @@ static Suite *conf_suite(void)
 	tc = tcase_create("valid");
 	tcase_add_checked_fixture(tc, NULL, conf_test_teardown);
 	tcase_add_test(tc, test_full_ipv4_config_sets_every_field);
+	tcase_add_test(tc, test_restart_hold_s_0_turns_the_hold_off);
 	tcase_add_test(tc, test_ipv6_address_is_stored_with_its_prefix);
 	tcase_add_test(tc, test_absent_keys_take_their_defaults);
 	tcase_add_test(tc, test_word_keys_take_each_word_of_their_list);

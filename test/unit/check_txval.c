@@ -514,6 +514,20 @@ START_TEST(test_wildcard_does_not_cover_a_tuple_another_app_holds_exactly)
 }
 END_TEST
 
+START_TEST(test_a_tuple_held_across_a_restart_is_nobodys_to_send_from)
+{
+	/* tcp 10.0.0.2:80 held for an app that outlived the previous mstackd: A's wildcard does not cover it. */
+	ck_assert_int_eq(check(app_a, TCP4("10.0.0.2", 80)), TXV_OK);
+	ck_assert_uint_lt(ntbl, sizeof(tbl) / sizeof(tbl[0]));
+	tbl[ntbl].t = tup(IPPROTO_TCP, AF_INET, "10.0.0.2", 80);
+	tbl[ntbl++].a = &app_held;
+	env.gen++;
+	ck_assert_int_eq(check(app_a, TCP4("10.0.0.2", 80)), TXV_SPOOFED);
+	ck_assert_int_eq(check(app_b, TCP4("10.0.0.2", 80)), TXV_SPOOFED);
+	ck_assert_int_eq(check(app_a, TCP4("10.0.0.3", 80)), TXV_OK);
+}
+END_TEST
+
 START_TEST(test_vlan_tagged_frame_is_proto_denied_even_from_a_held_tuple)
 {
 	struct fspec tagged = { .family = AF_INET, .l4 = L4_UDP, .src = "10.0.0.1", .sport = 7000, .vlan = true };
@@ -1172,6 +1186,7 @@ static Suite *txval_suite(void)
 	tcase_add_checked_fixture(tc, txval_setup, txval_teardown);
 	tcase_add_loop_test(tc, test_source_tuple_gives_the_verdict, 0, N_TUPLE_CASES);
 	tcase_add_test(tc, test_wildcard_does_not_cover_a_tuple_another_app_holds_exactly);
+	tcase_add_test(tc, test_a_tuple_held_across_a_restart_is_nobodys_to_send_from);
 	tcase_add_test(tc, test_vlan_tagged_frame_is_proto_denied_even_from_a_held_tuple);
 	tcase_add_test(tc, test_verdict_follows_the_bindings_when_they_change);
 	suite_add_tcase(s, tc);
