@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1464,11 +1466,105 @@ START_TEST(test_connections_are_bounded_in_number_and_memory)
 }
 END_TEST
 
+/* ---- the workers' rendezvous (several mstack queues re-attaching) ---- */
+
+#define RV_WORKERS 4
+#define RV_ROUNDS  200
+
+static struct httpd_rendezvous rv;
+static atomic_int rv_polling; /* workers between their "polls" and the rendezvous */
+static atomic_int rv_works;   /* rounds whose work ran */
+static atomic_int rv_work_alone_violations;
+
+static int rv_work(void *arg)
+{
+	(void)arg;
+	if (atomic_load(&rv_polling) != 0)
+		atomic_fetch_add(&rv_work_alone_violations, 1);
+	usleep(100); /* a window for a worker that would wrongly go on */
+	if (atomic_load(&rv_polling) != 0)
+		atomic_fetch_add(&rv_work_alone_violations, 1);
+	atomic_fetch_add(&rv_works, 1);
+	return 7;
+}
+
+static void *rv_worker(void *arg)
+{
+	unsigned seed = (unsigned)(uintptr_t)arg;
+	long ran = 0;
+
+	for (int round = 0; round < RV_ROUNDS; round++) {
+		atomic_fetch_add(&rv_polling, 1);
+		if (rand_r(&seed) % 4 == 0)
+			usleep((useconds_t)(rand_r(&seed) % 200));
+		atomic_fetch_sub(&rv_polling, 1);
+		int rc = httpd_rendezvous(&rv, rv_work, NULL), works = atomic_load(&rv_works);
+
+		ck_assert(rc == 0 || rc == 7);
+		ran += rc == 7;
+		ck_assert_int_ge(works, round + 1); /* released only after this round's work */
+	}
+	return (void *)ran;
+}
+
+/*
+ * docs/tcp.md: instances on several threads must not poll while one
+ * re-attaches. Every round, the work runs once, in the last worker to
+ * arrive, while no other is between its rendezvous: none polls beside it,
+ * and none goes on before it is done.
+ */
+START_TEST(test_the_rendezvous_runs_the_work_once_per_round_with_every_worker_stopped)
+{
+	pthread_t t[RV_WORKERS];
+	long ran = 0;
+
+	atomic_store(&rv_works, 0);
+	ck_assert_int_eq(httpd_rendezvous_init(&rv, RV_WORKERS), 0);
+	for (uintptr_t i = 0; i < RV_WORKERS; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, rv_worker, (void *)(i + 1)), 0);
+	for (int i = 0; i < RV_WORKERS; i++) {
+		void *r;
+
+		pthread_join(t[i], &r);
+		ran += (long)r;
+	}
+	ck_assert_int_eq(atomic_load(&rv_works), RV_ROUNDS);
+	ck_assert_int_eq(ran, RV_ROUNDS); /* each round's work returned its result to the one that ran it */
+	ck_assert_int_eq(atomic_load(&rv_work_alone_violations), 0);
+	httpd_rendezvous_fini(&rv);
+}
+END_TEST
+
+static void *rv_waiter(void *arg)
+{
+	(void)arg;
+	return (void *)(intptr_t)httpd_rendezvous(&rv, rv_work, NULL);
+}
+
+/* A stop (SIGTERM sets httpd_stop) releases a worker waiting for others that will not come; no work runs. */
+START_TEST(test_a_stop_releases_the_workers_waiting_at_the_rendezvous)
+{
+	pthread_t t;
+	void *r;
+
+	atomic_store(&rv_works, 0);
+	ck_assert_int_eq(httpd_rendezvous_init(&rv, 3), 0);
+	ck_assert_int_eq(pthread_create(&t, NULL, rv_waiter, NULL), 0);
+	usleep(150 * 1000);
+	httpd_stop = 1;
+	pthread_join(t, &r);
+	httpd_stop = 0;
+	ck_assert_int_eq((intptr_t)r, -EINTR);
+	ck_assert_int_eq(atomic_load(&rv_works), 0);
+	httpd_rendezvous_fini(&rv);
+}
+END_TEST
+
 static Suite *http_suite(void)
 {
 	Suite *s = suite_create("http");
 	TCase *parse = tcase_create("parse"), *path = tcase_create("path"), *files = tcase_create("files"),
-	      *resp = tcase_create("resp"), *conn = tcase_create("conn");
+	      *resp = tcase_create("resp"), *conn = tcase_create("conn"), *workers = tcase_create("workers");
 
 	tcase_add_test(parse, test_a_simple_get_is_parsed_and_persists_in_1_1);
 	tcase_add_test(parse, test_keep_alive_follows_the_version_and_connection_rules);
@@ -1523,6 +1619,10 @@ static Suite *http_suite(void)
 	tcase_add_test(conn, test_a_large_file_truncated_while_sent_ends_the_connection_short);
 	tcase_add_test(conn, test_connections_are_bounded_in_number_and_memory);
 	suite_add_tcase(s, conn);
+	tcase_add_test(workers, test_the_rendezvous_runs_the_work_once_per_round_with_every_worker_stopped);
+	tcase_add_test(workers, test_a_stop_releases_the_workers_waiting_at_the_rendezvous);
+	tcase_set_timeout(workers, 30);
+	suite_add_tcase(s, workers);
 	return s;
 }
 
