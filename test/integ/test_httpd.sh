@@ -158,7 +158,8 @@ echo "$hdr" | grep -qF "ETag: $etag" || fail "304 without the ETag: $hdr"
 [ "$(code -H "If-None-Match: \"x\", W/$etag" "$U6/big.bin")" = 304 ] || fail "a weak tag in a list: not 304"
 [ "$(code -H "If-None-Match: *" "$U4/mid.dat")" = 304 ] || fail "If-None-Match: *: not 304"
 [ "$(code -H "If-None-Match: *" "$U4/nope")" = 404 ] || fail "If-None-Match: * on a missing file: not 404"
-got=$(peer curl -sf --max-time 20 -H 'If-None-Match: "x"' -z "$lm" "$U4/big.bin" | sha256sum)
+# (Not curl -z: curl itself drops a 200 whose Last-Modified is not newer than its condition.)
+got=$(peer curl -sf --max-time 20 -H 'If-None-Match: "x"' -H "If-Modified-Since: $lm" "$U4/big.bin" | sha256sum)
 [ "$got" = "$(sha256sum < "$ROOT/big.bin")" ] || fail "a tag that does not match, with If-Modified-Since: not the file"
 ok "If-None-Match: the ETag (strong, weak, in a list) or * is a 304 with the ETag and no body; another tag gets the file"
 
