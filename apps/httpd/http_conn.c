@@ -255,18 +255,56 @@ static int hc_status_of_path_error(int err)
 }
 
 /*
- * RFC 9110 13.1.3 and 13.2.2 step 4, for a GET or HEAD of a file that
- * exists (13.2.1: preconditions only matter to what would be a 2xx): the
- * answer is 304 when If-Modified-Since holds a valid HTTP-date (one value)
- * no earlier than the file's Last-Modified, at the second that field
- * carries. An invalid date, or If-None-Match present (evaluated first, and
- * this server has no entity tags to match), leaves the full response.
+ * RFC 9110 13.2.2 step 3, 13.1.2: If-None-Match is false (the answer to a
+ * GET or HEAD is 304) when "*" is sent, which any existing file matches, or
+ * when a listed tag matches the file's by the weak comparison (8.8.3.2).
+ * The lines are one list (5.3): "*" beside anything else, or a malformed
+ * line, makes the whole field malformed. 13.1.2 has no rule for a
+ * malformed value (13.1.3 has one for If-Modified-Since: ignore it), so we
+ * decide: it matches nothing (the full response, which is always a right
+ * answer), and it still counts as present, so If-Modified-Since stays
+ * ignored: a client that conditioned on entity tags did not mean its dates
+ * to decide. So do more lines than the parser kept. Each line is scanned
+ * once: a list of thousands of tags costs a scan of the field.
+ */
+static bool hc_etag_matches(const struct http_request *req, const struct http_file *f)
+{
+	size_t etag_len = strlen(f->etag);
+	bool match = false;
+
+	if (req->if_none_match_lines > HTTP_INM_LINES_MAX)
+		return false;
+	for (uint32_t i = 0; i < req->if_none_match_lines; i++) {
+		const char *v = req->if_none_match[i].s;
+		size_t len = req->if_none_match[i].len;
+		int rc;
+
+		if (req->if_none_match_lines > 1 && len == 1 && v[0] == '*')
+			return false;
+		rc = http_etag_list_match(v, len, f->etag, etag_len);
+		if (rc < 0)
+			return false;
+		match |= rc == 1;
+	}
+	return match;
+}
+
+/*
+ * RFC 9110 13.2.2 steps 3 and 4, for a GET or HEAD of a file that exists
+ * (13.2.1: preconditions only matter to what would be a 2xx). With
+ * If-None-Match present, it alone decides (hc_etag_matches) and
+ * If-Modified-Since is ignored (13.1.3). Without it, the answer is 304 when
+ * If-Modified-Since holds a valid HTTP-date (one value) no earlier than the
+ * file's Last-Modified, at the second that field carries; an invalid date
+ * leaves the full response.
  */
 static bool hc_not_modified(const struct http_request *req, const struct http_file *f, time_t now)
 {
 	time_t since;
 
-	if (!req->if_modified_since || req->has_if_none_match)
+	if (req->if_none_match_lines)
+		return hc_etag_matches(req, f);
+	if (!req->if_modified_since)
 		return false;
 	if (http_date_parse(req->if_modified_since, req->if_modified_since_len, now, &since) < 0)
 		return false;
@@ -302,6 +340,7 @@ static void hc_request(struct http_conn *c, const struct http_request *req, int 
 			r.content_length = c->file->len;
 			r.content_type = c->file->content_type;
 			r.last_modified = c->file->last_modified;
+			r.etag = c->file->etag;
 		}
 		/* The head is answered: the next request (pipelined) starts right after it. */
 		c->in_len -= (uint32_t)req->head_len;

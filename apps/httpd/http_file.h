@@ -11,6 +11,9 @@
 
 #include "http_resp.h"
 
+/* "inode-size-mtime_ns", each up to 16 hex digits, quoted, and the NUL. */
+#define HTTP_ETAG_MAX 56
+
 /*
  * A file as served: its bytes (a private copy for a small file, which the
  * send path hands over from where it is) or, for a large one, its open fd
@@ -27,6 +30,7 @@ struct http_file {
 	const char *content_type;
 	char last_modified[HTTP_DATE_LEN];
 	time_t last_modified_sec; /* the second last_modified names: what If-Modified-Since is compared with */
+	char etag[HTTP_ETAG_MAX]; /* RFC 9110 8.8.3: a strong entity tag, quotes included */
 	/* Private to http_file.c. */
 	char *key;
 	dev_t dev;

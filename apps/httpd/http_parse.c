@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* http_parse.c - HTTP/1.x request heads (RFC 9112): bounded, incremental over partial reads. */
+#include <errno.h>
 #include <string.h>
 #include <strings.h>
 
@@ -199,6 +200,20 @@ static void hp_if_modified_since(struct http_request *req, struct hp_fields *f, 
 	req->if_modified_since_len = req->if_modified_since ? len : 0;
 }
 
+/*
+ * RFC 9110 5.3: several If-None-Match lines are one list; each is kept for
+ * the evaluation (http_etag_list_match on each), which needs the file's tag.
+ */
+static void hp_if_none_match(struct http_request *req, const char *v, size_t len)
+{
+	uint32_t i = req->if_none_match_lines++;
+
+	if (i < HTTP_INM_LINES_MAX) {
+		req->if_none_match[i].s = v;
+		req->if_none_match[i].len = len;
+	}
+}
+
 /* RFC 9112 5: field-line = field-name ":" OWS field-value OWS. */
 static int hp_field(struct http_request *req, struct hp_fields *f, struct hp_line l)
 {
@@ -235,7 +250,7 @@ static int hp_field(struct http_request *req, struct hp_fields *f, struct hp_lin
 	else if (nlen == 17 && strncasecmp(l.s, "if-modified-since", 17) == 0)
 		hp_if_modified_since(req, f, v, (size_t)(end - v));
 	else if (nlen == 13 && strncasecmp(l.s, "if-none-match", 13) == 0)
-		req->has_if_none_match = true;
+		hp_if_none_match(req, v, (size_t)(end - v));
 	return 0;
 }
 
@@ -280,6 +295,57 @@ static int hp_head(struct http_request *req, const char *buf, size_t start, size
 	req->keep_alive = !f.conn_close && (req->version_minor == 1 || f.conn_keep_alive);
 	req->head_len = end;
 	return (int)end;
+}
+
+/* RFC 9110 8.8.3: etagc = %x21 / %x23-7E / obs-text. */
+static bool hp_etagc(unsigned char ch)
+{
+	return ch == 0x21 || (ch >= 0x23 && ch != 0x7f);
+}
+
+static bool hp_ows(char ch)
+{
+	return ch == ' ' || ch == '\t';
+}
+
+/*
+ * RFC 9110 13.1.2: If-None-Match = "*" / #entity-tag; 8.8.3: entity-tag =
+ * [ %s"W/" ] DQUOTE *etagc DQUOTE (the W is case-sensitive); 8.8.3.2: the
+ * weak comparison matches two tags whose opaque-tags are equal, weak or not.
+ * "*" stands alone: with a tag beside it the value is malformed.
+ */
+int http_etag_list_match(const char *v, size_t len, const char *etag, size_t etag_len)
+{
+	bool match = false;
+	size_t i = 0;
+
+	if (len == 1 && v[0] == '*')
+		return 1;
+	while (i < len) {
+		size_t start;
+
+		if (hp_ows(v[i]) || v[i] == ',') {
+			i++; /* RFC 9110 5.6.1.2: empty list elements and the whitespace around them */
+			continue;
+		}
+		if (len - i >= 2 && v[i] == 'W' && v[i + 1] == '/')
+			i += 2;
+		if (i >= len || v[i] != '"')
+			return -EINVAL;
+		start = i++;
+		while (i < len && hp_etagc((unsigned char)v[i]))
+			i++;
+		if (i >= len || v[i] != '"')
+			return -EINVAL;
+		i++;
+		if (etag && i - start == etag_len && memcmp(v + start, etag, etag_len) == 0)
+			match = true;
+		while (i < len && hp_ows(v[i]))
+			i++;
+		if (i < len && v[i] != ',')
+			return -EINVAL;
+	}
+	return match;
 }
 
 /*

@@ -18,6 +18,8 @@
 #define HTTP_HEAD_MAX   8192
 #define HTTP_FIELDS_MAX 64
 #define HTTP_BODY_MAX   65536
+/* If-None-Match field lines kept; a request with more is answered as if none matched. */
+#define HTTP_INM_LINES_MAX 8
 
 enum http_method {
 	HTTP_GET,
@@ -40,7 +42,16 @@ struct http_request {
 	 */
 	const char *if_modified_since;
 	size_t if_modified_since_len;
-	bool has_if_none_match; /* RFC 9110 13.1.2: present, which makes If-Modified-Since ignored */
+	/*
+	 * RFC 9110 13.1.2: the If-None-Match field lines (values trimmed, into
+	 * the parsed buffer), the first HTTP_INM_LINES_MAX of if_none_match_lines.
+	 * Present (any count), it decides alone: If-Modified-Since is ignored.
+	 */
+	uint32_t if_none_match_lines;
+	struct {
+		const char *s;
+		size_t len;
+	} if_none_match[HTTP_INM_LINES_MAX];
 };
 
 /* Where the search for the end of the head resumes: the buffer is scanned once, whatever the reads. */
@@ -64,5 +75,17 @@ void http_parser_reset(struct http_parser *p);
  *     (the connection cannot be trusted to be in sync afterwards: close it).
  */
 int http_parse(struct http_parser *p, const char *buf, size_t len, struct http_request *req);
+
+/**
+ * RFC 9110 13.1.2, 8.8.3.2: whether one If-None-Match field value, "*" or a
+ * comma-separated list of entity tags (W/"..." or "...", optional
+ * whitespace, empty elements allowed, RFC 9110 5.6.1.2), holds etag (a
+ * strong entity tag with its quotes, as sent in ETag) by the weak comparison: the
+ * opaque tags are equal, whether either is weak or not. "*" matches any
+ * etag. One pass over the value, however many tags it lists.
+ * @return 1 it matches; 0 it does not; -EINVAL the value is malformed
+ *   (checked to its end even after a match). etag NULL only checks the value.
+ */
+int http_etag_list_match(const char *v, size_t len, const char *etag, size_t etag_len);
 
 #endif

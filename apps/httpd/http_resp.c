@@ -85,7 +85,8 @@ static void hr_put(char *buf, size_t cap, size_t *off, const char *fmt, ...)
  * RFC 9110 15.5.6: 405 carries Allow. RFC 9110 6.6.1: Date from a server
  * with a clock. RFC 9110 9.3.2: HEAD has GET's fields, Content-Length
  * included, and no body. RFC 9110 15.4.5: 304 has no content and carries
- * Date and, as its only validator here, Last-Modified; no Content-Length
+ * Date and the validators a 200 would carry, ETag and Last-Modified (an
+ * error carries neither: it is not the file's); no Content-Length
  * (RFC 9110 8.6 allows one only equal to the 200's, which says nothing).
  */
 int http_resp_head(char *buf, size_t cap, const struct http_resp *r)
@@ -107,6 +108,8 @@ int http_resp_head(char *buf, size_t cap, const struct http_resp *r)
 		hr_put(buf, cap, &off, "Content-Type: %s\r\n", r->content_type);
 	if (r->last_modified && !error)
 		hr_put(buf, cap, &off, "Last-Modified: %s\r\n", r->last_modified);
+	if (r->etag && !error)
+		hr_put(buf, cap, &off, "ETag: %s\r\n", r->etag);
 	if (r->status == 405)
 		hr_put(buf, cap, &off, "Allow: GET, HEAD\r\n");
 	if (!r->keep_alive)

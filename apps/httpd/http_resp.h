@@ -21,6 +21,7 @@ struct http_resp {
 	uint64_t content_length;   /* of the file; ignored for errors, which carry their own body */
 	const char *content_type;  /* NULL: none */
 	const char *last_modified; /* IMF-fixdate or NULL */
+	const char *etag;          /* entity tag, quotes included, or NULL */
 	const char *date;          /* IMF-fixdate of now */
 };
 
@@ -32,8 +33,8 @@ const char *http_content_type(const char *path);
 
 /**
  * Write the head of r into buf: status line, Date, Server, Content-Length,
- * Content-Type, Last-Modified, Connection, and for 405 Allow; for 304 only
- * Date, Last-Modified and Connection. A status of 400 or more gets a short
+ * Content-Type, Last-Modified, ETag, Connection, and for 405 Allow; for 304
+ * only Date, Last-Modified, ETag and Connection. A status of 400 or more gets a short
  * text/plain body after the head (none for HEAD).
  * @return the length written; -ENOSPC (cap too small; HTTP_RESP_HEAD_MAX always fits).
  */

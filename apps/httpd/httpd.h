@@ -51,6 +51,32 @@ struct httpd_worker {
 int httpd_workers_run(void *first, size_t stride, uint32_t n, void *(*loop)(void *), char *err, size_t errlen);
 
 /*
+ * A meeting point of every worker, for work no worker may run beside (the
+ * mstack session re-attaching swaps the region under every queue's stack):
+ * each worker that arrives stops there; the last one runs the work, then
+ * all go on. httpd_stop releases those waiting, the work is told to give up.
+ */
+struct httpd_rendezvous {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	uint32_t n;       /* the workers that must all arrive */
+	uint32_t arrived; /* this round's, so far */
+	uint64_t round;   /* rounds done: a waiter leaves when it moves */
+};
+
+/* @return 0; -errno of pthread_mutex_init / pthread_cond_init. */
+int httpd_rendezvous_init(struct httpd_rendezvous *r, uint32_t n);
+void httpd_rendezvous_fini(struct httpd_rendezvous *r);
+
+/**
+ * Stop here until every one of the n workers has; the last to arrive runs
+ * work(arg), alone, while the others wait, then releases them.
+ * @return what work returned, in the worker that ran it; 0 in the others;
+ *   -EINTR when httpd_stop was set while waiting (the round may not be done).
+ */
+int httpd_rendezvous(struct httpd_rendezvous *r, int (*work)(void *), void *arg);
+
+/*
  * Run the server on a transport until httpd_stop, one thread per queue.
  * @return 0 after a stop; -errno after a failure, reason (one line) said into err.
  */

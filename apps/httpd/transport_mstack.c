@@ -38,6 +38,7 @@ struct tm_worker {
 	struct http_conn **conns;
 	size_t nconns_cap;
 	bool accept_pending;
+	struct httpd_rendezvous *restart; /* several queues: where the workers meet to re-attach; NULL with one */
 };
 
 static struct tm_worker *tm_of(struct http_transport *t)
@@ -154,6 +155,30 @@ static void tm_sleep(struct tm_worker *w, uint64_t now)
 	poll(&pfd, 1, t);
 }
 
+/*
+ * mstackd went away (docs/tcp.md, "Restarts of mstackd"): attach to the one
+ * that comes back, while every worker waits at the rendezvous, so no stack
+ * polls while the region is swapped. ms_reattach backs off by itself (20 ms
+ * while nothing listens, 10 ms doubling to 1 s after a refusal): keep trying
+ * until it works or the server is told to stop. Each stack sees the new
+ * attachment at its next ms_tcp_poll (ms_attach_gen) and carries on with
+ * its connections.
+ */
+static int tm_reattach(void *arg)
+{
+	struct ms_session *s = arg;
+
+	while (!httpd_stop) {
+		int rc = ms_reattach(s, 100);
+
+		if (rc >= 0) {
+			fprintf(stderr, "mstack-httpd: mstackd is back: re-attached, every queue resumes\n");
+			return 0;
+		}
+	}
+	return -EINTR;
+}
+
 static void *tm_loop(void *arg)
 {
 	struct tm_worker *w = arg;
@@ -163,6 +188,11 @@ static void *tm_loop(void *arg)
 		int n = ms_tcp_poll(w->st, ev, TM_EVENTS);
 		uint64_t now = httpd_now_ms();
 
+		if (n == -ECONNRESET && w->restart) {
+			/* Poll no more: wait for the others, and for the one that re-attaches. */
+			httpd_rendezvous(w->restart, tm_reattach, w->s);
+			continue;
+		}
 		if (n < 0) {
 			w->hw.rc = n;
 			snprintf(w->hw.err, sizeof(w->hw.err), "queue %u: mstackd closed the session: %s", w->q,
@@ -297,12 +327,14 @@ int httpd_run_mstack(const struct httpd_options *o, char *err, size_t errlen)
 	/*
 	 * Stack instances on several threads must not poll while one of them
 	 * re-attaches (the region is swapped under every queue, docs/tcp.md):
-	 * with several queues, a lost mstackd ends the server (-ECONNRESET
-	 * from every ms_tcp_poll) instead.
+	 * with several queues, every ms_tcp_poll answers -ECONNRESET when
+	 * mstackd goes away, and the workers meet to re-attach (tm_reattach).
+	 * With one, the stack re-attaches by itself inside ms_tcp_poll.
 	 */
 	struct ms_attach_opts ao = { .name = "mstack-httpd",
 				     .nqueues = (uint16_t)o->queues,
 				     .flags = MS_HELLO_F_QUEUE_WAKEUP | (o->queues > 1 ? MS_ATTACH_F_NO_REATTACH : 0) };
+	struct httpd_rendezvous restart;
 	struct ms_session *s = NULL;
 	struct tm_worker *w;
 	uint32_t q;
@@ -314,13 +346,21 @@ int httpd_run_mstack(const struct httpd_options *o, char *err, size_t errlen)
 			 o->socket_path ? o->socket_path : MS_DEFAULT_SOCKET, ms_strerror(rc));
 		return rc;
 	}
+	rc = httpd_rendezvous_init(&restart, o->queues);
+	if (rc < 0) {
+		ms_detach(s);
+		snprintf(err, errlen, "cannot start the workers: %s", strerror(-rc));
+		return rc;
+	}
 	w = calloc(o->queues, sizeof(*w));
 	if (!w) {
+		httpd_rendezvous_fini(&restart);
 		ms_detach(s);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	for (q = 0; q < o->queues; q++) {
+		w[q].restart = o->queues > 1 ? &restart : NULL;
 		rc = tm_worker_init(&w[q], s, q, o);
 		if (rc < 0) {
 			snprintf(err, errlen, "%s", w[q].hw.err);
@@ -335,6 +375,7 @@ out:
 	while (q-- > 0)
 		tm_worker_fini(&w[q]);
 	free(w);
+	httpd_rendezvous_fini(&restart);
 	ms_detach(s);
 	return rc;
 }

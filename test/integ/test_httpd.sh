@@ -146,6 +146,23 @@ got=$(peer curl -sf --max-time 20 -z "$(LC_ALL=C date -u -R -d "@$((mtime - 1))"
 [ "$(code -H "If-Modified-Since: $lm x" "$U4/big.bin")" = 200 ] || fail "an invalid If-Modified-Since is not ignored"
 ok "If-Modified-Since: 304 (IMF-fixdate, RFC 850, asctime) with Date and Last-Modified and no body; the file when older or invalid"
 
+# Entity tags (RFC 9110 8.8.3, 13.1.2): the ETag of a 200 sent back in If-None-Match is a 304 without a body
+# that carries the same ETag, weak or in a list too, and decides alone (If-Modified-Since ignored, 13.1.3);
+# a tag that does not match gets the file.
+etag=$(echo "$h" | sed -n 's/^ETag: //p')
+case $etag in '"'*'"') ;; *) fail "HEAD without a strong ETag: $h" ;; esac
+hdr=$(peer curl -s -D - -o "$WORK/cond.body" --max-time 5 -H "If-None-Match: $etag" "$U4/big.bin" | tr -d '\r')
+echo "$hdr" | head -1 | grep -q '^HTTP/1.1 304 Not Modified$' || fail "If-None-Match: $etag: $hdr"
+[ -s "$WORK/cond.body" ] && fail "a 304 (If-None-Match) with a body"
+echo "$hdr" | grep -qF "ETag: $etag" || fail "304 without the ETag: $hdr"
+[ "$(code -H "If-None-Match: \"x\", W/$etag" "$U6/big.bin")" = 304 ] || fail "a weak tag in a list: not 304"
+[ "$(code -H "If-None-Match: *" "$U4/mid.dat")" = 304 ] || fail "If-None-Match: *: not 304"
+[ "$(code -H "If-None-Match: *" "$U4/nope")" = 404 ] || fail "If-None-Match: * on a missing file: not 404"
+# (Not curl -z: curl itself drops a 200 whose Last-Modified is not newer than its condition.)
+got=$(peer curl -sf --max-time 20 -H 'If-None-Match: "x"' -H "If-Modified-Since: $lm" "$U4/big.bin" | sha256sum)
+[ "$got" = "$(sha256sum < "$ROOT/big.bin")" ] || fail "a tag that does not match, with If-Modified-Since: not the file"
+ok "If-None-Match: the ETag (strong, weak, in a list) or * is a 304 with the ETag and no body; another tag gets the file"
+
 # Keep-alive and pipelining.
 v=$(peer curl -sv -o /dev/null -o /dev/null "$U4/index.html" "$U4/1k.bin" 2>&1)
 echo "$v" | grep -q "Re-using existing connection" || fail "curl did not reuse the connection"

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-2-Clause
 # test_httpd_workers.sh - mstack-httpd -q 2 on mstackd with two workers and a two-queue NIC: many concurrent
-# clients (ab, wrk) without a failed request, both server queues serving, parallel downloads checked by sha256.
+# clients (ab, wrk) without a failed request, both server queues serving, parallel downloads checked by sha256;
+# a download that spans kill -9 and a restart of mstackd, and SIGTERM while mstackd is away.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/httpd_lib.sh"
 
@@ -59,6 +60,36 @@ alive
 w0=$(counter dp.0.nic_rx_packets); w1=$(counter dp.1.nic_rx_packets)
 [ "$w0" -gt 0 ] && [ "$w1" -gt 0 ] || fail "the NIC's queues did not spread the clients: worker 0 got $w0, worker 1 $w1"
 
+# mstackd killed (-9) and started again under a download (docs/tcp.md, "Restarts of mstackd"): both queues
+# stop polling, one re-attaches while the other waits, and the same connection completes, every byte right.
+peer curl -sf --max-time 60 --limit-rate 2M -o "$WORK/slow.bin" "$U/big.bin" &
+SLOW=$!
+got_bytes() { [ "$(stat -c %s "$WORK/slow.bin" 2>/dev/null || echo 0)" -ge "$1" ]; }
+wait_for 10 got_bytes 1000000 || fail "the paced download does not start"
+kill -9 "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null
+sleep 1 # a real outage: segments both ways are lost
+alive
+at=$(stat -c %s "$WORK/slow.bin")
+[ "$at" -lt 8388608 ] || fail "the download ended before mstackd was killed (pace too fast)"
+: > "$DLOG"
+daemon_start
+wait "$SLOW" || fail "the download across the restart failed (at $(stat -c %s "$WORK/slow.bin") bytes): $(tail -3 "$SLOG")"
+[ "$(sha256sum < "$WORK/slow.bin")" = "$want" ] || fail "the download across the restart: sha256 differs"
+grep -q "re-attached, every queue resumes" "$SLOG" || fail "mstack-httpd did not say it re-attached: $(tail -3 "$SLOG")"
+ok "an 8 MB download spans kill -9 and a restart of mstackd (at $at bytes) on -q 2 and matches its sha256"
+ab_clean 2000 50 "$U/1k.bin"
+for i in 1 2 3 4; do
+	[ "$(peer curl -sf --max-time 20 "$U/big.bin" | sha256sum)" = "$want" ] || fail "download $i after the restart"
+done
+alive
+ok "after the restart: ab -c 50 (2000 one per connection) without a failure, 4 downloads match their sha256"
+
+# SIGTERM still ends the server while its workers wait for mstackd to come back.
+kill -9 "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null
+sleep 0.5
+alive
 httpd_stop "$HTTPD" "$SLOG"
 # Each server queue served its share ("worker Q: N connections, ...", said at the stop).
 for q in 0 1; do
@@ -67,5 +98,8 @@ for q in 0 1; do
 done
 ok "both NIC queues received (worker 0: $w0 frames, worker 1: $w1) and both server queues served:" \
 	"$(grep -c '^mstack-httpd: worker' "$SLOG") workers, $(sed -n 's/^mstack-httpd: worker \([01]\): \([0-9]*\) connections.*/q\1 \2/p' "$SLOG" | tr '\n' ' ')"
+ok "SIGTERM while mstackd is away: exit 0 within 5 s"
+: > "$DLOG"
+daemon_start
 kill -0 "$DAEMON_PID" || fail "mstackd died"
 integ_pass

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -362,9 +364,9 @@ END_TEST
 
 /* ---- paths ---- */
 
-/* RFC 9110 13.1.3: If-Modified-Since is kept (trimmed) when sent once, dropped when sent twice; If-None-Match is noted.
- */
-START_TEST(test_if_modified_since_is_taken_once_and_if_none_match_noted)
+/* RFC 9110 13.1.3: If-Modified-Since is kept (trimmed) when sent once, dropped when sent twice; If-None-Match lines are
+ * kept. */
+START_TEST(test_if_modified_since_is_taken_once_and_if_none_match_kept)
 {
 	struct http_request r;
 
@@ -374,13 +376,107 @@ START_TEST(test_if_modified_since_is_taken_once_and_if_none_match_noted)
 	ck_assert_ptr_nonnull(r.if_modified_since);
 	ck_assert_uint_eq(r.if_modified_since_len, 29);
 	ck_assert(memcmp(r.if_modified_since, "Sun, 06 Nov 1994 08:49:37 GMT", 29) == 0);
-	ck_assert(!r.has_if_none_match);
+	ck_assert_uint_eq(r.if_none_match_lines, 0);
 	ck_assert_int_gt(
 	    parse_all("GET / HTTP/1.1\r\nHost: h\r\nif-modified-since: a\r\nIf-Modified-Since: b\r\n\r\n", &r), 0);
 	ck_assert_ptr_null(r.if_modified_since);
-	ck_assert_int_gt(parse_all("GET / HTTP/1.1\r\nHost: h\r\nIf-None-Match: *\r\n\r\n", &r), 0);
+	/* RFC 9110 5.3: two lines are one list; each is kept, trimmed, for the evaluation. */
+	ck_assert_int_gt(
+	    parse_all("GET / HTTP/1.1\r\nHost: h\r\nIf-None-Match: *\r\nif-none-match:\t\"a\", W/\"b\" \r\n\r\n", &r),
+	    0);
 	ck_assert_ptr_null(r.if_modified_since);
-	ck_assert(r.has_if_none_match);
+	ck_assert_uint_eq(r.if_none_match_lines, 2);
+	ck_assert_uint_eq(r.if_none_match[0].len, 1);
+	ck_assert(memcmp(r.if_none_match[0].s, "*", 1) == 0);
+	ck_assert_uint_eq(r.if_none_match[1].len, 10);
+	ck_assert(memcmp(r.if_none_match[1].s, "\"a\", W/\"b\"", 10) == 0);
+}
+END_TEST
+
+static int inm(const char *v, const char *etag)
+{
+	return http_etag_list_match(v, strlen(v), etag, etag ? strlen(etag) : 0);
+}
+
+/* RFC 9110 8.8.3.2: the weak comparison matches equal opaque-tags, weak or strong, either side. */
+START_TEST(test_if_none_match_uses_the_weak_comparison)
+{
+	ck_assert_int_eq(inm("\"1a-6-ff\"", "\"1a-6-ff\""), 1);
+	ck_assert_int_eq(inm("W/\"1a-6-ff\"", "\"1a-6-ff\""), 1); /* a weak tag matches a strong one */
+	ck_assert_int_eq(inm("\"1a-6-fe\"", "\"1a-6-ff\""), 0);
+	ck_assert_int_eq(inm("\"1a-6-f\"", "\"1a-6-ff\""), 0);  /* a prefix is not the tag */
+	ck_assert_int_eq(inm("\"1A-6-FF\"", "\"1a-6-ff\""), 0); /* opaque: compared octet by octet */
+	ck_assert_int_eq(inm("\"\"", "\"1a-6-ff\""), 0);        /* the empty tag is a tag */
+}
+END_TEST
+
+/* RFC 9110 13.1.2: "*" matches any current representation, and stands alone. */
+START_TEST(test_if_none_match_star_matches_any_tag)
+{
+	ck_assert_int_eq(inm("*", "\"1a-6-ff\""), 1);
+	ck_assert_int_eq(inm("*", "\"x\""), 1);
+	ck_assert_int_eq(inm("*, \"x\"", "\"x\""), -EINVAL);
+	ck_assert_int_eq(inm("\"x\", *", "\"x\""), -EINVAL);
+	ck_assert_int_eq(inm("**", "\"x\""), -EINVAL);
+	ck_assert_int_eq(inm("W/*", "\"x\""), -EINVAL);
+}
+END_TEST
+
+/* RFC 9110 5.6.1.2: a list with optional whitespace and empty elements; every tag is looked at. */
+START_TEST(test_if_none_match_lists_with_spaces_and_empty_elements)
+{
+	ck_assert_int_eq(inm("\"a\", \"b\",\t\"c\"", "\"c\""), 1);
+	ck_assert_int_eq(inm("\"a\" ,W/\"b\" , \"c\"", "\"b\""), 1);
+	ck_assert_int_eq(inm(", ,\"a\",,  ,\"b\",", "\"b\""), 1);
+	ck_assert_int_eq(inm("\"a\", \"b\",\t\"c\"", "\"d\""), 0);
+	ck_assert_int_eq(inm("\"a\", \"b\"", NULL), 0); /* only checked */
+	ck_assert_int_eq(inm("", "\"a\""), 0);          /* #entity-tag: an empty list matches nothing */
+}
+END_TEST
+
+/* RFC 9110 8.8.3: anything but entity tags and commas is malformed, whether or not a tag before it matched. */
+START_TEST(test_if_none_match_malformed_lists_are_refused)
+{
+	static const char *const bad[] = {
+		"a",                /* no quotes */
+		"\"a",              /* unterminated */
+		"\"a\" \"b\"",      /* no comma between */
+		"\"a\"b",           /* junk after a tag */
+		"w/\"a\"",          /* the W of weak is case-sensitive */
+		"W/ \"a\"",         /* nothing between W/ and the tag */
+		"W\"a\"",           /* no slash */
+		"\"a b\"",          /* SP is not an etagc */
+		"\"a\", \"b\tc\"",  /* nor HTAB */
+		"\"a\", \"b\x7f\"", /* nor DEL */
+		"\"a\", junk",      /* malformed after a match */
+		"\"a\", *",         /* "*" in a list */
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(inm(bad[i], "\"a\"") == -EINVAL, "accepted '%s'", bad[i]);
+	ck_assert_int_eq(inm("\"\x80\xff\"", "\"\x80\xff\""), 1); /* obs-text is an etagc */
+}
+END_TEST
+
+/* The head bound bounds the list: thousands of tags in a full head are one scan, the match found at the end. */
+START_TEST(test_if_none_match_with_thousands_of_tags_is_one_scan)
+{
+	static char head[HTTP_HEAD_MAX];
+	struct http_request r;
+	size_t off = (size_t)snprintf(head, sizeof(head), "GET / HTTP/1.1\r\nHost: h\r\nIf-None-Match: ");
+	uint32_t tags = 0;
+
+	while (off + 16 < sizeof(head)) {
+		memcpy(head + off, "\"t\",", 4);
+		off += 4;
+		tags++;
+	}
+	off += (size_t)snprintf(head + off, sizeof(head) - off, "\"z\"\r\n\r\n");
+	ck_assert_uint_gt(tags, 2000);
+	ck_assert_int_gt(parse_all(head, &r), 0);
+	ck_assert_uint_eq(r.if_none_match_lines, 1);
+	ck_assert_int_eq(http_etag_list_match(r.if_none_match[0].s, r.if_none_match[0].len, "\"z\"", 3), 1);
+	ck_assert_int_eq(http_etag_list_match(r.if_none_match[0].s, r.if_none_match[0].len, "\"y\"", 3), 0);
 }
 END_TEST
 
@@ -625,6 +721,18 @@ START_TEST(test_the_cache_serves_from_memory_and_refreshes_changed_files)
 	/* ...after it, the change is seen; the old copy stays whole for whoever still sends it. */
 	ck_assert_int_eq(http_cache_get(c, "a.txt", 2000, &g), 0);
 	ck_assert_ptr_ne(g, f);
+	/* RFC 9110 8.8.3: a new version, same size, has a new strong entity tag. */
+	ck_assert_int_eq(g->etag[0], '"');
+	ck_assert_int_eq(g->etag[strlen(g->etag) - 1], '"');
+	ck_assert_str_ne(g->etag, f->etag);
+	{
+		/* Revalidated and unchanged: the same entry, the same tag. */
+		struct http_file *h;
+
+		ck_assert_int_eq(http_cache_get(c, "a.txt", 3500, &h), 0);
+		ck_assert_ptr_eq(h, g);
+		http_file_put(c, h);
+	}
 	ck_assert(memcmp(g->data, "omega\n", 6) == 0);
 	ck_assert(memcmp(f->data, "alpha\n", 6) == 0);
 	ck_assert_str_eq(g->last_modified, "Wed, 18 May 2033 03:33:20 GMT");
@@ -813,8 +921,8 @@ START_TEST(test_invalid_http_dates_are_refused)
 }
 END_TEST
 
-/* RFC 9110 15.4.5: a 304 has no content; it carries Date and the validator, not Content-Length or Content-Type. */
-START_TEST(test_a_304_has_no_content_and_carries_date_and_last_modified)
+/* RFC 9110 15.4.5: a 304 has no content; it carries Date and the validators, not Content-Length or Content-Type. */
+START_TEST(test_a_304_has_no_content_and_carries_date_and_validators)
 {
 	char buf[HTTP_RESP_HEAD_MAX];
 	struct http_resp r = resp_200;
@@ -823,6 +931,16 @@ START_TEST(test_a_304_has_no_content_and_carries_date_and_last_modified)
 	ck_assert_int_gt(http_resp_head(buf, sizeof(buf), &r), 0);
 	ck_assert_str_eq(buf, "HTTP/1.1 304 Not Modified\r\nDate: Mon, 07 Nov 1994 08:49:37 GMT\r\n"
 			      "Server: mstack-httpd\r\nLast-Modified: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n");
+	r.etag = "\"1a-6-ff\"";
+	ck_assert_int_gt(http_resp_head(buf, sizeof(buf), &r), 0);
+	ck_assert_str_eq(buf, "HTTP/1.1 304 Not Modified\r\nDate: Mon, 07 Nov 1994 08:49:37 GMT\r\n"
+			      "Server: mstack-httpd\r\nLast-Modified: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+			      "ETag: \"1a-6-ff\"\r\n\r\n");
+	/* An error is not the file's: no validator. */
+	r.status = 404;
+	ck_assert_int_gt(http_resp_head(buf, sizeof(buf), &r), 0);
+	ck_assert_ptr_null(strstr(buf, "ETag"));
+	r.status = 304;
 	r.keep_alive = false;
 	ck_assert_int_gt(http_resp_head(buf, sizeof(buf), &r), 0);
 	ck_assert_ptr_nonnull(strstr(buf, "\r\nConnection: close\r\n\r\n"));
@@ -1054,6 +1172,81 @@ START_TEST(test_if_modified_since_not_before_last_modified_is_304)
 }
 END_TEST
 
+/* The value of a field in a response head (up to its CRLF), into out. */
+static void head_field(const char *resp, const char *name, char *out, size_t cap)
+{
+	const char *p = strstr(resp, name), *e;
+
+	ck_assert_ptr_nonnull(p);
+	p += strlen(name);
+	e = strstr(p, "\r\n");
+	ck_assert_ptr_nonnull(e);
+	ck_assert_uint_lt((size_t)(e - p), cap);
+	memcpy(out, p, (size_t)(e - p));
+	out[e - p] = '\0';
+}
+
+/*
+ * RFC 9110 13.2.2 step 3, 13.1.2, 8.8.3.2: If-None-Match with the file's tag
+ * (weak or strong, alone, in a list, on a second line) or "*" is answered
+ * 304 with the ETag and no content; otherwise the full response, whatever
+ * If-Modified-Since says (13.1.3: it is ignored when If-None-Match is
+ * present). Malformed (a bad list, "*" in a list) matches nothing. A
+ * missing file is 404 (13.2.1).
+ */
+START_TEST(test_if_none_match_decides_and_overrides_if_modified_since)
+{
+	static const struct {
+		const char *method;
+		const char *fields; /* %s: the file's tag, between its quotes */
+		int status;
+	} cases[] = {
+		{ "GET", "If-None-Match: \"%s\"\r\n", 304 },
+		{ "HEAD", "If-None-Match: \"%s\"\r\n", 304 },
+		{ "GET", "If-None-Match: W/\"%s\"\r\n", 304 },
+		{ "GET", "If-None-Match: \"x\" , W/\"y\",\"%s\"\r\n", 304 },
+		{ "GET", "If-None-Match: \"x\"\r\nIf-None-Match: \"%s\"\r\n", 304 },
+		{ "GET", "If-None-Match: *\r\n", 304 },
+		{ "GET", "If-None-Match: \"%s\"\r\nIf-Modified-Since: Sun, 06 Nov 1994 08:49:36 GMT\r\n", 304 },
+		{ "GET", "If-None-Match: \"x%s\"\r\n", 200 },
+		{ "GET", "If-None-Match: \"x\"\r\nIf-Modified-Since: Sun, 06 Nov 2094 08:49:37 GMT\r\n", 200 },
+		{ "GET", "If-None-Match: \"%s\" junk\r\nIf-Modified-Since: Sun, 06 Nov 2094 08:49:37 GMT\r\n", 200 },
+		{ "GET", "If-None-Match: *\r\nIf-None-Match: \"%s\"\r\n", 200 },
+		{ "GET", "If-None-Match: w/\"%s\"\r\n", 200 },
+	};
+	struct timespec ts[2] = { { .tv_sec = 784111777 }, { .tv_sec = 784111777 } };
+	static char out[8192];
+	char in[512], fields[256], etag[HTTP_ETAG_MAX], tag[HTTP_ETAG_MAX];
+
+	ck_assert_int_eq(utimensat(root_fd, "a.txt", ts, 0), 0);
+	conn_ask("GET /a.txt HTTP/1.1\r\nHost: h\r\n\r\n", out, sizeof(out));
+	head_field(out, "\r\nETag: ", etag, sizeof(etag));
+	ck_assert_uint_gt(strlen(etag), 2);
+	ck_assert(etag[0] == '"' && etag[strlen(etag) - 1] == '"');
+	snprintf(tag, sizeof(tag), "%.*s", (int)strlen(etag) - 2, etag + 1);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char want[64];
+
+		snprintf(fields, sizeof(fields), cases[i].fields, tag);
+		snprintf(in, sizeof(in), "%s /a.txt HTTP/1.1\r\nHost: h\r\n%s\r\n", cases[i].method, fields);
+		conn_ask(in, out, sizeof(out));
+		snprintf(want, sizeof(want), "HTTP/1.1 %d ", cases[i].status);
+		ck_assert_msg(strncmp(out, want, strlen(want)) == 0, "case %zu: %s", i, out);
+		head_field(out, "\r\nETag: ", fields, sizeof(fields));
+		ck_assert_str_eq(fields, etag); /* RFC 9110 15.4.5: the 304 carries the 200's ETag */
+		if (cases[i].status == 304) {
+			ck_assert_str_eq(strstr(out, "\r\n\r\n"), "\r\n\r\n");
+			ck_assert_ptr_null(strstr(out, "Content-Length"));
+		} else {
+			ck_assert_str_eq(strstr(out, "\r\n\r\n") + 4, "alpha\n");
+		}
+	}
+	conn_ask("GET /nope HTTP/1.1\r\nHost: h\r\nIf-None-Match: *\r\n\r\n", out, sizeof(out));
+	ck_assert(strncmp(out, "HTTP/1.1 404 ", 13) == 0);
+	ck_assert_ptr_null(strstr(out, "ETag"));
+}
+END_TEST
+
 /* RFC 9112 9.6: requests after a "close" are not answered, and the server lingers until the client closes. */
 START_TEST(test_after_close_the_server_half_closes_and_lingers)
 {
@@ -1273,11 +1466,105 @@ START_TEST(test_connections_are_bounded_in_number_and_memory)
 }
 END_TEST
 
+/* ---- the workers' rendezvous (several mstack queues re-attaching) ---- */
+
+#define RV_WORKERS 4
+#define RV_ROUNDS  200
+
+static struct httpd_rendezvous rv;
+static atomic_int rv_polling; /* workers between their "polls" and the rendezvous */
+static atomic_int rv_works;   /* rounds whose work ran */
+static atomic_int rv_work_alone_violations;
+
+static int rv_work(void *arg)
+{
+	(void)arg;
+	if (atomic_load(&rv_polling) != 0)
+		atomic_fetch_add(&rv_work_alone_violations, 1);
+	usleep(100); /* a window for a worker that would wrongly go on */
+	if (atomic_load(&rv_polling) != 0)
+		atomic_fetch_add(&rv_work_alone_violations, 1);
+	atomic_fetch_add(&rv_works, 1);
+	return 7;
+}
+
+static void *rv_worker(void *arg)
+{
+	unsigned seed = (unsigned)(uintptr_t)arg;
+	long ran = 0;
+
+	for (int round = 0; round < RV_ROUNDS; round++) {
+		atomic_fetch_add(&rv_polling, 1);
+		if (rand_r(&seed) % 4 == 0)
+			usleep((useconds_t)(rand_r(&seed) % 200));
+		atomic_fetch_sub(&rv_polling, 1);
+		int rc = httpd_rendezvous(&rv, rv_work, NULL), works = atomic_load(&rv_works);
+
+		ck_assert(rc == 0 || rc == 7);
+		ran += rc == 7;
+		ck_assert_int_ge(works, round + 1); /* released only after this round's work */
+	}
+	return (void *)ran;
+}
+
+/*
+ * docs/tcp.md: instances on several threads must not poll while one
+ * re-attaches. Every round, the work runs once, in the last worker to
+ * arrive, while no other is between its rendezvous: none polls beside it,
+ * and none goes on before it is done.
+ */
+START_TEST(test_the_rendezvous_runs_the_work_once_per_round_with_every_worker_stopped)
+{
+	pthread_t t[RV_WORKERS];
+	long ran = 0;
+
+	atomic_store(&rv_works, 0);
+	ck_assert_int_eq(httpd_rendezvous_init(&rv, RV_WORKERS), 0);
+	for (uintptr_t i = 0; i < RV_WORKERS; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, rv_worker, (void *)(i + 1)), 0);
+	for (int i = 0; i < RV_WORKERS; i++) {
+		void *r;
+
+		pthread_join(t[i], &r);
+		ran += (long)r;
+	}
+	ck_assert_int_eq(atomic_load(&rv_works), RV_ROUNDS);
+	ck_assert_int_eq(ran, RV_ROUNDS); /* each round's work returned its result to the one that ran it */
+	ck_assert_int_eq(atomic_load(&rv_work_alone_violations), 0);
+	httpd_rendezvous_fini(&rv);
+}
+END_TEST
+
+static void *rv_waiter(void *arg)
+{
+	(void)arg;
+	return (void *)(intptr_t)httpd_rendezvous(&rv, rv_work, NULL);
+}
+
+/* A stop (SIGTERM sets httpd_stop) releases a worker waiting for others that will not come; no work runs. */
+START_TEST(test_a_stop_releases_the_workers_waiting_at_the_rendezvous)
+{
+	pthread_t t;
+	void *r;
+
+	atomic_store(&rv_works, 0);
+	ck_assert_int_eq(httpd_rendezvous_init(&rv, 3), 0);
+	ck_assert_int_eq(pthread_create(&t, NULL, rv_waiter, NULL), 0);
+	usleep(150 * 1000);
+	httpd_stop = 1;
+	pthread_join(t, &r);
+	httpd_stop = 0;
+	ck_assert_int_eq((intptr_t)r, -EINTR);
+	ck_assert_int_eq(atomic_load(&rv_works), 0);
+	httpd_rendezvous_fini(&rv);
+}
+END_TEST
+
 static Suite *http_suite(void)
 {
 	Suite *s = suite_create("http");
 	TCase *parse = tcase_create("parse"), *path = tcase_create("path"), *files = tcase_create("files"),
-	      *resp = tcase_create("resp"), *conn = tcase_create("conn");
+	      *resp = tcase_create("resp"), *conn = tcase_create("conn"), *workers = tcase_create("workers");
 
 	tcase_add_test(parse, test_a_simple_get_is_parsed_and_persists_in_1_1);
 	tcase_add_test(parse, test_keep_alive_follows_the_version_and_connection_rules);
@@ -1292,7 +1579,12 @@ static Suite *http_suite(void)
 	tcase_add_test(parse, test_endless_leading_empty_lines_are_431);
 	tcase_add_test(parse, test_other_refusals_have_their_status);
 	tcase_add_test(parse, test_pipelined_requests_split_anywhere_parse_the_same);
-	tcase_add_test(parse, test_if_modified_since_is_taken_once_and_if_none_match_noted);
+	tcase_add_test(parse, test_if_modified_since_is_taken_once_and_if_none_match_kept);
+	tcase_add_test(parse, test_if_none_match_uses_the_weak_comparison);
+	tcase_add_test(parse, test_if_none_match_star_matches_any_tag);
+	tcase_add_test(parse, test_if_none_match_lists_with_spaces_and_empty_elements);
+	tcase_add_test(parse, test_if_none_match_malformed_lists_are_refused);
+	tcase_add_test(parse, test_if_none_match_with_thousands_of_tags_is_one_scan);
 	suite_add_tcase(s, parse);
 	tcase_add_test(path, test_paths_are_decoded_and_normalized);
 	tcase_add_test(path, test_traversal_and_dangerous_encodings_are_refused);
@@ -1310,7 +1602,7 @@ static Suite *http_suite(void)
 	tcase_add_test(resp, test_the_three_http_date_formats_are_accepted);
 	tcase_add_test(resp, test_rfc850_two_digit_years_are_never_more_than_50_years_ahead);
 	tcase_add_test(resp, test_invalid_http_dates_are_refused);
-	tcase_add_test(resp, test_a_304_has_no_content_and_carries_date_and_last_modified);
+	tcase_add_test(resp, test_a_304_has_no_content_and_carries_date_and_validators);
 	tcase_add_test(resp, test_response_heads_follow_status_method_and_persistence);
 	tcase_add_test(resp, test_content_types_come_from_the_extension);
 	suite_add_tcase(s, resp);
@@ -1318,6 +1610,7 @@ static Suite *http_suite(void)
 	tcase_add_test(conn, test_a_connection_answers_pipelined_requests_in_order_then_closes);
 	tcase_add_test(conn, test_after_close_the_server_half_closes_and_lingers);
 	tcase_add_test(conn, test_if_modified_since_not_before_last_modified_is_304);
+	tcase_add_test(conn, test_if_none_match_decides_and_overrides_if_modified_since);
 	tcase_add_test(conn, test_a_request_arriving_byte_by_byte_is_answered_once);
 	tcase_add_test(conn, test_a_request_body_is_dropped_and_the_next_request_follows);
 	tcase_add_test(conn, test_the_header_deadline_is_not_renewed_by_trickling);
@@ -1326,6 +1619,10 @@ static Suite *http_suite(void)
 	tcase_add_test(conn, test_a_large_file_truncated_while_sent_ends_the_connection_short);
 	tcase_add_test(conn, test_connections_are_bounded_in_number_and_memory);
 	suite_add_tcase(s, conn);
+	tcase_add_test(workers, test_the_rendezvous_runs_the_work_once_per_round_with_every_worker_stopped);
+	tcase_add_test(workers, test_a_stop_releases_the_workers_waiting_at_the_rendezvous);
+	tcase_set_timeout(workers, 30);
+	suite_add_tcase(s, workers);
 	return s;
 }
 
