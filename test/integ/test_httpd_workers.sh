@@ -62,6 +62,9 @@ w0=$(counter dp.0.nic_rx_packets); w1=$(counter dp.1.nic_rx_packets)
 
 # mstackd killed (-9) and started again under a download (docs/tcp.md, "Restarts of mstackd"): both queues
 # stop polling, one re-attaches while the other waits, and the same connection completes, every byte right.
+# A small receive buffer in the peer keeps the server paced by curl's reads: with the default one
+# (autotuned up to 6 MB) the whole file could sit in the peer's socket before mstackd is killed.
+peer sysctl -qw net.ipv4.tcp_rmem="4096 65536 131072"
 peer curl -sf --max-time 60 --limit-rate 2M -o "$WORK/slow.bin" "$U/big.bin" &
 SLOW=$!
 got_bytes() { [ "$(stat -c %s "$WORK/slow.bin" 2>/dev/null || echo 0)" -ge "$1" ]; }
