@@ -88,11 +88,17 @@
 #define MS_ABI_MAJOR    2           /* incompatible layout changes; 2: the length in the buffer */
 #define MS_ABI_MINOR    0           /* compatible additions */
 
-#define MS_CACHELINE    64
-#define MS_BUF_SIZE     2048                            /* bytes per packet buffer: length, then frame */
-#define MS_BUF_HEADROOM 2                               /* the frame's offset in its buffer */
-#define MS_FRAME_MAX    (MS_BUF_SIZE - MS_BUF_HEADROOM) /* the longest frame: 2046 bytes */
-#define MS_FRAME_MIN    14                              /* an Ethernet header */
+#define MS_CACHELINE 64
+/*
+ * Bytes from one buffer to the next: 2 KiB and one line. With a 2 KiB
+ * stride every buffer of a ring started in one of two sets of a 64-set L1,
+ * so the lines of a burst (32 frames to one queue) evicted each other before
+ * they were used; one line more walks consecutive buffers through the sets.
+ */
+#define MS_BUF_SIZE     (2048 + MS_CACHELINE)
+#define MS_BUF_HEADROOM 2    /* the frame's offset in its buffer */
+#define MS_FRAME_MAX    2046 /* the longest frame: 2 KiB less its length field */
+#define MS_FRAME_MIN    14   /* an Ethernet header */
 
 /* ms_ring.flags */
 #define MS_RING_NEED_WAKEUP 0x1u /* rx ring (a): signal the wakeup fd when it fills; tx ring (d): kick me */
@@ -133,6 +139,8 @@ struct ms_ring {
 _Static_assert(sizeof(struct ms_region_hdr) == 80, "region header layout is ABI");
 _Static_assert(offsetof(struct ms_buf, frame) == MS_BUF_HEADROOM, "the frame follows its length");
 _Static_assert(MS_FRAME_MAX <= UINT16_MAX, "a frame's length fits its field");
+_Static_assert(MS_BUF_HEADROOM + MS_FRAME_MAX <= MS_BUF_SIZE, "the longest frame fits its buffer");
+_Static_assert(MS_BUF_SIZE % MS_CACHELINE == 0, "every buffer starts on a line");
 _Static_assert((MS_BUF_HEADROOM + 14) % 16 == 0, "the IP header after an Ethernet header is 16-byte aligned");
 _Static_assert(offsetof(struct ms_ring, tail) == MS_CACHELINE, "head and tail on their own lines");
 _Static_assert(offsetof(struct ms_ring, flags) == 2 * MS_CACHELINE, "flags off the consumer's busy line");
