@@ -145,21 +145,27 @@ void hold_tick(struct mstackd *d, uint64_t now_ms)
 		l->next_alive_ms = now_ms + HOLD_ALIVE_CHECK_MS;
 	while (i < l->n) {
 		struct hold *h = &l->h[i];
+		bool claimed = !app_is_held(btable_lookup(&d->bt, &h->c.tuple));
+		bool expired = !claimed && now_ms >= h->until_ms;
+		bool gone = !claimed && !expired && check_alive && !claims_owner_alive(&h->c);
 
-		ms_tuple_format(&h->c.tuple, name, sizeof(name));
-		if (!app_is_held(btable_lookup(&d->bt, &h->c.tuple))) {
-			log_info("%s is claimed again (held for pid %d)", name, (int)h->c.pid);
-		} else if (now_ms >= h->until_ms) {
-			btable_del(&d->bt, &h->c.tuple);
-			log_notice("hold of %s for pid %d expired after [datapath] restart_hold_s %u: its frames go to "
-				   "the kernel again",
-				   name, (int)h->c.pid, d->conf.restart_hold_s);
-		} else if (check_alive && !claims_owner_alive(&h->c)) {
-			btable_del(&d->bt, &h->c.tuple);
-			log_notice("hold of %s ended: pid %d is gone", name, (int)h->c.pid);
-		} else {
+		if (!claimed && !expired && !gone) {
 			i++;
 			continue;
+		}
+		/* Formatted only for the line said when a hold ends: most ticks end none. */
+		ms_tuple_format(&h->c.tuple, name, sizeof(name));
+		if (claimed) {
+			log_info("%s is claimed again (held for pid %d)", name, (int)h->c.pid);
+		} else {
+			btable_del(&d->bt, &h->c.tuple);
+			if (expired)
+				log_notice(
+				    "hold of %s for pid %d expired after [datapath] restart_hold_s %u: its frames "
+				    "go to the kernel again",
+				    name, (int)h->c.pid, d->conf.restart_hold_s);
+			else
+				log_notice("hold of %s ended: pid %d is gone", name, (int)h->c.pid);
 		}
 		hold_remove(l, i);
 	}
